@@ -1,0 +1,78 @@
+import nx from '@nx/eslint-plugin';
+import eslint from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import prettier from 'eslint-config-prettier';
+import globals from 'globals';
+
+export default tseslint.config(
+  { ignores: ['**/node_modules', '**/dist', '**/src/gen/**', '**/cdk.out', '.nx', '.local', 'coverage'] },
+  eslint.configs.recommended,
+  ...tseslint.configs.recommended,
+  { plugins: { '@nx': nx } },
+  { languageOptions: { globals: { ...globals.node } } },
+  {
+    files: ['**/*.ts'],
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: false,
+          allow: [],
+          depConstraints: [
+            // A service is a composition root: it may use shared libraries, never another service.
+            {
+              sourceTag: 'type:service',
+              onlyDependOnLibsWithTags: [
+                'type:contracts',
+                'type:definitions',
+                'type:server-kit',
+                'type:sync-core',
+              ],
+            },
+            {
+              sourceTag: 'type:server-kit',
+              onlyDependOnLibsWithTags: ['type:contracts', 'type:definitions'],
+            },
+            { sourceTag: 'type:sync-core', onlyDependOnLibsWithTags: ['type:definitions'] },
+            {
+              sourceTag: 'type:client',
+              onlyDependOnLibsWithTags: ['type:contracts', 'type:definitions', 'type:sync-core'],
+            },
+            {
+              sourceTag: 'type:local-stack',
+              onlyDependOnLibsWithTags: ['type:contracts', 'type:definitions', 'type:client'],
+            },
+            {
+              sourceTag: 'type:e2e',
+              onlyDependOnLibsWithTags: [
+                'type:contracts',
+                'type:definitions',
+                'type:client',
+                'type:local-stack',
+                'type:sync-core',
+              ],
+            },
+            { sourceTag: 'type:deploy', onlyDependOnLibsWithTags: ['type:definitions'] },
+            { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: [] },
+            { sourceTag: 'type:definitions', onlyDependOnLibsWithTags: [] },
+          ],
+        },
+      ],
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            'CallExpression[callee.object.name=/^(it|test|describe)$/][callee.property.name=/^(skip|only|todo)$/]',
+          message: 'Skipped or focused tests are defects.',
+        },
+      ],
+      '@typescript-eslint/ban-ts-comment': [
+        'error',
+        { 'ts-ignore': true, 'ts-expect-error': 'allow-with-description' },
+      ],
+    },
+  },
+  prettier,
+);

@@ -1,0 +1,46 @@
+// Two tiers: `unit` (pure domain logic, small fakes for ports, no network) and `integration`
+// (the real emulators and the four services started by the test run; see libs/e2e).
+const { readFileSync } = require('node:fs');
+
+const { compilerOptions } = JSON.parse(readFileSync(`${__dirname}/tsconfig.base.json`, 'utf8'));
+const moduleNameMapper = {};
+for (const [alias, [target]] of Object.entries(compilerOptions.paths)) {
+  const from = `^${alias.replace('/*', '/(.*)')}$`;
+  moduleNameMapper[from] = `<rootDir>/${target.replace('/*', '/$1')}`;
+}
+
+// ESM-only dependencies that jest must transform to run under its CommonJS module system.
+const esmPackages = ['jose', 'p-limit', 'yocto-queue'];
+
+const shared = {
+  rootDir: __dirname,
+  testEnvironment: 'node',
+  moduleNameMapper,
+  transform: {
+    '^.+\\.(t|j|mj)s$': ['@swc/jest', { jsc: { target: 'es2023' }, module: { type: 'commonjs' } }],
+  },
+  transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join('|')})/)`],
+  moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
+};
+
+module.exports = {
+  projects: [
+    {
+      ...shared,
+      displayName: 'unit',
+      testMatch: [
+        '<rootDir>/{libs,services,deploy}/**/src/**/*.test.ts',
+        '<rootDir>/deploy/test/**/*.test.ts',
+      ],
+      testPathIgnorePatterns: ['/node_modules/', '\\.int\\.test\\.ts$'],
+    },
+    {
+      ...shared,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/libs/e2e/src/**/*.int.test.ts'],
+      globalSetup: '<rootDir>/libs/e2e/src/global-setup.ts',
+      globalTeardown: '<rootDir>/libs/e2e/src/global-teardown.ts',
+      testTimeout: 120000,
+    },
+  ],
+};

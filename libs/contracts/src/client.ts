@@ -1,0 +1,88 @@
+import {
+  Metadata,
+  credentials,
+  type CallOptions,
+  type ChannelOptions,
+  type ClientUnaryCall,
+  type ServiceError,
+} from '@grpc/grpc-js';
+
+/** Options every outgoing call takes: no call goes out without a deadline. */
+export interface CallSettings {
+  /** Milliseconds until the call's deadline. */
+  readonly timeoutMs: number;
+  /** Bearer access token to send, when the call acts for a user. */
+  readonly accessToken?: string | undefined;
+  /** Cancels the call. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+export function callMetadata(accessToken: string | undefined): Metadata {
+  const metadata = new Metadata();
+  if (accessToken) metadata.set('authorization', `Bearer ${accessToken}`);
+  return metadata;
+}
+
+export function callOptions(settings: CallSettings): Partial<CallOptions> {
+  return { deadline: new Date(Date.now() + settings.timeoutMs) };
+}
+
+type UnaryMethod<Req, Res> = (
+  request: Req,
+  metadata: Metadata,
+  options: Partial<CallOptions>,
+  callback: (error: ServiceError | null, response: Res) => void,
+) => ClientUnaryCall;
+
+/** Calls a generated unary method and resolves with its response. */
+export function unary<Req, Res>(
+  method: UnaryMethod<Req, Res>,
+  request: Req,
+  settings: CallSettings,
+): Promise<Res> {
+  return new Promise<Res>((resolve, reject) => {
+    const call = method(
+      request,
+      callMetadata(settings.accessToken),
+      callOptions(settings),
+      (error, response) => (error ? reject(error) : resolve(response)),
+    );
+    settings.signal?.addEventListener('abort', () => call.cancel(), { once: true });
+  });
+}
+
+/**
+ * Channel options for a client of one service. Methods the proto marks idempotent or free of
+ * side effects are retried on UNAVAILABLE by grpc-js itself; other methods never are.
+ */
+export function channelOptions(serviceName: string, retryableMethods: readonly string[]): ChannelOptions {
+  const serviceConfig = {
+    loadBalancingConfig: [{ round_robin: {} }],
+    methodConfig: [
+      {
+        name: retryableMethods.map((method) => ({ service: serviceName, method })),
+        retryPolicy: {
+          maxAttempts: 4,
+          initialBackoff: '0.1s',
+          maxBackoff: '2s',
+          backoffMultiplier: 2,
+          retryableStatusCodes: ['UNAVAILABLE'],
+        },
+      },
+    ],
+  };
+  return {
+    'grpc.service_config': JSON.stringify(serviceConfig),
+    'grpc.keepalive_time_ms': 30_000,
+    'grpc.max_receive_message_length': 16 * 1024 * 1024,
+  };
+}
+
+export const insecureCredentials = () => credentials.createInsecure();
+
+/** Whether an error is a gRPC status error, and which. */
+export function grpcCode(error: unknown): number | undefined {
+  return typeof error === 'object' && error !== null && typeof (error as ServiceError).code === 'number'
+    ? (error as ServiceError).code
+    : undefined;
+}

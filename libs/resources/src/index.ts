@@ -1,0 +1,5 @@
+export * from './tables';
+export * from './queues';
+export * from './storage';
+export * from './topology';
+export * from './limits';

@@ -1,0 +1,53 @@
+import { z } from 'zod';
+
+/** Thrown when the environment does not describe a runnable service; the message is one line per problem. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/**
+ * Parses the environment once at start. Every problem is reported with the variable's name, so a
+ * missing or wrong value stops the service with a message that says what to set.
+ */
+export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const variable = issue.path.join('.') || '(environment)';
+    const value = env[variable];
+    return value === undefined || value === ''
+      ? `${variable} is required (${issue.message})`
+      : `${variable} is invalid: ${issue.message}`;
+  });
+  throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+}
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+/** Variables every service reads. */
+export const serviceEnv = {
+  FILESYNC_BIND_HOST: z.string().min(1).default('127.0.0.1'),
+  FILESYNC_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** How long in-flight calls may run after SIGTERM before they are cancelled. */
+  FILESYNC_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
+  AWS_REGION: z.string().min(1),
+};
+
+export const portVar = (defaultPort: number) => port.default(defaultPort);
+
+/** `http://host:port` URL without trailing slash. */
+export const url = () =>
+  z
+    .string()
+    .url()
+    .transform((value) => value.replace(/\/+$/, ''));
+
+/** A `host:port` gRPC target. */
+export const grpcTarget = () =>
+  z.string().regex(/^[^\s:/]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:50051');
+
+export const booleanVar = () =>
+  z
+    .enum(['true', 'false', '1', '0'])
+    .default('false')
+    .transform((value) => value === 'true' || value === '1');
