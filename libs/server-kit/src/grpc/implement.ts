@@ -116,7 +116,7 @@ function wrap(method: AnyMethod, handler: (...args: any[]) => any, options: Impl
       const { context, finish } = start(call);
       void (async () => {
         try {
-          const response = await handler(call, context);
+          const response = await handler(requestsOf(call), context);
           finish(status.OK);
           callback(null, response);
         } catch (error) {
@@ -130,8 +130,8 @@ function wrap(method: AnyMethod, handler: (...args: any[]) => any, options: Impl
 
   return (call: ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>) => {
     const { context, finish } = start(call);
-    const source: AsyncIterable<unknown> | unknown = method.requestStream
-      ? call
+    const source = method.requestStream
+      ? requestsOf(call as ServerDuplexStream<unknown, unknown>)
       : (call as ServerWritableStream<unknown, unknown>).request;
     void (async () => {
       try {
@@ -144,10 +144,19 @@ function wrap(method: AnyMethod, handler: (...args: any[]) => any, options: Impl
       } catch (error) {
         const mapped = toStatus(error, context.logger);
         finish(mapped.code ?? status.UNKNOWN);
-        call.destroy(Object.assign(new Error(mapped.details), mapped));
+        // grpc-js turns an 'error' event into the call's status; destroy() would drop it.
+        call.emit('error', Object.assign(new Error(mapped.details), mapped));
       }
     })();
   };
+}
+
+/**
+ * The client's messages. Node's default stream iterator destroys the stream when iteration
+ * ends, which would drop the responses still to be written and the final status.
+ */
+function requestsOf(call: ServerReadableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>) {
+  return call.iterator({ destroyOnReturn: false }) as AsyncIterable<unknown>;
 }
 
 function waitForDrain(call: NodeJS.WritableStream, signal: AbortSignal): Promise<void> {

@@ -1,0 +1,86 @@
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { z } from 'zod';
+import { booleanVar, loadConfig, portVar, serviceEnv, url } from '@filesync/server-kit';
+import { BLOCKS_BUCKET, SERVICE_PORTS, STORAGE_ROLE, TABLES } from '@filesync/resources';
+
+const SIGNING_KEY_HELP =
+  'expected an Ed25519 private key as PKCS#8 PEM ("-----BEGIN PRIVATE KEY-----"); ' +
+  'create one with `openssl genpkey -algorithm ed25519`';
+
+/**
+ * The signing key arrives through the environment, where newlines are often written as `\n`:
+ * accept both forms, and only an Ed25519 key, so a wrong key type fails at start, not at first login.
+ */
+const signingKey = z
+  .string({ error: SIGNING_KEY_HELP })
+  .min(1, SIGNING_KEY_HELP)
+  .transform((pem, ctx): KeyObject => {
+    try {
+      const key = createPrivateKey({ key: pem.replace(/\\n/g, '\n'), format: 'pem' });
+      if (key.asymmetricKeyType === 'ed25519') return key;
+      ctx.addIssue({ code: 'custom', message: `${SIGNING_KEY_HELP}, got a ${key.asymmetricKeyType} key` });
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `${SIGNING_KEY_HELP}; the value is not a readable PEM key` });
+    }
+    return z.NEVER;
+  });
+
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/\S+$/;
+const ROLE_ARN_HELP =
+  'expected the ARN of the storage role auth assumes, e.g. arn:aws:iam::123456789012:role/filesync-storage-access';
+
+const seconds = (min: number, max: number, fallback: number) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+
+export const authConfigSchema = z.object({
+  ...serviceEnv,
+  FILESYNC_GRPC_PORT: portVar(SERVICE_PORTS.auth.grpc),
+  FILESYNC_METRICS_PORT: portVar(SERVICE_PORTS.auth.metrics),
+  [TABLES.auth.envVar]: z.string().min(1).default(TABLES.auth.defaultName),
+  [BLOCKS_BUCKET.envVar]: z.string().min(3).default(BLOCKS_BUCKET.defaultName),
+  FILESYNC_SIGNING_KEY: signingKey,
+  FILESYNC_ACCESS_TOKEN_TTL_SECONDS: seconds(30, 24 * 3600, 900),
+  FILESYNC_REFRESH_TOKEN_TTL_SECONDS: seconds(60, 365 * 24 * 3600, 30 * 24 * 3600),
+  [STORAGE_ROLE.envVar]: z.string({ error: ROLE_ARN_HELP }).regex(ROLE_ARN, ROLE_ARN_HELP),
+  /** Handed to clients with their credentials; empty on AWS, where the SDK's regional default applies. */
+  FILESYNC_S3_PUBLIC_ENDPOINT: z.union([z.literal(''), url()]).default(''),
+  FILESYNC_S3_FORCE_PATH_STYLE: booleanVar(),
+});
+
+export interface AuthConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly metricsPort: number;
+  readonly logLevel: string;
+  readonly shutdownGraceMs: number;
+  readonly region: string;
+  readonly table: string;
+  readonly bucket: string;
+  readonly signingKey: KeyObject;
+  readonly accessTokenTtlSeconds: number;
+  readonly refreshTokenTtlSeconds: number;
+  readonly storageRoleArn: string;
+  readonly s3PublicEndpoint: string;
+  readonly s3ForcePathStyle: boolean;
+}
+
+/** Reads and validates the environment; throws ConfigError naming every wrong variable. */
+export function loadAuthConfig(env: NodeJS.ProcessEnv): AuthConfig {
+  const parsed = loadConfig(authConfigSchema, env);
+  return {
+    host: parsed.FILESYNC_BIND_HOST,
+    port: parsed.FILESYNC_GRPC_PORT,
+    metricsPort: parsed.FILESYNC_METRICS_PORT,
+    logLevel: parsed.FILESYNC_LOG_LEVEL,
+    shutdownGraceMs: parsed.FILESYNC_SHUTDOWN_GRACE_MS,
+    region: parsed.AWS_REGION,
+    table: parsed[TABLES.auth.envVar],
+    bucket: parsed[BLOCKS_BUCKET.envVar],
+    signingKey: parsed.FILESYNC_SIGNING_KEY,
+    accessTokenTtlSeconds: parsed.FILESYNC_ACCESS_TOKEN_TTL_SECONDS,
+    refreshTokenTtlSeconds: parsed.FILESYNC_REFRESH_TOKEN_TTL_SECONDS,
+    storageRoleArn: parsed[STORAGE_ROLE.envVar],
+    s3PublicEndpoint: parsed.FILESYNC_S3_PUBLIC_ENDPOINT,
+    s3ForcePathStyle: parsed.FILESYNC_S3_FORCE_PATH_STYLE,
+  };
+}

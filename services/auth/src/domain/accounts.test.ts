@@ -1,0 +1,107 @@
+// Runs the account domain over in-memory fakes of the stores (see testing/in-memory-stores.ts)
+// with real, cheaply parameterised argon2id.
+import { createTestDomain, testPasswords } from '../testing/test-domain';
+import { LOGIN_THROTTLE } from './login-throttle';
+
+const alice = { email: 'alice@example.com', password: 'correct horse battery', deviceName: 'laptop' };
+
+describe('Accounts', () => {
+  it('signs up: argon2id hash stored, root namespace and first device created, session issued', async () => {
+    const { accounts, accountStore, verifier } = await createTestDomain();
+    const session = await accounts.signUp(alice);
+    const stored = accountStore.accounts.get(alice.email);
+    expect(stored?.passwordHash).toMatch(/^\$argon2id\$/);
+    expect(stored?.passwordHash).not.toContain(alice.password);
+    expect(session).toMatchObject({
+      email: alice.email,
+      userId: stored?.userId,
+      rootNamespaceId: stored?.rootNamespaceId,
+    });
+    expect(session.deviceId).toMatch(/^[0-9a-f-]{36}$/);
+    const principal = await verifier.verify(session.accessToken);
+    expect(principal.namespaceIds).toEqual([stored?.rootNamespaceId]);
+    const devices = await accounts.devices(principal);
+    expect(devices).toEqual([expect.objectContaining({ deviceId: session.deviceId, name: 'laptop' })]);
+  });
+
+  it('refuses a second account for the same email', async () => {
+    const { accounts } = await createTestDomain();
+    await accounts.signUp(alice);
+    await expect(accounts.signUp({ ...alice, password: 'another password' })).rejects.toMatchObject({
+      kind: 'already-exists',
+    });
+  });
+
+  it('logs in as a new device; devices are listed oldest first', async () => {
+    const { accounts, clock, verifier } = await createTestDomain();
+    const first = await accounts.signUp(alice);
+    clock.advance(1000);
+    const second = await accounts.login({ ...alice, deviceName: 'desktop' });
+    expect(second.userId).toBe(first.userId);
+    expect(second.deviceId).not.toBe(first.deviceId);
+    const devices = await accounts.devices(await verifier.verify(second.accessToken));
+    expect(devices.map((device) => device.name)).toEqual(['laptop', 'desktop']);
+  });
+
+  it('answers a wrong password and an unknown email alike, spending a hash verify on both', async () => {
+    const passwords = testPasswords();
+    const verifyDummy = jest.spyOn(passwords, 'verifyDummy');
+    const { accounts } = await createTestDomain(passwords);
+    await accounts.signUp(alice);
+    const wrong = accounts.login({ ...alice, password: 'wrong password!' });
+    const unknown = accounts.login({ ...alice, email: 'bob@example.com' });
+    await expect(wrong).rejects.toMatchObject({
+      kind: 'unauthenticated',
+      message: 'email or password is wrong',
+    });
+    await expect(unknown).rejects.toMatchObject({
+      kind: 'unauthenticated',
+      message: 'email or password is wrong',
+    });
+    expect(verifyDummy).toHaveBeenCalledTimes(1);
+  });
+
+  it('slows down repeated failures: RESOURCE_EXHAUSTED with the delay, doubling, reset by success', async () => {
+    const { accounts, clock, loginAttempts } = await createTestDomain();
+    await accounts.signUp(alice);
+    const bad = { ...alice, password: 'wrong password!' };
+    for (let i = 0; i < LOGIN_THROTTLE.freeFailures; i++) {
+      await expect(accounts.login(bad)).rejects.toMatchObject({ kind: 'unauthenticated' });
+    }
+    // Even the right password waits: the check comes before any verify.
+    await expect(accounts.login(alice)).rejects.toMatchObject({
+      kind: 'resource-exhausted',
+      message: 'too many failed logins for this email: retry in 1 s',
+      details: { 'retry-after-ms': '1000' },
+    });
+    clock.advance(1000);
+    await expect(accounts.login(bad)).rejects.toMatchObject({ kind: 'unauthenticated' });
+    await expect(accounts.login(alice)).rejects.toMatchObject({ details: { 'retry-after-ms': '2000' } });
+    clock.advance(2000);
+    await expect(accounts.login(alice)).resolves.toMatchObject({ email: alice.email });
+    expect(loginAttempts.failures.has(alice.email)).toBe(false);
+  });
+
+  it('throttles unknown emails too, so throttling does not reveal accounts', async () => {
+    const { accounts } = await createTestDomain();
+    const ghost = { ...alice, email: 'ghost@example.com' };
+    for (let i = 0; i < LOGIN_THROTTLE.freeFailures; i++) {
+      await expect(accounts.login(ghost)).rejects.toMatchObject({ kind: 'unauthenticated' });
+    }
+    await expect(accounts.login(ghost)).rejects.toMatchObject({ kind: 'resource-exhausted' });
+  });
+
+  it('logs out: the refresh chain is revoked and the device forgotten', async () => {
+    const { accounts, sessions, verifier } = await createTestDomain();
+    const first = await accounts.signUp(alice);
+    const second = await accounts.login({ ...alice, deviceName: 'desktop' });
+    const caller = await verifier.verify(second.accessToken);
+    await accounts.logout(second.refreshToken, caller);
+    await expect(sessions.refresh(second.refreshToken)).rejects.toMatchObject({ kind: 'unauthenticated' });
+    await expect(accounts.devices(caller)).resolves.toEqual([
+      expect.objectContaining({ deviceId: first.deviceId }),
+    ]);
+    await expect(accounts.logout(second.refreshToken, caller)).resolves.toBeUndefined();
+    await expect(sessions.refresh(first.refreshToken)).resolves.toBeDefined();
+  });
+});

@@ -1,0 +1,91 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { STSClient } from '@aws-sdk/client-sts';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { auth } from '@filesync/contracts';
+import {
+  awsClientConfig,
+  createLogger,
+  createMetrics,
+  implement,
+  startGrpcService,
+  type Logger,
+  type RunningService,
+} from '@filesync/server-kit';
+import { DynamoAccountStore } from './adapters/dynamo-accounts';
+import { DynamoLoginAttemptStore } from './adapters/dynamo-login-attempts';
+import { DynamoTokenStore } from './adapters/dynamo-tokens';
+import { StsCredentialIssuer } from './adapters/sts-credential-issuer';
+import { loadAuthConfig } from './config';
+import { AccessTokenSigner, LocalTokenVerifier, signingKeyFrom } from './domain/access-tokens';
+import { Accounts } from './domain/accounts';
+import { argon2Hasher } from './domain/passwords';
+import { systemClock } from './domain/ports';
+import { Sessions } from './domain/sessions';
+import { StorageCredentials } from './domain/storage-credentials';
+import { authHandlers } from './handlers';
+
+export const SERVICE_NAME = 'filesync.auth.v1.AuthService';
+
+export interface RunningAuthService extends RunningService {
+  readonly logger: Logger;
+}
+
+/** Composition root: config -> adapters -> domain -> handlers -> gRPC server. */
+export async function start(env: NodeJS.ProcessEnv): Promise<RunningAuthService> {
+  const config = loadAuthConfig(env);
+  const logger = createLogger('auth', config.logLevel);
+  const metrics = createMetrics('auth');
+  const clock = systemClock;
+
+  const dynamoClient = new DynamoDBClient(awsClientConfig(config.region));
+  const dynamo = DynamoDBDocumentClient.from(dynamoClient, {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  const sts = new STSClient(awsClientConfig(config.region));
+  const accountStore = new DynamoAccountStore(dynamo, config.table);
+  const tokenStore = new DynamoTokenStore(dynamo, config.table);
+
+  const signingKey = await signingKeyFrom(config.signingKey);
+  const sessions = new Sessions({
+    accounts: accountStore,
+    tokens: tokenStore,
+    signer: new AccessTokenSigner(signingKey, config.accessTokenTtlSeconds, clock),
+    clock,
+    refreshTtlSeconds: config.refreshTokenTtlSeconds,
+  });
+  const accounts = new Accounts({
+    accounts: accountStore,
+    loginAttempts: new DynamoLoginAttemptStore(dynamo, config.table),
+    passwords: argon2Hasher(),
+    sessions,
+    clock,
+  });
+  const storage = new StorageCredentials(new StsCredentialIssuer(sts, config.storageRoleArn), {
+    bucket: config.bucket,
+    region: config.region,
+    endpoint: config.s3PublicEndpoint,
+    forcePathStyle: config.s3ForcePathStyle,
+  });
+
+  const implementation = implement(
+    auth.AuthServiceService,
+    authHandlers({ accounts, sessions, storage, publicKeys: [signingKey.published] }),
+    { logger, metrics, verifier: new LocalTokenVerifier(signingKey.publicKey, clock) },
+  );
+  const running = await startGrpcService({
+    serviceName: SERVICE_NAME,
+    host: config.host,
+    port: config.port,
+    metricsPort: config.metricsPort,
+    logger,
+    metrics,
+    services: [{ name: SERVICE_NAME, definition: auth.AuthServiceService, implementation }],
+    shutdownGraceMs: config.shutdownGraceMs,
+    onShutdown: async () => {
+      // The document client's destroy() leaves the base client's sockets open: close that one.
+      dynamoClient.destroy();
+      sts.destroy();
+    },
+  });
+  return Object.assign(running, { logger });
+}

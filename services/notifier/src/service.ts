@@ -1,0 +1,88 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { auth, channelOptions, insecureCredentials, notifier } from '@filesync/contracts';
+import {
+  JwksTokenVerifier,
+  authServicePublicKeys,
+  awsClientConfig,
+  createLogger,
+  createMetrics,
+  implement,
+  startGrpcService,
+  type RunningService,
+} from '@filesync/server-kit';
+import { DynamoDeliveryLedger } from './adapters/dynamo-delivery-ledger';
+import { SesMailer } from './adapters/ses-mailer';
+import { SqsEventSource } from './adapters/sqs-event-source';
+import { loadNotifierConfig } from './config';
+import { ChangeEventConsumer } from './domain/consumer';
+import { ChangeEventDelivery } from './domain/deliver';
+import { createHandlers } from './handlers';
+
+export const SERVICE_NAME = 'filesync.notifier.v1.NotifierService';
+
+/** Starts the notifier from an environment; main.ts and the local stack both call this. */
+export async function start(env: NodeJS.ProcessEnv): Promise<RunningService> {
+  const config = loadNotifierConfig(env);
+  const logger = createLogger('notifier', config.logLevel);
+  const metrics = createMetrics('notifier');
+
+  const dynamoClient = new DynamoDBClient(awsClientConfig(config.region));
+  const dynamo = DynamoDBDocumentClient.from(dynamoClient, {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  // A receive may legitimately wait the whole long poll: its deadline must outlast it.
+  const sqs = new SQSClient(awsClientConfig(config.region, (config.pollWaitSeconds + 10) * 1000));
+  const ses = new SESv2Client(awsClientConfig(config.region));
+  const authClient = new auth.AuthServiceClient(
+    config.authAddress,
+    insecureCredentials(),
+    channelOptions('filesync.auth.v1.AuthService', ['GetPublicKeys']),
+  );
+  const verifier = new JwksTokenVerifier(authServicePublicKeys(authClient));
+
+  const ledger = new DynamoDeliveryLedger(dynamo, config.table);
+  const delivery = new ChangeEventDelivery({
+    ledger,
+    mailer: new SesMailer(ses, config.mailFrom),
+    clock: { now: () => Date.now() },
+    logger,
+  });
+  const consumer = new ChangeEventConsumer(
+    new SqsEventSource(sqs, config.queueUrl, config.pollWaitSeconds, logger),
+    delivery,
+    logger,
+  );
+
+  const running = await startGrpcService({
+    serviceName: 'notifier',
+    host: config.host,
+    port: config.port,
+    metricsPort: config.metricsPort,
+    logger,
+    metrics,
+    shutdownGraceMs: config.shutdownGraceMs,
+    services: [
+      {
+        name: SERVICE_NAME,
+        definition: notifier.NotifierServiceService,
+        implementation: implement(notifier.NotifierServiceService, createHandlers({ ledger }), {
+          logger,
+          metrics,
+          verifier,
+        }),
+      },
+    ],
+    onShutdown: async () => {
+      await consumer.stop();
+      authClient.close();
+      sqs.destroy();
+      ses.destroy();
+      dynamoClient.destroy();
+    },
+  });
+  consumer.start();
+  return running;
+}

@@ -1,0 +1,57 @@
+import { auth, channelOptions, insecureCredentials, metadata, syncdiff } from '@filesync/contracts';
+import {
+  JwksTokenVerifier,
+  authServicePublicKeys,
+  createLogger,
+  createMetrics,
+  implement,
+  startGrpcService,
+  type RunningService,
+} from '@filesync/server-kit';
+import { MetadataFiles } from './adapters/metadata-files';
+import { loadSyncDiffConfig } from './config';
+import { createHandlers } from './handlers';
+
+export const SERVICE_NAME = 'filesync.syncdiff.v1.SyncDiffService';
+
+/** Starts sync-diff from an environment; main.ts and the local stack both call this. */
+export async function start(env: NodeJS.ProcessEnv): Promise<RunningService> {
+  const config = loadSyncDiffConfig(env);
+  const logger = createLogger('sync-diff', config.logLevel);
+  const metrics = createMetrics('sync-diff');
+
+  const authClient = new auth.AuthServiceClient(
+    config.authAddress,
+    insecureCredentials(),
+    channelOptions('filesync.auth.v1.AuthService', ['GetPublicKeys']),
+  );
+  const metadataClient = new metadata.MetadataServiceClient(
+    config.metadataAddress,
+    insecureCredentials(),
+    channelOptions('filesync.metadata.v1.MetadataService', ['ListFiles', 'FindMissingBlocks']),
+  );
+  const verifier = new JwksTokenVerifier(authServicePublicKeys(authClient));
+
+  const handlers = createHandlers({ files: new MetadataFiles(metadataClient) });
+
+  return startGrpcService({
+    serviceName: 'sync-diff',
+    host: config.host,
+    port: config.port,
+    metricsPort: config.metricsPort,
+    logger,
+    metrics,
+    shutdownGraceMs: config.shutdownGraceMs,
+    services: [
+      {
+        name: SERVICE_NAME,
+        definition: syncdiff.SyncDiffServiceService,
+        implementation: implement(syncdiff.SyncDiffServiceService, handlers, { logger, metrics, verifier }),
+      },
+    ],
+    onShutdown: async () => {
+      metadataClient.close();
+      authClient.close();
+    },
+  });
+}
