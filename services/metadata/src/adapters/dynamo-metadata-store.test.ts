@@ -1,0 +1,168 @@
+// Unit tests with a fake DynamoDB document client that records commands (no network).
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoMetadataStore, outcomeOf } from './dynamo-metadata-store';
+import type { TransactionWrite } from '../domain/ports';
+import { ACTOR, NS, entry } from '../testing/fakes';
+
+function fakeClient(answer: (command: { constructor: { name: string }; input: any }) => unknown) {
+  const commands: { name: string; input: any }[] = [];
+  const client = {
+    send: async (command: { constructor: { name: string }; input: any }) => {
+      commands.push({ name: command.constructor.name, input: command.input });
+      return answer(command);
+    },
+  } as unknown as DynamoDBDocumentClient;
+  return { client, commands };
+}
+
+const write = (expectedSeq: number): TransactionWrite => ({
+  namespaceId: NS,
+  expectedSeq,
+  journal: { namespaceId: NS, seq: expectedSeq + 1, committedAtMs: 9, actor: ACTOR, changes: [] },
+  files: [
+    { entry: entry('new', 1), expectedVersion: 0 },
+    { entry: entry('old', 4, true), expectedVersion: 3 },
+  ],
+  event: {
+    eventId: `${NS}:${expectedSeq + 1}`,
+    namespaceId: NS,
+    seq: expectedSeq + 1,
+    committedAtMs: 9,
+    actor: ACTOR,
+    changes: [],
+    recipients: [],
+  },
+});
+
+describe('DynamoMetadataStore.commit', () => {
+  it('writes head, file, version, journal and outbox items with their conditions in one transaction', async () => {
+    const { client, commands } = fakeClient(() => ({}));
+    const store = new DynamoMetadataStore(client, { metadata: 'meta', outbox: 'out' });
+    expect(await store.commit(write(0))).toEqual({ kind: 'committed' });
+
+    const items = commands[0]!.input.TransactItems.map((item: any) => item.Put);
+    expect(
+      items.map((put: any) => [put.TableName, put.Item.pk, put.Item.sk, put.ConditionExpression]),
+    ).toEqual([
+      ['meta', `NS#${NS}`, 'HEAD', 'attribute_not_exists(#pk)'],
+      ['meta', `NS#${NS}`, 'FILE#new', 'attribute_not_exists(#pk)'],
+      ['meta', `NS#${NS}`, 'VER#new#000000000001', 'attribute_not_exists(#pk)'],
+      ['meta', `NS#${NS}`, 'FILE#old', '#version = :expected'],
+      ['meta', `NS#${NS}`, 'VER#old#000000000004', 'attribute_not_exists(#pk)'],
+      ['meta', `NS#${NS}`, 'JOURNAL#000000000001', 'attribute_not_exists(#pk)'],
+      ['out', `EVENT#${NS}:1`, 'EVENT', 'attribute_not_exists(#pk)'],
+    ]);
+    expect(items[3].ExpressionAttributeValues).toEqual({ ':expected': 3 });
+    expect(items[3].Item).toMatchObject({ path: 'old', version: 4, deleted: true, size: 0, blockHashes: [] });
+    expect(JSON.parse(items[6].Item.body)).toMatchObject({ eventId: `${NS}:1` });
+    // Every placeholder used is declared, and every declared one is used (DynamoDB rejects both).
+    for (const put of items) {
+      const names = Object.keys(put.ExpressionAttributeNames ?? {});
+      const values = Object.keys(put.ExpressionAttributeValues ?? {});
+      const used = put.ConditionExpression.match(/[#:][a-z]+/g);
+      expect([...names, ...values].sort()).toEqual([...used].sort());
+    }
+  });
+
+  it('conditions the head on the expected sequence once it exists', async () => {
+    const { client, commands } = fakeClient(() => ({}));
+    await new DynamoMetadataStore(client, { metadata: 'meta', outbox: 'out' }).commit(write(6));
+    const head = commands[0]!.input.TransactItems[0].Put;
+    expect(head).toMatchObject({
+      ConditionExpression: '#seq = :expected',
+      ExpressionAttributeNames: { '#seq': 'seq' },
+      ExpressionAttributeValues: { ':expected': 6 },
+      Item: { seq: 7 },
+    });
+  });
+
+  it('turns a cancelled transaction into conflicts and races', async () => {
+    const cancelled = Object.assign(new Error('cancelled'), {
+      name: 'TransactionCanceledException',
+      CancellationReasons: [
+        { Code: 'None' },
+        { Code: 'None' },
+        { Code: 'None' },
+        { Code: 'ConditionalCheckFailed' },
+        { Code: 'None' },
+        { Code: 'None' },
+        { Code: 'None' },
+      ],
+    });
+    const { client } = fakeClient(() => {
+      throw cancelled;
+    });
+    expect(await new DynamoMetadataStore(client, { metadata: 'm', outbox: 'o' }).commit(write(2))).toEqual({
+      kind: 'rejected',
+      conflictingPaths: ['old'],
+      raced: false,
+    });
+  });
+
+  it('rethrows errors that are not cancellations', async () => {
+    const { client } = fakeClient(() => {
+      throw Object.assign(new Error('bad'), { name: 'ValidationException' });
+    });
+    await expect(
+      new DynamoMetadataStore(client, { metadata: 'm', outbox: 'o' }).commit(write(0)),
+    ).rejects.toThrow('bad');
+  });
+});
+
+describe('outcomeOf', () => {
+  const slots = [
+    { kind: 'head' as const },
+    { kind: 'file' as const, path: 'a' },
+    { kind: 'file' as const, path: 'a' },
+    { kind: 'other' as const },
+  ];
+  it('reads a failed head condition or a concurrent transaction as a race', () => {
+    expect(outcomeOf(['ConditionalCheckFailed', 'None', 'None', 'None'], slots)).toEqual({
+      kind: 'rejected',
+      conflictingPaths: [],
+      raced: true,
+    });
+    expect(outcomeOf(['None', 'TransactionConflict', 'None', 'None'], slots)).toMatchObject({ raced: true });
+  });
+
+  it('reports both a head race and a file conflict', () => {
+    expect(outcomeOf(['ConditionalCheckFailed', 'ConditionalCheckFailed', 'None', 'None'], slots)).toEqual({
+      kind: 'rejected',
+      conflictingPaths: ['a'],
+      raced: true,
+    });
+  });
+
+  it('rethrows reasons that are not preconditions', () => {
+    expect(() => outcomeOf(['None', 'ValidationError', 'None', 'None'], slots)).toThrow('ValidationError');
+  });
+});
+
+describe('DynamoMetadataStore reads', () => {
+  it('keeps only the exact path when a version prefix also matches a longer path', async () => {
+    const { client, commands } = fakeClient(() => ({
+      Items: [
+        { path: 'a#b', version: 1, deleted: false, sk: 'VER#a#b#000000000001' },
+        { path: 'a', version: 2, deleted: false, sk: 'VER#a#000000000002' },
+      ],
+    }));
+    const versions = await new DynamoMetadataStore(client, { metadata: 'm', outbox: 'o' }).listVersions(
+      NS,
+      'a',
+    );
+    expect(versions.map((v) => [v.path, v.version])).toEqual([['a', 2]]);
+    expect(commands[0]!.input).toMatchObject({ ScanIndexForward: false, ConsistentRead: true });
+  });
+
+  it('queries the journal after the cursor and detects more', async () => {
+    const { client, commands } = fakeClient(() => ({
+      Items: [1, 2, 3].map((seq) => ({ seq, changes: [], committedAtMs: 1 })),
+      LastEvaluatedKey: { pk: 'x', sk: 'y' },
+    }));
+    const page = await new DynamoMetadataStore(client, { metadata: 'm', outbox: 'o' }).listJournal(NS, 4, 2);
+    expect(commands[0]!.input.ExpressionAttributeValues).toMatchObject({ ':from': 'JOURNAL#000000000005' });
+    expect(commands[0]!.input.Limit).toBe(3);
+    expect(page.records.map((record) => record.seq)).toEqual([1, 2]);
+    expect(page.hasMore).toBe(true);
+  });
+});

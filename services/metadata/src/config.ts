@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import { CHANGE_EVENTS_QUEUE, BLOCKS_BUCKET, SERVICE_PORTS, TABLES } from '@filesync/resources';
+import { booleanVar, grpcTarget, loadConfig, portVar, serviceEnv, url } from '@filesync/server-kit';
+
+const schema = z
+  .object({
+    ...serviceEnv,
+    FILESYNC_GRPC_PORT: portVar(SERVICE_PORTS.metadata.grpc),
+    FILESYNC_METRICS_PORT: portVar(SERVICE_PORTS.metadata.metrics),
+    [TABLES.metadata.envVar]: z.string().min(1).default(TABLES.metadata.defaultName),
+    [TABLES.outbox.envVar]: z.string().min(1).default(TABLES.outbox.defaultName),
+    [BLOCKS_BUCKET.envVar]: z.string().min(1).default(BLOCKS_BUCKET.defaultName),
+    FILESYNC_S3_FORCE_PATH_STYLE: booleanVar(),
+    [CHANGE_EVENTS_QUEUE.urlEnvVar]: url(),
+    FILESYNC_AUTH_ADDRESS: grpcTarget().default(`127.0.0.1:${SERVICE_PORTS.auth.grpc}`),
+  })
+  .transform((env) => ({
+    host: env.FILESYNC_BIND_HOST,
+    port: env.FILESYNC_GRPC_PORT,
+    metricsPort: env.FILESYNC_METRICS_PORT,
+    logLevel: env.FILESYNC_LOG_LEVEL,
+    shutdownGraceMs: env.FILESYNC_SHUTDOWN_GRACE_MS,
+    region: env.AWS_REGION,
+    metadataTable: env[TABLES.metadata.envVar],
+    outboxTable: env[TABLES.outbox.envVar],
+    blocksBucket: env[BLOCKS_BUCKET.envVar],
+    s3ForcePathStyle: env.FILESYNC_S3_FORCE_PATH_STYLE,
+    changeEventsQueueUrl: env[CHANGE_EVENTS_QUEUE.urlEnvVar],
+    authAddress: env.FILESYNC_AUTH_ADDRESS,
+  }));
+
+export type MetadataConfig = z.infer<typeof schema>;
+
+/** Reads the metadata service's environment; a problem stops the start with one line naming the variable. */
+export const loadMetadataConfig = (env: NodeJS.ProcessEnv): MetadataConfig => loadConfig(schema, env);

@@ -1,0 +1,110 @@
+import type { Actor, ChangeOutcome, FileChange, FileEntry, JournalRecord } from './model';
+import type { FileWrite } from './ports';
+
+/**
+ * Decides which changes may be committed against the current entries. A change applies only to
+ * the version it names: anything else is a conflict, never an overwrite. New content based on a
+ * tombstone's version is allowed (an edit wins over a delete); deleting an absent or already
+ * deleted path is refused.
+ */
+export function planChanges(
+  changes: readonly FileChange[],
+  current: ReadonlyMap<string, FileEntry>,
+): { accepted: FileChange[]; rejected: ChangeOutcome[] } {
+  const accepted: FileChange[] = [];
+  const rejected: ChangeOutcome[] = [];
+  for (const change of changes) {
+    const entry = current.get(change.path);
+    const currentVersion = entry?.version ?? 0;
+    const isDelete = change.content === undefined;
+    const nothingToDelete = isDelete && (entry === undefined || entry.deleted);
+    if (change.baseVersion !== currentVersion || nothingToDelete) {
+      rejected.push({ kind: 'conflict', path: change.path, current: entry });
+    } else {
+      accepted.push(change);
+    }
+  }
+  return { accepted, rejected };
+}
+
+/** DynamoDB caps a transaction at 4 MB; stay well below with the estimate below. */
+export const MAX_TRANSACTION_BYTES = 3 * 1024 * 1024;
+
+/** Rough bytes one file costs in a transaction: its current and version items both carry the block list. */
+export function estimatedWriteBytes(change: FileChange): number {
+  const blocks = change.content?.blockHashes.length ?? 0;
+  return 2 * (512 + 3 * Buffer.byteLength(change.path, 'utf8') + blocks * 70);
+}
+
+/**
+ * Splits accepted changes into transactions of at most maxFiles files and about maxBytes bytes,
+ * keeping request order. A single oversized change still gets its own transaction.
+ */
+export function chunkChanges(
+  changes: readonly FileChange[],
+  maxFiles: number,
+  maxBytes = MAX_TRANSACTION_BYTES,
+): FileChange[][] {
+  const chunks: FileChange[][] = [];
+  let chunk: FileChange[] = [];
+  let bytes = 0;
+  for (const change of changes) {
+    const cost = estimatedWriteBytes(change);
+    if (chunk.length > 0 && (chunk.length >= maxFiles || bytes + cost > maxBytes)) {
+      chunks.push(chunk);
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(change);
+    bytes += cost;
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
+}
+
+/** The entries a transaction writes: each file moves from its base version to the next one. */
+export function buildWrites(
+  namespaceId: string,
+  changes: readonly FileChange[],
+  seq: number,
+  committedAtMs: number,
+  actor: Actor,
+): FileWrite[] {
+  return changes.map((change) => ({
+    expectedVersion: change.baseVersion,
+    entry: {
+      namespaceId,
+      path: change.path,
+      version: change.baseVersion + 1,
+      deleted: change.content === undefined,
+      content: change.content,
+      modifiedAtMs: change.modifiedAtMs,
+      committedAtMs,
+      deviceId: actor.deviceId,
+      journalSeq: seq,
+    },
+  }));
+}
+
+export function buildJournal(
+  namespaceId: string,
+  seq: number,
+  committedAtMs: number,
+  actor: Actor,
+  writes: readonly FileWrite[],
+): JournalRecord {
+  return {
+    namespaceId,
+    seq,
+    committedAtMs,
+    actor,
+    changes: writes.map(({ entry }) => ({
+      path: entry.path,
+      version: entry.version,
+      deleted: entry.deleted,
+      size: entry.content?.size ?? 0,
+      contentHash: entry.content?.contentHash ?? '',
+      modifiedAtMs: entry.modifiedAtMs,
+    })),
+  };
+}

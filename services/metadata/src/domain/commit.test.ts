@@ -1,0 +1,244 @@
+// Unit tests with in-memory fakes of the store, known blocks and block storage (see testing/fakes.ts).
+import { BlockChecker } from './block-checker';
+import { Committer } from './commit';
+import { MetadataService } from './metadata-service';
+import { DomainError } from '@filesync/server-kit';
+import {
+  ACTOR,
+  InMemoryBlockStorage,
+  InMemoryKnownBlocks,
+  InMemoryStore,
+  NS,
+  contentChange,
+  deleteChange,
+  hashOf,
+} from '../testing/fakes';
+
+function setup(options: { maxRaceRetries?: number } = {}) {
+  const store = new InMemoryStore();
+  const storage = new InMemoryBlockStorage();
+  storage.add(NS, ...Array.from({ length: 20 }, (_, index) => hashOf(index + 1)));
+  const blocks = new BlockChecker(new InMemoryKnownBlocks(), storage);
+  let kicks = 0;
+  const committer = new Committer({
+    store,
+    blocks,
+    clock: { now: () => 5_000 },
+    maxFilesPerTransaction: 32,
+    sleep: async () => undefined,
+    onCommitted: () => {
+      kicks += 1;
+    },
+    ...options,
+  });
+  const service = new MetadataService(store, committer, blocks);
+  return { store, storage, committer, service, kicks: () => kicks };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<DomainError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof DomainError) return error;
+    throw error;
+  }
+  throw new Error('expected a DomainError');
+}
+
+describe('Committer', () => {
+  it('commits new files in one transaction: one journal entry, one event, next sequence', async () => {
+    const { store, committer, kicks } = setup();
+    const result = await committer.commit(NS, ACTOR, [
+      contentChange('a', 0),
+      contentChange('b/c', 0, [2, 3]),
+    ]);
+
+    expect(result.cursor).toBe(1);
+    expect(result.outcomes.map((outcome) => [outcome.kind, outcome.path])).toEqual([
+      ['committed', 'a'],
+      ['committed', 'b/c'],
+    ]);
+    expect(store.journal).toHaveLength(1);
+    expect(store.events.map((event) => event.eventId)).toEqual([`${NS}:1`]);
+    expect(kicks()).toBe(1);
+  });
+
+  it('splits a large batch into transactions of maxFilesPerTransaction, one event each', async () => {
+    const { store, committer } = setup();
+    const changes = Array.from({ length: 70 }, (_, index) => contentChange(`f/${index}`, 0));
+    const result = await committer.commit(NS, ACTOR, changes);
+
+    expect(store.transactions.map((write) => write.files.length)).toEqual([32, 32, 6]);
+    expect(store.events.map((event) => event.seq)).toEqual([1, 2, 3]);
+    expect(result.cursor).toBe(3);
+    expect(result.outcomes.every((outcome) => outcome.kind === 'committed')).toBe(true);
+  });
+
+  it('reports stale bases as conflicts and commits the rest', async () => {
+    const { store, committer } = setup();
+    await committer.commit(NS, ACTOR, [contentChange('a', 0)]);
+    const result = await committer.commit(NS, ACTOR, [contentChange('a', 0, [2]), contentChange('b', 0)]);
+
+    expect(result.outcomes[0]).toMatchObject({ kind: 'conflict', path: 'a', current: { version: 1 } });
+    expect(result.outcomes[1]).toMatchObject({ kind: 'committed', entry: { version: 1, journalSeq: 2 } });
+    expect(store.files.size).toBe(2);
+  });
+
+  it('drops a file another writer changed during the transaction and retries the others', async () => {
+    const { store, committer } = setup();
+    await committer.commit(NS, ACTOR, [contentChange('a', 0), contentChange('b', 0)]);
+    store.beforeCommit = () => {
+      // A concurrent writer bumps "a" without moving the head (as if planned before our read).
+      store.put({ ...store.files.get(`${NS}\u0000a`)!, version: 2 });
+    };
+    const result = await committer.commit(NS, ACTOR, [
+      contentChange('a', 1, [3]),
+      contentChange('b', 1, [4]),
+    ]);
+
+    expect(result.outcomes[0]).toMatchObject({ kind: 'conflict', current: { version: 2 } });
+    expect(result.outcomes[1]).toMatchObject({ kind: 'committed', entry: { version: 2 } });
+    expect(store.transactions.at(-1)!.files.map(({ entry }) => entry.path)).toEqual(['b']);
+  });
+
+  it('retries at the new sequence when another commit took the head', async () => {
+    const { store, committer } = setup();
+    store.beforeCommit = () => store.heads.set(NS, 5);
+    const result = await committer.commit(NS, ACTOR, [contentChange('a', 0)]);
+
+    expect(store.transactions.map((write) => write.expectedSeq)).toEqual([0, 5]);
+    expect(result.cursor).toBe(6);
+    expect(result.outcomes[0]).toMatchObject({ kind: 'committed', entry: { journalSeq: 6 } });
+    expect(store.events.map((event) => event.eventId)).toEqual([`${NS}:6`]);
+  });
+
+  it('gives up with UNAVAILABLE after bounded head races', async () => {
+    const { store, committer } = setup({ maxRaceRetries: 2 });
+    const racer = () => {
+      store.heads.set(NS, (store.heads.get(NS) ?? 0) + 1);
+      store.beforeCommit = racer;
+    };
+    store.beforeCommit = racer;
+    const error = await rejection(committer.commit(NS, ACTOR, [contentChange('a', 0)]));
+    expect(error.kind).toBe('unavailable');
+    expect(store.transactions).toHaveLength(3);
+  });
+
+  it('reports changes naming missing blocks and commits the others', async () => {
+    const { store, committer } = setup();
+    const result = await committer.commit(NS, ACTOR, [
+      contentChange('a', 0, [1, 99, 98, 99]),
+      contentChange('b', 0, [2]),
+    ]);
+    expect(result.outcomes[0]).toEqual({
+      kind: 'missing-blocks',
+      path: 'a',
+      blockHashes: [hashOf(99), hashOf(98)],
+    });
+    expect(result.outcomes[1]!.kind).toBe('committed');
+    expect(store.files.size).toBe(1);
+  });
+
+  it('commits nothing and keeps the cursor when every change is rejected', async () => {
+    const { store, committer, kicks } = setup();
+    await committer.commit(NS, ACTOR, [contentChange('a', 0)]);
+    const result = await committer.commit(NS, ACTOR, [contentChange('a', 7)]);
+    expect(result.cursor).toBe(1);
+    expect(store.transactions).toHaveLength(1);
+    expect(kicks()).toBe(1);
+  });
+
+  it('writes the resolved followers into the event', async () => {
+    const { store, committer } = setup();
+    await store.putFollow({ namespaceId: NS, path: 'docs', userId: 'u2', email: 'u2@example.com' });
+    await committer.commit(NS, ACTOR, [contentChange('docs/a', 0), contentChange('docs2/a', 0)]);
+    expect(store.events[0]!.recipients).toEqual([
+      { userId: 'u2', email: 'u2@example.com', paths: ['docs/a'] },
+    ]);
+  });
+});
+
+describe('MetadataService.commitOne', () => {
+  it('answers a stale base with FAILED_PRECONDITION naming the current version', async () => {
+    const { service } = setup();
+    await service.commitOne(NS, ACTOR, contentChange('a', 0));
+    await service.commitOne(NS, ACTOR, contentChange('a', 1, [2]));
+    const error = await rejection(service.commitOne(NS, ACTOR, contentChange('a', 1, [3])));
+    expect(error.kind).toBe('failed-precondition');
+    expect(error.message).toContain('current version is 2');
+    expect(error.details).toEqual({ 'current-version': '2' });
+  });
+
+  it('answers missing blocks with FAILED_PRECONDITION listing them', async () => {
+    const { service } = setup();
+    const error = await rejection(service.commitOne(NS, ACTOR, contentChange('a', 0, [1, 50, 51])));
+    expect(error.kind).toBe('failed-precondition');
+    expect(error.details).toEqual({ 'missing-blocks': `${hashOf(50)},${hashOf(51)}` });
+  });
+
+  it('deletes with a tombstone, then refuses deleting again or an absent path', async () => {
+    const { service } = setup();
+    await service.commitOne(NS, ACTOR, contentChange('a', 0));
+    const { entry, cursor } = await service.commitOne(NS, ACTOR, deleteChange('a', 1));
+    expect(entry).toMatchObject({ version: 2, deleted: true, content: undefined });
+    expect(cursor).toBe(2);
+
+    const again = await rejection(service.commitOne(NS, ACTOR, deleteChange('a', 2)));
+    expect(again.kind).toBe('failed-precondition');
+    expect(again.details).toEqual({ 'current-version': '2' });
+    expect((await rejection(service.commitOne(NS, ACTOR, deleteChange('nope', 0)))).kind).toBe('not-found');
+  });
+});
+
+describe('MetadataService queries', () => {
+  it('lists files with or without tombstones and the cursor read first', async () => {
+    const { service } = setup();
+    await service.commitMany(
+      NS,
+      ACTOR,
+      ['a', 'b', 'c', 'd'].map((path) => contentChange(path, 0)),
+    );
+    await service.commitOne(NS, ACTOR, deleteChange('b', 1));
+    const collect = async (includeDeleted: boolean) => {
+      const { cursor, pages } = await service.listFiles(NS, includeDeleted);
+      const paths: string[] = [];
+      for await (const page of pages) paths.push(...page.map((e) => e.path));
+      return { cursor, paths };
+    };
+    expect(await collect(false)).toEqual({ cursor: 2, paths: ['a', 'c', 'd'] });
+    expect((await collect(true)).paths).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('lists versions newest first and NOT_FOUND for an unknown path', async () => {
+    const { service } = setup();
+    await service.commitOne(NS, ACTOR, contentChange('a', 0));
+    await service.commitOne(NS, ACTOR, contentChange('a', 1, [2]));
+    expect((await service.listVersions(NS, 'a')).map((e) => e.version)).toEqual([2, 1]);
+    expect((await rejection(service.listVersions(NS, 'b'))).kind).toBe('not-found');
+    expect((await rejection(service.getFile(NS, 'b'))).kind).toBe('not-found');
+  });
+
+  it('pages the journal with full entries and a cursor to continue from', async () => {
+    const { service } = setup();
+    for (const path of ['a', 'b', 'c']) await service.commitOne(NS, ACTOR, contentChange(path, 0, [4]));
+    const first = await service.listChanges(NS, 0, 2);
+    expect(first.entries.map((e) => [e.seq, e.changes.map((c) => c.path)])).toEqual([
+      [1, ['a']],
+      [2, ['b']],
+    ]);
+    expect(first.entries[0]!.changes[0]!.content!.blockHashes).toEqual([hashOf(4)]);
+    expect(first).toMatchObject({ cursor: 2, hasMore: true });
+    expect(await service.listChanges(NS, 2, 2)).toMatchObject({ cursor: 3, hasMore: false });
+    expect(await service.listChanges(NS, 3, 2)).toEqual({ entries: [], cursor: 3, hasMore: false });
+  });
+
+  it('follows and unfollows idempotently', async () => {
+    const { service, store } = setup();
+    await service.follow(NS, 'docs', ACTOR);
+    await service.follow(NS, 'docs', ACTOR);
+    expect(await store.listFollows(NS)).toHaveLength(1);
+    await service.unfollow(NS, 'docs', ACTOR);
+    await service.unfollow(NS, 'docs', ACTOR);
+    expect(await store.listFollows(NS)).toHaveLength(0);
+  });
+});

@@ -1,0 +1,37 @@
+// Unit tests: pure follower matching.
+import { resolveRecipients } from './followers';
+import type { Follow } from './model';
+
+const follow = (userId: string, path: string): Follow => ({
+  namespaceId: 'ns',
+  path,
+  userId,
+  email: `${userId}@example.com`,
+});
+
+describe('resolveRecipients', () => {
+  it('matches a folder follow to paths below it but not to a sibling sharing its prefix', () => {
+    const recipients = resolveRecipients([follow('u1', 'docs')], ['docs/a', 'docs2/a', 'docs']);
+    expect(recipients).toEqual([{ userId: 'u1', email: 'u1@example.com', paths: ['docs/a', 'docs'] }]);
+  });
+
+  it('matches a file follow exactly and "" to the whole namespace', () => {
+    const recipients = resolveRecipients(
+      [follow('file', 'docs/a.txt'), follow('all', '')],
+      ['docs/a.txt', 'docs/a.txt.bak', 'x'],
+    );
+    expect(recipients).toEqual([
+      { userId: 'all', email: 'all@example.com', paths: ['docs/a.txt', 'docs/a.txt.bak', 'x'] },
+      { userId: 'file', email: 'file@example.com', paths: ['docs/a.txt'] },
+    ]);
+  });
+
+  it('names each user once with the union of paths their follows cover, in commit order', () => {
+    const recipients = resolveRecipients([follow('u1', 'b'), follow('u1', 'a')], ['a/1', 'c', 'b/2']);
+    expect(recipients).toEqual([{ userId: 'u1', email: 'u1@example.com', paths: ['a/1', 'b/2'] }]);
+  });
+
+  it('leaves out followers none of whose follows match', () => {
+    expect(resolveRecipients([follow('u1', 'docs/deep')], ['docs/other'])).toEqual([]);
+  });
+});

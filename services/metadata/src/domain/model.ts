@@ -1,0 +1,93 @@
+/**
+ * The metadata domain's own vocabulary. It mirrors the proto messages where they agree, but knows
+ * nothing of gRPC or DynamoDB, so planning and event rules can be tested on plain values.
+ */
+
+export interface FileContent {
+  readonly contentHash: string;
+  readonly size: number;
+  readonly blockHashes: readonly string[];
+}
+
+/** One version of a file; tombstones (deleted) carry no content. */
+export interface FileEntry {
+  readonly namespaceId: string;
+  readonly path: string;
+  readonly version: number;
+  readonly deleted: boolean;
+  readonly content: FileContent | undefined;
+  readonly modifiedAtMs: number;
+  readonly committedAtMs: number;
+  readonly deviceId: string;
+  readonly journalSeq: number;
+}
+
+/** A validated change request: canonical path, verified content hash. */
+export interface FileChange {
+  readonly path: string;
+  readonly baseVersion: number;
+  /** Undefined means: delete (commit a tombstone). */
+  readonly content: FileContent | undefined;
+  readonly modifiedAtMs: number;
+}
+
+/** Who commits: the verified caller. */
+export interface Actor {
+  readonly userId: string;
+  readonly deviceId: string;
+  readonly email: string;
+}
+
+/** A follow of a file or folder ("" = the whole namespace). */
+export interface Follow {
+  readonly namespaceId: string;
+  readonly path: string;
+  readonly userId: string;
+  readonly email: string;
+}
+
+/** The outcome of one change of a commit call. */
+export type ChangeOutcome =
+  | { readonly kind: 'committed'; readonly path: string; readonly entry: FileEntry }
+  /** Stale base or nothing to delete: `current` is the current entry, undefined when the path never existed. */
+  | { readonly kind: 'conflict'; readonly path: string; readonly current: FileEntry | undefined }
+  | { readonly kind: 'missing-blocks'; readonly path: string; readonly blockHashes: readonly string[] };
+
+export interface CommitResult {
+  /** One outcome per change, in request order. */
+  readonly outcomes: readonly ChangeOutcome[];
+  /** The namespace's journal sequence after the call. */
+  readonly cursor: number;
+}
+
+/** The journal entry of one committed transaction; block lists live in the version items. */
+export interface JournalRecord {
+  readonly namespaceId: string;
+  readonly seq: number;
+  readonly committedAtMs: number;
+  readonly actor: Actor;
+  readonly changes: readonly JournalChange[];
+}
+
+export interface JournalChange {
+  readonly path: string;
+  readonly version: number;
+  readonly deleted: boolean;
+  readonly size: number;
+  readonly contentHash: string;
+  readonly modifiedAtMs: number;
+}
+
+/**
+ * The SQS message body announcing one committed transaction (agreed with the notifier, which
+ * validates it): recipients are resolved at commit time so the notifier never calls back.
+ */
+export interface ChangeEvent {
+  readonly eventId: string;
+  readonly namespaceId: string;
+  readonly seq: number;
+  readonly committedAtMs: number;
+  readonly actor: Actor;
+  readonly changes: readonly { path: string; version: number; deleted: boolean; size: number }[];
+  readonly recipients: readonly { userId: string; email: string; paths: string[] }[];
+}

@@ -1,0 +1,116 @@
+// Unit tests of the gRPC edge with in-memory fakes of the domain ports and a fake call context
+// (no server, no network).
+import type { metadata } from '@filesync/contracts';
+import { DomainError, type CallContext, type Principal } from '@filesync/server-kit';
+import { BlockChecker } from './domain/block-checker';
+import { Committer } from './domain/commit';
+import { MetadataService } from './domain/metadata-service';
+import { metadataHandlers, toResult } from './handlers';
+import {
+  InMemoryBlockStorage,
+  InMemoryKnownBlocks,
+  InMemoryStore,
+  NS,
+  contentChange,
+  entry,
+  hashOf,
+} from './testing/fakes';
+
+const principal: Principal = { userId: 'u1', deviceId: 'd1', email: 'u1@example.com', namespaceIds: [NS] };
+const context = { principal: async () => principal } as unknown as CallContext;
+
+function setup() {
+  const store = new InMemoryStore();
+  const storage = new InMemoryBlockStorage();
+  storage.add(NS, hashOf(1));
+  const blocks = new BlockChecker(new InMemoryKnownBlocks(), storage);
+  const committer = new Committer({ store, blocks, clock: { now: () => 1 }, maxFilesPerTransaction: 32 });
+  return { store, handlers: metadataHandlers(new MetadataService(store, committer, blocks)) };
+}
+
+async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const items: T[] = [];
+  for await (const item of iterable) items.push(item);
+  return items;
+}
+
+async function refusal(promise: Promise<unknown>): Promise<DomainError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof DomainError) return error;
+    throw error;
+  }
+  throw new Error('expected a DomainError');
+}
+
+const protoChange = (path: string, baseVersion: number): metadata.FileChange => {
+  const change = contentChange(path, baseVersion);
+  return {
+    path,
+    baseVersion,
+    delete: false,
+    modifiedAtMs: 1,
+    content: { ...change.content!, blockHashes: [...change.content!.blockHashes] },
+  };
+};
+
+describe('metadata handlers', () => {
+  it("denies another user's namespace before looking at the request", async () => {
+    const { handlers, store } = setup();
+    const error = await refusal(handlers.commitFile({ namespaceId: 'theirs', change: undefined }, context));
+    expect(error.kind).toBe('permission-denied');
+    expect(store.transactions).toHaveLength(0);
+  });
+
+  it('commits a file and answers the entry and cursor', async () => {
+    const { handlers } = setup();
+    const response = await handlers.commitFile({ namespaceId: NS, change: protoChange('a', 0) }, context);
+    expect(response).toMatchObject({
+      cursor: 1,
+      entry: { path: 'a', version: 1, deleted: false, journalSeq: 1 },
+    });
+  });
+
+  it('streams an empty namespace as one empty page carrying the cursor', async () => {
+    const { handlers } = setup();
+    expect(await collect(handlers.listFiles({ namespaceId: NS, includeDeleted: false }, context))).toEqual([
+      { entries: [], cursor: 0 },
+    ]);
+  });
+
+  it('streams pages of the configured size, ordered by path', async () => {
+    const { handlers, store } = setup();
+    for (let index = 0; index < 1001; index += 1) store.put(entry(`f${String(index).padStart(4, '0')}`, 1));
+    const pages = await collect(handlers.listFiles({ namespaceId: NS, includeDeleted: true }, context));
+    expect(pages.map((page) => page.entries.length)).toEqual([500, 500, 1]);
+    expect(pages[2]!.entries[0]!.path).toBe('f1000');
+  });
+
+  it('reports a delete of a never existing path in a batch as a conflict with version 0', () => {
+    expect(toResult(NS, { kind: 'conflict', path: 'x', current: undefined })).toEqual({
+      path: 'x',
+      outcome: {
+        $case: 'conflict',
+        value: {
+          namespaceId: NS,
+          path: 'x',
+          version: 0,
+          deleted: true,
+          content: undefined,
+          modifiedAtMs: 0,
+          committedAtMs: 0,
+          deviceId: '',
+          journalSeq: 0,
+        },
+      },
+    });
+  });
+
+  it('answers tombstones without content', async () => {
+    const { handlers, store } = setup();
+    store.put(entry('gone', 3, true));
+    const { entry: answered } = await handlers.getFile({ namespaceId: NS, path: 'gone' }, context);
+    expect(answered).toMatchObject({ deleted: true, content: undefined, version: 3 });
+  });
+});

@@ -1,0 +1,177 @@
+/**
+ * In-memory fakes of the domain ports for unit tests (no network, no AWS). The store applies a
+ * transaction's conditions all or nothing, the way DynamoDB's TransactWriteItems does.
+ */
+import { contentHash } from '@filesync/sync-core';
+import type { Actor, ChangeEvent, FileChange, FileEntry, Follow, JournalRecord } from '../domain/model';
+import {
+  versionKey,
+  type BlockStorage,
+  type KnownBlocks,
+  type MetadataStore,
+  type TransactionOutcome,
+  type TransactionWrite,
+} from '../domain/ports';
+
+export class InMemoryStore implements MetadataStore {
+  readonly heads = new Map<string, number>();
+  readonly files = new Map<string, FileEntry>();
+  readonly versions = new Map<string, FileEntry>();
+  readonly journal: JournalRecord[] = [];
+  readonly events: ChangeEvent[] = [];
+  readonly follows: Follow[] = [];
+  readonly transactions: TransactionWrite[] = [];
+  /** Runs before each commit is applied: lets a test play a concurrent writer. */
+  beforeCommit: ((write: TransactionWrite) => void) | undefined;
+
+  private fileId = (ns: string, path: string) => `${ns}\u0000${path}`;
+
+  async readHead(namespaceId: string) {
+    return this.heads.get(namespaceId) ?? 0;
+  }
+
+  async currentEntries(namespaceId: string, paths: readonly string[]) {
+    const result = new Map<string, FileEntry>();
+    for (const path of paths) {
+      const entry = this.files.get(this.fileId(namespaceId, path));
+      if (entry) result.set(path, entry);
+    }
+    return result;
+  }
+
+  async commit(write: TransactionWrite): Promise<TransactionOutcome> {
+    this.transactions.push(write);
+    const hook = this.beforeCommit;
+    this.beforeCommit = undefined;
+    hook?.(write);
+    const raced = (this.heads.get(write.namespaceId) ?? 0) !== write.expectedSeq;
+    const conflictingPaths = write.files
+      .filter(({ entry, expectedVersion }) => {
+        const current = this.files.get(this.fileId(write.namespaceId, entry.path));
+        return expectedVersion === 0 ? current !== undefined : current?.version !== expectedVersion;
+      })
+      .map(({ entry }) => entry.path);
+    if (raced || conflictingPaths.length > 0) return { kind: 'rejected', conflictingPaths, raced };
+    this.heads.set(write.namespaceId, write.journal.seq);
+    for (const { entry } of write.files) this.put(entry);
+    this.journal.push(write.journal);
+    this.events.push(write.event);
+    return { kind: 'committed' };
+  }
+
+  /** Writes an entry directly, as another writer would. */
+  put(entry: FileEntry) {
+    this.files.set(this.fileId(entry.namespaceId, entry.path), entry);
+    this.versions.set(`${entry.namespaceId}\u0000${versionKey(entry.path, entry.version)}`, entry);
+  }
+
+  async *listFiles(namespaceId: string) {
+    const entries = [...this.files.values()]
+      .filter((entry) => entry.namespaceId === namespaceId)
+      .sort((a, b) => (a.path < b.path ? -1 : 1));
+    for (let index = 0; index < entries.length; index += 3) yield entries.slice(index, index + 3);
+  }
+
+  async listVersions(namespaceId: string, path: string) {
+    return [...this.versions.values()]
+      .filter((entry) => entry.namespaceId === namespaceId && entry.path === path)
+      .sort((a, b) => b.version - a.version);
+  }
+
+  async getVersions(namespaceId: string, refs: readonly { path: string; version: number }[]) {
+    const result = new Map<string, FileEntry>();
+    for (const { path, version } of refs) {
+      const entry = this.versions.get(`${namespaceId}\u0000${versionKey(path, version)}`);
+      if (entry) result.set(versionKey(path, version), entry);
+    }
+    return result;
+  }
+
+  async listJournal(namespaceId: string, afterSeq: number, limit: number) {
+    const records = this.journal.filter(
+      (record) => record.namespaceId === namespaceId && record.seq > afterSeq,
+    );
+    return { records: records.slice(0, limit), hasMore: records.length > limit };
+  }
+
+  async listFollows(namespaceId: string) {
+    return this.follows.filter((follow) => follow.namespaceId === namespaceId);
+  }
+
+  async putFollow(follow: Follow) {
+    await this.deleteFollow(follow.namespaceId, follow.path, follow.userId);
+    this.follows.push(follow);
+  }
+
+  async deleteFollow(namespaceId: string, path: string, userId: string) {
+    const index = this.follows.findIndex(
+      (follow) => follow.namespaceId === namespaceId && follow.path === path && follow.userId === userId,
+    );
+    if (index >= 0) this.follows.splice(index, 1);
+  }
+}
+
+export class InMemoryKnownBlocks implements KnownBlocks {
+  readonly remembered = new Set<string>();
+  async known(namespaceId: string, hashes: readonly string[]) {
+    return new Set(hashes.filter((hash) => this.remembered.has(`${namespaceId}/${hash}`)));
+  }
+  async remember(namespaceId: string, hashes: readonly string[]) {
+    for (const hash of hashes) this.remembered.add(`${namespaceId}/${hash}`);
+  }
+}
+
+export class InMemoryBlockStorage implements BlockStorage {
+  readonly objects = new Set<string>();
+  readonly asked: string[] = [];
+  inFlight = 0;
+  maxInFlight = 0;
+  async exists(namespaceId: string, hash: string) {
+    this.asked.push(hash);
+    this.inFlight += 1;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    await new Promise((resolve) => setImmediate(resolve));
+    this.inFlight -= 1;
+    return this.objects.has(`${namespaceId}/${hash}`);
+  }
+  add(namespaceId: string, ...hashes: string[]) {
+    for (const hash of hashes) this.objects.add(`${namespaceId}/${hash}`);
+  }
+}
+
+export const NS = 'ns-1';
+export const ACTOR: Actor = { userId: 'user-1', deviceId: 'device-1', email: 'one@example.com' };
+
+/** A deterministic block hash for tests. */
+export const hashOf = (n: number) => n.toString(16).padStart(64, '0');
+
+export function contentChange(path: string, baseVersion: number, blocks: number[] = [1]): FileChange {
+  const blockHashes = blocks.map(hashOf);
+  return {
+    path,
+    baseVersion,
+    modifiedAtMs: 1_000,
+    content: { contentHash: contentHash(blockHashes), size: blocks.length * 10, blockHashes },
+  };
+}
+
+export const deleteChange = (path: string, baseVersion: number): FileChange => ({
+  path,
+  baseVersion,
+  modifiedAtMs: 2_000,
+  content: undefined,
+});
+
+export function entry(path: string, version: number, deleted = false): FileEntry {
+  return {
+    namespaceId: NS,
+    path,
+    version,
+    deleted,
+    content: deleted ? undefined : { contentHash: 'h', size: 1, blockHashes: [hashOf(1)] },
+    modifiedAtMs: 0,
+    committedAtMs: 0,
+    deviceId: 'device-0',
+    journalSeq: version,
+  };
+}
