@@ -1,2 +1,3 @@
 export * from './paths';
 export * from './content-hash';
+export * from './chunker';

@@ -14,13 +14,17 @@ export class InvalidPathError extends Error {
 export function canonicalPath(path: string): string {
   if (typeof path !== 'string' || path.length === 0) throw new InvalidPathError('path is empty');
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(path)) throw new InvalidPathError('path contains a NUL or control character');
-  if (path.startsWith('/') || /^[a-zA-Z]:/.test(path)) throw new InvalidPathError('path must be relative, not absolute');
+  if (/[\u0000-\u001f\u007f]/.test(path))
+    throw new InvalidPathError('path contains a NUL or control character');
+  if (path.startsWith('/') || /^[a-zA-Z]:/.test(path))
+    throw new InvalidPathError('path must be relative, not absolute');
   if (path.includes('\\')) throw new InvalidPathError("path must use '/' as separator, not '\\'");
   const normalized = path.normalize('NFC');
   for (const segment of normalized.split('/')) {
-    if (segment === '') throw new InvalidPathError('path has an empty segment (leading, trailing or double slash)');
-    if (segment === '.' || segment === '..') throw new InvalidPathError(`path must not contain '${segment}' segments`);
+    if (segment === '')
+      throw new InvalidPathError('path has an empty segment (leading, trailing or double slash)');
+    if (segment === '.' || segment === '..')
+      throw new InvalidPathError(`path must not contain '${segment}' segments`);
   }
   if (Buffer.byteLength(normalized, 'utf8') > LIMITS.maxPathBytes) {
     throw new InvalidPathError(`path is longer than ${LIMITS.maxPathBytes} bytes`);

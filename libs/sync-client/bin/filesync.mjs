@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+// Entry of the `filesync` CLI. It runs the TypeScript sources through tsx's loader, so the CLI
+// needs no build step. Everything below the version check is loaded dynamically: older Node
+// versions must reach the check before anything they cannot run.
+const major = Number(process.versions.node.split('.')[0]);
+if (major < 24) {
+  process.stderr.write(
+    `filesync needs Node.js 24 or newer, but this is Node.js ${process.version}.\n` +
+      'Run it as `npx filesync` from the repository (npm puts the pinned Node 24 on PATH) or install Node 24.\n',
+  );
+  process.exit(1);
+}
+
+const { fileURLToPath } = await import('node:url');
+// The sources are CommonJS-flavoured TypeScript (the repository has no "type": "module"), so
+// tsx's require hook is needed besides its ESM loader; it finds the path aliases through
+// TSX_TSCONFIG_PATH, which also reaches the hashing worker threads.
+process.env.TSX_TSCONFIG_PATH ??= fileURLToPath(new URL('../../../tsconfig.json', import.meta.url));
+const [{ register }, cjs] = await Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]);
+cjs.register();
+register({ tsconfig: process.env.TSX_TSCONFIG_PATH });
+const { main } = await import('../src/cli/main.ts');
+process.exitCode = await main(process.argv);

@@ -1,0 +1,208 @@
+import { realpath } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
+import { Command, CommanderError } from 'commander';
+import { grpcCode } from '@filesync/contracts';
+import { FilesyncClient } from '../client';
+import { InvalidServerError } from '../config/server-addresses';
+import { SyncIncompleteError, type SyncSummary } from '../sync/summary';
+import { readPassword } from './password';
+import { SyncProgressBar } from './progress-bar';
+
+interface GlobalOptions {
+  server?: string;
+  home?: string;
+}
+
+/** Runs the CLI; resolves with the process exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv]);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode;
+    process.stderr.write(`filesync: ${describeError(error)}\n`);
+    return 1;
+  }
+}
+
+function buildProgram(): Command {
+  const program = new Command('filesync')
+    .description('Keep folders in sync with filesync')
+    .option('--server <host[:port]>', 'deployment to use (default: FILESYNC_SERVER, then 127.0.0.1:50051)')
+    .option('--home <dir>', 'where the session and state live (default: FILESYNC_HOME, then ~/.filesync)')
+    .exitOverride()
+    .showHelpAfterError();
+
+  const withClient = async <T>(work: (client: FilesyncClient) => Promise<T>): Promise<T> => {
+    const options = program.opts<GlobalOptions>();
+    const client = await FilesyncClient.open({ home: options.home, server: options.server });
+    try {
+      return await work(client);
+    } finally {
+      await client.close();
+    }
+  };
+
+  program
+    .command('signup')
+    .description('create an account and sign this device in (password from FILESYNC_PASSWORD or stdin)')
+    .requiredOption('--email <address>', 'email address of the new account')
+    .option('--device <name>', 'name of this device')
+    .action(async (options: { email: string; device?: string }) => {
+      const password = await readPassword();
+      const account = await withClient((client) => client.signup(options.email, password, options.device));
+      process.stdout.write(
+        `Signed up ${account.email}; this device is ${account.deviceName} (${account.deviceId}).\n`,
+      );
+    });
+
+  program
+    .command('login')
+    .description('sign this device in (password from FILESYNC_PASSWORD or stdin)')
+    .requiredOption('--email <address>', 'email address of the account')
+    .option('--device <name>', 'name of this device')
+    .action(async (options: { email: string; device?: string }) => {
+      const password = await readPassword();
+      const account = await withClient((client) => client.login(options.email, password, options.device));
+      process.stdout.write(
+        `Logged in as ${account.email}; this device is ${account.deviceName} (${account.deviceId}).\n`,
+      );
+    });
+
+  program
+    .command('sync')
+    .description('one two-way sync pass of DIR with your filesync folder')
+    .argument('<dir>', 'local folder to sync')
+    .option('--json', 'print the summary as one JSON object')
+    .action(async (dir: string, options: { json?: boolean }) => {
+      const bar = process.stdout.isTTY && !options.json ? new SyncProgressBar() : undefined;
+      let summary: SyncSummary;
+      try {
+        summary = await withClient((client) =>
+          client.sync(dir, { onProgress: bar ? (progress) => bar.update(progress) : undefined }),
+        );
+      } catch (error) {
+        if (error instanceof SyncIncompleteError) printSummary(error.summary, options.json);
+        throw error;
+      } finally {
+        bar?.stop();
+      }
+      printSummary(summary, options.json);
+    });
+
+  program
+    .command('follow')
+    .description(
+      'get an email when a file or folder changes (a path in your filesync folder or below a synced folder)',
+    )
+    .argument('<path>', "file or folder; '/' follows everything")
+    .action(async (path: string) => {
+      await withClient(async (client) => {
+        const target = await namespacePath(client, path);
+        await client.follow(target);
+        process.stdout.write(`Following ${target === '' ? 'everything' : target}.\n`);
+      });
+    });
+
+  program
+    .command('versions')
+    .description('list the versions of a file, newest first')
+    .argument('<path>', 'a path in your filesync folder or below a synced folder')
+    .option('--json', 'print the versions as JSON')
+    .action(async (path: string, options: { json?: boolean }) => {
+      await withClient(async (client) => {
+        const versions = await client.versions(await namespacePath(client, path));
+        if (options.json) {
+          process.stdout.write(`${JSON.stringify(versions)}\n`);
+          return;
+        }
+        for (const version of versions) {
+          const when = new Date(version.committedAtMs).toISOString();
+          const what = version.deleted ? 'deleted' : `${version.content?.size ?? 0} bytes`;
+          process.stdout.write(`v${version.version}  ${when}  ${what}  device ${version.deviceId}\n`);
+        }
+      });
+    });
+
+  program
+    .command('status')
+    .description('who is signed in and which folders are synced')
+    .option('--json', 'print the status as JSON')
+    .action(async (options: { json?: boolean }) => {
+      await withClient(async (client) => {
+        const status = await client.status();
+        if (options.json) {
+          process.stdout.write(`${JSON.stringify(status)}\n`);
+          return;
+        }
+        const lines = [
+          `Signed in as ${status.email} (user ${status.userId})`,
+          `Device ${status.deviceName} (${status.deviceId})`,
+          `Server ${status.server}, namespace ${status.namespaceId}`,
+          `Home ${status.home}`,
+          ...(status.syncedFolders.length === 0 ? ['No folder synced yet.'] : ['Synced folders:']),
+          ...status.syncedFolders.map(
+            (folder) =>
+              `  ${folder.root}: ${folder.files} files, last sync ${folder.lastSyncAtMs ? new Date(folder.lastSyncAtMs).toISOString() : 'never'}`,
+          ),
+        ];
+        process.stdout.write(`${lines.join('\n')}\n`);
+      });
+    });
+
+  return program;
+}
+
+function printSummary(summary: SyncSummary, json: boolean | undefined): void {
+  if (json) {
+    process.stdout.write(`${JSON.stringify(summary)}\n`);
+    return;
+  }
+  const mib = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MiB`;
+  process.stdout.write(
+    `Uploaded ${summary.filesUploaded} files (${summary.uploadedBlocks} blocks, ${mib(summary.uploadedBytes)}), ` +
+      `downloaded ${summary.filesDownloaded} files (${summary.downloadedBlocks} blocks, ${mib(summary.downloadedBytes)}), ` +
+      `${summary.deleted} deleted, ${summary.conflicts} conflicts.\n`,
+  );
+}
+
+/**
+ * A path as the user typed it, made namespace-relative: a local path inside a synced folder is
+ * taken relative to that folder; anything else is already a namespace path.
+ */
+async function namespacePath(client: FilesyncClient, input: string): Promise<string> {
+  if (input.trim() === '' || input.trim() === '/') return '';
+  const absolute = await realLocation(resolve(input));
+  const { syncedFolders } = await client.status();
+  for (const folder of syncedFolders) {
+    if (absolute === folder.root) return '';
+    if (absolute.startsWith(folder.root + sep)) return relative(folder.root, absolute).split(sep).join('/');
+  }
+  return input;
+}
+
+/** The real path of a file, or of its folder when the file itself is gone (deleted versions). */
+async function realLocation(path: string): Promise<string> {
+  try {
+    return await realpath(path);
+  } catch {
+    try {
+      return join(await realpath(dirname(path)), basename(path));
+    } catch {
+      return path;
+    }
+  }
+}
+
+/** One line: the gRPC status and its details, or the error message. */
+export function describeError(error: unknown): string {
+  const code = grpcCode(error);
+  if (code !== undefined) {
+    const details = (error as ServiceError).details || (error as Error).message;
+    return `${grpcStatus[code] ?? `status ${code}`}: ${details}`;
+  }
+  if (error instanceof InvalidServerError) return error.message;
+  return error instanceof Error ? error.message : String(error);
+}

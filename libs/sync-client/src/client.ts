@@ -1,0 +1,194 @@
+import { mkdir, realpath, stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import pino, { type Logger } from 'pino';
+import { type common, unary } from '@filesync/contracts';
+import { canonicalPath } from '@filesync/sync-core';
+import { DEFAULT_SERVER, serverAddresses } from './config/server-addresses';
+import { createServiceClients, TIMEOUTS, type ServiceClients } from './grpc/clients';
+import type { Hasher } from './hashing/hash-file';
+import { WorkerHasher } from './hashing/worker-hasher';
+import { Authenticator } from './session/authenticator';
+import { SessionStore, type StoredSession } from './session/session-store';
+import { StateDb, type FolderState } from './state/state-db';
+import { S3BlockStore } from './storage/block-store';
+import { StorageCredentialsProvider } from './storage/storage-credentials';
+import { syncFolder } from './sync/engine';
+import { GrpcSyncRemote } from './sync/remote';
+import { acquireSyncLock } from './sync/sync-lock';
+import type { SyncProgress, SyncSummary } from './sync/summary';
+
+export interface OpenOptions {
+  /** Where session.json and state.db live; default FILESYNC_HOME or ~/.filesync. */
+  readonly home?: string;
+  /** `host[:basePort]` of the deployment; default: FILESYNC_SERVER, the signed-in server, then the local stack. */
+  readonly server?: string;
+  /** Default: pino to stderr at FILESYNC_LOG_LEVEL (warn). */
+  readonly logger?: Logger;
+}
+
+/** Who is signed in on this device. */
+export interface AccountInfo {
+  readonly email: string;
+  readonly userId: string;
+  readonly deviceId: string;
+  readonly deviceName: string;
+  readonly namespaceId: string;
+  readonly server: string;
+}
+
+export interface ClientStatus extends AccountInfo {
+  readonly home: string;
+  readonly accessTokenExpiresAtMs: number;
+  readonly refreshTokenExpiresAtMs: number;
+  readonly syncedFolders: FolderState[];
+}
+
+export function defaultHome(): string {
+  return process.env.FILESYNC_HOME || join(homedir(), '.filesync');
+}
+
+/** The filesync client of one device (one FILESYNC_HOME). Close it when done. */
+export class FilesyncClient {
+  private hasher: Hasher | undefined;
+  private blocks: S3BlockStore | undefined;
+
+  private constructor(
+    readonly home: string,
+    readonly server: string,
+    private readonly clients: ServiceClients,
+    private readonly auth: Authenticator,
+    private readonly state: StateDb,
+    private readonly logger: Logger,
+  ) {}
+
+  static async open(options: OpenOptions = {}): Promise<FilesyncClient> {
+    const home = resolve(options.home ?? defaultHome());
+    await mkdir(home, { recursive: true, mode: 0o700 });
+    const store = new SessionStore(home);
+    const stored = await store.load();
+    // An explicit choice wins over the server the session was created with.
+    const addresses = serverAddresses(
+      options.server ?? (process.env.FILESYNC_SERVER || undefined) ?? stored?.server ?? DEFAULT_SERVER,
+    );
+    const clients = createServiceClients(addresses);
+    const auth = new Authenticator(store, clients.auth, addresses.server);
+    await auth.load();
+    const logger =
+      options.logger ??
+      pino({ name: 'filesync', level: process.env.FILESYNC_LOG_LEVEL || 'warn' }, pino.destination(2));
+    return new FilesyncClient(
+      home,
+      addresses.server,
+      clients,
+      auth,
+      StateDb.open(join(home, 'state.db')),
+      logger,
+    );
+  }
+
+  async signup(email: string, password: string, deviceName?: string): Promise<AccountInfo> {
+    return accountInfo(await this.auth.signUp(email, password, deviceName));
+  }
+
+  async login(email: string, password: string, deviceName?: string): Promise<AccountInfo> {
+    return accountInfo(await this.auth.login(email, password, deviceName));
+  }
+
+  /** One two-way sync pass of `dir` with the account's root namespace; creates `dir` if needed. */
+  async sync(
+    dir: string,
+    options: { onProgress?: (progress: SyncProgress) => void } = {},
+  ): Promise<SyncSummary> {
+    const session = this.auth.requireSession();
+    await mkdir(dir, { recursive: true });
+    const root = await realpath(resolve(dir));
+    if (!(await stat(root)).isDirectory()) throw new Error(`${dir} is not a folder`);
+    this.hasher ??= new WorkerHasher(2);
+    this.blocks ??= new S3BlockStore(() => this.storageCredentials.get());
+    const release = await acquireSyncLock(this.home);
+    try {
+      return await syncFolder(
+        root,
+        session.rootNamespaceId,
+        {
+          state: this.state,
+          hasher: this.hasher,
+          blocks: this.blocks,
+          remote: new GrpcSyncRemote(this.clients, () => this.auth.accessToken()),
+          logger: this.logger,
+          deviceLabel: session.deviceName || session.deviceId.slice(0, 8),
+          privateFolders: [await realpath(this.home)],
+        },
+        options,
+      );
+    } finally {
+      await release();
+    }
+  }
+
+  /** Follows a namespace path ('' = everything): later changes at or below it are mailed. */
+  async follow(path: string): Promise<void> {
+    await unary(
+      this.clients.metadata.follow.bind(this.clients.metadata),
+      { namespaceId: this.namespaceId(), path: followPath(path) },
+      { timeoutMs: TIMEOUTS.unaryMs, accessToken: await this.auth.accessToken() },
+    );
+  }
+
+  /** Every version of a namespace path, newest first. */
+  async versions(path: string): Promise<common.FileEntry[]> {
+    const response = await unary(
+      this.clients.metadata.listVersions.bind(this.clients.metadata),
+      { namespaceId: this.namespaceId(), path: canonicalPath(path) },
+      { timeoutMs: TIMEOUTS.unaryMs, accessToken: await this.auth.accessToken() },
+    );
+    return response.versions;
+  }
+
+  async status(): Promise<ClientStatus> {
+    const session = this.auth.requireSession();
+    return {
+      ...accountInfo(session),
+      home: this.home,
+      accessTokenExpiresAtMs: session.accessTokenExpiresAtMs,
+      refreshTokenExpiresAtMs: session.refreshTokenExpiresAtMs,
+      syncedFolders: this.state.folders(),
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.hasher?.close();
+    this.blocks?.destroy();
+    this.clients.close();
+    this.state.close();
+  }
+
+  private namespaceId(): string {
+    return this.auth.requireSession().rootNamespaceId;
+  }
+
+  private storageCredentialsProvider: StorageCredentialsProvider | undefined;
+  private get storageCredentials(): StorageCredentialsProvider {
+    this.storageCredentialsProvider ??= new StorageCredentialsProvider(this.clients.auth, () =>
+      this.auth.accessToken(),
+    );
+    return this.storageCredentialsProvider;
+  }
+}
+
+function followPath(path: string): string {
+  const trimmed = path.trim();
+  return trimmed === '' || trimmed === '/' ? '' : canonicalPath(trimmed);
+}
+
+function accountInfo(session: StoredSession): AccountInfo {
+  return {
+    email: session.email,
+    userId: session.userId,
+    deviceId: session.deviceId,
+    deviceName: session.deviceName,
+    namespaceId: session.rootNamespaceId,
+    server: session.server,
+  };
+}

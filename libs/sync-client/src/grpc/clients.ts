@@ -1,0 +1,74 @@
+import { auth, channelOptions, insecureCredentials, metadata, notifier, syncdiff } from '@filesync/contracts';
+import type { ServerAddresses } from '../config/server-addresses';
+
+/** Deadlines of outgoing calls. */
+export const TIMEOUTS = {
+  /** Ordinary unary calls. */
+  unaryMs: 15_000,
+  /** Sign-up and login hash a password with a memory-hard KDF on the server. */
+  passwordMs: 30_000,
+  /** CommitFiles writes up to 500 files in several transactions. */
+  commitMs: 60_000,
+  /** A whole Diff stream, manifest up and actions down. */
+  diffMs: 10 * 60_000,
+} as const;
+
+/**
+ * Methods the proto marks `idempotency_level = IDEMPOTENT` or `NO_SIDE_EFFECTS`: only these may
+ * be retried by the channel. Keep in step with proto/filesync/<service>/v1.
+ */
+const RETRYABLE = {
+  auth: ['Logout', 'ListDevices', 'GetPublicKeys', 'GetStorageCredentials'],
+  metadata: [
+    'GetFile',
+    'ListFiles',
+    'ListVersions',
+    'Follow',
+    'Unfollow',
+    'ListChanges',
+    'FindMissingBlocks',
+  ],
+  syncDiff: ['Diff', 'FindMissingBlocks'],
+  notifier: ['ListDeliveries'],
+} as const;
+
+export interface ServiceClients {
+  readonly auth: auth.AuthServiceClient;
+  readonly metadata: metadata.MetadataServiceClient;
+  readonly syncDiff: syncdiff.SyncDiffServiceClient;
+  readonly notifier: notifier.NotifierServiceClient;
+  close(): void;
+}
+
+export function createServiceClients(addresses: ServerAddresses): ServiceClients {
+  const credentials = insecureCredentials();
+  const authClient = new auth.AuthServiceClient(
+    addresses.auth,
+    credentials,
+    channelOptions(auth.AuthServiceClient.serviceName, RETRYABLE.auth),
+  );
+  const metadataClient = new metadata.MetadataServiceClient(
+    addresses.metadata,
+    credentials,
+    channelOptions(metadata.MetadataServiceClient.serviceName, RETRYABLE.metadata),
+  );
+  const syncDiffClient = new syncdiff.SyncDiffServiceClient(
+    addresses.syncDiff,
+    credentials,
+    channelOptions(syncdiff.SyncDiffServiceClient.serviceName, RETRYABLE.syncDiff),
+  );
+  const notifierClient = new notifier.NotifierServiceClient(
+    addresses.notifier,
+    credentials,
+    channelOptions(notifier.NotifierServiceClient.serviceName, RETRYABLE.notifier),
+  );
+  return {
+    auth: authClient,
+    metadata: metadataClient,
+    syncDiff: syncDiffClient,
+    notifier: notifierClient,
+    close() {
+      for (const client of [authClient, metadataClient, syncDiffClient, notifierClient]) client.close();
+    },
+  };
+}

@@ -1,0 +1,99 @@
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { LIMITS } from '@filesync/resources';
+import { hashFile, type FileHash, type Hasher } from './hash-file';
+
+interface Job {
+  readonly id: number;
+  readonly path: string;
+  resolve(result: FileHash): void;
+  reject(error: Error): void;
+}
+
+interface Slot {
+  readonly worker: Worker;
+  ready: boolean;
+  job: Job | undefined;
+}
+
+type Reply =
+  { ready: true } | { id: number; result: FileHash } | { id: number; error: string; code?: string };
+
+const WORKER_ENTRY = new URL('./hash-worker.mjs', import.meta.url);
+const TSCONFIG = fileURLToPath(new URL('../../../../tsconfig.json', import.meta.url));
+
+/**
+ * Chunks and hashes files on a small pool of worker threads, so reading and SHA-256 of large
+ * files do not stall the event loop that drives transfers. Files below one minimum chunk are
+ * hashed inline: a worker round trip would cost more than the hash.
+ */
+export class WorkerHasher implements Hasher {
+  private readonly slots: Slot[] = [];
+  private readonly queue: Job[] = [];
+  private nextId = 1;
+  private closed = false;
+
+  constructor(
+    private readonly poolSize = 2,
+    private readonly inlineBelowBytes: number = LIMITS.chunkMinBytes,
+  ) {}
+
+  hash(path: string, size: number): Promise<FileHash> {
+    if (this.closed) return Promise.reject(new Error('hasher is closed'));
+    if (size < this.inlineBelowBytes) return hashFile(path);
+    return new Promise<FileHash>((resolve, reject) => {
+      this.queue.push({ id: this.nextId++, path, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const job of this.queue.splice(0)) job.reject(new Error('hasher is closed'));
+    await Promise.all(this.slots.splice(0).map((slot) => slot.worker.terminate()));
+  }
+
+  private dispatch(): void {
+    while (this.queue.length > 0) {
+      const slot = this.slots.find((candidate) => candidate.ready && !candidate.job) ?? this.spawn();
+      if (!slot || !slot.ready) return;
+      const job = this.queue.shift()!;
+      slot.job = job;
+      slot.worker.postMessage({ id: job.id, path: job.path });
+    }
+  }
+
+  /** A new worker while the pool has room; it takes work once it reports ready. */
+  private spawn(): Slot | undefined {
+    if (this.slots.length >= this.poolSize) return undefined;
+    const worker = new Worker(WORKER_ENTRY, { workerData: { tsconfig: TSCONFIG } });
+    const slot: Slot = { worker, ready: false, job: undefined };
+    this.slots.push(slot);
+    worker.on('message', (reply: Reply) => {
+      if ('ready' in reply) {
+        slot.ready = true;
+      } else {
+        const job = slot.job;
+        slot.job = undefined;
+        if (job && job.id === reply.id) {
+          if ('error' in reply) job.reject(Object.assign(new Error(reply.error), { code: reply.code }));
+          else job.resolve(reply.result);
+        }
+      }
+      this.dispatch();
+    });
+    const fail = (error: Error) => {
+      const index = this.slots.indexOf(slot);
+      if (index >= 0) this.slots.splice(index, 1);
+      slot.job?.reject(error);
+      slot.job = undefined;
+      if (this.closed) return;
+      // A worker that never came up would fail again: give the queue the same error.
+      if (!slot.ready) for (const job of this.queue.splice(0)) job.reject(error);
+      else this.dispatch();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`hash worker exited with code ${code}`)));
+    return slot;
+  }
+}

@@ -1,0 +1,7 @@
+export { FilesyncClient, defaultHome, type AccountInfo, type ClientStatus, type OpenOptions } from './client';
+export type { SyncSummary, SyncProgress, SyncPhase, SyncFailure } from './sync/summary';
+export { SyncIncompleteError } from './sync/summary';
+export { NotSignedInError } from './session/authenticator';
+export { serverAddresses, DEFAULT_SERVER, type ServerAddresses } from './config/server-addresses';
+export type { FolderState } from './state/state-db';
+export { SyncBusyError } from './sync/sync-lock';

@@ -1,0 +1,103 @@
+import { hostname } from 'node:os';
+import { auth, unary } from '@filesync/contracts';
+import { TIMEOUTS } from '../grpc/clients';
+import type { SessionStore, StoredSession } from './session-store';
+
+/** Access tokens are renewed this long before they expire, so no call starts with a dying token. */
+const REFRESH_MARGIN_MS = 60_000;
+
+export class NotSignedInError extends Error {
+  override name = 'NotSignedInError';
+  constructor() {
+    super('not signed in: run `filesync login --email <address>` (or `filesync signup`) first');
+  }
+}
+
+/** Signs the device in and hands out a valid access token, refreshing and rotating as needed. */
+export class Authenticator {
+  private current: StoredSession | undefined;
+  private refreshing: Promise<StoredSession> | undefined;
+
+  constructor(
+    private readonly store: SessionStore,
+    private readonly client: auth.AuthServiceClient,
+    private readonly server: string,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Loads the stored session, if any. */
+  async load(): Promise<StoredSession | undefined> {
+    this.current = await this.store.load();
+    return this.current;
+  }
+
+  get session(): StoredSession | undefined {
+    return this.current;
+  }
+
+  requireSession(): StoredSession {
+    if (!this.current) throw new NotSignedInError();
+    return this.current;
+  }
+
+  async signUp(email: string, password: string, deviceName = defaultDeviceName()): Promise<StoredSession> {
+    const response = await unary(
+      this.client.signUp.bind(this.client),
+      { email, password, deviceName },
+      { timeoutMs: TIMEOUTS.passwordMs },
+    );
+    return this.adopt(response.session, deviceName);
+  }
+
+  async login(email: string, password: string, deviceName = defaultDeviceName()): Promise<StoredSession> {
+    const response = await unary(
+      this.client.login.bind(this.client),
+      { email, password, deviceName },
+      { timeoutMs: TIMEOUTS.passwordMs },
+    );
+    return this.adopt(response.session, deviceName);
+  }
+
+  /** A valid access token; concurrent callers share one refresh. */
+  async accessToken(): Promise<string> {
+    const session = this.requireSession();
+    if (session.accessTokenExpiresAtMs - REFRESH_MARGIN_MS > this.now()) return session.accessToken;
+    this.refreshing ??= this.refresh(session).finally(() => {
+      this.refreshing = undefined;
+    });
+    return (await this.refreshing).accessToken;
+  }
+
+  private async refresh(session: StoredSession): Promise<StoredSession> {
+    const response = await unary(
+      this.client.refreshSession.bind(this.client),
+      { refreshToken: session.refreshToken },
+      { timeoutMs: TIMEOUTS.unaryMs },
+    );
+    // The old refresh token is now spent: the rotated one must reach disk before anything else.
+    return this.adopt(response.session, session.deviceName);
+  }
+
+  private async adopt(session: auth.Session | undefined, deviceName: string): Promise<StoredSession> {
+    if (!session) throw new Error('auth service answered without a session');
+    const stored: StoredSession = {
+      server: this.server,
+      email: session.email,
+      userId: session.userId,
+      deviceId: session.deviceId,
+      deviceName,
+      rootNamespaceId: session.rootNamespaceId,
+      accessToken: session.accessToken,
+      accessTokenExpiresAtMs: session.accessTokenExpiresAtMs,
+      refreshToken: session.refreshToken,
+      refreshTokenExpiresAtMs: session.refreshTokenExpiresAtMs,
+    };
+    await this.store.save(stored);
+    this.current = stored;
+    return stored;
+  }
+}
+
+function defaultDeviceName(): string {
+  return hostname() || 'device';
+}

@@ -1,0 +1,194 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+
+/** A block of a local file: where its bytes are, for reading them back at upload time. */
+export interface BlockRef {
+  readonly hash: string;
+  readonly offset: number;
+  readonly length: number;
+}
+
+/**
+ * What the client knows of one path of a synced folder: the server version it last synced
+ * (the base) and a cache of the local file's hash keyed by size and mtime, so unchanged files
+ * are not read again.
+ */
+export interface FileState {
+  readonly path: string;
+  /** Server version last synced; 0 when the path was never synced. */
+  readonly baseVersion: number;
+  /** Content hash of the base version; '' when never synced. */
+  readonly baseContentHash: string;
+  readonly size: number;
+  readonly mtimeMs: number;
+  /** Content hash of the local file as of size/mtimeMs. */
+  readonly contentHash: string;
+  readonly blocks: readonly BlockRef[];
+}
+
+export interface FolderState {
+  readonly root: string;
+  readonly namespaceId: string;
+  readonly cursor: number;
+  readonly lastSyncAtMs: number;
+  readonly files: number;
+}
+
+interface FileRow {
+  path: string;
+  base_version: number;
+  base_content_hash: string;
+  size: number;
+  mtime_ms: number;
+  content_hash: string;
+  block_hashes: string;
+  block_lengths: string;
+}
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS folders (
+    root TEXT PRIMARY KEY,
+    namespace_id TEXT NOT NULL,
+    cursor INTEGER NOT NULL DEFAULT 0,
+    last_sync_ms INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE TABLE IF NOT EXISTS files (
+    root TEXT NOT NULL,
+    path TEXT NOT NULL,
+    base_version INTEGER NOT NULL,
+    base_content_hash TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ms REAL NOT NULL,
+    content_hash TEXT NOT NULL,
+    block_hashes TEXT NOT NULL,
+    block_lengths TEXT NOT NULL,
+    PRIMARY KEY (root, path)
+  ) WITHOUT ROWID;
+`;
+
+/** The client's state database (state.db in the filesync home), one row per synced path. */
+export class StateDb {
+  private constructor(private readonly db: DatabaseSync) {}
+
+  static open(file: string): StateDb {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    const db = new DatabaseSync(file);
+    // WAL keeps a crash mid-sync from losing committed rows and lets a second reader in.
+    db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
+    db.exec(SCHEMA);
+    return new StateDb(db);
+  }
+
+  bindFolder(root: string, namespaceId: string): void {
+    this.db
+      .prepare(
+        `INSERT INTO folders (root, namespace_id) VALUES (?, ?)
+         ON CONFLICT (root) DO UPDATE SET namespace_id = excluded.namespace_id`,
+      )
+      .run(root, namespaceId);
+  }
+
+  markSynced(root: string, cursor: number, atMs: number): void {
+    this.db.prepare('UPDATE folders SET cursor = ?, last_sync_ms = ? WHERE root = ?').run(cursor, atMs, root);
+  }
+
+  folders(): FolderState[] {
+    const rows = this.db
+      .prepare(
+        `SELECT f.root, f.namespace_id, f.cursor, f.last_sync_ms,
+                (SELECT COUNT(*) FROM files WHERE files.root = f.root AND base_version > 0) AS files
+         FROM folders f ORDER BY f.root`,
+      )
+      .all() as unknown as {
+      root: string;
+      namespace_id: string;
+      cursor: number;
+      last_sync_ms: number;
+      files: number;
+    }[];
+    return rows.map((row) => ({
+      root: row.root,
+      namespaceId: row.namespace_id,
+      cursor: row.cursor,
+      lastSyncAtMs: row.last_sync_ms,
+      files: row.files,
+    }));
+  }
+
+  files(root: string): Map<string, FileState> {
+    const rows = this.db.prepare('SELECT * FROM files WHERE root = ?').all(root) as unknown as FileRow[];
+    return new Map(rows.map((row) => [row.path, fromRow(row)]));
+  }
+
+  get(root: string, path: string): FileState | undefined {
+    const row = this.db.prepare('SELECT * FROM files WHERE root = ? AND path = ?').get(root, path) as
+      FileRow | undefined;
+    return row ? fromRow(row) : undefined;
+  }
+
+  put(root: string, state: FileState): void {
+    this.db
+      .prepare(
+        `INSERT INTO files (root, path, base_version, base_content_hash, size, mtime_ms, content_hash, block_hashes, block_lengths)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (root, path) DO UPDATE SET
+           base_version = excluded.base_version, base_content_hash = excluded.base_content_hash,
+           size = excluded.size, mtime_ms = excluded.mtime_ms, content_hash = excluded.content_hash,
+           block_hashes = excluded.block_hashes, block_lengths = excluded.block_lengths`,
+      )
+      .run(
+        root,
+        state.path,
+        state.baseVersion,
+        state.baseContentHash,
+        state.size,
+        state.mtimeMs,
+        state.contentHash,
+        JSON.stringify(state.blocks.map((block) => block.hash)),
+        JSON.stringify(state.blocks.map((block) => block.length)),
+      );
+  }
+
+  delete(root: string, path: string): void {
+    this.db.prepare('DELETE FROM files WHERE root = ? AND path = ?').run(root, path);
+  }
+
+  /** Runs `work` in one transaction: many row writes cost one fsync. */
+  transaction<T>(work: () => T): T {
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      const result = work();
+      this.db.exec('COMMIT');
+      return result;
+    } catch (error) {
+      this.db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  close(): void {
+    if (this.db.isOpen) this.db.close();
+  }
+}
+
+function fromRow(row: FileRow): FileState {
+  const hashes = JSON.parse(row.block_hashes) as string[];
+  const lengths = JSON.parse(row.block_lengths) as number[];
+  let offset = 0;
+  const blocks = hashes.map((hash, index) => {
+    const length = lengths[index] ?? 0;
+    const block = { hash, offset, length };
+    offset += length;
+    return block;
+  });
+  return {
+    path: row.path,
+    baseVersion: row.base_version,
+    baseContentHash: row.base_content_hash,
+    size: row.size,
+    mtimeMs: row.mtime_ms,
+    contentHash: row.content_hash,
+    blocks,
+  };
+}

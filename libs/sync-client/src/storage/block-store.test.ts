@@ -1,0 +1,94 @@
+import { Readable } from 'node:stream';
+import { blockHash } from '@filesync/sync-core';
+import { BlockIntegrityError, S3BlockStore } from './block-store';
+import type { StorageCredentials } from './storage-credentials';
+
+/**
+ * A fake of S3's HTTP surface plugged in as the SDK's request handler (no network): PUT with
+ * If-None-Match answers 412 when the key exists, GET returns stored bytes, optionally corrupted.
+ */
+class FakeS3 {
+  readonly objects = new Map<string, Buffer>();
+  readonly requests: { method: string; path: string; ifNoneMatch: string | undefined }[] = [];
+  corruptNextGets = 0;
+
+  async handle(request: { method: string; path: string; headers: Record<string, string>; body?: unknown }) {
+    this.requests.push({
+      method: request.method,
+      path: request.path,
+      ifNoneMatch: request.headers['if-none-match'],
+    });
+    if (request.method === 'PUT') {
+      if (request.headers['if-none-match'] === '*' && this.objects.has(request.path)) {
+        return respond(
+          412,
+          xmlError('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold'),
+        );
+      }
+      this.objects.set(request.path, Buffer.from(request.body as Uint8Array));
+      return respond(200, Buffer.alloc(0), { etag: '"x"' });
+    }
+    const stored = this.objects.get(request.path);
+    if (!stored) return respond(404, xmlError('NoSuchKey', 'The specified key does not exist.'));
+    const body = this.corruptNextGets-- > 0 ? Buffer.from('garbage') : stored;
+    return respond(200, body, { 'content-length': String(body.length) });
+  }
+}
+
+function respond(statusCode: number, body: Buffer, headers: Record<string, string> = {}) {
+  return {
+    response: {
+      statusCode,
+      headers: { 'content-type': 'application/xml', ...headers },
+      body: Readable.from([body]),
+    },
+  };
+}
+
+function xmlError(code: string, message: string): Buffer {
+  return Buffer.from(
+    `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`,
+  );
+}
+
+const credentials: StorageCredentials = {
+  accessKeyId: 'AKIDEXAMPLE',
+  secretAccessKey: 'secret',
+  sessionToken: 'token',
+  expiresAtMs: Date.now() + 15 * 60_000,
+  bucket: 'blocks',
+  region: 'us-east-1',
+  endpoint: 'http://s3.fake.invalid',
+  prefixes: [],
+  forcePathStyle: true,
+};
+
+describe('S3BlockStore', () => {
+  const bytes = Buffer.from('block bytes');
+  const hash = blockHash(bytes);
+
+  function store(fake: FakeS3) {
+    return new S3BlockStore(async () => credentials, {
+      requestHandler: { handle: (request: never) => fake.handle(request) } as never,
+    });
+  }
+
+  it('writes with If-None-Match and treats 412 (already stored) as success', async () => {
+    const fake = new FakeS3();
+    const blocks = store(fake);
+    expect(await blocks.put('ns-1', hash, bytes)).toBe('uploaded');
+    expect(await blocks.put('ns-1', hash, bytes)).toBe('exists');
+    expect(fake.requests.map((request) => request.ifNoneMatch)).toEqual(['*', '*']);
+    expect(fake.requests[0]!.path).toBe(`/blocks/ns/ns-1/blocks/${hash}`);
+  });
+
+  it('verifies downloaded bytes, retrying a corrupted transfer once', async () => {
+    const fake = new FakeS3();
+    const blocks = store(fake);
+    await blocks.put('ns-1', hash, bytes);
+    fake.corruptNextGets = 1;
+    expect(Buffer.from(await blocks.get('ns-1', hash)).toString()).toBe('block bytes');
+    fake.corruptNextGets = 2;
+    await expect(blocks.get('ns-1', hash)).rejects.toThrow(BlockIntegrityError);
+  });
+});

@@ -1,0 +1,118 @@
+import { GetObjectCommand, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { blockKey } from '@filesync/resources';
+import { blockHash } from '@filesync/sync-core';
+import type { StorageCredentials } from './storage-credentials';
+
+/** Where block bytes go: the engine talks to this port, S3 is one implementation. */
+export interface BlockStore {
+  /** Stores a block; 'exists' when it was already there (blocks are immutable). */
+  put(namespaceId: string, hash: string, bytes: Uint8Array): Promise<'uploaded' | 'exists'>;
+  /** Reads a block and verifies its bytes hash to `hash`. */
+  get(namespaceId: string, hash: string): Promise<Uint8Array>;
+}
+
+export class BlockIntegrityError extends Error {
+  override name = 'BlockIntegrityError';
+}
+
+export interface S3BlockStoreOptions {
+  /** For tests: replaces the HTTP layer. */
+  readonly requestHandler?: S3ClientConfig['requestHandler'];
+  /** Per-request deadline; a 4 MiB block over a slow link needs a while. */
+  readonly requestTimeoutMs?: number;
+}
+
+/**
+ * Blocks in S3 under `ns/<namespace>/blocks/<sha256>`, moved with the short-lived credentials
+ * auth hands out. The client is built once from the first credentials (bucket, region and
+ * endpoint do not change) and asks the provider for fresh keys on every request.
+ */
+export class S3BlockStore implements BlockStore {
+  private client: Promise<{ s3: S3Client; bucket: string }> | undefined;
+
+  constructor(
+    private readonly credentials: () => Promise<StorageCredentials>,
+    private readonly options: S3BlockStoreOptions = {},
+  ) {}
+
+  async put(namespaceId: string, hash: string, bytes: Uint8Array): Promise<'uploaded' | 'exists'> {
+    const { s3, bucket } = await this.s3();
+    const command = new PutObjectCommand({
+      Bucket: bucket,
+      Key: blockKey(namespaceId, hash),
+      Body: bytes,
+      ContentLength: bytes.byteLength,
+      ContentType: 'application/octet-stream',
+      IfNoneMatch: '*',
+    });
+    try {
+      await s3.send(command);
+      return 'uploaded';
+    } catch (error) {
+      // If-None-Match failed: the block is already stored, and blocks never change.
+      if (httpStatus(error) === 412) return 'exists';
+      throw error;
+    }
+  }
+
+  async get(namespaceId: string, hash: string): Promise<Uint8Array> {
+    const { s3, bucket } = await this.s3();
+    for (let attempt = 1; ; attempt++) {
+      const response = await s3.send(
+        new GetObjectCommand({ Bucket: bucket, Key: blockKey(namespaceId, hash) }),
+      );
+      if (!response.Body) throw new Error(`block ${hash}: empty response body`);
+      const bytes = await response.Body.transformToByteArray();
+      if (blockHash(bytes) === hash) return bytes;
+      // A corrupted transfer is retried once; a second mismatch means the stored object is bad.
+      if (attempt >= 2)
+        throw new BlockIntegrityError(`block ${hash}: downloaded bytes do not match their hash`);
+    }
+  }
+
+  destroy(): void {
+    void this.client?.then(
+      ({ s3 }) => s3.destroy(),
+      () => undefined,
+    );
+  }
+
+  private s3(): Promise<{ s3: S3Client; bucket: string }> {
+    this.client ??= this.credentials().then((first) => ({
+      bucket: first.bucket,
+      s3: new S3Client({
+        region: first.region,
+        ...(first.endpoint ? { endpoint: first.endpoint } : {}),
+        forcePathStyle: first.forcePathStyle,
+        maxAttempts: 3,
+        // We verify SHA-256 of every block ourselves; extra CRC checksums would only cost CPU.
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+        requestHandler:
+          this.options.requestHandler ??
+          new NodeHttpHandler({
+            connectionTimeout: 5_000,
+            requestTimeout: this.options.requestTimeoutMs ?? 120_000,
+          }),
+        credentials: async () => {
+          const current = await this.credentials();
+          return {
+            accessKeyId: current.accessKeyId,
+            secretAccessKey: current.secretAccessKey,
+            sessionToken: current.sessionToken,
+            expiration: new Date(current.expiresAtMs),
+          };
+        },
+      }),
+    }));
+    this.client.catch(() => {
+      this.client = undefined;
+    });
+    return this.client;
+  }
+}
+
+function httpStatus(error: unknown): number | undefined {
+  return (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+}

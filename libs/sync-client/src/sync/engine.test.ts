@@ -1,0 +1,252 @@
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { common, metadata, syncdiff } from '@filesync/contracts';
+import { chunkBuffer, contentHash } from '@filesync/sync-core';
+import { inlineHasher } from '../hashing/hash-file';
+import { StateDb } from '../state/state-db';
+import type { BlockStore } from '../storage/block-store';
+import { syncFolder } from './engine';
+import type { SyncRemote } from './remote';
+
+const { ActionKind } = syncdiff;
+
+/** In-memory block storage (a fake of the BlockStore port). */
+class MemoryBlocks implements BlockStore {
+  readonly stored = new Map<string, Uint8Array>();
+  async put(_ns: string, hash: string, bytes: Uint8Array) {
+    if (this.stored.has(hash)) return 'exists' as const;
+    this.stored.set(hash, bytes);
+    return 'uploaded' as const;
+  }
+  async get(_ns: string, hash: string) {
+    const bytes = this.stored.get(hash);
+    if (!bytes) throw new Error(`no block ${hash}`);
+    return bytes;
+  }
+}
+
+/**
+ * A scripted fake of the server side: Diff answers the given actions; commits succeed with the
+ * next version unless a path is listed in `conflicts`.
+ */
+class ScriptedRemote implements SyncRemote {
+  readonly manifests: syncdiff.ManifestEntry[][] = [];
+  readonly commits: metadata.FileChange[] = [];
+  readonly conflicts = new Map<string, common.FileEntry>();
+  constructor(private readonly actions: syncdiff.DiffAction[]) {}
+
+  async diff(_ns: string, manifest: readonly syncdiff.ManifestEntry[]) {
+    this.manifests.push([...manifest]);
+    return { actions: this.actions, cursor: 7 };
+  }
+  async findMissingBlocks(_ns: string, hashes: readonly string[]) {
+    return [...hashes];
+  }
+  async commitFiles(_ns: string, changes: metadata.FileChange[]) {
+    this.commits.push(...changes);
+    const results = changes.map((change): metadata.CommitResult => {
+      const conflict = this.conflicts.get(change.path);
+      if (conflict) {
+        this.conflicts.delete(change.path);
+        return { path: change.path, outcome: { $case: 'conflict', value: conflict } };
+      }
+      return {
+        path: change.path,
+        outcome: {
+          $case: 'committed',
+          value: entry(change.path, change.baseVersion + 1, change.delete ? undefined : change.content),
+        },
+      };
+    });
+    return { results, cursor: 8 };
+  }
+}
+
+function contentOf(text: string): common.FileContent {
+  const chunks = chunkBuffer(Buffer.from(text));
+  return {
+    contentHash: contentHash(chunks.map((c) => c.hash)),
+    size: text.length,
+    blockHashes: chunks.map((c) => c.hash),
+  };
+}
+
+function entry(path: string, version: number, content?: common.FileContent): common.FileEntry {
+  return {
+    namespaceId: 'ns',
+    path,
+    version,
+    content,
+    deleted: content === undefined,
+    modifiedAtMs: 1_700_000_000_000,
+    committedAtMs: 1_700_000_000_000,
+    deviceId: 'other',
+    journalSeq: version,
+  };
+}
+
+function action(
+  kind: syncdiff.ActionKind,
+  path: string,
+  baseVersion: number,
+  serverEntry?: common.FileEntry,
+): syncdiff.DiffAction {
+  return { path, kind, baseVersion, serverEntry };
+}
+
+describe('syncFolder', () => {
+  let root: string;
+  let state: StateDb;
+  let blocks: MemoryBlocks;
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'engine-'));
+    state = StateDb.open(':memory:');
+    blocks = new MemoryBlocks();
+  });
+  afterEach(async () => {
+    state.close();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  const run = (remote: SyncRemote) =>
+    syncFolder(root, 'ns', {
+      state,
+      hasher: inlineHasher,
+      blocks,
+      remote,
+      logger: pino({ level: 'silent' }),
+      deviceLabel: 'laptop',
+      now: () => new Date(2026, 0, 2, 3, 4, 5),
+    });
+
+  async function seedServer(text: string): Promise<common.FileContent> {
+    const content = contentOf(text);
+    for (const chunk of chunkBuffer(Buffer.from(text)))
+      await blocks.put(
+        'ns',
+        chunk.hash,
+        Buffer.from(text).subarray(chunk.offset, chunk.offset + chunk.length),
+      );
+    return content;
+  }
+
+  it('uploads missing blocks, commits and records the new base', async () => {
+    await writeFile(join(root, 'a.txt'), 'hello');
+    const remote = new ScriptedRemote([action(ActionKind.ACTION_KIND_UPLOAD, 'a.txt', 0)]);
+    const summary = await run(remote);
+    expect(summary).toMatchObject({ filesUploaded: 1, uploadedBlocks: 1, uploadedBytes: 5, conflicts: 0 });
+    expect(remote.manifests[0]).toEqual([
+      {
+        path: 'a.txt',
+        contentHash: contentOf('hello').contentHash,
+        size: 5,
+        baseVersion: 0,
+        baseContentHash: '',
+        deleted: false,
+      },
+    ]);
+    expect(remote.commits[0]).toMatchObject({
+      path: 'a.txt',
+      baseVersion: 0,
+      delete: false,
+      content: contentOf('hello'),
+    });
+    expect(state.get(root, 'a.txt')).toMatchObject({
+      baseVersion: 1,
+      baseContentHash: contentOf('hello').contentHash,
+    });
+    expect(state.folders()[0]).toMatchObject({ cursor: 7 });
+  });
+
+  it('downloads into place atomically and records the base', async () => {
+    const content = await seedServer('from elsewhere');
+    const summary = await run(
+      new ScriptedRemote([
+        action(ActionKind.ACTION_KIND_DOWNLOAD, 'dir/b.txt', 0, entry('dir/b.txt', 3, content)),
+      ]),
+    );
+    expect(await readFile(join(root, 'dir', 'b.txt'), 'utf8')).toBe('from elsewhere');
+    expect(await readdir(join(root, 'dir'))).toEqual(['b.txt']);
+    expect(summary).toMatchObject({ filesDownloaded: 1, downloadedBlocks: 1, downloadedBytes: 14 });
+    expect(state.get(root, 'dir/b.txt')).toMatchObject({ baseVersion: 3, contentHash: content.contentHash });
+  });
+
+  it('keeps a conflicting local edit as a conflicted copy and takes the server version', async () => {
+    await writeFile(join(root, 'a.txt'), 'mine');
+    const server = await seedServer('theirs');
+    const remote = new ScriptedRemote([
+      action(ActionKind.ACTION_KIND_CONFLICT, 'a.txt', 1, entry('a.txt', 2, server)),
+    ]);
+    const summary = await run(remote);
+    const copy = 'a (conflicted copy laptop 2026-01-02 030405).txt';
+    expect(await readFile(join(root, 'a.txt'), 'utf8')).toBe('theirs');
+    expect(await readFile(join(root, copy), 'utf8')).toBe('mine');
+    expect(remote.commits).toEqual([expect.objectContaining({ path: copy, baseVersion: 0 })]);
+    expect(summary).toMatchObject({ conflicts: 1, filesUploaded: 1, filesDownloaded: 1 });
+    expect(state.get(root, 'a.txt')).toMatchObject({ baseVersion: 2 });
+    expect(state.get(root, copy)).toMatchObject({ baseVersion: 1 });
+  });
+
+  it('turns a commit conflict into a conflicted copy too', async () => {
+    await writeFile(join(root, 'a.txt'), 'mine');
+    const server = await seedServer('theirs');
+    const remote = new ScriptedRemote([action(ActionKind.ACTION_KIND_UPLOAD, 'a.txt', 0)]);
+    remote.conflicts.set('a.txt', entry('a.txt', 1, server));
+    const summary = await run(remote);
+    expect(await readFile(join(root, 'a.txt'), 'utf8')).toBe('theirs');
+    expect((await readdir(root)).sort()).toEqual([
+      'a (conflicted copy laptop 2026-01-02 030405).txt',
+      'a.txt',
+    ]);
+    expect(summary).toMatchObject({ conflicts: 1, filesUploaded: 1, filesDownloaded: 1 });
+  });
+
+  it('deletes locally and remotely, and records matching content', async () => {
+    await mkdir(join(root, 'sub', 'deeper'), { recursive: true });
+    await writeFile(join(root, 'sub', 'deeper', 'gone-remote.txt'), 'old');
+    await writeFile(join(root, 'same.txt'), 'same');
+    const first = await run(
+      new ScriptedRemote([
+        action(ActionKind.ACTION_KIND_UPLOAD, 'sub/deeper/gone-remote.txt', 0),
+        action(ActionKind.ACTION_KIND_UPLOAD, 'deleted-here.txt', 0),
+        action(ActionKind.ACTION_KIND_RECORD, 'same.txt', 0, entry('same.txt', 5, contentOf('same'))),
+      ]),
+    );
+    expect(first.filesUploaded).toBe(1);
+    expect(state.get(root, 'same.txt')).toMatchObject({ baseVersion: 5 });
+
+    await writeFile(join(root, 'deleted-here.txt'), 'x');
+    state.put(root, {
+      path: 'deleted-here.txt',
+      baseVersion: 2,
+      baseContentHash: contentOf('x').contentHash,
+      size: 1,
+      mtimeMs: 0,
+      contentHash: '',
+      blocks: [],
+    });
+    await rm(join(root, 'deleted-here.txt'));
+    const remote = new ScriptedRemote([
+      action(
+        ActionKind.ACTION_KIND_DELETE_LOCAL,
+        'sub/deeper/gone-remote.txt',
+        0,
+        entry('sub/deeper/gone-remote.txt', 2),
+      ),
+      action(ActionKind.ACTION_KIND_DELETE_REMOTE, 'deleted-here.txt', 2),
+    ]);
+    const summary = await run(remote);
+    expect(remote.manifests[0]).toContainEqual(
+      expect.objectContaining({ path: 'deleted-here.txt', deleted: true, baseVersion: 2 }),
+    );
+    expect(remote.commits).toEqual([
+      expect.objectContaining({ path: 'deleted-here.txt', delete: true, baseVersion: 2 }),
+    ]);
+    expect((await readdir(root)).sort()).toEqual(['same.txt']);
+    expect(summary.deleted).toBe(2);
+    expect(state.get(root, 'sub/deeper/gone-remote.txt')).toBeUndefined();
+    expect(state.get(root, 'deleted-here.txt')).toBeUndefined();
+  });
+});

@@ -1,0 +1,561 @@
+import { open, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { basename, dirname, join, sep } from 'node:path';
+import pLimit, { type LimitFunction } from 'p-limit';
+import type { Logger } from 'pino';
+import { common, metadata, syncdiff } from '@filesync/contracts';
+import { LIMITS } from '@filesync/resources';
+import { blockHash, canonicalPath } from '@filesync/sync-core';
+import type { Hasher } from '../hashing/hash-file';
+import { manifestOf, scanFolder, type LocalFile, type ScanResult } from '../scan/scanner';
+import type { BlockRef, StateDb } from '../state/state-db';
+import { writeFileAtomically } from '../storage/atomic-write';
+import type { BlockStore } from '../storage/block-store';
+import { freeConflictCopyName, pathExists } from './conflict-name';
+import type { SyncRemote } from './remote';
+import {
+  emptySummary,
+  SyncIncompleteError,
+  type SyncFailure,
+  type SyncProgress,
+  type SyncSummary,
+} from './summary';
+
+const { ActionKind } = syncdiff;
+
+/** Blocks moved to or from storage at once. */
+const TRANSFER_CONCURRENCY = 8;
+/** Blocks of one download fetched ahead of the one being written. */
+const DOWNLOAD_WINDOW = 4;
+/** Commit rounds: the first pass, then retries after conflicts or missing blocks. */
+const COMMIT_ROUNDS = 3;
+
+export interface EngineDeps {
+  readonly state: StateDb;
+  readonly hasher: Hasher;
+  readonly blocks: BlockStore;
+  readonly remote: SyncRemote;
+  readonly logger: Logger;
+  /** Names conflict copies: the device name, or a short device id. */
+  readonly deviceLabel: string;
+  readonly now?: () => Date;
+  /** Absolute folders the scan must not enter (the filesync home, if it lies inside). */
+  readonly privateFolders?: readonly string[];
+}
+
+export interface SyncOptions {
+  readonly onProgress?: (progress: SyncProgress) => void;
+}
+
+interface PendingUpload {
+  readonly kind: 'upload';
+  file: LocalFile;
+  baseVersion: number;
+}
+
+interface PendingDelete {
+  readonly kind: 'delete';
+  readonly path: string;
+  baseVersion: number;
+}
+
+type PendingChange = PendingUpload | PendingDelete;
+
+interface PendingDownload {
+  readonly entry: common.FileEntry;
+  /** The local file the scan saw at the path; undefined when the path must be free. */
+  readonly expected: LocalFile | undefined;
+}
+
+/**
+ * One two-way pass over a folder bound to a namespace: scan, ask sync-diff what to do, upload and
+ * commit local changes, download remote ones, keep conflicting local edits as conflicted copies.
+ *
+ * Nothing local is replaced or deleted unless it is still exactly what the scan saw (size and
+ * mtime); anything else is kept as a conflicted copy or left for the next pass.
+ */
+export async function syncFolder(
+  root: string,
+  namespaceId: string,
+  deps: EngineDeps,
+  options: SyncOptions = {},
+): Promise<SyncSummary> {
+  return new SyncRun(root, namespaceId, deps, options).run();
+}
+
+class SyncRun {
+  private readonly summary = emptySummary();
+  private readonly failures: SyncFailure[] = [];
+  private readonly transfers: LimitFunction = pLimit(TRANSFER_CONCURRENCY);
+  private readonly downloads: PendingDownload[] = [];
+  private scan!: ScanResult;
+
+  constructor(
+    private readonly root: string,
+    private readonly namespaceId: string,
+    private readonly deps: EngineDeps,
+    private readonly options: SyncOptions,
+  ) {}
+
+  async run(): Promise<SyncSummary> {
+    const { state, remote } = this.deps;
+    state.bindFolder(this.root, this.namespaceId);
+
+    let hashed = 0;
+    this.progress('scanning', 0, 0, 'files');
+    this.scan = await scanFolder(this.root, state, this.deps.hasher, {
+      onFileHashed: () => this.progress('scanning', ++hashed, 0, 'files'),
+      privateFolders: this.deps.privateFolders,
+    });
+    for (const skipped of this.scan.skipped) this.deps.logger.warn({ path: skipped.path }, skipped.reason);
+
+    this.progress('comparing', 0, 0, 'files');
+    const diff = await remote.diff(this.namespaceId, manifestOf(this.scan));
+    const changes: PendingChange[] = [];
+    const localDeletes: common.FileEntry[] = [];
+    for (const action of diff.actions) {
+      if (this.scan.excluded(action.path)) continue;
+      await this.guard(action.path, async () => {
+        switch (action.kind) {
+          case ActionKind.ACTION_KIND_UPLOAD: {
+            const file = this.scan.files.get(action.path);
+            if (file) changes.push({ kind: 'upload', file, baseVersion: action.baseVersion });
+            return;
+          }
+          case ActionKind.ACTION_KIND_DELETE_REMOTE:
+            changes.push({ kind: 'delete', path: action.path, baseVersion: action.baseVersion });
+            return;
+          case ActionKind.ACTION_KIND_DOWNLOAD:
+            if (action.serverEntry) this.queueDownload(action.serverEntry);
+            return;
+          case ActionKind.ACTION_KIND_DELETE_LOCAL:
+            if (action.serverEntry) localDeletes.push(action.serverEntry);
+            return;
+          case ActionKind.ACTION_KIND_CONFLICT: {
+            const copy = action.serverEntry && (await this.keepConflictCopy(action.path, action.serverEntry));
+            if (copy) changes.push(copy);
+            return;
+          }
+          case ActionKind.ACTION_KIND_RECORD:
+            if (action.serverEntry) this.record(action.serverEntry);
+            return;
+          default:
+            this.deps.logger.warn({ path: action.path, kind: action.kind }, 'unknown diff action ignored');
+        }
+      });
+    }
+
+    await this.commit(changes);
+    await this.download();
+    for (const entry of localDeletes) await this.guard(entry.path, () => this.deleteLocal(entry));
+
+    state.markSynced(this.root, diff.cursor, Date.now());
+    this.progress('done', 1, 1, 'files');
+    if (this.failures.length > 0) throw new SyncIncompleteError(this.summary, this.failures);
+    return this.summary;
+  }
+
+  // ---- commit side ----
+
+  private async commit(initial: PendingChange[]): Promise<void> {
+    let pending = initial;
+    for (let round = 1; round <= COMMIT_ROUNDS && pending.length > 0; round++) {
+      pending = await this.uploadMissingBlocks(pending);
+      const retry: PendingChange[] = [];
+      this.progress('committing', 0, pending.length, 'files');
+      for (let i = 0; i < pending.length; i += LIMITS.maxChangesPerCommit) {
+        const batch = pending.slice(i, i + LIMITS.maxChangesPerCommit);
+        const outcome = await this.deps.remote.commitFiles(this.namespaceId, batch.map(toFileChange));
+        for (const [index, change] of batch.entries()) {
+          const result = outcome.results[index];
+          const path = changePath(change);
+          if (!result || result.path !== path) {
+            this.fail(path, 'the server did not answer for this path');
+            continue;
+          }
+          await this.guard(path, async () => {
+            const next = await this.settle(change, result, round);
+            if (next) retry.push(next);
+          });
+        }
+        this.progress('committing', Math.min(i + batch.length, pending.length), pending.length, 'files');
+      }
+      pending = retry;
+    }
+    for (const change of pending) this.fail(changePath(change), 'could not be committed after retries');
+  }
+
+  /** Applies one commit result; returns the change to retry, if any. */
+  private async settle(
+    change: PendingChange,
+    result: metadata.CommitResult,
+    round: number,
+  ): Promise<PendingChange | undefined> {
+    const outcome = result.outcome;
+    if (!outcome) throw new Error('commit result without outcome');
+    switch (outcome.$case) {
+      case 'committed':
+        if (change.kind === 'upload') {
+          this.recordLocal(change.file, outcome.value);
+          this.summary.filesUploaded++;
+        } else {
+          this.deps.state.delete(this.root, change.path);
+          this.summary.deleted++;
+        }
+        return undefined;
+      case 'missingBlocks':
+        // Someone else's upload raced ours or storage lost a block: upload them again, once.
+        if (round > 1 || change.kind !== 'upload') throw new Error('blocks still missing after upload');
+        await this.uploadBlocks(change.file, outcome.value.blockHashes, true);
+        return change;
+      case 'conflict': {
+        const current = outcome.value;
+        if (change.kind === 'delete') {
+          // Changed on the server since we saw it: the edit wins over our deletion.
+          if (current.deleted) this.deps.state.delete(this.root, change.path);
+          else this.queueDownload(current);
+          return undefined;
+        }
+        if (current.deleted) {
+          // Deleted on the server while we edited: the edit wins, based on the tombstone.
+          change.baseVersion = current.version;
+          return change;
+        }
+        if (change.baseVersion === 0 && this.isConflictCopy(change.file.path)) {
+          throw new Error('conflicted copy name is taken on the server');
+        }
+        return this.keepConflictCopy(change.file.path, current);
+      }
+    }
+  }
+
+  /** Finds which blocks of the pending uploads storage lacks and uploads them. */
+  private async uploadMissingBlocks(changes: PendingChange[]): Promise<PendingChange[]> {
+    const uploads = changes.filter((change): change is PendingUpload => change.kind === 'upload');
+    const unique = [...new Set(uploads.flatMap((upload) => upload.file.blocks.map((block) => block.hash)))];
+    if (unique.length === 0) return changes;
+    const missing = new Set(await this.deps.remote.findMissingBlocks(this.namespaceId, unique));
+    const total = uploads.reduce(
+      (sum, upload) =>
+        sum + upload.file.blocks.filter((block) => missing.has(block.hash)).reduce((s, b) => s + b.length, 0),
+      0,
+    );
+    let done = 0;
+    this.progress('uploading', 0, total, 'bytes');
+    const failed = new Set<PendingChange>();
+    const claimed = new Set<string>();
+    await Promise.all(
+      uploads.map(async (upload) => {
+        // Each missing block is uploaded once, from the first file that has it.
+        const mine = upload.file.blocks.filter(
+          (block) => missing.has(block.hash) && !claimed.has(block.hash),
+        );
+        for (const block of mine) claimed.add(block.hash);
+        try {
+          await this.uploadBlocks(
+            upload.file,
+            mine.map((block) => block.hash),
+            false,
+            (bytes) => {
+              done += bytes;
+              this.progress('uploading', done, total, 'bytes');
+            },
+          );
+        } catch (error) {
+          failed.add(upload);
+          this.fail(upload.file.path, (error as Error).message);
+        }
+      }),
+    );
+    return changes.filter((change) => !failed.has(change));
+  }
+
+  private async uploadBlocks(
+    file: LocalFile,
+    hashes: readonly string[],
+    force: boolean,
+    onBytes?: (bytes: number) => void,
+  ): Promise<void> {
+    const wanted = new Set(hashes);
+    const refs = [
+      ...new Map(file.blocks.filter((block) => wanted.has(block.hash)).map((b) => [b.hash, b])).values(),
+    ];
+    if (refs.length < wanted.size && force)
+      throw new Error('server asked for blocks this file does not have');
+    await Promise.all(
+      refs.map((ref) =>
+        this.transfers(async () => {
+          const bytes = await readBlock(file, ref);
+          const result = await this.deps.blocks.put(this.namespaceId, ref.hash, bytes);
+          if (result === 'uploaded') {
+            this.summary.uploadedBlocks++;
+            this.summary.uploadedBytes += bytes.byteLength;
+          }
+          onBytes?.(bytes.byteLength);
+        }),
+      ),
+    );
+  }
+
+  // ---- conflicts ----
+
+  /**
+   * Moves the local file at `path` aside as a conflicted copy (to be uploaded as a new file)
+   * and queues the server's version for the original path.
+   */
+  private async keepConflictCopy(
+    path: string,
+    serverEntry: common.FileEntry,
+  ): Promise<PendingUpload | undefined> {
+    const file = this.scan.files.get(path);
+    this.summary.conflicts++;
+    if (!file) {
+      if (!serverEntry.deleted) this.queueDownload(serverEntry);
+      return undefined;
+    }
+    const copyPath = await this.moveAside(file.absPath, path);
+    if (serverEntry.deleted) this.deps.state.delete(this.root, path);
+    else this.downloads.push({ entry: serverEntry, expected: undefined });
+    const copyAbs = join(dirname(file.absPath), basename(copyPath));
+    const now = await stat(copyAbs);
+    // The file may have changed after the scan: then its blocks are not the scanned ones.
+    const current =
+      now.size === file.size && now.mtimeMs === file.mtimeMs
+        ? file
+        : { ...(await this.deps.hasher.hash(copyAbs, now.size)) };
+    return {
+      kind: 'upload',
+      baseVersion: 0,
+      file: { ...file, ...current, path: copyPath, absPath: copyAbs, mtimeMs: now.mtimeMs },
+    };
+  }
+
+  /** Renames a local file to a free conflicted-copy name beside it; returns the copy's path. */
+  private async moveAside(absPath: string, path: string): Promise<string> {
+    const folder = dirname(absPath);
+    const name = await freeConflictCopyName(
+      (candidate) => pathExists(join(folder, candidate)),
+      basename(absPath),
+      this.deps.deviceLabel,
+      this.deps.now?.() ?? new Date(),
+    );
+    await rename(absPath, join(folder, name));
+    const slash = path.lastIndexOf('/');
+    return canonicalPath(slash >= 0 ? `${path.slice(0, slash)}/${name}` : name);
+  }
+
+  private isConflictCopy(path: string): boolean {
+    return path.includes(' (conflicted copy ');
+  }
+
+  // ---- download side ----
+
+  private queueDownload(entry: common.FileEntry): void {
+    if (entry.deleted) return;
+    this.downloads.push({ entry, expected: this.scan.files.get(entry.path) });
+  }
+
+  private async download(): Promise<void> {
+    const total = this.downloads.reduce((sum, download) => sum + (download.entry.content?.size ?? 0), 0);
+    let done = 0;
+    this.progress('downloading', 0, total, 'bytes');
+    const files = pLimit(4);
+    await Promise.all(
+      this.downloads.map((download) =>
+        files(() =>
+          this.guard(download.entry.path, () =>
+            this.downloadOne(download, (bytes) => {
+              done += bytes;
+              this.progress('downloading', done, total, 'bytes');
+            }),
+          ),
+        ),
+      ),
+    );
+  }
+
+  private async downloadOne(download: PendingDownload, onBytes: (bytes: number) => void): Promise<void> {
+    const { entry, expected } = download;
+    const content = entry.content ?? { contentHash: '', size: 0, blockHashes: [] };
+    const target = expected?.absPath ?? join(this.root, ...entry.path.split('/'));
+    const blocks: BlockRef[] = [];
+    let size = 0;
+    await writeFileAtomically(
+      target,
+      async (handle) => {
+        const fetches: Promise<Uint8Array>[] = [];
+        const fetch = (index: number) => {
+          const pending = this.transfers(() =>
+            this.deps.blocks.get(this.namespaceId, content.blockHashes[index]!),
+          );
+          // A look-ahead fetch of a download that fails midway is never awaited: keep it handled.
+          pending.catch(() => undefined);
+          return pending;
+        };
+        for (let i = 0; i < Math.min(DOWNLOAD_WINDOW, content.blockHashes.length); i++)
+          fetches.push(fetch(i));
+        for (let i = 0; i < content.blockHashes.length; i++) {
+          const bytes = await fetches[i]!;
+          if (i + DOWNLOAD_WINDOW < content.blockHashes.length) fetches.push(fetch(i + DOWNLOAD_WINDOW));
+          await handle.write(bytes, 0, bytes.byteLength, size);
+          blocks.push({ hash: content.blockHashes[i]!, offset: size, length: bytes.byteLength });
+          size += bytes.byteLength;
+          this.summary.downloadedBlocks++;
+          this.summary.downloadedBytes += bytes.byteLength;
+          onBytes(bytes.byteLength);
+        }
+        if (size !== content.size)
+          throw new Error(`downloaded ${size} bytes, the server said ${content.size}`);
+      },
+      {
+        mtimeMs: entry.modifiedAtMs || undefined,
+        beforeReplace: () => this.makeRoomFor(target, entry.path, expected),
+      },
+    );
+    const written = await stat(target);
+    this.deps.state.put(this.root, {
+      path: entry.path,
+      baseVersion: entry.version,
+      baseContentHash: content.contentHash,
+      size: written.size,
+      mtimeMs: written.mtimeMs,
+      contentHash: content.contentHash,
+      blocks,
+    });
+    this.summary.filesDownloaded++;
+  }
+
+  /**
+   * Right before a download replaces `target`: if the file there is not what the scan saw (or
+   * appeared since), it is moved aside as a conflicted copy instead of being overwritten.
+   */
+  private async makeRoomFor(target: string, path: string, expected: LocalFile | undefined): Promise<void> {
+    const now = await stat(target).catch(() => undefined);
+    if (!now) return;
+    if (expected && now.isFile() && now.size === expected.size && now.mtimeMs === expected.mtimeMs) return;
+    if (!now.isFile()) throw new Error('a folder or special file is in the way');
+    const copy = await this.moveAside(target, path);
+    this.summary.conflicts++;
+    this.deps.logger.warn({ path, copy }, 'local file changed during sync: kept as a conflicted copy');
+  }
+
+  private async deleteLocal(entry: common.FileEntry): Promise<void> {
+    const file = this.scan.files.get(entry.path);
+    if (!file) {
+      this.deps.state.delete(this.root, entry.path);
+      return;
+    }
+    const now = await stat(file.absPath).catch(() => undefined);
+    if (now && (now.size !== file.size || now.mtimeMs !== file.mtimeMs)) {
+      // Edited since the scan: the edit wins over the remote deletion; the next pass uploads it.
+      this.deps.logger.warn({ path: entry.path }, 'changed during sync: not deleted');
+      return;
+    }
+    await rm(file.absPath, { force: true });
+    this.deps.state.delete(this.root, entry.path);
+    this.summary.deleted++;
+    await this.removeEmptyFolders(dirname(file.absPath));
+  }
+
+  /** Folders emptied by remote deletions go too, as they did on the other device; never the root. */
+  private async removeEmptyFolders(folder: string): Promise<void> {
+    for (let current = folder; current.startsWith(this.root + sep); current = dirname(current)) {
+      try {
+        await rmdir(current);
+      } catch {
+        return;
+      }
+    }
+  }
+
+  // ---- state ----
+
+  private record(entry: common.FileEntry): void {
+    const file = this.scan.files.get(entry.path);
+    if (entry.deleted || !file) {
+      this.deps.state.delete(this.root, entry.path);
+      return;
+    }
+    this.recordLocal(file, entry);
+  }
+
+  /** The local file now matches `entry`: make it the base. */
+  private recordLocal(file: LocalFile, entry: common.FileEntry): void {
+    this.deps.state.put(this.root, {
+      path: file.path,
+      baseVersion: entry.version,
+      baseContentHash: entry.content?.contentHash ?? file.contentHash,
+      size: file.size,
+      mtimeMs: file.mtimeMs,
+      contentHash: file.contentHash,
+      blocks: file.blocks,
+    });
+  }
+
+  // ---- helpers ----
+
+  /** Runs work for one path; a failure is recorded and the pass goes on with other paths. */
+  private async guard(path: string, work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (error) {
+      this.fail(path, (error as Error).message);
+    }
+  }
+
+  private fail(path: string, reason: string): void {
+    this.deps.logger.error({ path, reason }, 'path not synced');
+    this.failures.push({ path, reason });
+  }
+
+  private progress(
+    phase: SyncProgress['phase'],
+    done: number,
+    total: number,
+    unit: SyncProgress['unit'],
+  ): void {
+    this.options.onProgress?.({ phase, done, total, unit });
+  }
+}
+
+function changePath(change: PendingChange): string {
+  return change.kind === 'upload' ? change.file.path : change.path;
+}
+
+function toFileChange(change: PendingChange): metadata.FileChange {
+  if (change.kind === 'delete') {
+    return {
+      path: change.path,
+      baseVersion: change.baseVersion,
+      content: undefined,
+      delete: true,
+      modifiedAtMs: Date.now(),
+    };
+  }
+  const { file } = change;
+  return {
+    path: file.path,
+    baseVersion: change.baseVersion,
+    content: {
+      contentHash: file.contentHash,
+      size: file.size,
+      blockHashes: file.blocks.map((block) => block.hash),
+    },
+    delete: false,
+    modifiedAtMs: Math.floor(file.mtimeMs),
+  };
+}
+
+/** Reads one block back from its file and checks it is still the bytes that were hashed. */
+async function readBlock(file: LocalFile, ref: BlockRef): Promise<Uint8Array> {
+  const handle = await open(file.absPath, 'r');
+  try {
+    const bytes = Buffer.allocUnsafe(ref.length);
+    const { bytesRead } = await handle.read(bytes, 0, ref.length, ref.offset);
+    if (bytesRead !== ref.length || blockHash(bytes) !== ref.hash) {
+      throw new Error('file changed since it was scanned; it syncs next time');
+    }
+    return bytes;
+  } finally {
+    await handle.close();
+  }
+}

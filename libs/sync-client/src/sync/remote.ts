@@ -1,0 +1,112 @@
+import type { ClientDuplexStream } from '@grpc/grpc-js';
+import { callMetadata, callOptions, metadata, syncdiff, unary } from '@filesync/contracts';
+import { LIMITS } from '@filesync/resources';
+import { TIMEOUTS, type ServiceClients } from '../grpc/clients';
+
+export interface DiffOutcome {
+  readonly actions: syncdiff.DiffAction[];
+  /** The namespace cursor the diff was computed at. */
+  readonly cursor: number;
+}
+
+export interface CommitOutcome {
+  readonly results: metadata.CommitResult[];
+  readonly cursor: number;
+}
+
+/** The server side of a sync as the engine sees it; gRPC is one implementation. */
+export interface SyncRemote {
+  diff(namespaceId: string, manifest: readonly syncdiff.ManifestEntry[]): Promise<DiffOutcome>;
+  findMissingBlocks(namespaceId: string, hashes: readonly string[]): Promise<string[]>;
+  /** At most LIMITS.maxChangesPerCommit changes. */
+  commitFiles(namespaceId: string, changes: metadata.FileChange[]): Promise<CommitOutcome>;
+}
+
+export class GrpcSyncRemote implements SyncRemote {
+  constructor(
+    private readonly clients: ServiceClients,
+    private readonly accessToken: () => Promise<string>,
+  ) {}
+
+  async diff(namespaceId: string, manifest: readonly syncdiff.ManifestEntry[]): Promise<DiffOutcome> {
+    const token = await this.accessToken();
+    const call = this.clients.syncDiff.diff(callMetadata(token), callOptions({ timeoutMs: TIMEOUTS.diffMs }));
+    // Read while writing: the server may answer before the manifest is complete, and an
+    // unread response stream would stall it.
+    const reading = readDiff(call);
+    const writing = writeManifest(call, namespaceId, manifest);
+    const [outcome] = await Promise.all([
+      reading,
+      writing.catch(async (error) => {
+        call.cancel();
+        await reading.catch(() => undefined);
+        throw error;
+      }),
+    ]);
+    return outcome;
+  }
+
+  async findMissingBlocks(namespaceId: string, hashes: readonly string[]): Promise<string[]> {
+    const missing: string[] = [];
+    for (let i = 0; i < hashes.length; i += LIMITS.maxBlockHashesPerQuery) {
+      const response = await unary(
+        this.clients.syncDiff.findMissingBlocks.bind(this.clients.syncDiff),
+        { namespaceId, blockHashes: hashes.slice(i, i + LIMITS.maxBlockHashesPerQuery) },
+        { timeoutMs: TIMEOUTS.unaryMs, accessToken: await this.accessToken() },
+      );
+      missing.push(...response.missingBlockHashes);
+    }
+    return missing;
+  }
+
+  async commitFiles(namespaceId: string, changes: metadata.FileChange[]): Promise<CommitOutcome> {
+    const response = await unary(
+      this.clients.metadata.commitFiles.bind(this.clients.metadata),
+      { namespaceId, changes },
+      { timeoutMs: TIMEOUTS.commitMs, accessToken: await this.accessToken() },
+    );
+    return { results: response.results, cursor: response.cursor };
+  }
+}
+
+type DiffCall = ClientDuplexStream<syncdiff.DiffRequest, syncdiff.DiffResponse>;
+
+async function readDiff(call: DiffCall): Promise<DiffOutcome> {
+  const actions: syncdiff.DiffAction[] = [];
+  let cursor: number | undefined;
+  for await (const response of call as AsyncIterable<syncdiff.DiffResponse>) {
+    const message = response.message;
+    if (message?.$case === 'action') actions.push(message.value);
+    else if (message?.$case === 'summary') cursor = message.value.cursor;
+  }
+  if (cursor === undefined) throw new Error('sync-diff ended the diff without a summary');
+  return { actions, cursor };
+}
+
+async function writeManifest(
+  call: DiffCall,
+  namespaceId: string,
+  manifest: readonly syncdiff.ManifestEntry[],
+) {
+  const send = (request: syncdiff.DiffRequest) =>
+    call.write(request) ? Promise.resolve() : new Promise<void>((resolve) => drainedOrClosed(call, resolve));
+  await send({ message: { $case: 'start', value: { namespaceId } } });
+  for (const entry of manifest) {
+    if (call.destroyed || call.writableEnded) return;
+    await send({ message: { $case: 'entry', value: entry } });
+  }
+  call.end();
+}
+
+/** Resolves on 'drain', or when the call ends early (its error surfaces on the read side). */
+function drainedOrClosed(call: DiffCall, resolve: () => void): void {
+  const done = () => {
+    call.off('drain', done);
+    call.off('close', done);
+    call.off('error', done);
+    resolve();
+  };
+  call.on('drain', done);
+  call.on('close', done);
+  call.on('error', done);
+}

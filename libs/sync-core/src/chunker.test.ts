@@ -1,0 +1,97 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LIMITS } from '@filesync/resources';
+import { chunkBuffer, chunkFile, chunkStream, type Chunk } from './chunker';
+import { blockHash } from './content-hash';
+
+/** Deterministic pseudo-random bytes (xorshift32), so failures reproduce. */
+function pseudoRandomBytes(length: number, seed: number): Buffer {
+  const out = Buffer.allocUnsafe(length);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+async function collect(source: AsyncIterable<Chunk>): Promise<Chunk[]> {
+  const chunks: Chunk[] = [];
+  for await (const chunk of source) chunks.push(chunk);
+  return chunks;
+}
+
+async function* slices(data: Buffer, size: number): AsyncGenerator<Uint8Array> {
+  for (let offset = 0; offset < data.length; offset += size) yield data.subarray(offset, offset + size);
+}
+
+const MIB = 1024 * 1024;
+const data = pseudoRandomBytes(20 * MIB, 42);
+
+describe('FastCDC chunker', () => {
+  it('cuts the same boundaries every time and however the bytes arrive', async () => {
+    const whole = chunkBuffer(data);
+    expect(chunkBuffer(data)).toEqual(whole);
+    expect(await collect(chunkStream(slices(data, 3 * MIB + 17)))).toEqual(whole);
+    expect(await collect(chunkStream(slices(data, 64 * 1024)))).toEqual(whole);
+  });
+
+  it('covers the input contiguously with correct hashes', () => {
+    const chunks = chunkBuffer(data);
+    let offset = 0;
+    for (const chunk of chunks) {
+      expect(chunk.offset).toBe(offset);
+      expect(chunk.hash).toBe(blockHash(data.subarray(chunk.offset, chunk.offset + chunk.length)));
+      offset += chunk.length;
+    }
+    expect(offset).toBe(data.length);
+  });
+
+  it('keeps every chunk but the last within min and max, averaging near the target', () => {
+    const chunks = chunkBuffer(data);
+    for (const chunk of chunks.slice(0, -1)) {
+      expect(chunk.length).toBeGreaterThanOrEqual(LIMITS.chunkMinBytes);
+      expect(chunk.length).toBeLessThanOrEqual(LIMITS.chunkMaxBytes);
+    }
+    expect(chunks.at(-1)!.length).toBeLessThanOrEqual(LIMITS.chunkMaxBytes);
+    const average = data.length / chunks.length;
+    expect(average).toBeGreaterThan(LIMITS.chunkAvgBytes / 2);
+    expect(average).toBeLessThan(LIMITS.chunkAvgBytes * 2);
+  });
+
+  it('changes only one or two chunks when one byte is inserted near the start', () => {
+    const edited = Buffer.concat([data.subarray(0, 1000), Buffer.from([7]), data.subarray(1000)]);
+    const before = new Set(chunkBuffer(data).map((chunk) => chunk.hash));
+    const after = chunkBuffer(edited);
+    const changed = after.filter((chunk) => !before.has(chunk.hash));
+    expect(changed.length).toBeGreaterThanOrEqual(1);
+    expect(changed.length).toBeLessThanOrEqual(2);
+  });
+
+  it('gives no chunks for empty input and one chunk for input below the minimum', async () => {
+    expect(chunkBuffer(Buffer.alloc(0))).toEqual([]);
+    expect(await collect(chunkStream(slices(Buffer.alloc(0), 10)))).toEqual([]);
+    expect(chunkBuffer(Buffer.from('hello'))).toEqual([
+      { offset: 0, length: 5, hash: blockHash(Buffer.from('hello')) },
+    ]);
+  });
+
+  it('chunks a file on disk like the same bytes in memory', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'chunker-'));
+    try {
+      const file = join(dir, 'data.bin');
+      const sample = data.subarray(0, 9 * MIB + 123);
+      await writeFile(file, sample);
+      expect(await collect(chunkFile(file))).toEqual(chunkBuffer(sample));
+      await writeFile(file, '');
+      expect(await collect(chunkFile(file))).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
