@@ -1,0 +1,189 @@
+import { execFile } from 'node:child_process';
+import { open, mkdtemp, rm, cp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { buildServices, repoRoot, startStack, type RunningStack } from '@filesync/local-stack';
+import { acceptanceDataset, writeDataset } from './dataset';
+
+const run = promisify(execFile);
+const MiB = 1024 * 1024;
+
+/** Ports apart from `npm start` and the integration tests, so all three can run at once. */
+const BENCH_PORTS = { basePort: 53051, emulatorPorts: { moto: 34566, dynamodb: 38000, ses: 38005 } };
+
+interface Measurement {
+  readonly name: string;
+  readonly seconds: number;
+  readonly bytes: number;
+  readonly detail?: string;
+}
+
+async function timed<T>(work: () => Promise<T>): Promise<{ seconds: number; result: T }> {
+  const started = process.hrtime.bigint();
+  const result = await work();
+  return { seconds: Number(process.hrtime.bigint() - started) / 1e9, result };
+}
+
+/** The CLI exactly as a user runs it, so the figure includes start-up and hashing. */
+function filesync(stack: RunningStack, home: string, args: string[]) {
+  const bin = join(repoRoot(), 'node_modules/.bin/filesync');
+  return run(bin, ['--server', stack.server, '--home', home, ...args], {
+    env: { ...process.env, FILESYNC_PASSWORD: 'bench-password-123' },
+    maxBuffer: 16 * MiB,
+  });
+}
+
+async function filesyncSync(stack: RunningStack, home: string, dir: string) {
+  const { stdout } = await filesync(stack, home, ['sync', dir, '--json']);
+  return JSON.parse(stdout) as { uploadedBytes: number; downloadedBytes: number; uploadedBlocks: number };
+}
+
+function awsEnv(stack: RunningStack) {
+  return {
+    ...process.env,
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_DEFAULT_REGION: 'us-east-1',
+    AWS_ENDPOINT_URL: stack.endpoints.emulators.moto,
+  };
+}
+
+async function awsCp(stack: RunningStack, source: string, target: string, recursive: boolean) {
+  const args = ['s3', 'cp', source, target, '--only-show-errors', ...(recursive ? ['--recursive'] : [])];
+  await run('aws', args, { env: awsEnv(stack), maxBuffer: 16 * MiB });
+}
+
+async function rcloneCopy(stack: RunningStack, source: string, target: string) {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    RCLONE_CONFIG_BENCH_TYPE: 's3',
+    RCLONE_CONFIG_BENCH_PROVIDER: 'Other',
+    RCLONE_CONFIG_BENCH_ACCESS_KEY_ID: 'test',
+    RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY: 'test',
+    RCLONE_CONFIG_BENCH_ENDPOINT: stack.endpoints.emulators.moto,
+    RCLONE_CONFIG_BENCH_REGION: 'us-east-1',
+    RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE: 'true',
+  };
+  delete env.AWS_CA_BUNDLE;
+  await run('rclone', ['copy', source, `bench:${target}`, '--transfers', '8'], { env, maxBuffer: 16 * MiB });
+}
+
+async function flipByte(file: string, offset: number) {
+  const handle = await open(file, 'r+');
+  try {
+    const byte = Buffer.alloc(1);
+    await handle.read(byte, 0, 1, offset);
+    byte[0] = byte[0]! ^ 0xff;
+    await handle.write(byte, 0, 1, offset);
+  } finally {
+    await handle.close();
+  }
+}
+
+async function rsyncDeltaBytes(before: string, after: string): Promise<number> {
+  const { stdout } = await run('rsync', ['-a', '--no-whole-file', '--stats', `${after}/`, `${before}/`]);
+  const sent = /Total bytes sent: ([\d,]+)/.exec(stdout)?.[1];
+  return Number(sent?.replaceAll(',', '') ?? NaN);
+}
+
+function table(rows: readonly Measurement[]): string {
+  const lines = ['| what | seconds | MiB | MiB/s | detail |', '| --- | ---: | ---: | ---: | --- |'];
+  for (const row of rows) {
+    const mib = row.bytes / MiB;
+    const seconds = row.seconds > 0 ? row.seconds.toFixed(2) : '';
+    const rate = row.seconds > 0 ? (mib / row.seconds).toFixed(1) : '';
+    lines.push(`| ${row.name} | ${seconds} | ${mib.toFixed(1)} | ${rate} | ${row.detail ?? ''} |`);
+  }
+  return lines.join('\n');
+}
+
+/**
+ * Issue 2's figures in one run against one local endpoint: the first sync of the acceptance
+ * folder and the 50 MiB file with `filesync`, beside `aws s3 cp` and `rclone copy` of the same
+ * bytes, then the bytes a one-byte edit of the 50 MiB file uploads, beside rsync's delta.
+ */
+export async function main(): Promise<void> {
+  await buildServices();
+  const work = await mkdtemp(join(tmpdir(), 'filesync-bench-'));
+  const stack = await startStack({
+    ...BENCH_PORTS,
+    stateDir: join(work, 'state'),
+    sink: () => {},
+    logLevel: 'warn',
+  });
+  try {
+    const folder = join(work, 'folder');
+    const files = acceptanceDataset();
+    const total = await writeDataset(folder, files);
+    const big = files.find((file) => file.size === 50 * MiB)!;
+    const bigOnly = join(work, 'big-only');
+    await cp(join(folder, big.path), join(bigOnly, 'video-50MiB.bin'), { recursive: true });
+
+    const rows: Measurement[] = [];
+    const device1 = join(work, 'device1');
+    await filesync(stack, device1, ['signup', '--email', 'bench@example.com', '--device', 'bench-1']);
+
+    const first = await timed(() => filesyncSync(stack, device1, folder));
+    rows.push({
+      name: `filesync sync, first sync of ${files.length} files`,
+      seconds: first.seconds,
+      bytes: total,
+      detail: `uploadedBlocks ${first.result.uploadedBlocks}`,
+    });
+    rows.push({
+      name: `aws s3 cp --recursive, same folder`,
+      ...(await timed(() => awsCp(stack, folder, 's3://filesync-blocks/bench/awscli/', true))),
+      bytes: total,
+    });
+    rows.push({
+      name: `rclone copy, same folder`,
+      ...(await timed(() => rcloneCopy(stack, folder, 'filesync-blocks/bench/rclone'))),
+      bytes: total,
+    });
+
+    const device2 = join(work, 'device2');
+    await filesync(stack, device2, ['login', '--email', 'bench@example.com', '--device', 'bench-2']);
+    const download = await timed(() => filesyncSync(stack, device2, join(work, 'device2-folder')));
+    rows.push({
+      name: 'filesync sync, second device downloads the folder',
+      seconds: download.seconds,
+      bytes: total,
+    });
+
+    const bigHome = join(work, 'big-home');
+    await filesync(stack, bigHome, ['signup', '--email', 'bench-big@example.com', '--device', 'bench-big']);
+    const bigSync = await timed(() => filesyncSync(stack, bigHome, bigOnly));
+    rows.push({ name: 'filesync sync, the 50 MiB file alone', seconds: bigSync.seconds, bytes: big.size });
+    rows.push({
+      name: 'aws s3 cp, the 50 MiB file',
+      ...(await timed(() =>
+        awsCp(stack, join(bigOnly, 'video-50MiB.bin'), 's3://filesync-blocks/bench/big.bin', false),
+      )),
+      bytes: big.size,
+    });
+
+    const rsyncCopy = join(work, 'rsync-copy');
+    await cp(folder, rsyncCopy, { recursive: true });
+    await flipByte(join(folder, big.path), Math.floor(big.size / 2));
+    const delta = await timed(() => filesyncSync(stack, device1, folder));
+    const rsyncBytes = await rsyncDeltaBytes(rsyncCopy, folder);
+    rows.push({
+      name: 'filesync sync after a one-byte edit of the 50 MiB file',
+      seconds: delta.seconds,
+      bytes: delta.result.uploadedBytes,
+      detail: `uploadedBytes ${delta.result.uploadedBytes}, uploadedBlocks ${delta.result.uploadedBlocks}`,
+    });
+    rows.push({
+      name: 'rsync --no-whole-file, same edit (bytes sent)',
+      seconds: 0,
+      bytes: rsyncBytes,
+      detail: `${rsyncBytes} bytes`,
+    });
+
+    process.stdout.write(`${table(rows)}\n`);
+  } finally {
+    await stack.stop();
+    await rm(work, { recursive: true, force: true });
+  }
+}
