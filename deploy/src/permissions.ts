@@ -1,0 +1,142 @@
+/**
+ * The AWS permissions of each service, and of the storage role auth hands out, in ONE place.
+ *
+ * The CDK stack turns these grants into task role policies; a contract test harness can turn the
+ * same grants into IAM policies for emulator credentials (see `policyStatements`), so what the
+ * tests prove is what production gets. This module imports no CDK on purpose: it is plain data.
+ *
+ * Every action is one the service's code calls (or one AWS evaluates for such a call, said where
+ * so), checked against the services' adapters. DynamoDB transactions have no IAM action of their
+ * own: TransactWriteItems is authorised per item as PutItem / UpdateItem / DeleteItem /
+ * ConditionCheckItem, and BatchWriteItem deletes need only dynamodb:BatchWriteItem.
+ */
+import type { ServiceName, TableKey } from '@filesync/resources';
+
+/** What a grant applies to; resolved to ARNs by whoever builds the policy. */
+export type ResourceRef =
+  | { readonly kind: 'table'; readonly table: TableKey }
+  | { readonly kind: 'queue' }
+  /** The bucket itself (bucket-level actions such as s3:ListBucket). */
+  | { readonly kind: 'bucket' }
+  /** Objects of the bucket whose keys match the pattern (IAM wildcards). */
+  | { readonly kind: 'objects'; readonly keyPattern: string }
+  | { readonly kind: 'storage-role' }
+  | { readonly kind: 'mail-identity' };
+
+export interface Grant {
+  readonly actions: readonly string[];
+  readonly on: ResourceRef;
+}
+
+/** Every block lives below `ns/<namespace>/`; session policies narrow this further per user. */
+export const NAMESPACE_OBJECTS = 'ns/*';
+
+const table = (key: TableKey): ResourceRef => ({ kind: 'table', table: key });
+
+export const SERVICE_PERMISSIONS: Readonly<Record<ServiceName, readonly Grant[]>> = {
+  auth: [
+    {
+      // Accounts, devices (listed by Query), login throttling, refresh-token chains (rotation as
+      // transactions of conditional puts and updates).
+      actions: [
+        'dynamodb:GetItem',
+        'dynamodb:Query',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+      ],
+      on: table('auth'),
+    },
+    // Mints per-user S3 credentials: AssumeRole with a session policy naming the user's namespaces.
+    { actions: ['sts:AssumeRole'], on: { kind: 'storage-role' } },
+  ],
+  metadata: [
+    {
+      // Heads, files, versions, journal, follows (Get/Query/Put/Delete, commits as transactions of
+      // conditional puts) and known blocks (BatchGetItem / BatchWriteItem).
+      actions: [
+        'dynamodb:GetItem',
+        'dynamodb:BatchGetItem',
+        'dynamodb:Query',
+        'dynamodb:PutItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:BatchWriteItem',
+      ],
+      on: table('metadata'),
+    },
+    {
+      // Put in the commit transaction; the relay scans pending events and batch-deletes sent ones.
+      actions: ['dynamodb:PutItem', 'dynamodb:Scan', 'dynamodb:BatchWriteItem'],
+      on: table('outbox'),
+    },
+    // HeadObject (is this block uploaded?) is authorised as s3:GetObject.
+    { actions: ['s3:GetObject'], on: { kind: 'objects', keyPattern: NAMESPACE_OBJECTS } },
+    // ListObjectsV2 below a namespace's block prefix. It is not narrowed by an s3:prefix condition
+    // on purpose: without ListBucket, HeadObject of a missing block answers 403 instead of 404.
+    { actions: ['s3:ListBucket'], on: { kind: 'bucket' } },
+    // SendMessageBatch is authorised as sqs:SendMessage.
+    { actions: ['sqs:SendMessage'], on: { kind: 'queue' } },
+  ],
+  // Computes diffs from metadata's answers over gRPC: no AWS access at all.
+  'sync-diff': [],
+  notifier: [
+    {
+      // Delivery claims (conditional put, deleted again when SES fails) and the delivery history.
+      actions: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+      on: table('notifier'),
+    },
+    {
+      // DeleteMessageBatch is authorised as sqs:DeleteMessage. A failed message is not released
+      // early: it reappears when its visibility timeout ends, and the redrive policy counts it.
+      actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage'],
+      on: { kind: 'queue' },
+    },
+    { actions: ['ses:SendEmail'], on: { kind: 'mail-identity' } },
+  ],
+};
+
+/** What the credentials auth hands to clients may ever do, before the per-user session policy. */
+export const STORAGE_ROLE_PERMISSIONS: readonly Grant[] = [
+  { actions: ['s3:GetObject', 's3:PutObject'], on: { kind: 'objects', keyPattern: NAMESPACE_OBJECTS } },
+];
+
+/** ARNs (or CDK tokens standing for them) of the resources grants refer to. */
+export interface ResourceArns {
+  readonly tables: Readonly<Record<TableKey, string>>;
+  readonly queue: string;
+  readonly bucket: string;
+  readonly storageRole: string;
+  readonly mailIdentity: string;
+}
+
+export function resourceArn(ref: ResourceRef, arns: ResourceArns): string {
+  switch (ref.kind) {
+    case 'table':
+      return arns.tables[ref.table];
+    case 'queue':
+      return arns.queue;
+    case 'bucket':
+      return arns.bucket;
+    case 'objects':
+      return `${arns.bucket}/${ref.keyPattern}`;
+    case 'storage-role':
+      return arns.storageRole;
+    case 'mail-identity':
+      return arns.mailIdentity;
+  }
+}
+
+export interface PolicyStatementJson {
+  readonly Effect: 'Allow';
+  readonly Action: string[];
+  readonly Resource: string[];
+}
+
+/** IAM statements for a list of grants: one statement per grant, so each stays reviewable. */
+export function policyStatements(grants: readonly Grant[], arns: ResourceArns): PolicyStatementJson[] {
+  return grants.map((grant) => ({
+    Effect: 'Allow',
+    Action: [...grant.actions],
+    Resource: [resourceArn(grant.on, arns)],
+  }));
+}

@@ -1,0 +1,104 @@
+import { TABLES, type TableKey } from '@filesync/resources';
+import {
+  NAMESPACE_OBJECTS,
+  SERVICE_PERMISSIONS,
+  STORAGE_ROLE_PERMISSIONS,
+  policyStatements,
+  type ResourceArns,
+} from '../src/permissions';
+
+// ARNs as a contract-test harness against moto would resolve them.
+const arns: ResourceArns = {
+  tables: Object.fromEntries(
+    (Object.keys(TABLES) as TableKey[]).map((key) => [
+      key,
+      `arn:aws:dynamodb:us-east-1:123456789012:table/${TABLES[key].defaultName}`,
+    ]),
+  ) as Record<TableKey, string>,
+  queue: 'arn:aws:sqs:us-east-1:123456789012:filesync-change-events',
+  bucket: 'arn:aws:s3:::filesync-blocks',
+  storageRole: 'arn:aws:iam::123456789012:role/filesync-storage-access',
+  mailIdentity: 'arn:aws:ses:us-east-1:123456789012:identity/notifications@filesync.local',
+};
+
+describe('service permissions', () => {
+  it('resolves grants into one Allow statement each', () => {
+    expect(policyStatements(SERVICE_PERMISSIONS.auth, arns)).toEqual([
+      {
+        Effect: 'Allow',
+        Action: [
+          'dynamodb:GetItem',
+          'dynamodb:Query',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:DeleteItem',
+        ],
+        Resource: ['arn:aws:dynamodb:us-east-1:123456789012:table/filesync-auth'],
+      },
+      { Effect: 'Allow', Action: ['sts:AssumeRole'], Resource: [arns.storageRole] },
+    ]);
+  });
+
+  it('gives each table only to the service that owns it', () => {
+    for (const [service, grants] of Object.entries(SERVICE_PERMISSIONS)) {
+      for (const grant of grants) {
+        if (grant.on.kind === 'table') expect(TABLES[grant.on.table].owner).toBe(service);
+      }
+    }
+  });
+
+  it('gives sync-diff no AWS access', () => {
+    expect(SERVICE_PERMISSIONS['sync-diff']).toEqual([]);
+  });
+
+  it('lets metadata read block objects and send to the queue, but never write objects or receive', () => {
+    const statements = policyStatements(SERVICE_PERMISSIONS.metadata, arns);
+    expect(statements).toContainEqual({
+      Effect: 'Allow',
+      Action: ['s3:GetObject'],
+      Resource: ['arn:aws:s3:::filesync-blocks/ns/*'],
+    });
+    expect(statements).toContainEqual({
+      Effect: 'Allow',
+      Action: ['sqs:SendMessage'],
+      Resource: [arns.queue],
+    });
+    const actions = statements.flatMap((statement) => statement.Action);
+    expect(actions).not.toContain('s3:PutObject');
+    expect(actions).not.toContain('sqs:ReceiveMessage');
+  });
+
+  it('lets the notifier consume the queue and send mail from its identity only', () => {
+    const statements = policyStatements(SERVICE_PERMISSIONS.notifier, arns);
+    expect(statements).toContainEqual({
+      Effect: 'Allow',
+      Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage'],
+      Resource: [arns.queue],
+    });
+    expect(statements).toContainEqual({
+      Effect: 'Allow',
+      Action: ['ses:SendEmail'],
+      Resource: [arns.mailIdentity],
+    });
+  });
+
+  it('never grants wildcard actions or resources outside the namespace prefix', () => {
+    const all = [...Object.values(SERVICE_PERMISSIONS).flat(), ...STORAGE_ROLE_PERMISSIONS];
+    for (const statement of policyStatements(all, arns)) {
+      for (const action of statement.Action) expect(action).not.toContain('*');
+      for (const resource of statement.Resource) {
+        expect(resource === `${arns.bucket}/${NAMESPACE_OBJECTS}` || !resource.includes('*')).toBe(true);
+      }
+    }
+  });
+
+  it('limits the storage role to object reads and writes below ns/', () => {
+    expect(policyStatements(STORAGE_ROLE_PERMISSIONS, arns)).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['s3:GetObject', 's3:PutObject'],
+        Resource: ['arn:aws:s3:::filesync-blocks/ns/*'],
+      },
+    ]);
+  });
+});
