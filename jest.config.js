@@ -24,6 +24,8 @@ const shared = {
 };
 
 module.exports = {
+  // A global option: jest ignores it inside a project entry. Integration tests need minutes.
+  testTimeout: 120000,
   projects: [
     {
       ...shared,
@@ -40,7 +42,6 @@ module.exports = {
       testMatch: ['<rootDir>/libs/e2e/src/**/*.int.test.ts'],
       globalSetup: '<rootDir>/libs/e2e/src/global-setup.ts',
       globalTeardown: '<rootDir>/libs/e2e/src/global-teardown.ts',
-      testTimeout: 120000,
     },
   ],
 };

@@ -28,7 +28,7 @@ import {
   policyStatements,
   type Grant,
   type ResourceArns,
-} from './permissions';
+} from '@filesync/resources';
 import { FilesyncService, SHUTDOWN_GRACE } from './service';
 
 export interface FilesyncStackProps extends StackProps {

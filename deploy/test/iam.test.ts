@@ -4,7 +4,7 @@ import {
   STORAGE_ROLE_PERMISSIONS,
   policyStatements,
   type ResourceArns,
-} from '../src/permissions';
+} from '@filesync/resources';
 import {
   logicalId,
   normalizeStatements,

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SERVICE_NAMES, type ServiceName } from '@filesync/resources';
-import { SERVICE_PERMISSIONS } from '../src/permissions';
+import { SERVICE_PERMISSIONS } from '@filesync/resources';
 
 /**
  * Reads each service's source (not its tests) for the AWS SDK calls it makes and maps them to the

@@ -3,3 +3,4 @@ export * from './queues';
 export * from './storage';
 export * from './topology';
 export * from './limits';
+export * from './permissions';

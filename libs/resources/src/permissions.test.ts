@@ -1,11 +1,11 @@
-import { TABLES, type TableKey } from '@filesync/resources';
+import { TABLES, type TableKey } from './tables';
 import {
   NAMESPACE_OBJECTS,
   SERVICE_PERMISSIONS,
   STORAGE_ROLE_PERMISSIONS,
   policyStatements,
   type ResourceArns,
-} from '../src/permissions';
+} from './permissions';
 
 // ARNs as a contract-test harness against moto would resolve them.
 const arns: ResourceArns = {

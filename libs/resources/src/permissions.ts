@@ -10,7 +10,7 @@
  * own: TransactWriteItems is authorised per item as PutItem / UpdateItem / DeleteItem /
  * ConditionCheckItem, and BatchWriteItem deletes need only dynamodb:BatchWriteItem.
  */
-import type { ServiceName, TableKey } from '@filesync/resources';
+import type { ServiceName, TableKey } from './tables';
 
 /** What a grant applies to; resolved to ARNs by whoever builds the policy. */
 export type ResourceRef =

@@ -1,0 +1,41 @@
+// Bundles each service (services/<name>/src/main.ts) into dist/services/<name>/main.mjs.
+// Dependencies stay in node_modules (packages: 'external'); the @filesync/* path aliases of
+// tsconfig.base.json are resolved by esbuild and bundled.
+import { build } from 'esbuild';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const services = ['auth', 'metadata', 'sync-diff', 'notifier'];
+
+const started = Date.now();
+const missing = services.filter((name) => !existsSync(join(root, 'services', name, 'src', 'main.ts')));
+if (missing.length > 0) {
+  process.stderr.write(`build-services: no src/main.ts in services/${missing.join(', services/')}\n`);
+  process.exit(1);
+}
+
+try {
+  await Promise.all(
+    services.map((name) =>
+      build({
+        absWorkingDir: root,
+        entryPoints: [join(root, 'services', name, 'src', 'main.ts')],
+        outfile: join(root, 'dist', 'services', name, 'main.mjs'),
+        bundle: true,
+        platform: 'node',
+        target: 'node24',
+        format: 'esm',
+        packages: 'external',
+        tsconfig: join(root, 'tsconfig.base.json'),
+        sourcemap: true,
+        logLevel: 'warning',
+      }),
+    ),
+  );
+} catch {
+  // esbuild already printed the errors with their locations.
+  process.exit(1);
+}
+process.stdout.write(`built ${services.length} services in ${Date.now() - started} ms\n`);

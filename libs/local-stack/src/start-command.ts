@@ -1,0 +1,84 @@
+import { join } from 'node:path';
+import { LOCAL_EMULATOR_PORTS, SERVICE_NAMES, SERVICE_PORTS } from '@filesync/resources';
+import { acquireLock, StackAlreadyRunningError } from './lock';
+import { PortInUseError } from './ports';
+import { consoleSink, type LogSink } from './processes';
+import { repoRoot } from './repo';
+import { buildServices } from './services';
+import { startStack, type RunningStack } from './stack';
+
+// moto logs every request; successful ones would drown the services' own lines.
+const MOTO_SUCCESS_LINE = /HTTP\/[\d.]+" [1-3]\d\d\b/;
+const quietSink: LogSink = (name, line) => {
+  if (name === 'moto' && MOTO_SUCCESS_LINE.test(line)) return;
+  consoleSink(name, line);
+};
+
+function describe(stack: RunningStack, seconds: string): string {
+  const { emulators, services, metrics } = stack.endpoints;
+  const rows = [
+    ['moto (S3, STS, IAM, SQS)', emulators.moto],
+    ['DynamoDB Local', emulators.dynamodb],
+    ['SES (aws-ses-v2-local)', emulators.ses],
+    ...SERVICE_NAMES.map((name) => [
+      `${name} gRPC`,
+      `${services[name]}  (metrics :${metrics[name]}/metrics)`,
+    ]),
+  ];
+  const width = Math.max(...rows.map(([label]) => (label as string).length));
+  return [
+    `filesync local stack is up in ${seconds} s`,
+    ...rows.map(([label, where]) => `  ${(label as string).padEnd(width)}  ${where}`),
+    `  ${'mailbox'.padEnd(width)}  ${stack.mailboxUrl}`,
+    '',
+    `Clients: FILESYNC_SERVER=${stack.server} (the default). Ctrl-C stops everything.`,
+    '',
+  ].join('\n');
+}
+
+/** `npm start`: the whole stack on the default ports until Ctrl-C or SIGTERM. */
+export async function main(): Promise<void> {
+  const started = Date.now();
+  const stateDir = join(repoRoot(), '.local');
+  let release: (() => void) | undefined;
+  let starting: Promise<RunningStack> | undefined;
+  let stopping = false;
+  // The children run in their own process groups, so Ctrl-C reaches only us: stop them here,
+  // also when it comes while they are still starting.
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`\n${signal}: stopping the filesync local stack\n`);
+    const stack = await starting?.catch(() => undefined);
+    await stack?.stop();
+    release?.();
+    process.exit(0);
+  };
+  try {
+    release = acquireLock(join(stateDir, 'stack.lock'));
+    process.once('SIGINT', () => void stop('SIGINT'));
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+    // Built only once the lock is ours, so a second `npm start` never rewrites running bundles.
+    process.stdout.write(`${await buildServices()}\n`);
+    starting = startStack({
+      basePort: SERVICE_PORTS.auth.grpc,
+      metricsBasePort: SERVICE_PORTS.auth.metrics,
+      emulatorPorts: LOCAL_EMULATOR_PORTS,
+      stateDir,
+      persistent: true,
+      sink: quietSink,
+      ...(process.env.FILESYNC_LOG_LEVEL ? { logLevel: process.env.FILESYNC_LOG_LEVEL } : {}),
+    });
+    const stack = await starting;
+    if (!stopping) process.stdout.write(describe(stack, ((Date.now() - started) / 1000).toFixed(1)));
+  } catch (error) {
+    if (stopping) return;
+    release?.();
+    if (error instanceof StackAlreadyRunningError || error instanceof PortInUseError) {
+      process.stderr.write(`npm start: ${error.message}\n`);
+      process.exit(3);
+    }
+    process.stderr.write(`npm start failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  }
+}
