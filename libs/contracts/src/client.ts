@@ -6,6 +6,9 @@ import {
   type ClientUnaryCall,
   type ServiceError,
 } from '@grpc/grpc-js';
+import { fromBinary } from '@bufbuild/protobuf';
+import { FileDescriptorSetSchema, MethodOptions_IdempotencyLevel } from '@bufbuild/protobuf/wkt';
+import { descriptorSetBase64 } from './gen/descriptor-set';
 
 /** Options every outgoing call takes: no call goes out without a deadline. */
 export interface CallSettings {
@@ -52,15 +55,36 @@ export function unary<Req, Res>(
 }
 
 /**
+ * Methods of a service that the proto marks `idempotency_level = IDEMPOTENT` or
+ * `NO_SIDE_EFFECTS`, read from the compiled descriptors so the proto stays the only source.
+ */
+export function retryableMethods(serviceName: string): string[] {
+  const descriptors = fromBinary(FileDescriptorSetSchema, Buffer.from(descriptorSetBase64, 'base64'));
+  for (const file of descriptors.file) {
+    for (const service of file.service) {
+      if (`${file.package}.${service.name}` !== serviceName) continue;
+      return service.method
+        .filter(
+          (method) =>
+            (method.options?.idempotencyLevel ?? 0) !== MethodOptions_IdempotencyLevel.IDEMPOTENCY_UNKNOWN,
+        )
+        .map((method) => method.name);
+    }
+  }
+  throw new Error(`no service ${serviceName} in the compiled protos`);
+}
+
+/**
  * Channel options for a client of one service. Methods the proto marks idempotent or free of
  * side effects are retried on UNAVAILABLE by grpc-js itself; other methods never are.
  */
-export function channelOptions(serviceName: string, retryableMethods: readonly string[]): ChannelOptions {
+export function channelOptions(serviceName: string): ChannelOptions {
+  const retryable = retryableMethods(serviceName);
   const serviceConfig = {
     loadBalancingConfig: [{ round_robin: {} }],
     methodConfig: [
       {
-        name: retryableMethods.map((method) => ({ service: serviceName, method })),
+        name: retryable.map((method) => ({ service: serviceName, method })),
         retryPolicy: {
           maxAttempts: 4,
           initialBackoff: '0.1s',

@@ -51,3 +51,35 @@ export const booleanVar = () =>
     .enum(['true', 'false', '1', '0'])
     .default('false')
     .transform((value) => value === 'true' || value === '1');
+
+/** The variables of a service whose gRPC and metrics servers default to `ports`. */
+export function serviceEnvFor(ports: { readonly grpc: number; readonly metrics: number }) {
+  return {
+    ...serviceEnv,
+    FILESYNC_GRPC_PORT: portVar(ports.grpc),
+    FILESYNC_METRICS_PORT: portVar(ports.metrics),
+  };
+}
+
+/** What every service's composition root needs to run its server. */
+export interface ServiceSettings {
+  readonly host: string;
+  readonly port: number;
+  readonly metricsPort: number;
+  readonly logLevel: string;
+  readonly shutdownGraceMs: number;
+  readonly region: string;
+}
+
+export function serviceSettings(
+  env: z.infer<z.ZodObject<ReturnType<typeof serviceEnvFor>>>,
+): ServiceSettings {
+  return {
+    host: env.FILESYNC_BIND_HOST,
+    port: env.FILESYNC_GRPC_PORT,
+    metricsPort: env.FILESYNC_METRICS_PORT,
+    logLevel: env.FILESYNC_LOG_LEVEL,
+    shutdownGraceMs: env.FILESYNC_SHUTDOWN_GRACE_MS,
+    region: env.AWS_REGION,
+  };
+}

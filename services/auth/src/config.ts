@@ -1,6 +1,13 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
-import { booleanVar, loadConfig, portVar, serviceEnv, url } from '@filesync/server-kit';
+import {
+  booleanVar,
+  loadConfig,
+  serviceEnvFor,
+  serviceSettings,
+  type ServiceSettings,
+  url,
+} from '@filesync/server-kit';
 import { BLOCKS_BUCKET, SERVICE_PORTS, STORAGE_ROLE, TABLES } from '@filesync/resources';
 
 const SIGNING_KEY_HELP =
@@ -33,9 +40,7 @@ const seconds = (min: number, max: number, fallback: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
 
 export const authConfigSchema = z.object({
-  ...serviceEnv,
-  FILESYNC_GRPC_PORT: portVar(SERVICE_PORTS.auth.grpc),
-  FILESYNC_METRICS_PORT: portVar(SERVICE_PORTS.auth.metrics),
+  ...serviceEnvFor(SERVICE_PORTS.auth),
   [TABLES.auth.envVar]: z.string().min(1).default(TABLES.auth.defaultName),
   [BLOCKS_BUCKET.envVar]: z.string().min(3).default(BLOCKS_BUCKET.defaultName),
   FILESYNC_SIGNING_KEY: signingKey,
@@ -47,13 +52,7 @@ export const authConfigSchema = z.object({
   FILESYNC_S3_FORCE_PATH_STYLE: booleanVar(),
 });
 
-export interface AuthConfig {
-  readonly host: string;
-  readonly port: number;
-  readonly metricsPort: number;
-  readonly logLevel: string;
-  readonly shutdownGraceMs: number;
-  readonly region: string;
+export interface AuthConfig extends ServiceSettings {
   readonly table: string;
   readonly bucket: string;
   readonly signingKey: KeyObject;
@@ -68,12 +67,7 @@ export interface AuthConfig {
 export function loadAuthConfig(env: NodeJS.ProcessEnv): AuthConfig {
   const parsed = loadConfig(authConfigSchema, env);
   return {
-    host: parsed.FILESYNC_BIND_HOST,
-    port: parsed.FILESYNC_GRPC_PORT,
-    metricsPort: parsed.FILESYNC_METRICS_PORT,
-    logLevel: parsed.FILESYNC_LOG_LEVEL,
-    shutdownGraceMs: parsed.FILESYNC_SHUTDOWN_GRACE_MS,
-    region: parsed.AWS_REGION,
+    ...serviceSettings(parsed),
     table: parsed[TABLES.auth.envVar],
     bucket: parsed[BLOCKS_BUCKET.envVar],
     signingKey: parsed.FILESYNC_SIGNING_KEY,

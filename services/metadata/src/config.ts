@@ -1,12 +1,17 @@
 import { z } from 'zod';
 import { CHANGE_EVENTS_QUEUE, BLOCKS_BUCKET, SERVICE_PORTS, TABLES } from '@filesync/resources';
-import { booleanVar, grpcTarget, loadConfig, portVar, serviceEnv, url } from '@filesync/server-kit';
+import {
+  booleanVar,
+  grpcTarget,
+  loadConfig,
+  serviceEnvFor,
+  serviceSettings,
+  url,
+} from '@filesync/server-kit';
 
 const schema = z
   .object({
-    ...serviceEnv,
-    FILESYNC_GRPC_PORT: portVar(SERVICE_PORTS.metadata.grpc),
-    FILESYNC_METRICS_PORT: portVar(SERVICE_PORTS.metadata.metrics),
+    ...serviceEnvFor(SERVICE_PORTS.metadata),
     [TABLES.metadata.envVar]: z.string().min(1).default(TABLES.metadata.defaultName),
     [TABLES.outbox.envVar]: z.string().min(1).default(TABLES.outbox.defaultName),
     [BLOCKS_BUCKET.envVar]: z.string().min(1).default(BLOCKS_BUCKET.defaultName),
@@ -15,12 +20,7 @@ const schema = z
     FILESYNC_AUTH_ADDRESS: grpcTarget().default(`127.0.0.1:${SERVICE_PORTS.auth.grpc}`),
   })
   .transform((env) => ({
-    host: env.FILESYNC_BIND_HOST,
-    port: env.FILESYNC_GRPC_PORT,
-    metricsPort: env.FILESYNC_METRICS_PORT,
-    logLevel: env.FILESYNC_LOG_LEVEL,
-    shutdownGraceMs: env.FILESYNC_SHUTDOWN_GRACE_MS,
-    region: env.AWS_REGION,
+    ...serviceSettings(env),
     metadataTable: env[TABLES.metadata.envVar],
     outboxTable: env[TABLES.outbox.envVar],
     blocksBucket: env[BLOCKS_BUCKET.envVar],

@@ -2,6 +2,7 @@ import { metadata } from '@filesync/contracts';
 import { LIMITS } from '@filesync/resources';
 import {
   createLogger,
+  connectTokenVerifier,
   createMetrics,
   implement,
   startGrpcService,
@@ -9,7 +10,6 @@ import {
   type RunningService,
 } from '@filesync/server-kit';
 import { createAwsClients } from './adapters/aws-clients';
-import { createTokenVerifier } from './adapters/auth-client';
 import { DynamoKnownBlocks } from './adapters/dynamo-known-blocks';
 import { DynamoMetadataStore } from './adapters/dynamo-metadata-store';
 import { DynamoOutbox } from './adapters/dynamo-outbox';
@@ -31,7 +31,7 @@ export async function start(env: NodeJS.ProcessEnv): Promise<RunningService & { 
   const metrics = createMetrics('metadata');
 
   const aws = createAwsClients(config);
-  const auth = createTokenVerifier(config.authAddress);
+  const auth = connectTokenVerifier(config.authAddress);
   const store = new DynamoMetadataStore(aws.documents, {
     metadata: config.metadataTable,
     outbox: config.outboxTable,

@@ -1,11 +1,16 @@
 import { z } from 'zod';
 import { CHANGE_EVENTS_QUEUE, MAIL_SENDER, SERVICE_PORTS, TABLES } from '@filesync/resources';
-import { grpcTarget, loadConfig, portVar, serviceEnv, url } from '@filesync/server-kit';
+import {
+  grpcTarget,
+  loadConfig,
+  serviceEnvFor,
+  serviceSettings,
+  type ServiceSettings,
+  url,
+} from '@filesync/server-kit';
 
 export const notifierConfigSchema = z.object({
-  ...serviceEnv,
-  FILESYNC_GRPC_PORT: portVar(SERVICE_PORTS.notifier.grpc),
-  FILESYNC_METRICS_PORT: portVar(SERVICE_PORTS.notifier.metrics),
+  ...serviceEnvFor(SERVICE_PORTS.notifier),
   [TABLES.notifier.envVar]: z.string().min(1).default(TABLES.notifier.defaultName),
   [CHANGE_EVENTS_QUEUE.urlEnvVar]: url(),
   FILESYNC_AUTH_ADDRESS: grpcTarget(),
@@ -17,13 +22,7 @@ export const notifierConfigSchema = z.object({
   FILESYNC_POLL_WAIT_SECONDS: z.coerce.number().int().min(0).max(20).default(10),
 });
 
-export interface NotifierConfig {
-  readonly host: string;
-  readonly port: number;
-  readonly metricsPort: number;
-  readonly logLevel: string;
-  readonly shutdownGraceMs: number;
-  readonly region: string;
+export interface NotifierConfig extends ServiceSettings {
   readonly table: string;
   readonly queueUrl: string;
   /** host:port of the auth service, which publishes the token signing keys. */
@@ -36,12 +35,7 @@ export interface NotifierConfig {
 export function loadNotifierConfig(env: NodeJS.ProcessEnv): NotifierConfig {
   const parsed = loadConfig(notifierConfigSchema, env);
   return {
-    host: parsed.FILESYNC_BIND_HOST,
-    port: parsed.FILESYNC_GRPC_PORT,
-    metricsPort: parsed.FILESYNC_METRICS_PORT,
-    logLevel: parsed.FILESYNC_LOG_LEVEL,
-    shutdownGraceMs: parsed.FILESYNC_SHUTDOWN_GRACE_MS,
-    region: parsed.AWS_REGION,
+    ...serviceSettings(parsed),
     table: parsed[TABLES.notifier.envVar],
     queueUrl: parsed[CHANGE_EVENTS_QUEUE.urlEnvVar],
     authAddress: parsed.FILESYNC_AUTH_ADDRESS,

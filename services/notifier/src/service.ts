@@ -2,10 +2,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { auth, channelOptions, insecureCredentials, notifier } from '@filesync/contracts';
+import { notifier } from '@filesync/contracts';
 import {
-  JwksTokenVerifier,
-  authServicePublicKeys,
+  connectTokenVerifier,
   awsClientConfig,
   createLogger,
   createMetrics,
@@ -36,12 +35,7 @@ export async function start(env: NodeJS.ProcessEnv): Promise<RunningService> {
   // A receive may legitimately wait the whole long poll: its deadline must outlast it.
   const sqs = new SQSClient(awsClientConfig(config.region, (config.pollWaitSeconds + 10) * 1000));
   const ses = new SESv2Client(awsClientConfig(config.region));
-  const authClient = new auth.AuthServiceClient(
-    config.authAddress,
-    insecureCredentials(),
-    channelOptions('filesync.auth.v1.AuthService', ['GetPublicKeys']),
-  );
-  const verifier = new JwksTokenVerifier(authServicePublicKeys(authClient));
+  const keys = connectTokenVerifier(config.authAddress);
 
   const ledger = new DynamoDeliveryLedger(dynamo, config.table);
   const delivery = new ChangeEventDelivery({
@@ -71,13 +65,13 @@ export async function start(env: NodeJS.ProcessEnv): Promise<RunningService> {
         implementation: implement(notifier.NotifierServiceService, createHandlers({ ledger }), {
           logger,
           metrics,
-          verifier,
+          verifier: keys.verifier,
         }),
       },
     ],
     onShutdown: async () => {
       await consumer.stop();
-      authClient.close();
+      keys.close();
       sqs.destroy();
       ses.destroy();
       dynamoClient.destroy();

@@ -1,21 +1,20 @@
 import { z } from 'zod';
 import { SERVICE_PORTS } from '@filesync/resources';
-import { grpcTarget, loadConfig, portVar, serviceEnv } from '@filesync/server-kit';
+import {
+  grpcTarget,
+  loadConfig,
+  serviceEnvFor,
+  serviceSettings,
+  type ServiceSettings,
+} from '@filesync/server-kit';
 
 export const syncDiffConfigSchema = z.object({
-  ...serviceEnv,
-  FILESYNC_GRPC_PORT: portVar(SERVICE_PORTS['sync-diff'].grpc),
-  FILESYNC_METRICS_PORT: portVar(SERVICE_PORTS['sync-diff'].metrics),
+  ...serviceEnvFor(SERVICE_PORTS['sync-diff']),
   FILESYNC_METADATA_ADDRESS: grpcTarget(),
   FILESYNC_AUTH_ADDRESS: grpcTarget(),
 });
 
-export interface SyncDiffConfig {
-  readonly host: string;
-  readonly port: number;
-  readonly metricsPort: number;
-  readonly logLevel: string;
-  readonly shutdownGraceMs: number;
+export interface SyncDiffConfig extends ServiceSettings {
   /** host:port of the metadata service: the only source of server state. */
   readonly metadataAddress: string;
   /** host:port of the auth service, which publishes the token signing keys. */
@@ -26,11 +25,7 @@ export interface SyncDiffConfig {
 export function loadSyncDiffConfig(env: NodeJS.ProcessEnv): SyncDiffConfig {
   const parsed = loadConfig(syncDiffConfigSchema, env);
   return {
-    host: parsed.FILESYNC_BIND_HOST,
-    port: parsed.FILESYNC_GRPC_PORT,
-    metricsPort: parsed.FILESYNC_METRICS_PORT,
-    logLevel: parsed.FILESYNC_LOG_LEVEL,
-    shutdownGraceMs: parsed.FILESYNC_SHUTDOWN_GRACE_MS,
+    ...serviceSettings(parsed),
     metadataAddress: parsed.FILESYNC_METADATA_ADDRESS,
     authAddress: parsed.FILESYNC_AUTH_ADDRESS,
   };

@@ -1,7 +1,6 @@
-import { auth, channelOptions, insecureCredentials, metadata, syncdiff } from '@filesync/contracts';
+import { channelOptions, insecureCredentials, metadata, syncdiff } from '@filesync/contracts';
 import {
-  JwksTokenVerifier,
-  authServicePublicKeys,
+  connectTokenVerifier,
   createLogger,
   createMetrics,
   implement,
@@ -20,17 +19,12 @@ export async function start(env: NodeJS.ProcessEnv): Promise<RunningService> {
   const logger = createLogger('sync-diff', config.logLevel);
   const metrics = createMetrics('sync-diff');
 
-  const authClient = new auth.AuthServiceClient(
-    config.authAddress,
-    insecureCredentials(),
-    channelOptions('filesync.auth.v1.AuthService', ['GetPublicKeys']),
-  );
+  const keys = connectTokenVerifier(config.authAddress);
   const metadataClient = new metadata.MetadataServiceClient(
     config.metadataAddress,
     insecureCredentials(),
-    channelOptions('filesync.metadata.v1.MetadataService', ['ListFiles', 'FindMissingBlocks']),
+    channelOptions(metadata.MetadataServiceClient.serviceName),
   );
-  const verifier = new JwksTokenVerifier(authServicePublicKeys(authClient));
 
   const handlers = createHandlers({ files: new MetadataFiles(metadataClient) });
 
@@ -46,12 +40,16 @@ export async function start(env: NodeJS.ProcessEnv): Promise<RunningService> {
       {
         name: SERVICE_NAME,
         definition: syncdiff.SyncDiffServiceService,
-        implementation: implement(syncdiff.SyncDiffServiceService, handlers, { logger, metrics, verifier }),
+        implementation: implement(syncdiff.SyncDiffServiceService, handlers, {
+          logger,
+          metrics,
+          verifier: keys.verifier,
+        }),
       },
     ],
     onShutdown: async () => {
       metadataClient.close();
-      authClient.close();
+      keys.close();
     },
   });
 }

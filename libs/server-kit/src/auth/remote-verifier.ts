@@ -1,5 +1,5 @@
 import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWK } from 'jose';
-import { auth, unary } from '@filesync/contracts';
+import { auth, channelOptions, insecureCredentials, unary } from '@filesync/contracts';
 import { unauthenticated } from '../errors';
 import { ACCESS_TOKEN, type AccessTokenClaims, type Principal, type TokenVerifier } from './principal';
 
@@ -76,4 +76,14 @@ function toUnauthenticated(error: unknown) {
     return unauthenticated('access token expired: refresh the session');
   if (error instanceof joseErrors.JOSEError) return unauthenticated('access token is invalid');
   return error;
+}
+
+/** A verifier fed by the auth service at `authAddress`, and the means to close its channel. */
+export function connectTokenVerifier(authAddress: string): { verifier: TokenVerifier; close(): void } {
+  const client = new auth.AuthServiceClient(
+    authAddress,
+    insecureCredentials(),
+    channelOptions(auth.AuthServiceClient.serviceName),
+  );
+  return { verifier: new JwksTokenVerifier(authServicePublicKeys(client)), close: () => client.close() };
 }

@@ -13,25 +13,6 @@ export const TIMEOUTS = {
   diffMs: 10 * 60_000,
 } as const;
 
-/**
- * Methods the proto marks `idempotency_level = IDEMPOTENT` or `NO_SIDE_EFFECTS`: only these may
- * be retried by the channel. Keep in step with proto/filesync/<service>/v1.
- */
-const RETRYABLE = {
-  auth: ['Logout', 'ListDevices', 'GetPublicKeys', 'GetStorageCredentials'],
-  metadata: [
-    'GetFile',
-    'ListFiles',
-    'ListVersions',
-    'Follow',
-    'Unfollow',
-    'ListChanges',
-    'FindMissingBlocks',
-  ],
-  syncDiff: ['Diff', 'FindMissingBlocks'],
-  notifier: ['ListDeliveries'],
-} as const;
-
 export interface ServiceClients {
   readonly auth: auth.AuthServiceClient;
   readonly metadata: metadata.MetadataServiceClient;
@@ -45,22 +26,22 @@ export function createServiceClients(addresses: ServerAddresses): ServiceClients
   const authClient = new auth.AuthServiceClient(
     addresses.auth,
     credentials,
-    channelOptions(auth.AuthServiceClient.serviceName, RETRYABLE.auth),
+    channelOptions(auth.AuthServiceClient.serviceName),
   );
   const metadataClient = new metadata.MetadataServiceClient(
     addresses.metadata,
     credentials,
-    channelOptions(metadata.MetadataServiceClient.serviceName, RETRYABLE.metadata),
+    channelOptions(metadata.MetadataServiceClient.serviceName),
   );
   const syncDiffClient = new syncdiff.SyncDiffServiceClient(
     addresses.syncDiff,
     credentials,
-    channelOptions(syncdiff.SyncDiffServiceClient.serviceName, RETRYABLE.syncDiff),
+    channelOptions(syncdiff.SyncDiffServiceClient.serviceName),
   );
   const notifierClient = new notifier.NotifierServiceClient(
     addresses.notifier,
     credentials,
-    channelOptions(notifier.NotifierServiceClient.serviceName, RETRYABLE.notifier),
+    channelOptions(notifier.NotifierServiceClient.serviceName),
   );
   return {
     auth: authClient,
