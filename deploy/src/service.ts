@@ -18,11 +18,11 @@ export const IMAGE_LAYOUT = {
 } as const;
 
 /**
- * NLB health checks cannot speak gRPC, so they ask the metrics HTTP server of the task. It runs in
- * the same process and stops with the gRPC server; the container health check (the gRPC probe)
- * covers "up but NOT_SERVING", and ECS replaces a task that fails it.
+ * NLB health checks cannot speak gRPC, so they ask the task's metrics HTTP server for /healthz,
+ * which mirrors the grpc.health.v1 status: 503 while the service is NOT_SERVING (starting or
+ * draining), so the NLB stops sending new connections to a task that is shutting down.
  */
-export const TARGET_HEALTH_CHECK_PATH = '/metrics';
+export const TARGET_HEALTH_CHECK_PATH = '/healthz';
 
 /** How long the NLB keeps a deregistered task's connections before ECS sends SIGTERM. */
 export const DEREGISTRATION_DELAY = Duration.seconds(30);

@@ -29,9 +29,24 @@ export function createMetrics(service: string): ServiceMetrics {
   };
 }
 
-/** Serves GET /metrics in the Prometheus text format. */
-export async function serveMetrics(registry: Registry, host: string, port: number): Promise<Server> {
+/**
+ * Serves GET /metrics in the Prometheus text format, and GET /healthz: 200 while the gRPC server
+ * is SERVING, 503 otherwise, for load balancers that cannot speak grpc.health.v1 (an NLB).
+ */
+export async function serveMetrics(
+  registry: Registry,
+  host: string,
+  port: number,
+  isServing: () => boolean = () => true,
+): Promise<Server> {
   const server = createServer((request, response) => {
+    if (request.url === '/healthz') {
+      const serving = isServing();
+      response
+        .writeHead(serving ? 200 : 503, { 'content-type': 'text/plain' })
+        .end(serving ? 'SERVING\n' : 'NOT_SERVING\n');
+      return;
+    }
     if (request.url !== '/metrics') {
       response.writeHead(404).end();
       return;

@@ -124,6 +124,13 @@ describe('implement + startGrpcService', () => {
     expect(internal).toMatchObject({ code: status.INTERNAL, details: 'internal error' });
   });
 
+  it('serves Prometheus metrics of handled calls and an HTTP health check for load balancers', async () => {
+    const health = await fetch(`http://127.0.0.1:${service.metricsPort}/healthz`);
+    expect(health.status).toBe(200);
+    const metrics = await (await fetch(`http://127.0.0.1:${service.metricsPort}/metrics`)).text();
+    expect(metrics).toMatch(/grpc_server_handled_total\{[^}]*method="ListDeliveries"[^}]*code="OK"/);
+  });
+
   function runDiff(paths: string[]) {
     return new Promise<{ messages: syncdiff.DiffResponse[]; error?: ServiceError }>((resolve) => {
       const messages: syncdiff.DiffResponse[] = [];

@@ -61,9 +61,15 @@ export async function startGrpcService(options: GrpcServiceOptions): Promise<Run
       error ? reject(error) : resolve(bound),
     ),
   );
+  let serving = false;
   let metricsServer: HttpServer;
   try {
-    metricsServer = await serveMetrics(options.metrics.registry, options.host, options.metricsPort);
+    metricsServer = await serveMetrics(
+      options.metrics.registry,
+      options.host,
+      options.metricsPort,
+      () => serving,
+    );
   } catch (error) {
     server.forceShutdown();
     throw error;
@@ -73,6 +79,7 @@ export async function startGrpcService(options: GrpcServiceOptions): Promise<Run
     typeof metricsAddress === 'object' && metricsAddress ? metricsAddress.port : options.metricsPort;
 
   const setAll = (state: 'SERVING' | 'NOT_SERVING') => {
+    serving = state === 'SERVING';
     health.setStatus('', state);
     for (const service of options.services) health.setStatus(service.name, state);
   };
