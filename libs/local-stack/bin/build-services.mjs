@@ -7,7 +7,17 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const services = ['auth', 'metadata', 'sync-diff', 'notifier'];
+const allServices = ['auth', 'metadata', 'sync-diff', 'notifier'];
+// `build-services.mjs auth notifier` builds only those (the Nx `build` target of each service).
+const requested = process.argv.slice(2);
+const unknown = requested.filter((name) => !allServices.includes(name));
+if (unknown.length > 0) {
+  process.stderr.write(
+    `build-services: unknown service ${unknown.join(', ')} (known: ${allServices.join(', ')})\n`,
+  );
+  process.exit(2);
+}
+const services = requested.length > 0 ? requested : allServices;
 
 const started = Date.now();
 const missing = services.filter((name) => !existsSync(join(root, 'services', name, 'src', 'main.ts')));
