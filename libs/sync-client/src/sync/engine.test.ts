@@ -160,6 +160,26 @@ describe('syncFolder', () => {
     expect(state.folders()[0]).toMatchObject({ cursor: 7 });
   });
 
+  it('refuses server paths that would escape the folder, and still syncs the rest', async () => {
+    const content = await seedServer('payload');
+    const outside = join(root, '..', 'escaped.txt');
+    const failure = await run(
+      new ScriptedRemote([
+        action(ActionKind.ACTION_KIND_DOWNLOAD, '../escaped.txt', 0, entry('../escaped.txt', 1, content)),
+        action(ActionKind.ACTION_KIND_DOWNLOAD, 'ok.txt', 0, entry('other.txt', 1, content)),
+        action(ActionKind.ACTION_KIND_DOWNLOAD, 'fine.txt', 0, entry('fine.txt', 1, content)),
+      ]),
+    ).catch((error: unknown) => error);
+    expect(failure).toMatchObject({
+      failures: [
+        { path: '../escaped.txt', reason: expect.stringContaining("'..'") },
+        { path: 'ok.txt', reason: expect.stringContaining('does not match') },
+      ],
+    });
+    await expect(readFile(outside)).rejects.toThrow();
+    expect(await readdir(root)).toEqual(['fine.txt']);
+  });
+
   it('downloads into place atomically and records the base', async () => {
     const content = await seedServer('from elsewhere');
     const summary = await run(

@@ -113,8 +113,9 @@ class SyncRun {
     const changes: PendingChange[] = [];
     const localDeletes: common.FileEntry[] = [];
     for (const action of diff.actions) {
-      if (this.scan.excluded(action.path)) continue;
       await this.guard(action.path, async () => {
+        assertSafeAction(action);
+        if (this.scan.excluded(action.path)) return;
         switch (action.kind) {
           case ActionKind.ACTION_KIND_UPLOAD: {
             const file = this.scan.files.get(action.path);
@@ -514,6 +515,20 @@ class SyncRun {
     unit: SyncProgress['unit'],
   ): void {
     this.options.onProgress?.({ phase, done, total, unit });
+  }
+}
+
+/**
+ * A path from the server is written below the folder root only when it obeys the same rules the
+ * server enforces: a compromised or buggy server must not make the client write outside the
+ * folder (`..`, absolute paths) or to a different path than the action names.
+ */
+function assertSafeAction(action: syncdiff.DiffAction): void {
+  if (canonicalPath(action.path) !== action.path) throw new Error('server sent a non-canonical path');
+  if (action.serverEntry && action.serverEntry.path !== action.path) {
+    throw new Error(
+      `server entry ${JSON.stringify(action.serverEntry.path)} does not match the action's path`,
+    );
   }
 }
 
