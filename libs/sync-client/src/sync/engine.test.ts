@@ -180,6 +180,16 @@ describe('syncFolder', () => {
     expect(await readdir(root)).toEqual(['fine.txt']);
   });
 
+  it('records instead of making a conflicted copy when the server already holds the same bytes', async () => {
+    await writeFile(join(root, 'a.txt'), 'same bytes');
+    const remote = new ScriptedRemote([action(ActionKind.ACTION_KIND_UPLOAD, 'a.txt', 2)]);
+    remote.conflicts.set('a.txt', entry('a.txt', 3, contentOf('same bytes')));
+    const summary = await run(remote);
+    expect(summary.conflicts).toBe(0);
+    expect(await readdir(root)).toEqual(['a.txt']);
+    expect(state.get(root, 'a.txt')).toMatchObject({ baseVersion: 3 });
+  });
+
   it('downloads into place atomically and records the base', async () => {
     const content = await seedServer('from elsewhere');
     const summary = await run(

@@ -221,6 +221,12 @@ class SyncRun {
           change.baseVersion = current.version;
           return change;
         }
+        if (current.content?.contentHash === change.file.contentHash) {
+          // The server already holds these bytes (a retried commit whose answer was lost, or the
+          // same edit made elsewhere): nothing to keep apart.
+          this.recordLocal(change.file, current);
+          return undefined;
+        }
         if (change.baseVersion === 0 && this.isConflictCopy(change.file.path)) {
           throw new Error('conflicted copy name is taken on the server');
         }
