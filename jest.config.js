@@ -1,5 +1,6 @@
-// Two tiers: `unit` (pure domain logic, small fakes for ports, no network) and `integration`
-// (the real emulators and the four services started by the test run; see libs/e2e).
+// Three tiers: `unit` (pure domain logic, small fakes for ports, no network), `integration`
+// (the real emulators and the four services started by the test run; see libs/e2e) and `contract`
+// (the four service images under testcontainers, moto's IAM checks on; see libs/contract-tests).
 const { readFileSync } = require('node:fs');
 
 const { compilerOptions } = JSON.parse(readFileSync(`${__dirname}/tsconfig.base.json`, 'utf8'));
@@ -34,7 +35,7 @@ module.exports = {
         '<rootDir>/{libs,services,deploy}/**/src/**/*.test.ts',
         '<rootDir>/deploy/test/**/*.test.ts',
       ],
-      testPathIgnorePatterns: ['/node_modules/', '\\.int\\.test\\.ts$'],
+      testPathIgnorePatterns: ['/node_modules/', '\\.int\\.test\\.ts$', '\\.contract\\.test\\.ts$'],
     },
     {
       ...shared,
@@ -42,6 +43,13 @@ module.exports = {
       testMatch: ['<rootDir>/libs/e2e/src/**/*.int.test.ts'],
       globalSetup: '<rootDir>/libs/e2e/src/global-setup.ts',
       globalTeardown: '<rootDir>/libs/e2e/src/global-teardown.ts',
+    },
+    {
+      ...shared,
+      displayName: 'contract',
+      testMatch: ['<rootDir>/libs/contract-tests/src/**/*.contract.test.ts'],
+      globalSetup: '<rootDir>/libs/contract-tests/src/global-setup.ts',
+      globalTeardown: '<rootDir>/libs/contract-tests/src/global-teardown.ts',
     },
   ],
 };

@@ -1,0 +1,351 @@
+import { randomBytes } from 'node:crypto';
+import { status } from '@grpc/grpc-js';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { callMetadata, syncdiff, type auth, type common, type metadata } from '@filesync/contracts';
+import { namespaceKeyPrefix } from '@filesync/resources';
+import { blockHash } from '@filesync/sync-core';
+import {
+  as,
+  callError,
+  connectStubs,
+  deadline,
+  exchange,
+  signUp,
+  TEST_PASSWORD,
+  trailer,
+  unary,
+  uniqueEmail,
+  type Stubs,
+} from './support/grpc';
+import { readContractStack } from './support/harness';
+import { waitForMail } from './support/mailbox';
+import { fileOf, getBlock, putBlock, storageClient } from './support/storage';
+
+// The four service images under testcontainers, driven only through the generated stubs and S3,
+// as a native client would. The steps build on each other, so they run in order within this file.
+describe('a native client syncs a folder between two devices', () => {
+  const stack = readContractStack();
+  const email = uniqueEmail('journey');
+  const files = {
+    plan: { path: 'docs/plan.md', ...fileOf([randomBytes(70_000), randomBytes(30_000)]) },
+    notes: { path: 'docs/notes.txt', ...fileOf([randomBytes(5_000)]) },
+    photo: { path: 'photos/a.bin', ...fileOf([randomBytes(120_000), randomBytes(1_000)]) },
+  };
+  let stubs: Stubs;
+  let laptop: auth.Session;
+  let desktop: auth.Session;
+  let laptopS3: S3Client;
+  let bucket: string;
+  let cursor = 0;
+  const committed: Record<string, common.FileEntry> = {};
+
+  const ns = () => laptop.rootNamespaceId;
+  const change = (path: string, content: common.FileContent, baseVersion: number): metadata.FileChange => ({
+    path,
+    baseVersion,
+    content,
+    delete: false,
+    modifiedAtMs: Date.now(),
+  });
+  const diff = (session: auth.Session, entries: syncdiff.ManifestEntry[]) =>
+    exchange(stubs.syncDiff.diff(callMetadata(session.accessToken), deadline()), [
+      { message: { $case: 'start' as const, value: { namespaceId: session.rootNamespaceId } } },
+      ...entries.map((value) => ({ message: { $case: 'entry' as const, value } })),
+    ]);
+
+  beforeAll(() => {
+    stubs = connectStubs(stack);
+  });
+
+  afterAll(() => {
+    laptopS3?.destroy();
+    stubs?.close();
+  });
+
+  test('SignUp on the laptop, Login on the desktop: one account, two devices', async () => {
+    laptop = await signUp(stubs, 'laptop', email);
+    const login = await unary(
+      stubs.auth.login.bind(stubs.auth),
+      { email, password: TEST_PASSWORD, deviceName: 'desktop' },
+      as(),
+    );
+    desktop = login.session as auth.Session;
+
+    expect(desktop.userId).toBe(laptop.userId);
+    expect(desktop.rootNamespaceId).toBe(laptop.rootNamespaceId);
+    expect(desktop.deviceId).not.toBe(laptop.deviceId);
+    expect(desktop.email).toBe(email);
+    for (const session of [laptop, desktop]) {
+      expect(session.accessToken.split('.')).toHaveLength(3);
+      expect(session.refreshToken).not.toBe('');
+      expect(session.accessTokenExpiresAtMs).toBeGreaterThan(Date.now());
+      expect(session.refreshTokenExpiresAtMs).toBeGreaterThan(session.accessTokenExpiresAtMs);
+    }
+  });
+
+  test('GetStorageCredentials: blocks go straight to S3, written once (If-None-Match)', async () => {
+    const grant = await unary(stubs.auth.getStorageCredentials.bind(stubs.auth), {}, as(laptop));
+    expect(grant).toMatchObject({
+      bucket: stack.resources.bucket,
+      region: stack.resources.region,
+      endpoint: stack.emulators.moto,
+      forcePathStyle: true,
+      prefixes: [{ namespaceId: ns(), keyPrefix: namespaceKeyPrefix(ns()) }],
+    });
+    expect(grant.sessionToken).not.toBe('');
+    expect(grant.expiresAtMs).toBeGreaterThan(Date.now());
+    bucket = grant.bucket;
+    laptopS3 = storageClient(grant);
+
+    const allHashes = Object.values(files).flatMap((file) => file.content.blockHashes);
+    const before = await unary(
+      stubs.syncDiff.findMissingBlocks.bind(stubs.syncDiff),
+      { namespaceId: ns(), blockHashes: allHashes },
+      as(laptop),
+    );
+    expect(before.missingBlockHashes).toEqual(allHashes);
+
+    for (const file of Object.values(files)) {
+      for (const block of file.blocks) expect(await putBlock(laptopS3, bucket, ns(), block)).toBe('uploaded');
+    }
+    expect(await putBlock(laptopS3, bucket, ns(), files.plan.blocks[0] as Uint8Array)).toBe('exists');
+
+    const after = await unary(
+      stubs.metadata.findMissingBlocks.bind(stubs.metadata),
+      { namespaceId: ns(), blockHashes: allHashes },
+      as(laptop),
+    );
+    expect(after.missingBlockHashes).toEqual([]);
+  });
+
+  test('CommitFile and CommitFiles record the uploaded content as version 1', async () => {
+    const single = await unary(
+      stubs.metadata.commitFile.bind(stubs.metadata),
+      { namespaceId: ns(), change: change(files.plan.path, files.plan.content, 0) },
+      as(laptop),
+    );
+    expect(single.entry).toMatchObject({
+      namespaceId: ns(),
+      path: files.plan.path,
+      version: 1,
+      deleted: false,
+      deviceId: laptop.deviceId,
+      content: files.plan.content,
+    });
+    expect(single.cursor).toBe(single.entry?.journalSeq);
+    committed[files.plan.path] = single.entry as common.FileEntry;
+
+    const batch = await unary(
+      stubs.metadata.commitFiles.bind(stubs.metadata),
+      {
+        namespaceId: ns(),
+        changes: [
+          change(files.notes.path, files.notes.content, 0),
+          change(files.photo.path, files.photo.content, 0),
+        ],
+      },
+      as(laptop),
+    );
+    expect(batch.results.map((result) => [result.path, result.outcome?.$case])).toEqual([
+      [files.notes.path, 'committed'],
+      [files.photo.path, 'committed'],
+    ]);
+    // One journal entry for the whole batch.
+    expect(batch.cursor).toBe(single.cursor + 1);
+    for (const result of batch.results) {
+      if (result.outcome?.$case !== 'committed') throw new Error(`${result.path} not committed`);
+      expect(result.outcome.value).toMatchObject({ version: 1, journalSeq: batch.cursor });
+      committed[result.path] = result.outcome.value;
+    }
+    cursor = batch.cursor;
+  });
+
+  test('Diff from the desktop says DOWNLOAD for each file; the downloaded blocks match their hashes', async () => {
+    const answers = await diff(desktop, []);
+    const summary = answers.at(-1)?.message;
+    expect(summary?.$case).toBe('summary');
+    expect(summary?.value).toMatchObject({ cursor, entriesReceived: 0, actionsSent: 3 });
+    const actions = answers.slice(0, -1).map((answer) => answer.message?.value as syncdiff.DiffAction);
+    expect(actions.map((action) => [action.path, action.kind]).sort()).toEqual(
+      Object.values(files)
+        .map((file) => [file.path, syncdiff.ActionKind.ACTION_KIND_DOWNLOAD])
+        .sort(),
+    );
+
+    const grant = await unary(stubs.auth.getStorageCredentials.bind(stubs.auth), {}, as(desktop));
+    const desktopS3 = storageClient(grant);
+    try {
+      for (const action of actions) {
+        const entry = action.serverEntry as common.FileEntry;
+        expect(entry).toEqual(committed[action.path]);
+        const original = Object.values(files).find((file) => file.path === action.path);
+        const blocks: Buffer[] = [];
+        for (const hash of entry.content?.blockHashes ?? []) {
+          const block = await getBlock(desktopS3, grant.bucket, ns(), hash);
+          expect(blockHash(block)).toBe(hash);
+          blocks.push(block);
+        }
+        expect(Buffer.concat(blocks).equals(Buffer.concat(original?.blocks ?? []))).toBe(true);
+      }
+    } finally {
+      desktopS3.destroy();
+    }
+  });
+
+  test('a stale base version is a conflict: FAILED_PRECONDITION with filesync-current-version', async () => {
+    const edited = fileOf([randomBytes(10_000)]);
+    await putBlock(laptopS3, bucket, ns(), edited.blocks[0] as Uint8Array);
+    const v2 = await unary(
+      stubs.metadata.commitFile.bind(stubs.metadata),
+      { namespaceId: ns(), change: change(files.plan.path, edited.content, 1) },
+      as(laptop),
+    );
+    expect(v2.entry?.version).toBe(2);
+
+    const mine = fileOf([randomBytes(10_000)]);
+    await putBlock(laptopS3, bucket, ns(), mine.blocks[0] as Uint8Array);
+    const error = await callError(
+      unary(
+        stubs.metadata.commitFile.bind(stubs.metadata),
+        { namespaceId: ns(), change: change(files.plan.path, mine.content, 1) },
+        as(desktop),
+      ),
+    );
+    expect(error.code).toBe(status.FAILED_PRECONDITION);
+    expect(trailer(error, 'filesync-current-version')).toBe('2');
+
+    const batch = await unary(
+      stubs.metadata.commitFiles.bind(stubs.metadata),
+      { namespaceId: ns(), changes: [change(files.plan.path, mine.content, 1)] },
+      as(desktop),
+    );
+    expect(batch.results[0]?.outcome).toEqual({ $case: 'conflict', value: v2.entry });
+
+    // What the desktop's next sync is told: both sides changed since version 1.
+    const answers = await diff(desktop, [
+      {
+        path: files.plan.path,
+        contentHash: mine.content.contentHash,
+        size: mine.content.size,
+        baseVersion: 1,
+        baseContentHash: files.plan.content.contentHash,
+        deleted: false,
+      },
+    ]);
+    // The other paths, absent from this manifest, come back as downloads.
+    const action = answers
+      .map((answer) => answer.message?.value)
+      .find((value) => (value as syncdiff.DiffAction | undefined)?.path === files.plan.path);
+    expect(action).toMatchObject({
+      path: files.plan.path,
+      kind: syncdiff.ActionKind.ACTION_KIND_CONFLICT,
+      serverEntry: { version: 2 },
+    });
+  });
+
+  test('blocks not in storage: FAILED_PRECONDITION with filesync-missing-blocks', async () => {
+    const unsent = fileOf([randomBytes(2_000)]);
+    const error = await callError(
+      unary(
+        stubs.metadata.commitFile.bind(stubs.metadata),
+        { namespaceId: ns(), change: change('docs/unsent.txt', unsent.content, 0) },
+        as(laptop),
+      ),
+    );
+    expect(error.code).toBe(status.FAILED_PRECONDITION);
+    expect(trailer(error, 'filesync-missing-blocks')).toBe(unsent.content.blockHashes.join(','));
+  });
+
+  test('Follow mails each later change below the folder; ListDeliveries lists the mail', async () => {
+    await unary(stubs.metadata.follow.bind(stubs.metadata), { namespaceId: ns(), path: 'docs' }, as(laptop));
+    const edited = fileOf([randomBytes(3_000)]);
+    await putBlock(laptopS3, bucket, ns(), edited.blocks[0] as Uint8Array);
+    const commit = await unary(
+      stubs.metadata.commitFile.bind(stubs.metadata),
+      { namespaceId: ns(), change: change(files.notes.path, edited.content, 1) },
+      as(desktop),
+    );
+
+    const [mail] = await waitForMail(stack.emulators.ses, email, { timeoutMs: 20_000 });
+    expect(mail?.body.text ?? mail?.body.html).toContain(files.notes.path);
+
+    const { deliveries } = await unary(
+      stubs.notifier.listDeliveries.bind(stubs.notifier),
+      { limit: 0 },
+      as(laptop),
+    );
+    expect(deliveries[0]).toMatchObject({
+      eventId: `${ns()}:${commit.cursor}`,
+      email,
+      subject: mail?.subject,
+      paths: [files.notes.path],
+    });
+    expect(deliveries[0]?.sentAtMs).toBeGreaterThan(0);
+    expect(deliveries[0]?.messageId).not.toBe('');
+
+    // The notifier deleted the message after mailing (sqs:DeleteMessageBatch under its own key).
+    await expectQueueDrained();
+  });
+
+  test('Unfollow stops the mail for that folder', async () => {
+    await unary(
+      stubs.metadata.unfollow.bind(stubs.metadata),
+      { namespaceId: ns(), path: 'docs' },
+      as(laptop),
+    );
+    await unary(
+      stubs.metadata.follow.bind(stubs.metadata),
+      { namespaceId: ns(), path: 'photos' },
+      as(laptop),
+    );
+    const quiet = await unary(
+      stubs.metadata.deleteFile.bind(stubs.metadata),
+      { namespaceId: ns(), path: files.notes.path, baseVersion: 2 },
+      as(laptop),
+    );
+    const followed = await unary(
+      stubs.metadata.deleteFile.bind(stubs.metadata),
+      { namespaceId: ns(), path: files.photo.path, baseVersion: 1 },
+      as(laptop),
+    );
+
+    await waitForMail(stack.emulators.ses, email, { count: 2, timeoutMs: 20_000 });
+    await expectQueueDrained();
+    const { deliveries } = await unary(
+      stubs.notifier.listDeliveries.bind(stubs.notifier),
+      { limit: 10 },
+      as(laptop),
+    );
+    const events = deliveries.map((delivery) => delivery.eventId);
+    expect(events).toContain(`${ns()}:${followed.cursor}`);
+    expect(events).not.toContain(`${ns()}:${quiet.cursor}`);
+  });
+
+  async function expectQueueDrained(): Promise<void> {
+    const sqs = new SQSClient({
+      region: stack.resources.region,
+      endpoint: stack.emulators.moto,
+      credentials: stack.observer,
+    });
+    try {
+      const deadlineAt = Date.now() + 15_000;
+      for (;;) {
+        const { Attributes } = await sqs.send(
+          new GetQueueAttributesCommand({
+            QueueUrl: stack.resources.queueUrl,
+            AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+          }),
+        );
+        const left =
+          Number(Attributes?.ApproximateNumberOfMessages) +
+          Number(Attributes?.ApproximateNumberOfMessagesNotVisible);
+        if (left === 0) return;
+        if (Date.now() > deadlineAt) throw new Error(`${left} change event(s) still on the queue`);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    } finally {
+      sqs.destroy();
+    }
+  }
+});

@@ -1,0 +1,46 @@
+import { SERVICE_PERMISSIONS, policyStatements, type ResourceArns } from '@filesync/resources';
+import { motoStatements } from './least-privilege';
+
+const ARNS: ResourceArns = {
+  tables: {
+    auth: 'table/auth',
+    metadata: 'table/metadata',
+    outbox: 'table/outbox',
+    notifier: 'table/notifier',
+  },
+  queue: 'queue',
+  bucket: 'bucket',
+  storageRole: 'role',
+  mailIdentity: 'identity',
+};
+
+describe('motoStatements', () => {
+  test('adds the batch API names moto checks next to the single-message action AWS authorises', () => {
+    const statements = motoStatements(policyStatements(SERVICE_PERMISSIONS.metadata, ARNS));
+    const queue = statements.find((statement) => statement.Resource.includes('queue'));
+    expect(queue?.Action).toEqual(['sqs:SendMessage', 'sqs:SendMessageBatch']);
+    const notifierQueue = motoStatements(policyStatements(SERVICE_PERMISSIONS.notifier, ARNS)).find(
+      (statement) => statement.Resource.includes('queue'),
+    );
+    expect(notifierQueue?.Action).toEqual([
+      'sqs:ReceiveMessage',
+      'sqs:DeleteMessage',
+      'sqs:DeleteMessageBatch',
+    ]);
+  });
+
+  test('changes nothing else: same statements, same resources, no new action without its base', () => {
+    for (const grants of Object.values(SERVICE_PERMISSIONS)) {
+      const plain = policyStatements(grants, ARNS);
+      const moto = motoStatements(plain);
+      expect(moto.map((statement) => statement.Resource)).toEqual(
+        plain.map((statement) => statement.Resource),
+      );
+      moto.forEach((statement, index) => {
+        const base = plain[index]?.Action ?? [];
+        const added = statement.Action.filter((action) => !base.includes(action));
+        expect(added.every((action) => base.includes(action.replace(/Batch$/, '')))).toBe(true);
+      });
+    }
+  });
+});

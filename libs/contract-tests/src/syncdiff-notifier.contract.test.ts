@@ -1,0 +1,139 @@
+import { callMetadata, syncdiff, type auth, type common } from '@filesync/contracts';
+import { contentHash } from '@filesync/sync-core';
+import { as, connectStubs, deadline, exchange, signUp, statusOf, unary, type Stubs } from './support/grpc';
+import { readContractStack } from './support/harness';
+
+const EMPTY: common.FileContent = { contentHash: contentHash([]), size: 0, blockHashes: [] };
+const OTHER_HASH = 'b'.repeat(64);
+const { ActionKind } = syncdiff;
+
+// SyncDiffService and NotifierService on the wire.
+describe('SyncDiffService (sync-diff image)', () => {
+  const stack = readContractStack();
+  let stubs: Stubs;
+  let alice: auth.Session;
+  let bob: auth.Session;
+
+  const start = (namespaceId: string): syncdiff.DiffRequest => ({
+    message: { $case: 'start', value: { namespaceId } },
+  });
+  const entry = (value: Partial<syncdiff.ManifestEntry> & { path: string }): syncdiff.DiffRequest => ({
+    message: {
+      $case: 'entry',
+      value: { contentHash: '', size: 0, baseVersion: 0, baseContentHash: '', deleted: false, ...value },
+    },
+  });
+  const diff = (session: auth.Session | undefined, requests: syncdiff.DiffRequest[]) =>
+    exchange(stubs.syncDiff.diff(callMetadata(session?.accessToken), deadline()), requests);
+
+  beforeAll(async () => {
+    stubs = connectStubs(stack);
+    [alice, bob] = await Promise.all([signUp(stubs, 'diff-alice'), signUp(stubs, 'diff-bob')]);
+    const ns = alice.rootNamespaceId;
+    const commit = (path: string, baseVersion = 0, remove = false) =>
+      unary(
+        stubs.metadata.commitFile.bind(stubs.metadata),
+        { namespaceId: ns, change: { path, baseVersion, content: EMPTY, delete: remove, modifiedAtMs: 1 } },
+        as(alice),
+      );
+    await commit('same.txt');
+    await commit('server-newer.txt');
+    await commit('server-newer.txt', 1);
+    await commit('gone-on-server.txt');
+    await commit('gone-on-server.txt', 1, true);
+    await commit('delete-me.txt');
+  });
+
+  afterAll(() => stubs?.close());
+
+  // DOWNLOAD and CONFLICT need content on both sides: journey.contract.test.ts shows them.
+  test('Diff: one action per path that needs work, then the summary with the cursor', async () => {
+    const answers = await diff(alice, [
+      start(alice.rootNamespaceId),
+      // In sync: nothing to say.
+      entry({
+        path: 'same.txt',
+        contentHash: EMPTY.contentHash,
+        baseVersion: 1,
+        baseContentHash: EMPTY.contentHash,
+      }),
+      // Version 2 on the server with the content the client already has: record the version.
+      entry({
+        path: 'server-newer.txt',
+        contentHash: EMPTY.contentHash,
+        baseVersion: 1,
+        baseContentHash: EMPTY.contentHash,
+      }),
+      // Deleted on the server, unchanged locally.
+      entry({
+        path: 'gone-on-server.txt',
+        contentHash: EMPTY.contentHash,
+        baseVersion: 1,
+        baseContentHash: EMPTY.contentHash,
+      }),
+      // Deleted locally, unchanged on the server.
+      entry({ path: 'delete-me.txt', baseVersion: 1, baseContentHash: EMPTY.contentHash, deleted: true }),
+      // New locally.
+      entry({ path: 'new.txt', contentHash: OTHER_HASH, size: 3 }),
+    ]);
+    const summary = answers.at(-1)?.message;
+    const actions = answers.slice(0, -1).map((answer) => answer.message?.value as syncdiff.DiffAction);
+    expect(
+      Object.fromEntries(actions.map((action) => [action.path, [action.kind, action.baseVersion]])),
+    ).toEqual({
+      'server-newer.txt': [ActionKind.ACTION_KIND_RECORD, expect.any(Number)],
+      'gone-on-server.txt': [ActionKind.ACTION_KIND_DELETE_LOCAL, expect.any(Number)],
+      'delete-me.txt': [ActionKind.ACTION_KIND_DELETE_REMOTE, 1],
+      'new.txt': [ActionKind.ACTION_KIND_UPLOAD, 0],
+    });
+    expect(actions.find((action) => action.path === 'server-newer.txt')?.serverEntry?.version).toBe(2);
+    expect(summary).toEqual({
+      $case: 'summary',
+      value: { cursor: 6, entriesReceived: 5, actionsSent: 4 },
+    });
+  });
+
+  test('Diff: no token, another namespace, or no `start` first are rejected with the documented codes', async () => {
+    expect({
+      noToken: await statusOf(diff(undefined, [start(alice.rootNamespaceId)])),
+      otherNamespace: await statusOf(diff(alice, [start(bob.rootNamespaceId)])),
+      entryFirst: await statusOf(diff(alice, [entry({ path: 'x' })])),
+      twoStarts: await statusOf(diff(alice, [start(alice.rootNamespaceId), start(alice.rootNamespaceId)])),
+    }).toEqual({
+      noToken: 'UNAUTHENTICATED',
+      otherNamespace: 'PERMISSION_DENIED',
+      entryFirst: 'INVALID_ARGUMENT',
+      twoStarts: 'INVALID_ARGUMENT',
+    });
+  });
+
+  test('FindMissingBlocks: unknown hashes in request order; bad input rejected', async () => {
+    const find = (session: auth.Session | undefined, namespaceId: string, blockHashes: string[]) =>
+      unary(stubs.syncDiff.findMissingBlocks.bind(stubs.syncDiff), { namespaceId, blockHashes }, as(session));
+    const hashes = ['c'.repeat(64), 'd'.repeat(64)];
+    expect((await find(alice, alice.rootNamespaceId, hashes)).missingBlockHashes).toEqual(hashes);
+    expect({
+      noToken: await statusOf(find(undefined, alice.rootNamespaceId, hashes)),
+      otherNamespace: await statusOf(find(alice, bob.rootNamespaceId, hashes)),
+      malformed: await statusOf(find(alice, alice.rootNamespaceId, ['not-a-hash'])),
+      noNamespace: await statusOf(find(alice, '', hashes)),
+    }).toEqual({
+      noToken: 'UNAUTHENTICATED',
+      otherNamespace: 'PERMISSION_DENIED',
+      malformed: 'INVALID_ARGUMENT',
+      noNamespace: 'INVALID_ARGUMENT',
+    });
+  });
+
+  test('NotifierService.ListDeliveries: empty for a new account; limit 1..100; needs a token', async () => {
+    const list = (session: auth.Session | undefined, limit: number) =>
+      unary(stubs.notifier.listDeliveries.bind(stubs.notifier), { limit }, as(session));
+    expect(await list(bob, 0)).toEqual({ deliveries: [] });
+    expect(await list(bob, 100)).toEqual({ deliveries: [] });
+    expect({
+      noToken: await statusOf(list(undefined, 0)),
+      tooMany: await statusOf(list(bob, 101)),
+      negative: await statusOf(list(bob, -1)),
+    }).toEqual({ noToken: 'UNAUTHENTICATED', tooMany: 'INVALID_ARGUMENT', negative: 'INVALID_ARGUMENT' });
+  });
+});
