@@ -13,6 +13,7 @@ import {
   CHANGE_EVENTS_QUEUE,
   DEFAULT_REGION,
   STORAGE_ROLE,
+  storageRoleStatements,
   TABLES,
   type TableDefinition,
 } from '@filesync/resources';
@@ -144,9 +145,7 @@ async function ensureStorageRole(iam: IAMClient, bucket: string): Promise<string
       PolicyName: 'blocks-read-write',
       PolicyDocument: JSON.stringify({
         Version: '2012-10-17',
-        Statement: [
-          { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: `arn:aws:s3:::${bucket}/*` },
-        ],
+        Statement: storageRoleStatements(`arn:aws:s3:::${bucket}`),
       }),
     }),
   );

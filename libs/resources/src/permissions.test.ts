@@ -4,6 +4,7 @@ import {
   SERVICE_PERMISSIONS,
   STORAGE_ROLE_PERMISSIONS,
   policyStatements,
+  storageRoleStatements,
   type ResourceArns,
 } from './permissions';
 
@@ -99,6 +100,14 @@ describe('service permissions', () => {
         Action: ['s3:GetObject', 's3:PutObject'],
         Resource: ['arn:aws:s3:::filesync-blocks/ns/*'],
       },
+    ]);
+  });
+});
+
+describe('storageRoleStatements', () => {
+  it('grants block reads and writes below ns/ of the given bucket and nothing else', () => {
+    expect(storageRoleStatements('arn:aws:s3:::blocks')).toEqual([
+      { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: ['arn:aws:s3:::blocks/ns/*'] },
     ]);
   });
 });

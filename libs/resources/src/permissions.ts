@@ -140,3 +140,11 @@ export function policyStatements(grants: readonly Grant[], arns: ResourceArns): 
     Resource: [resourceArn(grant.on, arns)],
   }));
 }
+
+/** The storage role's policy statements for a bucket: object reads and writes below `ns/` only. */
+export function storageRoleStatements(bucketArn: string): PolicyStatementJson[] {
+  return STORAGE_ROLE_PERMISSIONS.map((grant) => {
+    if (grant.on.kind !== 'objects') throw new Error('the storage role may only grant object access');
+    return { Effect: 'Allow', Action: [...grant.actions], Resource: [`${bucketArn}/${grant.on.keyPattern}`] };
+  });
+}

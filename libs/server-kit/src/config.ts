@@ -30,6 +30,11 @@ export const serviceEnv = {
   FILESYNC_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** How long in-flight calls may run after SIGTERM before they are cancelled. */
   FILESYNC_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
+  /**
+   * How long the service reports NOT_SERVING before it stops accepting calls, so health checkers
+   * (load balancer, container runtime) see the drain and route new calls elsewhere first.
+   */
+  FILESYNC_DRAIN_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
   AWS_REGION: z.string().min(1),
 };
 
@@ -68,6 +73,7 @@ export interface ServiceSettings {
   readonly metricsPort: number;
   readonly logLevel: string;
   readonly shutdownGraceMs: number;
+  readonly drainDelayMs: number;
   readonly region: string;
 }
 
@@ -80,6 +86,7 @@ export function serviceSettings(
     metricsPort: env.FILESYNC_METRICS_PORT,
     logLevel: env.FILESYNC_LOG_LEVEL,
     shutdownGraceMs: env.FILESYNC_SHUTDOWN_GRACE_MS,
+    drainDelayMs: env.FILESYNC_DRAIN_DELAY_MS,
     region: env.AWS_REGION,
   };
 }

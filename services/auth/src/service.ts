@@ -74,13 +74,10 @@ export async function start(env: NodeJS.ProcessEnv): Promise<RunningAuthService>
   );
   const running = await startGrpcService({
     serviceName: SERVICE_NAME,
-    host: config.host,
-    port: config.port,
-    metricsPort: config.metricsPort,
+    settings: config,
     logger,
     metrics,
     services: [{ name: SERVICE_NAME, definition: auth.AuthServiceService, implementation }],
-    shutdownGraceMs: config.shutdownGraceMs,
     onShutdown: async () => {
       // The document client's destroy() leaves the base client's sockets open: close that one.
       dynamoClient.destroy();

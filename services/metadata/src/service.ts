@@ -58,12 +58,9 @@ export async function start(env: NodeJS.ProcessEnv): Promise<RunningService & { 
   try {
     const running = await startGrpcService({
       serviceName: SERVICE_NAME,
-      host: config.host,
-      port: config.port,
-      metricsPort: config.metricsPort,
+      settings: config,
       logger,
       metrics,
-      shutdownGraceMs: config.shutdownGraceMs,
       services: [
         {
           name: SERVICE_NAME,

@@ -52,12 +52,9 @@ export async function start(env: NodeJS.ProcessEnv): Promise<RunningService> {
 
   const running = await startGrpcService({
     serviceName: 'notifier',
-    host: config.host,
-    port: config.port,
-    metricsPort: config.metricsPort,
+    settings: config,
     logger,
     metrics,
-    shutdownGraceMs: config.shutdownGraceMs,
     services: [
       {
         name: SERVICE_NAME,

@@ -30,12 +30,9 @@ export async function start(env: NodeJS.ProcessEnv): Promise<RunningService> {
 
   return startGrpcService({
     serviceName: 'sync-diff',
-    host: config.host,
-    port: config.port,
-    metricsPort: config.metricsPort,
+    settings: config,
     logger,
     metrics,
-    shutdownGraceMs: config.shutdownGraceMs,
     services: [
       {
         name: SERVICE_NAME,

@@ -19,12 +19,9 @@ describe('implement + startGrpcService', () => {
     const metrics = createMetrics('test');
     service = await startGrpcService({
       serviceName: 'test',
-      host: '127.0.0.1',
-      port: 0,
-      metricsPort: 0,
+      settings: { host: '127.0.0.1', port: 0, metricsPort: 0, shutdownGraceMs: 1_000, drainDelayMs: 0 },
       logger,
       metrics,
-      shutdownGraceMs: 1_000,
       services: [
         {
           name: 'filesync.syncdiff.v1.SyncDiffService',

@@ -9,6 +9,7 @@ import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Server as HttpServer } from 'node:http';
 import { descriptorSetBase64 } from '@filesync/contracts';
+import type { ServiceSettings } from '../config';
 import type { Logger } from '../logger';
 import { serveMetrics, type ServiceMetrics } from '../metrics';
 
@@ -19,16 +20,18 @@ export interface ServiceRegistration {
   readonly implementation: UntypedServiceImplementation;
 }
 
+/** Where and how the server runs: every service's config carries these (see ServiceSettings). */
+export type ServerSettings = Pick<
+  ServiceSettings,
+  'host' | 'port' | 'metricsPort' | 'shutdownGraceMs' | 'drainDelayMs'
+>;
+
 export interface GrpcServiceOptions {
   readonly serviceName: string;
-  readonly host: string;
-  readonly port: number;
-  readonly metricsPort: number;
+  readonly settings: ServerSettings;
   readonly logger: Logger;
   readonly metrics: ServiceMetrics;
   readonly services: readonly ServiceRegistration[];
-  /** How long in-flight calls may finish after shutdown starts. */
-  readonly shutdownGraceMs: number;
   /** Released after the server stopped taking calls: pollers, relays, SDK clients. */
   readonly onShutdown?: () => Promise<void>;
 }
@@ -45,7 +48,7 @@ export interface RunningService {
  * endpoint, and reports SERVING once it listens.
  */
 export async function startGrpcService(options: GrpcServiceOptions): Promise<RunningService> {
-  const { logger } = options;
+  const { logger, settings } = options;
   const server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
   const health = new HealthImplementation({ '': 'NOT_SERVING' });
   health.addToServer(server);
@@ -57,8 +60,10 @@ export async function startGrpcService(options: GrpcServiceOptions): Promise<Run
   }
 
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${options.host}:${options.port}`, ServerCredentials.createInsecure(), (error, bound) =>
-      error ? reject(error) : resolve(bound),
+    server.bindAsync(
+      `${settings.host}:${settings.port}`,
+      ServerCredentials.createInsecure(),
+      (error, bound) => (error ? reject(error) : resolve(bound)),
     ),
   );
   let serving = false;
@@ -66,8 +71,8 @@ export async function startGrpcService(options: GrpcServiceOptions): Promise<Run
   try {
     metricsServer = await serveMetrics(
       options.metrics.registry,
-      options.host,
-      options.metricsPort,
+      settings.host,
+      settings.metricsPort,
       () => serving,
     );
   } catch (error) {
@@ -76,7 +81,7 @@ export async function startGrpcService(options: GrpcServiceOptions): Promise<Run
   }
   const metricsAddress = metricsServer.address();
   const metricsPort =
-    typeof metricsAddress === 'object' && metricsAddress ? metricsAddress.port : options.metricsPort;
+    typeof metricsAddress === 'object' && metricsAddress ? metricsAddress.port : settings.metricsPort;
 
   const setAll = (state: 'SERVING' | 'NOT_SERVING') => {
     serving = state === 'SERVING';
@@ -84,7 +89,7 @@ export async function startGrpcService(options: GrpcServiceOptions): Promise<Run
     for (const service of options.services) health.setStatus(service.name, state);
   };
   setAll('SERVING');
-  logger.info({ port, metricsPort, host: options.host }, `${options.serviceName} serving`);
+  logger.info({ port, metricsPort, host: settings.host }, `${options.serviceName} serving`);
 
   let stopping: Promise<void> | undefined;
   return {
@@ -94,12 +99,14 @@ export async function startGrpcService(options: GrpcServiceOptions): Promise<Run
       stopping ??= (async () => {
         logger.info({ reason }, 'shutting down: draining in-flight calls');
         setAll('NOT_SERVING');
+        if (settings.drainDelayMs > 0)
+          await new Promise((resolve) => setTimeout(resolve, settings.drainDelayMs));
         await new Promise<void>((resolve) => {
           const force = setTimeout(() => {
             logger.warn('grace period over: cancelling remaining calls');
             server.forceShutdown();
             resolve();
-          }, options.shutdownGraceMs);
+          }, settings.shutdownGraceMs);
           server.tryShutdown(() => {
             clearTimeout(force);
             resolve();
