@@ -50,6 +50,18 @@ export default tseslint.config(
                 'type:client',
                 'type:local-stack',
                 'type:sync-core',
+                'type:test-support',
+              ],
+            },
+            // What both black-box tiers share; never a tier itself, so neither depends on the other.
+            {
+              sourceTag: 'type:test-support',
+              onlyDependOnLibsWithTags: [
+                'type:contracts',
+                'type:definitions',
+                'type:local-stack',
+                'type:sync-core',
+                'type:client',
               ],
             },
             { sourceTag: 'type:deploy', onlyDependOnLibsWithTags: ['type:definitions'] },

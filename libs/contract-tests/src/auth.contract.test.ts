@@ -8,11 +8,11 @@ import {
   connectStubs,
   signUp,
   statusOf,
+  type Stubs,
   TEST_PASSWORD,
   unary,
   uniqueEmail,
-  type Stubs,
-} from './support/grpc';
+} from '@filesync/test-support';
 import { readContractStack } from './support/harness';
 
 // AuthService on the wire: every RPC, the fields a client relies on and the documented errors.

@@ -1,14 +1,8 @@
-import { rmSync } from 'node:fs';
-import { stackInfoFile } from './support/harness';
+import { require as requireWithPaths } from 'tsx/cjs/api';
+import type * as StackProcess from './stack/stack-process';
 
-/** Stops the stack global setup started (containers, then emulators) and waits until it is gone. */
+/** Stops the stack global setup started (tsx: see global-setup.ts). */
 export default async function globalTeardown(): Promise<void> {
-  rmSync(stackInfoFile(), { force: true });
-  const runner = globalThis.filesyncContractRunner;
-  if (!runner || runner.exitCode !== null) return;
-  const exited = new Promise<void>((resolve) => runner.once('exit', () => resolve()));
-  runner.kill('SIGTERM');
-  const timer = setTimeout(() => runner.kill('SIGKILL'), 30_000);
-  await exited;
-  clearTimeout(timer);
+  const { stopContractStack } = requireWithPaths('./stack/stack-process', __filename) as typeof StackProcess;
+  await stopContractStack();
 }

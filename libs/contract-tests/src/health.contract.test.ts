@@ -3,17 +3,10 @@ import { join } from 'node:path';
 import type { ClientReadableStream } from '@grpc/grpc-js';
 import { callMetadata, type syncdiff } from '@filesync/contracts';
 import { SERVICE_NAMES, type ServiceName } from '@filesync/resources';
+import { collect, connectStubs, signUp, statusOf } from '@filesync/test-support';
 import { FilesyncServiceContainer, type StartedFilesyncService } from './stack/service-container';
-import {
-  checkHealth,
-  collect,
-  connectStubs,
-  healthStub,
-  signUp,
-  statusOf,
-  type HealthStub,
-} from './support/grpc';
 import { CONTRACT_PORTS, readContractStack } from './support/harness';
+import { checkHealth, healthStub, type HealthStub } from './support/health';
 
 const stack = readContractStack();
 

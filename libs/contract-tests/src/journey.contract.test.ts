@@ -12,14 +12,14 @@ import {
   deadline,
   exchange,
   signUp,
+  type Stubs,
   TEST_PASSWORD,
   trailer,
   unary,
   uniqueEmail,
-  type Stubs,
-} from './support/grpc';
+  waitForMail,
+} from '@filesync/test-support';
 import { readContractStack } from './support/harness';
-import { waitForMail } from './support/mailbox';
 import { fileOf, getBlock, putBlock, storageClient } from './support/storage';
 
 // The four service images under testcontainers, driven only through the generated stubs and S3,

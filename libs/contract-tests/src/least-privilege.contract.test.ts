@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { SERVICE_NAMES, SERVICE_PERMISSIONS, type ServiceName } from '@filesync/resources';
-import { as, connectStubs, signUp, unary } from './support/grpc';
+import { as, connectStubs, signUp, unary } from '@filesync/test-support';
 import { readContractStack } from './support/harness';
 import { httpStatus, storageClient } from './support/storage';
 

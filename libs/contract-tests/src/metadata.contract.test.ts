@@ -1,9 +1,17 @@
-import { callMetadata, type auth, type common, type metadata } from '@filesync/contracts';
-import { contentHash } from '@filesync/sync-core';
-import { as, collect, connectStubs, deadline, signUp, statusOf, unary, type Stubs } from './support/grpc';
+import { callMetadata, type auth, type metadata } from '@filesync/contracts';
+import {
+  as,
+  collect,
+  connectStubs,
+  deadline,
+  EMPTY_CONTENT,
+  signUp,
+  statusOf,
+  type Stubs,
+  unary,
+} from '@filesync/test-support';
 import { readContractStack } from './support/harness';
 
-const EMPTY: common.FileContent = { contentHash: contentHash([]), size: 0, blockHashes: [] };
 const HASH = 'a'.repeat(64);
 
 // MetadataService on the wire: each RPC's answer fields, and the documented status of bad input.
@@ -27,7 +35,7 @@ describe('MetadataService (metadata image)', () => {
   const change = (path: string, baseVersion = 0): metadata.FileChange => ({
     path,
     baseVersion,
-    content: EMPTY,
+    content: EMPTY_CONTENT,
     delete: false,
     modifiedAtMs: 1_700_000_000_000,
   });
@@ -58,7 +66,7 @@ describe('MetadataService (metadata image)', () => {
       path: 'a/x.txt',
       version: 2,
       deleted: false,
-      content: EMPTY,
+      content: EMPTY_CONTENT,
     });
     expect(entry?.modifiedAtMs).toBe(1_700_000_000_000);
     expect(entry?.committedAtMs).toBeGreaterThan(1_700_000_000_000);

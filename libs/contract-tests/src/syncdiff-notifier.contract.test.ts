@@ -1,9 +1,17 @@
-import { callMetadata, syncdiff, type auth, type common } from '@filesync/contracts';
-import { contentHash } from '@filesync/sync-core';
-import { as, connectStubs, deadline, exchange, signUp, statusOf, unary, type Stubs } from './support/grpc';
+import { callMetadata, syncdiff, type auth } from '@filesync/contracts';
+import {
+  as,
+  connectStubs,
+  deadline,
+  EMPTY_CONTENT,
+  exchange,
+  signUp,
+  statusOf,
+  type Stubs,
+  unary,
+} from '@filesync/test-support';
 import { readContractStack } from './support/harness';
 
-const EMPTY: common.FileContent = { contentHash: contentHash([]), size: 0, blockHashes: [] };
 const OTHER_HASH = 'b'.repeat(64);
 const { ActionKind } = syncdiff;
 
@@ -33,7 +41,10 @@ describe('SyncDiffService (sync-diff image)', () => {
     const commit = (path: string, baseVersion = 0, remove = false) =>
       unary(
         stubs.metadata.commitFile.bind(stubs.metadata),
-        { namespaceId: ns, change: { path, baseVersion, content: EMPTY, delete: remove, modifiedAtMs: 1 } },
+        {
+          namespaceId: ns,
+          change: { path, baseVersion, content: EMPTY_CONTENT, delete: remove, modifiedAtMs: 1 },
+        },
         as(alice),
       );
     await commit('same.txt');
@@ -53,26 +64,31 @@ describe('SyncDiffService (sync-diff image)', () => {
       // In sync: nothing to say.
       entry({
         path: 'same.txt',
-        contentHash: EMPTY.contentHash,
+        contentHash: EMPTY_CONTENT.contentHash,
         baseVersion: 1,
-        baseContentHash: EMPTY.contentHash,
+        baseContentHash: EMPTY_CONTENT.contentHash,
       }),
       // Version 2 on the server with the content the client already has: record the version.
       entry({
         path: 'server-newer.txt',
-        contentHash: EMPTY.contentHash,
+        contentHash: EMPTY_CONTENT.contentHash,
         baseVersion: 1,
-        baseContentHash: EMPTY.contentHash,
+        baseContentHash: EMPTY_CONTENT.contentHash,
       }),
       // Deleted on the server, unchanged locally.
       entry({
         path: 'gone-on-server.txt',
-        contentHash: EMPTY.contentHash,
+        contentHash: EMPTY_CONTENT.contentHash,
         baseVersion: 1,
-        baseContentHash: EMPTY.contentHash,
+        baseContentHash: EMPTY_CONTENT.contentHash,
       }),
       // Deleted locally, unchanged on the server.
-      entry({ path: 'delete-me.txt', baseVersion: 1, baseContentHash: EMPTY.contentHash, deleted: true }),
+      entry({
+        path: 'delete-me.txt',
+        baseVersion: 1,
+        baseContentHash: EMPTY_CONTENT.contentHash,
+        deleted: true,
+      }),
       // New locally.
       entry({ path: 'new.txt', contentHash: OTHER_HASH, size: 3 }),
     ]);

@@ -1,14 +1,8 @@
-import { rmSync } from 'node:fs';
-import { stackInfoFile } from './support/harness';
+import { require as requireWithPaths } from 'tsx/cjs/api';
+import type * as StackProcess from './support/stack-process';
 
-/** Stops the stack global setup started and waits until its processes are gone. */
+/** Stops the stack global setup started and waits until its processes are gone (tsx: see global-setup.ts). */
 export default async function globalTeardown(): Promise<void> {
-  rmSync(stackInfoFile(), { force: true });
-  const runner = globalThis.filesyncStackRunner;
-  if (!runner || runner.exitCode !== null) return;
-  const exited = new Promise<void>((resolve) => runner.once('exit', () => resolve()));
-  runner.kill('SIGTERM');
-  const timer = setTimeout(() => runner.kill('SIGKILL'), 20_000);
-  await exited;
-  clearTimeout(timer);
+  const { stopTestStack } = requireWithPaths('./support/stack-process', __filename) as typeof StackProcess;
+  await stopTestStack();
 }

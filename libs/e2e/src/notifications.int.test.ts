@@ -2,11 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { FilesyncClient } from '@filesync/sync-client';
-import { contentHash } from '@filesync/sync-core';
-import { signUp, TEST_PASSWORD, uniqueEmail } from './support/accounts';
-import { CALL_TIMEOUT_MS, connectStubs, unary } from './support/grpc';
+import {
+  CALL_TIMEOUT_MS,
+  connectStubs,
+  EMPTY_CONTENT,
+  mailTo,
+  signUp,
+  TEST_PASSWORD,
+  unary,
+  uniqueEmail,
+  waitForMail,
+} from '@filesync/test-support';
 import { readTestStack } from './support/harness';
-import { mailTo, waitForMail } from './support/mailbox';
 import { tempDir, writeTree } from './support/trees';
 
 // Real services and emulators: calls take seconds, not the unit tier's milliseconds.
@@ -49,7 +56,6 @@ describe('notifications', () => {
       // The actor follows the whole namespace: their own changes are mailed to them too.
       await unary(stubs.metadata.follow.bind(stubs.metadata), { namespaceId, path: '' }, auth);
       const paths = ['batch/a.txt', 'batch/b.txt', 'batch/c.txt'];
-      const empty = { contentHash: contentHash([]), size: 0, blockHashes: [] };
       const commit = await unary(
         stubs.metadata.commitFiles.bind(stubs.metadata),
         {
@@ -57,7 +63,7 @@ describe('notifications', () => {
           changes: paths.map((path) => ({
             path,
             baseVersion: 0,
-            content: empty,
+            content: EMPTY_CONTENT,
             delete: false,
             modifiedAtMs: Date.now(),
           })),

@@ -2,26 +2,28 @@ import { randomBytes } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
 import { callMetadata, type auth, type metadata, type syncdiff } from '@filesync/contracts';
 import { contentHash } from '@filesync/sync-core';
-import { signUp, TEST_PASSWORD } from './support/accounts';
 import {
   CALL_TIMEOUT_MS,
   callError,
+  collect,
   connectStubs,
+  deadline,
+  EMPTY_CONTENT,
+  exchange,
   expectedTable,
+  signUp,
   statusTable,
+  type Stubs,
+  TEST_PASSWORD,
   trailer,
   unary,
-  type Stubs,
-} from './support/grpc';
+} from '@filesync/test-support';
 import { readTestStack } from './support/harness';
-import { collect, exchange } from './support/streams';
 import { expiredToken, forgedToken } from './support/tokens';
 
 // Real services and emulators: calls take seconds, not the unit tier's milliseconds.
 
 const stack = readTestStack();
-const EMPTY_CONTENT = { contentHash: contentHash([]), size: 0, blockHashes: [] };
-const deadline = () => ({ deadline: new Date(Date.now() + CALL_TIMEOUT_MS) });
 
 // Bad input answered with the documented status, and nothing changed: driven through the
 // generated stubs only, as a native client would.

@@ -2,8 +2,15 @@ import { S3Client, PutObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3
 import { randomBytes } from 'node:crypto';
 import { blockKey } from '@filesync/resources';
 import { blockHash, contentHash } from '@filesync/sync-core';
-import { signUp, TEST_PASSWORD } from './support/accounts';
-import { CALL_TIMEOUT_MS, connectStubs, statusOf, unary, type Stubs } from './support/grpc';
+import {
+  CALL_TIMEOUT_MS,
+  connectStubs,
+  signUp,
+  statusOf,
+  type Stubs,
+  TEST_PASSWORD,
+  unary,
+} from '@filesync/test-support';
 import { readTestStack } from './support/harness';
 
 // Real services and emulators: calls take seconds, not the unit tier's milliseconds.

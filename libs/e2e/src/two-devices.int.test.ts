@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FilesyncClient } from '@filesync/sync-client';
-import { TEST_PASSWORD, uniqueEmail } from './support/accounts';
+import { TEST_PASSWORD, uniqueEmail } from '@filesync/test-support';
 import { readTestStack } from './support/harness';
 import { mixedFolder, sha256, tempDir, treeDigest, writeTree } from './support/trees';
 

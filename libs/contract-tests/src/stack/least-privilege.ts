@@ -77,9 +77,9 @@ export function serviceUserName(service: ServiceName): string {
 
 /**
  * One IAM user per service with an inline policy built from SERVICE_PERMISSIONS, the grants the
- * CDK task roles get, and an access key for the container. The storage role gets the policy of
- * STORAGE_ROLE_PERMISSIONS (the bootstrap's is broader: the whole bucket) and a trust policy
- * naming only auth's user, as the stack lets only auth's task role assume it.
+ * CDK task roles get, and an access key for the container. The storage role keeps the policy of
+ * STORAGE_ROLE_PERMISSIONS and gets a trust policy naming only auth's user, as the stack lets
+ * only auth's task role assume it.
  *
  * Only moto (S3, STS, SQS) enforces these. DynamoDB Local and aws-ses-v2-local accept any
  * credentials, so DynamoDB and SES grants are proven by the CDK and permissions tests only.

@@ -1,7 +1,5 @@
-// Shared by global setup (which jest loads without the TypeScript path mapping: node built-ins
-// only here), the stack runner and the tests.
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { harnessDir, readRunnerInfo, repoRootOf } from '@filesync/test-support/runner';
 
 type ServiceKey = 'auth' | 'metadata' | 'sync-diff' | 'notifier';
 
@@ -23,20 +21,13 @@ export function useLocalDocker(): void {
   process.env.TESTCONTAINERS_HOST_OVERRIDE ??= '127.0.0.1';
 }
 
-export function repoRootOf(from = process.cwd()): string {
-  for (let dir = from; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'nx.json'))) return dir;
-    if (dirname(dir) === dir) throw new Error(`no nx.json at or above ${from}`);
-  }
+export function contractDir(root = repoRootOf()): string {
+  return harnessDir('contract', root);
 }
 
-export function harnessDir(root = repoRootOf()): string {
-  return join(root, '.local', 'contract');
-}
-
-/** Where the runner writes the running stack's endpoints (env set in global setup does not reach workers). */
+/** Where the runner writes the running stack's endpoints. */
 export function stackInfoFile(root = repoRootOf()): string {
-  return join(harnessDir(root), 'stack.json');
+  return join(contractDir(root), 'stack.json');
 }
 
 /** What global setup asks of the runner (argv[2], JSON). */
@@ -72,5 +63,5 @@ export interface ContractStack {
 }
 
 export function readContractStack(): ContractStack {
-  return JSON.parse(readFileSync(stackInfoFile(), 'utf8')) as ContractStack;
+  return readRunnerInfo<ContractStack>(stackInfoFile());
 }

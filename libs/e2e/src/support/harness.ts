@@ -1,7 +1,5 @@
-// Shared by global setup (which jest loads without path mapping: node built-ins only here) and
-// the tests.
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { harnessDir, readRunnerInfo, repoRootOf } from '@filesync/test-support/runner';
 
 /** Ports away from `npm start`'s defaults, so a running local stack does not collide. */
 export const TEST_PORTS = {
@@ -9,20 +7,13 @@ export const TEST_PORTS = {
   emulatorPorts: { moto: 14566, dynamodb: 18000, ses: 18005 },
 } as const;
 
-export function repoRootOf(from = process.cwd()): string {
-  for (let dir = from; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'nx.json'))) return dir;
-    if (dirname(dir) === dir) throw new Error(`no nx.json at or above ${from}`);
-  }
+export function e2eDir(root = repoRootOf()): string {
+  return harnessDir('e2e', root);
 }
 
-export function harnessDir(root = repoRootOf()): string {
-  return join(root, '.local', 'e2e');
-}
-
-/** Where global setup writes the running stack's endpoints (env set there does not reach workers). */
+/** Where the stack runner writes the running stack's endpoints. */
 export function stackInfoFile(root = repoRootOf()): string {
-  return join(harnessDir(root), 'stack.json');
+  return join(e2eDir(root), 'stack.json');
 }
 
 /** The fields of the runner's StackInfo the tests use. */
@@ -43,5 +34,5 @@ export interface TestStack {
 }
 
 export function readTestStack(): TestStack {
-  return JSON.parse(readFileSync(stackInfoFile(), 'utf8')) as TestStack;
+  return readRunnerInfo<TestStack>(stackInfoFile());
 }

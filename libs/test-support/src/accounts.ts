@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { auth } from '@filesync/contracts';
-import { CALL_TIMEOUT_MS, unary, type Stubs } from './grpc';
+import { as, unary, type Stubs } from './grpc';
 
 export const TEST_PASSWORD = 'correct horse battery staple';
 
@@ -10,11 +10,11 @@ export function uniqueEmail(label: string): string {
 }
 
 /** Signs a new account up through the auth stub and returns its first session. */
-export async function signUp(stubs: Stubs, label: string): Promise<auth.Session> {
+export async function signUp(stubs: Stubs, label: string, email = uniqueEmail(label)): Promise<auth.Session> {
   const response = await unary(
     stubs.auth.signUp.bind(stubs.auth),
-    { email: uniqueEmail(label), password: TEST_PASSWORD, deviceName: `${label}-device` },
-    { timeoutMs: CALL_TIMEOUT_MS },
+    { email, password: TEST_PASSWORD, deviceName: `${label}-device` },
+    as(),
   );
   if (!response.session) throw new Error('SignUp answered without a session');
   return response.session;

@@ -1,6 +1,17 @@
 import { credentials, status, type Metadata, type ServiceError } from '@grpc/grpc-js';
 import { auth, grpcCode, metadata, notifier, syncdiff, unary } from '@filesync/contracts';
-import type { TestStack } from './harness';
+
+export const CALL_TIMEOUT_MS = 10_000;
+
+/** host:port of each service's gRPC server, as both tiers' stack info files give them. */
+export interface ServiceAddresses {
+  readonly services: {
+    readonly auth: string;
+    readonly metadata: string;
+    readonly 'sync-diff': string;
+    readonly notifier: string;
+  };
+}
 
 /** Generated stubs of the four services, as a native client would hold them. */
 export interface Stubs {
@@ -11,7 +22,7 @@ export interface Stubs {
   close(): void;
 }
 
-export function connectStubs(stack: TestStack): Stubs {
+export function connectStubs(stack: ServiceAddresses): Stubs {
   const insecure = credentials.createInsecure();
   const stubs = {
     auth: new auth.AuthServiceClient(stack.services.auth, insecure),
@@ -22,7 +33,14 @@ export function connectStubs(stack: TestStack): Stubs {
   return { ...stubs, close: () => Object.values(stubs).forEach((client) => client.close()) };
 }
 
-export const CALL_TIMEOUT_MS = 10_000;
+/** Deadline-carrying call settings, with the session's access token when given. */
+export const as = (session?: { accessToken: string }) => ({
+  timeoutMs: CALL_TIMEOUT_MS,
+  accessToken: session?.accessToken,
+});
+
+/** Call options for the stream methods of the generated stubs, which `unary` does not cover. */
+export const deadline = () => ({ deadline: new Date(Date.now() + CALL_TIMEOUT_MS) });
 
 /** The status error a call failed with; fails the test when the call succeeded. */
 export async function callError(call: Promise<unknown>): Promise<ServiceError> {
@@ -35,10 +53,13 @@ export async function callError(call: Promise<unknown>): Promise<ServiceError> {
   throw new Error('expected the call to fail, it succeeded');
 }
 
-/** The status name a call ended with ('OK' when it succeeded), for tables of expectations. */
-export async function statusOf(call: () => Promise<unknown>): Promise<string> {
+/**
+ * The status name a call ended with ('OK' when it succeeded), for tables of expectations. A
+ * function is called here, so a table of calls runs one at a time.
+ */
+export async function statusOf(call: Promise<unknown> | (() => Promise<unknown>)): Promise<string> {
   try {
-    await call();
+    await (typeof call === 'function' ? call() : call);
     return 'OK';
   } catch (error) {
     const code = grpcCode(error);

@@ -1,0 +1,39 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { nodeBinary, repoRootOf, startRunner, stopRunner } from '@filesync/test-support/runner';
+import { e2eDir, stackInfoFile, TEST_PORTS } from './harness';
+
+/**
+ * Builds the services and starts the whole local stack once for the integration tier, in
+ * local-stack's runner process (libs/local-stack/bin/stack-runner.mjs).
+ */
+export async function startTestStack(): Promise<void> {
+  const root = repoRootOf();
+  const dir = e2eDir(root);
+  const stateDir = join(dir, 'state');
+  const logFile = join(dir, 'stack.log');
+  // A fresh signing key per run.
+  rmSync(stateDir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+
+  execFileSync(nodeBinary(root), [join(root, 'libs/local-stack/bin/build-services.mjs')], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+
+  const infoFile = stackInfoFile(root);
+  await startRunner({
+    label: 'local stack',
+    script: join(root, 'libs/local-stack/bin/stack-runner.mjs'),
+    request: { ...TEST_PORTS, stateDir, infoFile, logFile },
+    infoFile,
+    logs: logFile,
+    failureLog: logFile,
+    startupTimeoutMs: 90_000,
+  });
+}
+
+export function stopTestStack(): Promise<void> {
+  return stopRunner(stackInfoFile(), { killAfterMs: 20_000 });
+}
