@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,5 +94,20 @@ describe('FastCDC chunker', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('chunk boundaries are a storage format', () => {
+  it('cuts a fixed input exactly where every client always has', () => {
+    // 8 MiB of SHA-256 output over a counter: reproducible in any language.
+    const parts: Buffer[] = [];
+    for (let i = 0; i < (8 * 1024 * 1024) / 32; i++) {
+      parts.push(createHash('sha256').update(`filesync-golden-${i}`).digest());
+    }
+    const chunks = chunkBuffer(Buffer.concat(parts));
+    expect(chunks.map((chunk) => chunk.length)).toEqual([
+      1851790, 1186631, 1541089, 1109679, 1672514, 1026905,
+    ]);
+    expect(chunks[0]!.hash).toBe('c5abcba77f3c905d7b410031f668a0807f73c139ef6066febba8d491631d8473');
   });
 });

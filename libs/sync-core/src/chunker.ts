@@ -41,9 +41,11 @@ export const DEFAULT_CHUNK_LIMITS: ChunkLimits = {
  * source and is reproducible in any language from this one line.
  */
 const GEAR_SEED = 'filesync-fastcdc-gear-v1:';
-const GEAR = new Uint32Array(256);
+// Held as signed 32-bit integers: the rolling hash then stays a small integer in V8 (no heap
+// numbers), which makes the loop several times faster; the bits are the same.
+const GEAR = new Int32Array(256);
 for (let i = 0; i < 256; i++) {
-  GEAR[i] = createHash('sha256').update(`${GEAR_SEED}${i}`).digest().readUInt32BE(0);
+  GEAR[i] = createHash('sha256').update(`${GEAR_SEED}${i}`).digest().readInt32BE(0);
 }
 
 /**
@@ -52,7 +54,7 @@ for (let i = 0; i < 256; i++) {
  * gives the widest effective window.
  */
 function topBitsMask(bits: number): number {
-  return (0xffffffff << (32 - bits)) >>> 0;
+  return 0xffffffff << (32 - bits);
 }
 
 interface Masks {
@@ -74,15 +76,18 @@ function cutPoint(data: Uint8Array, start: number, end: number, limits: ChunkLim
   if (size <= limits.minBytes) return size;
   if (size > limits.maxBytes) size = limits.maxBytes;
   const normal = Math.min(limits.avgBytes, size);
+  const { small, large } = masks;
   let fp = 0;
-  let i = limits.minBytes;
-  for (; i < normal; i++) {
-    fp = ((fp << 1) + GEAR[data[start + i]!]!) >>> 0;
-    if ((fp & masks.small) === 0) return i + 1;
+  let i = start + limits.minBytes;
+  const normalEnd = start + normal;
+  const sizeEnd = start + size;
+  for (; i < normalEnd; i++) {
+    fp = ((fp << 1) + GEAR[data[i]!]!) | 0;
+    if ((fp & small) === 0) return i + 1 - start;
   }
-  for (; i < size; i++) {
-    fp = ((fp << 1) + GEAR[data[start + i]!]!) >>> 0;
-    if ((fp & masks.large) === 0) return i + 1;
+  for (; i < sizeEnd; i++) {
+    fp = ((fp << 1) + GEAR[data[i]!]!) | 0;
+    if ((fp & large) === 0) return i + 1 - start;
   }
   return size;
 }
