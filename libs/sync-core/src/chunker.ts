@@ -151,17 +151,20 @@ export async function* chunkStream(
 
 const READ_BUFFER_BYTES = 8 * 1024 * 1024;
 
-/** Reads a file in 8 MiB slices. */
+/** Reads a file in slices of up to 8 MiB. */
 export async function* readFileSlices(
   path: string,
   bufferBytes = READ_BUFFER_BYTES,
 ): AsyncGenerator<Uint8Array> {
   const handle = await open(path, 'r');
   try {
+    // A small file gets a buffer of its own size: allocating 8 MiB per file would dominate the
+    // scan of a folder of small files. A file that grows meanwhile is still read to its end.
+    const sliceBytes = Math.max(1, Math.min(bufferBytes, (await handle.stat()).size));
     for (;;) {
       // A fresh buffer per read: the chunker keeps references to the carried-over tail.
-      const buffer = Buffer.allocUnsafe(bufferBytes);
-      const { bytesRead } = await handle.read(buffer, 0, bufferBytes, null);
+      const buffer = Buffer.allocUnsafe(sliceBytes);
+      const { bytesRead } = await handle.read(buffer, 0, sliceBytes, null);
       if (bytesRead === 0) return;
       yield buffer.subarray(0, bytesRead);
     }
