@@ -14,10 +14,14 @@ const BENCH_PORTS = { basePort: 53051, emulatorPorts: { moto: 34566, dynamodb: 3
 
 interface Measurement {
   readonly name: string;
-  readonly seconds: number;
+  /** Wall seconds of each repetition. */
+  readonly seconds: readonly number[];
   readonly bytes: number;
   readonly detail?: string;
 }
+
+/** Repetitions of every timed command: the emulators are noisy, the median is reported. */
+const REPETITIONS = Number(process.env.FILESYNC_BENCH_REPETITIONS ?? 3);
 
 async function timed<T>(work: () => Promise<T>): Promise<{ seconds: number; result: T }> {
   const started = process.hrtime.bigint();
@@ -87,15 +91,33 @@ async function rsyncDeltaBytes(before: string, after: string): Promise<number> {
   return Number(sent?.replaceAll(',', '') ?? NaN);
 }
 
+const median = (values: readonly number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
 function table(rows: readonly Measurement[]): string {
-  const lines = ['| what | seconds | MiB | MiB/s | detail |', '| --- | ---: | ---: | ---: | --- |'];
+  const lines = [
+    `| what | median s | min-max s | MiB | MiB/s (median) | detail |`,
+    '| --- | ---: | ---: | ---: | ---: | --- |',
+  ];
   for (const row of rows) {
     const mib = row.bytes / MiB;
-    const seconds = row.seconds > 0 ? row.seconds.toFixed(2) : '';
-    const rate = row.seconds > 0 ? (mib / row.seconds).toFixed(1) : '';
-    lines.push(`| ${row.name} | ${seconds} | ${mib.toFixed(1)} | ${rate} | ${row.detail ?? ''} |`);
+    if (row.seconds.length === 0) {
+      lines.push(`| ${row.name} | | | ${mib.toFixed(2)} | | ${row.detail ?? ''} |`);
+      continue;
+    }
+    const mid = median(row.seconds);
+    const range = `${Math.min(...row.seconds).toFixed(2)}-${Math.max(...row.seconds).toFixed(2)}`;
+    lines.push(
+      `| ${row.name} | ${mid.toFixed(2)} | ${range} | ${mib.toFixed(1)} | ${(mib / mid).toFixed(1)} | ${row.detail ?? ''} |`,
+    );
   }
   return lines.join('\n');
+}
+
+async function repeat(work: (round: number) => Promise<void>): Promise<number[]> {
+  const seconds: number[] = [];
+  for (let round = 0; round < REPETITIONS; round++) seconds.push((await timed(() => work(round))).seconds);
+  return seconds;
 }
 
 /**
@@ -121,48 +143,85 @@ export async function main(): Promise<void> {
     await cp(join(folder, big.path), join(bigOnly, 'video-50MiB.bin'), { recursive: true });
 
     const rows: Measurement[] = [];
-    const device1 = join(work, 'device1');
-    await filesync(stack, device1, ['signup', '--email', 'bench@example.com', '--device', 'bench-1']);
+    // Services and DynamoDB Local (a JVM) are warmed up first, as they are in production: the
+    // first request of each would otherwise be charged to whichever command runs first.
+    const warmUp = join(work, 'warm-up');
+    await writeDataset(
+      join(warmUp, 'folder'),
+      acceptanceDataset().filter((file) => file.size < MiB),
+    );
+    await filesync(stack, join(warmUp, 'home'), ['signup', '--email', 'warm-up@example.com']);
+    await filesyncSync(stack, join(warmUp, 'home'), join(warmUp, 'folder'));
 
-    const first = await timed(() => filesyncSync(stack, device1, folder));
+    // Every round signs up a new account (a new namespace), so no round reuses another's blocks.
+    let account = 0;
+    const freshHome = async () => {
+      const home = join(work, `home-${++account}`);
+      await filesync(stack, home, ['signup', '--email', `bench-${account}@example.com`, '--device', 'bench']);
+      return home;
+    };
+    const homes: string[] = [];
+    for (let round = 0; round < REPETITIONS; round++) homes.push(await freshHome());
+    let uploadedBlocks = 0;
     rows.push({
       name: `filesync sync, first sync of ${files.length} files`,
-      seconds: first.seconds,
+      seconds: await repeat(async (round) => {
+        uploadedBlocks = (await filesyncSync(stack, homes[round]!, folder)).uploadedBlocks;
+      }),
       bytes: total,
-      detail: `uploadedBlocks ${first.result.uploadedBlocks}`,
+      detail: `uploadedBlocks ${uploadedBlocks}`,
     });
     rows.push({
-      name: `aws s3 cp --recursive, same folder`,
-      ...(await timed(() => awsCp(stack, folder, 's3://filesync-blocks/bench/awscli/', true))),
+      name: 'aws s3 cp --recursive, same folder',
+      seconds: await repeat((round) =>
+        awsCp(stack, folder, `s3://filesync-blocks/bench/awscli-${round}/`, true),
+      ),
       bytes: total,
     });
     rows.push({
-      name: `rclone copy, same folder`,
-      ...(await timed(() => rcloneCopy(stack, folder, 'filesync-blocks/bench/rclone'))),
+      name: 'rclone copy, same folder',
+      seconds: await repeat((round) => rcloneCopy(stack, folder, `filesync-blocks/bench/rclone-${round}`)),
       bytes: total,
     });
 
-    const device2 = join(work, 'device2');
-    await filesync(stack, device2, ['login', '--email', 'bench@example.com', '--device', 'bench-2']);
-    const download = await timed(() => filesyncSync(stack, device2, join(work, 'device2-folder')));
+    const device2Homes: string[] = [];
+    for (let round = 0; round < REPETITIONS; round++) {
+      const home = join(work, `device2-${round}`);
+      await filesync(stack, home, [
+        'login',
+        '--email',
+        `bench-${round + 1}@example.com`,
+        '--device',
+        'bench-2',
+      ]);
+      device2Homes.push(home);
+    }
     rows.push({
       name: 'filesync sync, second device downloads the folder',
-      seconds: download.seconds,
+      seconds: await repeat((round) =>
+        filesyncSync(stack, device2Homes[round]!, join(work, `device2-folder-${round}`)).then(
+          () => undefined,
+        ),
+      ),
       bytes: total,
     });
 
-    const bigHome = join(work, 'big-home');
-    await filesync(stack, bigHome, ['signup', '--email', 'bench-big@example.com', '--device', 'bench-big']);
-    const bigSync = await timed(() => filesyncSync(stack, bigHome, bigOnly));
-    rows.push({ name: 'filesync sync, the 50 MiB file alone', seconds: bigSync.seconds, bytes: big.size });
+    const bigHomes: string[] = [];
+    for (let round = 0; round < REPETITIONS; round++) bigHomes.push(await freshHome());
+    rows.push({
+      name: 'filesync sync, the 50 MiB file alone',
+      seconds: await repeat((round) => filesyncSync(stack, bigHomes[round]!, bigOnly).then(() => undefined)),
+      bytes: big.size,
+    });
     rows.push({
       name: 'aws s3 cp, the 50 MiB file',
-      ...(await timed(() =>
-        awsCp(stack, join(bigOnly, 'video-50MiB.bin'), 's3://filesync-blocks/bench/big.bin', false),
-      )),
+      seconds: await repeat((round) =>
+        awsCp(stack, join(bigOnly, 'video-50MiB.bin'), `s3://filesync-blocks/bench/big-${round}.bin`, false),
+      ),
       bytes: big.size,
     });
 
+    const device1 = homes[0]!;
     const rsyncCopy = join(work, 'rsync-copy');
     await cp(folder, rsyncCopy, { recursive: true });
     await flipByte(join(folder, big.path), Math.floor(big.size / 2));
@@ -170,13 +229,13 @@ export async function main(): Promise<void> {
     const rsyncBytes = await rsyncDeltaBytes(rsyncCopy, folder);
     rows.push({
       name: 'filesync sync after a one-byte edit of the 50 MiB file',
-      seconds: delta.seconds,
+      seconds: [delta.seconds],
       bytes: delta.result.uploadedBytes,
       detail: `uploadedBytes ${delta.result.uploadedBytes}, uploadedBlocks ${delta.result.uploadedBlocks}`,
     });
     rows.push({
       name: 'rsync --no-whole-file, same edit (bytes sent)',
-      seconds: 0,
+      seconds: [],
       bytes: rsyncBytes,
       detail: `${rsyncBytes} bytes`,
     });

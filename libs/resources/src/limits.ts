@@ -3,8 +3,11 @@ export const LIMITS = {
   maxPathBytes: 4096,
   maxChangesPerCommit: 500,
   maxBlockHashesPerQuery: 10_000,
-  /** DynamoDB allows 100 items per transaction; a commit chunk spends 3 on head, journal and outbox. */
-  maxFilesPerTransaction: 32,
+  /**
+   * DynamoDB allows 100 items per transaction: each file writes its entry and a version item, and
+   * every transaction also writes the namespace head, a journal entry and an outbox item.
+   */
+  maxFilesPerTransaction: 48,
   listFilesPageSize: 500,
   /** Content-defined chunking: bytes. */
   chunkMinBytes: 256 * 1024,
