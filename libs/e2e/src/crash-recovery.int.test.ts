@@ -1,0 +1,86 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { FilesyncClient } from '@filesync/sync-client';
+import { TEST_PASSWORD, uniqueEmail } from '@filesync/test-support';
+import { repoRootOf } from '@filesync/test-support/runner';
+import { readTestStack } from './support/harness';
+import { tempDir, treeDigest, writeTree } from './support/trees';
+
+// Real services and emulators; the sync that crashes is the real CLI in its own process.
+describe('a sync killed in the middle of its uploads', () => {
+  const stack = readTestStack();
+  const dirs = { folder: tempDir('crash-folder'), other: tempDir('crash-other') };
+  const homes = { crashing: tempDir('crash-home'), other: tempDir('crash-other-home') };
+  const s3 = new S3Client({
+    region: stack.resources.region,
+    endpoint: stack.emulators.moto,
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+
+  afterAll(() => {
+    s3.destroy();
+    for (const dir of [...Object.values(dirs), ...Object.values(homes)])
+      rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function storedBlocks(namespaceId: string): Promise<number> {
+    const listed = await s3.send(
+      new ListObjectsV2Command({ Bucket: stack.resources.bucket, Prefix: `ns/${namespaceId}/blocks/` }),
+    );
+    return listed.KeyCount ?? 0;
+  }
+
+  test('resumes on the next run: only the missing blocks go up, and the other device gets every byte', async () => {
+    const email = uniqueEmail('crash');
+    const first = await FilesyncClient.open({ home: homes.crashing, server: stack.server });
+    const { namespaceId } = await first.signup(email, TEST_PASSWORD, 'crashing');
+    await first.close();
+    writeTree(dirs.folder, {
+      'big.bin': randomBytes(40 * 1024 * 1024),
+      'notes/a.txt': 'first note\n',
+      'notes/b.txt': 'second note\n',
+    });
+
+    // Kill the CLI (SIGKILL: no cleanup of any kind) once some of its blocks are in storage.
+    const bin = join(repoRootOf(), 'node_modules/.bin/filesync');
+    const cli = spawn(
+      bin,
+      ['--server', stack.server, '--home', homes.crashing, 'sync', dirs.folder, '--json'],
+      {
+        stdio: 'ignore',
+      },
+    );
+    const exited = new Promise<number | null>((resolve) => cli.once('exit', (code) => resolve(code)));
+    let killed = false;
+    while (cli.exitCode === null) {
+      if ((await storedBlocks(namespaceId)) > 0) {
+        killed = cli.kill('SIGKILL');
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await exited;
+    expect(killed).toBe(true);
+    const before = await storedBlocks(namespaceId);
+
+    // The next run takes over the stale lock, uploads only what storage lacks and commits.
+    const again = await FilesyncClient.open({ home: homes.crashing, server: stack.server });
+    const summary = await again.sync(dirs.folder);
+    await again.close();
+    const after = await storedBlocks(namespaceId);
+    expect(summary.filesUploaded).toBe(3);
+    expect(summary.uploadedBlocks).toBe(after - before);
+    expect(before).toBeGreaterThan(0);
+    expect(readdirSync(dirs.folder).filter((name) => name.startsWith('.filesync-tmp'))).toEqual([]);
+
+    const other = await FilesyncClient.open({ home: homes.other, server: stack.server });
+    await other.login(email, TEST_PASSWORD, 'other');
+    await other.sync(dirs.other);
+    await other.close();
+    expect(treeDigest(dirs.other)).toEqual(treeDigest(dirs.folder));
+  });
+});
