@@ -8,7 +8,7 @@ import {
   PortInUseError,
   startEmulators,
 } from '@filesync/local-stack';
-import { readTestStack } from './support/harness';
+import { readTestStack, TEST_QUEUE_VISIBILITY_SECONDS } from './support/harness';
 
 const stack = readTestStack();
 
@@ -19,7 +19,9 @@ describe('local stack', () => {
   });
 
   test('bootstrap is idempotent and creates TTL and the redrive policy as defined', async () => {
-    const again = await bootstrap(stack.emulators);
+    const again = await bootstrap(stack.emulators, {
+      queueVisibilityTimeoutSeconds: TEST_QUEUE_VISIBILITY_SECONDS,
+    });
     expect(again).toEqual(stack.resources);
 
     const client = { region: stack.resources.region, credentials: LOCAL_CREDENTIALS };

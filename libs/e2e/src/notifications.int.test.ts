@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { FilesyncClient } from '@filesync/sync-client';
 import {
   CALL_TIMEOUT_MS,
@@ -141,6 +146,34 @@ describe('notifications', () => {
       // The notifier long-polls with a 1 s wait: a few polls more would surface a second mail.
       await new Promise((resolve) => setTimeout(resolve, 4_000));
       expect(await mailTo(stack.emulators.ses, recipient.email)).toHaveLength(1);
+    } finally {
+      sqs.destroy();
+    }
+  });
+
+  test('a message that keeps failing ends in the dead-letter queue, not in a loop', async () => {
+    const sqs = new SQSClient({
+      region: stack.resources.region,
+      endpoint: stack.emulators.moto,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    const poison = `not a change event ${randomUUID()}`;
+    try {
+      await sqs.send(new SendMessageCommand({ QueueUrl: stack.resources.queueUrl, MessageBody: poison }));
+      // The notifier never deletes it; after maxReceiveCount receives SQS moves it aside.
+      const deadline = Date.now() + 60_000;
+      let found = false;
+      while (!found && Date.now() < deadline) {
+        const received = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: stack.resources.deadLetterQueueUrl,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 2,
+          }),
+        );
+        found = (received.Messages ?? []).some((message) => message.Body === poison);
+      }
+      expect(found).toBe(true);
     } finally {
       sqs.destroy();
     }

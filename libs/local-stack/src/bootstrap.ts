@@ -82,7 +82,10 @@ async function ensureBucket(s3: S3Client): Promise<void> {
   }
 }
 
-async function ensureQueues(sqs: SQSClient): Promise<{ queueUrl: string; deadLetterQueueUrl: string }> {
+async function ensureQueues(
+  sqs: SQSClient,
+  visibilityTimeoutSeconds: number,
+): Promise<{ queueUrl: string; deadLetterQueueUrl: string }> {
   const queue = CHANGE_EVENTS_QUEUE;
   const dlq = await sqs.send(
     new CreateQueueCommand({
@@ -98,7 +101,7 @@ async function ensureQueues(sqs: SQSClient): Promise<{ queueUrl: string; deadLet
     new CreateQueueCommand({
       QueueName: queue.defaultName,
       Attributes: {
-        VisibilityTimeout: String(queue.visibilityTimeoutSeconds),
+        VisibilityTimeout: String(visibilityTimeoutSeconds),
         MessageRetentionPeriod: String(queue.retentionSeconds),
         RedrivePolicy: JSON.stringify({
           deadLetterTargetArn: dlqAttributes.Attributes?.QueueArn,
@@ -160,7 +163,18 @@ async function ensureStorageRole(iam: IAMClient, bucket: string): Promise<string
  * No SES identity is created: aws-ses-v2-local accepts mail from any sender and has no
  * identity API; on AWS the CDK stack creates and verifies it.
  */
-export async function bootstrap(endpoints: EmulatorEndpoints): Promise<BootstrappedResources> {
+export interface BootstrapOptions {
+  /**
+   * The change-event queue's visibility timeout. Tests shorten it so a message that keeps failing
+   * reaches the dead-letter queue in seconds instead of maxReceiveCount times 30 s.
+   */
+  readonly queueVisibilityTimeoutSeconds?: number;
+}
+
+export async function bootstrap(
+  endpoints: EmulatorEndpoints,
+  options: BootstrapOptions = {},
+): Promise<BootstrappedResources> {
   const dynamodb = new DynamoDBClient(clientConfig(endpoints.dynamodb));
   const s3 = new S3Client({ ...clientConfig(endpoints.moto), forcePathStyle: true });
   const sqs = new SQSClient(clientConfig(endpoints.moto));
@@ -169,7 +183,10 @@ export async function bootstrap(endpoints: EmulatorEndpoints): Promise<Bootstrap
     const [, , queues, storageRoleArn] = await Promise.all([
       Promise.all(Object.values(TABLES).map((table) => ensureTable(dynamodb, table))),
       ensureBucket(s3),
-      ensureQueues(sqs),
+      ensureQueues(
+        sqs,
+        options.queueVisibilityTimeoutSeconds ?? CHANGE_EVENTS_QUEUE.visibilityTimeoutSeconds,
+      ),
       ensureStorageRole(iam, BLOCKS_BUCKET.defaultName),
     ]);
     return {

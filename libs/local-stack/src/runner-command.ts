@@ -13,6 +13,8 @@ export interface RunnerRequest {
   readonly infoFile: string;
   /** Every child's output lines go here. */
   readonly logFile: string;
+  /** See BootstrapOptions. */
+  readonly queueVisibilityTimeoutSeconds?: number;
 }
 
 /** The stack as tests see it. */
@@ -48,6 +50,9 @@ export async function main(): Promise<void> {
     // Persisted in stateDir so tests can sign tokens auth would accept but for one defect (expiry).
     persistent: true,
     sink: fileSink(request.logFile),
+    ...(request.queueVisibilityTimeoutSeconds
+      ? { queueVisibilityTimeoutSeconds: request.queueVisibilityTimeoutSeconds }
+      : {}),
   });
   let stopping = false;
   const stop = async () => {

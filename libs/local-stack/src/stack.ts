@@ -23,6 +23,8 @@ export interface StackOptions {
   readonly persistent?: boolean;
   readonly sink?: LogSink;
   readonly logLevel?: string;
+  /** See BootstrapOptions. */
+  readonly queueVisibilityTimeoutSeconds?: number;
 }
 
 export interface StackEndpoints {
@@ -58,7 +60,11 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
 
   const emulators = await startEmulators({ ports: options.emulatorPorts ?? LOCAL_EMULATOR_PORTS, sink });
   try {
-    const resources = await bootstrap(emulators.endpoints);
+    const resources = await bootstrap(emulators.endpoints, {
+      ...(options.queueVisibilityTimeoutSeconds
+        ? { queueVisibilityTimeoutSeconds: options.queueVisibilityTimeoutSeconds }
+        : {}),
+    });
     const services = await startServices({
       ports,
       emulators: emulators.endpoints,

@@ -7,6 +7,9 @@ export const TEST_PORTS = {
   emulatorPorts: { moto: 14566, dynamodb: 18000, ses: 18005 },
 } as const;
 
+/** A poison message reaches the dead-letter queue after maxReceiveCount receives of this many seconds each. */
+export const TEST_QUEUE_VISIBILITY_SECONDS = 2;
+
 export function e2eDir(root = repoRootOf()): string {
   return harnessDir('e2e', root);
 }

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { nodeBinary, repoRootOf, startRunner, stopRunner } from '@filesync/test-support/runner';
-import { e2eDir, stackInfoFile, TEST_PORTS } from './harness';
+import { e2eDir, stackInfoFile, TEST_PORTS, TEST_QUEUE_VISIBILITY_SECONDS } from './harness';
 
 /**
  * Builds the services and starts the whole local stack once for the integration tier, in
@@ -26,7 +26,13 @@ export async function startTestStack(): Promise<void> {
   await startRunner({
     label: 'local stack',
     script: join(root, 'libs/local-stack/bin/stack-runner.mjs'),
-    request: { ...TEST_PORTS, stateDir, infoFile, logFile },
+    request: {
+      ...TEST_PORTS,
+      stateDir,
+      infoFile,
+      logFile,
+      queueVisibilityTimeoutSeconds: TEST_QUEUE_VISIBILITY_SECONDS,
+    },
     infoFile,
     logs: logFile,
     failureLog: logFile,
