@@ -3,12 +3,14 @@ import { harnessDir, readRunnerInfo, repoRootOf } from '@filesync/test-support/r
 
 type ServiceKey = 'auth' | 'metadata' | 'sync-diff' | 'notifier';
 
-/** Away from `npm start` (4566, 50051...) and the integration tier (14566, 51051...). */
+/**
+ * Below 32768, Linux's ephemeral range (an outgoing connection may hold a port there when we
+ * bind it). Away from `npm start` (4566, 50051...) and the integration tier (14566, 21051...). */
 export const CONTRACT_PORTS = {
-  basePort: 52051,
+  basePort: 22051,
   emulatorPorts: { moto: 24566, dynamodb: 28000, ses: 28005 },
   /** Extra containers started by the drain tests, at basePort + 0..3 like the main ones. */
-  drainBasePort: 52061,
+  drainBasePort: 22061,
 } as const;
 
 /**

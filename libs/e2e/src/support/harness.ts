@@ -1,9 +1,12 @@
 import { join } from 'node:path';
 import { harnessDir, readRunnerInfo, repoRootOf } from '@filesync/test-support/runner';
 
-/** Ports away from `npm start`'s defaults, so a running local stack does not collide. */
+/**
+ * Away from `npm start`'s defaults, so a running local stack does not collide, and below 32768,
+ * Linux's ephemeral range, where an outgoing connection may hold a port when we bind it.
+ */
 export const TEST_PORTS = {
-  basePort: 51051,
+  basePort: 21051,
   emulatorPorts: { moto: 14566, dynamodb: 18000, ses: 18005 },
 } as const;
 

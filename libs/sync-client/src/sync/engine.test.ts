@@ -34,6 +34,8 @@ class MemoryBlocks implements BlockStore {
 class ScriptedRemote implements SyncRemote {
   readonly manifests: syncdiff.ManifestEntry[][] = [];
   readonly commits: metadata.FileChange[] = [];
+  /** The paths of each CommitFiles call, in call order. */
+  readonly calls: string[][] = [];
   readonly conflicts = new Map<string, common.FileEntry>();
   constructor(private readonly actions: syncdiff.DiffAction[]) {}
 
@@ -46,6 +48,7 @@ class ScriptedRemote implements SyncRemote {
   }
   async commitFiles(_ns: string, changes: metadata.FileChange[]) {
     this.commits.push(...changes);
+    this.calls.push(changes.map((change) => change.path));
     const results = changes.map((change): metadata.CommitResult => {
       const conflict = this.conflicts.get(change.path);
       if (conflict) {
@@ -188,6 +191,35 @@ describe('syncFolder', () => {
     expect(summary.conflicts).toBe(0);
     expect(await readdir(root)).toEqual(['a.txt']);
     expect(state.get(root, 'a.txt')).toMatchObject({ baseVersion: 3 });
+  });
+
+  it('commits in batches as blocks arrive, smallest files first, and a failed upload holds back only its file', async () => {
+    const names = Array.from({ length: 60 }, (_, i) => `small/${String(i).padStart(2, '0')}.txt`);
+    for (const name of names) {
+      await mkdir(join(root, 'small'), { recursive: true });
+      await writeFile(join(root, name), `content of ${name}`);
+    }
+    await writeFile(join(root, 'big.txt'), 'x'.repeat(5_000));
+    await writeFile(join(root, 'broken.txt'), 'this upload fails');
+    const broken = contentOf('this upload fails').blockHashes[0]!;
+    const put = blocks.put.bind(blocks);
+    blocks.put = async (ns, hash, bytes) => {
+      if (hash === broken) throw new Error('storage said no');
+      return put(ns, hash, bytes);
+    };
+    const remote = new ScriptedRemote(
+      ['big.txt', 'broken.txt', ...names].map((path) => action(ActionKind.ACTION_KIND_UPLOAD, path, 0)),
+    );
+    const failure = (await run(remote).catch((error: unknown) => error)) as {
+      failures: unknown[];
+      summary: { filesUploaded: number };
+    };
+    expect(failure.failures).toEqual([{ path: 'broken.txt', reason: 'storage said no' }]);
+    expect(failure.summary.filesUploaded).toBe(61);
+    expect(remote.calls.length).toBeGreaterThan(1);
+    expect(remote.calls.flat()).not.toContain('broken.txt');
+    expect(remote.calls.at(-1)).toContain('big.txt');
+    expect(remote.calls[0]).toContain('small/00.txt');
   });
 
   it('downloads into place atomically and records the base', async () => {

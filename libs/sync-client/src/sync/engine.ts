@@ -28,6 +28,8 @@ const TRANSFER_CONCURRENCY = 8;
 const DOWNLOAD_WINDOW = 4;
 /** Commit rounds: the first pass, then retries after conflicts or missing blocks. */
 const COMMIT_ROUNDS = 3;
+/** Changes per CommitFiles call: one server transaction's worth, so commits start early. */
+const COMMIT_BATCH = LIMITS.maxFilesPerTransaction;
 
 export interface EngineDeps {
   readonly state: StateDb;
@@ -157,32 +159,49 @@ class SyncRun {
 
   // ---- commit side ----
 
+  /**
+   * Uploads what storage lacks and commits, pipelined: changes are committed in batches as soon
+   * as their blocks are stored, smallest files first, so the commits of many small files overlap
+   * the upload of a large one instead of waiting for it.
+   */
   private async commit(initial: PendingChange[]): Promise<void> {
     let pending = initial;
     for (let round = 1; round <= COMMIT_ROUNDS && pending.length > 0; round++) {
-      pending = await this.uploadMissingBlocks(pending);
+      const ordered = [...pending].sort((a, b) => sizeOf(a) - sizeOf(b));
+      const uploads = await this.startUploads(ordered);
       const retry: PendingChange[] = [];
-      this.progress('committing', 0, pending.length, 'files');
-      for (let i = 0; i < pending.length; i += LIMITS.maxChangesPerCommit) {
-        const batch = pending.slice(i, i + LIMITS.maxChangesPerCommit);
-        const outcome = await this.deps.remote.commitFiles(this.namespaceId, batch.map(toFileChange));
-        for (const [index, change] of batch.entries()) {
-          const result = outcome.results[index];
-          const path = changePath(change);
-          if (!result || result.path !== path) {
-            this.fail(path, 'the server did not answer for this path');
-            continue;
-          }
-          await this.guard(path, async () => {
-            const next = await this.settle(change, result, round);
-            if (next) retry.push(next);
-          });
-        }
-        this.progress('committing', Math.min(i + batch.length, pending.length), pending.length, 'files');
+      let settled = 0;
+      for (let i = 0; i < ordered.length; i += COMMIT_BATCH) {
+        const batch = ordered.slice(i, i + COMMIT_BATCH);
+        const stored = await Promise.all(batch.map((change) => uploads.stored.get(change) ?? true));
+        const ready = batch.filter((_, index) => stored[index]);
+        if (ready.length > 0) retry.push(...(await this.commitBatch(ready, round)));
+        settled += batch.length;
+        // One bar on the terminal: commit progress shows once the uploads are through.
+        if (uploads.finished()) this.progress('committing', settled, ordered.length, 'files');
       }
       pending = retry;
     }
     for (const change of pending) this.fail(changePath(change), 'could not be committed after retries');
+  }
+
+  /** Commits one batch; returns the changes to try again in the next round. */
+  private async commitBatch(batch: PendingChange[], round: number): Promise<PendingChange[]> {
+    const retry: PendingChange[] = [];
+    const outcome = await this.deps.remote.commitFiles(this.namespaceId, batch.map(toFileChange));
+    for (const [index, change] of batch.entries()) {
+      const result = outcome.results[index];
+      const path = changePath(change);
+      if (!result || result.path !== path) {
+        this.fail(path, 'the server did not answer for this path');
+        continue;
+      }
+      await this.guard(path, async () => {
+        const next = await this.settle(change, result, round);
+        if (next) retry.push(next);
+      });
+    }
+    return retry;
   }
 
   /** Applies one commit result; returns the change to retry, if any. */
@@ -206,7 +225,7 @@ class SyncRun {
       case 'missingBlocks':
         // Someone else's upload raced ours or storage lost a block: upload them again, once.
         if (round > 1 || change.kind !== 'upload') throw new Error('blocks still missing after upload');
-        await this.uploadBlocks(change.file, outcome.value.blockHashes, true);
+        await this.reuploadBlocks(change.file, outcome.value.blockHashes);
         return change;
       case 'conflict': {
         const current = outcome.value;
@@ -235,72 +254,77 @@ class SyncRun {
     }
   }
 
-  /** Finds which blocks of the pending uploads storage lacks and uploads them. */
-  private async uploadMissingBlocks(changes: PendingChange[]): Promise<PendingChange[]> {
+  /**
+   * Asks which blocks of the pending uploads storage lacks and starts uploading them (each once,
+   * in the given order). Resolves when the uploads are queued; `stored` tells per change whether
+   * all its blocks are in storage (false once a failure was recorded for it).
+   */
+  private async startUploads(changes: readonly PendingChange[]): Promise<{
+    stored: Map<PendingChange, Promise<boolean>>;
+    finished(): boolean;
+  }> {
+    const stored = new Map<PendingChange, Promise<boolean>>();
     const uploads = changes.filter((change): change is PendingUpload => change.kind === 'upload');
     const unique = [...new Set(uploads.flatMap((upload) => upload.file.blocks.map((block) => block.hash)))];
-    if (unique.length === 0) return changes;
+    if (unique.length === 0) return { stored, finished: () => true };
     const missing = new Set(await this.deps.remote.findMissingBlocks(this.namespaceId, unique));
-    const total = uploads.reduce(
-      (sum, upload) =>
-        sum + upload.file.blocks.filter((block) => missing.has(block.hash)).reduce((s, b) => s + b.length, 0),
-      0,
-    );
+
+    const blocks = new Map<string, Promise<void>>();
+    let total = 0;
     let done = 0;
-    this.progress('uploading', 0, total, 'bytes');
-    const failed = new Set<PendingChange>();
-    const claimed = new Set<string>();
-    await Promise.all(
-      uploads.map(async (upload) => {
+    for (const upload of uploads) {
+      for (const ref of upload.file.blocks) {
+        if (!missing.has(ref.hash) || blocks.has(ref.hash)) continue;
+        total += ref.length;
         // Each missing block is uploaded once, from the first file that has it.
-        const mine = upload.file.blocks.filter(
-          (block) => missing.has(block.hash) && !claimed.has(block.hash),
+        blocks.set(
+          ref.hash,
+          this.transfers(async () => {
+            done += await this.uploadBlock(upload.file, ref);
+            this.progress('uploading', done, total, 'bytes');
+          }),
         );
-        for (const block of mine) claimed.add(block.hash);
-        try {
-          await this.uploadBlocks(
-            upload.file,
-            mine.map((block) => block.hash),
-            false,
-            (bytes) => {
-              done += bytes;
-              this.progress('uploading', done, total, 'bytes');
-            },
-          );
-        } catch (error) {
-          failed.add(upload);
-          this.fail(upload.file.path, (error as Error).message);
-        }
-      }),
-    );
-    return changes.filter((change) => !failed.has(change));
+      }
+    }
+    this.progress('uploading', 0, total, 'bytes');
+    for (const upload of uploads) {
+      const needed = [...new Set(upload.file.blocks.map((block) => block.hash))].filter((hash) =>
+        missing.has(hash),
+      );
+      stored.set(
+        upload,
+        Promise.all(needed.map((hash) => blocks.get(hash))).then(
+          () => true,
+          (error: unknown) => {
+            this.fail(upload.file.path, (error as Error).message);
+            return false;
+          },
+        ),
+      );
+    }
+    let finished = false;
+    void Promise.allSettled(blocks.values()).then(() => (finished = true));
+    return { stored, finished: () => finished };
   }
 
-  private async uploadBlocks(
-    file: LocalFile,
-    hashes: readonly string[],
-    force: boolean,
-    onBytes?: (bytes: number) => void,
-  ): Promise<void> {
+  /** Uploads blocks the server reported missing at commit, from the file that names them. */
+  private async reuploadBlocks(file: LocalFile, hashes: readonly string[]): Promise<void> {
     const wanted = new Set(hashes);
     const refs = [
       ...new Map(file.blocks.filter((block) => wanted.has(block.hash)).map((b) => [b.hash, b])).values(),
     ];
-    if (refs.length < wanted.size && force)
-      throw new Error('server asked for blocks this file does not have');
-    await Promise.all(
-      refs.map((ref) =>
-        this.transfers(async () => {
-          const bytes = await readBlock(file, ref);
-          const result = await this.deps.blocks.put(this.namespaceId, ref.hash, bytes);
-          if (result === 'uploaded') {
-            this.summary.uploadedBlocks++;
-            this.summary.uploadedBytes += bytes.byteLength;
-          }
-          onBytes?.(bytes.byteLength);
-        }),
-      ),
-    );
+    if (refs.length < wanted.size) throw new Error('server asked for blocks this file does not have');
+    await Promise.all(refs.map((ref) => this.transfers(() => this.uploadBlock(file, ref))));
+  }
+
+  /** Reads one block of a local file into storage; returns its size. */
+  private async uploadBlock(file: LocalFile, ref: BlockRef): Promise<number> {
+    const bytes = await readBlock(file, ref);
+    if ((await this.deps.blocks.put(this.namespaceId, ref.hash, bytes)) === 'uploaded') {
+      this.summary.uploadedBlocks++;
+      this.summary.uploadedBytes += bytes.byteLength;
+    }
+    return bytes.byteLength;
   }
 
   // ---- conflicts ----
@@ -536,6 +560,10 @@ function assertSafeAction(action: syncdiff.DiffAction): void {
       `server entry ${JSON.stringify(action.serverEntry.path)} does not match the action's path`,
     );
   }
+}
+
+function sizeOf(change: PendingChange): number {
+  return change.kind === 'upload' ? change.file.size : 0;
 }
 
 function changePath(change: PendingChange): string {
