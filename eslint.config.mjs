@@ -40,7 +40,12 @@ export default tseslint.config(
             },
             {
               sourceTag: 'type:local-stack',
-              onlyDependOnLibsWithTags: ['type:contracts', 'type:definitions', 'type:client'],
+              onlyDependOnLibsWithTags: [
+                'type:contracts',
+                'type:definitions',
+                'type:client',
+                'type:sync-core',
+              ],
             },
             {
               sourceTag: 'type:e2e',

@@ -1,3 +1,4 @@
 export * from './paths';
 export * from './content-hash';
 export * from './chunker';
+export * from './pid-lock';
