@@ -1,7 +1,7 @@
 // Unit tests of the gRPC edge with in-memory fakes of the domain ports and a fake call context
 // (no server, no network).
 import type { metadata } from '@filesync/contracts';
-import { DomainError, type CallContext, type Principal } from '@filesync/server-kit';
+import type { CallContext, Principal } from '@filesync/server-kit';
 import { BlockChecker } from './domain/block-checker';
 import { Committer } from './domain/commit';
 import { MetadataService } from './domain/metadata-service';
@@ -15,6 +15,7 @@ import {
   entry,
   hashOf,
 } from './testing/fakes';
+import { domainErrorRejectedBy } from '@filesync/server-kit/testing';
 
 const principal: Principal = { userId: 'u1', deviceId: 'd1', email: 'u1@example.com', namespaceIds: [NS] };
 const context = { principal: async () => principal } as unknown as CallContext;
@@ -34,16 +35,6 @@ async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   return items;
 }
 
-async function refusal(promise: Promise<unknown>): Promise<DomainError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof DomainError) return error;
-    throw error;
-  }
-  throw new Error('expected a DomainError');
-}
-
 const protoChange = (path: string, baseVersion: number): metadata.FileChange => {
   const change = contentChange(path, baseVersion);
   return {
@@ -58,7 +49,9 @@ const protoChange = (path: string, baseVersion: number): metadata.FileChange => 
 describe('metadata handlers', () => {
   it("denies another user's namespace before looking at the request", async () => {
     const { handlers, store } = setup();
-    const error = await refusal(handlers.commitFile({ namespaceId: 'theirs', change: undefined }, context));
+    const error = await domainErrorRejectedBy(
+      handlers.commitFile({ namespaceId: 'theirs', change: undefined }, context),
+    );
     expect(error.kind).toBe('permission-denied');
     expect(store.transactions).toHaveLength(0);
   });

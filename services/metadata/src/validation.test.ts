@@ -1,6 +1,6 @@
 // Unit tests: request validation is pure (no ports).
 import type { metadata } from '@filesync/contracts';
-import { DomainError, type Principal } from '@filesync/server-kit';
+import type { Principal } from '@filesync/server-kit';
 import { contentHash } from '@filesync/sync-core';
 import {
   checkBlockHashes,
@@ -11,6 +11,7 @@ import {
   checkJournalQuery,
   checkNamespace,
 } from './validation';
+import { domainErrorThrownBy } from '@filesync/server-kit/testing';
 
 const hash = (n: number) => n.toString(16).padStart(64, '0');
 
@@ -26,22 +27,12 @@ function change(overrides: Partial<metadata.FileChange> = {}): metadata.FileChan
   };
 }
 
-function refusal(run: () => unknown): DomainError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof DomainError) return error;
-    throw error;
-  }
-  throw new Error('expected a DomainError');
-}
-
 describe('checkNamespace', () => {
   const principal: Principal = { userId: 'u', deviceId: 'd', email: 'e@x', namespaceIds: ['mine'] };
   it('allows a granted namespace and denies any other', () => {
     expect(checkNamespace(principal, 'mine')).toBe('mine');
-    expect(refusal(() => checkNamespace(principal, 'theirs')).kind).toBe('permission-denied');
-    expect(refusal(() => checkNamespace(principal, '')).kind).toBe('invalid-argument');
+    expect(domainErrorThrownBy(() => checkNamespace(principal, 'theirs')).kind).toBe('permission-denied');
+    expect(domainErrorThrownBy(() => checkNamespace(principal, '')).kind).toBe('invalid-argument');
   });
 });
 
@@ -63,14 +54,14 @@ describe('checkChange', () => {
     ['an empty path', ''],
     ['a trailing slash', 'docs/'],
   ])('refuses %s', (_name, path) => {
-    const error = refusal(() => checkChange(change({ path })));
+    const error = domainErrorThrownBy(() => checkChange(change({ path })));
     expect(error.kind).toBe('invalid-argument');
     expect(error.message).toMatch(/^change\.path /);
   });
 
   it('refuses a malformed block hash', () => {
     const blockHashes = [hash(1), 'ABC'];
-    const error = refusal(() =>
+    const error = domainErrorThrownBy(() =>
       checkChange(change({ content: { contentHash: contentHash([hash(1)]), size: 2, blockHashes } })),
     );
     expect(error.message).toContain('block_hashes[1]');
@@ -79,7 +70,8 @@ describe('checkChange', () => {
   it('refuses an uppercase block hash', () => {
     const blockHashes = [hash(10).toUpperCase()];
     expect(
-      refusal(() => checkChange(change({ content: { contentHash: 'x', size: 2, blockHashes } }))).kind,
+      domainErrorThrownBy(() => checkChange(change({ content: { contentHash: 'x', size: 2, blockHashes } })))
+        .kind,
     ).toBe('invalid-argument');
   });
 
@@ -89,21 +81,25 @@ describe('checkChange', () => {
       size: 20,
       blockHashes: [hash(1), hash(2)],
     };
-    expect(refusal(() => checkChange(change({ content }))).message).toContain('content_hash does not match');
+    expect(domainErrorThrownBy(() => checkChange(change({ content }))).message).toContain(
+      'content_hash does not match',
+    );
   });
 
   it('refuses negative or fractional numbers and inconsistent empty files', () => {
-    expect(refusal(() => checkChange(change({ baseVersion: -1 }))).message).toContain('base_version');
+    expect(domainErrorThrownBy(() => checkChange(change({ baseVersion: -1 }))).message).toContain(
+      'base_version',
+    );
     const content = change().content!;
-    expect(refusal(() => checkChange(change({ content: { ...content, size: -5 } }))).message).toContain(
-      'size',
-    );
-    expect(refusal(() => checkChange(change({ content: { ...content, size: 1.5 } }))).message).toContain(
-      'size',
-    );
-    expect(refusal(() => checkChange(change({ content: { ...content, size: 0 } }))).message).toContain(
-      'empty file',
-    );
+    expect(
+      domainErrorThrownBy(() => checkChange(change({ content: { ...content, size: -5 } }))).message,
+    ).toContain('size');
+    expect(
+      domainErrorThrownBy(() => checkChange(change({ content: { ...content, size: 1.5 } }))).message,
+    ).toContain('size');
+    expect(
+      domainErrorThrownBy(() => checkChange(change({ content: { ...content, size: 0 } }))).message,
+    ).toContain('empty file');
   });
 
   it('accepts an empty file as no blocks and the hash of nothing', () => {
@@ -112,28 +108,31 @@ describe('checkChange', () => {
   });
 
   it('requires content unless the change deletes, and ignores content of a delete', () => {
-    expect(refusal(() => checkChange(change({ content: undefined }))).message).toContain(
+    expect(domainErrorThrownBy(() => checkChange(change({ content: undefined }))).message).toContain(
       'content is required',
     );
     expect(checkChange(change({ delete: true, content: undefined })).content).toBeUndefined();
-    expect(refusal(() => checkChange(undefined)).kind).toBe('invalid-argument');
+    expect(domainErrorThrownBy(() => checkChange(undefined)).kind).toBe('invalid-argument');
   });
 });
 
 describe('checkChanges', () => {
   it('refuses empty, oversized and duplicate batches', () => {
-    expect(refusal(() => checkChanges([])).kind).toBe('invalid-argument');
+    expect(domainErrorThrownBy(() => checkChanges([])).kind).toBe('invalid-argument');
     expect(
-      refusal(() => checkChanges(Array.from({ length: 501 }, (_, i) => change({ path: `f${i}` })))).message,
+      domainErrorThrownBy(() =>
+        checkChanges(Array.from({ length: 501 }, (_, i) => change({ path: `f${i}` }))),
+      ).message,
     ).toContain('at most 500');
     // Duplicates are found after canonicalisation: NFD and NFC spell the same path.
     expect(
-      refusal(() => checkChanges([change({ path: 'caf\u00e9' }), change({ path: 'cafe\u0301' })])).message,
+      domainErrorThrownBy(() => checkChanges([change({ path: 'caf\u00e9' }), change({ path: 'cafe\u0301' })]))
+        .message,
     ).toContain('more than once');
   });
 
   it('names the failing change by index', () => {
-    expect(refusal(() => checkChanges([change(), change({ path: '../x' })])).message).toMatch(
+    expect(domainErrorThrownBy(() => checkChanges([change(), change({ path: '../x' })])).message).toMatch(
       /^changes\[1\]\.path/,
     );
   });
@@ -147,23 +146,23 @@ describe('other requests', () => {
       modifiedAtMs: 9,
       content: undefined,
     });
-    expect(refusal(() => checkDelete('/a', 3, 9)).kind).toBe('invalid-argument');
+    expect(domainErrorThrownBy(() => checkDelete('/a', 3, 9)).kind).toBe('invalid-argument');
     expect(checkFollowPath('')).toBe('');
-    expect(refusal(() => checkFollowPath('a//b')).kind).toBe('invalid-argument');
+    expect(domainErrorThrownBy(() => checkFollowPath('a//b')).kind).toBe('invalid-argument');
   });
 
   it('checks block hash queries', () => {
     expect(checkBlockHashes([hash(1)])).toEqual([hash(1)]);
-    expect(refusal(() => checkBlockHashes(['nothex'])).kind).toBe('invalid-argument');
-    expect(refusal(() => checkBlockHashes(Array.from({ length: 10_001 }, () => hash(1)))).kind).toBe(
-      'invalid-argument',
-    );
+    expect(domainErrorThrownBy(() => checkBlockHashes(['nothex'])).kind).toBe('invalid-argument');
+    expect(
+      domainErrorThrownBy(() => checkBlockHashes(Array.from({ length: 10_001 }, () => hash(1)))).kind,
+    ).toBe('invalid-argument');
   });
 
   it('checks journal limits', () => {
     expect(checkJournalQuery(5, 0)).toEqual({ afterSeq: 5, limit: 100 });
     expect(checkJournalQuery(0, 1000)).toEqual({ afterSeq: 0, limit: 1000 });
-    expect(refusal(() => checkJournalQuery(0, 1001)).kind).toBe('invalid-argument');
-    expect(refusal(() => checkJournalQuery(-1, 1)).kind).toBe('invalid-argument');
+    expect(domainErrorThrownBy(() => checkJournalQuery(0, 1001)).kind).toBe('invalid-argument');
+    expect(domainErrorThrownBy(() => checkJournalQuery(-1, 1)).kind).toBe('invalid-argument');
   });
 });

@@ -2,7 +2,6 @@
 import { BlockChecker } from './block-checker';
 import { Committer } from './commit';
 import { MetadataService } from './metadata-service';
-import { DomainError } from '@filesync/server-kit';
 import {
   ACTOR,
   InMemoryBlockStorage,
@@ -13,6 +12,7 @@ import {
   deleteChange,
   hashOf,
 } from '../testing/fakes';
+import { domainErrorRejectedBy } from '@filesync/server-kit/testing';
 
 function setup(options: { maxRaceRetries?: number } = {}) {
   const store = new InMemoryStore();
@@ -33,16 +33,6 @@ function setup(options: { maxRaceRetries?: number } = {}) {
   });
   const service = new MetadataService(store, committer, blocks);
   return { store, storage, committer, service, kicks: () => kicks };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<DomainError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof DomainError) return error;
-    throw error;
-  }
-  throw new Error('expected a DomainError');
 }
 
 describe('Committer', () => {
@@ -119,7 +109,7 @@ describe('Committer', () => {
       store.beforeCommit = racer;
     };
     store.beforeCommit = racer;
-    const error = await rejection(committer.commit(NS, ACTOR, [contentChange('a', 0)]));
+    const error = await domainErrorRejectedBy(committer.commit(NS, ACTOR, [contentChange('a', 0)]));
     expect(error.kind).toBe('unavailable');
     expect(store.transactions).toHaveLength(3);
   });
@@ -163,7 +153,7 @@ describe('MetadataService.commitOne', () => {
     const { service } = setup();
     await service.commitOne(NS, ACTOR, contentChange('a', 0));
     await service.commitOne(NS, ACTOR, contentChange('a', 1, [2]));
-    const error = await rejection(service.commitOne(NS, ACTOR, contentChange('a', 1, [3])));
+    const error = await domainErrorRejectedBy(service.commitOne(NS, ACTOR, contentChange('a', 1, [3])));
     expect(error.kind).toBe('failed-precondition');
     expect(error.message).toContain('current version is 2');
     expect(error.details).toEqual({ 'current-version': '2' });
@@ -171,7 +161,9 @@ describe('MetadataService.commitOne', () => {
 
   it('answers missing blocks with FAILED_PRECONDITION listing them', async () => {
     const { service } = setup();
-    const error = await rejection(service.commitOne(NS, ACTOR, contentChange('a', 0, [1, 50, 51])));
+    const error = await domainErrorRejectedBy(
+      service.commitOne(NS, ACTOR, contentChange('a', 0, [1, 50, 51])),
+    );
     expect(error.kind).toBe('failed-precondition');
     expect(error.details).toEqual({ 'missing-blocks': `${hashOf(50)},${hashOf(51)}` });
   });
@@ -183,10 +175,12 @@ describe('MetadataService.commitOne', () => {
     expect(entry).toMatchObject({ version: 2, deleted: true, content: undefined });
     expect(cursor).toBe(2);
 
-    const again = await rejection(service.commitOne(NS, ACTOR, deleteChange('a', 2)));
+    const again = await domainErrorRejectedBy(service.commitOne(NS, ACTOR, deleteChange('a', 2)));
     expect(again.kind).toBe('failed-precondition');
     expect(again.details).toEqual({ 'current-version': '2' });
-    expect((await rejection(service.commitOne(NS, ACTOR, deleteChange('nope', 0)))).kind).toBe('not-found');
+    expect((await domainErrorRejectedBy(service.commitOne(NS, ACTOR, deleteChange('nope', 0)))).kind).toBe(
+      'not-found',
+    );
   });
 });
 
@@ -214,8 +208,8 @@ describe('MetadataService queries', () => {
     await service.commitOne(NS, ACTOR, contentChange('a', 0));
     await service.commitOne(NS, ACTOR, contentChange('a', 1, [2]));
     expect((await service.listVersions(NS, 'a')).map((e) => e.version)).toEqual([2, 1]);
-    expect((await rejection(service.listVersions(NS, 'b'))).kind).toBe('not-found');
-    expect((await rejection(service.getFile(NS, 'b'))).kind).toBe('not-found');
+    expect((await domainErrorRejectedBy(service.listVersions(NS, 'b'))).kind).toBe('not-found');
+    expect((await domainErrorRejectedBy(service.getFile(NS, 'b'))).kind).toBe('not-found');
   });
 
   it('pages the journal with full entries and a cursor to continue from', async () => {

@@ -1,5 +1,5 @@
-import { DomainError } from '@filesync/server-kit';
 import { Manifest, validateEntry, type ManifestEntryInput } from './manifest';
+import { domainErrorThrownBy } from '@filesync/server-kit/testing';
 
 const A = 'a'.repeat(64);
 
@@ -15,16 +15,6 @@ function entry(overrides: Partial<ManifestEntryInput> = {}): ManifestEntryInput 
   };
 }
 
-function rejection(run: () => unknown): DomainError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof DomainError) return error;
-    throw error;
-  }
-  throw new Error('expected a DomainError');
-}
-
 describe('validateEntry', () => {
   it('returns the canonical (NFC) path', () => {
     expect(validateEntry(entry({ path: 'cafe\u0301.txt' })).path).toBe('caf\u00e9.txt');
@@ -37,7 +27,7 @@ describe('validateEntry', () => {
     ['a NUL', 'a\u0000b'],
     ['a trailing slash', 'a/'],
   ])('rejects %s', (_name, path) => {
-    const error = rejection(() => validateEntry(entry({ path })));
+    const error = domainErrorThrownBy(() => validateEntry(entry({ path })));
     expect(error.kind).toBe('invalid-argument');
     expect(error.message).toContain('manifest entry');
   });
@@ -50,7 +40,7 @@ describe('validateEntry', () => {
     ['a fractional size', { size: 1.5 }],
     ['a negative base version', { baseVersion: -2 }],
   ])('rejects %s', (_name, overrides) => {
-    expect(rejection(() => validateEntry(entry(overrides))).kind).toBe('invalid-argument');
+    expect(domainErrorThrownBy(() => validateEntry(entry(overrides))).kind).toBe('invalid-argument');
   });
 
   it('accepts empty hashes for a deleted file', () => {
@@ -64,7 +54,7 @@ describe('Manifest', () => {
   it('rejects a path sent twice, also when only its Unicode form differs', () => {
     const manifest = new Manifest();
     manifest.add(entry({ path: 'caf\u00e9' }));
-    const error = rejection(() => manifest.add(entry({ path: 'cafe\u0301' })));
+    const error = domainErrorThrownBy(() => manifest.add(entry({ path: 'cafe\u0301' })));
     expect(error.kind).toBe('invalid-argument');
     expect(error.message).toContain('twice');
   });
