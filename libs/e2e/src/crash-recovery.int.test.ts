@@ -65,7 +65,14 @@ describe('a sync killed in the middle of its uploads', () => {
     }
     await exited;
     expect(killed).toBe(true);
-    const before = await storedBlocks(namespaceId);
+    // PUTs the dead client had in flight may still land: count once storage stops changing.
+    let before = await storedBlocks(namespaceId);
+    for (let stable = 0; stable < 3;) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const now = await storedBlocks(namespaceId);
+      stable = now === before ? stable + 1 : 0;
+      before = now;
+    }
 
     // The next run takes over the stale lock, uploads only what storage lacks and commits.
     const again = await FilesyncClient.open({ home: homes.crashing, server: stack.server });
