@@ -5,10 +5,27 @@ import { harnessDir, readRunnerInfo, repoRootOf } from '@filesync/test-support/r
  * Away from `npm start`'s defaults, so a running local stack does not collide, and below 32768,
  * Linux's ephemeral range, where an outgoing connection may hold a port when we bind it.
  */
-export const TEST_PORTS = {
-  basePort: 21051,
-  emulatorPorts: { moto: 14566, dynamodb: 18000, ses: 18005 },
-} as const;
+export const TEST_PORTS = portsShiftedBy(portOffset());
+
+/**
+ * `FILESYNC_E2E_PORT_OFFSET` (default 0) shifts every port of the tier, so that several checkouts
+ * on one machine can run it at once. Kept small: the shifted ports must stay below 32768.
+ */
+function portOffset(): number {
+  const raw = process.env.FILESYNC_E2E_PORT_OFFSET ?? '0';
+  const offset = Number(raw);
+  if (!Number.isInteger(offset) || offset < 0 || offset > 900) {
+    throw new Error(`FILESYNC_E2E_PORT_OFFSET must be an integer from 0 to 900, got ${JSON.stringify(raw)}`);
+  }
+  return offset;
+}
+
+function portsShiftedBy(offset: number) {
+  return {
+    basePort: 21051 + offset * 4,
+    emulatorPorts: { moto: 14566 + offset, dynamodb: 18000 + offset * 2, ses: 18005 + offset * 2 },
+  } as const;
+}
 
 /** A poison message reaches the dead-letter queue after maxReceiveCount receives of this many seconds each. */
 export const TEST_QUEUE_VISIBILITY_SECONDS = 2;
