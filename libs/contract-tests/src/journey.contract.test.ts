@@ -122,7 +122,7 @@ describe('a native client syncs a folder between two devices', () => {
   test('CommitFile and CommitFiles record the uploaded content as version 1', async () => {
     const single = await unary(
       stubs.metadata.commitFile.bind(stubs.metadata),
-      { namespaceId: ns(), change: change(files.plan.path, files.plan.content, 0) },
+      { confirmMassDelete: false, namespaceId: ns(), change: change(files.plan.path, files.plan.content, 0) },
       as(laptop),
     );
     expect(single.entry).toMatchObject({
@@ -139,6 +139,7 @@ describe('a native client syncs a folder between two devices', () => {
     const batch = await unary(
       stubs.metadata.commitFiles.bind(stubs.metadata),
       {
+        confirmMassDelete: false,
         namespaceId: ns(),
         changes: [
           change(files.notes.path, files.notes.content, 0),
@@ -198,7 +199,7 @@ describe('a native client syncs a folder between two devices', () => {
     await putBlock(laptopS3, bucket, ns(), edited.blocks[0] as Uint8Array);
     const v2 = await unary(
       stubs.metadata.commitFile.bind(stubs.metadata),
-      { namespaceId: ns(), change: change(files.plan.path, edited.content, 1) },
+      { confirmMassDelete: false, namespaceId: ns(), change: change(files.plan.path, edited.content, 1) },
       as(laptop),
     );
     expect(v2.entry?.version).toBe(2);
@@ -208,7 +209,7 @@ describe('a native client syncs a folder between two devices', () => {
     const error = await callError(
       unary(
         stubs.metadata.commitFile.bind(stubs.metadata),
-        { namespaceId: ns(), change: change(files.plan.path, mine.content, 1) },
+        { confirmMassDelete: false, namespaceId: ns(), change: change(files.plan.path, mine.content, 1) },
         as(desktop),
       ),
     );
@@ -217,7 +218,7 @@ describe('a native client syncs a folder between two devices', () => {
 
     const batch = await unary(
       stubs.metadata.commitFiles.bind(stubs.metadata),
-      { namespaceId: ns(), changes: [change(files.plan.path, mine.content, 1)] },
+      { confirmMassDelete: false, namespaceId: ns(), changes: [change(files.plan.path, mine.content, 1)] },
       as(desktop),
     );
     expect(batch.results[0]?.outcome).toEqual({ $case: 'conflict', value: v2.entry });
@@ -249,7 +250,7 @@ describe('a native client syncs a folder between two devices', () => {
     const error = await callError(
       unary(
         stubs.metadata.commitFile.bind(stubs.metadata),
-        { namespaceId: ns(), change: change('docs/unsent.txt', unsent.content, 0) },
+        { confirmMassDelete: false, namespaceId: ns(), change: change('docs/unsent.txt', unsent.content, 0) },
         as(laptop),
       ),
     );
@@ -263,7 +264,7 @@ describe('a native client syncs a folder between two devices', () => {
     await putBlock(laptopS3, bucket, ns(), edited.blocks[0] as Uint8Array);
     const commit = await unary(
       stubs.metadata.commitFile.bind(stubs.metadata),
-      { namespaceId: ns(), change: change(files.notes.path, edited.content, 1) },
+      { confirmMassDelete: false, namespaceId: ns(), change: change(files.notes.path, edited.content, 1) },
       as(desktop),
     );
 
@@ -301,12 +302,12 @@ describe('a native client syncs a folder between two devices', () => {
     );
     const quiet = await unary(
       stubs.metadata.deleteFile.bind(stubs.metadata),
-      { namespaceId: ns(), path: files.notes.path, baseVersion: 2 },
+      { confirmMassDelete: false, namespaceId: ns(), path: files.notes.path, baseVersion: 2 },
       as(laptop),
     );
     const followed = await unary(
       stubs.metadata.deleteFile.bind(stubs.metadata),
-      { namespaceId: ns(), path: files.photo.path, baseVersion: 1 },
+      { confirmMassDelete: false, namespaceId: ns(), path: files.photo.path, baseVersion: 1 },
       as(laptop),
     );
 

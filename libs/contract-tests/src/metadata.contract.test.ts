@@ -57,8 +57,16 @@ describe('MetadataService (metadata image)', () => {
 
   test('GetFile, ListVersions and DeleteFile: current entry, history newest first, tombstone', async () => {
     const ns = alice.rootNamespaceId;
-    await unary(call().commitFile, { namespaceId: ns, change: change('a/x.txt') }, as(alice));
-    await unary(call().commitFile, { namespaceId: ns, change: change('a/x.txt', 1) }, as(alice));
+    await unary(
+      call().commitFile,
+      { confirmMassDelete: false, namespaceId: ns, change: change('a/x.txt') },
+      as(alice),
+    );
+    await unary(
+      call().commitFile,
+      { confirmMassDelete: false, namespaceId: ns, change: change('a/x.txt', 1) },
+      as(alice),
+    );
 
     const { entry } = await unary(call().getFile, { namespaceId: ns, path: 'a/x.txt' }, as(alice));
     expect(entry).toMatchObject({
@@ -73,7 +81,7 @@ describe('MetadataService (metadata image)', () => {
 
     const deleted = await unary(
       call().deleteFile,
-      { namespaceId: ns, path: 'a/x.txt', baseVersion: 2 },
+      { confirmMassDelete: false, namespaceId: ns, path: 'a/x.txt', baseVersion: 2 },
       as(alice),
     );
     expect(deleted.entry).toMatchObject({ version: 3, deleted: true });
@@ -95,13 +103,25 @@ describe('MetadataService (metadata image)', () => {
         unary(call().listVersions, { namespaceId: ns, path: 'never' }, as(alice)),
       ),
       deleteMissing: await statusOf(
-        unary(call().deleteFile, { namespaceId: ns, path: 'never', baseVersion: 1 }, as(alice)),
+        unary(
+          call().deleteFile,
+          { confirmMassDelete: false, namespaceId: ns, path: 'never', baseVersion: 1 },
+          as(alice),
+        ),
       ),
       deleteTwice: await statusOf(
-        unary(call().deleteFile, { namespaceId: ns, path: 'a/x.txt', baseVersion: 3 }, as(alice)),
+        unary(
+          call().deleteFile,
+          { confirmMassDelete: false, namespaceId: ns, path: 'a/x.txt', baseVersion: 3 },
+          as(alice),
+        ),
       ),
       deleteStale: await statusOf(
-        unary(call().deleteFile, { namespaceId: ns, path: 'a/x.txt', baseVersion: 1 }, as(alice)),
+        unary(
+          call().deleteFile,
+          { confirmMassDelete: false, namespaceId: ns, path: 'a/x.txt', baseVersion: 1 },
+          as(alice),
+        ),
       ),
     }).toEqual({
       getMissing: 'NOT_FOUND',
@@ -119,10 +139,18 @@ describe('MetadataService (metadata image)', () => {
 
     const batch = await unary(
       call().commitFiles,
-      { namespaceId: ns, changes: [change('b.txt'), change('a.txt'), change('c/d.txt')] },
+      {
+        confirmMassDelete: false,
+        namespaceId: ns,
+        changes: [change('b.txt'), change('a.txt'), change('c/d.txt')],
+      },
       as(bob),
     );
-    await unary(call().deleteFile, { namespaceId: ns, path: 'b.txt', baseVersion: 1 }, as(bob));
+    await unary(
+      call().deleteFile,
+      { confirmMassDelete: false, namespaceId: ns, path: 'b.txt', baseVersion: 1 },
+      as(bob),
+    );
 
     const pages = await listFiles(bob, ns);
     expect(pages.flatMap((page) => page.entries).map((entry) => [entry.path, entry.deleted])).toEqual([
@@ -197,18 +225,26 @@ describe('MetadataService (metadata image)', () => {
       content: { contentHash: HASH, size: 1, blockHashes: ['nothex'] },
     };
     expect({
-      empty: await statusOf(unary(call().commitFiles, { namespaceId: ns, changes: [] }, as(alice))),
+      empty: await statusOf(
+        unary(call().commitFiles, { confirmMassDelete: false, namespaceId: ns, changes: [] }, as(alice)),
+      ),
       duplicate: await statusOf(
         unary(
           call().commitFiles,
-          { namespaceId: ns, changes: [change('d.txt'), change('d.txt')] },
+          { confirmMassDelete: false, namespaceId: ns, changes: [change('d.txt'), change('d.txt')] },
           as(alice),
         ),
       ),
       malformedHash: await statusOf(
-        unary(call().commitFiles, { namespaceId: ns, changes: [badHash] }, as(alice)),
+        unary(
+          call().commitFiles,
+          { confirmMassDelete: false, namespaceId: ns, changes: [badHash] },
+          as(alice),
+        ),
       ),
-      noChange: await statusOf(unary(call().commitFile, { namespaceId: ns, change: undefined }, as(alice))),
+      noChange: await statusOf(
+        unary(call().commitFile, { confirmMassDelete: false, namespaceId: ns, change: undefined }, as(alice)),
+      ),
     }).toEqual({
       empty: 'INVALID_ARGUMENT',
       duplicate: 'INVALID_ARGUMENT',
@@ -221,12 +257,27 @@ describe('MetadataService (metadata image)', () => {
     const theirs = bob.rootNamespaceId;
     const mine = alice.rootNamespaceId;
     const rpcs = (session: auth.Session | undefined, namespaceId: string, path: string) => ({
-      CommitFile: () => unary(call().commitFile, { namespaceId, change: change(path) }, as(session)),
-      CommitFiles: () => unary(call().commitFiles, { namespaceId, changes: [change(path)] }, as(session)),
+      CommitFile: () =>
+        unary(
+          call().commitFile,
+          { confirmMassDelete: false, namespaceId, change: change(path) },
+          as(session),
+        ),
+      CommitFiles: () =>
+        unary(
+          call().commitFiles,
+          { confirmMassDelete: false, namespaceId, changes: [change(path)] },
+          as(session),
+        ),
       GetFile: () => unary(call().getFile, { namespaceId, path }, as(session)),
       ListFiles: () => listFiles(session, namespaceId),
       ListVersions: () => unary(call().listVersions, { namespaceId, path }, as(session)),
-      DeleteFile: () => unary(call().deleteFile, { namespaceId, path, baseVersion: 1 }, as(session)),
+      DeleteFile: () =>
+        unary(
+          call().deleteFile,
+          { confirmMassDelete: false, namespaceId, path, baseVersion: 1 },
+          as(session),
+        ),
       Follow: () => unary(call().follow, { namespaceId, path }, as(session)),
       Unfollow: () => unary(call().unfollow, { namespaceId, path }, as(session)),
       ListChanges: () => unary(call().listChanges, { namespaceId, afterCursor: 0, limit: 0 }, as(session)),

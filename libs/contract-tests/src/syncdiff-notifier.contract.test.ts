@@ -42,6 +42,7 @@ describe('SyncDiffService (sync-diff image)', () => {
       unary(
         stubs.metadata.commitFile.bind(stubs.metadata),
         {
+          confirmMassDelete: false,
           namespaceId: ns,
           change: { path, baseVersion, content: EMPTY_CONTENT, delete: remove, modifiedAtMs: 1 },
         },

@@ -64,6 +64,7 @@ describe('notifications', () => {
       const commit = await unary(
         stubs.metadata.commitFiles.bind(stubs.metadata),
         {
+          confirmMassDelete: false,
           namespaceId,
           changes: paths.map((path) => ({
             path,

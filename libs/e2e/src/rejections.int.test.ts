@@ -41,6 +41,7 @@ describe('bad input is rejected', () => {
     unary(
       stubs.metadata.commitFile.bind(stubs.metadata),
       {
+        confirmMassDelete: false,
         namespaceId: namespaceId ?? session.rootNamespaceId,
         change: change && {
           path: '',
@@ -210,6 +211,7 @@ describe('bad input is rejected', () => {
             unary(
               stubs.metadata.commitFile.bind(stubs.metadata),
               {
+                confirmMassDelete: false,
                 namespaceId: alice.rootNamespaceId,
                 change: {
                   path: 'a.txt',
@@ -261,7 +263,7 @@ describe('bad input is rejected', () => {
         () =>
           unary(
             stubs.metadata.deleteFile.bind(stubs.metadata),
-            { namespaceId: foreign, path: 'private.txt', baseVersion: 1 },
+            { confirmMassDelete: false, namespaceId: foreign, path: 'private.txt', baseVersion: 1 },
             as(bob),
           ),
       ],

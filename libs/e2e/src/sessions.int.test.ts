@@ -119,6 +119,7 @@ describe('sessions and storage credentials', () => {
       const committed = await unary(
         stubs.metadata.commitFile.bind(stubs.metadata),
         {
+          confirmMassDelete: false,
           namespaceId: session.rootNamespaceId,
           change: {
             path: 'uploaded.bin',

@@ -2,3 +2,4 @@ export * from './paths';
 export * from './content-hash';
 export * from './chunker';
 export * from './pid-lock';
+export * from './mass-delete';

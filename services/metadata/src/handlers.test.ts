@@ -50,7 +50,7 @@ describe('metadata handlers', () => {
   it("denies another user's namespace before looking at the request", async () => {
     const { handlers, store } = setup();
     const error = await domainErrorRejectedBy(
-      handlers.commitFile({ namespaceId: 'theirs', change: undefined }, context),
+      handlers.commitFile({ confirmMassDelete: false, namespaceId: 'theirs', change: undefined }, context),
     );
     expect(error.kind).toBe('permission-denied');
     expect(store.transactions).toHaveLength(0);
@@ -58,7 +58,10 @@ describe('metadata handlers', () => {
 
   it('commits a file and answers the entry and cursor', async () => {
     const { handlers } = setup();
-    const response = await handlers.commitFile({ namespaceId: NS, change: protoChange('a', 0) }, context);
+    const response = await handlers.commitFile(
+      { confirmMassDelete: false, namespaceId: NS, change: protoChange('a', 0) },
+      context,
+    );
     expect(response).toMatchObject({
       cursor: 1,
       entry: { path: 'a', version: 1, deleted: false, journalSeq: 1 },

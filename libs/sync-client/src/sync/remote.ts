@@ -62,7 +62,7 @@ export class GrpcSyncRemote implements SyncRemote {
   async commitFiles(namespaceId: string, changes: metadata.FileChange[]): Promise<CommitOutcome> {
     const response = await unary(
       this.clients.metadata.commitFiles.bind(this.clients.metadata),
-      { namespaceId, changes },
+      { confirmMassDelete: false, namespaceId, changes },
       { timeoutMs: TIMEOUTS.commitMs, accessToken: await this.accessToken() },
     );
     return { results: response.results, cursor: response.cursor };

@@ -26,6 +26,66 @@ export const protobufPackage = "filesync.metadata.v1";
 
 export const protobufFileName = "filesync/metadata/v1/metadata.proto";
 
+/** Why a change was refused. The gRPC code a single-change RPC answers is given per value. */
+export enum RejectionReason {
+  /** REJECTION_REASON_UNSPECIFIED - Not set; a client treats it like REJECTION_REASON_INVALID_CHANGE. */
+  REJECTION_REASON_UNSPECIFIED = 0,
+  /** REJECTION_REASON_INVALID_PATH - The path breaks the path rules (INVALID_ARGUMENT). */
+  REJECTION_REASON_INVALID_PATH = 1,
+  /** REJECTION_REASON_INVALID_CHANGE - A field of the change is malformed: content hash, size, block list, time (INVALID_ARGUMENT). */
+  REJECTION_REASON_INVALID_CHANGE = 2,
+  /**
+   * REJECTION_REASON_PATH_CLASH - A namespace is a tree: a live file sits at a folder of this path, or live files lie below
+   * this path (FAILED_PRECONDITION). clashing_path names one of them.
+   */
+  REJECTION_REASON_PATH_CLASH = 3,
+  /** REJECTION_REASON_MASS_DELETE - A deletion refused by the mass-delete rule without confirm_mass_delete (FAILED_PRECONDITION). */
+  REJECTION_REASON_MASS_DELETE = 4,
+  UNRECOGNIZED = -1,
+}
+
+export function rejectionReasonFromJSON(object: any): RejectionReason {
+  switch (object) {
+    case 0:
+    case "REJECTION_REASON_UNSPECIFIED":
+      return RejectionReason.REJECTION_REASON_UNSPECIFIED;
+    case 1:
+    case "REJECTION_REASON_INVALID_PATH":
+      return RejectionReason.REJECTION_REASON_INVALID_PATH;
+    case 2:
+    case "REJECTION_REASON_INVALID_CHANGE":
+      return RejectionReason.REJECTION_REASON_INVALID_CHANGE;
+    case 3:
+    case "REJECTION_REASON_PATH_CLASH":
+      return RejectionReason.REJECTION_REASON_PATH_CLASH;
+    case 4:
+    case "REJECTION_REASON_MASS_DELETE":
+      return RejectionReason.REJECTION_REASON_MASS_DELETE;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return RejectionReason.UNRECOGNIZED;
+  }
+}
+
+export function rejectionReasonToJSON(object: RejectionReason): string {
+  switch (object) {
+    case RejectionReason.REJECTION_REASON_UNSPECIFIED:
+      return "REJECTION_REASON_UNSPECIFIED";
+    case RejectionReason.REJECTION_REASON_INVALID_PATH:
+      return "REJECTION_REASON_INVALID_PATH";
+    case RejectionReason.REJECTION_REASON_INVALID_CHANGE:
+      return "REJECTION_REASON_INVALID_CHANGE";
+    case RejectionReason.REJECTION_REASON_PATH_CLASH:
+      return "REJECTION_REASON_PATH_CLASH";
+    case RejectionReason.REJECTION_REASON_MASS_DELETE:
+      return "REJECTION_REASON_MASS_DELETE";
+    case RejectionReason.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** One change of one file. */
 export interface FileChange {
   /** Path of the file. */
@@ -50,7 +110,11 @@ export interface CommitFileRequest {
   /** Namespace of the file. */
   namespaceId: string;
   /** The change. */
-  change: FileChange | undefined;
+  change:
+    | FileChange
+    | undefined;
+  /** The user explicitly confirmed a mass deletion (see CommitFilesRequest.confirm_mass_delete). */
+  confirmMassDelete: boolean;
 }
 
 /** Response of MetadataService.CommitFile. */
@@ -69,6 +133,15 @@ export interface CommitFilesRequest {
   namespaceId: string;
   /** The changes; at most one per path. */
   changes: FileChange[];
+  /**
+   * The user explicitly confirmed deleting many files (`filesync sync --force`). Without it the
+   * server refuses deletions that, with the namespace's deletions of the last hour, would remove
+   * every live file or more than half of them when that is more than 10 files (the mass-delete
+   * rule in libs/sync-core, measured against the live files at the window's start); refused
+   * deletions answer REJECTION_REASON_MASS_DELETE per path. Clients set it only on the user's
+   * explicit confirmation, so an old or buggy client cannot wipe a namespace.
+   */
+  confirmMassDelete: boolean;
 }
 
 /** Response of MetadataService.CommitFiles. */
@@ -94,7 +167,23 @@ export interface CommitResult {
     | //
     /** Rejected because these blocks are not in storage yet. */
     { $case: "missingBlocks"; value: MissingBlocks }
+    | //
+    /** Rejected for this path alone; the request's other changes were still considered. */
+    { $case: "rejected"; value: PathRejection }
     | undefined;
+}
+
+/** Why one change of a CommitFiles request was refused. */
+export interface PathRejection {
+  /** The kind of refusal. */
+  reason: RejectionReason;
+  /** What is wrong, for the user's eyes (never contains secrets or internals). */
+  message: string;
+  /**
+   * For REJECTION_REASON_PATH_CLASH: the live path this change clashes with (a file at a folder
+   * of this path, or a live file below this path); empty otherwise.
+   */
+  clashingPath: string;
 }
 
 /** Blocks the server does not have. */
@@ -155,6 +244,8 @@ export interface DeleteFileRequest {
   path: string;
   /** The current version as the caller knows it. */
   baseVersion: number;
+  /** The user explicitly confirmed a mass deletion (see CommitFilesRequest.confirm_mass_delete). */
+  confirmMassDelete: boolean;
 }
 
 /** Response of MetadataService.DeleteFile. */
@@ -377,7 +468,7 @@ export const FileChange: MessageFns<FileChange> = {
 };
 
 function createBaseCommitFileRequest(): CommitFileRequest {
-  return { namespaceId: "", change: undefined };
+  return { namespaceId: "", change: undefined, confirmMassDelete: false };
 }
 
 export const CommitFileRequest: MessageFns<CommitFileRequest> = {
@@ -387,6 +478,9 @@ export const CommitFileRequest: MessageFns<CommitFileRequest> = {
     }
     if (message.change !== undefined) {
       FileChange.encode(message.change, writer.uint32(18).fork()).join();
+    }
+    if (message.confirmMassDelete !== false) {
+      writer.uint32(24).bool(message.confirmMassDelete);
     }
     return writer;
   },
@@ -420,6 +514,14 @@ export const CommitFileRequest: MessageFns<CommitFileRequest> = {
             message.change = FileChange.decode(reader, reader.uint32());
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.confirmMassDelete = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -440,6 +542,11 @@ export const CommitFileRequest: MessageFns<CommitFileRequest> = {
         ? globalThis.String(object.namespace_id)
         : "",
       change: isSet(object.change) ? FileChange.fromJSON(object.change) : undefined,
+      confirmMassDelete: isSet(object.confirmMassDelete)
+        ? globalThis.Boolean(object.confirmMassDelete)
+        : isSet(object.confirm_mass_delete)
+        ? globalThis.Boolean(object.confirm_mass_delete)
+        : false,
     };
   },
 
@@ -450,6 +557,9 @@ export const CommitFileRequest: MessageFns<CommitFileRequest> = {
     }
     if (message.change !== undefined) {
       obj.change = FileChange.toJSON(message.change);
+    }
+    if (message.confirmMassDelete !== false) {
+      obj.confirmMassDelete = message.confirmMassDelete;
     }
     return obj;
   },
@@ -463,6 +573,7 @@ export const CommitFileRequest: MessageFns<CommitFileRequest> = {
     message.change = (object.change !== undefined && object.change !== null)
       ? FileChange.fromPartial(object.change)
       : undefined;
+    message.confirmMassDelete = object.confirmMassDelete ?? false;
     return message;
   },
 };
@@ -555,7 +666,7 @@ export const CommitFileResponse: MessageFns<CommitFileResponse> = {
 };
 
 function createBaseCommitFilesRequest(): CommitFilesRequest {
-  return { namespaceId: "", changes: [] };
+  return { namespaceId: "", changes: [], confirmMassDelete: false };
 }
 
 export const CommitFilesRequest: MessageFns<CommitFilesRequest> = {
@@ -565,6 +676,9 @@ export const CommitFilesRequest: MessageFns<CommitFilesRequest> = {
     }
     for (const v of message.changes) {
       FileChange.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.confirmMassDelete !== false) {
+      writer.uint32(24).bool(message.confirmMassDelete);
     }
     return writer;
   },
@@ -598,6 +712,14 @@ export const CommitFilesRequest: MessageFns<CommitFilesRequest> = {
             message.changes.push(FileChange.decode(reader, reader.uint32()));
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.confirmMassDelete = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -618,6 +740,11 @@ export const CommitFilesRequest: MessageFns<CommitFilesRequest> = {
         ? globalThis.String(object.namespace_id)
         : "",
       changes: globalThis.Array.isArray(object?.changes) ? object.changes.map((e: any) => FileChange.fromJSON(e)) : [],
+      confirmMassDelete: isSet(object.confirmMassDelete)
+        ? globalThis.Boolean(object.confirmMassDelete)
+        : isSet(object.confirm_mass_delete)
+        ? globalThis.Boolean(object.confirm_mass_delete)
+        : false,
     };
   },
 
@@ -629,6 +756,9 @@ export const CommitFilesRequest: MessageFns<CommitFilesRequest> = {
     if (message.changes?.length) {
       obj.changes = message.changes.map((e) => FileChange.toJSON(e));
     }
+    if (message.confirmMassDelete !== false) {
+      obj.confirmMassDelete = message.confirmMassDelete;
+    }
     return obj;
   },
 
@@ -639,6 +769,7 @@ export const CommitFilesRequest: MessageFns<CommitFilesRequest> = {
     const message = createBaseCommitFilesRequest();
     message.namespaceId = object.namespaceId ?? "";
     message.changes = object.changes?.map((e) => FileChange.fromPartial(e)) || [];
+    message.confirmMassDelete = object.confirmMassDelete ?? false;
     return message;
   },
 };
@@ -749,6 +880,9 @@ export const CommitResult: MessageFns<CommitResult> = {
       case "missingBlocks":
         MissingBlocks.encode(message.outcome.value, writer.uint32(34).fork()).join();
         break;
+      case "rejected":
+        PathRejection.encode(message.outcome.value, writer.uint32(42).fork()).join();
+        break;
     }
     return writer;
   },
@@ -798,6 +932,14 @@ export const CommitResult: MessageFns<CommitResult> = {
             message.outcome = { $case: "missingBlocks", value: MissingBlocks.decode(reader, reader.uint32()) };
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.outcome = { $case: "rejected", value: PathRejection.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -821,6 +963,8 @@ export const CommitResult: MessageFns<CommitResult> = {
         ? { $case: "missingBlocks", value: MissingBlocks.fromJSON(object.missingBlocks) }
         : isSet(object.missing_blocks)
         ? { $case: "missingBlocks", value: MissingBlocks.fromJSON(object.missing_blocks) }
+        : isSet(object.rejected)
+        ? { $case: "rejected", value: PathRejection.fromJSON(object.rejected) }
         : undefined,
     };
   },
@@ -836,6 +980,8 @@ export const CommitResult: MessageFns<CommitResult> = {
       obj.conflict = FileEntry.toJSON(message.outcome.value);
     } else if (message.outcome?.$case === "missingBlocks") {
       obj.missingBlocks = MissingBlocks.toJSON(message.outcome.value);
+    } else if (message.outcome?.$case === "rejected") {
+      obj.rejected = PathRejection.toJSON(message.outcome.value);
     }
     return obj;
   },
@@ -865,7 +1011,118 @@ export const CommitResult: MessageFns<CommitResult> = {
         }
         break;
       }
+      case "rejected": {
+        if (object.outcome?.value !== undefined && object.outcome?.value !== null) {
+          message.outcome = { $case: "rejected", value: PathRejection.fromPartial(object.outcome.value) };
+        }
+        break;
+      }
     }
+    return message;
+  },
+};
+
+function createBasePathRejection(): PathRejection {
+  return { reason: 0, message: "", clashingPath: "" };
+}
+
+export const PathRejection: MessageFns<PathRejection> = {
+  encode(message: PathRejection, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.reason !== 0) {
+      writer.uint32(8).int32(message.reason);
+    }
+    if (message.message !== "") {
+      writer.uint32(18).string(message.message);
+    }
+    if (message.clashingPath !== "") {
+      writer.uint32(26).string(message.clashingPath);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PathRejection {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePathRejection();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.reason = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.clashingPath = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PathRejection {
+    return {
+      reason: isSet(object.reason) ? rejectionReasonFromJSON(object.reason) : 0,
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+      clashingPath: isSet(object.clashingPath)
+        ? globalThis.String(object.clashingPath)
+        : isSet(object.clashing_path)
+        ? globalThis.String(object.clashing_path)
+        : "",
+    };
+  },
+
+  toJSON(message: PathRejection): unknown {
+    const obj: any = {};
+    if (message.reason !== 0) {
+      obj.reason = rejectionReasonToJSON(message.reason);
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    if (message.clashingPath !== "") {
+      obj.clashingPath = message.clashingPath;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PathRejection>): PathRejection {
+    return PathRejection.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PathRejection>): PathRejection {
+    const message = createBasePathRejection();
+    message.reason = object.reason ?? 0;
+    message.message = object.message ?? "";
+    message.clashingPath = object.clashingPath ?? "";
     return message;
   },
 };
@@ -1440,7 +1697,7 @@ export const ListVersionsResponse: MessageFns<ListVersionsResponse> = {
 };
 
 function createBaseDeleteFileRequest(): DeleteFileRequest {
-  return { namespaceId: "", path: "", baseVersion: 0 };
+  return { namespaceId: "", path: "", baseVersion: 0, confirmMassDelete: false };
 }
 
 export const DeleteFileRequest: MessageFns<DeleteFileRequest> = {
@@ -1453,6 +1710,9 @@ export const DeleteFileRequest: MessageFns<DeleteFileRequest> = {
     }
     if (message.baseVersion !== 0) {
       writer.uint32(24).int64(message.baseVersion);
+    }
+    if (message.confirmMassDelete !== false) {
+      writer.uint32(32).bool(message.confirmMassDelete);
     }
     return writer;
   },
@@ -1494,6 +1754,14 @@ export const DeleteFileRequest: MessageFns<DeleteFileRequest> = {
             message.baseVersion = longToNumber(reader.int64());
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.confirmMassDelete = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1519,6 +1787,11 @@ export const DeleteFileRequest: MessageFns<DeleteFileRequest> = {
         : isSet(object.base_version)
         ? globalThis.Number(object.base_version)
         : 0,
+      confirmMassDelete: isSet(object.confirmMassDelete)
+        ? globalThis.Boolean(object.confirmMassDelete)
+        : isSet(object.confirm_mass_delete)
+        ? globalThis.Boolean(object.confirm_mass_delete)
+        : false,
     };
   },
 
@@ -1533,6 +1806,9 @@ export const DeleteFileRequest: MessageFns<DeleteFileRequest> = {
     if (message.baseVersion !== 0) {
       obj.baseVersion = Math.round(message.baseVersion);
     }
+    if (message.confirmMassDelete !== false) {
+      obj.confirmMassDelete = message.confirmMassDelete;
+    }
     return obj;
   },
 
@@ -1544,6 +1820,7 @@ export const DeleteFileRequest: MessageFns<DeleteFileRequest> = {
     message.namespaceId = object.namespaceId ?? "";
     message.path = object.path ?? "";
     message.baseVersion = object.baseVersion ?? 0;
+    message.confirmMassDelete = object.confirmMassDelete ?? false;
     return message;
   },
 };
@@ -2411,7 +2688,9 @@ export const MetadataServiceService = {
   /**
    * Commits many changes of one namespace at once. Changes whose preconditions hold are
    * committed together in one journal entry; the others are reported per path and change
-   * nothing. Up to 500 changes per call.
+   * nothing: a stale base, missing blocks, or a rejection of that path alone (an invalid path or
+   * change, a file/folder clash, an unconfirmed mass deletion). One bad path never fails the
+   * others. Up to 500 changes per call; a malformed request as a whole answers INVALID_ARGUMENT.
    */
   commitFiles: {
     path: "/filesync.metadata.v1.MetadataService/CommitFiles" as const,
@@ -2521,7 +2800,9 @@ export interface MetadataServiceServer extends UntypedServiceImplementation {
   /**
    * Commits many changes of one namespace at once. Changes whose preconditions hold are
    * committed together in one journal entry; the others are reported per path and change
-   * nothing. Up to 500 changes per call.
+   * nothing: a stale base, missing blocks, or a rejection of that path alone (an invalid path or
+   * change, a file/folder clash, an unconfirmed mass deletion). One bad path never fails the
+   * others. Up to 500 changes per call; a malformed request as a whole answers INVALID_ARGUMENT.
    */
   commitFiles: handleUnaryCall<CommitFilesRequest, CommitFilesResponse>;
   /**
@@ -2570,7 +2851,9 @@ export interface MetadataServiceClient extends Client {
   /**
    * Commits many changes of one namespace at once. Changes whose preconditions hold are
    * committed together in one journal entry; the others are reported per path and change
-   * nothing. Up to 500 changes per call.
+   * nothing: a stale base, missing blocks, or a rejection of that path alone (an invalid path or
+   * change, a file/folder clash, an unconfirmed mass deletion). One bad path never fails the
+   * others. Up to 500 changes per call; a malformed request as a whole answers INVALID_ARGUMENT.
    */
   commitFiles(
     request: CommitFilesRequest,
