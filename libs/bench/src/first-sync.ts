@@ -42,7 +42,8 @@ function filesync(stack: RunningStack, home: string, args: string[]) {
 }
 
 async function filesyncSync(stack: RunningStack, home: string, dir: string) {
-  const { stdout } = await filesync(stack, home, ['sync', dir, '--json']);
+  // --create: the second device's folder is new, and a missing folder is otherwise an error.
+  const { stdout } = await filesync(stack, home, ['sync', dir, '--json', '--create']);
   return JSON.parse(stdout) as { uploadedBytes: number; downloadedBytes: number; uploadedBlocks: number };
 }
 

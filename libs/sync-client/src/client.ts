@@ -1,4 +1,4 @@
-import { mkdir, realpath, stat } from 'node:fs/promises';
+import { mkdir, realpath } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
@@ -8,6 +8,7 @@ import { DEFAULT_SERVER, serverAddresses } from './config/server-addresses';
 import { createServiceClients, TIMEOUTS, type ServiceClients } from './grpc/clients';
 import type { Hasher } from './hashing/hash-file';
 import { WorkerHasher } from './hashing/worker-hasher';
+import type { ScanFileSystem } from './scan/scanner';
 import { Authenticator } from './session/authenticator';
 import { SessionStore, type StoredSession } from './session/session-store';
 import { StateDb, type FolderState } from './state/state-db';
@@ -16,6 +17,7 @@ import { StorageCredentialsProvider } from './storage/storage-credentials';
 import { syncFolder } from './sync/engine';
 import { GrpcSyncRemote } from './sync/remote';
 import { acquireSyncLock } from './sync/sync-lock';
+import { openSyncRoot } from './sync/sync-root';
 import type { SyncProgress, SyncSummary } from './sync/summary';
 
 export interface OpenOptions {
@@ -25,6 +27,19 @@ export interface OpenOptions {
   readonly server?: string;
   /** Default: pino to stderr at FILESYNC_LOG_LEVEL (warn). */
   readonly logger?: Logger;
+  /** The scan's reads of synced folders; default node:fs (a port for injecting disk faults). */
+  readonly scanFileSystem?: ScanFileSystem;
+}
+
+export interface SyncCallOptions {
+  readonly onProgress?: (progress: SyncProgress) => void;
+  /**
+   * Create `dir` when it is missing. Without it a missing folder is an error
+   * (SyncFolderMissingError): it may be moved or on a drive that is not mounted, and syncing an
+   * empty folder in its place would delete everything. A folder created where one was synced
+   * before starts afresh: everything is downloaded into it, nothing is deleted.
+   */
+  readonly create?: boolean;
 }
 
 /** Who is signed in on this device. */
@@ -60,6 +75,7 @@ export class FilesyncClient {
     private readonly auth: Authenticator,
     private readonly state: StateDb,
     private readonly logger: Logger,
+    private readonly scanFileSystem: ScanFileSystem | undefined,
   ) {}
 
   static async open(options: OpenOptions = {}): Promise<FilesyncClient> {
@@ -84,6 +100,7 @@ export class FilesyncClient {
       auth,
       StateDb.open(join(home, 'state.db')),
       logger,
+      options.scanFileSystem,
     );
   }
 
@@ -95,19 +112,14 @@ export class FilesyncClient {
     return accountInfo(await this.auth.login(email, password, deviceName));
   }
 
-  /** One two-way sync pass of `dir` with the account's root namespace; creates `dir` if needed. */
-  async sync(
-    dir: string,
-    options: { onProgress?: (progress: SyncProgress) => void } = {},
-  ): Promise<SyncSummary> {
+  /** One two-way sync pass of `dir` with the account's root namespace. */
+  async sync(dir: string, options: SyncCallOptions = {}): Promise<SyncSummary> {
     const session = this.auth.requireSession();
-    await mkdir(dir, { recursive: true });
-    const root = await realpath(resolve(dir));
-    if (!(await stat(root)).isDirectory()) throw new Error(`${dir} is not a folder`);
-    this.hasher ??= new WorkerHasher(2);
-    this.blocks ??= new S3BlockStore(() => this.storageCredentials.get());
     const release = await acquireSyncLock(this.home);
     try {
+      const root = await openSyncRoot(dir, this.state, { create: options.create });
+      this.hasher ??= new WorkerHasher(2);
+      this.blocks ??= new S3BlockStore(() => this.storageCredentials.get());
       return await syncFolder(
         root,
         session.rootNamespaceId,
@@ -119,8 +131,9 @@ export class FilesyncClient {
           logger: this.logger,
           deviceLabel: session.deviceName || session.deviceId.slice(0, 8),
           privateFolders: [await realpath(this.home)],
+          scanFileSystem: this.scanFileSystem,
         },
-        options,
+        { onProgress: options.onProgress },
       );
     } finally {
       await release();

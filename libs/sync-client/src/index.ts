@@ -1,7 +1,16 @@
-export { FilesyncClient, defaultHome, type AccountInfo, type ClientStatus, type OpenOptions } from './client';
+export {
+  FilesyncClient,
+  defaultHome,
+  type AccountInfo,
+  type ClientStatus,
+  type OpenOptions,
+  type SyncCallOptions,
+} from './client';
 export type { SyncSummary, SyncProgress, SyncPhase, SyncFailure } from './sync/summary';
 export { SyncIncompleteError } from './sync/summary';
 export { NotSignedInError } from './session/authenticator';
 export { serverAddresses, DEFAULT_SERVER, type ServerAddresses } from './config/server-addresses';
 export type { FolderState } from './state/state-db';
 export { SyncBusyError } from './sync/sync-lock';
+export { SyncFolderMissingError } from './sync/sync-root';
+export { FolderUnreadableError, type ScanFileSystem, type ScanDirEntry } from './scan/scanner';

@@ -6,8 +6,12 @@ import { grpcCode } from '@filesync/contracts';
 import { FilesyncClient } from '../client';
 import { InvalidServerError } from '../config/server-addresses';
 import { SyncIncompleteError, type SyncSummary } from '../sync/summary';
+import { SyncFolderMissingError } from '../sync/sync-root';
 import { readPassword } from './password';
 import { SyncProgressBar } from './progress-bar';
+
+/** Exit code of a sync stopped because its folder is missing (moved, deleted, not mounted). */
+export const EXIT_MISSING_FOLDER = 5;
 
 interface GlobalOptions {
   server?: string;
@@ -23,7 +27,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode;
     process.stderr.write(`filesync: ${describeError(error)}\n`);
-    return 1;
+    return error instanceof SyncFolderMissingError ? EXIT_MISSING_FOLDER : 1;
   }
 }
 
@@ -76,12 +80,19 @@ function buildProgram(): Command {
     .description('one two-way sync pass of DIR with your filesync folder')
     .argument('<dir>', 'local folder to sync')
     .option('--json', 'print the summary as one JSON object')
-    .action(async (dir: string, options: { json?: boolean }) => {
+    .option(
+      '--create',
+      'create DIR if it is missing (a folder synced before starts over: everything downloads)',
+    )
+    .action(async (dir: string, options: { json?: boolean; create?: boolean }) => {
       const bar = process.stdout.isTTY && !options.json ? new SyncProgressBar() : undefined;
       let summary: SyncSummary;
       try {
         summary = await withClient((client) =>
-          client.sync(dir, { onProgress: bar ? (progress) => bar.update(progress) : undefined }),
+          client.sync(dir, {
+            onProgress: bar ? (progress) => bar.update(progress) : undefined,
+            create: options.create === true,
+          }),
         );
       } catch (error) {
         if (error instanceof SyncIncompleteError) printSummary(error.summary, options.json);

@@ -1,10 +1,17 @@
-import { mkdir, mkdtemp, readdir, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { blockHash, contentHash } from '@filesync/sync-core';
 import { inlineHasher, type Hasher } from '../hashing/hash-file';
 import { StateDb } from '../state/state-db';
-import { manifestOf, scanFolder } from './scanner';
+import {
+  FolderUnreadableError,
+  manifestOf,
+  nodeScanFileSystem,
+  scanFolder,
+  SKIP_REASONS,
+  type ScanFileSystem,
+} from './scanner';
 
 describe('scanFolder', () => {
   let root: string;
@@ -39,10 +46,6 @@ describe('scanFolder', () => {
     await put('build/out.bin', 'x');
     await put('notes/draft.tmp', 'x');
     await put('notes/keep.tmp', 'x');
-    await put('.filesync-tmp-123abc', 'partial');
-    await put('docs/.filesync-tmp-left-by-crash', 'partial');
-    const longAgo = new Date(Date.now() - 2 * 3600_000);
-    await utimes(join(root, 'docs/.filesync-tmp-left-by-crash'), longAgo, longAgo);
     await put('empty.txt', '');
     await put('.filesyncignore', 'build/\n*.tmp\n!keep.tmp\n');
     await put('.filesync-home/state.db', 'private');
@@ -62,9 +65,17 @@ describe('scanFolder', () => {
     expect(scan.excluded('build/out.bin')).toBe(true);
     expect(scan.excluded('notes/draft.tmp')).toBe(true);
     expect(scan.excluded('a.txt')).toBe(false);
-    // A fresh temp file may belong to a running download; one hours old was left by a crash.
-    expect(await readdir(root)).toContain('.filesync-tmp-123abc');
-    expect(await readdir(join(root, 'docs'))).not.toContain('.filesync-tmp-left-by-crash');
+  });
+
+  it('kind 8: partial downloads left by a killed run are removed, however fresh, and never listed', async () => {
+    await put('a.txt', 'hello');
+    await put('.filesync-tmp-123abc', 'partial, written a moment ago');
+    await put('docs/.filesync-tmp-left-by-crash', 'partial');
+    const scan = await scanFolder(root, state, inlineHasher);
+    expect([...scan.files.keys()]).toEqual(['a.txt']);
+    expect(scan.skipped).toEqual([]);
+    expect(await readdir(root)).toEqual(['a.txt', 'docs']);
+    expect(await readdir(join(root, 'docs'))).toEqual([]);
   });
 
   it('reuses the cached hash when size and mtime are unchanged', async () => {
@@ -131,5 +142,180 @@ describe('scanFolder', () => {
         deleted: true,
       },
     ]);
+  });
+});
+
+describe('kind 1: what the scan cannot see is never a deletion', () => {
+  let root: string;
+  let outside: string;
+  let state: StateDb;
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'scan-unknown-'));
+    outside = await mkdtemp(join(tmpdir(), 'scan-outside-'));
+    state = StateDb.open(':memory:');
+  });
+  afterEach(async () => {
+    state.close();
+    await chmod(root, 0o700).catch(() => undefined);
+    await rm(root, { recursive: true, force: true });
+    await rm(outside, { recursive: true, force: true });
+  });
+
+  async function put(path: string, content: string) {
+    await mkdir(join(root, path, '..'), { recursive: true });
+    await writeFile(join(root, path), content);
+  }
+
+  /** Scans once and marks every file found as synced (version 1), as a finished pass would. */
+  async function syncedTree(files: Record<string, string>): Promise<void> {
+    for (const [path, content] of Object.entries(files)) await put(path, content);
+    const scan = await scanFolder(root, state, inlineHasher);
+    for (const file of scan.files.values()) {
+      state.put(root, { ...state.get(root, file.path)!, baseVersion: 1, baseContentHash: file.contentHash });
+    }
+  }
+
+  /** node:fs, except that the given absolute paths fail as a real disk would. */
+  function faulty(faults: {
+    readdir?: Record<string, string>;
+    lstat?: Record<string, string>;
+  }): ScanFileSystem {
+    const fail = (code: string, path: string) =>
+      Object.assign(new Error(`${code}: injected, '${path}'`), { code });
+    return {
+      readdir: async (dir) => {
+        const code = faults.readdir?.[dir];
+        if (code) throw fail(code, dir);
+        return nodeScanFileSystem.readdir(dir);
+      },
+      lstat: async (path) => {
+        const code = faults.lstat?.[path];
+        if (code) throw fail(code, path);
+        return nodeScanFileSystem.lstat(path);
+      },
+    };
+  }
+
+  const deletedPaths = (scan: Awaited<ReturnType<typeof scanFolder>>) => scan.deleted.map((row) => row.path);
+  const manifestPaths = (scan: Awaited<ReturnType<typeof scanFolder>>) =>
+    manifestOf(scan).map((entry) => `${entry.path}${entry.deleted ? ' (deleted)' : ''}`);
+
+  it('a folder that cannot be read: everything below it is unknown, not deleted', async () => {
+    await syncedTree({
+      'top.txt': 't',
+      'private/a.txt': 'a',
+      'private/deep/b.txt': 'b',
+      'public/c.txt': 'c',
+    });
+    state.put(root, {
+      ...state.get(root, 'public/c.txt')!,
+      path: 'private/never-synced.txt',
+      baseVersion: 0,
+    });
+    await rm(join(root, 'top.txt'));
+
+    const scan = await scanFolder(root, state, inlineHasher, {
+      fileSystem: faulty({ readdir: { [join(root, 'private')]: 'EACCES' } }),
+    });
+    expect(deletedPaths(scan)).toEqual(['top.txt']);
+    expect(manifestPaths(scan)).toEqual(['public/c.txt', 'top.txt (deleted)']);
+    expect(scan.skipped).toEqual([
+      { path: 'private', reason: expect.stringMatching(/^cannot read folder: EACCES/) },
+    ]);
+    expect(scan.unknown.list()).toEqual(['private']);
+    expect(scan.excluded('private/deep/b.txt')).toBe(true);
+    expect(scan.excluded('private')).toBe(true);
+    expect(scan.excluded('privateer.txt')).toBe(false);
+    // Not even a never-synced row below it is forgotten: the scan knows nothing about it.
+    expect(state.get(root, 'private/never-synced.txt')).toBeDefined();
+  });
+
+  it('an I/O error on a folder, and a folder gone between its listing and its own', async () => {
+    await syncedTree({ 'disk/a.txt': 'a', 'gone/b.txt': 'b', 'kept.txt': 'k' });
+    const scan = await scanFolder(root, state, inlineHasher, {
+      fileSystem: faulty({ readdir: { [join(root, 'disk')]: 'EIO', [join(root, 'gone')]: 'ENOENT' } }),
+    });
+    expect(deletedPaths(scan)).toEqual([]);
+    expect(manifestPaths(scan)).toEqual(['kept.txt']);
+    expect(scan.skipped).toEqual(
+      expect.arrayContaining([
+        { path: 'disk', reason: expect.stringMatching(/^cannot read folder: EIO/) },
+        { path: 'gone', reason: SKIP_REASONS.vanished },
+      ]),
+    );
+  });
+
+  it('a file gone between readdir and stat, or that cannot be stat-ed, is unknown', async () => {
+    await syncedTree({ 'notes/vanishing.txt': 'v', 'notes/unstatable.txt': 'u', 'notes/fine.txt': 'f' });
+    const scan = await scanFolder(root, state, inlineHasher, {
+      fileSystem: faulty({
+        lstat: { [join(root, 'notes/vanishing.txt')]: 'ENOENT', [join(root, 'notes/unstatable.txt')]: 'EIO' },
+      }),
+    });
+    expect(deletedPaths(scan)).toEqual([]);
+    expect(manifestPaths(scan)).toEqual(['notes/fine.txt']);
+    expect(scan.skipped).toEqual(
+      expect.arrayContaining([
+        { path: 'notes/vanishing.txt', reason: SKIP_REASONS.vanished },
+        { path: 'notes/unstatable.txt', reason: expect.stringMatching(/^cannot stat: EIO/) },
+      ]),
+    );
+  });
+
+  it('a file the hasher cannot read is unknown', async () => {
+    await syncedTree({ 'a.txt': 'a', 'b.txt': 'b' });
+    await put('a.txt', 'changed, so it is read again');
+    const failing: Hasher = {
+      hash: async (path, size) => {
+        if (path.endsWith('a.txt')) throw Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' });
+        return inlineHasher.hash(path, size);
+      },
+      close: async () => undefined,
+    };
+    const scan = await scanFolder(root, state, failing);
+    expect(deletedPaths(scan)).toEqual([]);
+    expect(scan.unknown.list()).toEqual(['a.txt']);
+    expect(scan.skipped).toEqual([{ path: 'a.txt', reason: 'cannot read: EIO: i/o error, read' }]);
+  });
+
+  it('a symlink (to a folder or a file, dangling or not) is unknown, never followed', async () => {
+    await syncedTree({ 'docs/plan.md': 'p', 'link.txt': 'was a file', 'top.txt': 't' });
+    await writeFile(join(outside, 'elsewhere.txt'), 'outside the folder');
+    await rm(join(root, 'docs'), { recursive: true });
+    await symlink(outside, join(root, 'docs'));
+    await rm(join(root, 'link.txt'));
+    await symlink(join(root, 'nowhere'), join(root, 'link.txt'));
+
+    const scan = await scanFolder(root, state, inlineHasher);
+    expect(deletedPaths(scan)).toEqual([]);
+    expect(manifestPaths(scan)).toEqual(['top.txt']);
+    expect(scan.skipped).toEqual(
+      expect.arrayContaining([
+        { path: 'docs', reason: SKIP_REASONS.symlink },
+        { path: 'link.txt', reason: SKIP_REASONS.symlink },
+      ]),
+    );
+    expect(scan.excluded('docs/elsewhere.txt')).toBe(true);
+  });
+
+  it('a name that is not valid UTF-8 is skipped as undecodable, not as missing', async () => {
+    await put('ok.txt', 'fine');
+    await writeFile(
+      Buffer.concat([Buffer.from(`${root}/bad-`), Buffer.from([0xff, 0xfe]), Buffer.from('.txt')]),
+      'x',
+    );
+    const scan = await scanFolder(root, state, inlineHasher);
+    expect([...scan.files.keys()]).toEqual(['ok.txt']);
+    expect(scan.skipped).toEqual([{ path: 'bad-\uFFFD\uFFFD.txt', reason: SKIP_REASONS.undecodable }]);
+  });
+
+  it('a synced folder that cannot be listed at all stops the scan instead of looking empty', async () => {
+    await syncedTree({ 'a.txt': 'a' });
+    await expect(
+      scanFolder(root, state, inlineHasher, { fileSystem: faulty({ readdir: { [root]: 'EIO' } }) }),
+    ).rejects.toThrow(FolderUnreadableError);
+    await rm(root, { recursive: true });
+    await expect(scanFolder(root, state, inlineHasher)).rejects.toThrow(FolderUnreadableError);
+    expect(state.get(root, 'a.txt')?.baseVersion).toBe(1);
   });
 });

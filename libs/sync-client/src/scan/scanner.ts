@@ -1,5 +1,5 @@
-import type { Dirent, Stats } from 'node:fs';
-import { readdir, rm, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { lstat, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import type { syncdiff } from '@filesync/contracts';
@@ -7,6 +7,7 @@ import { canonicalPath, InvalidPathError } from '@filesync/sync-core';
 import type { FileHash, Hasher } from '../hashing/hash-file';
 import type { FileState, StateDb } from '../state/state-db';
 import { loadIgnoreRules, TEMP_PREFIX, type IgnoreRules } from './ignore-rules';
+import { UnknownPaths } from './unknown-paths';
 
 /** A local file as the scan found it. */
 export interface LocalFile extends FileHash {
@@ -30,26 +31,81 @@ export interface ScanResult {
   /** State rows as they were before the scan (the bases). */
   readonly known: ReadonlyMap<string, FileState>;
   readonly skipped: readonly SkippedPath[];
+  /**
+   * What the scan could not see (each path with everything below it): never a deletion, and no
+   * action of this pass may touch it. Every scan error lands here, as well as in `skipped`.
+   */
+  readonly unknown: UnknownPaths;
   /** True for paths the scan left alone on purpose: no action may touch them this round. */
   excluded(path: string): boolean;
 }
+
+/** One entry of a folder listing; names are raw bytes, since a name need not be valid UTF-8. */
+export interface ScanDirEntry {
+  readonly name: Buffer;
+  isFile(): boolean;
+  isDirectory(): boolean;
+  isSymbolicLink(): boolean;
+}
+
+/**
+ * The reads a scan makes of the folder (the hasher reads file contents). A port, so that the
+ * faults of a real disk (a folder that cannot be read, a file gone between listing and stat) can
+ * be injected where running as an unprivileged user is not possible.
+ */
+export interface ScanFileSystem {
+  readdir(dir: string): Promise<ScanDirEntry[]>;
+  /** Describes a symlink itself, never what it points to. */
+  lstat(path: string): Promise<Stats>;
+}
+
+export const nodeScanFileSystem: ScanFileSystem = {
+  readdir: (dir) => readdir(dir, { withFileTypes: true, encoding: 'buffer' }),
+  lstat: (path) => lstat(path),
+};
 
 export interface ScanOptions {
   readonly onFileHashed?: (file: LocalFile) => void;
   /** Absolute folders never synced, such as a filesync home placed inside the folder. */
   readonly privateFolders?: readonly string[];
+  /** Default: node:fs. */
+  readonly fileSystem?: ScanFileSystem;
 }
+
+/** The synced folder itself cannot be listed: the pass must stop, since every file would look gone. */
+export class FolderUnreadableError extends Error {
+  override name = 'FolderUnreadableError';
+  constructor(
+    readonly root: string,
+    cause: Error,
+  ) {
+    super(`cannot read the synced folder ${root}: ${cause.message}; nothing was changed`, { cause });
+  }
+}
+
+/** Reasons a path is skipped, worded for the person reading the summary. */
+export const SKIP_REASONS = {
+  symlink: 'a symbolic link: not followed, and nothing is written through it',
+  special: 'not a regular file or folder',
+  undecodable: 'the name is not valid UTF-8 and cannot be decoded',
+  vanished: 'disappeared during the scan; it syncs next time',
+  changedType: 'changed from a file to something else during the scan; it syncs next time',
+  changedWhileRead: 'changed while being read; it syncs next time',
+} as const;
 
 /** Files hashed at once; the hasher itself bounds CPU, this bounds open files. */
 const HASH_CONCURRENCY = 8;
-/** A download's temp file older than this was left by a crash; a running download keeps writing. */
-const STALE_TEMP_MS = 60 * 60_000;
+/** Names must decode exactly: a lossy decode would name a different file (or none). */
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * Walks a synced folder: regular files only (symlinks are skipped, never followed), honouring
  * .filesyncignore. A file whose size and mtime match the state database keeps its cached hash;
  * others are chunked and hashed, and the cache is updated. Synced paths whose file is gone come
- * back as deletions.
+ * back as deletions, unless the scan could not see them (`unknown`).
+ *
+ * Runs under the sync lock (sync-lock.ts): no download of ours is in progress, so every temp file
+ * of ours it finds was left by a killed run and is removed.
  */
 export async function scanFolder(
   root: string,
@@ -57,52 +113,79 @@ export async function scanFolder(
   hasher: Hasher,
   options: ScanOptions = {},
 ): Promise<ScanResult> {
+  const fs = options.fileSystem ?? nodeScanFileSystem;
   const rules = await loadIgnoreRules(root);
   const known = state.files(root);
   const skipped: SkippedPath[] = [];
+  const unknown = new UnknownPaths();
   const found: { path: string; absPath: string; stats: Stats }[] = [];
   const seen = new Set<string>();
   const privateFolders = new Set(options.privateFolders);
+  const cannotSee = (path: string, reason: string) => {
+    skipped.push({ path, reason });
+    unknown.add(path);
+  };
 
   const walk = async (dir: string, prefix: string): Promise<void> => {
-    let entries: Dirent[];
+    let entries: ScanDirEntry[];
     try {
-      entries = await readdir(dir, { withFileTypes: true });
+      entries = await fs.readdir(dir);
     } catch (error) {
-      skipped.push({ path: prefix, reason: `cannot read folder: ${(error as Error).message}` });
+      if (prefix === '') throw new FolderUnreadableError(root, error as Error);
+      cannotSee(prefix, errorReason(error, 'cannot read folder'));
       return;
     }
     for (const entry of entries) {
-      const raw = prefix ? `${prefix}/${entry.name}` : entry.name;
+      const name = decodeName(entry.name);
+      if (name === undefined) {
+        const shown = entry.name.toString('utf8');
+        cannotSee(prefix ? `${prefix}/${shown}` : shown, SKIP_REASONS.undecodable);
+        continue;
+      }
+      const raw = prefix ? `${prefix}/${name}` : name;
       let path: string;
       try {
         path = canonicalPath(raw);
       } catch (error) {
         if (!(error instanceof InvalidPathError)) throw error;
         skipped.push({ path: raw, reason: error.message });
+        unknown.add(raw.normalize('NFC'));
         continue;
       }
-      const absPath = join(dir, entry.name);
-      if (entry.isSymbolicLink()) continue;
-      if (entry.isFile() && entry.name.startsWith(TEMP_PREFIX)) {
-        await removeIfStale(absPath);
+      const absPath = join(dir, name);
+      if (entry.isFile() && name.startsWith(TEMP_PREFIX)) {
+        await removeLeftover(absPath, path, skipped);
+        continue;
+      }
+      if (entry.isFile() ? rules.ignores(path) : rules.ignores(path, true)) continue;
+      if (entry.isSymbolicLink()) {
+        cannotSee(path, SKIP_REASONS.symlink);
         continue;
       }
       if (entry.isDirectory()) {
-        if (!rules.ignores(path, true) && !privateFolders.has(absPath)) await walk(absPath, path);
+        // The filesync home inside the folder: neither synced nor written into by downloads.
+        if (privateFolders.has(absPath)) unknown.add(path);
+        else await walk(absPath, path);
         continue;
       }
-      if (!entry.isFile() || rules.ignores(path)) continue;
+      if (!entry.isFile()) {
+        cannotSee(path, SKIP_REASONS.special);
+        continue;
+      }
       if (seen.has(path)) {
         skipped.push({ path: raw, reason: 'another file has the same name after Unicode normalisation' });
         continue;
       }
       seen.add(path);
+      let stats: Stats;
       try {
-        found.push({ path, absPath, stats: await stat(absPath) });
+        stats = await fs.lstat(absPath);
       } catch (error) {
-        skipped.push({ path, reason: `cannot stat: ${(error as Error).message}` });
+        cannotSee(path, errorReason(error, 'cannot stat'));
+        continue;
       }
+      if (!stats.isFile()) cannotSee(path, SKIP_REASONS.changedType);
+      else found.push({ path, absPath, stats });
     }
   };
   await walk(root, '');
@@ -125,17 +208,17 @@ export async function scanFolder(
             // A file-system error concerns this file only; anything else (a dead hash worker) is
             // not the file's fault and must stop the scan rather than hide files from it.
             if (!(error as NodeJS.ErrnoException).code) throw error;
-            skipped.push({ path, reason: `cannot read: ${(error as Error).message}` });
+            cannotSee(path, errorReason(error, 'cannot read'));
             return;
           }
-          const after = await stat(absPath).catch(() => undefined);
+          const after = await fs.lstat(absPath).catch(() => undefined);
           if (
             !after ||
             after.size !== stats.size ||
             after.mtimeMs !== stats.mtimeMs ||
             hash.size !== stats.size
           ) {
-            skipped.push({ path, reason: 'changed while being read; it syncs next time' });
+            cannotSee(path, SKIP_REASONS.changedWhileRead);
             return;
           }
           state.put(root, {
@@ -164,7 +247,7 @@ export async function scanFolder(
 
   const skippedPaths = new Set(skipped.map((entry) => entry.path));
   const excluded = (path: string) =>
-    skippedPaths.has(path) || rules.ignores(path) || ignoredBelow(rules, path);
+    unknown.covers(path) || skippedPaths.has(path) || rules.ignores(path) || ignoredBelow(rules, path);
   const deleted: FileState[] = [];
   for (const row of known.values()) {
     if (files.has(row.path) || excluded(row.path)) continue;
@@ -172,12 +255,33 @@ export async function scanFolder(
     if (row.baseVersion > 0) deleted.push(row);
     else state.delete(root, row.path);
   }
-  return { root, files, deleted, known, skipped, excluded };
+  return { root, files, deleted, known, skipped, unknown, excluded };
 }
 
-async function removeIfStale(path: string): Promise<void> {
-  const stats = await stat(path).catch(() => undefined);
-  if (stats && Date.now() - stats.mtimeMs > STALE_TEMP_MS) await rm(path, { force: true });
+/** A partial download of a killed run: never synced, and removed so it does not pile up. */
+async function removeLeftover(absPath: string, path: string, skipped: SkippedPath[]): Promise<void> {
+  try {
+    await rm(absPath, { force: true });
+  } catch (error) {
+    skipped.push({
+      path,
+      reason: errorReason(error, 'a partial download left by an earlier run cannot be removed'),
+    });
+  }
+}
+
+function decodeName(name: Buffer): string | undefined {
+  try {
+    return utf8.decode(name);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A file-system error as a skip reason; a path gone since it was listed is said so plainly. */
+function errorReason(error: unknown, what: string): string {
+  if ((error as NodeJS.ErrnoException).code === 'ENOENT') return SKIP_REASONS.vanished;
+  return `${what}: ${(error as Error).message}`;
 }
 
 /** True when a folder above `path` is ignored (the walk never went in there). */
@@ -189,10 +293,15 @@ function ignoredBelow(rules: IgnoreRules, path: string): boolean {
   return false;
 }
 
-/** The manifest Diff expects: one entry per local file and per synced path now gone. */
+/**
+ * The manifest Diff expects: one entry per local file and per synced path now gone. Nothing under
+ * an unknown path is listed, least of all as deleted: the server then offers it as a download,
+ * which the engine leaves alone for the same reason.
+ */
 export function manifestOf(scan: ScanResult): syncdiff.ManifestEntry[] {
   const entries: syncdiff.ManifestEntry[] = [];
   for (const file of scan.files.values()) {
+    if (scan.unknown.covers(file.path)) continue;
     const base = scan.known.get(file.path);
     entries.push({
       path: file.path,
@@ -204,6 +313,7 @@ export function manifestOf(scan: ScanResult): syncdiff.ManifestEntry[] {
     });
   }
   for (const gone of scan.deleted) {
+    if (scan.unknown.covers(gone.path)) continue;
     entries.push({
       path: gone.path,
       contentHash: '',

@@ -89,6 +89,17 @@ export class StateDb {
       .run(root, namespaceId);
   }
 
+  /**
+   * Forgets what was synced at `root`, so the next pass there is a first sync: every server file
+   * is downloaded and nothing counts as deleted locally (a folder re-created empty on purpose).
+   */
+  forgetFolder(root: string): void {
+    this.transaction(() => {
+      this.db.prepare('DELETE FROM files WHERE root = ?').run(root);
+      this.db.prepare('DELETE FROM folders WHERE root = ?').run(root);
+    });
+  }
+
   markSynced(root: string, cursor: number, atMs: number): void {
     this.db.prepare('UPDATE folders SET cursor = ?, last_sync_ms = ? WHERE root = ?').run(cursor, atMs, root);
   }

@@ -11,6 +11,11 @@ export interface AtomicWriteOptions {
    * it is not about to replace something it has not seen.
    */
   readonly beforeReplace?: () => Promise<void>;
+  /**
+   * Makes sure the target's folder exists and may be written in, right before the temp file is
+   * created there (the sync engine refuses a folder reached through a symlink). Default: mkdir -p.
+   */
+  readonly prepareFolder?: (folder: string) => Promise<void>;
 }
 
 /**
@@ -24,7 +29,8 @@ export async function writeFileAtomically(
   options: AtomicWriteOptions = {},
 ): Promise<void> {
   const folder = dirname(target);
-  await mkdir(folder, { recursive: true });
+  if (options.prepareFolder) await options.prepareFolder(folder);
+  else await mkdir(folder, { recursive: true });
   const temp = join(folder, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
   const handle = await open(temp, 'wx', 0o644);
   try {

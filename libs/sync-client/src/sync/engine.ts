@@ -1,4 +1,4 @@
-import { open, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { lstat, open, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, sep } from 'node:path';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Logger } from 'pino';
@@ -6,12 +6,20 @@ import { common, metadata, syncdiff } from '@filesync/contracts';
 import { LIMITS } from '@filesync/resources';
 import { blockHash, canonicalPath } from '@filesync/sync-core';
 import type { Hasher } from '../hashing/hash-file';
-import { manifestOf, scanFolder, type LocalFile, type ScanResult } from '../scan/scanner';
+import {
+  manifestOf,
+  scanFolder,
+  type LocalFile,
+  type ScanFileSystem,
+  type ScanResult,
+  type SkippedPath,
+} from '../scan/scanner';
 import type { BlockRef, StateDb } from '../state/state-db';
 import { writeFileAtomically } from '../storage/atomic-write';
 import type { BlockStore } from '../storage/block-store';
 import { freeConflictCopyName, pathExists } from './conflict-name';
 import type { SyncRemote } from './remote';
+import { SafePaths, UnsafePathError } from './safe-path';
 import {
   emptySummary,
   SyncIncompleteError,
@@ -42,6 +50,8 @@ export interface EngineDeps {
   readonly now?: () => Date;
   /** Absolute folders the scan must not enter (the filesync home, if it lies inside). */
   readonly privateFolders?: readonly string[];
+  /** The scan's reads of the folder; default node:fs. */
+  readonly scanFileSystem?: ScanFileSystem;
 }
 
 export interface SyncOptions {
@@ -89,6 +99,9 @@ class SyncRun {
   private readonly failures: SyncFailure[] = [];
   private readonly transfers: LimitFunction = pLimit(TRANSFER_CONCURRENCY);
   private readonly downloads: PendingDownload[] = [];
+  /** Paths left alone this pass, with why: the scan's skips, then writes refused as unsafe. */
+  private readonly skipped: SkippedPath[] = [];
+  private readonly safe: SafePaths;
   private scan!: ScanResult;
 
   constructor(
@@ -96,19 +109,23 @@ class SyncRun {
     private readonly namespaceId: string,
     private readonly deps: EngineDeps,
     private readonly options: SyncOptions,
-  ) {}
+  ) {
+    this.safe = new SafePaths(root);
+  }
 
   async run(): Promise<SyncSummary> {
     const { state, remote } = this.deps;
-    state.bindFolder(this.root, this.namespaceId);
 
     let hashed = 0;
     this.progress('scanning', 0, 0, 'files');
     this.scan = await scanFolder(this.root, state, this.deps.hasher, {
       onFileHashed: () => this.progress('scanning', ++hashed, 0, 'files'),
       privateFolders: this.deps.privateFolders,
+      fileSystem: this.deps.scanFileSystem,
     });
-    for (const skipped of this.scan.skipped) this.deps.logger.warn({ path: skipped.path }, skipped.reason);
+    // Bound only once the folder could be read: a missing folder is never taken for an empty one.
+    state.bindFolder(this.root, this.namespaceId);
+    for (const skipped of this.scan.skipped) this.skip(skipped.path, skipped.reason);
 
     this.progress('comparing', 0, 0, 'files');
     const diff = await remote.diff(this.namespaceId, manifestOf(this.scan));
@@ -369,6 +386,7 @@ class SyncRun {
       this.deps.deviceLabel,
       this.deps.now?.() ?? new Date(),
     );
+    await this.safe.checkTarget(absPath);
     await rename(absPath, join(folder, name));
     const slash = path.lastIndexOf('/');
     return canonicalPath(slash >= 0 ? `${path.slice(0, slash)}/${name}` : name);
@@ -406,6 +424,8 @@ class SyncRun {
 
   private async downloadOne(download: PendingDownload, onBytes: (bytes: number) => void): Promise<void> {
     const { entry, expected } = download;
+    // Queued after a commit conflict too: what the scan could not see stays untouched.
+    if (this.scan.excluded(entry.path)) return;
     const content = entry.content ?? { contentHash: '', size: 0, blockHashes: [] };
     const target = expected?.absPath ?? join(this.root, ...entry.path.split('/'));
     const blocks: BlockRef[] = [];
@@ -439,7 +459,11 @@ class SyncRun {
       },
       {
         mtimeMs: entry.modifiedAtMs || undefined,
-        beforeReplace: () => this.makeRoomFor(target, entry.path, expected),
+        prepareFolder: (folder) => this.safe.checkFolder(folder, { create: true }),
+        beforeReplace: async () => {
+          await this.safe.checkTarget(target);
+          await this.makeRoomFor(target, entry.path, expected);
+        },
       },
     );
     const written = await stat(target);
@@ -460,7 +484,7 @@ class SyncRun {
    * appeared since), it is moved aside as a conflicted copy instead of being overwritten.
    */
   private async makeRoomFor(target: string, path: string, expected: LocalFile | undefined): Promise<void> {
-    const now = await stat(target).catch(() => undefined);
+    const now = await lstat(target).catch(() => undefined);
     if (!now) return;
     if (expected && now.isFile() && now.size === expected.size && now.mtimeMs === expected.mtimeMs) return;
     if (!now.isFile()) throw new Error('a folder or special file is in the way');
@@ -475,8 +499,9 @@ class SyncRun {
       this.deps.state.delete(this.root, entry.path);
       return;
     }
-    const now = await stat(file.absPath).catch(() => undefined);
-    if (now && (now.size !== file.size || now.mtimeMs !== file.mtimeMs)) {
+    await this.safe.checkTarget(file.absPath);
+    const now = await lstat(file.absPath).catch(() => undefined);
+    if (now && (!now.isFile() || now.size !== file.size || now.mtimeMs !== file.mtimeMs)) {
       // Edited since the scan: the edit wins over the remote deletion; the next pass uploads it.
       this.deps.logger.warn({ path: entry.path }, 'changed during sync: not deleted');
       return;
@@ -491,6 +516,8 @@ class SyncRun {
   private async removeEmptyFolders(folder: string): Promise<void> {
     for (let current = folder; current.startsWith(this.root + sep); current = dirname(current)) {
       try {
+        // rmdir of a path through a symlink would remove an empty folder outside the root.
+        await this.safe.checkFolder(current);
         await rmdir(current);
       } catch {
         return;
@@ -529,8 +556,15 @@ class SyncRun {
     try {
       await work();
     } catch (error) {
-      this.fail(path, (error as Error).message);
+      if (error instanceof UnsafePathError) this.skip(path, error.message);
+      else this.fail(path, (error as Error).message);
     }
+  }
+
+  /** A path left alone on purpose this pass: reported, never treated as deleted. */
+  private skip(path: string, reason: string): void {
+    this.deps.logger.warn({ path, reason }, 'path skipped');
+    this.skipped.push({ path, reason });
   }
 
   private fail(path: string, reason: string): void {
