@@ -13,4 +13,9 @@ export { serverAddresses, DEFAULT_SERVER, type ServerAddresses } from './config/
 export type { FolderState } from './state/state-db';
 export { SyncBusyError } from './sync/sync-lock';
 export { SyncFolderMissingError } from './sync/sync-root';
-export { FolderUnreadableError, type ScanFileSystem, type ScanDirEntry } from './scan/scanner';
+export {
+  FolderUnreadableError,
+  nodeScanFileSystem,
+  type ScanFileSystem,
+  type ScanDirEntry,
+} from './scan/scanner';
