@@ -298,6 +298,27 @@ describe('kind 1: what the scan cannot see is never a deletion', () => {
     expect(scan.excluded('docs/elsewhere.txt')).toBe(true);
   });
 
+  it('a folder replaced by a symlink after its parent was listed is not listed through the link', async () => {
+    await syncedTree({ 'docs/plan.md': 'p' });
+    await writeFile(join(outside, 'elsewhere.txt'), 'outside the folder');
+    await rm(join(root, 'docs'), { recursive: true });
+    await symlink(outside, join(root, 'docs'));
+    // The parent's listing still says "folder", as it would have a moment before the swap.
+    const stale: ScanFileSystem = {
+      ...nodeScanFileSystem,
+      readdir: async (dir) =>
+        (await nodeScanFileSystem.readdir(dir)).map((entry) =>
+          entry.name.toString() === 'docs'
+            ? { name: entry.name, isFile: () => false, isDirectory: () => true, isSymbolicLink: () => false }
+            : entry,
+        ),
+    };
+    const scan = await scanFolder(root, state, inlineHasher, { fileSystem: stale });
+    expect([...scan.files.keys()]).toEqual([]);
+    expect(deletedPaths(scan)).toEqual([]);
+    expect(scan.skipped).toEqual([{ path: 'docs', reason: SKIP_REASONS.symlink }]);
+  });
+
   it('a name that is not valid UTF-8 is skipped as undecodable, not as missing', async () => {
     await put('ok.txt', 'fine');
     await writeFile(

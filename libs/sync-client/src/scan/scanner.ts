@@ -129,6 +129,11 @@ export async function scanFolder(
   const walk = async (dir: string, prefix: string): Promise<void> => {
     let entries: ScanDirEntry[];
     try {
+      // Listed as a folder by its parent, it may have become a symlink since: never list through one.
+      if (prefix !== '' && (await fs.lstat(dir)).isSymbolicLink()) {
+        cannotSee(prefix, SKIP_REASONS.symlink);
+        return;
+      }
       entries = await fs.readdir(dir);
     } catch (error) {
       if (prefix === '') throw new FolderUnreadableError(root, error as Error);
