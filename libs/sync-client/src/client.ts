@@ -13,10 +13,10 @@ import { SessionStore, type StoredSession } from './session/session-store';
 import { StateDb, type FolderState } from './state/state-db';
 import { S3BlockStore } from './storage/block-store';
 import { StorageCredentialsProvider } from './storage/storage-credentials';
-import { syncFolder } from './sync/engine';
+import { syncFolder, type SyncOptions } from './sync/engine';
 import { GrpcSyncRemote } from './sync/remote';
 import { acquireSyncLock } from './sync/sync-lock';
-import type { SyncProgress, SyncSummary } from './sync/summary';
+import type { SyncSummary } from './sync/summary';
 
 export interface OpenOptions {
   /** Where session.json and state.db live; default FILESYNC_HOME or ~/.filesync. */
@@ -96,10 +96,7 @@ export class FilesyncClient {
   }
 
   /** One two-way sync pass of `dir` with the account's root namespace; creates `dir` if needed. */
-  async sync(
-    dir: string,
-    options: { onProgress?: (progress: SyncProgress) => void } = {},
-  ): Promise<SyncSummary> {
+  async sync(dir: string, options: SyncOptions = {}): Promise<SyncSummary> {
     const session = this.auth.requireSession();
     await mkdir(dir, { recursive: true });
     const root = await realpath(resolve(dir));

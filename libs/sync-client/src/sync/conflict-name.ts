@@ -29,11 +29,11 @@ export function conflictCopyName(
   const time = `${pad(at.getHours())}${pad(at.getMinutes())}${pad(at.getSeconds())}`;
   // A device name must not add folders or control characters to the copy's name.
   // eslint-disable-next-line no-control-regex
-  const safeLabel =
-    cutToBytes(label.replace(/[/\\\u0000-\u001f\u007f]/g, '_').trim(), MAX_LABEL_BYTES) || 'device';
+  const cleanLabel = label.replace(/[/\\\u0000-\u001f\u007f]/g, '_').trim();
+  const safeLabel = cutToBytes(cleanLabel, MAX_LABEL_BYTES) || 'device';
   const suffix = ` (conflicted copy ${safeLabel} ${date} ${time}${attempt > 1 ? ` ${attempt}` : ''})`;
   const room = LIMITS.maxNameBytes - utf8Bytes(suffix);
-  // A "extension" taking most of the room is part of the name, not a type to preserve.
+  // An "extension" taking most of the room is part of the name, not a type to preserve.
   if (utf8Bytes(ext) > room / 2) [stem, ext] = [fileName, ''];
   return `${cutToBytes(stem, room - utf8Bytes(ext))}${suffix}${ext}`;
 }
