@@ -1,4 +1,4 @@
-import { canonicalPath, InvalidPathError, isAtOrBelow } from './paths';
+import { canonicalPath, checkNameBytes, InvalidPathError, isAtOrBelow } from './paths';
 
 describe('canonicalPath', () => {
   it.each([
@@ -30,6 +30,13 @@ describe('kind 5: a colon is an ordinary character, not a drive letter', () => {
       expect(canonicalPath(path)).toBe(path);
     },
   );
+});
+
+describe('kind 5: a name whose bytes are not UTF-8 is refused for what it is', () => {
+  it('refuses invalid UTF-8 and accepts any valid name, U+FFFD included', () => {
+    expect(() => checkNameBytes(Buffer.from([0x62, 0x61, 0x64, 0xff]))).toThrow('not valid UTF-8');
+    expect(() => checkNameBytes(Buffer.from('caf\u00e9 \ufffd.txt'))).not.toThrow();
+  });
 });
 
 describe('isAtOrBelow', () => {

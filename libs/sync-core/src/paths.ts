@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { LIMITS } from '@filesync/resources';
 
 /** Why a path was refused; the message names the rule so a client developer can fix the caller. */
@@ -34,6 +35,14 @@ export function canonicalPath(path: string): string {
     throw new InvalidPathError(`path is longer than ${LIMITS.maxPathBytes} bytes`);
   }
   return normalized;
+}
+
+/**
+ * Checks a name as the file system stores it (bytes): paths are Unicode, so a name that is not
+ * valid UTF-8 cannot be synced (decoding it would change it, and the changed name names no file).
+ */
+export function checkNameBytes(name: Uint8Array): void {
+  if (!isUtf8(name)) throw new InvalidPathError('name is not valid UTF-8');
 }
 
 /** True when `path` is `folder` itself or lies below it; the empty folder is the namespace root. */

@@ -7,6 +7,7 @@ import { canonicalPath, InvalidPathError } from '@filesync/sync-core';
 import type { FileHash, Hasher } from '../hashing/hash-file';
 import type { FileState, StateDb } from '../state/state-db';
 import { loadIgnoreRules, TEMP_PREFIX, type IgnoreRules } from './ignore-rules';
+import { undecodableNames } from './undecodable-names';
 
 /** A local file as the scan found it. */
 export interface LocalFile extends FileHash {
@@ -72,8 +73,17 @@ export async function scanFolder(
       skipped.push({ path: prefix, reason: `cannot read folder: ${(error as Error).message}` });
       return;
     }
+    let undecodable: Map<string, string> | undefined;
     for (const entry of entries) {
       const raw = prefix ? `${prefix}/${entry.name}` : entry.name;
+      if (entry.name.includes('\ufffd')) {
+        undecodable ??= await undecodableNames(dir).catch(() => new Map<string, string>());
+        const reason = undecodable.get(entry.name);
+        if (reason) {
+          skipped.push({ path: raw, reason });
+          continue;
+        }
+      }
       let path: string;
       try {
         path = canonicalPath(raw);

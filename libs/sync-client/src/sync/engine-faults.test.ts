@@ -442,12 +442,17 @@ describe('engine faults (issue 6)', () => {
       await writeFile(join(root, 'line\nbreak.txt'), 'x');
       await writeFile(join(root, 'back\\slash.txt'), 'x');
       await writeFile(join(root, 'c:notes.txt'), 'x');
+      await writeFile(
+        Buffer.concat([Buffer.from(`${root}/bad`), Buffer.from([0xff]), Buffer.from('.txt')]),
+        'x',
+      );
       const remote = new ScriptedRemote([act(ActionKind.ACTION_KIND_UPLOAD, 'c:notes.txt', 0)]);
       const summary: SyncSummary = await run(remote);
       expect(summary.skipped).toEqual(
         expect.arrayContaining([
           { path: 'line\nbreak.txt', reason: expect.stringContaining('control character') },
           { path: 'back\\slash.txt', reason: expect.stringContaining('backslash') },
+          { path: 'bad\ufffd.txt', reason: 'name is not valid UTF-8' },
         ]),
       );
       expect(summary.filesUploaded).toBe(1);
