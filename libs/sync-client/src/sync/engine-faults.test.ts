@@ -393,6 +393,30 @@ describe('engine faults (issue 6)', () => {
       expect(summary).toMatchObject({ conflicts: 1, filesUploaded: 1, filesDownloaded: 1, failed: [] });
     });
 
+    it('what is left of a folder a server file replaces moves aside whole; an empty folder just goes', async () => {
+      await writeFile(join(root, '.filesyncignore'), '*.log\n');
+      await synced('x/a.txt', 'a');
+      await writeFile(join(root, 'x', 'debug.log'), 'ignored, never synced');
+      await mkdir(join(root, 'y'));
+      const x = await onServer('x is a file now');
+      const y = await onServer('y is a file');
+      const summary = await run(
+        new ScriptedRemote([
+          act(ActionKind.ACTION_KIND_DELETE_LOCAL, 'x/a.txt', 0, entry('x/a.txt', 2)),
+          act(ActionKind.ACTION_KIND_DOWNLOAD, 'x', 0, entry('x', 3, x)),
+          act(ActionKind.ACTION_KIND_DOWNLOAD, 'y', 0, entry('y', 1, y)),
+        ]),
+      );
+      expect(summary).toMatchObject({ deleted: 1, filesDownloaded: 2, conflicts: 1, failed: [] });
+      expect(await tree()).toEqual({
+        '.filesyncignore': '*.log\n',
+        'stays.txt': 'stays',
+        x: 'x is a file now',
+        [`x ${COPY}/debug.log`]: 'ignored, never synced',
+        y: 'y is a file',
+      });
+    });
+
     it('a changed local file is never removed to make room: kept, and only that download fails', async () => {
       await synced('notes', 'old notes');
       const content = await onServer('part one');

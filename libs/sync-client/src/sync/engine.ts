@@ -1,4 +1,4 @@
-import { open, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { lstat, open, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, sep } from 'node:path';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Logger } from 'pino';
@@ -582,14 +582,41 @@ class SyncRun {
     await Promise.all(
       this.downloads.map((download) =>
         files(() =>
-          this.guard(download.entry.path, () =>
-            this.downloadOne(download, (bytes) => {
+          this.guard(download.entry.path, async () => {
+            if (!download.expected) await this.clearFolderAt(download.entry.path);
+            await this.downloadOne(download, (bytes) => {
               done += bytes;
               this.progress('downloading', done, total, 'bytes');
-            }),
-          ),
+            });
+          }),
         ),
       ),
+    );
+  }
+
+  /**
+   * A folder where a server file is to land (the other device turned the folder into a file):
+   * its synced files were deleted before the downloads, and clashing new files moved aside at
+   * commit, so what is left is what the scan did not sync (ignored or skipped files). An empty
+   * folder goes; anything else moves aside whole as a conflicted copy, bytes kept, and its files
+   * sync under the new name in the next pass.
+   */
+  private async clearFolderAt(path: string): Promise<void> {
+    const target = await onDiskPath(this.root, path);
+    const found = await lstat(target).catch(() => undefined);
+    if (!found?.isDirectory()) return;
+    try {
+      await rmdir(target);
+      return;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
+    }
+    const copy = await this.moveAside(target, path, { keepExtension: false });
+    this.summary.conflicts++;
+    this.deps.logger.warn(
+      { path, copy },
+      'a file from the server has this name: folder kept as a conflicted copy',
     );
   }
 
