@@ -126,8 +126,7 @@ class SyncRun {
       onFileHashed: () => this.progress('scanning', ++hashed, 0, 'files'),
       privateFolders: this.deps.privateFolders,
     });
-    for (const skipped of this.scan.skipped) this.deps.logger.warn({ path: skipped.path }, skipped.reason);
-    this.summary.skipped.push(...this.scan.skipped.map(({ path, reason }) => ({ path, reason })));
+    for (const skipped of this.scan.skipped) this.skip(skipped.path, skipped.reason);
 
     this.progress('comparing', 0, 0, 'files');
     const diff = await remote.diff(this.namespaceId, manifestOf(this.scan));
@@ -748,6 +747,12 @@ class SyncRun {
     } catch (error) {
       this.fail(path, (error as Error).message);
     }
+  }
+
+  /** A path left alone on purpose this pass: listed in the summary, never treated as deleted. */
+  private skip(path: string, reason: string): void {
+    this.deps.logger.warn({ path, reason }, 'path skipped');
+    this.summary.skipped.push({ path, reason });
   }
 
   private fail(path: string, reason: string): void {
