@@ -343,13 +343,16 @@ describe('engine faults (issue 6)', () => {
       await mkdir(join(root, 'plan'));
       await writeFile(join(root, 'plan', 'ch1.txt'), 'chapter 1');
       await writeFile(join(root, 'plan', 'ch2.txt'), 'chapter 2');
+      await mkdir(join(root, 'plan', 'Cafe\u0301'));
+      await writeFile(join(root, 'plan', 'Cafe\u0301', 'ch3.txt'), 'chapter 3');
       const content = await onServer('the plan');
       const remote = new ScriptedRemote([
         act(ActionKind.ACTION_KIND_DOWNLOAD, 'plan', 0, entry('plan', 1, content)),
         act(ActionKind.ACTION_KIND_UPLOAD, 'plan/ch1.txt', 0),
         act(ActionKind.ACTION_KIND_UPLOAD, 'plan/ch2.txt', 0),
+        act(ActionKind.ACTION_KIND_UPLOAD, 'plan/Caf\u00e9/ch3.txt', 0),
       ]);
-      for (const path of ['plan/ch1.txt', 'plan/ch2.txt'])
+      for (const path of ['plan/ch1.txt', 'plan/ch2.txt', 'plan/Caf\u00e9/ch3.txt'])
         remote.rejections.set(path, rejection(RejectionReason.REJECTION_REASON_PATH_CLASH, 'plan'));
       const summary = await run(remote);
       expect(await tree()).toEqual({
@@ -357,12 +360,14 @@ describe('engine faults (issue 6)', () => {
         'stays.txt': 'stays',
         [`plan ${COPY}/ch1.txt`]: 'chapter 1',
         [`plan ${COPY}/ch2.txt`]: 'chapter 2',
+        [`plan ${COPY}/Cafe\u0301/ch3.txt`]: 'chapter 3',
       });
       expect(remote.commits.map((change) => change.path).sort()).toEqual([
+        `plan ${COPY}/Caf\u00e9/ch3.txt`,
         `plan ${COPY}/ch1.txt`,
         `plan ${COPY}/ch2.txt`,
       ]);
-      expect(summary).toMatchObject({ conflicts: 1, filesUploaded: 2, filesDownloaded: 1, failed: [] });
+      expect(summary).toMatchObject({ conflicts: 1, filesUploaded: 3, filesDownloaded: 1, failed: [] });
       expect(state.get(root, 'plan/ch1.txt')).toBeUndefined();
       expect(state.get(root, `plan ${COPY}/ch1.txt`)).toMatchObject({ baseVersion: 1 });
     });

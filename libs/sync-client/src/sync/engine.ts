@@ -1,5 +1,5 @@
 import { lstat, open, rename, rm, rmdir, stat } from 'node:fs/promises';
-import { basename, dirname, join, sep } from 'node:path';
+import { basename, dirname, join, relative, sep } from 'node:path';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Logger } from 'pino';
 import { common, metadata, syncdiff } from '@filesync/contracts';
@@ -102,7 +102,7 @@ class SyncRun {
   /** Uploads that arose while settling commits (files of a folder moved aside): the next round's. */
   private readonly extraChanges: PendingChange[] = [];
   /** Local folders moved aside this pass because of a clash with a server file: old path -> new. */
-  private readonly movedFolders = new Map<string, { path: string; absPath: string }>();
+  private readonly movedFolders = new Map<string, { path: string; absPath: string; from: string }>();
   /** Paths whose file now lives elsewhere (moved with its folder): their old changes are void. */
   private readonly superseded = new Set<string>();
   /** Deletions the server refused under the mass-delete rule; they stay proposed. */
@@ -395,7 +395,7 @@ class SyncRun {
       for (let depth = change.file.path.split('/').length; depth > folder.split('/').length; depth--)
         absPath = dirname(absPath);
       const path = await this.moveAside(absPath, folder, { keepExtension: false });
-      moved = { path, absPath: join(dirname(absPath), basename(path)) };
+      moved = { path, absPath: join(dirname(absPath), basename(path)), from: absPath };
       this.movedFolders.set(folder, moved);
       this.summary.conflicts++;
       this.deps.logger.warn(
@@ -406,11 +406,12 @@ class SyncRun {
         if (!isAtOrBelow(file.path, folder)) continue;
         this.superseded.add(file.path);
         this.deps.state.delete(this.root, file.path);
-        const rest = file.path.slice(folder.length);
+        // The file's on-disk spelling below the folder is kept (a subfolder may be NFD).
+        const absPath = join(moved.absPath, relative(moved.from, file.absPath));
         this.extraChanges.push({
           kind: 'upload',
           baseVersion: 0,
-          file: { ...file, path: `${moved.path}${rest}`, absPath: join(moved.absPath, ...rest.split('/')) },
+          file: { ...file, path: `${moved.path}${file.path.slice(folder.length)}`, absPath },
         });
       }
     }
