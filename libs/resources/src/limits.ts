@@ -1,6 +1,8 @@
 /** Limits shared by clients and services. */
 export const LIMITS = {
   maxPathBytes: 4096,
+  /** Longest file or folder name the file systems we run on accept (NAME_MAX: ext4, APFS), UTF-8 bytes. */
+  maxNameBytes: 255,
   maxChangesPerCommit: 500,
   maxBlockHashesPerQuery: 10_000,
   /**

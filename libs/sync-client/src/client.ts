@@ -14,11 +14,11 @@ import { SessionStore, type StoredSession } from './session/session-store';
 import { StateDb, type FolderState } from './state/state-db';
 import { S3BlockStore } from './storage/block-store';
 import { StorageCredentialsProvider } from './storage/storage-credentials';
-import { syncFolder } from './sync/engine';
+import { syncFolder, type SyncOptions } from './sync/engine';
 import { GrpcSyncRemote } from './sync/remote';
 import { acquireSyncLock } from './sync/sync-lock';
 import { openSyncRoot } from './sync/sync-root';
-import type { SyncProgress, SyncSummary } from './sync/summary';
+import type { SyncSummary } from './sync/summary';
 
 export interface OpenOptions {
   /** Where session.json and state.db live; default FILESYNC_HOME or ~/.filesync. */
@@ -31,8 +31,7 @@ export interface OpenOptions {
   readonly scanFileSystem?: ScanFileSystem;
 }
 
-export interface SyncCallOptions {
-  readonly onProgress?: (progress: SyncProgress) => void;
+export interface SyncCallOptions extends SyncOptions {
   /**
    * Create `dir` when it is missing. Without it a missing folder is an error
    * (SyncFolderMissingError): it may be moved or on a drive that is not mounted, and syncing an
@@ -133,7 +132,7 @@ export class FilesyncClient {
           privateFolders: [await realpath(this.home)],
           scanFileSystem: this.scanFileSystem,
         },
-        { onProgress: options.onProgress },
+        { onProgress: options.onProgress, force: options.force, maxDelete: options.maxDelete },
       );
     } finally {
       await release();

@@ -6,8 +6,10 @@ export {
   type OpenOptions,
   type SyncCallOptions,
 } from './client';
-export type { SyncSummary, SyncProgress, SyncPhase, SyncFailure } from './sync/summary';
-export { SyncIncompleteError } from './sync/summary';
+export type { SyncSummary, SyncProgress, SyncPhase, SyncFailure, SkippedPath } from './sync/summary';
+export { SyncIncompleteError, MassDeleteError } from './sync/summary';
+export type { SyncOptions } from './sync/engine';
+export { EXIT } from './cli/exit-codes';
 export { NotSignedInError } from './session/authenticator';
 export { serverAddresses, DEFAULT_SERVER, type ServerAddresses } from './config/server-addresses';
 export type { FolderState } from './state/state-db';

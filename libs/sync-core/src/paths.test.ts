@@ -4,13 +4,13 @@ describe('canonicalPath', () => {
   it.each([
     ['', 'empty'],
     ['/etc/passwd', 'absolute'],
-    ['C:/x', 'absolute'],
     ['a/../b', "'..'"],
     ['./a', "'.'"],
     ['a//b', 'empty segment'],
     ['a/', 'empty segment'],
     ['a\u0000b', 'NUL'],
-    ['a\\b', 'separator'],
+    ['a\\b', 'backslash'],
+    ['a\nb', 'control character'],
     ['x'.repeat(5000), 'longer than'],
   ])('refuses %j (%s)', (path, reason) => {
     expect(() => canonicalPath(path)).toThrow(InvalidPathError);
@@ -21,6 +21,15 @@ describe('canonicalPath', () => {
     expect(canonicalPath('docs/re\u0301sume\u0301.txt')).toBe('docs/r\u00e9sum\u00e9.txt');
     expect(canonicalPath('日本/ファイル.md')).toBe('日本/ファイル.md');
   });
+});
+
+describe('kind 5: a colon is an ordinary character, not a drive letter', () => {
+  it.each(['c:notes.txt', 'x:backup/a.txt', 'C:/x', 'docs/d:e.txt'])(
+    'accepts %j as a relative path',
+    (path) => {
+      expect(canonicalPath(path)).toBe(path);
+    },
+  );
 });
 
 describe('isAtOrBelow', () => {

@@ -10,15 +10,19 @@ export class InvalidPathError extends Error {
  * client and the metadata service apply these rules, so a path accepted locally is accepted by
  * the server: '/'-separated, no empty, '.' or '..' segments, not absolute, no backslash, no NUL
  * or other control characters, at most LIMITS.maxPathBytes bytes in UTF-8.
+ *
+ * Only a leading '/' makes a path absolute: paths are '/'-separated and relative by construction,
+ * so a drive-letter look-alike such as `c:notes.txt` or `x:backup/a` is an ordinary name (a colon
+ * is a valid file-name character on the platforms we run on).
  */
 export function canonicalPath(path: string): string {
   if (typeof path !== 'string' || path.length === 0) throw new InvalidPathError('path is empty');
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(path))
     throw new InvalidPathError('path contains a NUL or control character');
-  if (path.startsWith('/') || /^[a-zA-Z]:/.test(path))
-    throw new InvalidPathError('path must be relative, not absolute');
-  if (path.includes('\\')) throw new InvalidPathError("path must use '/' as separator, not '\\'");
+  if (path.startsWith('/')) throw new InvalidPathError('path must be relative, not absolute');
+  if (path.includes('\\'))
+    throw new InvalidPathError('path contains a backslash, which other platforms read as a folder separator');
   const normalized = path.normalize('NFC');
   for (const segment of normalized.split('/')) {
     if (segment === '')

@@ -1,17 +1,14 @@
 import { realpath } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { grpcCode } from '@filesync/contracts';
 import { FilesyncClient } from '../client';
 import { InvalidServerError } from '../config/server-addresses';
-import { SyncIncompleteError, type SyncSummary } from '../sync/summary';
-import { SyncFolderMissingError } from '../sync/sync-root';
+import { MassDeleteError, SyncIncompleteError, type SyncSummary } from '../sync/summary';
+import { exitCodeForError, exitCodeForSummary, EXIT } from './exit-codes';
 import { readPassword } from './password';
 import { SyncProgressBar } from './progress-bar';
-
-/** Exit code of a sync stopped because its folder is missing (moved, deleted, not mounted). */
-export const EXIT_MISSING_FOLDER = 5;
 
 interface GlobalOptions {
   server?: string;
@@ -20,18 +17,19 @@ interface GlobalOptions {
 
 /** Runs the CLI; resolves with the process exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
-  const program = buildProgram();
+  const outcome = { exitCode: EXIT.success as number };
+  const program = buildProgram(outcome);
   try {
     await program.parseAsync([...argv]);
-    return 0;
+    return outcome.exitCode;
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode;
-    process.stderr.write(`filesync: ${describeError(error)}\n`);
-    return error instanceof SyncFolderMissingError ? EXIT_MISSING_FOLDER : 1;
+    if (!(error instanceof CommanderError)) process.stderr.write(`filesync: ${describeError(error)}\n`);
+    return exitCodeForError(error);
   }
 }
 
-function buildProgram(): Command {
+/** `outcome.exitCode` is what a command that finished without throwing chose (0 unless it sets it). */
+function buildProgram(outcome: { exitCode: number }): Command {
   const program = new Command('filesync')
     .description('Keep folders in sync with filesync')
     .option('--server <host[:port]>', 'deployment to use (default: FILESYNC_SERVER, then 127.0.0.1:50051)')
@@ -84,24 +82,35 @@ function buildProgram(): Command {
       '--create',
       'create DIR if it is missing (a folder synced before starts over: everything downloads)',
     )
-    .action(async (dir: string, options: { json?: boolean; create?: boolean }) => {
-      const bar = process.stdout.isTTY && !options.json ? new SyncProgressBar() : undefined;
-      let summary: SyncSummary;
-      try {
-        summary = await withClient((client) =>
-          client.sync(dir, {
-            onProgress: bar ? (progress) => bar.update(progress) : undefined,
-            create: options.create === true,
-          }),
-        );
-      } catch (error) {
-        if (error instanceof SyncIncompleteError) printSummary(error.summary, options.json);
-        throw error;
-      } finally {
+    .option('--force', 'go on with a pass that deletes many files at once (the mass-delete guard)')
+    .option('--max-delete <n>', 'stop before a pass that would delete more than N files', parseCount)
+    .action(
+      async (
+        dir: string,
+        options: { json?: boolean; create?: boolean; force?: boolean; maxDelete?: number },
+      ) => {
+        const bar = process.stdout.isTTY && !options.json ? new SyncProgressBar() : undefined;
+        let summary: SyncSummary;
+        try {
+          summary = await withClient((client) =>
+            client.sync(dir, {
+              onProgress: bar ? (progress) => bar.update(progress) : undefined,
+              create: options.create === true,
+              force: options.force === true,
+              maxDelete: options.maxDelete,
+            }),
+          );
+        } catch (error) {
+          bar?.stop();
+          if (error instanceof SyncIncompleteError || error instanceof MassDeleteError)
+            printSummary(error.summary, options.json);
+          throw error;
+        }
         bar?.stop();
-      }
-      printSummary(summary, options.json);
-    });
+        printSummary(summary, options.json);
+        outcome.exitCode = exitCodeForSummary(summary);
+      },
+    );
 
   program
     .command('follow')
@@ -172,11 +181,35 @@ function printSummary(summary: SyncSummary, json: boolean | undefined): void {
     return;
   }
   const mib = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MiB`;
-  process.stdout.write(
+  const lines = [
     `Uploaded ${summary.filesUploaded} files (${summary.uploadedBlocks} blocks, ${mib(summary.uploadedBytes)}), ` +
       `downloaded ${summary.filesDownloaded} files (${summary.downloadedBlocks} blocks, ${mib(summary.downloadedBytes)}), ` +
-      `${summary.deleted} deleted, ${summary.conflicts} conflicts.\n`,
-  );
+      `${summary.deleted} deleted, ${summary.conflicts} conflicts.`,
+  ];
+  if (summary.skipped.length > 0 || summary.failed.length > 0) {
+    lines.push(
+      `Not synced: ${summary.skipped.length} skipped, ${summary.failed.length} failed (the rest is in sync):`,
+      ...listed(summary.skipped.map((skip) => `  skipped ${JSON.stringify(skip.path)}: ${skip.reason}`)),
+      ...listed(
+        summary.failed.map((failure) => `  failed ${JSON.stringify(failure.path)}: ${failure.reason}`),
+      ),
+    );
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** The first lines of a long list, and how many more there are (--json lists them all). */
+function listed(lines: readonly string[], shown = 20): string[] {
+  return lines.length <= shown
+    ? [...lines]
+    : [...lines.slice(0, shown), `  ... and ${lines.length - shown} more (--json lists them all)`];
+}
+
+function parseCount(value: string): number {
+  const count = Number(value);
+  if (!Number.isSafeInteger(count) || count < 0)
+    throw new InvalidArgumentError('expected a whole number of files, 0 or more');
+  return count;
 }
 
 /**

@@ -28,3 +28,43 @@ describe('conflict copy names', () => {
     );
   });
 });
+
+describe('kind 5: conflict copy names fit in 255 bytes', () => {
+  const at = new Date(2026, 0, 2, 3, 4, 5);
+  const bytes = (name: string) => Buffer.byteLength(name, 'utf8');
+
+  it('cuts a long stem and keeps the extension', () => {
+    const long = `${'a'.repeat(240)}.txt`;
+    const name = conflictCopyName(long, 'laptop', at);
+    expect(bytes(name)).toBeLessThanOrEqual(255);
+    expect(name).toMatch(/^a+ \(conflicted copy laptop 2026-01-02 030405\)\.txt$/);
+    expect(bytes(conflictCopyName(long, 'laptop', at, 12))).toBeLessThanOrEqual(255);
+  });
+
+  it.each([
+    ['a 215-byte name', `${'n'.repeat(211)}.pdf`],
+    ['a 255-byte name', `${'n'.repeat(251)}.pdf`],
+    ['emoji (surrogate pairs)', `${'🎉'.repeat(62)}.md`],
+    ['combining sequences (NFD)', `${'e\u0301'.repeat(84)}.txt`],
+    ['a long device name', 'notes.txt'],
+  ])('%s: whole characters only, within the limit', (_name, fileName) => {
+    const name = conflictCopyName(fileName, 'd'.repeat(300), at);
+    expect(bytes(name)).toBeLessThanOrEqual(255);
+    // Valid UTF-16 (no lone surrogate) and no combining mark left without its base letter.
+    expect(name.isWellFormed()).toBe(true);
+    expect(name).not.toMatch(/^\u0301|[^e]\u0301/u);
+    expect(name.endsWith(fileName.slice(fileName.lastIndexOf('.')))).toBe(true);
+  });
+
+  it('treats a huge "extension" as part of the name', () => {
+    const name = conflictCopyName(`a.${'x'.repeat(250)}`, 'pc', at);
+    expect(bytes(name)).toBeLessThanOrEqual(255);
+    expect(name).toMatch(/^a\.x+ \(conflicted copy pc 2026-01-02 030405\)$/);
+  });
+
+  it('gives a folder no extension', () => {
+    expect(conflictCopyName('v1.2', 'pc', at, 1, { keepExtension: false })).toBe(
+      'v1.2 (conflicted copy pc 2026-01-02 030405)',
+    );
+  });
+});

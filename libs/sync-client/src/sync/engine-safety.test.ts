@@ -8,7 +8,7 @@ import { inlineHasher } from '../hashing/hash-file';
 import { nodeScanFileSystem, type ScanFileSystem } from '../scan/scanner';
 import { StateDb } from '../state/state-db';
 import type { BlockStore } from '../storage/block-store';
-import { syncFolder } from './engine';
+import { syncFolder, type SyncOptions } from './engine';
 import type { SyncRemote } from './remote';
 import { UNSAFE_PATH_REASONS } from './safe-path';
 
@@ -95,17 +95,22 @@ describe('the engine writes nothing it should not', () => {
     await rm(outside, { recursive: true, force: true });
   });
 
-  const run = (remote: SyncRemote, scanFileSystem?: ScanFileSystem) =>
-    syncFolder(root, 'ns', {
-      state,
-      hasher: inlineHasher,
-      blocks,
-      remote,
-      logger: pino({ level: 'warn' }, { write: (line: string) => void logged.push(JSON.parse(line)) }),
-      deviceLabel: 'laptop',
-      now: () => new Date(2026, 0, 2, 3, 4, 5),
-      scanFileSystem,
-    });
+  const run = (remote: SyncRemote, scanFileSystem?: ScanFileSystem, options: SyncOptions = {}) =>
+    syncFolder(
+      root,
+      'ns',
+      {
+        state,
+        hasher: inlineHasher,
+        blocks,
+        remote,
+        logger: pino({ level: 'warn' }, { write: (line: string) => void logged.push(JSON.parse(line)) }),
+        deviceLabel: 'laptop',
+        now: () => new Date(2026, 0, 2, 3, 4, 5),
+        scanFileSystem,
+      },
+      options,
+    );
 
   async function serverContent(text: string): Promise<common.FileContent> {
     const bytes = Buffer.from(text);
@@ -179,6 +184,9 @@ describe('the engine writes nothing it should not', () => {
           [action(ActionKind.ACTION_KIND_DELETE_LOCAL, 'docs/a.txt', entry('docs/a.txt', 2))],
           swapDocsForSymlink,
         ),
+        undefined,
+        // The only file going is a mass delete; confirmed, so that the symlink check is what stops it.
+        { force: true },
       );
       expect(await readFile(join(outside, 'docs', 'a.txt'), 'utf8')).toBe('keep me');
       expect(skips()).toEqual([{ path: 'docs/a.txt', reason: UNSAFE_PATH_REASONS.symlinkOnPath }]);

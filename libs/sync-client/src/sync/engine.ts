@@ -1,10 +1,10 @@
 import { lstat, open, rename, rm, rmdir, stat } from 'node:fs/promises';
-import { basename, dirname, join, sep } from 'node:path';
+import { basename, dirname, join, relative, sep } from 'node:path';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Logger } from 'pino';
 import { common, metadata, syncdiff } from '@filesync/contracts';
 import { LIMITS } from '@filesync/resources';
-import { blockHash, canonicalPath } from '@filesync/sync-core';
+import { blockHash, canonicalPath, isAtOrBelow, isMassDelete } from '@filesync/sync-core';
 import type { Hasher } from '../hashing/hash-file';
 import {
   manifestOf,
@@ -12,16 +12,17 @@ import {
   type LocalFile,
   type ScanFileSystem,
   type ScanResult,
-  type SkippedPath,
 } from '../scan/scanner';
 import type { BlockRef, StateDb } from '../state/state-db';
 import { writeFileAtomically } from '../storage/atomic-write';
 import type { BlockStore } from '../storage/block-store';
 import { freeConflictCopyName, pathExists } from './conflict-name';
-import type { SyncRemote } from './remote';
+import { onDiskPath } from './local-path';
+import type { CommitOutcome, SyncRemote } from './remote';
 import { SafePaths, UnsafePathError } from './safe-path';
 import {
   emptySummary,
+  MassDeleteError,
   SyncIncompleteError,
   type SyncFailure,
   type SyncProgress,
@@ -29,6 +30,7 @@ import {
 } from './summary';
 
 const { ActionKind } = syncdiff;
+const { RejectionReason } = metadata;
 
 /** Blocks moved to or from storage at once. */
 const TRANSFER_CONCURRENCY = 8;
@@ -56,6 +58,13 @@ export interface EngineDeps {
 
 export interface SyncOptions {
   readonly onProgress?: (progress: SyncProgress) => void;
+  /**
+   * The user confirmed a mass deletion (`filesync sync --force`): the guard lets the pass delete
+   * and the commits carry `confirm_mass_delete`. Nothing else sets it.
+   */
+  readonly force?: boolean;
+  /** `--max-delete N`: a pass deleting more than N files stops too (see isMassDelete). */
+  readonly maxDelete?: number;
 }
 
 interface PendingUpload {
@@ -99,9 +108,15 @@ class SyncRun {
   private readonly failures: SyncFailure[] = [];
   private readonly transfers: LimitFunction = pLimit(TRANSFER_CONCURRENCY);
   private readonly downloads: PendingDownload[] = [];
-  /** Paths left alone this pass, with why: the scan's skips, then writes refused as unsafe. */
-  private readonly skipped: SkippedPath[] = [];
   private readonly safe: SafePaths;
+  /** Uploads that arose while settling commits (files of a folder moved aside): the next round's. */
+  private readonly extraChanges: PendingChange[] = [];
+  /** Local folders moved aside this pass because of a clash with a server file: old path -> new. */
+  private readonly movedFolders = new Map<string, { path: string; absPath: string; from: string }>();
+  /** Paths whose file now lives elsewhere (moved with its folder): their old changes are void. */
+  private readonly superseded = new Set<string>();
+  /** Deletions the server refused under the mass-delete rule; they stay proposed. */
+  private readonly refusedDeletes: string[] = [];
   private scan!: ScanResult;
 
   constructor(
@@ -129,6 +144,7 @@ class SyncRun {
 
     this.progress('comparing', 0, 0, 'files');
     const diff = await remote.diff(this.namespaceId, manifestOf(this.scan));
+    this.guardMassDelete(diff.actions);
     const changes: PendingChange[] = [];
     const localDeletes: common.FileEntry[] = [];
     for (const action of diff.actions) {
@@ -165,13 +181,59 @@ class SyncRun {
     }
 
     await this.commit(changes);
-    await this.download();
+    // Local deletions before downloads: a file and a folder can trade places (file `notes`
+    // replaced by folder `notes/` elsewhere, or the other way round), and the download can only
+    // land once the old file, or the files below the old folder and the emptied folder, are gone.
+    // Only what the scan saw unchanged is removed (deleteLocal); anything else stays and the
+    // download that needs its place fails for that path alone.
     for (const entry of localDeletes) await this.guard(entry.path, () => this.deleteLocal(entry));
+    await this.download();
 
     state.markSynced(this.root, diff.cursor, Date.now());
     this.progress('done', 1, 1, 'files');
+    this.summary.failed.push(...this.failures);
+    if (this.refusedDeletes.length > 0) {
+      throw new MassDeleteError(this.summary, this.refusedDeletes.sort(), this.syncedFiles(), true);
+    }
     if (this.failures.length > 0) throw new SyncIncompleteError(this.summary, this.failures);
     return this.summary;
+  }
+
+  // ---- mass-delete guard ----
+
+  /**
+   * Stops the pass before it changes anything when it would delete too much at once (the rule of
+   * libs/sync-core, against the files this folder has synced): the signature of an emptied
+   * folder or an unmounted drive (deletions sent to the server) and of a namespace wiped
+   * elsewhere (deletions of local files applied from the server) alike. Both directions count
+   * together: either way these are files the user would no longer find. Nothing is committed,
+   * downloaded or deleted and the state is untouched, so the next pass proposes the same
+   * deletions until the user confirms with --force.
+   */
+  private guardMassDelete(actions: readonly syncdiff.DiffAction[]): void {
+    if (this.options.force === true) return;
+    const deleting = actions
+      .filter(
+        (action) =>
+          (action.kind === ActionKind.ACTION_KIND_DELETE_REMOTE ||
+            (action.kind === ActionKind.ACTION_KIND_DELETE_LOCAL && this.scan.files.has(action.path))) &&
+          // An unsafe path is refused (and reported) below, never acted on: it deletes nothing.
+          isSafeAction(action) &&
+          !this.scan.excluded(action.path),
+      )
+      .map((action) => action.path)
+      .sort();
+    const live = this.syncedFiles();
+    if (isMassDelete({ deleting: deleting.length, live, maxDelete: this.options.maxDelete })) {
+      throw new MassDeleteError(this.summary, deleting, live, false);
+    }
+  }
+
+  /** Files of this folder synced before the pass (the live files the mass-delete rule counts). */
+  private syncedFiles(): number {
+    let count = 0;
+    for (const row of this.scan.known.values()) if (row.baseVersion > 0) count++;
+    return count;
   }
 
   // ---- commit side ----
@@ -197,15 +259,29 @@ class SyncRun {
         // One bar on the terminal: commit progress shows once the uploads are through.
         if (uploads.finished()) this.progress('committing', settled, ordered.length, 'files');
       }
-      pending = retry;
+      pending = [
+        ...retry.filter((change) => !this.superseded.has(changePath(change))),
+        ...this.extraChanges.splice(0),
+      ];
     }
-    for (const change of pending) this.fail(changePath(change), 'could not be committed after retries');
+    for (const change of pending)
+      this.fail(changePath(change), 'could not be committed after retries; it syncs next time');
   }
 
   /** Commits one batch; returns the changes to try again in the next round. */
   private async commitBatch(batch: PendingChange[], round: number): Promise<PendingChange[]> {
     const retry: PendingChange[] = [];
-    const outcome = await this.deps.remote.commitFiles(this.namespaceId, batch.map(toFileChange));
+    let outcome: CommitOutcome;
+    try {
+      outcome = await this.deps.remote.commitFiles(this.namespaceId, batch.map(toFileChange), {
+        confirmMassDelete: this.options.force === true,
+      });
+    } catch (error) {
+      // The batch as a whole failed (the server unreachable, a malformed request): its paths are
+      // reported and the rest of the pass, other batches and every download, still runs.
+      for (const change of batch) this.fail(changePath(change), `commit failed: ${(error as Error).message}`);
+      return retry;
+    }
     for (const [index, change] of batch.entries()) {
       const result = outcome.results[index];
       const path = changePath(change);
@@ -229,6 +305,8 @@ class SyncRun {
   ): Promise<PendingChange | undefined> {
     const outcome = result.outcome;
     if (!outcome) throw new Error('commit result without outcome');
+    // A file moved with its folder after its commit was sent: the move's own upload replaces it.
+    if (this.superseded.has(changePath(change))) return undefined;
     switch (outcome.$case) {
       case 'committed':
         if (change.kind === 'upload') {
@@ -268,7 +346,90 @@ class SyncRun {
         }
         return this.keepConflictCopy(change.file.path, current);
       }
+      case 'rejected':
+        return this.settleRejection(change, outcome.value);
     }
+  }
+
+  /**
+   * A change the server refused for its path alone; the batch's other changes are settled as
+   * usual. Returns the change to commit instead, if any; throws to report the path as failed.
+   */
+  private async settleRejection(
+    change: PendingChange,
+    rejection: metadata.PathRejection,
+  ): Promise<PendingChange | undefined> {
+    const path = changePath(change);
+    if (rejection.reason === RejectionReason.REJECTION_REASON_MASS_DELETE && change.kind === 'delete') {
+      // The file stays on the server, and its state row (the synced base) stays here: the next
+      // pass sees the file gone locally again and proposes the same deletion, never re-downloads
+      // it nor forgets it, until the user confirms with --force or restores the file.
+      this.refusedDeletes.push(path);
+      return undefined;
+    }
+    if (rejection.reason === RejectionReason.REJECTION_REASON_PATH_CLASH && change.kind === 'upload') {
+      const clashing = rejection.clashingPath;
+      if (clashing !== path && isAtOrBelow(path, clashing)) return this.moveFolderAside(clashing, change);
+      if (clashing !== path && isAtOrBelow(clashing, path)) return this.moveFileAsideForClash(change.file);
+    }
+    const why = rejection.message || RejectionReason[rejection.reason] || 'no reason given';
+    throw new Error(`refused by the server: ${why}`);
+  }
+
+  // ---- a file and a folder at one path ----
+
+  /**
+   * The server holds live files below `file.path` (a folder there), this device a file: the file
+   * is kept as a conflicted copy beside it and uploaded under that name, the path is freed and
+   * the server's files below it download in this pass. Both contents stay reachable.
+   */
+  private async moveFileAsideForClash(file: LocalFile): Promise<PendingUpload> {
+    this.summary.conflicts++;
+    const copy = await this.moveAsideAsNewFile(file);
+    this.deps.state.delete(this.root, file.path);
+    this.deps.logger.warn(
+      { path: file.path, copy: copy.file.path },
+      'a folder on the server has this name: file kept as a conflicted copy',
+    );
+    return copy;
+  }
+
+  /**
+   * The server holds a live file at `folder`, this device a folder with files below it: the whole
+   * local folder is renamed to a conflicted-copy name (one rename keeps everything in it, ignored
+   * files included) and every file the scan saw in it is uploaded below the new name; the server's
+   * file then downloads at `folder` in this pass. Those uploads go to the next commit round (the
+   * other changes below `folder` in flight now are void); nothing is returned for `change` itself.
+   */
+  private async moveFolderAside(folder: string, change: PendingUpload): Promise<PendingChange | undefined> {
+    let moved = this.movedFolders.get(folder);
+    if (!moved) {
+      // The folder's on-disk spelling is the file's absolute path cut to the folder's depth.
+      let absPath = change.file.absPath;
+      for (let depth = change.file.path.split('/').length; depth > folder.split('/').length; depth--)
+        absPath = dirname(absPath);
+      const path = await this.moveAside(absPath, folder, { keepExtension: false });
+      moved = { path, absPath: join(dirname(absPath), basename(path)), from: absPath };
+      this.movedFolders.set(folder, moved);
+      this.summary.conflicts++;
+      this.deps.logger.warn(
+        { path: folder, copy: path },
+        'a file on the server has this name: folder kept as a conflicted copy',
+      );
+      for (const file of this.scan.files.values()) {
+        if (!isAtOrBelow(file.path, folder)) continue;
+        this.superseded.add(file.path);
+        this.deps.state.delete(this.root, file.path);
+        // The file's on-disk spelling below the folder is kept (a subfolder may be NFD).
+        const absPath = join(moved.absPath, relative(moved.from, file.absPath));
+        this.extraChanges.push({
+          kind: 'upload',
+          baseVersion: 0,
+          file: { ...file, path: `${moved.path}${file.path.slice(folder.length)}`, absPath },
+        });
+      }
+    }
+    return undefined;
   }
 
   /**
@@ -284,7 +445,18 @@ class SyncRun {
     const uploads = changes.filter((change): change is PendingUpload => change.kind === 'upload');
     const unique = [...new Set(uploads.flatMap((upload) => upload.file.blocks.map((block) => block.hash)))];
     if (unique.length === 0) return { stored, finished: () => true };
-    const missing = new Set(await this.deps.remote.findMissingBlocks(this.namespaceId, unique));
+    let missing: Set<string>;
+    try {
+      missing = new Set(await this.deps.remote.findMissingBlocks(this.namespaceId, unique));
+    } catch (error) {
+      // Without knowing what storage lacks these uploads wait for the next pass; deletions and
+      // downloads go on.
+      for (const upload of uploads) {
+        this.fail(upload.file.path, `could not check stored blocks: ${(error as Error).message}`);
+        stored.set(upload, Promise.resolve(false));
+      }
+      return { stored, finished: () => true };
+    }
 
     const blocks = new Map<string, Promise<void>>();
     let total = 0;
@@ -360,9 +532,15 @@ class SyncRun {
       if (!serverEntry.deleted) this.queueDownload(serverEntry);
       return undefined;
     }
-    const copyPath = await this.moveAside(file.absPath, path);
+    const copy = await this.moveAsideAsNewFile(file);
     if (serverEntry.deleted) this.deps.state.delete(this.root, path);
     else this.downloads.push({ entry: serverEntry, expected: undefined });
+    return copy;
+  }
+
+  /** Moves a local file to a conflicted-copy name and returns its upload as a new file. */
+  private async moveAsideAsNewFile(file: LocalFile): Promise<PendingUpload> {
+    const copyPath = await this.moveAside(file.absPath, file.path);
     const copyAbs = join(dirname(file.absPath), basename(copyPath));
     const now = await stat(copyAbs);
     // The file may have changed after the scan: then its blocks are not the scanned ones.
@@ -377,14 +555,22 @@ class SyncRun {
     };
   }
 
-  /** Renames a local file to a free conflicted-copy name beside it; returns the copy's path. */
-  private async moveAside(absPath: string, path: string): Promise<string> {
+  /**
+   * Renames a local file (or, with keepExtension false, a folder) to a free conflicted-copy name
+   * beside it; returns the copy's path.
+   */
+  private async moveAside(
+    absPath: string,
+    path: string,
+    options: { keepExtension?: boolean } = {},
+  ): Promise<string> {
     const folder = dirname(absPath);
     const name = await freeConflictCopyName(
       (candidate) => pathExists(join(folder, candidate)),
       basename(absPath),
       this.deps.deviceLabel,
       this.deps.now?.() ?? new Date(),
+      options,
     );
     await this.safe.checkTarget(absPath);
     await rename(absPath, join(folder, name));
@@ -411,14 +597,42 @@ class SyncRun {
     await Promise.all(
       this.downloads.map((download) =>
         files(() =>
-          this.guard(download.entry.path, () =>
-            this.downloadOne(download, (bytes) => {
+          this.guard(download.entry.path, async () => {
+            if (!download.expected) await this.clearFolderAt(download.entry.path);
+            await this.downloadOne(download, (bytes) => {
               done += bytes;
               this.progress('downloading', done, total, 'bytes');
-            }),
-          ),
+            });
+          }),
         ),
       ),
+    );
+  }
+
+  /**
+   * A folder where a server file is to land (the other device turned the folder into a file):
+   * its synced files were deleted before the downloads, and clashing new files moved aside at
+   * commit, so what is left is what the scan did not sync (ignored or skipped files). An empty
+   * folder goes; anything else moves aside whole as a conflicted copy, bytes kept, and its files
+   * sync under the new name in the next pass.
+   */
+  private async clearFolderAt(path: string): Promise<void> {
+    const target = await onDiskPath(this.root, path);
+    await this.safe.checkTarget(target);
+    const found = await lstat(target).catch(() => undefined);
+    if (!found?.isDirectory()) return;
+    try {
+      await rmdir(target);
+      return;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
+    }
+    const copy = await this.moveAside(target, path, { keepExtension: false });
+    this.summary.conflicts++;
+    this.deps.logger.warn(
+      { path, copy },
+      'a file from the server has this name: folder kept as a conflicted copy',
     );
   }
 
@@ -427,7 +641,7 @@ class SyncRun {
     // Queued after a commit conflict too: what the scan could not see stays untouched.
     if (this.scan.excluded(entry.path)) return;
     const content = entry.content ?? { contentHash: '', size: 0, blockHashes: [] };
-    const target = expected?.absPath ?? join(this.root, ...entry.path.split('/'));
+    const target = expected?.absPath ?? (await onDiskPath(this.root, entry.path));
     const blocks: BlockRef[] = [];
     let size = 0;
     await writeFileAtomically(
@@ -458,7 +672,8 @@ class SyncRun {
           throw new Error(`downloaded ${size} bytes, the server said ${content.size}`);
       },
       {
-        mtimeMs: entry.modifiedAtMs || undefined,
+        // Any time is a time: zero (1970) and negative (before 1970) round-trip like the rest.
+        mtimeMs: entry.modifiedAtMs,
         prepareFolder: (folder) => this.safe.checkFolder(folder, { create: true }),
         beforeReplace: async () => {
           await this.safe.checkTarget(target);
@@ -561,13 +776,15 @@ class SyncRun {
     }
   }
 
-  /** A path left alone on purpose this pass: reported, never treated as deleted. */
+  /** A path left alone on purpose this pass: listed in the summary, never treated as deleted. */
   private skip(path: string, reason: string): void {
     this.deps.logger.warn({ path, reason }, 'path skipped');
-    this.skipped.push({ path, reason });
+    this.summary.skipped.push({ path, reason });
   }
 
   private fail(path: string, reason: string): void {
+    // A file moved with its folder mid-pass fails at its old path; it is uploaded at the new one.
+    if (this.superseded.has(path)) return;
     this.deps.logger.error({ path, reason }, 'path not synced');
     this.failures.push({ path, reason });
   }
@@ -593,6 +810,15 @@ function assertSafeAction(action: syncdiff.DiffAction): void {
     throw new Error(
       `server entry ${JSON.stringify(action.serverEntry.path)} does not match the action's path`,
     );
+  }
+}
+
+function isSafeAction(action: syncdiff.DiffAction): boolean {
+  try {
+    assertSafeAction(action);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -18,8 +18,19 @@ export interface CommitOutcome {
 export interface SyncRemote {
   diff(namespaceId: string, manifest: readonly syncdiff.ManifestEntry[]): Promise<DiffOutcome>;
   findMissingBlocks(namespaceId: string, hashes: readonly string[]): Promise<string[]>;
-  /** At most LIMITS.maxChangesPerCommit changes. */
-  commitFiles(namespaceId: string, changes: metadata.FileChange[]): Promise<CommitOutcome>;
+  /**
+   * At most LIMITS.maxChangesPerCommit changes. `confirmMassDelete` only when the user confirmed
+   * (`--force`): without it the server refuses a mass deletion per path.
+   */
+  commitFiles(
+    namespaceId: string,
+    changes: metadata.FileChange[],
+    options?: CommitOptions,
+  ): Promise<CommitOutcome>;
+}
+
+export interface CommitOptions {
+  readonly confirmMassDelete?: boolean;
 }
 
 export class GrpcSyncRemote implements SyncRemote {
@@ -59,10 +70,14 @@ export class GrpcSyncRemote implements SyncRemote {
     return missing;
   }
 
-  async commitFiles(namespaceId: string, changes: metadata.FileChange[]): Promise<CommitOutcome> {
+  async commitFiles(
+    namespaceId: string,
+    changes: metadata.FileChange[],
+    options: CommitOptions = {},
+  ): Promise<CommitOutcome> {
     const response = await unary(
       this.clients.metadata.commitFiles.bind(this.clients.metadata),
-      { confirmMassDelete: false, namespaceId, changes },
+      { confirmMassDelete: options.confirmMassDelete === true, namespaceId, changes },
       { timeoutMs: TIMEOUTS.commitMs, accessToken: await this.accessToken() },
     );
     return { results: response.results, cursor: response.cursor };

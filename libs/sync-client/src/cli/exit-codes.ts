@@ -1,0 +1,38 @@
+import { CommanderError } from 'commander';
+import { isIncomplete, MassDeleteError, SyncIncompleteError, type SyncSummary } from '../sync/summary';
+import { SyncFolderMissingError } from '../sync/sync-root';
+
+/**
+ * The CLI's exit codes, in one place so scripts can tell outcomes apart. Codes are never reused
+ * for another meaning once released.
+ */
+export const EXIT = {
+  /** Everything asked for was done. */
+  success: 0,
+  /** An unexpected error (server unreachable, not signed in, a bug): nothing more specific applies. */
+  error: 1,
+  /** The command line was wrong (an unknown option, a missing argument). */
+  usage: 2,
+  /** The pass ran but some paths were skipped or failed: listed in the summary; the rest synced. */
+  incomplete: 3,
+  /** The mass-delete guard stopped the pass before it deleted anything; `--force` goes on. */
+  massDelete: 4,
+  /** The synced folder is missing (moved, deleted, not mounted); `--create` re-creates it. */
+  missingFolder: 5,
+} as const;
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** The exit code of a `filesync sync` pass that finished with `summary`. */
+export function exitCodeForSummary(summary: SyncSummary): ExitCode {
+  return isIncomplete(summary) ? EXIT.incomplete : EXIT.success;
+}
+
+/** The exit code for an error that ended a command. */
+export function exitCodeForError(error: unknown): number {
+  if (error instanceof CommanderError) return error.exitCode === 1 ? EXIT.usage : error.exitCode;
+  if (error instanceof MassDeleteError) return EXIT.massDelete;
+  if (error instanceof SyncFolderMissingError) return EXIT.missingFolder;
+  if (error instanceof SyncIncompleteError) return EXIT.incomplete;
+  return EXIT.error;
+}

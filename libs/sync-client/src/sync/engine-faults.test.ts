@@ -1,0 +1,526 @@
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { common, metadata, syncdiff } from '@filesync/contracts';
+import { chunkBuffer, contentHash } from '@filesync/sync-core';
+import { inlineHasher } from '../hashing/hash-file';
+import { StateDb } from '../state/state-db';
+import type { BlockStore } from '../storage/block-store';
+import { UNSAFE_PATH_REASONS } from './safe-path';
+import { syncFolder, type SyncOptions } from './engine';
+import type { CommitOptions, SyncRemote } from './remote';
+import { MassDeleteError, SyncIncompleteError, type SyncSummary } from './summary';
+
+// Issue 6 on the engine: per-path faults (kinds 2, 4, 5, 6, 7) against a scripted fake of the
+// SyncRemote port.
+
+const { ActionKind } = syncdiff;
+const { RejectionReason } = metadata;
+const COPY = '(conflicted copy laptop 2026-01-02 030405)';
+
+class MemoryBlocks implements BlockStore {
+  readonly stored = new Map<string, Uint8Array>();
+  async put(_ns: string, hash: string, bytes: Uint8Array) {
+    if (this.stored.has(hash)) return 'exists' as const;
+    this.stored.set(hash, bytes);
+    return 'uploaded' as const;
+  }
+  async get(_ns: string, hash: string) {
+    const bytes = this.stored.get(hash);
+    if (!bytes) throw new Error(`no block ${hash}`);
+    return bytes;
+  }
+}
+
+/**
+ * Diff answers the scripted actions; a commit succeeds unless its path has a scripted rejection
+ * (answered once) or the whole call is scripted to fail.
+ */
+class ScriptedRemote implements SyncRemote {
+  readonly commits: metadata.FileChange[] = [];
+  readonly options: (CommitOptions | undefined)[] = [];
+  readonly rejections = new Map<string, metadata.PathRejection>();
+  failCallsWith: Error | undefined;
+  constructor(private readonly actions: syncdiff.DiffAction[]) {}
+
+  async diff() {
+    return { actions: this.actions, cursor: 7 };
+  }
+  async findMissingBlocks(_ns: string, hashes: readonly string[]) {
+    return [...hashes];
+  }
+  async commitFiles(_ns: string, changes: metadata.FileChange[], options?: CommitOptions) {
+    this.options.push(options);
+    if (this.failCallsWith) throw this.failCallsWith;
+    const results = changes.map((change): metadata.CommitResult => {
+      const rejection = this.rejections.get(change.path);
+      if (rejection) {
+        this.rejections.delete(change.path);
+        return { path: change.path, outcome: { $case: 'rejected', value: rejection } };
+      }
+      this.commits.push(change);
+      const content = change.delete ? undefined : change.content;
+      return {
+        path: change.path,
+        outcome: { $case: 'committed', value: entry(change.path, change.baseVersion + 1, content) },
+      };
+    });
+    return { results, cursor: 8 };
+  }
+}
+
+function contentOf(text: string): common.FileContent {
+  const chunks = chunkBuffer(Buffer.from(text));
+  return {
+    contentHash: contentHash(chunks.map((c) => c.hash)),
+    size: Buffer.byteLength(text),
+    blockHashes: chunks.map((c) => c.hash),
+  };
+}
+
+function entry(
+  path: string,
+  version: number,
+  content?: common.FileContent,
+  modifiedAtMs = 1_700_000_000_000,
+) {
+  return {
+    namespaceId: 'ns',
+    path,
+    version,
+    content,
+    deleted: content === undefined,
+    modifiedAtMs,
+    committedAtMs: 1_700_000_000_000,
+    deviceId: 'other',
+    journalSeq: version,
+  } satisfies common.FileEntry;
+}
+
+const act = (
+  kind: syncdiff.ActionKind,
+  path: string,
+  baseVersion: number,
+  serverEntry?: common.FileEntry,
+) => ({
+  path,
+  kind,
+  baseVersion,
+  serverEntry,
+});
+
+function rejection(reason: metadata.RejectionReason, clashingPath = ''): metadata.PathRejection {
+  return { reason, message: `rejected (${metadata.RejectionReason[reason]})`, clashingPath };
+}
+
+describe('engine faults (issue 6)', () => {
+  let root: string;
+  let state: StateDb;
+  let blocks: MemoryBlocks;
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'engine-faults-'));
+    state = StateDb.open(':memory:');
+    blocks = new MemoryBlocks();
+  });
+  afterEach(async () => {
+    state.close();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  const run = (remote: SyncRemote, options: SyncOptions = {}) =>
+    syncFolder(
+      root,
+      'ns',
+      {
+        state,
+        hasher: inlineHasher,
+        blocks,
+        remote,
+        logger: pino({ level: 'silent' }),
+        deviceLabel: 'laptop',
+        now: () => new Date(2026, 0, 2, 3, 4, 5),
+      },
+      options,
+    );
+
+  /** Puts a file's blocks in storage, as if another device had uploaded it. */
+  async function onServer(text: string): Promise<common.FileContent> {
+    for (const chunk of chunkBuffer(Buffer.from(text)))
+      await blocks.put(
+        'ns',
+        chunk.hash,
+        Buffer.from(text).subarray(chunk.offset, chunk.offset + chunk.length),
+      );
+    return contentOf(text);
+  }
+
+  /** A local file this device synced at `version` and has not changed since. */
+  async function synced(path: string, text: string, version = 1): Promise<void> {
+    const abs = join(root, ...path.split('/'));
+    await mkdir(join(abs, '..'), { recursive: true });
+    await writeFile(abs, text);
+    const now = await stat(abs);
+    const content = contentOf(text);
+    state.put(root, {
+      path,
+      baseVersion: version,
+      baseContentHash: content.contentHash,
+      size: now.size,
+      mtimeMs: now.mtimeMs,
+      contentHash: content.contentHash,
+      blocks: [],
+    });
+  }
+
+  async function tree(dir = root, prefix = ''): Promise<Record<string, string>> {
+    const files: Record<string, string> = {};
+    for (const item of await readdir(dir, { withFileTypes: true })) {
+      const path = `${prefix}${item.name}`;
+      if (item.isDirectory()) Object.assign(files, await tree(join(dir, item.name), `${path}/`));
+      else files[path] = await readFile(join(dir, item.name), 'utf8');
+    }
+    return files;
+  }
+
+  describe('kind 2: the mass-delete guard stops a pass before it commits anything', () => {
+    const emptied = () =>
+      new ScriptedRemote([
+        act(ActionKind.ACTION_KIND_UPLOAD, 'new.txt', 0),
+        act(ActionKind.ACTION_KIND_DELETE_REMOTE, 'a.txt', 1),
+        act(ActionKind.ACTION_KIND_DELETE_REMOTE, 'b.txt', 1),
+        act(ActionKind.ACTION_KIND_DELETE_REMOTE, 'c.txt', 1),
+      ]);
+
+    beforeEach(async () => {
+      for (const name of ['a.txt', 'b.txt', 'c.txt']) await synced(name, name);
+      for (const name of ['a.txt', 'b.txt', 'c.txt']) await rm(join(root, name));
+      await writeFile(join(root, 'new.txt'), 'new');
+    });
+
+    it('a pass deleting all 3 synced files stops with nothing committed and the state kept', async () => {
+      const remote = emptied();
+      const error = await run(remote).catch((failure: unknown) => failure);
+      expect(error).toBeInstanceOf(MassDeleteError);
+      expect(error).toMatchObject({ paths: ['a.txt', 'b.txt', 'c.txt'], live: 3, refusedByServer: false });
+      expect((error as Error).message).toMatch(
+        /would delete 3 of 3 synced file\(s\) \(a\.txt, b\.txt, c\.txt\).*--force/,
+      );
+      expect(remote.options).toEqual([]);
+      expect(state.get(root, 'a.txt')).toMatchObject({ baseVersion: 1 });
+      expect(state.folders()[0]).toMatchObject({ cursor: 0 });
+    });
+
+    it('--force commits the deletions with the confirmation', async () => {
+      const remote = emptied();
+      const summary = await run(remote, { force: true });
+      expect(summary.deleted).toBe(3);
+      expect(remote.commits.map((change) => change.path).sort()).toEqual([
+        'a.txt',
+        'b.txt',
+        'c.txt',
+        'new.txt',
+      ]);
+      expect(remote.options).toEqual([{ confirmMassDelete: true }]);
+    });
+
+    it('never confirms without --force, and --max-delete lowers the bar', async () => {
+      await synced('d.txt', 'd');
+      const one = new ScriptedRemote([act(ActionKind.ACTION_KIND_DELETE_REMOTE, 'a.txt', 1)]);
+      await run(one);
+      expect(one.options).toEqual([{ confirmMassDelete: false }]);
+      const two = new ScriptedRemote([
+        act(ActionKind.ACTION_KIND_DELETE_REMOTE, 'b.txt', 1),
+        act(ActionKind.ACTION_KIND_DELETE_REMOTE, 'c.txt', 1),
+      ]);
+      await expect(run(two, { maxDelete: 1 })).rejects.toThrow(MassDeleteError);
+      expect(two.options).toEqual([]);
+    });
+
+    it('guards deletions of local files coming from the server the same way', async () => {
+      for (const name of ['a.txt', 'b.txt', 'c.txt']) await synced(name, name);
+      const remote = new ScriptedRemote(
+        ['a.txt', 'b.txt', 'c.txt'].map((path) =>
+          act(ActionKind.ACTION_KIND_DELETE_LOCAL, path, 0, entry(path, 2)),
+        ),
+      );
+      await expect(run(remote)).rejects.toThrow(MassDeleteError);
+      expect(Object.keys(await tree()).sort()).toEqual(['a.txt', 'b.txt', 'c.txt', 'new.txt']);
+      expect((await run(remote, { force: true })).deleted).toBe(3);
+    });
+
+    it('a deletion the server refuses is reported the same way and stays proposed', async () => {
+      for (const name of ['b.txt', 'c.txt']) await synced(name, name);
+      const remote = new ScriptedRemote([
+        act(ActionKind.ACTION_KIND_UPLOAD, 'new.txt', 0),
+        act(ActionKind.ACTION_KIND_DELETE_REMOTE, 'a.txt', 1),
+      ]);
+      remote.rejections.set('a.txt', rejection(RejectionReason.REJECTION_REASON_MASS_DELETE));
+      const error = await run(remote).catch((failure: unknown) => failure);
+      expect(error).toMatchObject({ paths: ['a.txt'], refusedByServer: true });
+      expect((error as MassDeleteError).summary.filesUploaded).toBe(1);
+      // The base stays: the next scan sees the file gone again and proposes the same deletion.
+      expect(state.get(root, 'a.txt')).toMatchObject({ baseVersion: 1 });
+    });
+  });
+
+  describe('kind 7: one bad path never blocks the others', () => {
+    // Deleting every synced file would be a mass delete: keep one that stays.
+    beforeEach(() => synced('stays.txt', 'stays'));
+
+    it('a path the server rejects is reported; the others commit and download', async () => {
+      await writeFile(join(root, 'good.txt'), 'good');
+      await writeFile(join(root, 'bad.txt'), 'bad');
+      const content = await onServer('from elsewhere');
+      const remote = new ScriptedRemote([
+        act(ActionKind.ACTION_KIND_UPLOAD, 'bad.txt', 0),
+        act(ActionKind.ACTION_KIND_UPLOAD, 'good.txt', 0),
+        act(ActionKind.ACTION_KIND_DOWNLOAD, 'down.txt', 0, entry('down.txt', 4, content)),
+      ]);
+      remote.rejections.set('bad.txt', rejection(RejectionReason.REJECTION_REASON_INVALID_CHANGE));
+      const error = (await run(remote).catch((failure: unknown) => failure)) as SyncIncompleteError;
+      expect(error).toBeInstanceOf(SyncIncompleteError);
+      expect(error.failures).toEqual([
+        { path: 'bad.txt', reason: expect.stringContaining('REJECTION_REASON_INVALID_CHANGE') },
+      ]);
+      expect(error.summary).toMatchObject({ filesUploaded: 1, filesDownloaded: 1, failed: error.failures });
+      expect(remote.commits.map((change) => change.path)).toEqual(['good.txt']);
+      expect(await readFile(join(root, 'down.txt'), 'utf8')).toBe('from elsewhere');
+      expect(state.get(root, 'bad.txt')).toMatchObject({ baseVersion: 0 });
+    });
+
+    it('a commit call that fails as a whole still lets every download and deletion through', async () => {
+      await writeFile(join(root, 'up.txt'), 'up');
+      await synced('gone.txt', 'gone');
+      const content = await onServer('from elsewhere');
+      const remote = new ScriptedRemote([
+        act(ActionKind.ACTION_KIND_UPLOAD, 'up.txt', 0),
+        act(ActionKind.ACTION_KIND_DOWNLOAD, 'down.txt', 0, entry('down.txt', 4, content)),
+        act(ActionKind.ACTION_KIND_DELETE_LOCAL, 'gone.txt', 0, entry('gone.txt', 2)),
+      ]);
+      remote.failCallsWith = new Error('UNAVAILABLE: connection reset');
+      const error = (await run(remote).catch((failure: unknown) => failure)) as SyncIncompleteError;
+      expect(error.failures).toEqual([
+        { path: 'up.txt', reason: expect.stringContaining('connection reset') },
+      ]);
+      expect(await tree()).toEqual({ 'down.txt': 'from elsewhere', 'stays.txt': 'stays', 'up.txt': 'up' });
+      expect(error.summary).toMatchObject({ filesDownloaded: 1, deleted: 1 });
+    });
+  });
+
+  describe('kind 4: a file and a folder at the same path converge in one pass', () => {
+    // Deleting every synced file would be a mass delete: keep one that stays.
+    beforeEach(() => synced('stays.txt', 'stays'));
+
+    it('file `notes` replaced by folder `notes/`: the file goes before the folder arrives', async () => {
+      await synced('notes', 'old notes');
+      const content = await onServer('part one');
+      const summary = await run(
+        new ScriptedRemote([
+          act(ActionKind.ACTION_KIND_DELETE_LOCAL, 'notes', 0, entry('notes', 2)),
+          act(ActionKind.ACTION_KIND_DOWNLOAD, 'notes/part1.txt', 0, entry('notes/part1.txt', 1, content)),
+        ]),
+      );
+      expect(summary).toMatchObject({ deleted: 1, filesDownloaded: 1, failed: [] });
+      expect(await tree()).toEqual({ 'notes/part1.txt': 'part one', 'stays.txt': 'stays' });
+    });
+
+    it('folder `x/` replaced by file `x`: the files below and the emptied folder go first', async () => {
+      await synced('x/a.txt', 'a');
+      await synced('x/deeper/b.txt', 'b');
+      const content = await onServer('now a file');
+      const summary = await run(
+        new ScriptedRemote([
+          act(ActionKind.ACTION_KIND_DELETE_LOCAL, 'x/a.txt', 0, entry('x/a.txt', 2)),
+          act(ActionKind.ACTION_KIND_DELETE_LOCAL, 'x/deeper/b.txt', 0, entry('x/deeper/b.txt', 2)),
+          act(ActionKind.ACTION_KIND_DOWNLOAD, 'x', 0, entry('x', 1, content)),
+        ]),
+      );
+      expect(summary).toMatchObject({ deleted: 2, filesDownloaded: 1, failed: [] });
+      expect(await tree()).toEqual({ 'stays.txt': 'stays', x: 'now a file' });
+    });
+
+    it('a local folder clashing with a server file moves aside whole and uploads there; the file downloads', async () => {
+      await mkdir(join(root, 'plan'));
+      await writeFile(join(root, 'plan', 'ch1.txt'), 'chapter 1');
+      await writeFile(join(root, 'plan', 'ch2.txt'), 'chapter 2');
+      await mkdir(join(root, 'plan', 'Cafe\u0301'));
+      await writeFile(join(root, 'plan', 'Cafe\u0301', 'ch3.txt'), 'chapter 3');
+      const content = await onServer('the plan');
+      const remote = new ScriptedRemote([
+        act(ActionKind.ACTION_KIND_DOWNLOAD, 'plan', 0, entry('plan', 1, content)),
+        act(ActionKind.ACTION_KIND_UPLOAD, 'plan/ch1.txt', 0),
+        act(ActionKind.ACTION_KIND_UPLOAD, 'plan/ch2.txt', 0),
+        act(ActionKind.ACTION_KIND_UPLOAD, 'plan/Caf\u00e9/ch3.txt', 0),
+      ]);
+      for (const path of ['plan/ch1.txt', 'plan/ch2.txt', 'plan/Caf\u00e9/ch3.txt'])
+        remote.rejections.set(path, rejection(RejectionReason.REJECTION_REASON_PATH_CLASH, 'plan'));
+      const summary = await run(remote);
+      expect(await tree()).toEqual({
+        plan: 'the plan',
+        'stays.txt': 'stays',
+        [`plan ${COPY}/ch1.txt`]: 'chapter 1',
+        [`plan ${COPY}/ch2.txt`]: 'chapter 2',
+        [`plan ${COPY}/Cafe\u0301/ch3.txt`]: 'chapter 3',
+      });
+      expect(remote.commits.map((change) => change.path).sort()).toEqual([
+        `plan ${COPY}/Caf\u00e9/ch3.txt`,
+        `plan ${COPY}/ch1.txt`,
+        `plan ${COPY}/ch2.txt`,
+      ]);
+      expect(summary).toMatchObject({ conflicts: 1, filesUploaded: 3, filesDownloaded: 1, failed: [] });
+      expect(state.get(root, 'plan/ch1.txt')).toBeUndefined();
+      expect(state.get(root, `plan ${COPY}/ch1.txt`)).toMatchObject({ baseVersion: 1 });
+    });
+
+    it('a local file clashing with a server folder becomes a conflicted copy; the folder downloads', async () => {
+      await writeFile(join(root, 'notes.md'), 'my notes');
+      const content = await onServer('part one');
+      const remote = new ScriptedRemote([
+        act(ActionKind.ACTION_KIND_UPLOAD, 'notes.md', 0),
+        act(
+          ActionKind.ACTION_KIND_DOWNLOAD,
+          'notes.md/part1.txt',
+          0,
+          entry('notes.md/part1.txt', 1, content),
+        ),
+      ]);
+      remote.rejections.set(
+        'notes.md',
+        rejection(RejectionReason.REJECTION_REASON_PATH_CLASH, 'notes.md/part1.txt'),
+      );
+      const summary = await run(remote);
+      expect(await tree()).toEqual({
+        [`notes ${COPY}.md`]: 'my notes',
+        'notes.md/part1.txt': 'part one',
+        'stays.txt': 'stays',
+      });
+      expect(remote.commits.map((change) => change.path)).toEqual([`notes ${COPY}.md`]);
+      expect(summary).toMatchObject({ conflicts: 1, filesUploaded: 1, filesDownloaded: 1, failed: [] });
+    });
+
+    it('what is left of a folder a server file replaces moves aside whole; an empty folder just goes', async () => {
+      await writeFile(join(root, '.filesyncignore'), '*.log\n');
+      await synced('x/a.txt', 'a');
+      await writeFile(join(root, 'x', 'debug.log'), 'ignored, never synced');
+      await mkdir(join(root, 'y'));
+      const x = await onServer('x is a file now');
+      const y = await onServer('y is a file');
+      const summary = await run(
+        new ScriptedRemote([
+          act(ActionKind.ACTION_KIND_DELETE_LOCAL, 'x/a.txt', 0, entry('x/a.txt', 2)),
+          act(ActionKind.ACTION_KIND_DOWNLOAD, 'x', 0, entry('x', 3, x)),
+          act(ActionKind.ACTION_KIND_DOWNLOAD, 'y', 0, entry('y', 1, y)),
+        ]),
+      );
+      expect(summary).toMatchObject({ deleted: 1, filesDownloaded: 2, conflicts: 1, failed: [] });
+      expect(await tree()).toEqual({
+        '.filesyncignore': '*.log\n',
+        'stays.txt': 'stays',
+        x: 'x is a file now',
+        [`x ${COPY}/debug.log`]: 'ignored, never synced',
+        y: 'y is a file',
+      });
+    });
+
+    it('a changed local file is never removed to make room: kept, and only that download fails', async () => {
+      await synced('notes', 'old notes');
+      const content = await onServer('part one');
+      const remote = new ScriptedRemote([
+        act(ActionKind.ACTION_KIND_DELETE_LOCAL, 'notes', 0, entry('notes', 2)),
+        act(ActionKind.ACTION_KIND_DOWNLOAD, 'notes/part1.txt', 0, entry('notes/part1.txt', 1, content)),
+      ]);
+      const realDiff = remote.diff.bind(remote);
+      // Edited after the scan saw it unchanged (and the diff said delete-local).
+      remote.diff = async () => {
+        await writeFile(join(root, 'notes'), 'edited during the pass');
+        return realDiff();
+      };
+      // The kept file stands where the download needs a folder: that path is skipped, not written.
+      const summary = await run(remote);
+      expect(summary.skipped).toEqual([
+        { path: 'notes/part1.txt', reason: UNSAFE_PATH_REASONS.notAFolderOnPath },
+      ]);
+      expect(await tree()).toEqual({ notes: 'edited during the pass', 'stays.txt': 'stays' });
+    });
+  });
+
+  describe('kind 5: names', () => {
+    it('a download goes into the existing folder whatever its normalisation on disk', async () => {
+      const nfd = 'Cafe\u0301';
+      await mkdir(join(root, nfd));
+      await writeFile(join(root, nfd, 'menu.txt'), 'menu');
+      const content = await onServer('dessert');
+      const path = `${nfd.normalize('NFC')}/crème.txt`;
+      await run(new ScriptedRemote([act(ActionKind.ACTION_KIND_DOWNLOAD, path, 0, entry(path, 1, content))]));
+      expect(await readdir(root)).toEqual([nfd]);
+      expect((await readdir(join(root, nfd))).sort()).toEqual(['crème.txt', 'menu.txt']);
+    });
+
+    it('a conflict on a 240-byte name keeps the copy within 255 bytes', async () => {
+      const name = `${'n'.repeat(236)}.txt`;
+      await writeFile(join(root, name), 'mine');
+      const server = await onServer('theirs');
+      const remote = new ScriptedRemote([
+        act(ActionKind.ACTION_KIND_CONFLICT, name, 1, entry(name, 2, server)),
+      ]);
+      const summary = await run(remote);
+      expect(summary).toMatchObject({ conflicts: 1, filesUploaded: 1, filesDownloaded: 1 });
+      const copy = (await readdir(root)).find((file) => file !== name)!;
+      expect(Buffer.byteLength(copy)).toBeLessThanOrEqual(255);
+      expect(copy.endsWith(`${COPY}.txt`)).toBe(true);
+    });
+
+    it('names the rules refuse are listed as skipped in the summary, with the reason', async () => {
+      await writeFile(join(root, 'line\nbreak.txt'), 'x');
+      await writeFile(join(root, 'back\\slash.txt'), 'x');
+      await writeFile(join(root, 'c:notes.txt'), 'x');
+      await writeFile(
+        Buffer.concat([Buffer.from(`${root}/bad`), Buffer.from([0xff]), Buffer.from('.txt')]),
+        'x',
+      );
+      const remote = new ScriptedRemote([act(ActionKind.ACTION_KIND_UPLOAD, 'c:notes.txt', 0)]);
+      const summary: SyncSummary = await run(remote);
+      expect(summary.skipped).toEqual(
+        expect.arrayContaining([
+          { path: 'line\nbreak.txt', reason: expect.stringContaining('control character') },
+          { path: 'back\\slash.txt', reason: expect.stringContaining('backslash') },
+          { path: 'bad\ufffd.txt', reason: expect.stringContaining('not valid UTF-8') },
+        ]),
+      );
+      expect(summary.filesUploaded).toBe(1);
+    });
+  });
+
+  describe('kind 6: any modification time round-trips, zero and before 1970 included', () => {
+    it.each([
+      ['zero (1970-01-01)', 0],
+      ['before 1970', Date.UTC(1960, 0, 1)],
+    ])('downloads keep %s', async (_name, mtimeMs) => {
+      const content = await onServer(`dated ${mtimeMs}`);
+      await run(
+        new ScriptedRemote([
+          act(ActionKind.ACTION_KIND_DOWNLOAD, 'old.txt', 0, entry('old.txt', 1, content, mtimeMs)),
+        ]),
+      );
+      expect((await stat(join(root, 'old.txt'))).mtimeMs).toBe(mtimeMs);
+    });
+
+    it('uploads send zero and negative times as they are', async () => {
+      await writeFile(join(root, 'zero.txt'), 'z');
+      await writeFile(join(root, 'old.txt'), 'o');
+      await utimes(join(root, 'zero.txt'), 0, 0);
+      // A Date, not seconds: Node reads a negative number of seconds as "now".
+      await utimes(join(root, 'old.txt'), new Date(Date.UTC(1960, 0, 1)), new Date(Date.UTC(1960, 0, 1)));
+      const remote = new ScriptedRemote([
+        act(ActionKind.ACTION_KIND_UPLOAD, 'zero.txt', 0),
+        act(ActionKind.ACTION_KIND_UPLOAD, 'old.txt', 0),
+      ]);
+      await run(remote);
+      expect(Object.fromEntries(remote.commits.map((change) => [change.path, change.modifiedAtMs]))).toEqual({
+        'zero.txt': 0,
+        'old.txt': Date.UTC(1960, 0, 1),
+      });
+    });
+  });
+});
