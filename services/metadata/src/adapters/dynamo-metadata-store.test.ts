@@ -18,10 +18,11 @@ function fakeClient(answer: (command: { constructor: { name: string }; input: an
 const write = (expectedSeq: number): TransactionWrite => ({
   namespaceId: NS,
   expectedSeq,
+  head: { seq: expectedSeq + 1, live: 1, window: undefined },
   journal: { namespaceId: NS, seq: expectedSeq + 1, committedAtMs: 9, actor: ACTOR, changes: [] },
   files: [
-    { entry: entry('new', 1), expectedVersion: 0 },
-    { entry: entry('old', 4, true), expectedVersion: 3 },
+    { entry: entry('new', 1), expectedVersion: 0, wasLive: false },
+    { entry: entry('old', 4, true), expectedVersion: 3, wasLive: true },
   ],
   event: {
     eventId: `${NS}:${expectedSeq + 1}`,
@@ -40,7 +41,17 @@ describe('DynamoMetadataStore.commit', () => {
     const store = new DynamoMetadataStore(client, { metadata: 'meta', outbox: 'out' });
     expect(await store.commit(write(0))).toEqual({ kind: 'committed' });
 
-    const items = commands[0]!.input.TransactItems.map((item: any) => item.Put);
+    const transactItems = commands[0]!.input.TransactItems;
+    // The live index (issue 6, kind 4): a new live file is indexed, a deleted one leaves it.
+    expect(transactItems[3]).toEqual({
+      Put: { TableName: 'meta', Item: { pk: `NS#${NS}`, sk: 'LIVE#new', path: 'new' } },
+    });
+    expect(transactItems[6]).toEqual({
+      Delete: { TableName: 'meta', Key: { pk: `NS#${NS}`, sk: 'LIVE#old' } },
+    });
+    const items = transactItems
+      .map((item: any) => item.Put)
+      .filter((put: any) => put && !put.Item.sk.startsWith('LIVE#'));
     expect(
       items.map((put: any) => [put.TableName, put.Item.pk, put.Item.sk, put.ConditionExpression]),
     ).toEqual([
@@ -52,6 +63,7 @@ describe('DynamoMetadataStore.commit', () => {
       ['meta', `NS#${NS}`, 'JOURNAL#000000000001', 'attribute_not_exists(#pk)'],
       ['out', `EVENT#${NS}:1`, 'EVENT', 'attribute_not_exists(#pk)'],
     ]);
+    expect(items[0].Item).toMatchObject({ seq: 1, live: 1 });
     expect(items[3].ExpressionAttributeValues).toEqual({ ':expected': 3 });
     expect(items[3].Item).toMatchObject({ path: 'old', version: 4, deleted: true, size: 0, blockHashes: [] });
     expect(JSON.parse(items[6].Item.body)).toMatchObject({ eventId: `${NS}:1` });
@@ -83,7 +95,9 @@ describe('DynamoMetadataStore.commit', () => {
         { Code: 'None' },
         { Code: 'None' },
         { Code: 'None' },
+        { Code: 'None' },
         { Code: 'ConditionalCheckFailed' },
+        { Code: 'None' },
         { Code: 'None' },
         { Code: 'None' },
         { Code: 'None' },

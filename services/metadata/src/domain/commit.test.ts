@@ -170,10 +170,12 @@ describe('MetadataService.commitOne', () => {
 
   it('deletes with a tombstone, then refuses deleting again or an absent path', async () => {
     const { service } = setup();
+    // Another live file, so deleting `a` is not the mass deletion of every file.
+    await service.commitOne(NS, ACTOR, contentChange('keep', 0));
     await service.commitOne(NS, ACTOR, contentChange('a', 0));
     const { entry, cursor } = await service.commitOne(NS, ACTOR, deleteChange('a', 1));
     expect(entry).toMatchObject({ version: 2, deleted: true, content: undefined });
-    expect(cursor).toBe(2);
+    expect(cursor).toBe(3);
 
     const again = await domainErrorRejectedBy(service.commitOne(NS, ACTOR, deleteChange('a', 2)));
     expect(again.kind).toBe('failed-precondition');

@@ -1,7 +1,7 @@
-import { failedPrecondition, notFound } from '@filesync/server-kit';
+import { failedPrecondition, invalidArgument, notFound } from '@filesync/server-kit';
 import type { BlockChecker } from './block-checker';
 import type { Committer } from './commit';
-import type { Actor, ChangeOutcome, CommitResult, FileChange, FileEntry } from './model';
+import type { Actor, ChangeOutcome, CommitOptions, CommitResult, FileChange, FileEntry } from './model';
 import { versionKey, type MetadataStore } from './ports';
 
 export interface JournalPage {
@@ -18,8 +18,13 @@ export class MetadataService {
     private readonly blocks: BlockChecker,
   ) {}
 
-  commitMany(namespaceId: string, actor: Actor, changes: readonly FileChange[]): Promise<CommitResult> {
-    return this.committer.commit(namespaceId, actor, changes);
+  commitMany(
+    namespaceId: string,
+    actor: Actor,
+    changes: readonly FileChange[],
+    options?: CommitOptions,
+  ): Promise<CommitResult> {
+    return this.committer.commit(namespaceId, actor, changes, options);
   }
 
   /** Commits one change; any outcome but success is an error a client can act on. */
@@ -27,11 +32,17 @@ export class MetadataService {
     namespaceId: string,
     actor: Actor,
     change: FileChange,
+    options?: CommitOptions,
   ): Promise<{ entry: FileEntry; cursor: number }> {
-    const { outcomes, cursor } = await this.committer.commit(namespaceId, actor, [change]);
+    const { outcomes, cursor } = await this.committer.commit(namespaceId, actor, [change], options);
     const outcome = outcomes[0]!;
     if (outcome.kind === 'committed') return { entry: outcome.entry, cursor };
     throw singleChangeError(change, outcome);
+  }
+
+  /** The namespace's journal sequence. */
+  head(namespaceId: string): Promise<number> {
+    return this.store.readHead(namespaceId);
   }
 
   async getFile(namespaceId: string, path: string): Promise<FileEntry> {
@@ -113,6 +124,20 @@ export function singleChangeError(
       `${outcome.blockHashes.length} block(s) of ${change.path} are not in storage: upload them, then commit again`,
       { 'missing-blocks': outcome.blockHashes.join(',') },
     );
+  }
+  if (outcome.kind === 'rejected') {
+    switch (outcome.reason) {
+      case 'invalid-path':
+      case 'invalid-change':
+        return invalidArgument(outcome.message);
+      case 'path-clash':
+        // Trailer values must be printable ASCII: the path is percent-encoded UTF-8.
+        return failedPrecondition(outcome.message, {
+          'clashing-path': encodeURIComponent(outcome.clashingPath ?? ''),
+        });
+      case 'mass-delete':
+        return failedPrecondition(outcome.message, { 'mass-delete': 'confirm_mass_delete' });
+    }
   }
   const current = outcome.current;
   const isDelete = change.content === undefined;
