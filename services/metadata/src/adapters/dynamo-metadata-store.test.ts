@@ -1,6 +1,6 @@
 // Unit tests with a fake DynamoDB document client that records commands (no network).
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoMetadataStore, outcomeOf } from './dynamo-metadata-store';
+import { DynamoMetadataStore, blockListParts, outcomeOf } from './dynamo-metadata-store';
 import type { TransactionWrite } from '../domain/ports';
 import { ACTOR, NS, entry } from '../testing/fakes';
 
@@ -178,5 +178,67 @@ describe('DynamoMetadataStore reads', () => {
     expect(commands[0]!.input.Limit).toBe(3);
     expect(page.records.map((record) => record.seq)).toEqual([1, 2]);
     expect(page.hasMore).toBe(true);
+  });
+});
+
+describe('kind 10: long block lists are stored apart, before the transaction that references them', () => {
+  const hashes = Array.from({ length: 50_000 }, (_, index) => index.toString(16).padStart(64, '0'));
+  const longWrite = (): TransactionWrite => {
+    const base = write(0);
+    const big = entry('big', 1);
+    return {
+      ...base,
+      files: [
+        {
+          entry: { ...big, content: { contentHash: 'c'.repeat(64), size: 50_000, blockHashes: hashes } },
+          expectedVersion: 0,
+          wasLive: false,
+        },
+      ],
+    };
+  };
+
+  it('writes the parts first, then an entry that names how many there are', async () => {
+    const { client, commands } = fakeClient(() => ({}));
+    await new DynamoMetadataStore(client, { metadata: 'meta', outbox: 'out' }).commit(longWrite());
+    expect(commands.map((command) => command.name)).toEqual(['BatchWriteCommand', 'TransactWriteCommand']);
+    const parts = commands[0]!.input.RequestItems.meta.map((request: any) => request.PutRequest.Item);
+    expect(parts.map((part: any) => [part.sk, part.hashes.length])).toEqual([
+      [`BLOCKLIST#${'c'.repeat(64)}#000000`, 12_000 * 32],
+      [`BLOCKLIST#${'c'.repeat(64)}#000001`, 12_000 * 32],
+      [`BLOCKLIST#${'c'.repeat(64)}#000002`, 12_000 * 32],
+      [`BLOCKLIST#${'c'.repeat(64)}#000003`, 12_000 * 32],
+      [`BLOCKLIST#${'c'.repeat(64)}#000004`, 2_000 * 32],
+    ]);
+    const file = commands[1]!.input.TransactItems[1].Put.Item;
+    expect(file).toMatchObject({ sk: 'FILE#big', blockHashes: [], blockListParts: 5 });
+    // Every item stays below DynamoDB's 400 KB limit.
+    for (const part of parts) expect(part.hashes.length).toBeLessThan(400 * 1024 - 200);
+  });
+
+  it('reads the full list back, in order', async () => {
+    const parts = blockListParts(hashes);
+    const { client } = fakeClient((command) => {
+      const keys = command.input.RequestItems.meta.Keys as { sk: string }[];
+      const items = keys.map(({ sk }) =>
+        sk === 'FILE#big'
+          ? {
+              path: 'big',
+              version: 1,
+              deleted: false,
+              contentHash: 'c'.repeat(64),
+              size: 9,
+              blockHashes: [],
+              blockListParts: 5,
+            }
+          : { sk, hashes: parts[Number(sk.split('#')[2])] },
+      );
+      return { Responses: { meta: items } };
+    });
+    const entries = await new DynamoMetadataStore(client, { metadata: 'meta', outbox: 'out' }).currentEntries(
+      NS,
+      ['big'],
+    );
+    expect(entries.get('big')!.content!.blockHashes).toEqual(hashes);
   });
 });

@@ -34,7 +34,10 @@ export function utf8Prefix(text: string, maxBytes: number): string {
 export function keyPath(path: string, otherBytes: number): string {
   if (Buffer.byteLength(path, 'utf8') + otherBytes <= MAX_SORT_KEY_BYTES) return path;
   const digest = createHash('sha256').update(path, 'utf8').digest('hex');
-  return `${utf8Prefix(path, KEPT_PATH_BYTES)}${DIGEST_SEPARATOR}${digest}`;
+  // Keys with a long suffix (a follow's user id) keep fewer bytes; order only matters for
+  // file and live-index keys, which keep KEPT_PATH_BYTES.
+  const kept = Math.min(KEPT_PATH_BYTES, MAX_SORT_KEY_BYTES - otherBytes - 1 - digest.length);
+  return `${utf8Prefix(path, Math.max(0, kept))}${DIGEST_SEPARATOR}${digest}`;
 }
 
 const bytesOf = (text: string) => Buffer.byteLength(text, 'utf8');
