@@ -17,9 +17,9 @@ import {
 type MetadataHandlers = Handlers<typeof metadata.MetadataServiceService>;
 
 /** Bytes of entries per ListFiles message, besides the page size in entries. */
-export const LIST_PAGE_BYTES = 4 * 1024 * 1024;
+export const LIST_PAGE_BYTES = 2 * 1024 * 1024;
 
-const entryBytes = (entry: FileEntry) =>
+export const entryBytes = (entry: FileEntry) =>
   256 + Buffer.byteLength(entry.path, 'utf8') + 66 * (entry.content?.blockHashes.length ?? 0);
 
 /** The gRPC edge: authorise, validate, call the domain, map to proto. */

@@ -44,7 +44,15 @@ export const MAX_INLINE_BLOCK_HASHES = 1000;
  */
 export const MAX_TRANSACTION_PATH_BYTES = 40 * 1024;
 
+/**
+ * Block hashes per transaction: a journal entry is answered whole by ListChanges, so its files'
+ * block lists (64 bytes a hash) must fit one gRPC message with room to spare (kind 10). A
+ * single file with more still gets its own transaction.
+ */
+export const MAX_TRANSACTION_BLOCK_HASHES = 100_000;
+
 const pathBytes = (change: FileChange) => Buffer.byteLength(change.path, 'utf8');
+const hashCount = (change: FileChange) => change.content?.blockHashes.length ?? 0;
 
 /** Rough bytes one file costs in a transaction: its current and version items both carry the block list. */
 export function estimatedWriteBytes(change: FileChange): number {
@@ -66,21 +74,25 @@ export function chunkChanges(
   let chunk: FileChange[] = [];
   let bytes = 0;
   let paths = 0;
+  let hashes = 0;
   for (const change of changes) {
     const cost = estimatedWriteBytes(change);
     const full =
       chunk.length >= maxFiles ||
       bytes + cost > maxBytes ||
-      paths + pathBytes(change) > MAX_TRANSACTION_PATH_BYTES;
+      paths + pathBytes(change) > MAX_TRANSACTION_PATH_BYTES ||
+      hashes + hashCount(change) > MAX_TRANSACTION_BLOCK_HASHES;
     if (chunk.length > 0 && full) {
       chunks.push(chunk);
       chunk = [];
       bytes = 0;
       paths = 0;
+      hashes = 0;
     }
     chunk.push(change);
     bytes += cost;
     paths += pathBytes(change);
+    hashes += hashCount(change);
   }
   if (chunk.length > 0) chunks.push(chunk);
   return chunks;

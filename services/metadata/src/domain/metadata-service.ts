@@ -4,6 +4,9 @@ import type { Committer } from './commit';
 import type { Actor, ChangeOutcome, CommitOptions, CommitResult, FileChange, FileEntry } from './model';
 import { versionKey, type MetadataStore } from './ports';
 
+/** Bytes of block lists per ListChanges answer, far below the 16 MB gRPC message limit. */
+export const LIST_CHANGES_BYTES = 8 * 1024 * 1024;
+
 export interface JournalPage {
   readonly entries: { seq: number; changes: FileEntry[] }[];
   readonly cursor: number;
@@ -105,8 +108,21 @@ export class MetadataService {
           },
       ),
     }));
-    const last = records.at(-1);
-    return { entries, cursor: last ? last.seq : afterSeq, hasMore };
+    // A page ends early at a byte budget: entries of files with many blocks are large (kind 10).
+    let bytes = 0;
+    const kept = entries.filter((entry, index) => {
+      bytes += entry.changes.reduce(
+        (sum, change) => sum + 256 + 66 * (change.content?.blockHashes.length ?? 0),
+        0,
+      );
+      return index === 0 || bytes <= LIST_CHANGES_BYTES;
+    });
+    const last = kept.at(-1);
+    return {
+      entries: kept,
+      cursor: last ? last.seq : afterSeq,
+      hasMore: hasMore || kept.length < entries.length,
+    };
   }
 
   findMissingBlocks(namespaceId: string, hashes: readonly string[]): Promise<string[]> {
