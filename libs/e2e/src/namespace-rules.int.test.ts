@@ -198,6 +198,16 @@ describe('issue 6 server kinds', () => {
     expect(single.details).toContain('a is a file');
     expect(decodeURIComponent(trailer(single, 'filesync-clashing-path') ?? '')).toBe('a');
 
+    // The same with folders longer than a key can hold (issue 6, kind 9).
+    const longFile = sized('long/', 1_500);
+    const longFolder = sized('deep/é', 2_000);
+    await commitFiles(dave, [upload(longFile), upload(`${longFolder}/child.txt`)]);
+    const longClash = await commitFiles(dave, [upload(`${longFile}/below.txt`), upload(longFolder)]);
+    expect(longClash.results.map((result) => result.outcome)).toEqual([
+      { $case: 'rejected', value: expect.objectContaining({ clashingPath: longFile }) },
+      { $case: 'rejected', value: expect.objectContaining({ clashingPath: `${longFolder}/child.txt` }) },
+    ]);
+
     // Replacing file `notes` by a folder in one request is accepted.
     expect(outcomes(await commitFiles(dave, [upload('notes/part1.txt'), removal('notes', 1)]))).toEqual([
       ['notes/part1.txt', 'committed'],

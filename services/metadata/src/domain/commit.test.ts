@@ -228,6 +228,21 @@ describe('MetadataService queries', () => {
     expect(await service.listChanges(NS, 3, 2)).toEqual({ entries: [], cursor: 3, hasMore: false });
   });
 
+  it('kind 10: ends a journal page early when files of many blocks would make it too large', async () => {
+    const { service, store } = setup();
+    const blockHashes = Array.from({ length: 50_000 }, (_, index) => hashOf(index));
+    for (const path of ['a', 'b', 'c', 'd']) {
+      await service.commitOne(NS, ACTOR, contentChange(path, 0));
+      const committed = (await store.currentEntries(NS, [path])).get(path)!;
+      store.put({ ...committed, content: { contentHash: 'h', size: 50_000, blockHashes } });
+    }
+    const first = await service.listChanges(NS, 0, 100);
+    expect(first.entries.map((entry) => entry.seq)).toEqual([1, 2]);
+    expect(first).toMatchObject({ cursor: 2, hasMore: true });
+    expect(first.entries[1]!.changes[0]!.content!.blockHashes).toHaveLength(50_000);
+    expect((await service.listChanges(NS, 2, 100)).entries.map((entry) => entry.seq)).toEqual([3, 4]);
+  });
+
   it('follows and unfollows idempotently', async () => {
     const { service, store } = setup();
     await service.follow(NS, 'docs', ACTOR);
