@@ -200,13 +200,19 @@ describe('issue 6 server kinds', () => {
 
     // The same with folders longer than a key can hold (issue 6, kind 9).
     const longFile = sized('long/', 1_500);
-    const longFolder = sized('deep/é', 2_000);
+    const longFolder = `deep/${'é'.repeat(2_000)}`; // 4,005 bytes, each é 6 bytes once percent-encoded
     await commitFiles(dave, [upload(longFile), upload(`${longFolder}/child.txt`)]);
     const longClash = await commitFiles(dave, [upload(`${longFile}/below.txt`), upload(longFolder)]);
     expect(longClash.results.map((result) => result.outcome)).toEqual([
       { $case: 'rejected', value: expect.objectContaining({ clashingPath: longFile }) },
       { $case: 'rejected', value: expect.objectContaining({ clashingPath: `${longFolder}/child.txt` }) },
     ]);
+
+    const longSingle = await callError(commitFile(dave, upload(`${longFolder}`)));
+    expect(longSingle.code).toBe(status.FAILED_PRECONDITION);
+    expect(decodeURIComponent(trailer(longSingle, 'filesync-clashing-path') ?? '')).toBe(
+      `${longFolder}/child.txt`,
+    );
 
     // Replacing file `notes` by a folder in one request is accepted.
     expect(outcomes(await commitFiles(dave, [upload('notes/part1.txt'), removal('notes', 1)]))).toEqual([

@@ -242,3 +242,42 @@ describe('kind 10: long block lists are stored apart, before the transaction tha
     expect(entries.get('big')!.content!.blockHashes).toEqual(hashes);
   });
 });
+
+describe('kind 4: a namespace from before the live index', () => {
+  it('is indexed once, by its first head read, and its live files counted', async () => {
+    const { client, commands } = fakeClient((command) => {
+      if (command.constructor.name === 'GetCommand') return { Item: { pk: `NS#${NS}`, sk: 'HEAD', seq: 7 } };
+      if (command.constructor.name === 'QueryCommand') {
+        return {
+          Items: [
+            { path: 'a', deleted: false },
+            { path: 'gone', deleted: true },
+            { path: 'b/c', deleted: false },
+          ],
+        };
+      }
+      return {};
+    });
+    const head = await new DynamoMetadataStore(client, { metadata: 'meta', outbox: 'out' }).readHeadState(NS);
+    expect(head).toEqual({ seq: 7, live: 2, window: undefined });
+    const written = commands.find((command) => command.name === 'BatchWriteCommand')!;
+    expect(written.input.RequestItems.meta.map((request: any) => request.PutRequest.Item)).toEqual([
+      { pk: `NS#${NS}`, sk: 'LIVE#a', path: 'a' },
+      { pk: `NS#${NS}`, sk: 'LIVE#b/c', path: 'b/c' },
+    ]);
+  });
+
+  it('reads the live count and deletion window kept on the head', async () => {
+    const { client, commands } = fakeClient(() => ({
+      Item: { seq: 3, live: 12, windowStartMs: 5, windowLiveAtStart: 20, windowDeleted: 8 },
+    }));
+    expect(
+      await new DynamoMetadataStore(client, { metadata: 'meta', outbox: 'out' }).readHeadState(NS),
+    ).toEqual({
+      seq: 3,
+      live: 12,
+      window: { startMs: 5, liveAtStart: 20, deleted: 8 },
+    });
+    expect(commands).toHaveLength(1);
+  });
+});
