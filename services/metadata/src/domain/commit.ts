@@ -181,7 +181,11 @@ export class Committer {
       const event = buildChangeEvent(journal, context.follows);
       const created = files.filter((file) => !file.wasLive && !file.entry.deleted).length;
       const deleted = files.filter((file) => file.wasLive && file.entry.deleted).length;
-      const head = nextHead(headState, seq, committedAtMs, created, deleted);
+      const head = nextHead(headState, seq, committedAtMs, {
+        created,
+        deleted,
+        confirmed: context.confirmMassDelete,
+      });
       const result = await store.commit({
         namespaceId,
         expectedSeq: headState.seq,

@@ -40,7 +40,7 @@ describe('kind 2: the server refuses a mass deletion without the user’s confir
   it('counts deletions over the window against the live files at its start', () => {
     const head = { seq: 3, live: 20, window: undefined };
     expect(currentWindow(head, 10)).toEqual({ startMs: 10, liveAtStart: 20, deleted: 0 });
-    const after = nextHead(head, 4, 10, 0, 5);
+    const after = nextHead(head, 4, 10, { created: 0, deleted: 5, confirmed: false });
     expect(after).toEqual({ seq: 4, live: 15, window: { startMs: 10, liveAtStart: 20, deleted: 5 } });
     expect(needsConfirmation(after, 20, 5)).toBe(false);
     expect(needsConfirmation(after, 20, 6)).toBe(true);
@@ -51,7 +51,11 @@ describe('kind 2: the server refuses a mass deletion without the user’s confir
       deleted: 0,
     });
     // Creating files opens no window: they are what the next window protects.
-    expect(nextHead(head, 4, 10, 7, 0)).toEqual({ seq: 4, live: 27, window: undefined });
+    expect(nextHead(head, 4, 10, { created: 7, deleted: 0, confirmed: false })).toEqual({
+      seq: 4,
+      live: 27,
+      window: undefined,
+    });
   });
 
   it('an old client cannot delete 20 of 20 files in 4 batches of 5', async () => {
@@ -112,24 +116,35 @@ describe('kind 2: the server refuses a mass deletion without the user’s confir
     expect([...store.files.values()].filter((entry) => entry.deleted)).toHaveLength(0);
   });
 
-  it('deletes with confirm_mass_delete, and counts it in the window', async () => {
+  it('deletes with confirm_mass_delete, then measures later deletions from what is left', async () => {
     const { store, committer } = setup();
     await committer.commit(
       NS,
       ACTOR,
-      files(20).map((path) => contentChange(path, 0)),
+      files(40).map((path) => contentChange(path, 0)),
     );
     const confirmed = await committer.commit(
       NS,
       ACTOR,
-      files(20).map((path) => deleteChange(path, 1)),
+      files(30).map((path) => deleteChange(path, 1)),
       { confirmMassDelete: true },
     );
     expect(kinds(confirmed.outcomes)).toEqual(['committed']);
     expect(await store.readHeadState(NS)).toMatchObject({
-      live: 0,
-      window: { liveAtStart: 20, deleted: 20 },
+      live: 10,
+      window: { liveAtStart: 10, deleted: 0 },
     });
+    // One of the ten left is an ordinary deletion; the nine others, all that is left, need confirming again.
+    expect(kinds((await committer.commit(NS, ACTOR, [deleteChange('f030', 1)])).outcomes)).toEqual([
+      'committed',
+    ]);
+    const rest = files(40).slice(31);
+    const refused = await committer.commit(
+      NS,
+      ACTOR,
+      rest.map((path) => deleteChange(path, 1)),
+    );
+    expect(kinds(refused.outcomes)).toEqual(['rejected']);
   });
 
   it('allows the same deletions again once the window has passed', async () => {

@@ -18,19 +18,22 @@ export function needsConfirmation(head: HeadState, nowMs: number, deleting: numb
   return isMassDelete({ deleting: window.deleted + deleting, live: window.liveAtStart });
 }
 
-/** The head after a transaction that made `created` paths live and deleted `deleted` live files. */
+/**
+ * The head after a transaction that made `created` paths live and deleted `deleted` live files.
+ * A confirmed deletion is the user's choice: it starts a new window from what is left, so the
+ * next small deletion of the hour is not refused for it.
+ */
 export function nextHead(
   head: HeadState,
   seq: number,
   nowMs: number,
-  created: number,
-  deleted: number,
+  change: { readonly created: number; readonly deleted: number; readonly confirmed: boolean },
 ): HeadState {
+  const live = Math.max(0, head.live + change.created - change.deleted);
+  if (change.deleted > 0 && change.confirmed) {
+    return { seq, live, window: { startMs: nowMs, liveAtStart: live, deleted: 0 } };
+  }
   // A window opens with a deletion, so the files created before it are the ones it protects.
-  const window = deleted > 0 ? currentWindow(head, nowMs) : head.window;
-  return {
-    seq,
-    live: Math.max(0, head.live + created - deleted),
-    window: window && { ...window, deleted: window.deleted + deleted },
-  };
+  const window = change.deleted > 0 ? currentWindow(head, nowMs) : head.window;
+  return { seq, live, window: window && { ...window, deleted: window.deleted + change.deleted } };
 }
