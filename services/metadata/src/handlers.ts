@@ -19,7 +19,7 @@ type MetadataHandlers = Handlers<typeof metadata.MetadataServiceService>;
 /** Bytes of entries per ListFiles message, besides the page size in entries. */
 export const LIST_PAGE_BYTES = 2 * 1024 * 1024;
 
-export const entryBytes = (entry: FileEntry) =>
+const entryBytes = (entry: FileEntry) =>
   256 + Buffer.byteLength(entry.path, 'utf8') + 66 * (entry.content?.blockHashes.length ?? 0);
 
 /** The gRPC edge: authorise, validate, call the domain, map to proto. */

@@ -129,7 +129,7 @@ function validChange(change: metadata.FileChange, field: string): FileChange {
 export function checkDelete(path: string, baseVersion: number, nowMs: number): FileChange {
   return {
     path: checkPath(path),
-    baseVersion: asInvalidArgument(() => changeCount(baseVersion, 'base_version')),
+    baseVersion: checkCount(baseVersion, 'base_version'),
     modifiedAtMs: nowMs,
     content: undefined,
   };

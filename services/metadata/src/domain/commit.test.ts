@@ -243,6 +243,24 @@ describe('MetadataService queries', () => {
     expect((await service.listChanges(NS, 2, 100)).entries.map((entry) => entry.seq)).toEqual([3, 4]);
   });
 
+  it('kind 10: reads block lists only for the journal records a page can hold', async () => {
+    const { service, store } = setup();
+    for (const path of ['a', 'b', 'c']) {
+      const change = contentChange(path, 0);
+      // 20 GB: at least 20e9 / chunkMinBytes blocks, several MB of hashes each.
+      await service.commitOne(NS, ACTOR, { ...change, content: { ...change.content!, size: 20e9 } });
+    }
+    const asked: number[] = [];
+    const getVersions = store.getVersions.bind(store);
+    store.getVersions = async (namespaceId, refs) => {
+      asked.push(refs.length);
+      return getVersions(namespaceId, refs);
+    };
+    const page = await service.listChanges(NS, 0, 100);
+    expect(page).toMatchObject({ cursor: 1, hasMore: true });
+    expect(asked).toEqual([1]);
+  });
+
   it('follows and unfollows idempotently', async () => {
     const { service, store } = setup();
     await service.follow(NS, 'docs', ACTOR);

@@ -1,3 +1,4 @@
+import { LIMITS } from '@filesync/resources';
 import { failedPrecondition, invalidArgument, notFound } from '@filesync/server-kit';
 import type { BlockChecker } from './block-checker';
 import type { Committer } from './commit';
@@ -6,6 +7,9 @@ import { versionKey, type MetadataStore } from './ports';
 
 /** Bytes of block lists per ListChanges answer, far below the 16 MB gRPC message limit. */
 export const LIST_CHANGES_BYTES = 8 * 1024 * 1024;
+
+/** About the bytes an entry with this many block hashes takes in a message. */
+const hashListBytes = (hashes: number) => 256 + 66 * hashes;
 
 export interface JournalPage {
   readonly entries: { seq: number; changes: FileEntry[] }[];
@@ -85,7 +89,18 @@ export class MetadataService {
   }
 
   async listChanges(namespaceId: string, afterSeq: number, limit: number): Promise<JournalPage> {
-    const { records, hasMore } = await this.store.listJournal(namespaceId, afterSeq, limit);
+    const listed = await this.store.listJournal(namespaceId, afterSeq, limit);
+    // Block lists are read only for the records a page can hold: a committed block is at least
+    // chunkMinBytes long (the last one of a file excepted), which bounds a file's list by its size.
+    let estimate = 0;
+    const records = listed.records.filter((record, index) => {
+      estimate += record.changes.reduce(
+        (sum, change) => sum + hashListBytes(Math.floor(change.size / LIMITS.chunkMinBytes) + 1),
+        0,
+      );
+      return index === 0 || estimate <= LIST_CHANGES_BYTES;
+    });
+    const hasMore = listed.hasMore || records.length < listed.records.length;
     const refs = records.flatMap((record) => record.changes.map(({ path, version }) => ({ path, version })));
     const versions = await this.store.getVersions(namespaceId, refs);
     const entries = records.map((record) => ({
@@ -112,7 +127,7 @@ export class MetadataService {
     let bytes = 0;
     const kept = entries.filter((entry, index) => {
       bytes += entry.changes.reduce(
-        (sum, change) => sum + 256 + 66 * (change.content?.blockHashes.length ?? 0),
+        (sum, change) => sum + hashListBytes(change.content?.blockHashes.length ?? 0),
         0,
       );
       return index === 0 || bytes <= LIST_CHANGES_BYTES;
