@@ -1,4 +1,4 @@
-import { callMetadata, type auth, type metadata } from '@filesync/contracts';
+import { callMetadata, metadata, type auth } from '@filesync/contracts';
 import {
   as,
   collect,
@@ -79,9 +79,10 @@ describe('MetadataService (metadata image)', () => {
     expect(entry?.modifiedAtMs).toBe(1_700_000_000_000);
     expect(entry?.committedAtMs).toBeGreaterThan(1_700_000_000_000);
 
+    // a/x.txt is the namespace's only file: deleting it is a mass deletion the user confirms.
     const deleted = await unary(
       call().deleteFile,
-      { confirmMassDelete: false, namespaceId: ns, path: 'a/x.txt', baseVersion: 2 },
+      { confirmMassDelete: true, namespaceId: ns, path: 'a/x.txt', baseVersion: 2 },
       as(alice),
     );
     expect(deleted.entry).toMatchObject({ version: 3, deleted: true });
@@ -218,7 +219,7 @@ describe('MetadataService (metadata image)', () => {
     }).toEqual({ follow: 'PERMISSION_DENIED', unfollow: 'PERMISSION_DENIED', badPath: 'INVALID_ARGUMENT' });
   });
 
-  test('CommitFiles: per-call rules (empty, duplicate paths, malformed hashes) are INVALID_ARGUMENT', async () => {
+  test('CommitFiles: per-call rules (empty, duplicate paths) are INVALID_ARGUMENT, a malformed change is rejected alone', async () => {
     const ns = alice.rootNamespaceId;
     const badHash = {
       ...change('bad.txt'),
@@ -235,22 +236,33 @@ describe('MetadataService (metadata image)', () => {
           as(alice),
         ),
       ),
-      malformedHash: await statusOf(
-        unary(
-          call().commitFiles,
-          { confirmMassDelete: false, namespaceId: ns, changes: [badHash] },
-          as(alice),
-        ),
-      ),
       noChange: await statusOf(
         unary(call().commitFile, { confirmMassDelete: false, namespaceId: ns, change: undefined }, as(alice)),
       ),
     }).toEqual({
       empty: 'INVALID_ARGUMENT',
       duplicate: 'INVALID_ARGUMENT',
-      malformedHash: 'INVALID_ARGUMENT',
       noChange: 'INVALID_ARGUMENT',
     });
+    // A malformed change is refused for its path alone (issue 6, kind 7).
+    const malformed = await unary(
+      call().commitFiles,
+      { confirmMassDelete: false, namespaceId: ns, changes: [badHash] },
+      as(alice),
+    );
+    expect(malformed.results).toEqual([
+      {
+        path: 'bad.txt',
+        outcome: {
+          $case: 'rejected',
+          value: {
+            reason: metadata.RejectionReason.REJECTION_REASON_INVALID_CHANGE,
+            message: expect.stringContaining('block_hashes[0]'),
+            clashingPath: '',
+          },
+        },
+      },
+    ]);
   });
 
   test('every RPC: no token is UNAUTHENTICATED, another namespace PERMISSION_DENIED, a bad path INVALID_ARGUMENT', async () => {
@@ -296,9 +308,14 @@ describe('MetadataService (metadata image)', () => {
 
     expect(await statuses(rpcs(undefined, mine, 'x.txt'))).toEqual(every('UNAUTHENTICATED'));
     expect(await statuses(rpcs(alice, theirs, 'x.txt'))).toEqual(every('PERMISSION_DENIED'));
-    // Path-less RPCs have nothing to reject.
+    // Path-less RPCs have nothing to reject; CommitFiles rejects the path in its results (kind 7).
     expect(await statuses(rpcs(alice, mine, 'a/../b'))).toEqual(
-      every('INVALID_ARGUMENT', { ListFiles: 'OK', ListChanges: 'OK', FindMissingBlocks: 'OK' }),
+      every('INVALID_ARGUMENT', {
+        ListFiles: 'OK',
+        ListChanges: 'OK',
+        FindMissingBlocks: 'OK',
+        CommitFiles: 'OK',
+      }),
     );
   });
 });

@@ -6,10 +6,16 @@ export const LIMITS = {
   maxChangesPerCommit: 500,
   maxBlockHashesPerQuery: 10_000,
   /**
-   * DynamoDB allows 100 items per transaction: each file writes its entry and a version item, and
-   * every transaction also writes the namespace head, a journal entry and an outbox item.
+   * DynamoDB allows 100 items per transaction: each file writes its entry, a version item and its
+   * live-file index item, and every transaction also writes the namespace head, a journal entry
+   * and an outbox item (3 * 32 + 3 = 99).
    */
-  maxFilesPerTransaction: 48,
+  maxFilesPerTransaction: 32,
+  /**
+   * Modification times are any whole milliseconds a JavaScript Date can hold (±8.64e15 ms, about
+   * ±273,790 years around 1970): before 1970 (negative) and 0 included, and exact in a double.
+   */
+  maxAbsModifiedAtMs: 8.64e15,
   listFilesPageSize: 500,
   /** Content-defined chunking: bytes. */
   chunkMinBytes: 256 * 1024,

@@ -1,6 +1,6 @@
 // Unit tests of the gRPC edge with in-memory fakes of the domain ports and a fake call context
 // (no server, no network).
-import type { metadata } from '@filesync/contracts';
+import { metadata } from '@filesync/contracts';
 import type { CallContext, Principal } from '@filesync/server-kit';
 import { BlockChecker } from './domain/block-checker';
 import { Committer } from './domain/commit';
@@ -108,5 +108,111 @@ describe('metadata handlers', () => {
     store.put(entry('gone', 3, true));
     const { entry: answered } = await handlers.getFile({ namespaceId: NS, path: 'gone' }, context);
     expect(answered).toMatchObject({ deleted: true, content: undefined, version: 3 });
+  });
+
+  it('kind 7: CommitFiles rejects a bad path or field for that path alone and commits the others', async () => {
+    const { handlers, store } = setup();
+    const badHash = {
+      ...protoChange('bad-hash', 0),
+      content: { contentHash: 'x', size: 1, blockHashes: ['zz'] },
+    };
+    const response = await handlers.commitFiles(
+      {
+        confirmMassDelete: false,
+        namespaceId: NS,
+        changes: [protoChange('a', 0), protoChange('../escape', 0), badHash, protoChange('b', 0)],
+      },
+      context,
+    );
+    expect(response.results.map((result) => [result.path, result.outcome?.$case])).toEqual([
+      ['a', 'committed'],
+      ['../escape', 'rejected'],
+      ['bad-hash', 'rejected'],
+      ['b', 'committed'],
+    ]);
+    expect(response.results[1]!.outcome).toMatchObject({
+      value: { reason: metadata.RejectionReason.REJECTION_REASON_INVALID_PATH, clashingPath: '' },
+    });
+    expect(response.results[2]!.outcome).toMatchObject({
+      value: { reason: metadata.RejectionReason.REJECTION_REASON_INVALID_CHANGE },
+    });
+    expect(response.cursor).toBe(1);
+    expect([...store.files.values()].map((file) => file.path).sort()).toEqual(['a', 'b']);
+  });
+
+  it('kind 7: a request of only invalid changes commits nothing and still answers the cursor', async () => {
+    const { handlers, store } = setup();
+    const response = await handlers.commitFiles(
+      { confirmMassDelete: false, namespaceId: NS, changes: [protoChange('/abs', 0)] },
+      context,
+    );
+    expect(response).toMatchObject({
+      cursor: 0,
+      results: [{ path: '/abs', outcome: { $case: 'rejected' } }],
+    });
+    expect(store.transactions).toHaveLength(0);
+  });
+
+  it('kind 7: a malformed request as a whole stays INVALID_ARGUMENT', async () => {
+    const { handlers } = setup();
+    const duplicate = await domainErrorRejectedBy(
+      handlers.commitFiles(
+        { confirmMassDelete: false, namespaceId: NS, changes: [protoChange('a', 0), protoChange('a', 0)] },
+        context,
+      ),
+    );
+    expect(duplicate.kind).toBe('invalid-argument');
+  });
+
+  it('kind 4: CommitFile answers a clash with FAILED_PRECONDITION and the clashing path as a trailer', async () => {
+    const { handlers } = setup();
+    await handlers.commitFile(
+      { confirmMassDelete: false, namespaceId: NS, change: protoChange('plän', 0) },
+      context,
+    );
+    const error = await domainErrorRejectedBy(
+      handlers.commitFile(
+        { confirmMassDelete: false, namespaceId: NS, change: protoChange('plän/ch1.txt', 0) },
+        context,
+      ),
+    );
+    expect(error.kind).toBe('failed-precondition');
+    expect(error.message).toContain('plän is a file');
+    expect(error.details).toEqual({ 'clashing-path': encodeURIComponent('plän') });
+  });
+
+  it('kind 2: DeleteFile of every live file answers FAILED_PRECONDITION unless confirmed', async () => {
+    const { handlers, store } = setup();
+    await handlers.commitFile(
+      { confirmMassDelete: false, namespaceId: NS, change: protoChange('only', 0) },
+      context,
+    );
+    const refused = await domainErrorRejectedBy(
+      handlers.deleteFile(
+        { confirmMassDelete: false, namespaceId: NS, path: 'only', baseVersion: 1 },
+        context,
+      ),
+    );
+    expect(refused.kind).toBe('failed-precondition');
+    expect(refused.details).toEqual({ 'mass-delete': 'confirm_mass_delete' });
+    expect(store.files.get(`${NS}\u0000only`)?.deleted).toBe(false);
+    const confirmed = await handlers.deleteFile(
+      { confirmMassDelete: true, namespaceId: NS, path: 'only', baseVersion: 1 },
+      context,
+    );
+    expect(confirmed.entry).toMatchObject({ path: 'only', deleted: true, version: 2 });
+  });
+
+  it('kind 10: ListFiles pages also end at a byte budget, so files of many blocks fit in messages', async () => {
+    const { handlers, store } = setup();
+    const blockHashes = Array.from({ length: 10_000 }, (_, index) => hashOf(index));
+    for (const path of ['a', 'b', 'c', 'd', 'e']) {
+      store.put({ ...entry(path, 1), content: { contentHash: 'h', size: 10_000, blockHashes } });
+    }
+    const pages = await collect(handlers.listFiles({ namespaceId: NS, includeDeleted: false }, context));
+    expect(pages.map((page) => page.entries.length)).toEqual([3, 2]);
+    expect(pages.flatMap((page) => page.entries.map((file) => file.content!.blockHashes.length))).toEqual(
+      Array(5).fill(10_000),
+    );
   });
 });

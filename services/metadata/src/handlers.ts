@@ -1,8 +1,8 @@
-import type { common, metadata } from '@filesync/contracts';
+import { metadata, type common } from '@filesync/contracts';
 import { LIMITS } from '@filesync/resources';
 import type { CallContext, Handlers } from '@filesync/server-kit';
 import type { MetadataService } from './domain/metadata-service';
-import type { Actor, ChangeOutcome, FileEntry } from './domain/model';
+import type { Actor, ChangeOutcome, FileEntry, RejectionReason } from './domain/model';
 import {
   checkBlockHashes,
   checkChange,
@@ -16,21 +16,40 @@ import {
 
 type MetadataHandlers = Handlers<typeof metadata.MetadataServiceService>;
 
+/** Bytes of entries per ListFiles message, besides the page size in entries. */
+export const LIST_PAGE_BYTES = 2 * 1024 * 1024;
+
+const entryBytes = (entry: FileEntry) =>
+  256 + Buffer.byteLength(entry.path, 'utf8') + 66 * (entry.content?.blockHashes.length ?? 0);
+
 /** The gRPC edge: authorise, validate, call the domain, map to proto. */
 export function metadataHandlers(service: MetadataService): MetadataHandlers {
   return {
     async commitFile(request, context) {
       const { actor, namespaceId } = await authorise(context, request.namespaceId);
       const change = checkChange(request.change);
-      const { entry, cursor } = await service.commitOne(namespaceId, actor, change);
+      const { entry, cursor } = await service.commitOne(namespaceId, actor, change, {
+        confirmMassDelete: request.confirmMassDelete,
+      });
       return { entry: toProto(entry), cursor };
     },
 
     async commitFiles(request, context) {
       const { actor, namespaceId } = await authorise(context, request.namespaceId);
-      const changes = checkChanges(request.changes);
-      const { outcomes, cursor } = await service.commitMany(namespaceId, actor, changes);
-      return { results: outcomes.map((outcome) => toResult(namespaceId, outcome)), cursor };
+      const checked = checkChanges(request.changes);
+      const valid = checked.flatMap((result) => (result.ok ? [result.change] : []));
+      const committed =
+        valid.length > 0
+          ? await service.commitMany(namespaceId, actor, valid, {
+              confirmMassDelete: request.confirmMassDelete,
+            })
+          : { outcomes: [], cursor: await service.head(namespaceId) };
+      const outcomes = committed.outcomes[Symbol.iterator]();
+      // Results in request order: invalid changes where they stood, the domain's outcomes between.
+      const results = checked.map((result) =>
+        toResult(namespaceId, result.ok ? outcomes.next().value! : result.rejection),
+      );
+      return { results, cursor: committed.cursor };
     },
 
     async getFile(request, context) {
@@ -42,13 +61,23 @@ export function metadataHandlers(service: MetadataService): MetadataHandlers {
       const { namespaceId } = await authorise(context, request.namespaceId);
       const { cursor, pages } = await service.listFiles(namespaceId, request.includeDeleted);
       let buffer: common.FileEntry[] = [];
+      let bytes = 0;
       let sent = false;
       for await (const page of pages) {
-        buffer.push(...page.map(toProto));
-        while (buffer.length >= LIMITS.listFilesPageSize) {
-          yield { entries: buffer.slice(0, LIMITS.listFilesPageSize), cursor };
-          buffer = buffer.slice(LIMITS.listFilesPageSize);
-          sent = true;
+        for (const entry of page) {
+          // A page also ends at a byte budget: a file of many blocks carries 64 bytes per block
+          // (issue 6, kind 10), and a message must stay far below the 16 MB gRPC limit.
+          const size = entryBytes(entry);
+          if (buffer.length > 0 && bytes + size > LIST_PAGE_BYTES) {
+            yield { entries: buffer, cursor };
+            [buffer, bytes, sent] = [[], 0, true];
+          }
+          buffer.push(toProto(entry));
+          bytes += size;
+          if (buffer.length >= LIMITS.listFilesPageSize) {
+            yield { entries: buffer, cursor };
+            [buffer, bytes, sent] = [[], 0, true];
+          }
         }
       }
       // An empty namespace still answers once, so the client learns the cursor.
@@ -64,7 +93,9 @@ export function metadataHandlers(service: MetadataService): MetadataHandlers {
     async deleteFile(request, context) {
       const { actor, namespaceId } = await authorise(context, request.namespaceId);
       const change = checkDelete(request.path, request.baseVersion, Date.now());
-      const { entry, cursor } = await service.commitOne(namespaceId, actor, change);
+      const { entry, cursor } = await service.commitOne(namespaceId, actor, change, {
+        confirmMassDelete: request.confirmMassDelete,
+      });
       return { entry: toProto(entry), cursor };
     },
 
@@ -161,5 +192,24 @@ export function toResult(namespaceId: string, outcome: ChangeOutcome): metadata.
           ),
         },
       };
+    case 'rejected':
+      return {
+        path: outcome.path,
+        outcome: {
+          $case: 'rejected',
+          value: {
+            reason: REJECTION_REASONS[outcome.reason],
+            message: outcome.message,
+            clashingPath: outcome.clashingPath ?? '',
+          },
+        },
+      };
   }
 }
+
+const REJECTION_REASONS: Record<RejectionReason, metadata.RejectionReason> = {
+  'invalid-path': metadata.RejectionReason.REJECTION_REASON_INVALID_PATH,
+  'invalid-change': metadata.RejectionReason.REJECTION_REASON_INVALID_CHANGE,
+  'path-clash': metadata.RejectionReason.REJECTION_REASON_PATH_CLASH,
+  'mass-delete': metadata.RejectionReason.REJECTION_REASON_MASS_DELETE,
+};

@@ -101,6 +101,20 @@ describe('checkChange', () => {
     ).toContain('empty file');
   });
 
+  it('kind 6: times before 1970 and zero are valid and kept exactly; only impossible times are refused', () => {
+    for (const modifiedAtMs of [-1, 0, -86_400_000 * 365 * 100 - 7, -8.64e15, 8.64e15]) {
+      expect(checkChange(change({ modifiedAtMs })).modifiedAtMs).toBe(modifiedAtMs);
+      expect(checkChange(change({ modifiedAtMs, delete: true })).modifiedAtMs).toBe(modifiedAtMs);
+    }
+    for (const modifiedAtMs of [8.64e15 + 1, -8.64e15 - 1, 1.5, Number.NaN]) {
+      expect(domainErrorThrownBy(() => checkChange(change({ modifiedAtMs }))).message).toContain(
+        'modified_at_ms',
+      );
+    }
+    const [old] = checkChanges([change({ modifiedAtMs: -1_000 })]);
+    expect(old).toMatchObject({ ok: true, change: { modifiedAtMs: -1_000 } });
+  });
+
   it('accepts an empty file as no blocks and the hash of nothing', () => {
     const content = { contentHash: contentHash([]), size: 0, blockHashes: [] };
     expect(checkChange(change({ content })).content).toEqual(content);
@@ -130,10 +144,25 @@ describe('checkChanges', () => {
     ).toContain('more than once');
   });
 
-  it('names the failing change by index', () => {
-    expect(domainErrorThrownBy(() => checkChanges([change(), change({ path: '../x' })])).message).toMatch(
-      /^changes\[1\]\.path/,
-    );
+  it('kind 7: one bad change is rejected for its path alone, named by index', () => {
+    const [good, badPath, badHash, badSize] = checkChanges([
+      change(),
+      change({ path: '../x' }),
+      change({ path: 'h', content: { contentHash: 'x', size: 1, blockHashes: ['nothex'] } }),
+      change({ path: 's', content: { ...change().content!, size: -1 } }),
+    ]);
+    expect(good).toMatchObject({ ok: true, change: { path: 'docs/a.txt' } });
+    expect(badPath).toEqual({
+      ok: false,
+      rejection: {
+        kind: 'rejected',
+        path: '../x',
+        reason: 'invalid-path',
+        message: expect.stringMatching(/^changes\[1\]\.path/),
+      },
+    });
+    expect(badHash).toMatchObject({ ok: false, rejection: { path: 'h', reason: 'invalid-change' } });
+    expect(badSize).toMatchObject({ ok: false, rejection: { path: 's', reason: 'invalid-change' } });
   });
 });
 

@@ -2,7 +2,7 @@ import type { metadata } from '@filesync/contracts';
 import { LIMITS } from '@filesync/resources';
 import { invalidArgument, permissionDenied, type Principal } from '@filesync/server-kit';
 import { InvalidPathError, canonicalPath, contentHash, isBlockHash } from '@filesync/sync-core';
-import type { FileChange } from './domain/model';
+import type { FileChange, PathRejection } from './domain/model';
 
 /**
  * Request checks at the gRPC edge: everything the domain receives is canonical and consistent,
@@ -18,15 +18,40 @@ export function checkNamespace(principal: Principal, namespaceId: string): strin
   return namespaceId;
 }
 
-export function checkPath(path: string, field = 'path'): string {
+/** One change refused on its own: CommitFiles reports it for that path, single-change RPCs answer it. */
+export class ChangeRejectedError extends Error {
+  override name = 'ChangeRejectedError';
+  constructor(
+    readonly reason: 'invalid-path' | 'invalid-change',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function canonical(path: string, field: string): string {
   try {
     return canonicalPath(path);
   } catch (error) {
     // The rule's message starts with "path ...": name the request field instead.
     if (error instanceof InvalidPathError)
-      throw invalidArgument(`${field} ${error.message.replace(/^path /, '')}`);
+      throw new ChangeRejectedError('invalid-path', `${field} ${error.message.replace(/^path /, '')}`);
     throw error;
   }
+}
+
+/** Runs a check whose refusal is a ChangeRejectedError and answers INVALID_ARGUMENT instead. */
+function asInvalidArgument<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (error instanceof ChangeRejectedError) throw invalidArgument(error.message);
+    throw error;
+  }
+}
+
+export function checkPath(path: string, field = 'path'): string {
+  return asInvalidArgument(() => canonical(path, field));
 }
 
 /** A follow may name the whole namespace with "". */
@@ -41,30 +66,56 @@ function checkCount(value: number, field: string): number {
   return value;
 }
 
+function changeCount(value: number, field: string): number {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new ChangeRejectedError('invalid-change', `${field} must be a non-negative integer`);
+  }
+  return value;
+}
+
+/**
+ * Issue 6, kind 6: a time before 1970 or exactly 0 is a real file's time, never an error. Any
+ * whole millisecond a Date can hold is accepted and stored exactly.
+ */
+function changeTime(value: number, field: string): number {
+  if (!Number.isSafeInteger(value) || Math.abs(value) > LIMITS.maxAbsModifiedAtMs) {
+    throw new ChangeRejectedError(
+      'invalid-change',
+      `${field} must be whole milliseconds within ±${LIMITS.maxAbsModifiedAtMs} of 1970-01-01`,
+    );
+  }
+  return value;
+}
+
+/** A change of a single-change RPC: any refusal answers INVALID_ARGUMENT. */
 export function checkChange(change: metadata.FileChange | undefined, field = 'change'): FileChange {
   if (!change) throw invalidArgument(`${field} is required`);
-  const path = checkPath(change.path, `${field}.path`);
-  const baseVersion = checkCount(change.baseVersion, `${field}.base_version`);
-  const modifiedAtMs = checkCount(change.modifiedAtMs, `${field}.modified_at_ms`);
+  return asInvalidArgument(() => validChange(change, field));
+}
+
+/** Validates one change; a refusal is a ChangeRejectedError naming the field. */
+function validChange(change: metadata.FileChange, field: string): FileChange {
+  const path = canonical(change.path, `${field}.path`);
+  const baseVersion = changeCount(change.baseVersion, `${field}.base_version`);
+  const modifiedAtMs = changeTime(change.modifiedAtMs, `${field}.modified_at_ms`);
   if (change.delete) return { path, baseVersion, modifiedAtMs, content: undefined };
 
+  const reject = (message: string) => new ChangeRejectedError('invalid-change', message);
   const content = change.content;
-  if (!content) throw invalidArgument(`${field}.content is required unless delete is true`);
-  const size = checkCount(content.size, `${field}.content.size`);
+  if (!content) throw reject(`${field}.content is required unless delete is true`);
+  const size = changeCount(content.size, `${field}.content.size`);
   content.blockHashes.forEach((hash, index) => {
     if (!isBlockHash(hash)) {
-      throw invalidArgument(`${field}.content.block_hashes[${index}] is not a lowercase hex SHA-256`);
+      throw reject(`${field}.content.block_hashes[${index}] is not a lowercase hex SHA-256`);
     }
   });
   if (content.contentHash !== contentHash(content.blockHashes)) {
-    throw invalidArgument(
+    throw reject(
       `${field}.content.content_hash does not match block_hashes (SHA-256 over the raw block digests, in order)`,
     );
   }
   if ((size === 0) !== (content.blockHashes.length === 0)) {
-    throw invalidArgument(
-      `${field}.content: an empty file has no blocks and a non-empty file has at least one`,
-    );
+    throw reject(`${field}.content: an empty file has no blocks and a non-empty file has at least one`);
   }
   return {
     path,
@@ -84,16 +135,40 @@ export function checkDelete(path: string, baseVersion: number, nowMs: number): F
   };
 }
 
-export function checkChanges(changes: readonly metadata.FileChange[]): FileChange[] {
+/** One change of a CommitFiles request: valid, or refused for its path alone. */
+export type CheckedChange =
+  | { readonly ok: true; readonly change: FileChange }
+  | { readonly ok: false; readonly rejection: PathRejection };
+
+/**
+ * Issue 6, kind 7: a malformed request as a whole (no changes, too many, a path named twice) is
+ * INVALID_ARGUMENT; a bad path or field of one change is a rejection of that path only, so the
+ * request's other changes still commit.
+ */
+export function checkChanges(changes: readonly (metadata.FileChange | undefined)[]): CheckedChange[] {
   if (changes.length === 0) throw invalidArgument('changes must not be empty');
   if (changes.length > LIMITS.maxChangesPerCommit) {
     throw invalidArgument(`at most ${LIMITS.maxChangesPerCommit} changes per call; split the commit`);
   }
-  const checked = changes.map((change, index) => checkChange(change, `changes[${index}]`));
+  const checked = changes.map((change, index): CheckedChange => {
+    const field = `changes[${index}]`;
+    if (!change) throw invalidArgument(`${field} is required`);
+    try {
+      return { ok: true, change: validChange(change, field) };
+    } catch (error) {
+      if (!(error instanceof ChangeRejectedError)) throw error;
+      return {
+        ok: false,
+        rejection: { kind: 'rejected', path: change.path, reason: error.reason, message: error.message },
+      };
+    }
+  });
   const seen = new Set<string>();
-  for (const change of checked) {
-    if (seen.has(change.path)) throw invalidArgument(`changes name ${change.path} more than once`);
-    seen.add(change.path);
+  for (const result of checked) {
+    // A result is reported by path, so two changes of one path (even one invalid) would be ambiguous.
+    const path = result.ok ? result.change.path : result.rejection.path;
+    if (seen.has(path)) throw invalidArgument(`changes name ${path} more than once`);
+    seen.add(path);
   }
   return checked;
 }

@@ -1,6 +1,6 @@
 // Unit tests with a fake DynamoDB document client that records commands (no network).
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoMetadataStore, outcomeOf } from './dynamo-metadata-store';
+import { DynamoMetadataStore, blockListParts, outcomeOf } from './dynamo-metadata-store';
 import type { TransactionWrite } from '../domain/ports';
 import { ACTOR, NS, entry } from '../testing/fakes';
 
@@ -18,10 +18,11 @@ function fakeClient(answer: (command: { constructor: { name: string }; input: an
 const write = (expectedSeq: number): TransactionWrite => ({
   namespaceId: NS,
   expectedSeq,
+  head: { seq: expectedSeq + 1, live: 1, window: undefined },
   journal: { namespaceId: NS, seq: expectedSeq + 1, committedAtMs: 9, actor: ACTOR, changes: [] },
   files: [
-    { entry: entry('new', 1), expectedVersion: 0 },
-    { entry: entry('old', 4, true), expectedVersion: 3 },
+    { entry: entry('new', 1), expectedVersion: 0, wasLive: false },
+    { entry: entry('old', 4, true), expectedVersion: 3, wasLive: true },
   ],
   event: {
     eventId: `${NS}:${expectedSeq + 1}`,
@@ -40,7 +41,17 @@ describe('DynamoMetadataStore.commit', () => {
     const store = new DynamoMetadataStore(client, { metadata: 'meta', outbox: 'out' });
     expect(await store.commit(write(0))).toEqual({ kind: 'committed' });
 
-    const items = commands[0]!.input.TransactItems.map((item: any) => item.Put);
+    const transactItems = commands[0]!.input.TransactItems;
+    // The live index (issue 6, kind 4): a new live file is indexed, a deleted one leaves it.
+    expect(transactItems[3]).toEqual({
+      Put: { TableName: 'meta', Item: { pk: `NS#${NS}`, sk: 'LIVE#new', path: 'new' } },
+    });
+    expect(transactItems[6]).toEqual({
+      Delete: { TableName: 'meta', Key: { pk: `NS#${NS}`, sk: 'LIVE#old' } },
+    });
+    const items = transactItems
+      .map((item: any) => item.Put)
+      .filter((put: any) => put && !put.Item.sk.startsWith('LIVE#'));
     expect(
       items.map((put: any) => [put.TableName, put.Item.pk, put.Item.sk, put.ConditionExpression]),
     ).toEqual([
@@ -52,6 +63,7 @@ describe('DynamoMetadataStore.commit', () => {
       ['meta', `NS#${NS}`, 'JOURNAL#000000000001', 'attribute_not_exists(#pk)'],
       ['out', `EVENT#${NS}:1`, 'EVENT', 'attribute_not_exists(#pk)'],
     ]);
+    expect(items[0].Item).toMatchObject({ seq: 1, live: 1 });
     expect(items[3].ExpressionAttributeValues).toEqual({ ':expected': 3 });
     expect(items[3].Item).toMatchObject({ path: 'old', version: 4, deleted: true, size: 0, blockHashes: [] });
     expect(JSON.parse(items[6].Item.body)).toMatchObject({ eventId: `${NS}:1` });
@@ -83,7 +95,9 @@ describe('DynamoMetadataStore.commit', () => {
         { Code: 'None' },
         { Code: 'None' },
         { Code: 'None' },
+        { Code: 'None' },
         { Code: 'ConditionalCheckFailed' },
+        { Code: 'None' },
         { Code: 'None' },
         { Code: 'None' },
         { Code: 'None' },
@@ -164,5 +178,106 @@ describe('DynamoMetadataStore reads', () => {
     expect(commands[0]!.input.Limit).toBe(3);
     expect(page.records.map((record) => record.seq)).toEqual([1, 2]);
     expect(page.hasMore).toBe(true);
+  });
+});
+
+describe('kind 10: long block lists are stored apart, before the transaction that references them', () => {
+  const hashes = Array.from({ length: 50_000 }, (_, index) => index.toString(16).padStart(64, '0'));
+  const longWrite = (): TransactionWrite => {
+    const base = write(0);
+    const big = entry('big', 1);
+    return {
+      ...base,
+      files: [
+        {
+          entry: { ...big, content: { contentHash: 'c'.repeat(64), size: 50_000, blockHashes: hashes } },
+          expectedVersion: 0,
+          wasLive: false,
+        },
+      ],
+    };
+  };
+
+  it('writes the parts first, then an entry that names how many there are', async () => {
+    const { client, commands } = fakeClient(() => ({}));
+    await new DynamoMetadataStore(client, { metadata: 'meta', outbox: 'out' }).commit(longWrite());
+    expect(commands.map((command) => command.name)).toEqual(['BatchWriteCommand', 'TransactWriteCommand']);
+    const parts = commands[0]!.input.RequestItems.meta.map((request: any) => request.PutRequest.Item);
+    expect(parts.map((part: any) => [part.sk, part.hashes.length])).toEqual([
+      [`BLOCKLIST#${'c'.repeat(64)}#000000`, 12_000 * 32],
+      [`BLOCKLIST#${'c'.repeat(64)}#000001`, 12_000 * 32],
+      [`BLOCKLIST#${'c'.repeat(64)}#000002`, 12_000 * 32],
+      [`BLOCKLIST#${'c'.repeat(64)}#000003`, 12_000 * 32],
+      [`BLOCKLIST#${'c'.repeat(64)}#000004`, 2_000 * 32],
+    ]);
+    const file = commands[1]!.input.TransactItems[1].Put.Item;
+    expect(file).toMatchObject({ sk: 'FILE#big', blockHashes: [], blockListParts: 5 });
+    // Every item stays below DynamoDB's 400 KB limit.
+    for (const part of parts) expect(part.hashes.length).toBeLessThan(400 * 1024 - 200);
+  });
+
+  it('reads the full list back, in order', async () => {
+    const parts = blockListParts(hashes);
+    const { client } = fakeClient((command) => {
+      const keys = command.input.RequestItems.meta.Keys as { sk: string }[];
+      const items = keys.map(({ sk }) =>
+        sk === 'FILE#big'
+          ? {
+              path: 'big',
+              version: 1,
+              deleted: false,
+              contentHash: 'c'.repeat(64),
+              size: 9,
+              blockHashes: [],
+              blockListParts: 5,
+            }
+          : { sk, hashes: parts[Number(sk.split('#')[2])] },
+      );
+      return { Responses: { meta: items } };
+    });
+    const entries = await new DynamoMetadataStore(client, { metadata: 'meta', outbox: 'out' }).currentEntries(
+      NS,
+      ['big'],
+    );
+    expect(entries.get('big')!.content!.blockHashes).toEqual(hashes);
+  });
+});
+
+describe('kind 4: a namespace from before the live index', () => {
+  it('is indexed once, by its first head read, and its live files counted', async () => {
+    const { client, commands } = fakeClient((command) => {
+      if (command.constructor.name === 'GetCommand') return { Item: { pk: `NS#${NS}`, sk: 'HEAD', seq: 7 } };
+      if (command.constructor.name === 'QueryCommand') {
+        return {
+          Items: [
+            { path: 'a', deleted: false },
+            { path: 'gone', deleted: true },
+            { path: 'b/c', deleted: false },
+          ],
+        };
+      }
+      return {};
+    });
+    const head = await new DynamoMetadataStore(client, { metadata: 'meta', outbox: 'out' }).readHeadState(NS);
+    expect(head).toEqual({ seq: 7, live: 2, window: undefined });
+    const written = commands.find((command) => command.name === 'BatchWriteCommand')!;
+    expect(written.input.RequestItems.meta.map((request: any) => request.PutRequest.Item)).toEqual([
+      { pk: `NS#${NS}`, sk: 'LIVE#a', path: 'a' },
+      { pk: `NS#${NS}`, sk: 'LIVE#b/c', path: 'b/c' },
+    ]);
+  });
+
+  it('reads the live count and deletion window kept on the head', async () => {
+    const { client, commands } = fakeClient(() => ({
+      Item: { seq: 3, live: 12, windowStartMs: 5, windowLiveAtStart: 20, windowDeleted: 8 },
+    }));
+    expect(
+      await new DynamoMetadataStore(client, { metadata: 'meta', outbox: 'out' }).readHeadState(NS),
+    ).toEqual({
+      seq: 3,
+      live: 12,
+      window: { startMs: 5, liveAtStart: 20, deleted: 8 },
+    });
+    expect(commands).toHaveLength(1);
   });
 });

@@ -9,27 +9,37 @@ import {
   type QueryCommandInput,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { MAX_INLINE_BLOCK_HASHES } from '../domain/commit-plan';
 import type { FileEntry, Follow, JournalRecord } from '../domain/model';
 import {
   versionKey as refKey,
+  type HeadState,
   type MetadataStore,
   type TransactionOutcome,
   type TransactionWrite,
 } from '../domain/ports';
-import { batchGetAll, type Item } from './dynamo-batch';
+import { batchGetAll, batchWriteAll, type Item } from './dynamo-batch';
 import {
   FILE_PREFIX,
   FOLLOW_PREFIX,
   HEAD_KEY,
   JOURNAL_END,
+  blockListKey,
   fileKey,
   followKey,
   journalKey,
+  liveBelowPrefix,
+  liveKey,
   nsKey,
   outboxKey,
   versionKey,
   versionPrefix,
 } from './keys';
+import { inPathOrder } from './path-order';
+
+/** Block hashes per block-list part: 12,000 × 32 bytes = 384,000 bytes, under the 400 KB item limit. */
+export const HASHES_PER_BLOCK_LIST_PART = 12_000;
+const HASH_BYTES = 32;
 
 export interface MetadataTables {
   readonly metadata: string;
@@ -59,6 +69,89 @@ export class DynamoMetadataStore implements MetadataStore {
     return typeof item?.seq === 'number' ? item.seq : 0;
   }
 
+  async readHeadState(namespaceId: string): Promise<HeadState> {
+    const { Item: item } = await this.client.send(
+      new GetCommand({
+        TableName: this.tables.metadata,
+        Key: { pk: nsKey(namespaceId), sk: HEAD_KEY },
+        ConsistentRead: true,
+      }),
+    );
+    if (!item) return { seq: 0, live: 0, window: undefined };
+    const seq = Number(item.seq);
+    const live = typeof item.live === 'number' ? item.live : await this.indexLiveFiles(namespaceId);
+    const window =
+      typeof item.windowStartMs === 'number'
+        ? {
+            startMs: item.windowStartMs,
+            liveAtStart: Number(item.windowLiveAtStart ?? 0),
+            deleted: Number(item.windowDeleted ?? 0),
+          }
+        : undefined;
+    return { seq, live, window };
+  }
+
+  /**
+   * A namespace committed to before the live index existed: one listing, once, writes its
+   * live-index items and counts them; the next commit stores the count in the head. Only a
+   * commit racing with this one could leave an index item stale, and a stale item only refuses a
+   * clashing path (nothing is lost); the live count is corrected by that commit's own head write.
+   */
+  private async indexLiveFiles(namespaceId: string): Promise<number> {
+    const pk = nsKey(namespaceId);
+    let live = 0;
+    for await (const items of this.query({
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+      ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk', '#path': 'path', '#deleted': 'deleted' },
+      ExpressionAttributeValues: { ':pk': pk, ':prefix': FILE_PREFIX },
+      ProjectionExpression: '#path, #deleted',
+    })) {
+      const paths = items.filter((item) => item.deleted !== true).map((item) => String(item.path));
+      live += paths.length;
+      await batchWriteAll(
+        this.client,
+        this.tables.metadata,
+        paths.map((path) => ({ PutRequest: { Item: { pk, sk: liveKey(path), path } } })),
+      );
+    }
+    return live;
+  }
+
+  async liveAmong(namespaceId: string, paths: readonly string[]): Promise<Set<string>> {
+    const pk = nsKey(namespaceId);
+    const items = await batchGetAll(
+      this.client,
+      this.tables.metadata,
+      paths.map((path) => ({ pk, sk: liveKey(path) })),
+      { expression: '#path', names: { '#path': 'path' } },
+    );
+    return new Set(items.map((item) => String(item.path)));
+  }
+
+  async firstLiveBelow(
+    namespaceId: string,
+    folder: string,
+    ignoring: ReadonlySet<string>,
+  ): Promise<string | undefined> {
+    // The ignored paths may come first: read just enough index items to step over them.
+    for await (const items of this.query({
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+      FilterExpression: 'begins_with(#path, :folder)',
+      ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk', '#path': 'path' },
+      ExpressionAttributeValues: {
+        ':pk': nsKey(namespaceId),
+        ':prefix': liveBelowPrefix(folder),
+        ':folder': `${folder}/`,
+      },
+      ProjectionExpression: '#path',
+      Limit: ignoring.size + 1,
+    })) {
+      const found = items.map((item) => String(item.path)).find((path) => !ignoring.has(path));
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+
   async currentEntries(namespaceId: string, paths: readonly string[]): Promise<Map<string, FileEntry>> {
     const pk = nsKey(namespaceId);
     const items = await batchGetAll(
@@ -66,10 +159,70 @@ export class DynamoMetadataStore implements MetadataStore {
       this.tables.metadata,
       paths.map((path) => ({ pk, sk: fileKey(path) })),
     );
-    return new Map(items.map((item) => [item.path as string, entryOf(namespaceId, item)]));
+    const entries = await this.entriesOf(namespaceId, items);
+    return new Map(entries.map((entry) => [entry.path, entry]));
+  }
+
+  /** Entries of file or version items, with block lists stored apart read back in. */
+  private async entriesOf(namespaceId: string, items: readonly Item[]): Promise<FileEntry[]> {
+    const pk = nsKey(namespaceId);
+    const lists = new Map<string, number>();
+    for (const item of items) {
+      if (item.deleted !== true && typeof item.blockListParts === 'number') {
+        lists.set(String(item.contentHash), item.blockListParts);
+      }
+    }
+    if (lists.size === 0) return items.map((item) => entryOf(namespaceId, item));
+    const keys = [...lists].flatMap(([hash, parts]) =>
+      Array.from({ length: parts }, (_, index) => ({ pk, sk: blockListKey(hash, index) })),
+    );
+    const parts = new Map(
+      (await batchGetAll(this.client, this.tables.metadata, keys)).map((part) => [
+        String(part.sk),
+        part.hashes as Uint8Array,
+      ]),
+    );
+    const decoded = new Map<string, string[]>();
+    for (const [hash, count] of lists) {
+      const hashes: string[] = [];
+      for (let index = 0; index < count; index += 1) {
+        const part = parts.get(blockListKey(hash, index));
+        if (!part) throw new Error(`block list ${hash} lacks part ${index}`);
+        const bytes = Buffer.from(part);
+        for (let offset = 0; offset < bytes.length; offset += HASH_BYTES) {
+          hashes.push(bytes.subarray(offset, offset + HASH_BYTES).toString('hex'));
+        }
+      }
+      decoded.set(hash, hashes);
+    }
+    return items.map((item) => entryOf(namespaceId, item, decoded.get(String(item.contentHash))));
+  }
+
+  /**
+   * Issue 6, kind 10: writes the parts of every long block list before the transaction that
+   * references them, so no committed entry ever points at a list that is not durably stored.
+   * Parts are keyed by the content hash (SHA-256 over exactly these digests), so rewriting one
+   * is idempotent and two files with the same content share it; parts of a transaction that
+   * then fails are unreferenced and harmless.
+   */
+  private async writeBlockLists(write: TransactionWrite): Promise<void> {
+    const pk = nsKey(write.namespaceId);
+    const lists = new Map<string, readonly string[]>();
+    for (const { entry } of write.files) {
+      if (entry.content && entry.content.blockHashes.length > MAX_INLINE_BLOCK_HASHES) {
+        lists.set(entry.content.contentHash, entry.content.blockHashes);
+      }
+    }
+    const requests = [...lists].flatMap(([hash, hashes]) =>
+      blockListParts(hashes).map((part, index) => ({
+        PutRequest: { Item: { pk, sk: blockListKey(hash, index), hashes: part } },
+      })),
+    );
+    if (requests.length > 0) await batchWriteAll(this.client, this.tables.metadata, requests);
   }
 
   async commit(write: TransactionWrite): Promise<TransactionOutcome> {
+    await this.writeBlockLists(write);
     const { items, slots } = this.transactionItems(write);
     try {
       await this.client.send(
@@ -94,7 +247,20 @@ export class DynamoMetadataStore implements MetadataStore {
     items.push({
       Put: {
         TableName: metadata,
-        Item: { pk, sk: HEAD_KEY, seq: journal.seq, updatedAtMs: journal.committedAtMs },
+        Item: {
+          pk,
+          sk: HEAD_KEY,
+          seq: journal.seq,
+          updatedAtMs: journal.committedAtMs,
+          live: write.head.live,
+          ...(write.head.window
+            ? {
+                windowStartMs: write.head.window.startMs,
+                windowLiveAtStart: write.head.window.liveAtStart,
+                windowDeleted: write.head.window.deleted,
+              }
+            : {}),
+        },
         ...(write.expectedSeq === 0
           ? { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': 'pk' } }
           : {
@@ -104,7 +270,7 @@ export class DynamoMetadataStore implements MetadataStore {
             }),
       },
     });
-    for (const { entry, expectedVersion } of write.files) {
+    for (const { entry, expectedVersion, wasLive } of write.files) {
       slots.push({ kind: 'file', path: entry.path });
       items.push({
         Put: {
@@ -123,6 +289,15 @@ export class DynamoMetadataStore implements MetadataStore {
       items.push(
         putNew(metadata, { pk, sk: versionKey(entry.path, entry.version), ...entryAttributes(entry) }),
       );
+      // The live index changes only when the file turns live or is deleted.
+      if (wasLive === entry.deleted) {
+        slots.push({ kind: 'other' });
+        items.push(
+          entry.deleted
+            ? { Delete: { TableName: metadata, Key: { pk, sk: liveKey(entry.path) } } }
+            : { Put: { TableName: metadata, Item: { pk, sk: liveKey(entry.path), path: entry.path } } },
+        );
+      }
     }
     slots.push({ kind: 'other' });
     items.push(putNew(metadata, { pk, sk: journalKey(journal.seq), ...journalAttributes(journal) }));
@@ -140,12 +315,13 @@ export class DynamoMetadataStore implements MetadataStore {
   }
 
   async *listFiles(namespaceId: string): AsyncIterable<readonly FileEntry[]> {
-    for await (const items of this.query({
+    const pages = this.query({
       KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
       ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
       ExpressionAttributeValues: { ':pk': nsKey(namespaceId), ':prefix': FILE_PREFIX },
-    })) {
-      yield items.map((item) => entryOf(namespaceId, item));
+    });
+    for await (const items of inPathOrder(pages, (item) => String(item.path))) {
+      yield await this.entriesOf(namespaceId, items);
     }
   }
 
@@ -158,7 +334,12 @@ export class DynamoMetadataStore implements MetadataStore {
       ScanIndexForward: false,
     })) {
       // The prefix of "a" also matches versions of "a#b": keep the exact path only.
-      for (const item of items) if (item.path === path) versions.push(entryOf(namespaceId, item));
+      versions.push(
+        ...(await this.entriesOf(
+          namespaceId,
+          items.filter((item) => item.path === path),
+        )),
+      );
     }
     return versions;
   }
@@ -173,12 +354,8 @@ export class DynamoMetadataStore implements MetadataStore {
       this.tables.metadata,
       refs.map(({ path, version }) => ({ pk, sk: versionKey(path, version) })),
     );
-    return new Map(
-      items.map((item) => {
-        const entry = entryOf(namespaceId, item);
-        return [refKey(entry.path, entry.version), entry];
-      }),
-    );
+    const entries = await this.entriesOf(namespaceId, items);
+    return new Map(entries.map((entry) => [refKey(entry.path, entry.version), entry]));
   }
 
   async listJournal(
@@ -279,14 +456,27 @@ function putNew(tableName: string, item: Item): TransactItem {
   };
 }
 
+/** A block list as parts of raw 32-byte digests. */
+export function blockListParts(hashes: readonly string[]): Uint8Array[] {
+  const parts: Uint8Array[] = [];
+  for (let start = 0; start < hashes.length; start += HASHES_PER_BLOCK_LIST_PART) {
+    const slice = hashes.slice(start, start + HASHES_PER_BLOCK_LIST_PART);
+    parts.push(Buffer.from(slice.join(''), 'hex'));
+  }
+  return parts;
+}
+
 function entryAttributes(entry: FileEntry): Item {
+  const hashes = entry.content?.blockHashes ?? [];
+  const apart = hashes.length > MAX_INLINE_BLOCK_HASHES;
   return {
     path: entry.path,
     version: entry.version,
     deleted: entry.deleted,
     contentHash: entry.content?.contentHash ?? '',
     size: entry.content?.size ?? 0,
-    blockHashes: [...(entry.content?.blockHashes ?? [])],
+    blockHashes: apart ? [] : [...hashes],
+    ...(apart ? { blockListParts: Math.ceil(hashes.length / HASHES_PER_BLOCK_LIST_PART) } : {}),
     modifiedAtMs: entry.modifiedAtMs,
     committedAtMs: entry.committedAtMs,
     deviceId: entry.deviceId,
@@ -294,7 +484,7 @@ function entryAttributes(entry: FileEntry): Item {
   };
 }
 
-export function entryOf(namespaceId: string, item: Item): FileEntry {
+export function entryOf(namespaceId: string, item: Item, blockList?: readonly string[]): FileEntry {
   const deleted = item.deleted === true;
   return {
     namespaceId,
@@ -306,7 +496,11 @@ export function entryOf(namespaceId: string, item: Item): FileEntry {
       : {
           contentHash: String(item.contentHash ?? ''),
           size: Number(item.size ?? 0),
-          blockHashes: Array.isArray(item.blockHashes) ? item.blockHashes.map(String) : [],
+          blockHashes: blockList
+            ? [...blockList]
+            : Array.isArray(item.blockHashes)
+              ? item.blockHashes.map(String)
+              : [],
         },
     modifiedAtMs: Number(item.modifiedAtMs ?? 0),
     committedAtMs: Number(item.committedAtMs ?? 0),

@@ -2,8 +2,13 @@ import { HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk
 import { blockKey } from '@filesync/resources';
 import type { BlockStorage } from '../domain/ports';
 
-/** Listing more pages than this costs more than asking per block; the checker then falls back. */
-const MAX_LIST_PAGES = 20;
+/**
+ * Listing more pages than this costs more than asking per block; the checker then falls back.
+ * A page (1,000 keys) is one sequential request, while per-block requests run 16 at a time: a
+ * commit of many unknown blocks (a 50,000-block file, issue 6 kind 10) may list that many more.
+ */
+const MIN_LIST_PAGES = 20;
+const PARALLEL_HEADS = 16;
 
 /** Blocks in the S3 bucket under `ns/<namespace>/blocks/<hash>`. */
 export class S3BlockStorage implements BlockStorage {
@@ -28,7 +33,8 @@ export class S3BlockStorage implements BlockStorage {
     const prefix = blockKey(namespaceId, '');
     const stored = new Set<string>();
     let token: string | undefined;
-    for (let page = 0; page < MAX_LIST_PAGES; page += 1) {
+    const maxPages = Math.max(MIN_LIST_PAGES, Math.ceil(wanted.size / PARALLEL_HEADS));
+    for (let page = 0; page < maxPages; page += 1) {
       const output = await this.client.send(
         new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }),
       );

@@ -1,5 +1,6 @@
 // Unit tests: pure planning functions, no ports involved.
 import { buildJournal, buildWrites, chunkChanges, planChanges } from './commit-plan';
+import { buildChangeEvent } from './change-event';
 import { ACTOR, NS, contentChange, deleteChange, entry } from '../testing/fakes';
 
 describe('planChanges', () => {
@@ -91,5 +92,29 @@ describe('buildWrites and buildJournal', () => {
       },
       { path: 'b', version: 2, deleted: true, size: 0, contentHash: '', modifiedAtMs: 2_000 },
     ]);
+  });
+});
+
+describe('kind 9: a batch of 4 KiB paths fits the journal item, the outbox item and the SQS message', () => {
+  it('splits by path bytes so each transaction’s journal and event stay far below their limits', () => {
+    const path = (index: number) => `${String(index).padStart(4, '0')}/${'é'.repeat(2_045)}`;
+    const changes = Array.from({ length: 48 }, (_, index) => contentChange(path(index), 0));
+    expect(Buffer.byteLength(changes[0]!.path, 'utf8')).toBe(4_095);
+    const chunks = chunkChanges(changes, 32);
+    expect(chunks.flat()).toEqual(changes);
+    for (const chunk of chunks) {
+      const writes = buildWrites(NS, chunk, 1, 9, ACTOR);
+      const journal = buildJournal(NS, 1, 9, ACTOR, writes);
+      // Two followers of the whole namespace: each recipient lists every path again.
+      const follows = ['u1', 'u2'].map((userId) => ({
+        namespaceId: NS,
+        path: '',
+        userId,
+        email: `${userId}@x`,
+      }));
+      const event = buildChangeEvent(journal, follows);
+      expect(Buffer.byteLength(JSON.stringify(journal), 'utf8')).toBeLessThan(100 * 1024);
+      expect(Buffer.byteLength(JSON.stringify(event), 'utf8')).toBeLessThan(200 * 1024);
+    }
   });
 });

@@ -30,10 +30,35 @@ export function planChanges(
 /** DynamoDB caps a transaction at 4 MB; stay well below with the estimate below. */
 export const MAX_TRANSACTION_BYTES = 3 * 1024 * 1024;
 
+/**
+ * Issue 6, kind 10: a longer block list is stored apart from the entry (content-addressed items
+ * written before the transaction), so neither the 400 KB item limit nor the 4 MB transaction
+ * limit caps a file's size. Up to this many hashes (about 70 KB) stay in the entry itself.
+ */
+export const MAX_INLINE_BLOCK_HASHES = 1000;
+
+/**
+ * Paths appear in the journal item, the outbox item and the SQS event (once per change and once
+ * per recipient): this budget per transaction keeps a batch of 4 KiB paths far below the 400 KB
+ * item and 256 KB message limits (issue 6, kind 9).
+ */
+export const MAX_TRANSACTION_PATH_BYTES = 40 * 1024;
+
+/**
+ * Block hashes per transaction: a journal entry is answered whole by ListChanges, so its files'
+ * block lists (64 bytes a hash) must fit one gRPC message with room to spare (kind 10). A
+ * single file with more still gets its own transaction.
+ */
+export const MAX_TRANSACTION_BLOCK_HASHES = 100_000;
+
+const pathBytes = (change: FileChange) => Buffer.byteLength(change.path, 'utf8');
+const hashCount = (change: FileChange) => change.content?.blockHashes.length ?? 0;
+
 /** Rough bytes one file costs in a transaction: its current and version items both carry the block list. */
 export function estimatedWriteBytes(change: FileChange): number {
   const blocks = change.content?.blockHashes.length ?? 0;
-  return 2 * (512 + 3 * Buffer.byteLength(change.path, 'utf8') + blocks * 70);
+  const inline = blocks <= MAX_INLINE_BLOCK_HASHES ? blocks : 0;
+  return 2 * (512 + 3 * pathBytes(change) + inline * 70);
 }
 
 /**
@@ -48,15 +73,26 @@ export function chunkChanges(
   const chunks: FileChange[][] = [];
   let chunk: FileChange[] = [];
   let bytes = 0;
+  let paths = 0;
+  let hashes = 0;
   for (const change of changes) {
     const cost = estimatedWriteBytes(change);
-    if (chunk.length > 0 && (chunk.length >= maxFiles || bytes + cost > maxBytes)) {
+    const full =
+      chunk.length >= maxFiles ||
+      bytes + cost > maxBytes ||
+      paths + pathBytes(change) > MAX_TRANSACTION_PATH_BYTES ||
+      hashes + hashCount(change) > MAX_TRANSACTION_BLOCK_HASHES;
+    if (chunk.length > 0 && full) {
       chunks.push(chunk);
       chunk = [];
       bytes = 0;
+      paths = 0;
+      hashes = 0;
     }
     chunk.push(change);
     bytes += cost;
+    paths += pathBytes(change);
+    hashes += hashCount(change);
   }
   if (chunk.length > 0) chunks.push(chunk);
   return chunks;
@@ -69,9 +105,11 @@ export function buildWrites(
   seq: number,
   committedAtMs: number,
   actor: Actor,
+  wasLive: ReadonlyMap<string, boolean> = new Map(),
 ): FileWrite[] {
   return changes.map((change) => ({
     expectedVersion: change.baseVersion,
+    wasLive: wasLive.get(change.path) ?? false,
     entry: {
       namespaceId,
       path: change.path,

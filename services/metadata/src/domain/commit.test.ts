@@ -170,10 +170,12 @@ describe('MetadataService.commitOne', () => {
 
   it('deletes with a tombstone, then refuses deleting again or an absent path', async () => {
     const { service } = setup();
+    // Another live file, so deleting `a` is not the mass deletion of every file.
+    await service.commitOne(NS, ACTOR, contentChange('keep', 0));
     await service.commitOne(NS, ACTOR, contentChange('a', 0));
     const { entry, cursor } = await service.commitOne(NS, ACTOR, deleteChange('a', 1));
     expect(entry).toMatchObject({ version: 2, deleted: true, content: undefined });
-    expect(cursor).toBe(2);
+    expect(cursor).toBe(3);
 
     const again = await domainErrorRejectedBy(service.commitOne(NS, ACTOR, deleteChange('a', 2)));
     expect(again.kind).toBe('failed-precondition');
@@ -224,6 +226,39 @@ describe('MetadataService queries', () => {
     expect(first).toMatchObject({ cursor: 2, hasMore: true });
     expect(await service.listChanges(NS, 2, 2)).toMatchObject({ cursor: 3, hasMore: false });
     expect(await service.listChanges(NS, 3, 2)).toEqual({ entries: [], cursor: 3, hasMore: false });
+  });
+
+  it('kind 10: ends a journal page early when files of many blocks would make it too large', async () => {
+    const { service, store } = setup();
+    const blockHashes = Array.from({ length: 50_000 }, (_, index) => hashOf(index));
+    for (const path of ['a', 'b', 'c', 'd']) {
+      await service.commitOne(NS, ACTOR, contentChange(path, 0));
+      const committed = (await store.currentEntries(NS, [path])).get(path)!;
+      store.put({ ...committed, content: { contentHash: 'h', size: 50_000, blockHashes } });
+    }
+    const first = await service.listChanges(NS, 0, 100);
+    expect(first.entries.map((entry) => entry.seq)).toEqual([1, 2]);
+    expect(first).toMatchObject({ cursor: 2, hasMore: true });
+    expect(first.entries[1]!.changes[0]!.content!.blockHashes).toHaveLength(50_000);
+    expect((await service.listChanges(NS, 2, 100)).entries.map((entry) => entry.seq)).toEqual([3, 4]);
+  });
+
+  it('kind 10: reads block lists only for the journal records a page can hold', async () => {
+    const { service, store } = setup();
+    for (const path of ['a', 'b', 'c']) {
+      const change = contentChange(path, 0);
+      // 20 GB: at least 20e9 / chunkMinBytes blocks, several MB of hashes each.
+      await service.commitOne(NS, ACTOR, { ...change, content: { ...change.content!, size: 20e9 } });
+    }
+    const asked: number[] = [];
+    const getVersions = store.getVersions.bind(store);
+    store.getVersions = async (namespaceId, refs) => {
+      asked.push(refs.length);
+      return getVersions(namespaceId, refs);
+    };
+    const page = await service.listChanges(NS, 0, 100);
+    expect(page).toMatchObject({ cursor: 1, hasMore: true });
+    expect(asked).toEqual([1]);
   });
 
   it('follows and unfollows idempotently', async () => {

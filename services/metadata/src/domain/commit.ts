@@ -2,7 +2,18 @@ import { unavailable } from '@filesync/server-kit';
 import { buildChangeEvent } from './change-event';
 import { buildJournal, buildWrites, chunkChanges, planChanges } from './commit-plan';
 import type { BlockChecker } from './block-checker';
-import type { Actor, ChangeOutcome, CommitResult, FileChange, FileEntry, Follow } from './model';
+import { needsConfirmation, nextHead } from './deletion-window';
+import type {
+  Actor,
+  ChangeOutcome,
+  CommitOptions,
+  CommitResult,
+  FileChange,
+  FileEntry,
+  Follow,
+  PathRejection,
+} from './model';
+import { findClashes } from './tree';
 import type { Clock, MetadataStore } from './ports';
 
 export interface CommitterOptions {
@@ -15,6 +26,26 @@ export interface CommitterOptions {
   /** Called once after a call committed anything (wakes the outbox relay). */
   readonly onCommitted?: () => void;
   readonly sleep?: (ms: number) => Promise<void>;
+}
+
+interface ChunkContext {
+  readonly follows: readonly Follow[];
+  /** Per accepted path: its current version is a live file. */
+  readonly wasLive: ReadonlyMap<string, boolean>;
+  /** The request's deletions not yet committed or refused; once refused, all of them are. */
+  readonly deletions: { left: number; refused: boolean };
+  readonly confirmMassDelete: boolean;
+}
+
+function massDeleteRejection(path: string): PathRejection {
+  return {
+    kind: 'rejected',
+    path,
+    reason: 'mass-delete',
+    message:
+      `${path} was not deleted: with the namespace's other deletions of the last hour this would delete ` +
+      'all of its files or most of many; the user must confirm the deletion (filesync sync --force)',
+  };
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -33,7 +64,12 @@ export class Committer {
     this.sleep = options.sleep ?? defaultSleep;
   }
 
-  async commit(namespaceId: string, actor: Actor, changes: readonly FileChange[]): Promise<CommitResult> {
+  async commit(
+    namespaceId: string,
+    actor: Actor,
+    changes: readonly FileChange[],
+    options: CommitOptions = { confirmMassDelete: false },
+  ): Promise<CommitResult> {
     const { store } = this.options;
     const outcomes = new Map<string, ChangeOutcome>();
 
@@ -44,12 +80,30 @@ export class Committer {
     );
     const { accepted, rejected } = planChanges(ready, current);
     for (const outcome of rejected) outcomes.set(outcome.path, outcome);
+    const wasLive = new Map(
+      accepted.map((change) => {
+        const entry = current.get(change.path);
+        return [change.path, entry !== undefined && !entry.deleted] as const;
+      }),
+    );
 
     let head = await store.readHead(namespaceId);
     if (accepted.length > 0) {
       const follows = await store.listFollows(namespaceId);
-      for (const chunk of chunkChanges(accepted, this.options.maxFilesPerTransaction)) {
-        head = await this.commitChunk(namespaceId, actor, chunk, head, follows, outcomes);
+      // Deletions first, so a file replaced by a folder (or a folder by a file) in one request
+      // is gone before the new path is checked against the tree.
+      const ordered = [
+        ...accepted.filter((change) => !change.content),
+        ...accepted.filter((change) => change.content),
+      ];
+      const context: ChunkContext = {
+        follows,
+        wasLive,
+        deletions: { left: ordered.filter((change) => !change.content).length, refused: false },
+        confirmMassDelete: options.confirmMassDelete,
+      };
+      for (const chunk of chunkChanges(ordered, this.options.maxFilesPerTransaction)) {
+        head = await this.commitChunk(namespaceId, actor, chunk, context, outcomes);
       }
       if ([...outcomes.values()].some((outcome) => outcome.kind === 'committed')) {
         this.options.onCommitted?.();
@@ -78,28 +132,68 @@ export class Committer {
   }
 
   /**
-   * Writes one transaction, dropping files that turn out to conflict and retrying the rest; a
-   * race for the head is retried at the new sequence. Returns the head after the transaction.
+   * Writes one transaction, dropping files that turn out to conflict, clash with the tree or
+   * delete too much, and retrying the rest; a race for the head is retried at the new sequence,
+   * with the tree and mass-delete checks made again against it. Returns the head after the
+   * transaction.
    */
   private async commitChunk(
     namespaceId: string,
     actor: Actor,
     chunk: readonly FileChange[],
-    startHead: number,
-    follows: readonly Follow[],
+    context: ChunkContext,
     outcomes: Map<string, ChangeOutcome>,
   ): Promise<number> {
     const { store, clock } = this.options;
-    let head = startHead;
     let pending = [...chunk];
     let races = 0;
+    // Read before the tree is checked: the transaction is conditioned on this sequence.
+    let headState = await store.readHeadState(namespaceId);
+    const chunkDeletions = chunk.filter((change) => !change.content).length;
+    context.deletions.left -= chunkDeletions;
     while (pending.length > 0) {
-      const seq = head + 1;
       const committedAtMs = clock.now();
-      const files = buildWrites(namespaceId, pending, seq, committedAtMs, actor);
+      const deletions = pending.filter((change) => !change.content);
+      // The rule counts the request's deletions still to come too, and once it refuses one it
+      // refuses all: a request is never cut into a deleted half and a refused half.
+      if (
+        deletions.length > 0 &&
+        !context.confirmMassDelete &&
+        (context.deletions.refused ||
+          needsConfirmation(headState, committedAtMs, deletions.length + context.deletions.left))
+      ) {
+        context.deletions.refused = true;
+        for (const change of deletions) outcomes.set(change.path, massDeleteRejection(change.path));
+        pending = pending.filter((change) => change.content);
+        continue;
+      }
+      const clashes = await findClashes(store, namespaceId, pending, context.wasLive);
+      if (clashes.length > 0) {
+        for (const clash of clashes) outcomes.set(clash.path, clash);
+        const clashing = new Set(clashes.map((clash) => clash.path));
+        pending = pending.filter((change) => !clashing.has(change.path));
+        if (pending.length === 0) break;
+      }
+
+      const seq = headState.seq + 1;
+      const files = buildWrites(namespaceId, pending, seq, committedAtMs, actor, context.wasLive);
       const journal = buildJournal(namespaceId, seq, committedAtMs, actor, files);
-      const event = buildChangeEvent(journal, follows);
-      const result = await store.commit({ namespaceId, expectedSeq: head, journal, files, event });
+      const event = buildChangeEvent(journal, context.follows);
+      const created = files.filter((file) => !file.wasLive && !file.entry.deleted).length;
+      const deleted = files.filter((file) => file.wasLive && file.entry.deleted).length;
+      const head = nextHead(headState, seq, committedAtMs, {
+        created,
+        deleted,
+        confirmed: context.confirmMassDelete,
+      });
+      const result = await store.commit({
+        namespaceId,
+        expectedSeq: headState.seq,
+        head,
+        journal,
+        files,
+        event,
+      });
       if (result.kind === 'committed') {
         for (const { entry } of files)
           outcomes.set(entry.path, { kind: 'committed', path: entry.path, entry });
@@ -116,10 +210,10 @@ export class Committer {
           throw unavailable('the namespace is busy with other commits: retry shortly');
         }
         await this.sleep(Math.min(250, 5 * 2 ** races) * (0.5 + Math.random()));
-        head = await store.readHead(namespaceId);
+        headState = await store.readHeadState(namespaceId);
       }
     }
-    return head;
+    return headState.seq;
   }
 
   private async reportConflicts(

@@ -1,8 +1,15 @@
-import { failedPrecondition, notFound } from '@filesync/server-kit';
+import { LIMITS } from '@filesync/resources';
+import { failedPrecondition, invalidArgument, notFound } from '@filesync/server-kit';
 import type { BlockChecker } from './block-checker';
 import type { Committer } from './commit';
-import type { Actor, ChangeOutcome, CommitResult, FileChange, FileEntry } from './model';
+import type { Actor, ChangeOutcome, CommitOptions, CommitResult, FileChange, FileEntry } from './model';
 import { versionKey, type MetadataStore } from './ports';
+
+/** Bytes of block lists per ListChanges answer, far below the 16 MB gRPC message limit. */
+export const LIST_CHANGES_BYTES = 8 * 1024 * 1024;
+
+/** About the bytes an entry with this many block hashes takes in a message. */
+const hashListBytes = (hashes: number) => 256 + 66 * hashes;
 
 export interface JournalPage {
   readonly entries: { seq: number; changes: FileEntry[] }[];
@@ -18,8 +25,13 @@ export class MetadataService {
     private readonly blocks: BlockChecker,
   ) {}
 
-  commitMany(namespaceId: string, actor: Actor, changes: readonly FileChange[]): Promise<CommitResult> {
-    return this.committer.commit(namespaceId, actor, changes);
+  commitMany(
+    namespaceId: string,
+    actor: Actor,
+    changes: readonly FileChange[],
+    options?: CommitOptions,
+  ): Promise<CommitResult> {
+    return this.committer.commit(namespaceId, actor, changes, options);
   }
 
   /** Commits one change; any outcome but success is an error a client can act on. */
@@ -27,11 +39,17 @@ export class MetadataService {
     namespaceId: string,
     actor: Actor,
     change: FileChange,
+    options?: CommitOptions,
   ): Promise<{ entry: FileEntry; cursor: number }> {
-    const { outcomes, cursor } = await this.committer.commit(namespaceId, actor, [change]);
+    const { outcomes, cursor } = await this.committer.commit(namespaceId, actor, [change], options);
     const outcome = outcomes[0]!;
     if (outcome.kind === 'committed') return { entry: outcome.entry, cursor };
     throw singleChangeError(change, outcome);
+  }
+
+  /** The namespace's journal sequence. */
+  head(namespaceId: string): Promise<number> {
+    return this.store.readHead(namespaceId);
   }
 
   async getFile(namespaceId: string, path: string): Promise<FileEntry> {
@@ -71,7 +89,18 @@ export class MetadataService {
   }
 
   async listChanges(namespaceId: string, afterSeq: number, limit: number): Promise<JournalPage> {
-    const { records, hasMore } = await this.store.listJournal(namespaceId, afterSeq, limit);
+    const listed = await this.store.listJournal(namespaceId, afterSeq, limit);
+    // Block lists are read only for the records a page can hold: a committed block is at least
+    // chunkMinBytes long (the last one of a file excepted), which bounds a file's list by its size.
+    let estimate = 0;
+    const records = listed.records.filter((record, index) => {
+      estimate += record.changes.reduce(
+        (sum, change) => sum + hashListBytes(Math.floor(change.size / LIMITS.chunkMinBytes) + 1),
+        0,
+      );
+      return index === 0 || estimate <= LIST_CHANGES_BYTES;
+    });
+    const hasMore = listed.hasMore || records.length < listed.records.length;
     const refs = records.flatMap((record) => record.changes.map(({ path, version }) => ({ path, version })));
     const versions = await this.store.getVersions(namespaceId, refs);
     const entries = records.map((record) => ({
@@ -94,8 +123,21 @@ export class MetadataService {
           },
       ),
     }));
-    const last = records.at(-1);
-    return { entries, cursor: last ? last.seq : afterSeq, hasMore };
+    // A page ends early at a byte budget: entries of files with many blocks are large (kind 10).
+    let bytes = 0;
+    const kept = entries.filter((entry, index) => {
+      bytes += entry.changes.reduce(
+        (sum, change) => sum + hashListBytes(change.content?.blockHashes.length ?? 0),
+        0,
+      );
+      return index === 0 || bytes <= LIST_CHANGES_BYTES;
+    });
+    const last = kept.at(-1);
+    return {
+      entries: kept,
+      cursor: last ? last.seq : afterSeq,
+      hasMore: hasMore || kept.length < entries.length,
+    };
   }
 
   findMissingBlocks(namespaceId: string, hashes: readonly string[]): Promise<string[]> {
@@ -113,6 +155,20 @@ export function singleChangeError(
       `${outcome.blockHashes.length} block(s) of ${change.path} are not in storage: upload them, then commit again`,
       { 'missing-blocks': outcome.blockHashes.join(',') },
     );
+  }
+  if (outcome.kind === 'rejected') {
+    switch (outcome.reason) {
+      case 'invalid-path':
+      case 'invalid-change':
+        return invalidArgument(outcome.message);
+      case 'path-clash':
+        // Trailer values must be printable ASCII: the path is percent-encoded UTF-8.
+        return failedPrecondition(outcome.message, {
+          'clashing-path': encodeURIComponent(outcome.clashingPath ?? ''),
+        });
+      case 'mass-delete':
+        return failedPrecondition(outcome.message, { 'mass-delete': 'confirm_mass_delete' });
+    }
   }
   const current = outcome.current;
   const isDelete = change.content === undefined;

@@ -51,7 +51,27 @@ export type ChangeOutcome =
   | { readonly kind: 'committed'; readonly path: string; readonly entry: FileEntry }
   /** Stale base or nothing to delete: `current` is the current entry, undefined when the path never existed. */
   | { readonly kind: 'conflict'; readonly path: string; readonly current: FileEntry | undefined }
-  | { readonly kind: 'missing-blocks'; readonly path: string; readonly blockHashes: readonly string[] };
+  | { readonly kind: 'missing-blocks'; readonly path: string; readonly blockHashes: readonly string[] }
+  | PathRejection;
+
+/** Why one change was refused on its own (the request's other changes are still considered). */
+export type RejectionReason = 'invalid-path' | 'invalid-change' | 'path-clash' | 'mass-delete';
+
+export interface PathRejection {
+  readonly kind: 'rejected';
+  /** The path as the request named it (it may not be canonical when the path itself is invalid). */
+  readonly path: string;
+  readonly reason: RejectionReason;
+  readonly message: string;
+  /** For 'path-clash': the live path this change clashes with. */
+  readonly clashingPath?: string;
+}
+
+/** What a commit call asks besides its changes. */
+export interface CommitOptions {
+  /** The user explicitly confirmed a mass deletion (`confirm_mass_delete`). */
+  readonly confirmMassDelete: boolean;
+}
 
 export interface CommitResult {
   /** One outcome per change, in request order. */

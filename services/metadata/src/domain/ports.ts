@@ -5,6 +5,27 @@ export interface FileWrite {
   readonly entry: FileEntry;
   /** 0: the path must not exist yet. */
   readonly expectedVersion: number;
+  /** The expected version is a live file (not absent, not a tombstone): the live index changes only on a transition. */
+  readonly wasLive: boolean;
+}
+
+/** Deletions counted for the mass-delete rule over one window (issue 6, kind 2). */
+export interface DeletionWindow {
+  readonly startMs: number;
+  /** Live files when the window started. */
+  readonly liveAtStart: number;
+  /** Files deleted since the window started. */
+  readonly deleted: number;
+}
+
+/**
+ * The namespace head: the journal sequence and, kept in the same item by every commit
+ * transaction, the live-file count and the deletion window, so the mass-delete rule costs no listing.
+ */
+export interface HeadState {
+  readonly seq: number;
+  readonly live: number;
+  readonly window: DeletionWindow | undefined;
 }
 
 /** Everything one commit transaction writes, all or nothing. */
@@ -12,6 +33,8 @@ export interface TransactionWrite {
   readonly namespaceId: string;
   /** The namespace head must still be at this sequence (0: no head yet). */
   readonly expectedSeq: number;
+  /** The head after this transaction (its seq is the journal's). */
+  readonly head: HeadState;
   readonly journal: JournalRecord;
   readonly files: readonly FileWrite[];
   readonly event: ChangeEvent;
@@ -31,6 +54,19 @@ export type TransactionOutcome =
 export interface MetadataStore {
   /** The namespace's journal sequence; 0 before the first commit. */
   readHead(namespaceId: string): Promise<number>;
+  /** The head with its live count and deletion window; a namespace without commits is all zero. */
+  readHeadState(namespaceId: string): Promise<HeadState>;
+  /** Which of the given paths are live files (not tombstones). */
+  liveAmong(namespaceId: string, paths: readonly string[]): Promise<Set<string>>;
+  /**
+   * One live file strictly below `folder`, not counting the paths in `ignoring` (files the
+   * caller is deleting), or undefined: costs reads of about ignoring.size + 1 index items.
+   */
+  firstLiveBelow(
+    namespaceId: string,
+    folder: string,
+    ignoring: ReadonlySet<string>,
+  ): Promise<string | undefined>;
   /** Current entries (tombstones included) of the given paths; absent paths are missing from the map. */
   currentEntries(namespaceId: string, paths: readonly string[]): Promise<Map<string, FileEntry>>;
   /** Commits one transaction; a failed precondition is an outcome, not an exception. */

@@ -7,6 +7,7 @@ import type { Actor, ChangeEvent, FileChange, FileEntry, Follow, JournalRecord }
 import {
   versionKey,
   type BlockStorage,
+  type HeadState,
   type KnownBlocks,
   type MetadataStore,
   type TransactionOutcome,
@@ -15,6 +16,7 @@ import {
 
 export class InMemoryStore implements MetadataStore {
   readonly heads = new Map<string, number>();
+  readonly headStates = new Map<string, HeadState>();
   readonly files = new Map<string, FileEntry>();
   readonly versions = new Map<string, FileEntry>();
   readonly journal: JournalRecord[] = [];
@@ -28,6 +30,38 @@ export class InMemoryStore implements MetadataStore {
 
   async readHead(namespaceId: string) {
     return this.heads.get(namespaceId) ?? 0;
+  }
+
+  async readHeadState(namespaceId: string): Promise<HeadState> {
+    const seq = this.heads.get(namespaceId) ?? 0;
+    const state = this.headStates.get(namespaceId);
+    // Entries put directly by a test count as live files from before the window.
+    const live = [...this.files.values()].filter(
+      (entry) => entry.namespaceId === namespaceId && !entry.deleted,
+    ).length;
+    return state && state.seq === seq ? state : { seq, live, window: undefined };
+  }
+
+  async liveAmong(namespaceId: string, paths: readonly string[]) {
+    const live = new Set<string>();
+    for (const path of paths) {
+      const entry = this.files.get(this.fileId(namespaceId, path));
+      if (entry && !entry.deleted) live.add(path);
+    }
+    return live;
+  }
+
+  async firstLiveBelow(namespaceId: string, folder: string, ignoring: ReadonlySet<string>) {
+    return [...this.files.values()]
+      .filter(
+        (entry) =>
+          entry.namespaceId === namespaceId &&
+          !entry.deleted &&
+          entry.path.startsWith(`${folder}/`) &&
+          !ignoring.has(entry.path),
+      )
+      .map((entry) => entry.path)
+      .sort()[0];
   }
 
   async currentEntries(namespaceId: string, paths: readonly string[]) {
@@ -53,6 +87,7 @@ export class InMemoryStore implements MetadataStore {
       .map(({ entry }) => entry.path);
     if (raced || conflictingPaths.length > 0) return { kind: 'rejected', conflictingPaths, raced };
     this.heads.set(write.namespaceId, write.journal.seq);
+    this.headStates.set(write.namespaceId, write.head);
     for (const { entry } of write.files) this.put(entry);
     this.journal.push(write.journal);
     this.events.push(write.event);

@@ -36,10 +36,14 @@ export enum RejectionReason {
   REJECTION_REASON_INVALID_CHANGE = 2,
   /**
    * REJECTION_REASON_PATH_CLASH - A namespace is a tree: a live file sits at a folder of this path, or live files lie below
-   * this path (FAILED_PRECONDITION). clashing_path names one of them.
+   * this path (FAILED_PRECONDITION, with the clashing path percent-encoded in the trailer
+   * filesync-clashing-path). clashing_path names one of them.
    */
   REJECTION_REASON_PATH_CLASH = 3,
-  /** REJECTION_REASON_MASS_DELETE - A deletion refused by the mass-delete rule without confirm_mass_delete (FAILED_PRECONDITION). */
+  /**
+   * REJECTION_REASON_MASS_DELETE - A deletion refused by the mass-delete rule without confirm_mass_delete (FAILED_PRECONDITION,
+   * with the trailer filesync-mass-delete: confirm_mass_delete).
+   */
   REJECTION_REASON_MASS_DELETE = 4,
   UNRECOGNIZED = -1,
 }
@@ -101,7 +105,10 @@ export interface FileChange {
     | undefined;
   /** True to move the file to the trash instead. */
   delete: boolean;
-  /** Client-side modification time, Unix milliseconds. */
+  /**
+   * Client-side modification time, Unix milliseconds: any whole millisecond a JavaScript Date
+   * holds (within ±8.64e15), before 1970 (negative) and 0 included, stored exactly.
+   */
   modifiedAtMs: number;
 }
 

@@ -1,0 +1,435 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { randomBytes } from 'node:crypto';
+import { status } from '@grpc/grpc-js';
+import { callMetadata, type auth, type common, type metadata } from '@filesync/contracts';
+import { LOCAL_CREDENTIALS } from '@filesync/local-stack';
+import { blockKey } from '@filesync/resources';
+import { blockHash, contentHash } from '@filesync/sync-core';
+import {
+  CALL_TIMEOUT_MS,
+  callError,
+  collect,
+  connectStubs,
+  deadline,
+  EMPTY_CONTENT,
+  signUp,
+  statusOf,
+  type Stubs,
+  trailer,
+  unary,
+} from '@filesync/test-support';
+import { readTestStack } from './support/harness';
+
+// Issue 6, server kinds: the metadata service against DynamoDB Local and moto, through the
+// generated stubs only, as a native client would call it. Real services: calls take seconds.
+
+const stack = readTestStack();
+
+const bytes = (text: string) => Buffer.byteLength(text, 'utf8');
+const byUtf8 = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+/** A path of exactly `length` UTF-8 bytes: `head`, then 'x' up to the length. */
+const sized = (head: string, length: number) => head + 'x'.repeat(length - bytes(head));
+
+describe('issue 6 server kinds', () => {
+  let stubs: Stubs;
+  const as = (session: auth.Session) => ({ timeoutMs: CALL_TIMEOUT_MS, accessToken: session.accessToken });
+  const upload = (path: string, baseVersion = 0, modifiedAtMs = 1_700_000_000_000): metadata.FileChange => ({
+    path,
+    baseVersion,
+    content: EMPTY_CONTENT,
+    delete: false,
+    modifiedAtMs,
+  });
+  const removal = (path: string, baseVersion: number): metadata.FileChange => ({
+    path,
+    baseVersion,
+    content: undefined,
+    delete: true,
+    modifiedAtMs: 1_700_000_000_000,
+  });
+  const commitFiles = (session: auth.Session, changes: metadata.FileChange[], confirmMassDelete = false) =>
+    unary(
+      stubs.metadata.commitFiles.bind(stubs.metadata),
+      { namespaceId: session.rootNamespaceId, changes, confirmMassDelete },
+      as(session),
+    );
+  const commitFile = (session: auth.Session, change: metadata.FileChange) =>
+    unary(
+      stubs.metadata.commitFile.bind(stubs.metadata),
+      { namespaceId: session.rootNamespaceId, change, confirmMassDelete: false },
+      as(session),
+    );
+  const getFile = (session: auth.Session, path: string) =>
+    unary(
+      stubs.metadata.getFile.bind(stubs.metadata),
+      { namespaceId: session.rootNamespaceId, path },
+      as(session),
+    );
+  const listFiles = (session: auth.Session, includeDeleted = false) =>
+    collect(
+      stubs.metadata.listFiles(
+        { namespaceId: session.rootNamespaceId, includeDeleted },
+        callMetadata(session.accessToken),
+        deadline(),
+      ),
+    ).then((pages) => pages.flatMap((page) => page.entries));
+  const outcomes = (response: metadata.CommitFilesResponse) =>
+    response.results.map((result) => [result.path, result.outcome?.$case]);
+
+  beforeAll(() => {
+    stubs = connectStubs(stack);
+  });
+  afterAll(() => stubs?.close());
+
+  test('kind 9: paths of 1,010, 2,000 and 4,096 bytes work through every RPC, in listing order', async () => {
+    const alice = await signUp(stubs, 'long-paths');
+    const shared = sized('shared/', 1_000);
+    const long = [sized('a/', 1_010), sized('b/é', 2_000), sized('c/', 4_096)];
+    const sharing = [
+      `${shared}/z`,
+      sized(`${shared}/b`, 2_000),
+      sized(`${shared}/a`, 4_096),
+      sized(`${shared}/a`, 1_010),
+      `${shared}`.slice(0, 990),
+    ];
+    const short = ['0.txt', 'b/a.txt', 'shared/0', 'zz'];
+    const all = [...long, ...sharing, ...short];
+    expect(Math.max(...all.map(bytes))).toBe(4_096);
+
+    const committed = await commitFiles(
+      alice,
+      all.map((path) => upload(path)),
+    );
+    expect(committed.results.map((result) => result.outcome?.$case)).toEqual(all.map(() => 'committed'));
+    expect((await listFiles(alice)).map((entry) => entry.path)).toEqual([...all].sort(byUtf8));
+
+    for (const path of long) {
+      const { entry } = await getFile(alice, path);
+      expect(entry?.path).toBe(path);
+      const one = await commitFile(alice, upload(path, 1));
+      expect(one.entry).toMatchObject({ path, version: 2 });
+      const versions = await unary(
+        stubs.metadata.listVersions.bind(stubs.metadata),
+        { namespaceId: alice.rootNamespaceId, path },
+        as(alice),
+      );
+      expect(versions.versions.map((version) => [version.path, version.version])).toEqual([
+        [path, 2],
+        [path, 1],
+      ]);
+      for (const rpc of [stubs.metadata.follow, stubs.metadata.unfollow]) {
+        await unary(rpc.bind(stubs.metadata), { namespaceId: alice.rootNamespaceId, path }, as(alice));
+      }
+      const deleted = await unary(
+        stubs.metadata.deleteFile.bind(stubs.metadata),
+        { namespaceId: alice.rootNamespaceId, path, baseVersion: 2, confirmMassDelete: false },
+        as(alice),
+      );
+      expect(deleted.entry).toMatchObject({ path, version: 3, deleted: true });
+    }
+    const journal = await unary(
+      stubs.metadata.listChanges.bind(stubs.metadata),
+      { namespaceId: alice.rootNamespaceId, afterCursor: 0, limit: 0 },
+      as(alice),
+    );
+    const changed = journal.entries.flatMap((entry) => entry.changes.map((change) => change.path));
+    for (const path of all) expect(changed).toContain(path);
+    expect((await listFiles(alice, true)).map((entry) => entry.path)).toEqual([...all].sort(byUtf8));
+  });
+
+  test('kind 7: one bad change is rejected for its path while the others commit', async () => {
+    const bob = await signUp(stubs, 'per-path');
+    const badHash = {
+      ...upload('bad-hash.txt'),
+      content: { contentHash: 'x', size: 1, blockHashes: ['zz'] },
+    };
+    const response = await commitFiles(bob, [upload('good.txt'), upload('/abs.txt'), badHash]);
+    expect(outcomes(response)).toEqual([
+      ['good.txt', 'committed'],
+      ['/abs.txt', 'rejected'],
+      ['bad-hash.txt', 'rejected'],
+    ]);
+    expect((await listFiles(bob)).map((entry) => entry.path)).toEqual(['good.txt']);
+  });
+
+  test('kind 6: modification times before 1970 and zero round trip exactly', async () => {
+    const carol = await signUp(stubs, 'old-times');
+    const times = { 'zero.txt': 0, 'y1969.txt': -86_400_000, 'y1900.txt': -2_208_988_800_000 };
+    const response = await commitFiles(
+      carol,
+      Object.entries(times).map(([path, time]) => upload(path, 0, time)),
+    );
+    expect(response.results.map((result) => result.outcome?.$case)).toEqual([
+      'committed',
+      'committed',
+      'committed',
+    ]);
+    const listed = Object.fromEntries(
+      (await listFiles(carol)).map((entry) => [entry.path, entry.modifiedAtMs]),
+    );
+    expect(listed).toEqual(times);
+    expect((await getFile(carol, 'y1900.txt')).entry?.modifiedAtMs).toBe(-2_208_988_800_000);
+  });
+
+  test('kind 4: a file never sits at a folder of another live file, within a request and across', async () => {
+    const dave = await signUp(stubs, 'tree');
+    expect(outcomes(await commitFiles(dave, [upload('plan'), upload('keep.txt'), upload('notes')]))).toEqual([
+      ['plan', 'committed'],
+      ['keep.txt', 'committed'],
+      ['notes', 'committed'],
+    ]);
+    const clash = await commitFiles(dave, [
+      upload('plan/ch1.txt'),
+      upload('a'),
+      upload('a/b'),
+      upload('ok.txt'),
+    ]);
+    expect(outcomes(clash)).toEqual([
+      ['plan/ch1.txt', 'rejected'],
+      ['a', 'committed'],
+      ['a/b', 'rejected'],
+      ['ok.txt', 'committed'],
+    ]);
+    expect(clash.results[0]!.outcome).toMatchObject({
+      value: { clashingPath: 'plan', reason: 3 /* REJECTION_REASON_PATH_CLASH */ },
+    });
+
+    const single = await callError(commitFile(dave, upload('a/b/c')));
+    expect(single.code).toBe(status.FAILED_PRECONDITION);
+    expect(single.details).toContain('a is a file');
+    expect(decodeURIComponent(trailer(single, 'filesync-clashing-path') ?? '')).toBe('a');
+
+    // The same with folders longer than a key can hold (issue 6, kind 9).
+    const longFile = sized('long/', 1_500);
+    const longFolder = `deep/${'é'.repeat(2_000)}`; // 4,005 bytes, each é 6 bytes once percent-encoded
+    await commitFiles(dave, [upload(longFile), upload(`${longFolder}/child.txt`)]);
+    const longClash = await commitFiles(dave, [upload(`${longFile}/below.txt`), upload(longFolder)]);
+    expect(longClash.results.map((result) => result.outcome)).toEqual([
+      { $case: 'rejected', value: expect.objectContaining({ clashingPath: longFile }) },
+      { $case: 'rejected', value: expect.objectContaining({ clashingPath: `${longFolder}/child.txt` }) },
+    ]);
+
+    const longSingle = await callError(commitFile(dave, upload(`${longFolder}`)));
+    expect(longSingle.code).toBe(status.FAILED_PRECONDITION);
+    expect(decodeURIComponent(trailer(longSingle, 'filesync-clashing-path') ?? '')).toBe(
+      `${longFolder}/child.txt`,
+    );
+
+    // Replacing file `notes` by a folder in one request is accepted.
+    expect(outcomes(await commitFiles(dave, [upload('notes/part1.txt'), removal('notes', 1)]))).toEqual([
+      ['notes/part1.txt', 'committed'],
+      ['notes', 'committed'],
+    ]);
+  });
+
+  test('kind 4: of two racing commits of `plan` and `plan/x`, exactly one wins', async () => {
+    const erin = await signUp(stubs, 'tree-race');
+    await commitFiles(erin, [upload('keep.txt')]);
+    for (let round = 0; round < 4; round += 1) {
+      const [file, below] = await Promise.all([
+        statusOf(commitFile(erin, upload(`plan${round}`))),
+        statusOf(commitFile(erin, upload(`plan${round}/x`))),
+      ]);
+      expect([file, below].sort()).toEqual(['FAILED_PRECONDITION', 'OK']);
+    }
+    const live = (await listFiles(erin)).map((entry) => entry.path);
+    for (let round = 0; round < 4; round += 1) {
+      expect(live.filter((path) => path === `plan${round}` || path.startsWith(`plan${round}/`))).toHaveLength(
+        1,
+      );
+    }
+  });
+
+  test('kind 2: an old client cannot delete 20 of 20 files in 4 batches of 5', async () => {
+    const frank = await signUp(stubs, 'mass-delete');
+    const paths = Array.from({ length: 20 }, (_, index) => `docs/f${String(index).padStart(2, '0')}.txt`);
+    await commitFiles(
+      frank,
+      paths.map((path) => upload(path)),
+    );
+    const answers: string[][] = [];
+    for (let batch = 0; batch < 4; batch += 1) {
+      const response = await commitFiles(frank, [
+        ...paths.slice(batch * 5, batch * 5 + 5).map((path) => removal(path, 1)),
+        upload(`new${batch}.txt`),
+      ]);
+      answers.push([...new Set(response.results.map((result) => result.outcome?.$case ?? ''))]);
+      if (batch === 2) {
+        expect(response.results[0]!.outcome).toMatchObject({
+          value: { reason: 4 /* REJECTION_REASON_MASS_DELETE */ },
+        });
+      }
+    }
+    // Each batch's upload commits; deletions stop once they would pass the rule.
+    expect(answers).toEqual([
+      ['committed'],
+      ['committed'],
+      ['rejected', 'committed'],
+      ['rejected', 'committed'],
+    ]);
+    const live = (await listFiles(frank)).map((entry) => entry.path);
+    expect(live.filter((path) => path.startsWith('docs/'))).toHaveLength(10);
+
+    const refused = await callError(
+      unary(
+        stubs.metadata.deleteFile.bind(stubs.metadata),
+        { namespaceId: frank.rootNamespaceId, path: paths[15]!, baseVersion: 1, confirmMassDelete: false },
+        as(frank),
+      ),
+    );
+    expect(refused.code).toBe(status.FAILED_PRECONDITION);
+    expect(trailer(refused, 'filesync-mass-delete')).toBe('confirm_mass_delete');
+    const confirmed = await commitFiles(
+      frank,
+      paths.slice(10).map((path) => removal(path, 1)),
+      true,
+    );
+    expect(confirmed.results.map((result) => result.outcome?.$case)).toEqual(Array(10).fill('committed'));
+  });
+
+  test('kind 10: a file of 50,000 blocks commits and reads back whole through every read', async () => {
+    const grace = await signUp(stubs, 'big-file');
+    // 97 real blocks repeated in a non-periodic-looking order: the list has 50,000 entries (the
+    // item-size problem), while the block check stays cheap (it looks at each distinct block once).
+    const distinct = await uploadBlocks(grace, 97);
+    const blockHashes = Array.from(
+      { length: 50_000 },
+      (_, index) => distinct[(index * 31 + (index >> 7)) % 97]!,
+    );
+    const content: common.FileContent = {
+      contentHash: contentHash(blockHashes),
+      size: 50_000 * 4,
+      blockHashes,
+    };
+    const started = Date.now();
+    const response = await commitFiles(grace, [{ ...upload('huge.bin'), content }, upload('small.txt')]);
+    expect(outcomes(response)).toEqual([
+      ['huge.bin', 'committed'],
+      ['small.txt', 'committed'],
+    ]);
+    const commitMs = Date.now() - started;
+
+    expect((await getFile(grace, 'huge.bin')).entry?.content?.blockHashes).toEqual(blockHashes);
+    const listed = await listFiles(grace);
+    expect(listed.map((entry) => [entry.path, entry.content?.blockHashes.length])).toEqual([
+      ['huge.bin', 50_000],
+      ['small.txt', 0],
+    ]);
+    expect(listed[0]!.content?.blockHashes).toEqual(blockHashes);
+    const versions = await unary(
+      stubs.metadata.listVersions.bind(stubs.metadata),
+      { namespaceId: grace.rootNamespaceId, path: 'huge.bin' },
+      as(grace),
+    );
+    expect(versions.versions[0]?.content?.blockHashes).toEqual(blockHashes);
+    const journal = await unary(
+      stubs.metadata.listChanges.bind(stubs.metadata),
+      { namespaceId: grace.rootNamespaceId, afterCursor: 0, limit: 0 },
+      as(grace),
+    );
+    expect(journal.entries[0]?.changes[0]?.content?.blockHashes).toEqual(blockHashes);
+    // An edit of the big file (same list, based on version 1) commits too.
+    expect((await commitFile(grace, { ...upload('huge.bin', 1), content })).entry?.version).toBe(2);
+    expect(commitMs).toBeLessThan(60_000);
+  });
+
+  test('kind 10: 50,000 distinct blocks: the commit check and the stored list hold at that size', async () => {
+    const heidi = await signUp(stubs, 'big-distinct');
+    const blockHashes = Array.from({ length: 50_000 }, () => blockHash(randomBytes(8)));
+    // The seam: the blocks are recorded as verified in the metadata table, as the service itself
+    // records them after finding them in storage, instead of 50,000 uploads to the emulator.
+    await registerKnownBlocks(heidi.rootNamespaceId, blockHashes);
+    const content: common.FileContent = {
+      contentHash: contentHash(blockHashes),
+      size: 50_000 * 8,
+      blockHashes,
+    };
+
+    const missing = await unary(
+      stubs.metadata.findMissingBlocks.bind(stubs.metadata),
+      { namespaceId: heidi.rootNamespaceId, blockHashes: blockHashes.slice(0, 10_000) },
+      as(heidi),
+    );
+    expect(missing.missingBlockHashes).toEqual([]);
+    const started = Date.now();
+    const response = await commitFiles(heidi, [{ ...upload('distinct.bin'), content }]);
+    const commitMs = Date.now() - started;
+    expect(outcomes(response)).toEqual([['distinct.bin', 'committed']]);
+    expect((await getFile(heidi, 'distinct.bin')).entry?.content?.blockHashes).toEqual(blockHashes);
+    // Loosely bounded: the machine is shared. Verifying 50,000 known blocks is 500 batch reads of
+    // the table (about 8 s on DynamoDB Local); recording them took about 24 s.
+    expect(commitMs).toBeLessThan(100_000);
+  });
+
+  /** Writes `BLOCK#<hash>` items the way the metadata service records verified blocks. */
+  async function registerKnownBlocks(namespaceId: string, hashes: readonly string[]): Promise<void> {
+    const client = DynamoDBDocumentClient.from(
+      new DynamoDBClient({
+        region: stack.resources.region,
+        endpoint: stack.emulators.dynamodb,
+        credentials: LOCAL_CREDENTIALS,
+      }),
+    );
+    try {
+      const batches: string[][] = [];
+      for (let index = 0; index < hashes.length; index += 25) batches.push(hashes.slice(index, index + 25));
+      let next = 0;
+      const worker = async () => {
+        for (let batch = batches[next++]; batch; batch = batches[next++]) {
+          let pending: Record<string, any>[] = batch.map((hash) => ({
+            PutRequest: {
+              Item: { pk: `NS#${namespaceId}`, sk: `BLOCK#${hash}`, hash, verifiedAtMs: Date.now() },
+            },
+          }));
+          while (pending.length > 0) {
+            const output = await client.send(
+              new BatchWriteCommand({
+                RequestItems: { [stack.resources.tables.metadata]: pending as never },
+              }),
+            );
+            pending = output.UnprocessedItems?.[stack.resources.tables.metadata] ?? [];
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: 8 }, worker));
+    } finally {
+      client.destroy();
+    }
+  }
+
+  /** Uploads `count` small random blocks the way a client does (storage credentials, If-None-Match). */
+  async function uploadBlocks(session: auth.Session, count: number): Promise<string[]> {
+    const credentials = await unary(stubs.auth.getStorageCredentials.bind(stubs.auth), {}, as(session));
+    const s3 = new S3Client({
+      region: credentials.region,
+      endpoint: credentials.endpoint || undefined,
+      forcePathStyle: credentials.forcePathStyle,
+      credentials: {
+        accessKeyId: credentials.accessKeyId,
+        secretAccessKey: credentials.secretAccessKey,
+        sessionToken: credentials.sessionToken,
+      },
+    });
+    try {
+      const hashes: string[] = [];
+      for (let index = 0; index < count; index += 1) {
+        const block = randomBytes(4);
+        const hash = blockHash(block);
+        await s3.send(
+          new PutObjectCommand({
+            Bucket: credentials.bucket,
+            Key: blockKey(session.rootNamespaceId, hash),
+            Body: block,
+            IfNoneMatch: '*',
+          }),
+        );
+        hashes.push(hash);
+      }
+      return hashes;
+    } finally {
+      s3.destroy();
+    }
+  }
+});

@@ -1,0 +1,39 @@
+import { MASS_DELETE_RULE, isMassDelete } from '@filesync/sync-core';
+import type { DeletionWindow, HeadState } from './ports';
+
+/**
+ * Issue 6, kind 2, on the server: deletions are counted over a window of
+ * MASS_DELETE_RULE.windowMs against the live files at the window's start, so a wipe split into
+ * many small batches (or many calls) is caught like one big one.
+ */
+export function currentWindow(head: HeadState, nowMs: number): DeletionWindow {
+  const window = head.window;
+  if (window && nowMs - window.startMs < MASS_DELETE_RULE.windowMs && nowMs >= window.startMs) return window;
+  return { startMs: nowMs, liveAtStart: head.live, deleted: 0 };
+}
+
+/** True when deleting `deleting` more files now needs the user's confirmation. */
+export function needsConfirmation(head: HeadState, nowMs: number, deleting: number): boolean {
+  const window = currentWindow(head, nowMs);
+  return isMassDelete({ deleting: window.deleted + deleting, live: window.liveAtStart });
+}
+
+/**
+ * The head after a transaction that made `created` paths live and deleted `deleted` live files.
+ * A confirmed deletion is the user's choice: it starts a new window from what is left, so the
+ * next small deletion of the hour is not refused for it.
+ */
+export function nextHead(
+  head: HeadState,
+  seq: number,
+  nowMs: number,
+  change: { readonly created: number; readonly deleted: number; readonly confirmed: boolean },
+): HeadState {
+  const live = Math.max(0, head.live + change.created - change.deleted);
+  if (change.deleted > 0 && change.confirmed) {
+    return { seq, live, window: { startMs: nowMs, liveAtStart: live, deleted: 0 } };
+  }
+  // A window opens with a deletion, so the files created before it are the ones it protects.
+  const window = change.deleted > 0 ? currentWindow(head, nowMs) : head.window;
+  return { seq, live, window: window && { ...window, deleted: window.deleted + change.deleted } };
+}

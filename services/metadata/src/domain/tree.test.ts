@@ -1,0 +1,148 @@
+// Unit tests of the tree rule (issue 6, kind 4) through the Committer, with the in-memory store.
+import { BlockChecker } from './block-checker';
+import { Committer } from './commit';
+import { ancestorsOf } from './tree';
+import {
+  ACTOR,
+  InMemoryBlockStorage,
+  InMemoryKnownBlocks,
+  InMemoryStore,
+  NS,
+  contentChange,
+  deleteChange,
+  hashOf,
+} from '../testing/fakes';
+
+function setup(maxFilesPerTransaction = 32) {
+  const store = new InMemoryStore();
+  const storage = new InMemoryBlockStorage();
+  storage.add(NS, hashOf(1));
+  const blocks = new BlockChecker(new InMemoryKnownBlocks(), storage);
+  const committer = new Committer({
+    store,
+    blocks,
+    clock: { now: () => 5_000 },
+    maxFilesPerTransaction,
+    sleep: async () => undefined,
+  });
+  return { store, committer };
+}
+
+const summary = (outcomes: readonly { kind: string; path: string }[]) =>
+  outcomes.map((outcome) => [
+    outcome.path,
+    outcome.kind,
+    (outcome as { clashingPath?: string }).clashingPath,
+  ]);
+
+describe('kind 4: a namespace is a tree (no live file at a folder of another live file)', () => {
+  it('lists the folders above a path', () => {
+    expect(ancestorsOf('a/b/c.txt')).toEqual(['a', 'a/b']);
+    expect(ancestorsOf('top')).toEqual([]);
+  });
+
+  it('refuses a file below a live file, naming the file', async () => {
+    const { store, committer } = setup();
+    await committer.commit(NS, ACTOR, [contentChange('plan', 0)]);
+    const { outcomes } = await committer.commit(NS, ACTOR, [
+      contentChange('plan/ch1.txt', 0),
+      contentChange('other.txt', 0),
+    ]);
+    expect(summary(outcomes)).toEqual([
+      ['plan/ch1.txt', 'rejected', 'plan'],
+      ['other.txt', 'committed', undefined],
+    ]);
+    expect(outcomes[0]).toMatchObject({
+      reason: 'path-clash',
+      message: expect.stringContaining('plan is a file'),
+    });
+    expect(store.files.has(`${NS}\u0000plan/ch1.txt`)).toBe(false);
+  });
+
+  it('refuses a file where live files lie below, naming one of them', async () => {
+    const { committer } = setup();
+    await committer.commit(NS, ACTOR, [contentChange('plan/a/ch1.txt', 0)]);
+    const { outcomes } = await committer.commit(NS, ACTOR, [contentChange('plan', 0)]);
+    expect(summary(outcomes)).toEqual([['plan', 'rejected', 'plan/a/ch1.txt']]);
+  });
+
+  it('allows the path once the clashing file is deleted, and a tombstone never clashes', async () => {
+    const { committer } = setup();
+    await committer.commit(NS, ACTOR, [contentChange('keep', 0), contentChange('plan', 0)]);
+    await committer.commit(NS, ACTOR, [deleteChange('plan', 1)]);
+    const { outcomes } = await committer.commit(NS, ACTOR, [contentChange('plan/ch1.txt', 0)]);
+    expect(summary(outcomes)).toEqual([['plan/ch1.txt', 'committed', undefined]]);
+  });
+
+  it('refuses the later of two new clashing paths in one request, in either order', async () => {
+    const { committer } = setup();
+    const first = await committer.commit(NS, ACTOR, [contentChange('a', 0), contentChange('a/b', 0)]);
+    expect(summary(first.outcomes)).toEqual([
+      ['a', 'committed', undefined],
+      ['a/b', 'rejected', 'a'],
+    ]);
+    const second = await committer.commit(NS, ACTOR, [contentChange('x/y/z', 0), contentChange('x', 0)]);
+    expect(summary(second.outcomes)).toEqual([
+      ['x/y/z', 'committed', undefined],
+      ['x', 'rejected', 'x/y/z'],
+    ]);
+  });
+
+  it('accepts replacing a file by a folder, or a folder by a file, in one request', async () => {
+    const { store, committer } = setup();
+    await committer.commit(NS, ACTOR, [
+      contentChange('keep', 0),
+      contentChange('notes', 0),
+      contentChange('dir/one', 0),
+      contentChange('dir/two', 0),
+    ]);
+    // The creation comes first in the request: deletions still apply first.
+    const { outcomes } = await committer.commit(NS, ACTOR, [
+      contentChange('notes/part1.txt', 0),
+      deleteChange('notes', 1),
+      contentChange('dir', 0),
+      deleteChange('dir/one', 1),
+      deleteChange('dir/two', 1),
+    ]);
+    expect(outcomes.map((outcome) => outcome.kind)).toEqual(Array(5).fill('committed'));
+    expect(store.files.get(`${NS}\u0000notes`)?.deleted).toBe(true);
+  });
+
+  it('keeps the replace case across transactions: deletions go in the first ones', async () => {
+    const { committer } = setup(2);
+    await committer.commit(NS, ACTOR, [
+      contentChange('keep', 0),
+      contentChange('k2', 0),
+      contentChange('notes', 0),
+    ]);
+    const { outcomes } = await committer.commit(NS, ACTOR, [
+      contentChange('a', 0),
+      contentChange('b', 0),
+      contentChange('notes/part1.txt', 0),
+      deleteChange('notes', 1),
+    ]);
+    expect(outcomes.map((outcome) => outcome.kind)).toEqual(Array(4).fill('committed'));
+  });
+
+  it('does not check edits of a live file (they satisfied the rule when they became live)', async () => {
+    const { store, committer } = setup();
+    await committer.commit(NS, ACTOR, [contentChange('a/b', 0)]);
+    // A namespace that broke the rule before it was enforced can still edit its files.
+    store.put({ ...(await store.currentEntries(NS, ['a/b'])).get('a/b')!, path: 'a', version: 1 });
+    const { outcomes } = await committer.commit(NS, ACTOR, [contentChange('a/b', 1)]);
+    expect(summary(outcomes)).toEqual([['a/b', 'committed', undefined]]);
+  });
+
+  it('checks again after losing a race: a concurrent commit of the clashing path wins once', async () => {
+    const { store, committer } = setup();
+    await committer.commit(NS, ACTOR, [contentChange('keep', 0)]);
+    // Another writer commits file `plan` between our tree check and our transaction.
+    store.beforeCommit = (write) => {
+      const seq = write.expectedSeq + 1;
+      store.put({ ...write.files[0]!.entry, path: 'plan', version: 1, journalSeq: seq });
+      store.heads.set(NS, seq);
+    };
+    const { outcomes } = await committer.commit(NS, ACTOR, [contentChange('plan/x', 0)]);
+    expect(summary(outcomes)).toEqual([['plan/x', 'rejected', 'plan']]);
+  });
+});
