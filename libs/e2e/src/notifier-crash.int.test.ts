@@ -71,4 +71,51 @@ describe('kind 16: the notifier never loses a mail in a crash', () => {
       sqs.destroy();
     }
   });
+
+  test('a claim a live worker still holds delays the mail until its lease runs out, and never drops it', async () => {
+    const client = { region: stack.resources.region, credentials: LOCAL_CREDENTIALS };
+    const dynamodb = new DynamoDBClient({ ...client, endpoint: stack.emulators.dynamodb });
+    const sqs = new SQSClient({ ...client, endpoint: stack.emulators.moto });
+    const namespaceId = randomUUID();
+    const recipient = { userId: randomUUID(), email: uniqueEmail('held'), paths: ['shared/held.txt'] };
+    const event = {
+      eventId: `${namespaceId}:1`,
+      namespaceId,
+      seq: 1,
+      committedAtMs: Date.now(),
+      actor: { userId: randomUUID(), deviceId: randomUUID(), email: uniqueEmail('actor') },
+      changes: [{ path: 'shared/held.txt', version: 1, deleted: false, size: 12 }],
+      recipients: [recipient],
+    };
+    try {
+      // Another worker claimed the mail a moment ago and (as it turns out) dies before sending.
+      // Until its lease runs out nobody may send; the event must stay queued, not be skipped.
+      const leaseExpiresAtMs = Date.now() + 3_000;
+      await dynamodb.send(
+        new PutItemCommand({
+          TableName: stack.resources.tables.notifier,
+          Item: {
+            pk: { S: `DELIVERY#${event.eventId}` },
+            sk: { S: `USER#${recipient.userId}` },
+            state: { S: 'sending' },
+            claimId: { S: 'slow-worker' },
+            claimedAtMs: { N: String(Date.now()) },
+            leaseExpiresAtMs: { N: String(leaseExpiresAtMs) },
+            expiresAt: { N: String(Math.floor(Date.now() / 1000) + 30 * 24 * 3600) },
+          },
+        }),
+      );
+      await sqs.send(
+        new SendMessageCommand({ QueueUrl: stack.resources.queueUrl, MessageBody: JSON.stringify(event) }),
+      );
+
+      await waitForMail(stack.emulators.ses, recipient.email, { timeoutMs: 20_000 });
+      expect(Date.now()).toBeGreaterThanOrEqual(leaseExpiresAtMs);
+      await new Promise((resolve) => setTimeout(resolve, 4_000));
+      expect(await mailTo(stack.emulators.ses, recipient.email)).toHaveLength(1);
+    } finally {
+      dynamodb.destroy();
+      sqs.destroy();
+    }
+  });
 });
