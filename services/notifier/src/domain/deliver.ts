@@ -37,7 +37,8 @@ export const SEND_DEADLINE_MS = 10_000;
  */
 export const CLAIM_LEASE_MS = Math.min(
   3 * SEND_DEADLINE_MS,
-  CHANGE_EVENTS_QUEUE.visibilityTimeoutSeconds * 1000,
+  // The claim is written a moment after the receive; a fifth of the timeout covers that moment.
+  CHANGE_EVENTS_QUEUE.visibilityTimeoutSeconds * 1000 * 0.8,
 );
 
 /**
