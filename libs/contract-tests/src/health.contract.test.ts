@@ -128,14 +128,20 @@ describe('SIGTERM drains a service container', () => {
           },
         },
       });
+      // The server's response headers come with its first answer (the upload of the first entry,
+      // decided as soon as the server listing has passed it): once they arrive the call is being
+      // served, so the signal cannot find it still connecting however loaded the machine is.
+      const served = new Promise<void>((resolve) => call.once('metadata', () => resolve()));
       call.write({ message: { $case: 'start', value: { namespaceId: session.rootNamespaceId } } });
-      call.write(entry('before-sigterm.txt'));
+      call.write(entry('sigterm-1-before.txt'));
+      // A call that fails before answering settles `answers`: the assertions below then say why.
+      await Promise.race([served, answers.then(() => undefined)]);
 
       const stopping = started.stop({ timeout: 20_000 });
       expect(await nextStatus(watch)).toBe('NOT_SERVING');
       watch.cancel();
       // The rest of the manifest arrives after the signal, on the call already in flight.
-      call.write(entry('after-sigterm.txt'));
+      call.write(entry('sigterm-2-after.txt'));
       call.end();
 
       const messages = await answers;

@@ -62,6 +62,23 @@ describe('SyncDiffService (sync-diff image)', () => {
   test('Diff: one action per path that needs work, then the summary with the cursor', async () => {
     const answers = await diff(alice, [
       start(alice.rootNamespaceId),
+      // Sorted by path, as Diff requires.
+      // Deleted locally, unchanged on the server.
+      entry({
+        path: 'delete-me.txt',
+        baseVersion: 1,
+        baseContentHash: EMPTY_CONTENT.contentHash,
+        deleted: true,
+      }),
+      // Deleted on the server, unchanged locally.
+      entry({
+        path: 'gone-on-server.txt',
+        contentHash: EMPTY_CONTENT.contentHash,
+        baseVersion: 1,
+        baseContentHash: EMPTY_CONTENT.contentHash,
+      }),
+      // New locally.
+      entry({ path: 'new.txt', contentHash: OTHER_HASH, size: 3 }),
       // In sync: nothing to say.
       entry({
         path: 'same.txt',
@@ -76,22 +93,6 @@ describe('SyncDiffService (sync-diff image)', () => {
         baseVersion: 1,
         baseContentHash: EMPTY_CONTENT.contentHash,
       }),
-      // Deleted on the server, unchanged locally.
-      entry({
-        path: 'gone-on-server.txt',
-        contentHash: EMPTY_CONTENT.contentHash,
-        baseVersion: 1,
-        baseContentHash: EMPTY_CONTENT.contentHash,
-      }),
-      // Deleted locally, unchanged on the server.
-      entry({
-        path: 'delete-me.txt',
-        baseVersion: 1,
-        baseContentHash: EMPTY_CONTENT.contentHash,
-        deleted: true,
-      }),
-      // New locally.
-      entry({ path: 'new.txt', contentHash: OTHER_HASH, size: 3 }),
     ]);
     const summary = answers.at(-1)?.message;
     const actions = answers.slice(0, -1).map((answer) => answer.message?.value as syncdiff.DiffAction);
@@ -110,17 +111,21 @@ describe('SyncDiffService (sync-diff image)', () => {
     });
   });
 
-  test('Diff: no token, another namespace, or no `start` first are rejected with the documented codes', async () => {
+  test('Diff: no token, another namespace, no `start` first, or entries out of order are rejected with the documented codes', async () => {
     expect({
       noToken: await statusOf(diff(undefined, [start(alice.rootNamespaceId)])),
       otherNamespace: await statusOf(diff(alice, [start(bob.rootNamespaceId)])),
       entryFirst: await statusOf(diff(alice, [entry({ path: 'x' })])),
       twoStarts: await statusOf(diff(alice, [start(alice.rootNamespaceId), start(alice.rootNamespaceId)])),
+      outOfOrder: await statusOf(
+        diff(alice, [start(alice.rootNamespaceId), entry({ path: 'b' }), entry({ path: 'a' })]),
+      ),
     }).toEqual({
       noToken: 'UNAUTHENTICATED',
       otherNamespace: 'PERMISSION_DENIED',
       entryFirst: 'INVALID_ARGUMENT',
       twoStarts: 'INVALID_ARGUMENT',
+      outOfOrder: 'INVALID_ARGUMENT',
     });
   });
 

@@ -3,3 +3,4 @@ export * from './content-hash';
 export * from './chunker';
 export * from './pid-lock';
 export * from './mass-delete';
+export * from './path-order';

@@ -8,6 +8,7 @@ import type { CallBudget, ServerFiles } from './domain/ports';
 import { createHandlers } from './handlers';
 
 const A = 'a'.repeat(64);
+const LIMITS = { idleTimeoutMs: 60_000, streamsPerUser: 4 };
 const B = 'b'.repeat(64);
 const NS = 'ns-1';
 
@@ -91,7 +92,7 @@ describe('SyncDiff handlers', () => {
     const files = new FakeServerFiles([{ cursor: 12, entries: [serverFile('a.txt', 2, B)] }]);
     const ctx = context();
     const out = await collect(
-      createHandlers({ files }).diff(
+      createHandlers({ files, ...LIMITS }).diff(
         stream(startMsg(), entryMsg('a.txt', A, 1), entryMsg('new.txt', A)),
         ctx,
       ),
@@ -112,7 +113,7 @@ describe('SyncDiff handlers', () => {
   });
 
   it('rejects a stream that does not open with start', async () => {
-    const handlers = createHandlers({ files: new FakeServerFiles() });
+    const handlers = createHandlers({ files: new FakeServerFiles(), ...LIMITS });
     expect(await kindOfFailure(() => collect(handlers.diff(stream(entryMsg('a', A)), context())))).toBe(
       'invalid-argument',
     );
@@ -120,7 +121,7 @@ describe('SyncDiff handlers', () => {
   });
 
   it('rejects a second start and duplicate paths', async () => {
-    const handlers = createHandlers({ files: new FakeServerFiles() });
+    const handlers = createHandlers({ files: new FakeServerFiles(), ...LIMITS });
     expect(await kindOfFailure(() => collect(handlers.diff(stream(startMsg(), startMsg()), context())))).toBe(
       'invalid-argument',
     );
@@ -133,7 +134,7 @@ describe('SyncDiff handlers', () => {
 
   it("denies another user's namespace before reading the manifest", async () => {
     const files = new FakeServerFiles();
-    const handlers = createHandlers({ files });
+    const handlers = createHandlers({ files, ...LIMITS });
     expect(await kindOfFailure(() => collect(handlers.diff(stream(startMsg('other-ns')), context())))).toBe(
       'permission-denied',
     );
@@ -142,7 +143,7 @@ describe('SyncDiff handlers', () => {
 
   it('forwards FindMissingBlocks after validating hashes and namespace', async () => {
     const files = new FakeServerFiles();
-    const handlers = createHandlers({ files });
+    const handlers = createHandlers({ files, ...LIMITS });
     await expect(
       handlers.findMissingBlocks({ namespaceId: NS, blockHashes: [A, B] }, context()),
     ).resolves.toEqual({

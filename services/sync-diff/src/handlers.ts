@@ -1,17 +1,29 @@
 import { LIMITS } from '@filesync/resources';
 import { syncdiff } from '@filesync/contracts';
-import { invalidArgument, permissionDenied, type CallContext, type Handlers } from '@filesync/server-kit';
+import {
+  DomainError,
+  invalidArgument,
+  permissionDenied,
+  type CallContext,
+  type Handlers,
+} from '@filesync/server-kit';
 import { isBlockHash } from '@filesync/sync-core';
 import { callBudget } from './call-budget';
 import type { ActionKind } from './domain/decide';
-import { diffManifest, type DiffOutput } from './domain/diff';
-import { Manifest } from './domain/manifest';
+import { diffManifest, type DiffOutput, type HeldEntriesProbe } from './domain/diff';
+import { ManifestReader, type ManifestEntryInput } from './domain/manifest';
 import type { ServerFiles } from './domain/ports';
 import type { MetadataFile } from './adapters/metadata-files';
+import { StreamLimit } from './stream-limit';
 
-/** A large namespace streams for a while; a caller without a deadline gets this much. */
-const LIST_FILES_MAX_MS = 5 * 60_000;
+/**
+ * A diff of a large folder streams for a while (the listing stays open while the client sends
+ * its manifest); a caller without a deadline gets this much, as much as the client asks for.
+ */
+const DIFF_MAX_MS = 10 * 60_000;
 const UNARY_MAX_MS = 10_000;
+/** What a user refused a further Diff stream is told to wait before retrying. */
+const STREAM_RETRY_AFTER_MS = 5_000;
 
 const ACTION_KINDS: Record<ActionKind, syncdiff.ActionKind> = {
   upload: syncdiff.ActionKind.ACTION_KIND_UPLOAD,
@@ -24,33 +36,41 @@ const ACTION_KINDS: Record<ActionKind, syncdiff.ActionKind> = {
 
 export interface SyncDiffDependencies {
   readonly files: ServerFiles<MetadataFile>;
+  /** See SyncDiffConfig.diffIdleTimeoutMs. */
+  readonly idleTimeoutMs: number;
+  /** See SyncDiffConfig.diffStreamsPerUser. */
+  readonly streamsPerUser: number;
+  /** Watches how many entries each diff holds at once; tests use it to see memory stay bounded. */
+  readonly heldEntriesProbe?: HeldEntriesProbe;
 }
 
 export function createHandlers({
   files,
+  idleTimeoutMs,
+  streamsPerUser,
+  heldEntriesProbe,
 }: SyncDiffDependencies): Handlers<typeof syncdiff.SyncDiffServiceService> {
+  const streams = new StreamLimit(streamsPerUser, STREAM_RETRY_AFTER_MS);
   return {
     async *diff(requests, context) {
-      const messages = requests[Symbol.asyncIterator]();
+      const messages = withIdleTimeout(requests, idleTimeoutMs);
       const first = await messages.next();
       const start = first.done ? undefined : first.value.message;
       if (start?.$case !== 'start') {
         throw invalidArgument('the first Diff message must be `start` naming the namespace');
       }
       const namespaceId = await authorizedNamespace(start.value.namespaceId, context);
-
-      const manifest = new Manifest();
-      for (let next = await messages.next(); !next.done; next = await messages.next()) {
-        const message = next.value.message;
-        if (message?.$case !== 'entry') {
-          throw invalidArgument('after `start`, every Diff message must be an `entry`');
+      const release = streams.acquire((await context.principal()).userId);
+      try {
+        const manifest = new ManifestReader(entriesOf(messages));
+        const listing = files.list(namespaceId, callBudget(context, DIFF_MAX_MS));
+        for await (const output of diffManifest(manifest, listing, heldEntriesProbe)) {
+          yield toResponse(output);
         }
-        manifest.add(message.value);
+        context.logger.debug({ namespaceId, entries: manifest.received }, 'diff done');
+      } finally {
+        release();
       }
-      context.logger.debug({ namespaceId, entries: manifest.size }, 'manifest received');
-
-      const listing = files.list(namespaceId, callBudget(context, LIST_FILES_MAX_MS));
-      for await (const output of diffManifest(manifest, listing)) yield toResponse(output);
     },
 
     async findMissingBlocks(request, context) {
@@ -71,6 +91,50 @@ export function createHandlers({
         callBudget(context, UNARY_MAX_MS),
       );
       return { missingBlockHashes: missing };
+    },
+  };
+}
+
+/** The manifest entries that follow `start`. */
+async function* entriesOf(
+  messages: AsyncIterator<syncdiff.DiffRequest>,
+): AsyncGenerator<ManifestEntryInput, void, undefined> {
+  for (let next = await messages.next(); !next.done; next = await messages.next()) {
+    const message = next.value.message;
+    if (message?.$case !== 'entry') {
+      throw invalidArgument('after `start`, every Diff message must be an `entry`');
+    }
+    yield message.value;
+  }
+}
+
+/**
+ * The client's messages, ended with DEADLINE_EXCEEDED when the next one takes longer than
+ * `idleMs` to come. Only the wait for the client counts: time the diff spends on the listing or
+ * on writing answers does not.
+ */
+function withIdleTimeout<T>(source: AsyncIterable<T>, idleMs: number): AsyncIterator<T> {
+  const iterator = source[Symbol.asyncIterator]();
+  return {
+    async next() {
+      let timer: NodeJS.Timeout | undefined;
+      const idle = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new DomainError(
+                'deadline-exceeded',
+                `no Diff message for ${idleMs} ms: the server ended the diff; stream the manifest without pausing`,
+              ),
+            ),
+          idleMs,
+        );
+      });
+      try {
+        return await Promise.race([iterator.next(), idle]);
+      } finally {
+        clearTimeout(timer);
+      }
     },
   };
 }

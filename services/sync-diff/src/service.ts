@@ -26,7 +26,11 @@ export async function start(env: NodeJS.ProcessEnv): Promise<RunningService> {
     channelOptions(metadata.MetadataServiceClient.serviceName),
   );
 
-  const handlers = createHandlers({ files: new MetadataFiles(metadataClient) });
+  const handlers = createHandlers({
+    files: new MetadataFiles(metadataClient),
+    idleTimeoutMs: config.diffIdleTimeoutMs,
+    streamsPerUser: config.diffStreamsPerUser,
+  });
 
   return startGrpcService({
     serviceName: 'sync-diff',

@@ -1,4 +1,5 @@
 import {
+  Metadata,
   status,
   type MethodDefinition,
   type ServerDuplexStream,
@@ -6,6 +7,7 @@ import {
   type ServerUnaryCall,
   type ServerWritableStream,
   type ServiceDefinition,
+  type StatusObject,
   type UntypedServiceImplementation,
   type sendUnaryData,
 } from '@grpc/grpc-js';
@@ -13,6 +15,7 @@ import type { Logger } from '../logger';
 import type { ServiceMetrics } from '../metrics';
 import type { TokenVerifier } from '../auth/principal';
 import { createContext, type CallContext } from './context';
+import { decodingErrorOf } from './decoding';
 import { toStatus } from './status';
 
 type AnyMethod = MethodDefinition<any, any> & { requestStream: boolean; responseStream: boolean };
@@ -91,21 +94,27 @@ function wrap(method: AnyMethod, handler: (...args: any[]) => any, options: Impl
       options.metrics.handled.inc({ method: methodName, code: status[code] });
       if (code !== status.OK) context.logger.info({ code: status[code] }, 'call failed');
     };
-    return { context, finish };
+    /** The status of a failed call, counted. */
+    const fail = (error: unknown) => {
+      const mapped = controller.signal.aborted
+        ? abandoned(error, controller.signal, context.logger)
+        : toStatus(error, context.logger);
+      finish(mapped.code ?? status.UNKNOWN);
+      return mapped;
+    };
+    return { context, finish, fail };
   };
 
   if (!method.requestStream && !method.responseStream) {
     return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
-      const { context, finish } = start(call);
+      const { context, finish, fail } = start(call);
       void (async () => {
         try {
-          const response = await handler(call.request, context);
+          const response = await handler(decoded(call.request, context), context);
           finish(status.OK);
           callback(null, response);
         } catch (error) {
-          const mapped = toStatus(error, context.logger);
-          finish(mapped.code ?? status.UNKNOWN);
-          callback(mapped);
+          callback(fail(error));
         }
       })();
     };
@@ -113,28 +122,26 @@ function wrap(method: AnyMethod, handler: (...args: any[]) => any, options: Impl
 
   if (method.requestStream && !method.responseStream) {
     return (call: ServerReadableStream<unknown, unknown>, callback: sendUnaryData<unknown>) => {
-      const { context, finish } = start(call);
+      const { context, finish, fail } = start(call);
       void (async () => {
         try {
-          const response = await handler(requestsOf(call), context);
+          const response = await handler(requestsOf(call, context), context);
           finish(status.OK);
           callback(null, response);
         } catch (error) {
-          const mapped = toStatus(error, context.logger);
-          finish(mapped.code ?? status.UNKNOWN);
-          callback(mapped);
+          callback(fail(error));
         }
       })();
     };
   }
 
   return (call: ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>) => {
-    const { context, finish } = start(call);
-    const source = method.requestStream
-      ? requestsOf(call as ServerDuplexStream<unknown, unknown>)
-      : (call as ServerWritableStream<unknown, unknown>).request;
+    const { context, finish, fail } = start(call);
     void (async () => {
       try {
+        const source = method.requestStream
+          ? requestsOf(call as ServerDuplexStream<unknown, unknown>, context)
+          : decoded((call as ServerWritableStream<unknown, unknown>).request, context);
         for await (const message of handler(source, context) as AsyncIterable<unknown>) {
           if (context.signal.aborted) break;
           if (!call.write(message)) await waitForDrain(call, context.signal);
@@ -142,8 +149,7 @@ function wrap(method: AnyMethod, handler: (...args: any[]) => any, options: Impl
         finish(status.OK);
         call.end();
       } catch (error) {
-        const mapped = toStatus(error, context.logger);
-        finish(mapped.code ?? status.UNKNOWN);
+        const mapped = fail(error);
         // grpc-js turns an 'error' event into the call's status; destroy() would drop it.
         call.emit('error', Object.assign(new Error(mapped.details), mapped));
       }
@@ -153,10 +159,36 @@ function wrap(method: AnyMethod, handler: (...args: any[]) => any, options: Impl
 
 /**
  * The client's messages. Node's default stream iterator destroys the stream when iteration
- * ends, which would drop the responses still to be written and the final status.
+ * ends, which would drop the responses still to be written and the final status. A message that
+ * could not be decoded ends the stream with INVALID_ARGUMENT.
  */
-function requestsOf(call: ServerReadableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>) {
-  return call.iterator({ destroyOnReturn: false }) as AsyncIterable<unknown>;
+async function* requestsOf(
+  call: ServerReadableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>,
+  context: CallContext,
+): AsyncGenerator<unknown> {
+  for await (const request of call.iterator({ destroyOnReturn: false }) as AsyncIterable<unknown>) {
+    yield decoded(request, context);
+  }
+}
+
+/** The request, or INVALID_ARGUMENT when its bytes were no valid message (see decoding.ts). */
+function decoded(request: unknown, context: CallContext): unknown {
+  const error = decodingErrorOf(request);
+  if (!error) return request;
+  context.logger.debug({ reason: error.message }, 'request message could not be decoded');
+  throw error;
+}
+
+/**
+ * The status of a call that failed after the client cancelled it or its deadline passed: nobody
+ * reads it, and the error is the consequence (a stream cut short, a downstream call aborted),
+ * not a fault of ours, so it is logged at debug rather than as an unexpected error.
+ */
+function abandoned(error: unknown, signal: AbortSignal, logger: Logger): Partial<StatusObject> {
+  const reason = signal.reason instanceof Error ? signal.reason.message : String(signal.reason);
+  logger.debug({ err: error, reason }, 'call ended after it was abandoned');
+  const code = /deadline/.test(reason) ? status.DEADLINE_EXCEEDED : status.CANCELLED;
+  return { code, details: reason, metadata: new Metadata() };
 }
 
 function waitForDrain(call: NodeJS.WritableStream, signal: AbortSignal): Promise<void> {

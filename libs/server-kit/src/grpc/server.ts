@@ -12,6 +12,7 @@ import { descriptorSetBase64 } from '@filesync/contracts';
 import type { ServiceSettings } from '../config';
 import type { Logger } from '../logger';
 import { serveMetrics, type ServiceMetrics } from '../metrics';
+import { withUndecodableRequests } from './decoding';
 
 export interface ServiceRegistration {
   /** Fully qualified name, e.g. "filesync.auth.v1.AuthService": also the health check service name. */
@@ -55,7 +56,7 @@ export async function startGrpcService(options: GrpcServiceOptions): Promise<Run
   const descriptors = loadFileDescriptorSetFromBuffer(Buffer.from(descriptorSetBase64, 'base64'));
   new ReflectionService(descriptors).addToServer(server);
   for (const service of options.services) {
-    server.addService(service.definition, service.implementation);
+    server.addService(withUndecodableRequests(service.definition), service.implementation);
     health.setStatus(service.name, 'NOT_SERVING');
   }
 

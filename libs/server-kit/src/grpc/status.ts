@@ -1,6 +1,10 @@
 import { Metadata, status, type StatusObject } from '@grpc/grpc-js';
 import { DomainError, type ErrorKind } from '../errors';
 import type { Logger } from '../logger';
+import { isTransientDependencyError } from '../transient';
+
+/** How long a client waits before retrying a call that failed on a dependency's outage. */
+const DEPENDENCY_RETRY_AFTER_MS = 1_000;
 
 const STATUS_OF_KIND: Record<ErrorKind, status> = {
   'invalid-argument': status.INVALID_ARGUMENT,
@@ -16,8 +20,9 @@ const STATUS_OF_KIND: Record<ErrorKind, status> = {
 
 /**
  * The one place errors become gRPC statuses. Domain errors keep their message and details (as
- * trailers named `filesync-<key>`); anything else is logged and answered as INTERNAL without its
- * text, so no stack or secret reaches a client.
+ * trailers named `filesync-<key>`); a dependency's outage that outlasted the SDK's retries
+ * (timeout, throttling, 5xx, dropped connection) is UNAVAILABLE, which clients retry; anything
+ * else is logged and answered as INTERNAL without its text, so no stack or secret reaches a client.
  */
 export function toStatus(error: unknown, logger: Logger): Partial<StatusObject> {
   if (error instanceof DomainError) {
@@ -28,6 +33,16 @@ export function toStatus(error: unknown, logger: Logger): Partial<StatusObject> 
   if (isGrpcError(error)) {
     // A downstream service already chose a status the caller can act on: pass it through.
     return { code: error.code, details: error.details, metadata: new Metadata() };
+  }
+  if (isTransientDependencyError(error)) {
+    logger.warn({ err: error }, 'a dependency is unavailable: answered UNAVAILABLE');
+    const trailers = new Metadata();
+    trailers.set('filesync-retry-after-ms', String(DEPENDENCY_RETRY_AFTER_MS));
+    return {
+      code: status.UNAVAILABLE,
+      details: 'the service could not reach its storage in time: retry shortly',
+      metadata: trailers,
+    };
   }
   logger.error({ err: error }, 'unexpected error');
   return { code: status.INTERNAL, details: 'internal error', metadata: new Metadata() };

@@ -1,5 +1,6 @@
 import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import pLimit from 'p-limit';
+import { unavailable } from '@filesync/server-kit';
 
 export type Item = Record<string, any>;
 export type Key = { pk: string; sk: string };
@@ -37,7 +38,8 @@ export async function batchGetAll(
         const items: Item[] = [];
         let pending: Record<string, any>[] = batch;
         for (let round = 0; pending.length > 0; round += 1) {
-          if (round >= MAX_ROUNDS) throw new Error(`BatchGetItem left ${pending.length} keys unprocessed`);
+          // Keys left unprocessed round after round: the table is throttling us, a transient state.
+          if (round >= MAX_ROUNDS) throw unavailable('the metadata table is busy: retry shortly');
           if (round > 0) await backoff(round);
           const output = await client.send(
             new BatchGetCommand({
@@ -79,8 +81,7 @@ export async function batchWriteAll(
       limit(async () => {
         let pending: readonly WriteRequest[] = batch;
         for (let round = 0; pending.length > 0; round += 1) {
-          if (round >= MAX_ROUNDS)
-            throw new Error(`BatchWriteItem left ${pending.length} requests unprocessed`);
+          if (round >= MAX_ROUNDS) throw unavailable('the metadata table is busy: retry shortly');
           if (round > 0) await backoff(round);
           const output = await client.send(
             new BatchWriteCommand({ RequestItems: { [tableName]: pending as WriteRequest[] } }),

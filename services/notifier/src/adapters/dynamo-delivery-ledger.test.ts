@@ -15,20 +15,31 @@ function fakeClient(answer: (command: { input: Record<string, unknown> }) => unk
 }
 
 describe('DynamoDeliveryLedger (with a recording stand-in for the DynamoDB client)', () => {
-  it('claims with a conditional put and reports an existing claim as false', async () => {
-    let exists = false;
+  it('claims with a conditional put that only an expired in-progress claim lets through', async () => {
+    let held: Record<string, unknown> | undefined;
     const { client, sent } = fakeClient(() => {
-      if (exists) throw new ConditionalCheckFailedException({ message: 'exists', $metadata: {} });
-      exists = true;
+      if (held) {
+        throw new ConditionalCheckFailedException({ message: 'exists', $metadata: {}, Item: held as never });
+      }
+      held = { state: { S: 'sending' }, leaseExpiresAtMs: { N: '1700000030000' } };
       return {};
     });
     const ledger = new DynamoDeliveryLedger(client, 'tbl');
-    expect(await ledger.claim('ns:1', 'u', 1_700_000_000_000)).toBe(true);
-    expect(await ledger.claim('ns:1', 'u', 1_700_000_000_000)).toBe(false);
+    expect(await ledger.claim('ns:1', 'u', 1_700_000_000_000, 1_700_000_030_000)).toMatchObject({
+      kind: 'claimed',
+    });
+    expect(await ledger.claim('ns:1', 'u', 1_700_000_000_000, 1_700_000_030_000)).toEqual({
+      kind: 'in-progress',
+      leaseExpiresAtMs: 1_700_000_030_000,
+    });
+    held = {};
+    // A claim written before leases existed has no state: it counts as sent.
+    expect(await ledger.claim('ns:1', 'u', 1_700_000_000_000, 1_700_000_030_000)).toEqual({ kind: 'sent' });
     expect(sent[0]?.input).toMatchObject({
       TableName: 'tbl',
-      Item: { pk: 'DELIVERY#ns:1', sk: 'USER#u' },
-      ConditionExpression: 'attribute_not_exists(pk)',
+      Item: { pk: 'DELIVERY#ns:1', sk: 'USER#u', state: 'sending', leaseExpiresAtMs: 1_700_000_030_000 },
+      ConditionExpression: 'attribute_not_exists(pk) OR (#state = :sending AND #lease <= :now)',
+      ExpressionAttributeValues: { ':sending': 'sending', ':now': 1_700_000_000_000 },
     });
   });
 
@@ -36,10 +47,12 @@ describe('DynamoDeliveryLedger (with a recording stand-in for the DynamoDB clien
     const { client } = fakeClient(() => {
       throw new Error('throttled');
     });
-    await expect(new DynamoDeliveryLedger(client, 'tbl').claim('e', 'u', 0)).rejects.toThrow('throttled');
+    await expect(new DynamoDeliveryLedger(client, 'tbl').claim('e', 'u', 0, 30_000)).rejects.toThrow(
+      'throttled',
+    );
   });
 
-  it('writes history under the user with a sortable key and a 90-day expiry', async () => {
+  it('marks the claim sent, then writes history under the user with a sortable key and a 90-day expiry', async () => {
     const { client, sent } = fakeClient(() => ({}));
     await new DynamoDeliveryLedger(client, 'tbl').record({
       eventId: 'ns:1',
@@ -50,7 +63,8 @@ describe('DynamoDeliveryLedger (with a recording stand-in for the DynamoDB clien
       sentAtMs: 1_700_000_000_000,
       messageId: 'm',
     });
-    expect(sent[0]?.input.Item).toMatchObject({
+    expect(sent[0]?.input.Item).toMatchObject({ pk: 'DELIVERY#ns:1', sk: 'USER#u', state: 'sent' });
+    expect(sent[1]?.input.Item).toMatchObject({
       pk: 'USER#u',
       sk: 'DELIVERY#001700000000000#ns:1',
       eventId: 'ns:1',

@@ -1,9 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { DeliveryLedger, DeliveryRecord } from '../domain/ports';
+import type { ClaimOutcome, DeliveryLedger, DeliveryRecord } from '../domain/ports';
 
 const DAY_SECONDS = 24 * 3600;
-/** A claim must outlive every redelivery of its event: queue retention (4 days) plus the DLQ's (14). */
+/** A sent mark must outlive every redelivery of its event: queue retention (4 days) plus the DLQ's (14). */
 const CLAIM_TTL_SECONDS = 30 * DAY_SECONDS;
 const HISTORY_TTL_SECONDS = 90 * DAY_SECONDS;
 
@@ -35,31 +36,71 @@ export class DynamoDeliveryLedger implements DeliveryLedger {
     private readonly tableName: string,
   ) {}
 
-  async claim(eventId: string, userId: string, nowMs: number): Promise<boolean> {
+  async claim(eventId: string, userId: string, nowMs: number, leaseUntilMs: number): Promise<ClaimOutcome> {
+    const claimId = randomUUID();
     try {
       await this.db.send(
         new PutCommand({
           TableName: this.tableName,
           Item: {
             ...claimKey(eventId, userId),
+            state: 'sending',
+            claimId,
             claimedAtMs: nowMs,
+            leaseExpiresAtMs: leaseUntilMs,
             expiresAt: Math.floor(nowMs / 1000) + CLAIM_TTL_SECONDS,
           },
-          ConditionExpression: 'attribute_not_exists(pk)',
+          // New, or left `sending` by a worker whose lease ran out (it crashed or gave up).
+          ConditionExpression: 'attribute_not_exists(pk) OR (#state = :sending AND #lease <= :now)',
+          ExpressionAttributeNames: { '#state': 'state', '#lease': 'leaseExpiresAtMs' },
+          ExpressionAttributeValues: { ':sending': 'sending', ':now': nowMs },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      return true;
+      return { kind: 'claimed', claimId };
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // The claim that stood in the way, as DynamoDB attribute values. It is `sending` while a
+      // worker holds it and `sent` for good once the mail went out; a claim written before
+      // leases existed has no state and counts as sent.
+      const held = error.Item;
+      return held?.state?.S === 'sending'
+        ? { kind: 'in-progress', leaseExpiresAtMs: Number(held.leaseExpiresAtMs?.N ?? 0) }
+        : { kind: 'sent' };
     }
   }
 
-  async release(eventId: string, userId: string): Promise<void> {
-    await this.db.send(new DeleteCommand({ TableName: this.tableName, Key: claimKey(eventId, userId) }));
+  async release(eventId: string, userId: string, claimId: string): Promise<void> {
+    try {
+      await this.db.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: claimKey(eventId, userId),
+          // Only our own claim: after a takeover the claim is another worker's to complete.
+          ConditionExpression: '#state = :sending AND claimId = :mine',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':sending': 'sending', ':mine': claimId },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
   }
 
   async record(delivery: DeliveryRecord): Promise<void> {
+    // The sent mark first: it is what keeps the mail from going out again.
+    await this.db.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          ...claimKey(delivery.eventId, delivery.userId),
+          state: 'sent',
+          sentAtMs: delivery.sentAtMs,
+          messageId: delivery.messageId,
+          expiresAt: Math.floor(delivery.sentAtMs / 1000) + CLAIM_TTL_SECONDS,
+        },
+      }),
+    );
     const item: HistoryItem = { ...delivery, paths: [...delivery.paths] };
     await this.db.send(
       new PutCommand({

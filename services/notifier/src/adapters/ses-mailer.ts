@@ -7,7 +7,7 @@ export class SesMailer implements Mailer {
     private readonly from: string,
   ) {}
 
-  async send(mail: OutgoingMail): Promise<{ messageId: string }> {
+  async send(mail: OutgoingMail, signal: AbortSignal): Promise<{ messageId: string }> {
     const response = await this.ses.send(
       new SendEmailCommand({
         FromEmailAddress: this.from,
@@ -19,6 +19,7 @@ export class SesMailer implements Mailer {
           },
         },
       }),
+      { abortSignal: signal },
     );
     return { messageId: response.MessageId ?? '' };
   }

@@ -1,6 +1,7 @@
 import pino from 'pino';
+import { CHANGE_EVENTS_QUEUE } from '@filesync/resources';
 import type { ChangeEvent } from './change-event';
-import { ChangeEventDelivery } from './deliver';
+import { CLAIM_LEASE_MS, ChangeEventDelivery, SEND_DEADLINE_MS } from './deliver';
 import type { ReceivedMessage } from './ports';
 import { FakeClock, FakeLedger, FakeMailer } from './testing/fakes';
 
@@ -30,13 +31,9 @@ const message = (body: string, id = 'm-1'): ReceivedMessage => ({
 function setup() {
   const ledger = new FakeLedger();
   const mailer = new FakeMailer();
-  const delivery = new ChangeEventDelivery({
-    ledger,
-    mailer,
-    clock: new FakeClock(),
-    logger: pino({ level: 'silent' }),
-  });
-  return { ledger, mailer, delivery };
+  const clock = new FakeClock();
+  const delivery = new ChangeEventDelivery({ ledger, mailer, clock, logger: pino({ level: 'silent' }) });
+  return { ledger, mailer, clock, delivery };
 }
 
 describe('ChangeEventDelivery (with in-memory fakes of ledger and mailer)', () => {
@@ -71,7 +68,7 @@ describe('ChangeEventDelivery (with in-memory fakes of ledger and mailer)', () =
 
     expect(await delivery.handle(message(body))).toBe('retry');
     expect(ledger.claims.has('ns-1:7/u-2')).toBe(false);
-    expect(ledger.claims.has('ns-1:7/u-1')).toBe(true);
+    expect(ledger.claims.get('ns-1:7/u-1')?.state).toBe('sent');
 
     mailer.failing.clear();
     expect(await delivery.handle(message(body))).toBe('handled');
@@ -99,5 +96,53 @@ describe('ChangeEventDelivery (with in-memory fakes of ledger and mailer)', () =
     const { mailer, delivery } = setup();
     expect(await delivery.handle(message(JSON.stringify({ ...event, recipients: [] })))).toBe('handled');
     expect(mailer.sent).toHaveLength(0);
+  });
+});
+
+describe('kind 16: the notifier never loses a mail in a crash', () => {
+  const single = { ...event, recipients: [event.recipients[0]!] };
+
+  /** A worker that claimed the mail and died before sending it. */
+  async function crashedClaim(ledger: FakeLedger, clock: FakeClock) {
+    const now = clock.now();
+    const claim = await ledger.claim(single.eventId, 'u-1', now, now + CLAIM_LEASE_MS);
+    expect(claim.kind).toBe('claimed');
+  }
+
+  it('takes over a claim left by a crashed worker once its lease ran out, and mails once', async () => {
+    const { ledger, mailer, clock, delivery } = setup();
+    await crashedClaim(ledger, clock);
+
+    // The redelivery within the lease keeps the event: the other worker may still be sending.
+    expect(await delivery.handle(message(JSON.stringify(single), 'm-2'))).toBe('retry');
+    expect(mailer.sent).toHaveLength(0);
+
+    clock.advance(CLAIM_LEASE_MS);
+    expect(await delivery.handle(message(JSON.stringify(single), 'm-3'))).toBe('handled');
+    expect(mailer.sent.map((m) => m.to)).toEqual(['one@example.com']);
+
+    // Sent is for good: later redeliveries, however late, do not mail again.
+    clock.advance(10 * CLAIM_LEASE_MS);
+    expect(await delivery.handle(message(JSON.stringify(single), 'm-4'))).toBe('handled');
+    expect(mailer.sent).toHaveLength(1);
+    expect(ledger.history).toHaveLength(1);
+  });
+
+  it('a late failure of the crashed worker does not release the claim another worker took over', async () => {
+    const { ledger, clock } = setup();
+    const first = await ledger.claim('e', 'u', clock.now(), clock.now() + CLAIM_LEASE_MS);
+    clock.advance(CLAIM_LEASE_MS + 1);
+    const second = await ledger.claim('e', 'u', clock.now(), clock.now() + CLAIM_LEASE_MS);
+    expect(second.kind).toBe('claimed');
+    if (first.kind !== 'claimed') throw new Error('first claim failed');
+    await ledger.release('e', 'u', first.claimId);
+    expect(await ledger.claim('e', 'u', clock.now(), clock.now() + CLAIM_LEASE_MS)).toMatchObject({
+      kind: 'in-progress',
+    });
+  });
+
+  it('a live send always ends before its claim can be taken over, and the redelivery finds it run out', () => {
+    expect(SEND_DEADLINE_MS * 2).toBeLessThanOrEqual(CLAIM_LEASE_MS);
+    expect(CLAIM_LEASE_MS).toBeLessThan(CHANGE_EVENTS_QUEUE.visibilityTimeoutSeconds * 1000);
   });
 });

@@ -25,12 +25,26 @@ export interface DeliveryRecord {
   readonly messageId: string;
 }
 
-/** The at-most-once ledger of mails and each user's delivery history. */
+/**
+ * What a claim found. `claimed`: this worker sends, and only it may release the claim (by its
+ * id). `sent`: the mail went out before. `in-progress`: another worker holds an unexpired claim;
+ * it may still send, or it crashed and its lease runs out, after which a later receive takes over.
+ */
+export type ClaimOutcome =
+  | { readonly kind: 'claimed'; readonly claimId: string }
+  | { readonly kind: 'sent' }
+  | { readonly kind: 'in-progress'; readonly leaseExpiresAtMs: number };
+
+/** The ledger of mails (claimed, then sent) and each user's delivery history. */
 export interface DeliveryLedger {
-  /** Claims the mail of one event to one user; false when it was claimed before (sent or in flight). */
-  claim(eventId: string, userId: string, nowMs: number): Promise<boolean>;
-  /** Gives a claim back after a failed send, so a redelivery can try again. */
-  release(eventId: string, userId: string): Promise<void>;
+  /**
+   * Claims the mail of one event to one user until `leaseUntilMs`: succeeds when nobody claimed
+   * it, or when an earlier claim was never completed and its lease has run out at `nowMs`.
+   */
+  claim(eventId: string, userId: string, nowMs: number, leaseUntilMs: number): Promise<ClaimOutcome>;
+  /** Gives a claim back after a failed send, unless another worker has taken it over since. */
+  release(eventId: string, userId: string, claimId: string): Promise<void>;
+  /** Marks the mail sent for good (no claim can take it over again) and adds it to the history. */
   record(delivery: DeliveryRecord): Promise<void>;
   /** A user's deliveries, newest first. */
   listForUser(userId: string, limit: number, signal?: AbortSignal): Promise<DeliveryRecord[]>;
@@ -43,8 +57,8 @@ export interface OutgoingMail {
 }
 
 export interface Mailer {
-  /** Hands the mail to the mail service; resolves with its message id. */
-  send(mail: OutgoingMail): Promise<{ messageId: string }>;
+  /** Hands the mail to the mail service; resolves with its message id, or rejects once `signal` aborts. */
+  send(mail: OutgoingMail, signal: AbortSignal): Promise<{ messageId: string }>;
 }
 
 export interface Clock {

@@ -1,5 +1,5 @@
 import { diffManifest, type DiffOutput, type ListingPage, type ServerFile } from './diff';
-import { Manifest } from './manifest';
+import { ManifestReader, type ManifestEntryInput } from './manifest';
 
 const A = 'a'.repeat(64);
 const B = 'b'.repeat(64);
@@ -7,6 +7,22 @@ const B = 'b'.repeat(64);
 async function* pages(...list: ListingPage<ServerFile>[]): AsyncGenerator<ListingPage<ServerFile>> {
   for (const page of list) yield page;
 }
+
+function manifestOf(...entries: ManifestEntryInput[]): ManifestReader {
+  async function* source() {
+    yield* entries;
+  }
+  return new ManifestReader(source());
+}
+
+const local = (path: string, contentHash: string, baseVersion: number, baseContentHash: string) => ({
+  path,
+  contentHash,
+  size: 1,
+  baseVersion,
+  baseContentHash,
+  deleted: false,
+});
 
 async function collect(iterable: AsyncIterable<DiffOutput<ServerFile>>) {
   const out: DiffOutput<ServerFile>[] = [];
@@ -22,14 +38,13 @@ const file = (path: string, version: number, contentHash: string, deleted = fals
 });
 
 describe('diffManifest', () => {
-  it('matches manifest and listing across pages, then reports local-only paths and the summary', async () => {
-    const manifest = new Manifest();
-    const add = (path: string, contentHash: string, baseVersion: number, baseContentHash: string) =>
-      manifest.add({ path, contentHash, size: 1, baseVersion, baseContentHash, deleted: false });
-    add('same', A, 1, A); // in sync: no action
-    add('edited-here', B, 1, A); // server still at 1: upload
-    add('only-here', A, 0, '');
-    add('edited-there', A, 1, A); // server at 2: download
+  it('merges manifest and listing across pages in path order, then reports the summary', async () => {
+    const manifest = manifestOf(
+      local('edited-here', B, 1, A), // server still at 1: upload
+      local('edited-there', A, 1, A), // server at 2: download
+      local('only-here', A, 0, ''),
+      local('same', A, 1, A), // in sync: no action
+    );
 
     const output = await collect(
       diffManifest(
@@ -46,15 +61,22 @@ describe('diffManifest', () => {
     ).toEqual([
       ['edited-here', 'upload', 1],
       ['edited-there', 'download', 0],
-      ['only-there', 'download', 0],
       ['only-here', 'upload', 0],
+      ['only-there', 'download', 0],
       { type: 'summary', cursor: 7, entriesReceived: 4, actionsSent: 4 },
     ]);
   });
 
   it('reports cursor 0 for an empty namespace', async () => {
-    expect(await collect(diffManifest(new Manifest(), pages()))).toEqual([
+    expect(await collect(diffManifest(manifestOf(), pages()))).toEqual([
       { type: 'summary', cursor: 0, entriesReceived: 0, actionsSent: 0 },
     ]);
+  });
+
+  it('refuses a listing out of path order rather than pairing paths wrongly', async () => {
+    const listing = pages({ cursor: 1, entries: [file('b', 1, A), file('a', 1, A)] });
+    await expect(collect(diffManifest(manifestOf(local('a', A, 1, A)), listing))).rejects.toThrow(
+      /not in path order/,
+    );
   });
 });

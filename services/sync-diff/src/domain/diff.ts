@@ -1,5 +1,6 @@
+import { comparePaths } from '@filesync/sync-core';
 import { decide, type Decision, type ServerState } from './decide';
-import type { Manifest } from './manifest';
+import type { ManifestReader } from './manifest';
 
 /** A server entry the diff can match to a manifest path. */
 export interface ServerFile extends ServerState {
@@ -22,39 +23,80 @@ export type DiffOutput<S extends ServerFile> =
       readonly actionsSent: number;
     };
 
+/** Watches the merge's memory: how many entries it holds after each step (for tests and metrics). */
+export type HeldEntriesProbe = (entries: number) => void;
+
 /**
- * Walks the server listing page by page against the manifest and yields one action per path
- * that needs work, then the summary. Paths known only locally come last. The manifest is
- * consumed: entries are removed as they are matched.
+ * Walks the manifest and the server listing side by side, both sorted by path (comparePaths),
+ * and yields one action per path that needs work, in path order, then the summary. At any time
+ * the merge holds one manifest entry and one listing page, whatever the size of either side;
+ * it pulls the next entry only once the previous action was taken by the caller, so a slow
+ * reader holds the whole pipeline back instead of letting it pile up in memory.
  */
 export async function* diffManifest<S extends ServerFile>(
-  manifest: Manifest,
+  manifest: ManifestReader,
   listing: AsyncIterable<ListingPage<S>>,
+  probe: HeldEntriesProbe = () => undefined,
 ): AsyncGenerator<DiffOutput<S>> {
-  const entriesReceived = manifest.size;
-  let cursor: number | undefined;
+  const server = new ListingReader(listing);
   let actionsSent = 0;
 
-  for await (const page of listing) {
-    // The first page carries the cursor of the listing's start: a client that resumes from it
-    // may see a change twice, never miss one.
-    cursor ??= page.cursor;
-    for (const server of page.entries) {
-      const decision = decide(manifest.take(server.path), server);
-      if (decision) {
-        actionsSent += 1;
-        yield { type: 'action', path: server.path, decision };
-      }
-    }
-  }
-
-  for (const local of manifest.remaining()) {
-    const decision = decide<S>(local, undefined);
+  let local = await manifest.next();
+  let remote = await server.next();
+  while (local || remote) {
+    probe((local ? 1 : 0) + server.held);
+    const order = !remote ? -1 : !local ? 1 : comparePaths(local.path, remote.path);
+    const decision = decide(order > 0 ? undefined : local, order < 0 ? undefined : remote);
     if (decision) {
       actionsSent += 1;
-      yield { type: 'action', path: local.path, decision };
+      yield { type: 'action', path: order < 0 ? local!.path : remote!.path, decision };
     }
+    if (order <= 0) local = await manifest.next();
+    if (order >= 0) remote = await server.next();
+  }
+  // The first page carries the cursor of the listing's start: a client that resumes from it
+  // may see a change twice, never miss one.
+  yield { type: 'summary', cursor: server.cursor ?? 0, entriesReceived: manifest.received, actionsSent };
+}
+
+/** The server listing one entry at a time, checked to be in the path order the merge relies on. */
+class ListingReader<S extends ServerFile> {
+  private readonly pages: AsyncIterator<ListingPage<S>>;
+  private page: readonly S[] = [];
+  private index = 0;
+  private previous: string | undefined;
+  cursor: number | undefined;
+
+  constructor(listing: AsyncIterable<ListingPage<S>>) {
+    this.pages = listing[Symbol.asyncIterator]();
   }
 
-  yield { type: 'summary', cursor: cursor ?? 0, entriesReceived, actionsSent };
+  /** Entries of the current page not yet merged. */
+  get held(): number {
+    return this.page.length - this.index;
+  }
+
+  async next(): Promise<S | undefined> {
+    while (this.index >= this.page.length) {
+      const next = await this.pages.next();
+      if (next.done) {
+        this.page = [];
+        this.index = 0;
+        return undefined;
+      }
+      this.cursor ??= next.value.cursor;
+      this.page = next.value.entries;
+      this.index = 0;
+    }
+    const entry = this.page[this.index]!;
+    this.index += 1;
+    if (this.previous !== undefined && comparePaths(this.previous, entry.path) >= 0) {
+      // Merging out-of-order input would pair paths wrongly and advise wrong actions: stop.
+      throw new Error(
+        `the metadata listing is not in path order: ${JSON.stringify(entry.path)} after ${JSON.stringify(this.previous)}`,
+      );
+    }
+    this.previous = entry.path;
+    return entry;
+  }
 }

@@ -1,5 +1,5 @@
-import { Manifest, validateEntry, type ManifestEntryInput } from './manifest';
-import { domainErrorThrownBy } from '@filesync/server-kit/testing';
+import { domainErrorRejectedBy, domainErrorThrownBy } from '@filesync/server-kit/testing';
+import { ManifestReader, validateEntry, type ManifestEntryInput } from './manifest';
 
 const A = 'a'.repeat(64);
 
@@ -50,21 +50,37 @@ describe('validateEntry', () => {
   });
 });
 
-describe('Manifest', () => {
-  it('rejects a path sent twice, also when only its Unicode form differs', () => {
-    const manifest = new Manifest();
-    manifest.add(entry({ path: 'caf\u00e9' }));
-    const error = domainErrorThrownBy(() => manifest.add(entry({ path: 'cafe\u0301' })));
+async function readAll(...entries: ManifestEntryInput[]): Promise<string[]> {
+  async function* source() {
+    yield* entries;
+  }
+  const reader = new ManifestReader(source());
+  const paths: string[] = [];
+  for (let entry = await reader.next(); entry; entry = await reader.next()) paths.push(entry.path);
+  expect(reader.received).toBe(paths.length);
+  return paths;
+}
+
+describe('kind 13: the manifest is read in path order, one entry at a time', () => {
+  it('reads entries sorted by code point, characters above U+FFFF after U+E000-U+FFFF', async () => {
+    const paths = ['a', 'a/b', 'b', 'x\uFF5E', 'x\u{1F600}'];
+    expect(await readAll(...paths.map((path) => entry({ path })))).toEqual(paths);
+  });
+
+  it('rejects a path sent twice, also when only its Unicode form differs', async () => {
+    const error = await domainErrorRejectedBy(
+      readAll(entry({ path: 'caf\u00e9' }), entry({ path: 'cafe\u0301' })),
+    );
     expect(error.kind).toBe('invalid-argument');
     expect(error.message).toContain('twice');
   });
 
-  it('hands out each entry once and keeps the rest', () => {
-    const manifest = new Manifest();
-    manifest.add(entry({ path: 'a' }));
-    manifest.add(entry({ path: 'b' }));
-    expect(manifest.take('a')?.path).toBe('a');
-    expect(manifest.take('a')).toBeUndefined();
-    expect([...manifest.remaining()].map((e) => e.path)).toEqual(['b']);
+  it.each([
+    ['a later path first', ['b', 'a']],
+    ['UTF-16 order instead of code point order', ['x\u{1F600}', 'x\uFF5E']],
+  ])('rejects an entry out of order (%s)', async (_name, paths) => {
+    const error = await domainErrorRejectedBy(readAll(...paths.map((path) => entry({ path }))));
+    expect(error.kind).toBe('invalid-argument');
+    expect(error.message).toContain('sorted by path');
   });
 });

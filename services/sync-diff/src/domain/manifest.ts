@@ -1,49 +1,56 @@
 import { DomainError, invalidArgument } from '@filesync/server-kit';
-import { InvalidPathError, canonicalPath, isBlockHash } from '@filesync/sync-core';
+import { InvalidPathError, canonicalPath, comparePaths, isBlockHash } from '@filesync/sync-core';
 import type { LocalEntry } from './decide';
 
-/** Entries one diff may carry; far above a real folder, low enough to bound server memory. */
+/** Entries one diff may carry: far above a real folder, and a bound on the time one diff takes. */
 export const MAX_MANIFEST_ENTRIES = 1_000_000;
 
 /** A manifest entry as it arrives on the wire, before validation. */
 export type ManifestEntryInput = LocalEntry;
 
 /**
- * The client's manifest, keyed by canonical path. Held whole in memory (about 100k entries for
- * a large folder) because the server listing arrives in path order while the client may send
- * its entries in any order.
+ * The client's manifest, read one entry at a time as the diff needs it: the client sends it
+ * sorted by path (comparePaths, the order of the server listing), so the diff walks it beside
+ * the listing and never holds more than the entry in hand. Entries are validated as they come;
+ * one out of order or repeated ends the diff with INVALID_ARGUMENT.
  */
-export class Manifest {
-  private readonly entries = new Map<string, LocalEntry>();
+export class ManifestReader {
+  private count = 0;
+  private previous: string | undefined;
 
-  get size(): number {
-    return this.entries.size;
+  constructor(private readonly source: AsyncIterator<ManifestEntryInput>) {}
+
+  /** Entries read so far. */
+  get received(): number {
+    return this.count;
   }
 
-  /** Validates and adds one entry; rejects bad fields and repeated paths with INVALID_ARGUMENT. */
-  add(input: ManifestEntryInput): void {
-    const entry = validateEntry(input);
-    if (this.entries.has(entry.path)) {
-      throw invalidArgument(`manifest names path ${quote(entry.path)} twice: send one entry per path`);
+  /** The next entry in path order, or undefined once the client half-closed. */
+  async next(): Promise<LocalEntry | undefined> {
+    const item = await this.source.next();
+    if (item.done) return undefined;
+    const entry = validateEntry(item.value);
+    if (this.previous !== undefined) {
+      const order = comparePaths(this.previous, entry.path);
+      if (order === 0) {
+        throw invalidArgument(`manifest names path ${quote(entry.path)} twice: send one entry per path`);
+      }
+      if (order > 0) {
+        throw invalidArgument(
+          `manifest entry ${quote(entry.path)} comes after ${quote(this.previous)}: send entries sorted ` +
+            'by path in Unicode code point order (UTF-8 byte order; comparePaths in @filesync/sync-core)',
+        );
+      }
     }
-    if (this.entries.size >= MAX_MANIFEST_ENTRIES) {
+    if (this.count >= MAX_MANIFEST_ENTRIES) {
       throw new DomainError(
         'resource-exhausted',
         `a manifest may hold at most ${MAX_MANIFEST_ENTRIES} entries`,
       );
     }
-    this.entries.set(entry.path, entry);
-  }
-
-  /** Removes and returns the entry of a path, so what is left afterwards is known only locally. */
-  take(path: string): LocalEntry | undefined {
-    const entry = this.entries.get(path);
-    if (entry) this.entries.delete(path);
+    this.count += 1;
+    this.previous = entry.path;
     return entry;
-  }
-
-  remaining(): IterableIterator<LocalEntry> {
-    return this.entries.values();
   }
 }
 

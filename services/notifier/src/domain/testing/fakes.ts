@@ -1,5 +1,6 @@
 // Small in-memory fakes of the notifier's ports, for unit tests only.
 import type {
+  ClaimOutcome,
   Clock,
   DeliveryLedger,
   DeliveryRecord,
@@ -10,23 +11,41 @@ import type {
 } from '../ports';
 
 export class FakeLedger implements DeliveryLedger {
-  readonly claims = new Set<string>();
+  /** Claims by `<event>/<user>`: sending (with its lease) or sent. */
+  readonly claims = new Map<
+    string,
+    { state: 'sending' | 'sent'; claimId: string; leaseExpiresAtMs: number }
+  >();
   readonly history: DeliveryRecord[] = [];
   failClaims = false;
+  private nextClaim = 0;
 
-  async claim(eventId: string, userId: string): Promise<boolean> {
+  async claim(eventId: string, userId: string, nowMs: number, leaseUntilMs: number): Promise<ClaimOutcome> {
     if (this.failClaims) throw new Error('ledger unavailable');
     const key = `${eventId}/${userId}`;
-    if (this.claims.has(key)) return false;
-    this.claims.add(key);
-    return true;
+    const held = this.claims.get(key);
+    if (held?.state === 'sent') return { kind: 'sent' };
+    if (held && held.leaseExpiresAtMs > nowMs) {
+      return { kind: 'in-progress', leaseExpiresAtMs: held.leaseExpiresAtMs };
+    }
+    this.nextClaim += 1;
+    const claimId = `claim-${this.nextClaim}`;
+    this.claims.set(key, { state: 'sending', claimId, leaseExpiresAtMs: leaseUntilMs });
+    return { kind: 'claimed', claimId };
   }
 
-  async release(eventId: string, userId: string): Promise<void> {
-    this.claims.delete(`${eventId}/${userId}`);
+  async release(eventId: string, userId: string, claimId: string): Promise<void> {
+    const key = `${eventId}/${userId}`;
+    const held = this.claims.get(key);
+    if (held?.state === 'sending' && held.claimId === claimId) this.claims.delete(key);
   }
 
   async record(delivery: DeliveryRecord): Promise<void> {
+    this.claims.set(`${delivery.eventId}/${delivery.userId}`, {
+      state: 'sent',
+      claimId: '',
+      leaseExpiresAtMs: 0,
+    });
     this.history.push(delivery);
   }
 
@@ -55,6 +74,10 @@ export class FakeClock implements Clock {
   now(): number {
     this.current += 1;
     return this.current;
+  }
+  /** Moves time on, as a crashed worker's lease runs out. */
+  advance(ms: number): void {
+    this.current += ms;
   }
 }
 

@@ -1038,9 +1038,15 @@ export type SyncDiffServiceService = typeof SyncDiffServiceService;
 export const SyncDiffServiceService = {
   /**
    * The client streams its manifest: first a DiffRequest with `start`, then one `entry` per
-   * local path and per path it knew that is now gone; then it half-closes. The server answers
-   * with one action per path that needs work (paths already in sync are not repeated, except to
-   * tell the client a newer version number), then a `summary`.
+   * local path and per path it knew that is now gone, sorted by canonical (NFC) path in Unicode
+   * code point order (the byte order of UTF-8, the order ListFiles uses; comparePaths in
+   * @filesync/sync-core), each path once; then it half-closes. The server merges the manifest
+   * with the namespace listing as both arrive, and answers while the manifest is still coming:
+   * one action per path that needs work, in path order (paths already in sync are not repeated,
+   * except to tell the client a newer version number), then a `summary`. An entry out of order
+   * or repeated ends the call with INVALID_ARGUMENT; a pause of the client's messages longer
+   * than the server's idle timeout with DEADLINE_EXCEEDED; more concurrent Diff calls of one
+   * user than the server allows with RESOURCE_EXHAUSTED and a `filesync-retry-after-ms` trailer.
    */
   diff: {
     path: "/filesync.syncdiff.v1.SyncDiffService/Diff" as const,
@@ -1068,9 +1074,15 @@ export const SyncDiffServiceService = {
 export interface SyncDiffServiceServer extends UntypedServiceImplementation {
   /**
    * The client streams its manifest: first a DiffRequest with `start`, then one `entry` per
-   * local path and per path it knew that is now gone; then it half-closes. The server answers
-   * with one action per path that needs work (paths already in sync are not repeated, except to
-   * tell the client a newer version number), then a `summary`.
+   * local path and per path it knew that is now gone, sorted by canonical (NFC) path in Unicode
+   * code point order (the byte order of UTF-8, the order ListFiles uses; comparePaths in
+   * @filesync/sync-core), each path once; then it half-closes. The server merges the manifest
+   * with the namespace listing as both arrive, and answers while the manifest is still coming:
+   * one action per path that needs work, in path order (paths already in sync are not repeated,
+   * except to tell the client a newer version number), then a `summary`. An entry out of order
+   * or repeated ends the call with INVALID_ARGUMENT; a pause of the client's messages longer
+   * than the server's idle timeout with DEADLINE_EXCEEDED; more concurrent Diff calls of one
+   * user than the server allows with RESOURCE_EXHAUSTED and a `filesync-retry-after-ms` trailer.
    */
   diff: handleBidiStreamingCall<DiffRequest, DiffResponse>;
   /** Which of the given blocks the server lacks for the namespace. */
@@ -1080,9 +1092,15 @@ export interface SyncDiffServiceServer extends UntypedServiceImplementation {
 export interface SyncDiffServiceClient extends Client {
   /**
    * The client streams its manifest: first a DiffRequest with `start`, then one `entry` per
-   * local path and per path it knew that is now gone; then it half-closes. The server answers
-   * with one action per path that needs work (paths already in sync are not repeated, except to
-   * tell the client a newer version number), then a `summary`.
+   * local path and per path it knew that is now gone, sorted by canonical (NFC) path in Unicode
+   * code point order (the byte order of UTF-8, the order ListFiles uses; comparePaths in
+   * @filesync/sync-core), each path once; then it half-closes. The server merges the manifest
+   * with the namespace listing as both arrive, and answers while the manifest is still coming:
+   * one action per path that needs work, in path order (paths already in sync are not repeated,
+   * except to tell the client a newer version number), then a `summary`. An entry out of order
+   * or repeated ends the call with INVALID_ARGUMENT; a pause of the client's messages longer
+   * than the server's idle timeout with DEADLINE_EXCEEDED; more concurrent Diff calls of one
+   * user than the server allows with RESOURCE_EXHAUSTED and a `filesync-retry-after-ms` trailer.
    */
   diff(): ClientDuplexStream<DiffRequest, DiffResponse>;
   diff(options: Partial<CallOptions>): ClientDuplexStream<DiffRequest, DiffResponse>;
