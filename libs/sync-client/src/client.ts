@@ -127,6 +127,16 @@ export class FilesyncClient {
     }
   }
 
+  /** Confirms the account's email address with the code from the verification mail. */
+  async verifyEmail(code: string): Promise<void> {
+    await this.auth.verifyEmail(code);
+  }
+
+  /** Mails a new verification code; true when the address was verified already (no mail). */
+  async resendVerificationEmail(): Promise<boolean> {
+    return this.auth.resendVerificationEmail();
+  }
+
   /** Follows a namespace path ('' = everything): later changes at or below it are mailed. */
   async follow(path: string): Promise<void> {
     await unary(

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { permissionDenied, unauthenticated, type Principal } from '@filesync/server-kit';
+import { unauthenticated, type Principal } from '@filesync/server-kit';
 import type { AccessTokenSigner } from './access-tokens';
 import type { AccountStore, Clock, Profile, RefreshTokenRecord, TokenStore } from './ports';
 
@@ -13,6 +13,7 @@ export interface Session {
   readonly deviceId: string;
   readonly rootNamespaceId: string;
   readonly email: string;
+  readonly emailVerified: boolean;
 }
 
 /** Only the hash is stored, so a leaked table does not hand out sessions. */
@@ -79,13 +80,12 @@ export class Sessions {
 
   /**
    * Ends the session the refresh token belongs to. Unknown or expired tokens are already ended,
-   * which keeps the call idempotent; another user's token is refused.
+   * which keeps the call idempotent. Another account's token is treated exactly like an unknown
+   * one (nothing happens, same answer): a different answer would confirm that it is live.
    */
   async end(refreshToken: string, caller: Principal): Promise<{ deviceId: string } | undefined> {
     const record = await this.deps.tokens.findRefreshToken(refreshTokenHash(refreshToken));
-    if (!record) return undefined;
-    if (record.userId !== caller.userId)
-      throw permissionDenied('the refresh token belongs to another account');
+    if (!record || record.userId !== caller.userId) return undefined;
     await this.deps.tokens.revokeFamily(record.familyId);
     return { deviceId: record.deviceId };
   }
@@ -111,17 +111,23 @@ export class Sessions {
     return { token, record };
   }
 
+  /** A fresh access token for a device of the profile, e.g. once its email is confirmed. */
+  accessTokenFor(profile: Profile, deviceId: string) {
+    return this.deps.signer.sign({
+      userId: profile.userId,
+      deviceId,
+      email: profile.email,
+      emailVerified: profile.emailVerified,
+      namespaceIds: namespacesOf(profile),
+    });
+  }
+
   private async sessionFor(
     profile: Profile,
     record: RefreshTokenRecord,
     refreshToken: string,
   ): Promise<Session> {
-    const access = await this.deps.signer.sign({
-      userId: profile.userId,
-      deviceId: record.deviceId,
-      email: profile.email,
-      namespaceIds: namespacesOf(profile),
-    });
+    const access = await this.accessTokenFor(profile, record.deviceId);
     return {
       accessToken: access.token,
       accessTokenExpiresAtMs: access.expiresAtMs,
@@ -131,6 +137,7 @@ export class Sessions {
       deviceId: record.deviceId,
       rootNamespaceId: profile.rootNamespaceId,
       email: profile.email,
+      emailVerified: profile.emailVerified,
     };
   }
 }
