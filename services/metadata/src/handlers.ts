@@ -70,6 +70,7 @@ export function metadataHandlers(service: MetadataService): MetadataHandlers {
 
     async follow(request, context) {
       const { actor, namespaceId } = await authorise(context, request.namespaceId);
+      const path = checkFollowPath(request.path);
       // Follows are mailed: only to an address its owner has confirmed (the token's email_verified).
       if (!(await context.principal()).emailVerified) {
         throw failedPrecondition(
@@ -77,10 +78,7 @@ export function metadataHandlers(service: MetadataService): MetadataHandlers {
             '`filesync verify --resend` mails a new one)',
         );
       }
-      await service.follow(namespaceId, checkFollowPath(request.path), {
-        ...actor,
-        emailVerified: true,
-      });
+      await service.follow(namespaceId, path, { ...actor, emailVerified: true });
       return {};
     },
 
