@@ -74,6 +74,24 @@ describe('kind 15: mail goes only to verified addresses', () => {
     }
   });
 
+  test('a device signed in before the address was verified on another one can follow at once', async () => {
+    const email = uniqueEmail('verify-two');
+    const homes = { laptop: tempDir('verify-laptop'), desktop: tempDir('verify-desktop') };
+    const laptop = await FilesyncClient.open({ home: homes.laptop, server: stack.server });
+    const desktop = await FilesyncClient.open({ home: homes.desktop, server: stack.server });
+    try {
+      await laptop.signup(email, TEST_PASSWORD, 'laptop');
+      // The desktop's access token is minted now, before the verification: it says unverified.
+      await desktop.login(email, TEST_PASSWORD, 'desktop');
+      await laptop.verifyEmail(await verificationCode(stack.emulators.ses, email));
+      await expect(desktop.follow('')).resolves.toBeUndefined();
+    } finally {
+      await laptop.close();
+      await desktop.close();
+      for (const path of Object.values(homes)) rmSync(path, { recursive: true, force: true });
+    }
+  });
+
   test('an event already queued for an unverified address mails nobody there, while a verified recipient gets it', async () => {
     const sqs = new SQSClient({
       region: stack.resources.region,

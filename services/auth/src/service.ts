@@ -60,6 +60,8 @@ export async function start(env: NodeJS.ProcessEnv): Promise<RunningAuthService>
     signer: new AccessTokenSigner(signingKey, config.accessTokenTtlSeconds, clock),
     clock,
     refreshTtlSeconds: config.refreshTokenTtlSeconds,
+    revocations,
+    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
   });
   const accounts = new Accounts({
     accounts: accountStore,

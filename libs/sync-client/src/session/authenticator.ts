@@ -88,10 +88,22 @@ export class Authenticator {
     return response.alreadyVerified;
   }
 
+  /**
+   * Renews the access token now, whatever its expiry: it carries claims (a just-verified email)
+   * that may have changed since it was issued, e.g. on another device.
+   */
+  async renewAccessToken(): Promise<string> {
+    return this.renew(this.requireSession());
+  }
+
   /** A valid access token; concurrent callers share one refresh. */
   async accessToken(): Promise<string> {
     const session = this.requireSession();
     if (session.accessTokenExpiresAtMs - REFRESH_MARGIN_MS > this.now()) return session.accessToken;
+    return this.renew(session);
+  }
+
+  private async renew(session: StoredSession): Promise<string> {
     this.refreshing ??= this.refresh(session).finally(() => {
       this.refreshing = undefined;
     });

@@ -62,6 +62,13 @@ describe('Sessions', () => {
     await expect(sessions.refresh(next.refreshToken)).rejects.toMatchObject({ kind: 'unauthenticated' });
   });
 
+  it('kind 14: reuse also lists the device as revoked, so its access tokens stop working too', async () => {
+    const { session, sessions, revocations, clock } = await signedIn();
+    await sessions.refresh(session.refreshToken);
+    await expect(sessions.refresh(session.refreshToken)).rejects.toMatchObject({ kind: 'unauthenticated' });
+    await expect(revocations.revokedDevices(clock.now())).resolves.toEqual(['dev-1']);
+  });
+
   it('treats losing a concurrent rotation as reuse', async () => {
     const { session, sessions } = await signedIn();
     const results = await Promise.allSettled([

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { unauthenticated, type Principal } from '@filesync/server-kit';
+import { ACCESS_TOKEN, unauthenticated, type Principal } from '@filesync/server-kit';
 import type { AccessTokenSigner } from './access-tokens';
-import type { AccountStore, Clock, Profile, RefreshTokenRecord, TokenStore } from './ports';
+import type { AccountStore, Clock, Profile, RefreshTokenRecord, RevocationStore, TokenStore } from './ports';
 
 /** A signed-in device's credentials, as handed to the client. */
 export interface Session {
@@ -43,6 +43,9 @@ export class Sessions {
       readonly signer: AccessTokenSigner;
       readonly clock: Clock;
       readonly refreshTtlSeconds: number;
+      /** Where a device whose chain was stolen is listed, so its access tokens die too. */
+      readonly revocations: RevocationStore;
+      readonly accessTokenTtlSeconds: number;
     },
   ) {}
 
@@ -57,7 +60,7 @@ export class Sessions {
     const current = await this.liveToken(refreshToken);
     const { tokens, accounts, clock } = this.deps;
     if (current.usedAtMs !== undefined) {
-      await tokens.revokeFamily(current.familyId);
+      await this.revokeStolen(current);
       throw unauthenticated(
         'refresh token was already used: all sessions of this sign-in are revoked, sign in again',
       );
@@ -69,7 +72,7 @@ export class Sessions {
     const outcome = await tokens.rotate(current, next.record, clock.now());
     if (outcome === 'already-used') {
       // Lost a race against another refresh with the same token: the same theft signal.
-      await tokens.revokeFamily(current.familyId);
+      await this.revokeStolen(current);
       throw unauthenticated(
         'refresh token was already used: all sessions of this sign-in are revoked, sign in again',
       );
@@ -88,6 +91,17 @@ export class Sessions {
     if (!record || record.userId !== caller.userId) return undefined;
     await this.deps.tokens.revokeFamily(record.familyId);
     return { deviceId: record.deviceId };
+  }
+
+  /**
+   * Two parties hold the chain: end it, and list the device as revoked so that the access tokens
+   * already handed to either party stop working too, not only their refreshes.
+   */
+  private async revokeStolen(record: RefreshTokenRecord): Promise<void> {
+    const { tokens, revocations, clock, accessTokenTtlSeconds } = this.deps;
+    await tokens.revokeFamily(record.familyId);
+    const untilMs = clock.now() + (accessTokenTtlSeconds + ACCESS_TOKEN.clockToleranceSeconds) * 1000;
+    await revocations.revokeDevice(record.deviceId, untilMs);
   }
 
   private async liveToken(refreshToken: string): Promise<RefreshTokenRecord> {

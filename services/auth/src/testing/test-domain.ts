@@ -34,6 +34,8 @@ export async function createTestDomain(passwords: PasswordHasher = testPasswords
     signer: new AccessTokenSigner(key, ACCESS_TTL_SECONDS, clock),
     clock,
     refreshTtlSeconds: REFRESH_TTL_SECONDS,
+    revocations,
+    accessTokenTtlSeconds: ACCESS_TTL_SECONDS,
   });
   const accounts = new Accounts({
     accounts: accountStore,
