@@ -38,8 +38,13 @@ export interface JwksVerifierOptions {
   readonly now?: () => number;
 }
 
-/** While auth cannot be reached, a revocation list this old is still used rather than failing every call. */
-const STALE_REVOCATIONS_LIMIT_MS = 60_000;
+/**
+ * While auth cannot be reached, a revocation list this old is still used rather than failing
+ * every call: an auth outage must not take the other services down with it. The cost is bounded
+ * by the access-token lifetime (15 minutes by default): a Logout this verifier did not hear of
+ * is honoured at the latest when the device's token expires.
+ */
+const STALE_REVOCATIONS_LIMIT_MS = 15 * 60_000;
 
 /**
  * Verifies access tokens against the keys auth publishes, by one set of rules that auth itself
