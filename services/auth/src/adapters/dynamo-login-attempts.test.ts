@@ -75,4 +75,15 @@ describe('kind 12: DynamoLoginAttemptStore reserves each attempt with one atomic
     });
     expect(sent.map((command) => command.name)).toEqual(['UpdateCommand', 'PutCommand', 'UpdateCommand']);
   });
+
+  it('gives an unchecked attempt back without going below zero or creating an item', async () => {
+    const { client, sent } = scriptedClient([() => ({}), conditionFailed]);
+    const store = new DynamoLoginAttemptStore(client, 'auth');
+    await store.release('a@example.com');
+    await expect(store.release('a@example.com')).resolves.toBeUndefined();
+    expect(sent[0]?.input).toMatchObject({
+      UpdateExpression: 'ADD #count :minusOne',
+      ConditionExpression: 'attribute_exists(pk) AND #count > :zero',
+    });
+  });
 });

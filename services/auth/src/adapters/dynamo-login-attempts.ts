@@ -59,6 +59,24 @@ export class DynamoLoginAttemptStore implements LoginAttemptStore {
     throw new Error(`login attempts for one email kept racing for ${MAX_ROUNDS} rounds`);
   }
 
+  async release(email: string): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.loginFailures(email),
+          UpdateExpression: 'ADD #count :minusOne',
+          // Never below zero, and never creating an item without its TTL.
+          ConditionExpression: 'attribute_exists(pk) AND #count > :zero',
+          ExpressionAttributeNames: { '#count': 'count' },
+          ExpressionAttributeValues: { ':minusOne': -1, ':zero': 0 },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
   async clear(email: string): Promise<void> {
     await this.db.send(new DeleteCommand({ TableName: this.table, Key: keys.loginFailures(email) }));
   }

@@ -1,5 +1,6 @@
 // Runs the account domain over in-memory fakes of the stores (see testing/in-memory-stores.ts)
 // with real, cheaply parameterised argon2id.
+import { DomainError } from '@filesync/server-kit';
 import { ACCESS_TTL_SECONDS, createTestDomain, testPasswords } from '../testing/test-domain';
 import { LOGIN_THROTTLE } from './login-throttle';
 
@@ -101,6 +102,19 @@ describe('Accounts', () => {
         40 - LOGIN_THROTTLE.freeFailures,
       );
       expect(kinds[36]).toBe('resource-exhausted');
+    });
+
+    it('gives the attempt back when the global password-check cap refused it unchecked', async () => {
+      const passwords = testPasswords();
+      const { accounts, loginAttempts } = await createTestDomain(passwords);
+      await accounts.signUp(alice);
+      passwords.verify = async () => {
+        throw new DomainError('resource-exhausted', 'the server is busy checking passwords: retry in 100 ms');
+      };
+      for (let i = 0; i < 20; i++) {
+        await expect(accounts.login(alice)).rejects.toMatchObject({ message: /busy checking passwords/ });
+      }
+      expect(loginAttempts.failures.get(alice.email)?.count).toBe(0);
     });
 
     it('reserves before the password is checked: a slow check cannot let a second wave in', async () => {

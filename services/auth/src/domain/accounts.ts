@@ -62,9 +62,19 @@ export class Accounts {
     }
 
     const account = await accounts.findByEmail(email);
-    const valid = account
-      ? await passwords.verify(account.passwordHash, password)
-      : (await passwords.verifyDummy(password), false);
+    let valid: boolean;
+    try {
+      valid = account
+        ? await passwords.verify(account.passwordHash, password)
+        : (await passwords.verifyDummy(password), false);
+    } catch (error) {
+      // Refused by the global password-check cap, the password was never checked: give the
+      // attempt back, so a flood of other logins cannot use up this email's allowance.
+      if (error instanceof DomainError && error.kind === 'resource-exhausted') {
+        await loginAttempts.release(email);
+      }
+      throw error;
+    }
     if (!account || !valid) throw unauthenticated(WRONG_CREDENTIALS);
     await loginAttempts.clear(email);
     const profile = (await accounts.findProfile(account.userId)) ?? { ...account, emailVerified: false };

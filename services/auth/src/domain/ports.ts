@@ -67,6 +67,8 @@ export interface LoginAttemptStore {
    * windowMs starts over.
    */
   reserve(email: string, nowMs: number, windowMs: number): Promise<LoginFailures | undefined>;
+  /** Gives back one reserved attempt whose password was never checked. */
+  release(email: string): Promise<void>;
   /** Forgets the email's attempts after a successful login. */
   clear(email: string): Promise<void>;
 }

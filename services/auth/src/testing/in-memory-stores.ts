@@ -112,6 +112,10 @@ export class InMemoryLoginAttemptStore implements LoginAttemptStore {
     );
     return open;
   }
+  async release(email: string) {
+    const current = this.failures.get(email);
+    if (current && current.count > 0) this.failures.set(email, { ...current, count: current.count - 1 });
+  }
   async clear(email: string) {
     this.failures.delete(email);
   }
