@@ -44,6 +44,7 @@ export function serviceEnvironment(name: ServiceName, resources: DeployedResourc
         [TABLES.auth.envVar]: resources.tableNames.auth,
         [STORAGE_ROLE.envVar]: resources.storageRoleArn,
         [BLOCKS_BUCKET.envVar]: resources.bucketName,
+        [MAIL_SENDER.envVar]: resources.mailFrom,
       };
     case 'metadata':
       return {

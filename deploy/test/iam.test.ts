@@ -53,7 +53,7 @@ describe('task roles', () => {
     }
   });
 
-  it('resolves concrete ARNs for the auth grants (table and storage role)', () => {
+  it('resolves concrete ARNs for the auth grants (table, storage role, mail identity)', () => {
     const statements = statementsOfRole(
       synth.template,
       logicalId(synth.main, synth.main.services.auth.taskRole),
@@ -61,6 +61,7 @@ describe('task roles', () => {
     expect(statements.map((statement) => statement.Resource)).toEqual([
       [{ 'Fn::GetAtt': [logicalId(synth.main, synth.main.data.tables.auth), 'Arn'] }],
       [{ 'Fn::GetAtt': [logicalId(synth.main, synth.main.storageRole), 'Arn'] }],
+      expectedStatements([{ actions: ['ses:SendEmail'], on: { kind: 'mail-identity' } }])[0]?.Resource,
     ]);
   });
 

@@ -16,7 +16,7 @@ const taskDefinitionOf = (name: ServiceName) =>
 
 /** Every variable a service reads, as the brief lists them. */
 const EXPECTED_VARIABLES: Record<ServiceName, string[]> = {
-  auth: ['FILESYNC_AUTH_TABLE', 'FILESYNC_STORAGE_ROLE_ARN', 'FILESYNC_BLOCKS_BUCKET'],
+  auth: ['FILESYNC_AUTH_TABLE', 'FILESYNC_STORAGE_ROLE_ARN', 'FILESYNC_BLOCKS_BUCKET', 'FILESYNC_MAIL_FROM'],
   metadata: [
     'FILESYNC_METADATA_TABLE',
     'FILESYNC_OUTBOX_TABLE',

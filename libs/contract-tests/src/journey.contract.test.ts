@@ -11,7 +11,7 @@ import {
   connectStubs,
   deadline,
   exchange,
-  signUp,
+  signUpVerified,
   type Stubs,
   TEST_PASSWORD,
   trailer,
@@ -64,7 +64,8 @@ describe('a native client syncs a folder between two devices', () => {
   });
 
   test('SignUp on the laptop, Login on the desktop: one account, two devices', async () => {
-    laptop = await signUp(stubs, 'laptop', email);
+    // Verified: the journey follows a folder, and notifications need a confirmed address.
+    laptop = await signUpVerified(stubs, stack.emulators.ses, 'laptop', email);
     const login = await unary(
       stubs.auth.login.bind(stubs.auth),
       { email, password: TEST_PASSWORD, deviceName: 'desktop' },

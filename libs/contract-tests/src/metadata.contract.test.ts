@@ -6,6 +6,7 @@ import {
   deadline,
   EMPTY_CONTENT,
   signUp,
+  signUpVerified,
   statusOf,
   type Stubs,
   unary,
@@ -50,7 +51,11 @@ describe('MetadataService (metadata image)', () => {
 
   beforeAll(async () => {
     stubs = connectStubs(stack);
-    [alice, bob] = await Promise.all([signUp(stubs, 'meta-alice'), signUp(stubs, 'meta-bob')]);
+    // Alice follows paths, which needs a confirmed address.
+    [alice, bob] = await Promise.all([
+      signUpVerified(stubs, stack.emulators.ses, 'meta-alice'),
+      signUp(stubs, 'meta-bob'),
+    ]);
   });
 
   afterAll(() => stubs?.close());

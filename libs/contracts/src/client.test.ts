@@ -4,7 +4,7 @@ import { channelOptions, retryableMethods } from './client';
 describe('retryableMethods', () => {
   it('lists exactly the methods the proto marks idempotent or free of side effects', () => {
     expect(retryableMethods(auth.AuthServiceClient.serviceName).sort()).toEqual(
-      ['GetPublicKeys', 'GetStorageCredentials', 'ListDevices', 'Logout'].sort(),
+      ['GetPublicKeys', 'GetStorageCredentials', 'ListDevices', 'ListRevokedDevices', 'Logout'].sort(),
     );
     expect(retryableMethods(metadata.MetadataServiceClient.serviceName)).not.toContain('CommitFiles');
     expect(retryableMethods(syncdiff.SyncDiffServiceClient.serviceName)).toEqual([

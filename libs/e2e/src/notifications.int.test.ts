@@ -12,10 +12,11 @@ import {
   connectStubs,
   EMPTY_CONTENT,
   mailTo,
-  signUp,
+  signUpVerified,
   TEST_PASSWORD,
   unary,
   uniqueEmail,
+  verificationCode,
   waitForMail,
 } from '@filesync/test-support';
 import { readTestStack } from './support/harness';
@@ -33,6 +34,7 @@ describe('notifications', () => {
     const client = await FilesyncClient.open({ home, server: stack.server });
     try {
       await client.signup(email, TEST_PASSWORD, 'laptop');
+      await client.verifyEmail(await verificationCode(stack.emulators.ses, email));
       writeTree(dir, { 'notes/first.txt': 'before following\n' });
       await client.sync(dir);
       await client.follow('notes');
@@ -55,7 +57,7 @@ describe('notifications', () => {
   test('one commit of several files is one journal entry, one email and one delivery record', async () => {
     const stubs = connectStubs(stack);
     try {
-      const session = await signUp(stubs, 'batch');
+      const session = await signUpVerified(stubs, stack.emulators.ses, 'batch');
       const auth = { timeoutMs: CALL_TIMEOUT_MS, accessToken: session.accessToken };
       const namespaceId = session.rootNamespaceId;
       // The actor follows the whole namespace: their own changes are mailed to them too.
@@ -116,7 +118,12 @@ describe('notifications', () => {
       credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     });
     const namespaceId = randomUUID();
-    const recipient = { userId: randomUUID(), email: uniqueEmail('twice'), paths: ['shared/report.txt'] };
+    const recipient = {
+      userId: randomUUID(),
+      email: uniqueEmail('twice'),
+      emailVerified: true,
+      paths: ['shared/report.txt'],
+    };
     const event = {
       eventId: `${namespaceId}:1`,
       namespaceId,

@@ -37,6 +37,7 @@ describe('service permissions', () => {
         Resource: ['arn:aws:dynamodb:us-east-1:123456789012:table/filesync-auth'],
       },
       { Effect: 'Allow', Action: ['sts:AssumeRole'], Resource: [arns.storageRole] },
+      { Effect: 'Allow', Action: ['ses:SendEmail'], Resource: [arns.mailIdentity] },
     ]);
   });
 

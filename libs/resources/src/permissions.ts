@@ -49,6 +49,8 @@ export const SERVICE_PERMISSIONS: Readonly<Record<ServiceName, readonly Grant[]>
     },
     // Mints per-user S3 credentials: AssumeRole with a session policy naming the user's namespaces.
     { actions: ['sts:AssumeRole'], on: { kind: 'storage-role' } },
+    // Mails the email verification code (sign-up, resend) from the same sender identity.
+    { actions: ['ses:SendEmail'], on: { kind: 'mail-identity' } },
   ],
   metadata: [
     {

@@ -2,7 +2,8 @@ import { mkdir, realpath } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
-import { type common, unary } from '@filesync/contracts';
+import { status } from '@grpc/grpc-js';
+import { type common, grpcCode, unary } from '@filesync/contracts';
 import { canonicalPath } from '@filesync/sync-core';
 import { DEFAULT_SERVER, serverAddresses } from './config/server-addresses';
 import { createServiceClients, TIMEOUTS, type ServiceClients } from './grpc/clients';
@@ -139,13 +140,32 @@ export class FilesyncClient {
     }
   }
 
+  /** Confirms the account's email address with the code from the verification mail. */
+  async verifyEmail(code: string): Promise<void> {
+    await this.auth.verifyEmail(code);
+  }
+
+  /** Mails a new verification code; true when the address was verified already (no mail). */
+  async resendVerificationEmail(): Promise<boolean> {
+    return this.auth.resendVerificationEmail();
+  }
+
   /** Follows a namespace path ('' = everything): later changes at or below it are mailed. */
   async follow(path: string): Promise<void> {
-    await unary(
-      this.clients.metadata.follow.bind(this.clients.metadata),
-      { namespaceId: this.namespaceId(), path: followPath(path) },
-      { timeoutMs: TIMEOUTS.unaryMs, accessToken: await this.auth.accessToken() },
-    );
+    const request = { namespaceId: this.namespaceId(), path: followPath(path) };
+    const follow = (accessToken: string) =>
+      unary(this.clients.metadata.follow.bind(this.clients.metadata), request, {
+        timeoutMs: TIMEOUTS.unaryMs,
+        accessToken,
+      });
+    try {
+      await follow(await this.auth.accessToken());
+    } catch (error) {
+      // The address may have been verified since this token was issued (on another device, or
+      // by another process): one renewed token says so, or the refusal stands.
+      if (grpcCode(error) !== status.FAILED_PRECONDITION) throw error;
+      await follow(await this.auth.renewAccessToken());
+    }
   }
 
   /** Every version of a namespace path, newest first. */

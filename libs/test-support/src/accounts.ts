@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { auth } from '@filesync/contracts';
 import { as, unary, type Stubs } from './grpc';
+import { verificationCode } from './mailbox';
 
 export const TEST_PASSWORD = 'correct horse battery staple';
 
@@ -18,4 +19,25 @@ export async function signUp(stubs: Stubs, label: string, email = uniqueEmail(la
   );
   if (!response.session) throw new Error('SignUp answered without a session');
   return response.session;
+}
+
+/**
+ * Signs a new account up and confirms its address with the code from the mailbox (the SES
+ * emulator at `sesEndpoint`): notifications need a verified address.
+ */
+export async function signUpVerified(
+  stubs: Stubs,
+  sesEndpoint: string,
+  label: string,
+  email = uniqueEmail(label),
+): Promise<auth.Session> {
+  const session = await signUp(stubs, label, email);
+  const code = await verificationCode(sesEndpoint, session.email);
+  const verified = await unary(stubs.auth.verifyEmail.bind(stubs.auth), { code }, as(session));
+  return {
+    ...session,
+    emailVerified: true,
+    accessToken: verified.accessToken,
+    accessTokenExpiresAtMs: verified.accessTokenExpiresAtMs,
+  };
 }

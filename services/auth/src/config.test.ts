@@ -25,6 +25,8 @@ describe('loadAuthConfig', () => {
       s3PublicEndpoint: '',
       s3ForcePathStyle: false,
       region: 'us-east-1',
+      mailFrom: 'notifications@filesync.local',
+      passwordChecks: { maxConcurrent: expect.any(Number), maxQueued: 16 },
     });
     expect(config.signingKey.asymmetricKeyType).toBe('ed25519');
   });
@@ -88,6 +90,21 @@ describe('loadAuthConfig', () => {
       'FILESYNC_ACCESS_TOKEN_TTL_SECONDS',
       { FILESYNC_ACCESS_TOKEN_TTL_SECONDS: 'soon' },
       /FILESYNC_ACCESS_TOKEN_TTL_SECONDS is invalid/,
+    ],
+    [
+      'FILESYNC_MAIL_FROM',
+      { FILESYNC_MAIL_FROM: 'nobody' },
+      /FILESYNC_MAIL_FROM is invalid: expected an email/,
+    ],
+    [
+      'FILESYNC_PASSWORD_CHECK_CONCURRENCY',
+      { FILESYNC_PASSWORD_CHECK_CONCURRENCY: '0' },
+      /FILESYNC_PASSWORD_CHECK_CONCURRENCY is invalid/,
+    ],
+    [
+      'FILESYNC_PASSWORD_CHECK_QUEUE',
+      { FILESYNC_PASSWORD_CHECK_QUEUE: 'lots' },
+      /FILESYNC_PASSWORD_CHECK_QUEUE is invalid: expected a whole number/,
     ],
   ])('names %s when it is wrong', (_name, override, message) => {
     const attempt = () => loadAuthConfig({ ...base, ...override });

@@ -1,6 +1,8 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import {
+  ACCESS_TOKEN,
   booleanVar,
   loadConfig,
   serviceEnvFor,
@@ -8,7 +10,7 @@ import {
   type ServiceSettings,
   url,
 } from '@filesync/server-kit';
-import { BLOCKS_BUCKET, SERVICE_PORTS, STORAGE_ROLE, TABLES } from '@filesync/resources';
+import { BLOCKS_BUCKET, MAIL_SENDER, SERVICE_PORTS, STORAGE_ROLE, TABLES } from '@filesync/resources';
 
 const SIGNING_KEY_HELP =
   'expected an Ed25519 private key as PKCS#8 PEM ("-----BEGIN PRIVATE KEY-----"); ' +
@@ -44,12 +46,32 @@ export const authConfigSchema = z.object({
   [TABLES.auth.envVar]: z.string().min(1).default(TABLES.auth.defaultName),
   [BLOCKS_BUCKET.envVar]: z.string().min(3).default(BLOCKS_BUCKET.defaultName),
   FILESYNC_SIGNING_KEY: signingKey,
-  FILESYNC_ACCESS_TOKEN_TTL_SECONDS: seconds(30, 24 * 3600, 900),
+  // Verifiers refuse tokens older than ACCESS_TOKEN.maxLifetimeSeconds: the TTL cannot exceed it.
+  FILESYNC_ACCESS_TOKEN_TTL_SECONDS: seconds(30, ACCESS_TOKEN.maxLifetimeSeconds, 900),
   FILESYNC_REFRESH_TOKEN_TTL_SECONDS: seconds(60, 365 * 24 * 3600, 30 * 24 * 3600),
   [STORAGE_ROLE.envVar]: z.string({ error: ROLE_ARN_HELP }).regex(ROLE_ARN, ROLE_ARN_HELP),
   /** Handed to clients with their credentials; empty on AWS, where the SDK's regional default applies. */
   FILESYNC_S3_PUBLIC_ENDPOINT: z.union([z.literal(''), url()]).default(''),
   FILESYNC_S3_FORCE_PATH_STYLE: booleanVar(),
+  /** Sender of the verification mails; the same identity the notifier mails from. */
+  [MAIL_SENDER.envVar]: z
+    .string()
+    .regex(/^[^\s@]+@[^\s@]+$/, 'expected an email address, e.g. notifications@example.com')
+    .default(MAIL_SENDER.defaultAddress),
+  /** Argon2 runs at once per process; the default leaves no core idle and none oversubscribed. */
+  FILESYNC_PASSWORD_CHECK_CONCURRENCY: z.coerce
+    .number({ error: 'expected a whole number of concurrent password checks, 1 to 64' })
+    .int()
+    .min(1)
+    .max(64)
+    .default(Math.min(4, availableParallelism())),
+  /** Password checks allowed to wait for a slot; more are refused with RESOURCE_EXHAUSTED. */
+  FILESYNC_PASSWORD_CHECK_QUEUE: z.coerce
+    .number({ error: 'expected a whole number of waiting password checks, 0 to 1000' })
+    .int()
+    .min(0)
+    .max(1000)
+    .default(16),
 });
 
 export interface AuthConfig extends ServiceSettings {
@@ -61,6 +83,8 @@ export interface AuthConfig extends ServiceSettings {
   readonly storageRoleArn: string;
   readonly s3PublicEndpoint: string;
   readonly s3ForcePathStyle: boolean;
+  readonly mailFrom: string;
+  readonly passwordChecks: { readonly maxConcurrent: number; readonly maxQueued: number };
 }
 
 /** Reads and validates the environment; throws ConfigError naming every wrong variable. */
@@ -76,5 +100,10 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv): AuthConfig {
     storageRoleArn: parsed[STORAGE_ROLE.envVar],
     s3PublicEndpoint: parsed.FILESYNC_S3_PUBLIC_ENDPOINT,
     s3ForcePathStyle: parsed.FILESYNC_S3_FORCE_PATH_STYLE,
+    mailFrom: parsed[MAIL_SENDER.envVar],
+    passwordChecks: {
+      maxConcurrent: parsed.FILESYNC_PASSWORD_CHECK_CONCURRENCY,
+      maxQueued: parsed.FILESYNC_PASSWORD_CHECK_QUEUE,
+    },
   };
 }

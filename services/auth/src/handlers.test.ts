@@ -20,6 +20,8 @@ async function setup() {
     sessions: domain.sessions,
     storage,
     publicKeys: [domain.key.published],
+    verification: domain.verification,
+    revokedDevices: () => domain.revocations.revokedDevices(domain.clock.now()),
   });
   const context = (token?: string): CallContext => ({
     method: 'test',
@@ -49,6 +51,7 @@ describe('auth handlers', () => {
       deviceId: expect.any(String),
       rootNamespaceId: expect.any(String),
       email: 'alice@example.com',
+      emailVerified: false,
     });
   });
 
@@ -92,8 +95,72 @@ describe('auth handlers', () => {
       prefixes: [{ namespaceId: session!.rootNamespaceId, keyPrefix: `ns/${session!.rootNamespaceId}/` }],
       forcePathStyle: false,
     });
+    await handlers.logout({ refreshToken: session!.refreshToken }, caller);
+    await expect(handlers.getStorageCredentials({}, caller)).rejects.toMatchObject({
+      kind: 'unauthenticated',
+      message: /logged out/,
+    });
+    await expect(handlers.listRevokedDevices({}, context())).resolves.toEqual({
+      deviceIds: [session!.deviceId],
+    });
     const { keys } = await handlers.getPublicKeys({}, context());
     expect(keys).toEqual([{ keyId: key.published.keyId, algorithm: 'EdDSA', jwkJson: expect.any(String) }]);
     expect(JSON.parse(keys[0]!.jwkJson)).toEqual(key.published.jwk);
+  });
+});
+
+describe('kind 15: sign-up mails a code, and only that code verifies the address', () => {
+  it('mails a code at sign-up; a wrong code fails, the right one answers a token that says verified', async () => {
+    const { handlers, context, mailer, verifier } = await setup();
+    const { session } = await handlers.signUp(signUp, context());
+    const code = mailer.lastCodeTo('alice@example.com');
+    expect(code).toMatch(/^\d{6}$/);
+    const caller = context(session!.accessToken);
+    expect((await verifier.verify(session!.accessToken)).emailVerified).toBe(false);
+
+    const wrong = code === '000000' ? '000001' : '000000';
+    await expect(handlers.verifyEmail({ code: wrong }, caller)).rejects.toMatchObject({
+      kind: 'failed-precondition',
+      message: /code is wrong/,
+    });
+    await expect(handlers.verifyEmail({ code: 'abc' }, caller)).rejects.toMatchObject({
+      kind: 'invalid-argument',
+    });
+    const { accessToken } = await handlers.verifyEmail(
+      { code: `${code!.slice(0, 3)} ${code!.slice(3)}` },
+      caller,
+    );
+    expect(await verifier.verify(accessToken)).toMatchObject({ emailVerified: true });
+    await expect(handlers.resendVerificationEmail({}, caller)).resolves.toEqual({ alreadyVerified: true });
+    // A refresh keeps the confirmation.
+    const refreshed = await handlers.refreshSession({ refreshToken: session!.refreshToken }, context());
+    expect(refreshed.session?.emailVerified).toBe(true);
+  });
+
+  it('allows five wrong codes in any burst, then only a new code helps', async () => {
+    const { handlers, context, mailer, clock } = await setup();
+    const { session } = await handlers.signUp(signUp, context());
+    const code = mailer.lastCodeTo('alice@example.com')!;
+    const caller = context(session!.accessToken);
+    const guesses = Array.from({ length: 20 }, (_, index) =>
+      String((Number(code) + 1 + index) % 1_000_000).padStart(6, '0'),
+    );
+    const outcomes = await Promise.allSettled(
+      [...guesses, code].map((guess) => handlers.verifyEmail({ code: guess }, caller)),
+    );
+    // The right code came after five wrong ones had been counted: refused all the same.
+    expect(outcomes.at(-1)).toMatchObject({
+      status: 'rejected',
+      reason: { message: /too many wrong codes/ },
+    });
+    await expect(handlers.resendVerificationEmail({}, caller)).rejects.toMatchObject({
+      kind: 'resource-exhausted',
+    });
+    clock.advance(60_000);
+    await expect(handlers.resendVerificationEmail({}, caller)).resolves.toEqual({ alreadyVerified: false });
+    const fresh = mailer.lastCodeTo('alice@example.com')!;
+    await expect(handlers.verifyEmail({ code: fresh }, caller)).resolves.toMatchObject({
+      accessToken: expect.any(String),
+    });
   });
 });

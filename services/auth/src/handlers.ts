@@ -2,6 +2,7 @@ import type { auth } from '@filesync/contracts';
 import { invalidArgument, type Handlers } from '@filesync/server-kit';
 import type { PublishedKey } from './domain/access-tokens';
 import type { Accounts } from './domain/accounts';
+import { verificationCodeOf, type EmailVerification } from './domain/email-verification';
 import { checkLoginPassword, checkNewPassword, deviceNameOf, normaliseEmail } from './domain/input-rules';
 import type { Session, Sessions } from './domain/sessions';
 import type { StorageCredentials } from './domain/storage-credentials';
@@ -11,18 +12,28 @@ export interface AuthDomain {
   readonly sessions: Sessions;
   readonly storage: StorageCredentials;
   readonly publicKeys: readonly PublishedKey[];
+  readonly verification: EmailVerification;
+  /** Logged-out devices whose access tokens have not expired yet. */
+  revokedDevices(): Promise<readonly string[]>;
 }
 
 /** Edge of the service: validate each request, call the domain, shape the proto response. */
 export function authHandlers(domain: AuthDomain): Handlers<typeof auth.AuthServiceService> {
   return {
-    async signUp(request) {
+    async signUp(request, context) {
       const credentials = {
         email: normaliseEmail(request.email),
         password: checkNewPassword(request.password),
         deviceName: deviceNameOf(request.deviceName),
       };
-      return { session: toProtoSession(await domain.accounts.signUp(credentials)) };
+      const session = await domain.accounts.signUp(credentials);
+      try {
+        await domain.verification.sendCode(session.userId, session.email);
+      } catch (error) {
+        // The account exists and syncs without it; the user can ask for the mail again.
+        context.logger.warn({ err: error, userId: session.userId }, 'verification mail failed at sign-up');
+      }
+      return { session: toProtoSession(session) };
     },
 
     async login(request) {
@@ -63,8 +74,26 @@ export function authHandlers(domain: AuthDomain): Handlers<typeof auth.AuthServi
       };
     },
 
+    async listRevokedDevices() {
+      return { deviceIds: [...(await domain.revokedDevices())] };
+    },
+
+    async verifyEmail(request, context) {
+      const code = verificationCodeOf(request.code);
+      const access = await domain.verification.verify(await context.principal(), code);
+      return { accessToken: access.token, accessTokenExpiresAtMs: access.expiresAtMs };
+    },
+
+    async resendVerificationEmail(_request, context) {
+      return domain.verification.resend(await context.principal());
+    },
+
     async getStorageCredentials(_request, context) {
-      const grant = await domain.storage.grant(await context.principal());
+      const caller = await context.principal();
+      // Storage credentials outlive the revocation window of other services: check the device
+      // itself here, so a logged-out device gets none, not even within that window.
+      await domain.accounts.requireLiveDevice(caller);
+      const grant = await domain.storage.grant(caller);
       return {
         accessKeyId: grant.accessKeyId,
         secretAccessKey: grant.secretAccessKey,
@@ -96,5 +125,6 @@ function toProtoSession(session: Session): auth.Session {
     deviceId: session.deviceId,
     rootNamespaceId: session.rootNamespaceId,
     email: session.email,
+    emailVerified: session.emailVerified,
   };
 }

@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { auth } from '@filesync/contracts';
@@ -13,11 +14,15 @@ import {
 } from '@filesync/server-kit';
 import { DynamoAccountStore } from './adapters/dynamo-accounts';
 import { DynamoLoginAttemptStore } from './adapters/dynamo-login-attempts';
+import { DynamoRevocationStore } from './adapters/dynamo-revocations';
+import { SesVerificationMailer } from './adapters/ses-verification-mailer';
 import { DynamoTokenStore } from './adapters/dynamo-tokens';
 import { StsCredentialIssuer } from './adapters/sts-credential-issuer';
 import { loadAuthConfig } from './config';
-import { AccessTokenSigner, LocalTokenVerifier, signingKeyFrom } from './domain/access-tokens';
+import { AccessTokenSigner, localTokenVerifier, signingKeyFrom } from './domain/access-tokens';
 import { Accounts } from './domain/accounts';
+import { EmailVerification } from './domain/email-verification';
+import { gatedHasher, PasswordGate } from './domain/password-gate';
 import { argon2Hasher } from './domain/passwords';
 import { systemClock } from './domain/ports';
 import { Sessions } from './domain/sessions';
@@ -42,8 +47,11 @@ export async function start(env: NodeJS.ProcessEnv): Promise<RunningAuthService>
     marshallOptions: { removeUndefinedValues: true },
   });
   const sts = new STSClient(awsClientConfig(config.region));
+  const ses = new SESv2Client(awsClientConfig(config.region));
   const accountStore = new DynamoAccountStore(dynamo, config.table);
   const tokenStore = new DynamoTokenStore(dynamo, config.table);
+  const revocations = new DynamoRevocationStore(dynamo, config.table);
+  const revokedDevices = () => revocations.revokedDevices(clock.now());
 
   const signingKey = await signingKeyFrom(config.signingKey);
   const sessions = new Sessions({
@@ -52,11 +60,22 @@ export async function start(env: NodeJS.ProcessEnv): Promise<RunningAuthService>
     signer: new AccessTokenSigner(signingKey, config.accessTokenTtlSeconds, clock),
     clock,
     refreshTtlSeconds: config.refreshTokenTtlSeconds,
+    revocations,
+    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
   });
   const accounts = new Accounts({
     accounts: accountStore,
     loginAttempts: new DynamoLoginAttemptStore(dynamo, config.table),
-    passwords: argon2Hasher(),
+    passwords: gatedHasher(argon2Hasher(), new PasswordGate(config.passwordChecks)),
+    sessions,
+    revocations,
+    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+    clock,
+  });
+  const verification = new EmailVerification({
+    accounts: accountStore,
+    store: accountStore,
+    mailer: new SesVerificationMailer(ses, config.mailFrom),
     sessions,
     clock,
   });
@@ -69,8 +88,15 @@ export async function start(env: NodeJS.ProcessEnv): Promise<RunningAuthService>
 
   const implementation = implement(
     auth.AuthServiceService,
-    authHandlers({ accounts, sessions, storage, publicKeys: [signingKey.published] }),
-    { logger, metrics, verifier: new LocalTokenVerifier(signingKey.publicKey, clock) },
+    authHandlers({
+      accounts,
+      sessions,
+      storage,
+      publicKeys: [signingKey.published],
+      verification,
+      revokedDevices,
+    }),
+    { logger, metrics, verifier: localTokenVerifier(signingKey, clock, revokedDevices) },
   );
   const running = await startGrpcService({
     serviceName: SERVICE_NAME,
@@ -82,6 +108,7 @@ export async function start(env: NodeJS.ProcessEnv): Promise<RunningAuthService>
       // The document client's destroy() leaves the base client's sockets open: close that one.
       dynamoClient.destroy();
       sts.destroy();
+      ses.destroy();
     },
   });
   return Object.assign(running, { logger });

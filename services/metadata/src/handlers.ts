@@ -1,6 +1,6 @@
 import { metadata, type common } from '@filesync/contracts';
 import { LIMITS } from '@filesync/resources';
-import type { CallContext, Handlers } from '@filesync/server-kit';
+import { failedPrecondition, type CallContext, type Handlers } from '@filesync/server-kit';
 import type { MetadataService } from './domain/metadata-service';
 import type { Actor, ChangeOutcome, FileEntry, RejectionReason } from './domain/model';
 import {
@@ -101,7 +101,15 @@ export function metadataHandlers(service: MetadataService): MetadataHandlers {
 
     async follow(request, context) {
       const { actor, namespaceId } = await authorise(context, request.namespaceId);
-      await service.follow(namespaceId, checkFollowPath(request.path), actor);
+      const path = checkFollowPath(request.path);
+      // Follows are mailed: only to an address its owner has confirmed (the token's email_verified).
+      if (!(await context.principal()).emailVerified) {
+        throw failedPrecondition(
+          'verify your email first: filesync verify CODE (the code was mailed at sign-up; ' +
+            '`filesync verify --resend` mails a new one)',
+        );
+      }
+      await service.follow(namespaceId, path, { ...actor, emailVerified: true });
       return {};
     },
 

@@ -26,3 +26,21 @@ export function expiredToken(token: string, signingKeyFile: string): Promise<str
   const key = createPrivateKey(readFileSync(signingKeyFile, 'utf8'));
   return resign(token, key, Math.floor(Date.now() / 1000) - 1800);
 }
+
+/**
+ * The claims of a real access token signed again with auth's own key, with one thing changed:
+ * a claim left out, or another key id in the header. Only the rules can refuse it.
+ */
+export async function alteredToken(
+  token: string,
+  signingKeyFile: string,
+  change: { drop?: 'exp' | 'iat'; keyId?: string },
+): Promise<string> {
+  const key = createPrivateKey(readFileSync(signingKeyFile, 'utf8'));
+  const header = decodeProtectedHeader(token);
+  const claims = { ...decodeJwt(token) };
+  if (change.drop) delete claims[change.drop];
+  return new SignJWT(claims)
+    .setProtectedHeader({ ...header, alg: 'EdDSA', ...(change.keyId ? { kid: change.keyId } : {}) })
+    .sign(key);
+}

@@ -127,6 +127,29 @@ function buildProgram(outcome: { exitCode: number }): Command {
     });
 
   program
+    .command('verify')
+    .description('confirm your email address with the code from the verification mail')
+    .argument('[code]', 'the code from the mail')
+    .option('--resend', 'mail a new code instead')
+    .action(async (code: string | undefined, options: { resend?: boolean }) => {
+      await withClient(async (client) => {
+        if (options.resend) {
+          const already = await client.resendVerificationEmail();
+          process.stdout.write(
+            already
+              ? 'Your email address is verified already.\n'
+              : 'Sent a new code: run `filesync verify CODE`.\n',
+          );
+          return;
+        }
+        if (!code)
+          throw new Error('give the code from the verification mail: filesync verify CODE (or --resend)');
+        await client.verifyEmail(code);
+        process.stdout.write('Email address verified: you can follow files and folders now.\n');
+      });
+    });
+
+  program
     .command('versions')
     .description('list the versions of a file, newest first')
     .argument('<path>', 'a path in your filesync folder or below a synced folder')

@@ -58,10 +58,52 @@ export class Authenticator {
     return this.adopt(response.session, deviceName);
   }
 
+  /**
+   * Confirms the account's email with the mailed code and keeps the access token auth answers,
+   * which says so: notifications (follows) need it at once, not after the next refresh.
+   */
+  async verifyEmail(code: string): Promise<void> {
+    const response = await unary(
+      this.client.verifyEmail.bind(this.client),
+      { code },
+      { timeoutMs: TIMEOUTS.unaryMs, accessToken: await this.accessToken() },
+    );
+    const session = this.requireSession();
+    const stored: StoredSession = {
+      ...session,
+      accessToken: response.accessToken,
+      accessTokenExpiresAtMs: response.accessTokenExpiresAtMs,
+    };
+    await this.store.save(stored);
+    this.current = stored;
+  }
+
+  /** Asks for a new verification mail; true when the address was verified already. */
+  async resendVerificationEmail(): Promise<boolean> {
+    const response = await unary(
+      this.client.resendVerificationEmail.bind(this.client),
+      {},
+      { timeoutMs: TIMEOUTS.unaryMs, accessToken: await this.accessToken() },
+    );
+    return response.alreadyVerified;
+  }
+
+  /**
+   * Renews the access token now, whatever its expiry: it carries claims (a just-verified email)
+   * that may have changed since it was issued, e.g. on another device.
+   */
+  async renewAccessToken(): Promise<string> {
+    return this.renew(this.requireSession());
+  }
+
   /** A valid access token; concurrent callers share one refresh. */
   async accessToken(): Promise<string> {
     const session = this.requireSession();
     if (session.accessTokenExpiresAtMs - REFRESH_MARGIN_MS > this.now()) return session.accessToken;
+    return this.renew(session);
+  }
+
+  private async renew(session: StoredSession): Promise<string> {
     this.refreshing ??= this.refresh(session).finally(() => {
       this.refreshing = undefined;
     });

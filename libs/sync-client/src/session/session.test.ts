@@ -15,6 +15,7 @@ function session(n: number, accessTokenExpiresAtMs: number): auth.Session {
     deviceId: 'device-1',
     rootNamespaceId: 'ns-1',
     email: 'a@example.com',
+    emailVerified: false,
   };
 }
 

@@ -4,13 +4,23 @@ import {
   GetCommand,
   PutCommand,
   DeleteCommand,
+  UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { alreadyExists } from '@filesync/server-kit';
-import type { Account, AccountStore, Device, Profile } from '../domain/ports';
-import { failedConditions, keys } from './dynamo-keys';
+import type {
+  Account,
+  AccountStore,
+  Device,
+  PendingVerification,
+  Profile,
+  VerificationState,
+  VerificationStore,
+} from '../domain/ports';
+import { failedConditions, isConditionFailure, keys } from './dynamo-keys';
 
-export class DynamoAccountStore implements AccountStore {
+/** The email verification lives on the profile item, next to the address it confirms. */
+export class DynamoAccountStore implements AccountStore, VerificationStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
@@ -63,9 +73,29 @@ export class DynamoAccountStore implements AccountStore {
   }
 
   async findProfile(userId: string): Promise<Profile | undefined> {
-    const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: keys.profile(userId) }));
+    // Strongly consistent: a refresh right after VerifyEmail must see the confirmation.
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: keys.profile(userId), ConsistentRead: true }),
+    );
     if (!Item) return undefined;
-    return { userId, email: String(Item.email), rootNamespaceId: String(Item.rootNamespaceId) };
+    return {
+      userId,
+      email: String(Item.email),
+      rootNamespaceId: String(Item.rootNamespaceId),
+      emailVerified: Item.emailVerified === true,
+    };
+  }
+
+  async hasDevice(userId: string, deviceId: string): Promise<boolean> {
+    const { Item } = await this.db.send(
+      new GetCommand({
+        TableName: this.table,
+        Key: keys.device(userId, deviceId),
+        ConsistentRead: true,
+        ProjectionExpression: 'pk',
+      }),
+    );
+    return Item !== undefined;
   }
 
   async addDevice(device: Device): Promise<void> {
@@ -93,6 +123,91 @@ export class DynamoAccountStore implements AccountStore {
       }
     }
     return devices;
+  }
+
+  async verificationState(userId: string): Promise<VerificationState | undefined> {
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: keys.profile(userId), ConsistentRead: true }),
+    );
+    if (!Item) return undefined;
+    const pending: PendingVerification | undefined =
+      typeof Item.verifyCodeHash === 'string'
+        ? {
+            codeHash: Item.verifyCodeHash,
+            expiresAtMs: Number(Item.verifyExpiresAtMs),
+            sentAtMs: Number(Item.verifySentAtMs),
+            attempts: Number(Item.verifyAttempts ?? 0),
+          }
+        : undefined;
+    return { emailVerified: Item.emailVerified === true, pending };
+  }
+
+  async putVerificationCode(
+    userId: string,
+    code: Omit<PendingVerification, 'attempts'>,
+    notSentAfterMs: number,
+  ): Promise<boolean> {
+    return this.conditionally(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: keys.profile(userId),
+        UpdateExpression:
+          'SET verifyCodeHash = :hash, verifyExpiresAtMs = :expires, verifySentAtMs = :sent, verifyAttempts = :zero',
+        ConditionExpression:
+          'attribute_exists(pk) AND (attribute_not_exists(emailVerified) OR emailVerified = :false) AND ' +
+          '(attribute_not_exists(verifySentAtMs) OR verifySentAtMs <= :notAfter)',
+        ExpressionAttributeValues: {
+          ':hash': code.codeHash,
+          ':expires': code.expiresAtMs,
+          ':sent': code.sentAtMs,
+          ':zero': 0,
+          ':false': false,
+          ':notAfter': notSentAfterMs,
+        },
+      }),
+    );
+  }
+
+  async countVerificationGuess(userId: string, codeHash: string): Promise<number | undefined> {
+    try {
+      const { Attributes } = await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.profile(userId),
+          UpdateExpression: 'ADD verifyAttempts :one',
+          ConditionExpression: 'verifyCodeHash = :hash',
+          ExpressionAttributeValues: { ':one': 1, ':hash': codeHash },
+          ReturnValues: 'UPDATED_OLD',
+        }),
+      );
+      return Number(Attributes?.verifyAttempts ?? 0);
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async confirmEmail(userId: string, codeHash: string): Promise<boolean> {
+    return this.conditionally(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: keys.profile(userId),
+        UpdateExpression:
+          'SET emailVerified = :true REMOVE verifyCodeHash, verifyExpiresAtMs, verifySentAtMs, verifyAttempts',
+        ConditionExpression: 'verifyCodeHash = :hash',
+        ExpressionAttributeValues: { ':true': true, ':hash': codeHash },
+      }),
+    );
+  }
+
+  private async conditionally(command: UpdateCommand): Promise<boolean> {
+    try {
+      await this.db.send(command);
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
   }
 
   async removeDevice(userId: string, deviceId: string): Promise<void> {

@@ -1,20 +1,43 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { SignJWT, UnsecuredJWT, decodeProtectedHeader, jwtVerify, createLocalJWKSet } from 'jose';
 import { ACCESS_TOKEN } from '@filesync/server-kit';
 import { FakeClock } from '../testing/in-memory-stores';
-import { AccessTokenSigner, LocalTokenVerifier, signingKeyFrom } from './access-tokens';
+import { AccessTokenSigner, localTokenVerifier, signingKeyFrom } from './access-tokens';
 
-const principal = { userId: 'user-1', deviceId: 'dev-1', email: 'a@example.com', namespaceIds: ['ns-1'] };
+const principal = {
+  userId: 'user-1',
+  deviceId: 'dev-1',
+  email: 'a@example.com',
+  emailVerified: false,
+  namespaceIds: ['ns-1'],
+};
 
 async function setup() {
   const clock = new FakeClock();
   const key = await signingKeyFrom(generateKeyPairSync('ed25519').privateKey);
+  const revoked: string[] = [];
   return {
     clock,
     key,
+    revoked,
     signer: new AccessTokenSigner(key, 900, clock),
-    verifier: new LocalTokenVerifier(key.publicKey, clock),
+    verifier: localTokenVerifier(key, clock, async () => revoked),
   };
+}
+
+/** A token with our claims and key, built by hand so that one part can be left out. */
+function handMade(
+  key: { privateKey: KeyObject; published: { keyId: string } },
+  nowSeconds: number,
+  header: { kid?: string } = { kid: key.published.keyId },
+) {
+  return new SignJWT({ dev: 'dev-1', email: 'a@example.com', ns: ['ns-1'] })
+    .setProtectedHeader({ alg: 'EdDSA', ...header })
+    .setIssuer(ACCESS_TOKEN.issuer)
+    .setAudience(ACCESS_TOKEN.audience)
+    .setSubject('user-1')
+    .setIssuedAt(nowSeconds)
+    .setExpirationTime(nowSeconds + 60);
 }
 
 describe('access tokens', () => {
@@ -103,7 +126,8 @@ describe('access tokens', () => {
     const { clock, verifier, key } = await setup();
     const now = Math.floor(clock.now() / 1000);
     const token = await new SignJWT({ email: 'e@x.io' })
-      .setProtectedHeader({ alg: 'EdDSA' })
+      .setProtectedHeader({ alg: 'EdDSA', kid: key.published.keyId })
+      .setIssuedAt(now)
       .setIssuer(ACCESS_TOKEN.issuer)
       .setAudience(ACCESS_TOKEN.audience)
       .setSubject('user-1')
@@ -112,6 +136,69 @@ describe('access tokens', () => {
     await expect(verifier.verify(token)).rejects.toMatchObject({
       kind: 'unauthenticated',
       message: /claims/,
+    });
+  });
+
+  describe('kind 14: tokens must carry exp, iat and a known kid, and die with their device', () => {
+    it('accepts the hand-made token with everything in place (the control)', async () => {
+      const { clock, verifier, key } = await setup();
+      const now = Math.floor(clock.now() / 1000);
+      const token = await handMade(key, now).sign(key.privateKey);
+      await expect(verifier.verify(token)).resolves.toMatchObject({ userId: 'user-1' });
+    });
+
+    it('refuses a token without exp', async () => {
+      const { clock, verifier, key } = await setup();
+      const now = Math.floor(clock.now() / 1000);
+      const token = await new SignJWT({ dev: 'dev-1', email: 'a@example.com', ns: ['ns-1'] })
+        .setProtectedHeader({ alg: 'EdDSA', kid: key.published.keyId })
+        .setIssuer(ACCESS_TOKEN.issuer)
+        .setAudience(ACCESS_TOKEN.audience)
+        .setSubject('user-1')
+        .setIssuedAt(now)
+        .sign(key.privateKey);
+      await expect(verifier.verify(token)).rejects.toMatchObject({ kind: 'unauthenticated' });
+    });
+
+    it('refuses a token without iat, or issued in the future, or older than the longest lifetime', async () => {
+      const { clock, verifier, key } = await setup();
+      const now = Math.floor(clock.now() / 1000);
+      const noIat = await new SignJWT({ dev: 'dev-1', email: 'a@example.com', ns: ['ns-1'] })
+        .setProtectedHeader({ alg: 'EdDSA', kid: key.published.keyId })
+        .setIssuer(ACCESS_TOKEN.issuer)
+        .setAudience(ACCESS_TOKEN.audience)
+        .setSubject('user-1')
+        .setExpirationTime(now + 60)
+        .sign(key.privateKey);
+      const future = await handMade(key, now + 3600).sign(key.privateKey);
+      const ancient = await handMade(key, now - ACCESS_TOKEN.maxLifetimeSeconds - 60)
+        .setExpirationTime(now + 3600)
+        .sign(key.privateKey);
+      for (const token of [noIat, future, ancient]) {
+        await expect(verifier.verify(token)).rejects.toMatchObject({ kind: 'unauthenticated' });
+      }
+    });
+
+    it('refuses a token signed by our key that names no kid or another kid', async () => {
+      const { clock, verifier, key } = await setup();
+      const now = Math.floor(clock.now() / 1000);
+      const noKid = await handMade(key, now, {}).sign(key.privateKey);
+      const otherKid = await handMade(key, now, { kid: 'some-rotated-out-key' }).sign(key.privateKey);
+      await expect(verifier.verify(noKid)).rejects.toMatchObject({ kind: 'unauthenticated' });
+      await expect(verifier.verify(otherKid)).rejects.toMatchObject({
+        kind: 'unauthenticated',
+        message: /unknown key/,
+      });
+    });
+
+    it('refuses the tokens of a device on the revoked list', async () => {
+      const { verifier, signer, revoked } = await setup();
+      const { token } = await signer.sign(principal);
+      revoked.push(principal.deviceId);
+      await expect(verifier.verify(token)).rejects.toMatchObject({
+        kind: 'unauthenticated',
+        message: /logged out/,
+      });
     });
   });
 

@@ -1,11 +1,11 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { SignJWT, calculateJwkThumbprint, errors as joseErrors, jwtVerify, type JWK } from 'jose';
+import { SignJWT, calculateJwkThumbprint, type JWK } from 'jose';
 import {
   ACCESS_TOKEN,
-  principalFromClaims,
-  unauthenticated,
+  JwksTokenVerifier,
   type AccessTokenClaims,
   type Principal,
+  type RevokedDeviceSource,
   type TokenVerifier,
 } from '@filesync/server-kit';
 import type { Clock } from './ports';
@@ -56,9 +56,10 @@ export class AccessTokenSigner {
   async sign(principal: Principal): Promise<IssuedAccessToken> {
     const issuedAt = Math.floor(this.clock.now() / 1000);
     const expiresAt = issuedAt + this.ttlSeconds;
-    const claims: Omit<AccessTokenClaims, 'sub'> = {
+    const claims: Omit<AccessTokenClaims, 'sub' | 'iat' | 'exp'> = {
       dev: principal.deviceId,
       email: principal.email,
+      email_verified: principal.emailVerified,
       ns: [...principal.namespaceIds],
     };
     const token = await new SignJWT(claims)
@@ -74,31 +75,19 @@ export class AccessTokenSigner {
 }
 
 /**
- * Auth verifies its own tokens with its own public key, by the same rules the other services
- * apply through the published keys (same claims parsing, issuer, audience and tolerance).
+ * Auth verifies its own tokens by the very rules the other services apply (the shared
+ * JwksTokenVerifier: key id, required claims, lifetime, revoked devices), fed with its own
+ * published key instead of a GetPublicKeys call.
  */
-export class LocalTokenVerifier implements TokenVerifier {
-  constructor(
-    private readonly publicKey: KeyObject,
-    private readonly clock: Clock,
-  ) {}
-
-  async verify(token: string): Promise<Principal> {
-    let claims: Partial<AccessTokenClaims>;
-    try {
-      ({ payload: claims } = await jwtVerify<AccessTokenClaims>(token, this.publicKey, {
-        issuer: ACCESS_TOKEN.issuer,
-        audience: ACCESS_TOKEN.audience,
-        algorithms: [ACCESS_TOKEN.algorithm],
-        clockTolerance: ACCESS_TOKEN.clockToleranceSeconds,
-        currentDate: new Date(this.clock.now()),
-      }));
-    } catch (error) {
-      if (error instanceof joseErrors.JWTExpired)
-        throw unauthenticated('access token expired: refresh the session');
-      if (error instanceof joseErrors.JOSEError) throw unauthenticated('access token is invalid');
-      throw error;
-    }
-    return principalFromClaims(claims);
-  }
+export function localTokenVerifier(
+  key: SigningKey,
+  clock: Clock,
+  revokedDevices: RevokedDeviceSource,
+): TokenVerifier {
+  const published = {
+    keyId: key.published.keyId,
+    algorithm: key.published.algorithm,
+    jwkJson: JSON.stringify(key.published.jwk),
+  };
+  return new JwksTokenVerifier(async () => [published], { revokedDevices, now: () => clock.now() });
 }

@@ -1,6 +1,7 @@
 // Runs the account domain over in-memory fakes of the stores (see testing/in-memory-stores.ts)
 // with real, cheaply parameterised argon2id.
-import { createTestDomain, testPasswords } from '../testing/test-domain';
+import { DomainError } from '@filesync/server-kit';
+import { ACCESS_TTL_SECONDS, createTestDomain, testPasswords } from '../testing/test-domain';
 import { LOGIN_THROTTLE } from './login-throttle';
 
 const alice = { email: 'alice@example.com', password: 'correct horse battery', deviceName: 'laptop' };
@@ -60,25 +61,78 @@ describe('Accounts', () => {
     expect(verifyDummy).toHaveBeenCalledTimes(1);
   });
 
-  it('slows down repeated failures: RESOURCE_EXHAUSTED with the delay, doubling, reset by success', async () => {
+  it('slows down repeated attempts: RESOURCE_EXHAUSTED with the delay, doubling, reset by success', async () => {
     const { accounts, clock, loginAttempts } = await createTestDomain();
     await accounts.signUp(alice);
     const bad = { ...alice, password: 'wrong password!' };
     for (let i = 0; i < LOGIN_THROTTLE.freeFailures; i++) {
       await expect(accounts.login(bad)).rejects.toMatchObject({ kind: 'unauthenticated' });
     }
-    // Even the right password waits: the check comes before any verify.
+    // Even the right password waits: the check comes before any verify. The refused attempt
+    // counts too, so the wait it announces is the one that holds afterwards.
     await expect(accounts.login(alice)).rejects.toMatchObject({
       kind: 'resource-exhausted',
-      message: 'too many failed logins for this email: retry in 1 s',
-      details: { 'retry-after-ms': '1000' },
+      message: 'too many failed logins for this email: retry in 2 s',
+      details: { 'retry-after-ms': '2000' },
     });
-    clock.advance(1000);
-    await expect(accounts.login(bad)).rejects.toMatchObject({ kind: 'unauthenticated' });
-    await expect(accounts.login(alice)).rejects.toMatchObject({ details: { 'retry-after-ms': '2000' } });
     clock.advance(2000);
+    await expect(accounts.login(bad)).rejects.toMatchObject({ kind: 'unauthenticated' });
+    await expect(accounts.login(alice)).rejects.toMatchObject({ details: { 'retry-after-ms': '8000' } });
+    clock.advance(8000);
     await expect(accounts.login(alice)).resolves.toMatchObject({ email: alice.email });
     expect(loginAttempts.failures.has(alice.email)).toBe(false);
+  });
+
+  describe('kind 12: login throttling holds under concurrency', () => {
+    it('checks only the free attempts of a burst of 40, and the right password 37th does not get in', async () => {
+      const passwords = testPasswords();
+      const verify = jest.spyOn(passwords, 'verify');
+      const { accounts } = await createTestDomain(passwords);
+      await accounts.signUp(alice);
+      const burst = Array.from({ length: 40 }, (_, index) =>
+        accounts.login(index === 36 ? alice : { ...alice, password: `wrong password ${index}` }),
+      );
+      const outcomes = await Promise.allSettled(burst);
+      const kinds = outcomes.map((outcome) =>
+        outcome.status === 'fulfilled' ? 'ok' : (outcome.reason as { kind: string }).kind,
+      );
+      expect(verify).toHaveBeenCalledTimes(LOGIN_THROTTLE.freeFailures);
+      expect(kinds.filter((kind) => kind === 'unauthenticated')).toHaveLength(LOGIN_THROTTLE.freeFailures);
+      expect(kinds.filter((kind) => kind === 'resource-exhausted')).toHaveLength(
+        40 - LOGIN_THROTTLE.freeFailures,
+      );
+      expect(kinds[36]).toBe('resource-exhausted');
+    });
+
+    it('gives the attempt back when the global password-check cap refused it unchecked', async () => {
+      const passwords = testPasswords();
+      const { accounts, loginAttempts } = await createTestDomain(passwords);
+      await accounts.signUp(alice);
+      passwords.verify = async () => {
+        throw new DomainError('resource-exhausted', 'the server is busy checking passwords: retry in 100 ms');
+      };
+      for (let i = 0; i < 20; i++) {
+        await expect(accounts.login(alice)).rejects.toMatchObject({ message: /busy checking passwords/ });
+      }
+      expect(loginAttempts.failures.get(alice.email)?.count).toBe(0);
+    });
+
+    it('reserves before the password is checked: a slow check cannot let a second wave in', async () => {
+      const passwords = testPasswords();
+      let checks = 0;
+      const slowVerify = passwords.verify.bind(passwords);
+      passwords.verify = async (hash, password) => {
+        checks += 1;
+        await new Promise((resolve) => setImmediate(resolve));
+        return slowVerify(hash, password);
+      };
+      const { accounts } = await createTestDomain(passwords);
+      await accounts.signUp(alice);
+      const bad = { ...alice, password: 'wrong password!' };
+      await Promise.allSettled(Array.from({ length: 25 }, () => accounts.login(bad)));
+      await Promise.allSettled(Array.from({ length: 25 }, () => accounts.login(bad)));
+      expect(checks).toBe(LOGIN_THROTTLE.freeFailures);
+    });
   });
 
   it('throttles unknown emails too, so throttling does not reveal accounts', async () => {
@@ -88,6 +142,20 @@ describe('Accounts', () => {
       await expect(accounts.login(ghost)).rejects.toMatchObject({ kind: 'unauthenticated' });
     }
     await expect(accounts.login(ghost)).rejects.toMatchObject({ kind: 'resource-exhausted' });
+  });
+
+  it('kind 14: logging out revokes the device at once for storage and on the published list', async () => {
+    const { accounts, verifier, revocations, clock } = await createTestDomain();
+    await accounts.signUp(alice);
+    const second = await accounts.login({ ...alice, deviceName: 'desktop' });
+    const caller = await verifier.verify(second.accessToken);
+    await expect(accounts.requireLiveDevice(caller)).resolves.toBeUndefined();
+    await accounts.logout(second.refreshToken, caller);
+    await expect(accounts.requireLiveDevice(caller)).rejects.toMatchObject({ kind: 'unauthenticated' });
+    await expect(revocations.revokedDevices(clock.now())).resolves.toEqual([second.deviceId]);
+    // Listed for as long as its last access token can live, then dropped.
+    clock.advance((ACCESS_TTL_SECONDS + 6) * 1000);
+    await expect(revocations.revokedDevices(clock.now())).resolves.toEqual([]);
   });
 
   it('logs out: the refresh chain is revoked and the device forgotten', async () => {

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { DomainError, unauthenticated, type Principal } from '@filesync/server-kit';
+import { ACCESS_TOKEN, DomainError, unauthenticated, type Principal } from '@filesync/server-kit';
 import { LOGIN_THROTTLE, loginDelayMs } from './login-throttle';
 import type { PasswordHasher } from './passwords';
-import type { AccountStore, Clock, Device, LoginAttemptStore } from './ports';
+import type { AccountStore, Clock, Device, LoginAttemptStore, RevocationStore } from './ports';
 import type { Session, Sessions } from './sessions';
 
 /** Inputs already passed input-rules: email normalised, password within bounds, device name clean. */
@@ -22,6 +22,9 @@ export class Accounts {
       readonly loginAttempts: LoginAttemptStore;
       readonly passwords: PasswordHasher;
       readonly sessions: Sessions;
+      readonly revocations: RevocationStore;
+      /** Lifetime of access tokens: how long a logged-out device must stay on the revoked list. */
+      readonly accessTokenTtlSeconds: number;
       readonly clock: Clock;
     },
   ) {}
@@ -39,28 +42,42 @@ export class Accounts {
     };
     const device = { userId: account.userId, deviceId: randomUUID(), name: deviceName, createdAtMs: now };
     await accounts.createAccount(account, device);
-    return sessions.start(account, device.deviceId);
+    return sessions.start({ ...account, emailVerified: false }, device.deviceId);
   }
 
   /**
    * Unknown emails and wrong passwords look the same from outside: same message, and a dummy
-   * verify so both take one argon2 run. Failures per email are counted and slow further attempts.
+   * verify so both take one argon2 run. Each attempt is reserved (counted as a failure) BEFORE
+   * the password is checked, atomically, so a burst of concurrent guesses gets exactly the free
+   * attempts checked and the rest refused; a success clears the count.
    */
   async login({ email, password, deviceName }: Credentials): Promise<Session> {
     const { accounts, loginAttempts, passwords, sessions, clock } = this.deps;
-    const failures = await loginAttempts.get(email);
-    const waitMs = loginDelayMs(failures, clock.now());
-    if (waitMs > 0) throw tooManyFailures(waitMs);
+    const now = clock.now();
+    const before = await loginAttempts.reserve(email, now, LOGIN_THROTTLE.windowMs);
+    if (loginDelayMs(before, now) > 0) {
+      // The refused attempt was counted too: the client must wait as long as that count asks.
+      const after = { count: (before?.count ?? 0) + 1, firstAtMs: before?.firstAtMs ?? now, lastAtMs: now };
+      throw tooManyFailures(loginDelayMs(after, now));
+    }
 
     const account = await accounts.findByEmail(email);
-    const valid = account
-      ? await passwords.verify(account.passwordHash, password)
-      : (await passwords.verifyDummy(password), false);
-    if (!account || !valid) {
-      await loginAttempts.recordFailure(email, clock.now(), LOGIN_THROTTLE.windowMs);
-      throw unauthenticated(WRONG_CREDENTIALS);
+    let valid: boolean;
+    try {
+      valid = account
+        ? await passwords.verify(account.passwordHash, password)
+        : (await passwords.verifyDummy(password), false);
+    } catch (error) {
+      // Refused by the global password-check cap, the password was never checked: give the
+      // attempt back, so a flood of other logins cannot use up this email's allowance.
+      if (error instanceof DomainError && error.kind === 'resource-exhausted') {
+        await loginAttempts.release(email);
+      }
+      throw error;
     }
-    if (failures) await loginAttempts.clear(email);
+    if (!account || !valid) throw unauthenticated(WRONG_CREDENTIALS);
+    await loginAttempts.clear(email);
+    const profile = (await accounts.findProfile(account.userId)) ?? { ...account, emailVerified: false };
 
     const device: Device = {
       userId: account.userId,
@@ -69,7 +86,7 @@ export class Accounts {
       createdAtMs: clock.now(),
     };
     await accounts.addDevice(device);
-    return sessions.start(account, device.deviceId);
+    return sessions.start(profile, device.deviceId);
   }
 
   /** The caller's devices, oldest first. */
@@ -78,10 +95,24 @@ export class Accounts {
     return devices.sort((a, b) => a.createdAtMs - b.createdAtMs || a.deviceId.localeCompare(b.deviceId));
   }
 
-  /** Revokes the session's token family and forgets its device. Access tokens already out expire on their own. */
+  /**
+   * Revokes the session's token family, forgets its device and puts the device on the revoked
+   * list for as long as one of its access tokens can live, so they stop working everywhere.
+   */
   async logout(refreshToken: string, caller: Principal): Promise<void> {
-    const ended = await this.deps.sessions.end(refreshToken, caller);
-    if (ended) await this.deps.accounts.removeDevice(caller.userId, ended.deviceId);
+    const { sessions, accounts, revocations, clock, accessTokenTtlSeconds } = this.deps;
+    const ended = await sessions.end(refreshToken, caller);
+    if (!ended) return;
+    const untilMs = clock.now() + (accessTokenTtlSeconds + ACCESS_TOKEN.clockToleranceSeconds) * 1000;
+    await revocations.revokeDevice(ended.deviceId, untilMs);
+    await accounts.removeDevice(caller.userId, ended.deviceId);
+  }
+
+  /** Refuses a caller whose device has logged out, with one consistent read (no cache window). */
+  async requireLiveDevice(caller: Principal): Promise<void> {
+    if (!(await this.deps.accounts.hasDevice(caller.userId, caller.deviceId))) {
+      throw unauthenticated('this device has logged out: sign in again');
+    }
   }
 }
 

@@ -18,6 +18,8 @@ export interface Profile {
   readonly userId: string;
   readonly email: string;
   readonly rootNamespaceId: string;
+  /** Confirmed with a mailed code; accounts made before verification existed read false. */
+  readonly emailVerified: boolean;
 }
 
 export interface Device {
@@ -34,7 +36,20 @@ export interface AccountStore {
   findProfile(userId: string): Promise<Profile | undefined>;
   addDevice(device: Device): Promise<void>;
   listDevices(userId: string): Promise<Device[]>;
+  /** Strongly consistent: a device removed by Logout is gone for the very next call. */
+  hasDevice(userId: string, deviceId: string): Promise<boolean>;
   removeDevice(userId: string, deviceId: string): Promise<void>;
+}
+
+/**
+ * Devices whose access tokens must be refused before they expire (logged out). Entries live
+ * only until every token of the device has expired, so the list stays as short as the number
+ * of logouts within one access-token lifetime.
+ */
+export interface RevocationStore {
+  revokeDevice(deviceId: string, untilMs: number): Promise<void>;
+  /** Device ids revoked and not yet past their `untilMs`. */
+  revokedDevices(nowMs: number): Promise<string[]>;
 }
 
 /** Recent failed logins of one email. */
@@ -45,9 +60,16 @@ export interface LoginFailures {
 }
 
 export interface LoginAttemptStore {
-  get(email: string): Promise<LoginFailures | undefined>;
-  /** Counts one failure; a window older than windowMs starts over at 1. Returns the new state. */
-  recordFailure(email: string, nowMs: number, windowMs: number): Promise<LoginFailures>;
+  /**
+   * Atomically counts one attempt for the email (as a failure until it succeeds) and answers the
+   * state as it was just before it, undefined when no window was open: concurrent attempts each
+   * see a distinct count, so no burst can pass the throttle together. A window older than
+   * windowMs starts over.
+   */
+  reserve(email: string, nowMs: number, windowMs: number): Promise<LoginFailures | undefined>;
+  /** Gives back one reserved attempt whose password was never checked. */
+  release(email: string): Promise<void>;
+  /** Forgets the email's attempts after a successful login. */
   clear(email: string): Promise<void>;
 }
 
@@ -101,3 +123,43 @@ export interface Clock {
 }
 
 export const systemClock: Clock = { now: () => Date.now() };
+
+/** A verification code waiting to be typed in; only its hash is stored. */
+export interface PendingVerification {
+  readonly codeHash: string;
+  readonly expiresAtMs: number;
+  readonly sentAtMs: number;
+  /** Guesses counted against this code so far. */
+  readonly attempts: number;
+}
+
+export interface VerificationState {
+  readonly emailVerified: boolean;
+  readonly pending: PendingVerification | undefined;
+}
+
+export interface VerificationStore {
+  /** Undefined when the account does not exist. */
+  verificationState(userId: string): Promise<VerificationState | undefined>;
+  /**
+   * Replaces any pending code with this one (attempts back to 0), unless the address is verified
+   * or a code was sent after `notSentAfterMs`: false then, nothing changed.
+   */
+  putVerificationCode(
+    userId: string,
+    code: Omit<PendingVerification, 'attempts'>,
+    notSentAfterMs: number,
+  ): Promise<boolean>;
+  /**
+   * Atomically counts one guess against the pending code with this hash and answers the count
+   * before it; undefined when that code is no longer the pending one.
+   */
+  countVerificationGuess(userId: string, codeHash: string): Promise<number | undefined>;
+  /** Marks the address verified and drops the code, if it is still the pending one. */
+  confirmEmail(userId: string, codeHash: string): Promise<boolean>;
+}
+
+export interface VerificationMailer {
+  /** Mails the code to the address (SES). */
+  sendVerificationCode(to: string, code: string): Promise<void>;
+}

@@ -2,7 +2,7 @@
 import { createTestDomain, REFRESH_TTL_SECONDS } from '../testing/test-domain';
 import { refreshTokenHash } from './sessions';
 
-const profile = { userId: 'user-1', email: 'a@example.com', rootNamespaceId: 'ns-1' };
+const profile = { userId: 'user-1', email: 'a@example.com', rootNamespaceId: 'ns-1', emailVerified: false };
 
 async function signedIn() {
   const domain = await createTestDomain();
@@ -26,6 +26,7 @@ describe('Sessions', () => {
       userId: 'user-1',
       deviceId: 'dev-1',
       email: 'a@example.com',
+      emailVerified: false,
       namespaceIds: ['ns-1'],
     });
     // Stored by hash only.
@@ -61,6 +62,13 @@ describe('Sessions', () => {
     await expect(sessions.refresh(next.refreshToken)).rejects.toMatchObject({ kind: 'unauthenticated' });
   });
 
+  it('kind 14: reuse also lists the device as revoked, so its access tokens stop working too', async () => {
+    const { session, sessions, revocations, clock } = await signedIn();
+    await sessions.refresh(session.refreshToken);
+    await expect(sessions.refresh(session.refreshToken)).rejects.toMatchObject({ kind: 'unauthenticated' });
+    await expect(revocations.revokedDevices(clock.now())).resolves.toEqual(['dev-1']);
+  });
+
   it('treats losing a concurrent rotation as reuse', async () => {
     const { session, sessions } = await signedIn();
     const results = await Promise.allSettled([
@@ -84,18 +92,29 @@ describe('Sessions', () => {
 
   it('ends a session by revoking its family; ending it again is a no-op', async () => {
     const { session, sessions } = await signedIn();
-    const caller = { userId: 'user-1', deviceId: 'dev-1', email: 'a@example.com', namespaceIds: ['ns-1'] };
+    const caller = {
+      userId: 'user-1',
+      deviceId: 'dev-1',
+      email: 'a@example.com',
+      emailVerified: false,
+      namespaceIds: ['ns-1'],
+    };
     await expect(sessions.end(session.refreshToken, caller)).resolves.toEqual({ deviceId: 'dev-1' });
     await expect(sessions.refresh(session.refreshToken)).rejects.toMatchObject({ kind: 'unauthenticated' });
     await expect(sessions.end('A'.repeat(43), caller)).resolves.toBeUndefined();
   });
 
-  it("refuses to end another account's session", async () => {
+  it("kind 14: ending another account's session answers like an unknown token and changes nothing", async () => {
     const { session, sessions } = await signedIn();
-    const other = { userId: 'user-2', deviceId: 'dev-9', email: 'b@example.com', namespaceIds: ['ns-2'] };
-    await expect(sessions.end(session.refreshToken, other)).rejects.toMatchObject({
-      kind: 'permission-denied',
-    });
+    const other = {
+      userId: 'user-2',
+      deviceId: 'dev-9',
+      email: 'b@example.com',
+      emailVerified: false,
+      namespaceIds: ['ns-2'],
+    };
+    const unknown = await sessions.end('A'.repeat(43), other);
+    await expect(sessions.end(session.refreshToken, other)).resolves.toEqual(unknown);
     await expect(sessions.refresh(session.refreshToken)).resolves.toBeDefined();
   });
 });

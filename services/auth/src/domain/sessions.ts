@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { permissionDenied, unauthenticated, type Principal } from '@filesync/server-kit';
+import { ACCESS_TOKEN, unauthenticated, type Principal } from '@filesync/server-kit';
 import type { AccessTokenSigner } from './access-tokens';
-import type { AccountStore, Clock, Profile, RefreshTokenRecord, TokenStore } from './ports';
+import type { AccountStore, Clock, Profile, RefreshTokenRecord, RevocationStore, TokenStore } from './ports';
 
 /** A signed-in device's credentials, as handed to the client. */
 export interface Session {
@@ -13,6 +13,7 @@ export interface Session {
   readonly deviceId: string;
   readonly rootNamespaceId: string;
   readonly email: string;
+  readonly emailVerified: boolean;
 }
 
 /** Only the hash is stored, so a leaked table does not hand out sessions. */
@@ -42,6 +43,9 @@ export class Sessions {
       readonly signer: AccessTokenSigner;
       readonly clock: Clock;
       readonly refreshTtlSeconds: number;
+      /** Where a device whose chain was stolen is listed, so its access tokens die too. */
+      readonly revocations: RevocationStore;
+      readonly accessTokenTtlSeconds: number;
     },
   ) {}
 
@@ -56,7 +60,7 @@ export class Sessions {
     const current = await this.liveToken(refreshToken);
     const { tokens, accounts, clock } = this.deps;
     if (current.usedAtMs !== undefined) {
-      await tokens.revokeFamily(current.familyId);
+      await this.revokeStolen(current);
       throw unauthenticated(
         'refresh token was already used: all sessions of this sign-in are revoked, sign in again',
       );
@@ -68,7 +72,7 @@ export class Sessions {
     const outcome = await tokens.rotate(current, next.record, clock.now());
     if (outcome === 'already-used') {
       // Lost a race against another refresh with the same token: the same theft signal.
-      await tokens.revokeFamily(current.familyId);
+      await this.revokeStolen(current);
       throw unauthenticated(
         'refresh token was already used: all sessions of this sign-in are revoked, sign in again',
       );
@@ -79,15 +83,25 @@ export class Sessions {
 
   /**
    * Ends the session the refresh token belongs to. Unknown or expired tokens are already ended,
-   * which keeps the call idempotent; another user's token is refused.
+   * which keeps the call idempotent. Another account's token is treated exactly like an unknown
+   * one (nothing happens, same answer): a different answer would confirm that it is live.
    */
   async end(refreshToken: string, caller: Principal): Promise<{ deviceId: string } | undefined> {
     const record = await this.deps.tokens.findRefreshToken(refreshTokenHash(refreshToken));
-    if (!record) return undefined;
-    if (record.userId !== caller.userId)
-      throw permissionDenied('the refresh token belongs to another account');
+    if (!record || record.userId !== caller.userId) return undefined;
     await this.deps.tokens.revokeFamily(record.familyId);
     return { deviceId: record.deviceId };
+  }
+
+  /**
+   * Two parties hold the chain: end it, and list the device as revoked so that the access tokens
+   * already handed to either party stop working too, not only their refreshes.
+   */
+  private async revokeStolen(record: RefreshTokenRecord): Promise<void> {
+    const { tokens, revocations, clock, accessTokenTtlSeconds } = this.deps;
+    await tokens.revokeFamily(record.familyId);
+    const untilMs = clock.now() + (accessTokenTtlSeconds + ACCESS_TOKEN.clockToleranceSeconds) * 1000;
+    await revocations.revokeDevice(record.deviceId, untilMs);
   }
 
   private async liveToken(refreshToken: string): Promise<RefreshTokenRecord> {
@@ -111,17 +125,23 @@ export class Sessions {
     return { token, record };
   }
 
+  /** A fresh access token for a device of the profile, e.g. once its email is confirmed. */
+  accessTokenFor(profile: Profile, deviceId: string) {
+    return this.deps.signer.sign({
+      userId: profile.userId,
+      deviceId,
+      email: profile.email,
+      emailVerified: profile.emailVerified,
+      namespaceIds: namespacesOf(profile),
+    });
+  }
+
   private async sessionFor(
     profile: Profile,
     record: RefreshTokenRecord,
     refreshToken: string,
   ): Promise<Session> {
-    const access = await this.deps.signer.sign({
-      userId: profile.userId,
-      deviceId: record.deviceId,
-      email: profile.email,
-      namespaceIds: namespacesOf(profile),
-    });
+    const access = await this.accessTokenFor(profile, record.deviceId);
     return {
       accessToken: access.token,
       accessTokenExpiresAtMs: access.expiresAtMs,
@@ -131,6 +151,7 @@ export class Sessions {
       deviceId: record.deviceId,
       rootNamespaceId: profile.rootNamespaceId,
       email: profile.email,
+      emailVerified: profile.emailVerified,
     };
   }
 }

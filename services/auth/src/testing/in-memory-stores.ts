@@ -8,10 +8,15 @@ import type {
   Device,
   LoginAttemptStore,
   LoginFailures,
+  PendingVerification,
   Profile,
   RefreshTokenRecord,
+  RevocationStore,
   RotationOutcome,
   TokenStore,
+  VerificationMailer,
+  VerificationState,
+  VerificationStore,
 } from '../domain/ports';
 
 export class FakeClock implements Clock {
@@ -24,9 +29,40 @@ export class FakeClock implements Clock {
   }
 }
 
-export class InMemoryAccountStore implements AccountStore {
+export class InMemoryAccountStore implements AccountStore, VerificationStore {
   readonly accounts = new Map<string, Account>();
   readonly devices = new Map<string, Device>();
+  readonly verifiedUsers = new Set<string>();
+  readonly pendingCodes = new Map<string, PendingVerification>();
+
+  // Each method below reads and writes without an await in between: atomic, like the
+  // conditional updates of the DynamoDB adapter.
+  async verificationState(userId: string): Promise<VerificationState | undefined> {
+    if (![...this.accounts.values()].some((account) => account.userId === userId)) return undefined;
+    return { emailVerified: this.verifiedUsers.has(userId), pending: this.pendingCodes.get(userId) };
+  }
+  async putVerificationCode(
+    userId: string,
+    code: Omit<PendingVerification, 'attempts'>,
+    notSentAfterMs: number,
+  ) {
+    const current = this.pendingCodes.get(userId);
+    if (this.verifiedUsers.has(userId) || (current && current.sentAtMs > notSentAfterMs)) return false;
+    this.pendingCodes.set(userId, { ...code, attempts: 0 });
+    return true;
+  }
+  async countVerificationGuess(userId: string, codeHash: string) {
+    const current = this.pendingCodes.get(userId);
+    if (current?.codeHash !== codeHash) return undefined;
+    this.pendingCodes.set(userId, { ...current, attempts: current.attempts + 1 });
+    return current.attempts;
+  }
+  async confirmEmail(userId: string, codeHash: string) {
+    if (this.pendingCodes.get(userId)?.codeHash !== codeHash) return false;
+    this.pendingCodes.delete(userId);
+    this.verifiedUsers.add(userId);
+    return true;
+  }
 
   async createAccount(account: Account, firstDevice: Device) {
     if (this.accounts.has(account.email)) throw alreadyExists('an account with this email already exists');
@@ -38,7 +74,17 @@ export class InMemoryAccountStore implements AccountStore {
   }
   async findProfile(userId: string): Promise<Profile | undefined> {
     const account = [...this.accounts.values()].find((candidate) => candidate.userId === userId);
-    return account && { userId, email: account.email, rootNamespaceId: account.rootNamespaceId };
+    return (
+      account && {
+        userId,
+        email: account.email,
+        rootNamespaceId: account.rootNamespaceId,
+        emailVerified: this.verifiedUsers.has(userId),
+      }
+    );
+  }
+  async hasDevice(userId: string, deviceId: string) {
+    return this.devices.has(`${userId}/${deviceId}`);
   }
   async addDevice(device: Device) {
     this.devices.set(`${device.userId}/${device.deviceId}`, device);
@@ -54,17 +100,21 @@ export class InMemoryAccountStore implements AccountStore {
 export class InMemoryLoginAttemptStore implements LoginAttemptStore {
   readonly failures = new Map<string, LoginFailures>();
 
-  async get(email: string) {
-    return this.failures.get(email);
-  }
-  async recordFailure(email: string, nowMs: number, windowMs: number) {
+  async reserve(email: string, nowMs: number, windowMs: number) {
+    // No await between read and write: atomic, like the DynamoDB conditional update.
     const current = this.failures.get(email);
-    const next =
-      current && current.firstAtMs > nowMs - windowMs
-        ? { ...current, count: current.count + 1, lastAtMs: nowMs }
-        : { count: 1, firstAtMs: nowMs, lastAtMs: nowMs };
-    this.failures.set(email, next);
-    return next;
+    const open = current && current.firstAtMs > nowMs - windowMs ? current : undefined;
+    this.failures.set(
+      email,
+      open
+        ? { ...open, count: open.count + 1, lastAtMs: nowMs }
+        : { count: 1, firstAtMs: nowMs, lastAtMs: nowMs },
+    );
+    return open;
+  }
+  async release(email: string) {
+    const current = this.failures.get(email);
+    if (current && current.count > 0) this.failures.set(email, { ...current, count: current.count - 1 });
   }
   async clear(email: string) {
     this.failures.delete(email);
@@ -101,5 +151,28 @@ export class InMemoryTokenStore implements TokenStore {
   async revokeFamily(familyId: string) {
     const family = this.families.get(familyId);
     if (family) family.revoked = true;
+  }
+}
+
+export class InMemoryRevocationStore implements RevocationStore {
+  readonly revoked = new Map<string, number>();
+
+  async revokeDevice(deviceId: string, untilMs: number) {
+    this.revoked.set(deviceId, Math.max(untilMs, this.revoked.get(deviceId) ?? 0));
+  }
+  async revokedDevices(nowMs: number) {
+    return [...this.revoked].filter(([, untilMs]) => untilMs > nowMs).map(([deviceId]) => deviceId);
+  }
+}
+
+/** Keeps the codes it was asked to mail, by address. */
+export class FakeVerificationMailer implements VerificationMailer {
+  readonly sent: { to: string; code: string }[] = [];
+
+  async sendVerificationCode(to: string, code: string) {
+    this.sent.push({ to, code });
+  }
+  lastCodeTo(to: string): string | undefined {
+    return this.sent.filter((mail) => mail.to === to).at(-1)?.code;
   }
 }

@@ -1,13 +1,16 @@
 // Wires the auth domain over the in-memory fakes and a fresh Ed25519 key, for unit tests only.
 import { generateKeyPairSync } from 'node:crypto';
-import { AccessTokenSigner, LocalTokenVerifier, signingKeyFrom } from '../domain/access-tokens';
+import { AccessTokenSigner, localTokenVerifier, signingKeyFrom } from '../domain/access-tokens';
 import { Accounts } from '../domain/accounts';
+import { EmailVerification } from '../domain/email-verification';
 import { argon2Hasher, type PasswordHasher } from '../domain/passwords';
 import { Sessions } from '../domain/sessions';
 import {
   FakeClock,
+  FakeVerificationMailer,
   InMemoryAccountStore,
   InMemoryLoginAttemptStore,
+  InMemoryRevocationStore,
   InMemoryTokenStore,
 } from './in-memory-stores';
 
@@ -23,6 +26,7 @@ export async function createTestDomain(passwords: PasswordHasher = testPasswords
   const accountStore = new InMemoryAccountStore();
   const loginAttempts = new InMemoryLoginAttemptStore();
   const tokens = new InMemoryTokenStore();
+  const revocations = new InMemoryRevocationStore();
   const key = await signingKeyFrom(generateKeyPairSync('ed25519').privateKey);
   const sessions = new Sessions({
     accounts: accountStore,
@@ -30,8 +34,39 @@ export async function createTestDomain(passwords: PasswordHasher = testPasswords
     signer: new AccessTokenSigner(key, ACCESS_TTL_SECONDS, clock),
     clock,
     refreshTtlSeconds: REFRESH_TTL_SECONDS,
+    revocations,
+    accessTokenTtlSeconds: ACCESS_TTL_SECONDS,
   });
-  const accounts = new Accounts({ accounts: accountStore, loginAttempts, passwords, sessions, clock });
-  const verifier = new LocalTokenVerifier(key.publicKey, clock);
-  return { clock, accountStore, loginAttempts, tokens, key, sessions, accounts, verifier, passwords };
+  const accounts = new Accounts({
+    accounts: accountStore,
+    loginAttempts,
+    passwords,
+    sessions,
+    revocations,
+    accessTokenTtlSeconds: ACCESS_TTL_SECONDS,
+    clock,
+  });
+  const mailer = new FakeVerificationMailer();
+  const verification = new EmailVerification({
+    accounts: accountStore,
+    store: accountStore,
+    mailer,
+    sessions,
+    clock,
+  });
+  const verifier = localTokenVerifier(key, clock, () => revocations.revokedDevices(clock.now()));
+  return {
+    clock,
+    accountStore,
+    loginAttempts,
+    tokens,
+    revocations,
+    key,
+    sessions,
+    accounts,
+    verifier,
+    passwords,
+    mailer,
+    verification,
+  };
 }

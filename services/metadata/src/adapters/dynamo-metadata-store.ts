@@ -397,6 +397,7 @@ export class DynamoMetadataStore implements MetadataStore {
           path: String(item.path ?? ''),
           userId: String(item.userId),
           email: String(item.email),
+          emailVerified: item.emailVerified === true,
         });
       }
     }
@@ -413,6 +414,7 @@ export class DynamoMetadataStore implements MetadataStore {
           path: follow.path,
           userId: follow.userId,
           email: follow.email,
+          emailVerified: follow.emailVerified === true,
           createdAtMs: Date.now(),
         },
       }),

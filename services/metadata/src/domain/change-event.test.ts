@@ -15,7 +15,7 @@ describe('buildChangeEvent', () => {
       ],
     };
     const event = buildChangeEvent(journal, [
-      { namespaceId: 'ns-1', path: 'docs', userId: 'u1', email: 'u1@example.com' },
+      { namespaceId: 'ns-1', path: 'docs', userId: 'u1', email: 'u1@example.com', emailVerified: true },
       { namespaceId: 'ns-1', path: 'music', userId: 'u2', email: 'u2@example.com' },
     ]);
     expect(event).toEqual({
@@ -28,7 +28,7 @@ describe('buildChangeEvent', () => {
         { path: 'docs/a', version: 2, deleted: false, size: 10 },
         { path: 'pics/b', version: 4, deleted: true, size: 0 },
       ],
-      recipients: [{ userId: 'u1', email: 'u1@example.com', paths: ['docs/a'] }],
+      recipients: [{ userId: 'u1', email: 'u1@example.com', emailVerified: true, paths: ['docs/a'] }],
     });
     expect(JSON.parse(JSON.stringify(event))).toEqual(event);
   });

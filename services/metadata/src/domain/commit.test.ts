@@ -140,10 +140,16 @@ describe('Committer', () => {
 
   it('writes the resolved followers into the event', async () => {
     const { store, committer } = setup();
-    await store.putFollow({ namespaceId: NS, path: 'docs', userId: 'u2', email: 'u2@example.com' });
+    await store.putFollow({
+      namespaceId: NS,
+      path: 'docs',
+      userId: 'u2',
+      email: 'u2@example.com',
+      emailVerified: true,
+    });
     await committer.commit(NS, ACTOR, [contentChange('docs/a', 0), contentChange('docs2/a', 0)]);
     expect(store.events[0]!.recipients).toEqual([
-      { userId: 'u2', email: 'u2@example.com', paths: ['docs/a'] },
+      { userId: 'u2', email: 'u2@example.com', emailVerified: true, paths: ['docs/a'] },
     ]);
   });
 });

@@ -81,7 +81,13 @@ export class MetadataService {
   }
 
   follow(namespaceId: string, path: string, actor: Actor): Promise<void> {
-    return this.store.putFollow({ namespaceId, path, userId: actor.userId, email: actor.email });
+    return this.store.putFollow({
+      namespaceId,
+      path,
+      userId: actor.userId,
+      email: actor.email,
+      emailVerified: actor.emailVerified === true,
+    });
   }
 
   unfollow(namespaceId: string, path: string, actor: Actor): Promise<void> {

@@ -36,6 +36,8 @@ export interface Actor {
   readonly userId: string;
   readonly deviceId: string;
   readonly email: string;
+  /** Whether the caller's address is confirmed; only confirmed addresses are mailed. */
+  readonly emailVerified?: boolean;
 }
 
 /** A follow of a file or folder ("" = the whole namespace). */
@@ -44,6 +46,8 @@ export interface Follow {
   readonly path: string;
   readonly userId: string;
   readonly email: string;
+  /** Recorded with the follow; follows without it (made before verification existed) are not mailed. */
+  readonly emailVerified?: boolean;
 }
 
 /** The outcome of one change of a commit call. */
@@ -109,5 +113,5 @@ export interface ChangeEvent {
   readonly committedAtMs: number;
   readonly actor: Actor;
   readonly changes: readonly { path: string; version: number; deleted: boolean; size: number }[];
-  readonly recipients: readonly { userId: string; email: string; paths: string[] }[];
+  readonly recipients: readonly { userId: string; email: string; emailVerified: true; paths: string[] }[];
 }

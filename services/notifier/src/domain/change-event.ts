@@ -23,6 +23,11 @@ export const changeEventSchema = z.object({
     z.object({
       userId: z.string().min(1),
       email: z.string().regex(/^[^\s@]+@[^\s@]+$/, 'expected an email address'),
+      /**
+       * Metadata sets it only for follows of a confirmed address. Absent in events queued before
+       * verification existed: such a recipient is never mailed.
+       */
+      emailVerified: z.boolean().optional(),
       paths: z.array(z.string()),
     }),
   ),

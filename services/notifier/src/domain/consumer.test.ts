@@ -14,7 +14,7 @@ const event = (seq: number): ChangeEvent => ({
   committedAtMs: 1,
   actor: { userId: 'a', deviceId: 'd', email: 'a@example.com' },
   changes: [{ path: 'f', version: 1, deleted: false, size: 1 }],
-  recipients: [{ userId: 'u', email: 'u@example.com', paths: ['f'] }],
+  recipients: [{ userId: 'u', email: 'u@example.com', emailVerified: true, paths: ['f'] }],
 });
 
 const message = (id: string, body: string): ReceivedMessage => ({
@@ -43,7 +43,7 @@ describe('ChangeEventConsumer (with in-memory fakes of the queue, ledger and mai
           'fails',
           JSON.stringify({
             ...event(2),
-            recipients: [{ userId: 'x', email: 'x@example.com', paths: ['f'] }],
+            recipients: [{ userId: 'x', email: 'x@example.com', emailVerified: true, paths: ['f'] }],
           }),
         ),
       ],

@@ -16,8 +16,8 @@ const event: ChangeEvent = {
     { path: 'docs/b.txt', version: 2, deleted: true, size: 0 },
   ],
   recipients: [
-    { userId: 'u-1', email: 'one@example.com', paths: ['docs/a.txt', 'docs/b.txt'] },
-    { userId: 'u-2', email: 'two@example.com', paths: ['docs/a.txt'] },
+    { userId: 'u-1', email: 'one@example.com', emailVerified: true, paths: ['docs/a.txt', 'docs/b.txt'] },
+    { userId: 'u-2', email: 'two@example.com', emailVerified: true, paths: ['docs/a.txt'] },
   ],
 };
 

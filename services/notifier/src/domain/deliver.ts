@@ -85,6 +85,11 @@ export class ChangeEventDelivery {
 
   private async deliverTo(event: ChangeEvent, recipient: Recipient, log: Logger): Promise<RecipientOutcome> {
     if (recipient.paths.length === 0) return 'skipped';
+    if (recipient.emailVerified !== true) {
+      // Mail goes only to confirmed addresses, whatever produced the event.
+      log.info({ eventId: event.eventId, userId: recipient.userId }, 'address not verified: not mailed');
+      return 'skipped';
+    }
     const { ledger, mailer, clock } = this.deps;
     const ids = { eventId: event.eventId, userId: recipient.userId };
     let claimId: string;

@@ -76,6 +76,8 @@ export interface Session {
   rootNamespaceId: string;
   /** Email address of the account. */
   email: string;
+  /** True once the address was confirmed with VerifyEmail; notifications need it. */
+  emailVerified: boolean;
 }
 
 /** Request of AuthService.RefreshSession. */
@@ -138,6 +140,40 @@ export interface PublicKey {
   algorithm: string;
   /** The key as a JSON Web Key (RFC 7517) document. */
   jwkJson: string;
+}
+
+/** Request of AuthService.ListRevokedDevices. */
+export interface ListRevokedDevicesRequest {
+}
+
+/** Response of AuthService.ListRevokedDevices. */
+export interface ListRevokedDevicesResponse {
+  /** Devices whose access tokens must be refused although they have not expired. */
+  deviceIds: string[];
+}
+
+/** Request of AuthService.VerifyEmail. */
+export interface VerifyEmailRequest {
+  /** The code from the verification mail. */
+  code: string;
+}
+
+/** Response of AuthService.VerifyEmail. */
+export interface VerifyEmailResponse {
+  /** A new access token for the calling device, with the confirmed address. */
+  accessToken: string;
+  /** Expiry of the access token, Unix milliseconds. */
+  accessTokenExpiresAtMs: number;
+}
+
+/** Request of AuthService.ResendVerificationEmail. */
+export interface ResendVerificationEmailRequest {
+}
+
+/** Response of AuthService.ResendVerificationEmail. */
+export interface ResendVerificationEmailResponse {
+  /** True when the address is confirmed already (no mail was sent). */
+  alreadyVerified: boolean;
 }
 
 /** Request of AuthService.GetStorageCredentials. */
@@ -535,6 +571,7 @@ function createBaseSession(): Session {
     deviceId: "",
     rootNamespaceId: "",
     email: "",
+    emailVerified: false,
   };
 }
 
@@ -563,6 +600,9 @@ export const Session: MessageFns<Session> = {
     }
     if (message.email !== "") {
       writer.uint32(66).string(message.email);
+    }
+    if (message.emailVerified !== false) {
+      writer.uint32(72).bool(message.emailVerified);
     }
     return writer;
   },
@@ -644,6 +684,14 @@ export const Session: MessageFns<Session> = {
             message.email = reader.string();
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.emailVerified = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -694,6 +742,11 @@ export const Session: MessageFns<Session> = {
         ? globalThis.String(object.root_namespace_id)
         : "",
       email: isSet(object.email) ? globalThis.String(object.email) : "",
+      emailVerified: isSet(object.emailVerified)
+        ? globalThis.Boolean(object.emailVerified)
+        : isSet(object.email_verified)
+        ? globalThis.Boolean(object.email_verified)
+        : false,
     };
   },
 
@@ -723,6 +776,9 @@ export const Session: MessageFns<Session> = {
     if (message.email !== "") {
       obj.email = message.email;
     }
+    if (message.emailVerified !== false) {
+      obj.emailVerified = message.emailVerified;
+    }
     return obj;
   },
 
@@ -739,6 +795,7 @@ export const Session: MessageFns<Session> = {
     message.deviceId = object.deviceId ?? "";
     message.rootNamespaceId = object.rootNamespaceId ?? "";
     message.email = object.email ?? "";
+    message.emailVerified = object.emailVerified ?? false;
     return message;
   },
 };
@@ -1468,6 +1525,416 @@ export const PublicKey: MessageFns<PublicKey> = {
   },
 };
 
+function createBaseListRevokedDevicesRequest(): ListRevokedDevicesRequest {
+  return {};
+}
+
+export const ListRevokedDevicesRequest: MessageFns<ListRevokedDevicesRequest> = {
+  encode(_: ListRevokedDevicesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListRevokedDevicesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListRevokedDevicesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ListRevokedDevicesRequest {
+    return {};
+  },
+
+  toJSON(_: ListRevokedDevicesRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListRevokedDevicesRequest>): ListRevokedDevicesRequest {
+    return ListRevokedDevicesRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<ListRevokedDevicesRequest>): ListRevokedDevicesRequest {
+    const message = createBaseListRevokedDevicesRequest();
+    return message;
+  },
+};
+
+function createBaseListRevokedDevicesResponse(): ListRevokedDevicesResponse {
+  return { deviceIds: [] };
+}
+
+export const ListRevokedDevicesResponse: MessageFns<ListRevokedDevicesResponse> = {
+  encode(message: ListRevokedDevicesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.deviceIds) {
+      writer.uint32(10).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListRevokedDevicesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListRevokedDevicesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.deviceIds.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListRevokedDevicesResponse {
+    return {
+      deviceIds: globalThis.Array.isArray(object?.deviceIds)
+        ? object.deviceIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.device_ids)
+        ? object.device_ids.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListRevokedDevicesResponse): unknown {
+    const obj: any = {};
+    if (message.deviceIds?.length) {
+      obj.deviceIds = message.deviceIds;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListRevokedDevicesResponse>): ListRevokedDevicesResponse {
+    return ListRevokedDevicesResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListRevokedDevicesResponse>): ListRevokedDevicesResponse {
+    const message = createBaseListRevokedDevicesResponse();
+    message.deviceIds = object.deviceIds?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseVerifyEmailRequest(): VerifyEmailRequest {
+  return { code: "" };
+}
+
+export const VerifyEmailRequest: MessageFns<VerifyEmailRequest> = {
+  encode(message: VerifyEmailRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.code !== "") {
+      writer.uint32(10).string(message.code);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VerifyEmailRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVerifyEmailRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.code = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VerifyEmailRequest {
+    return { code: isSet(object.code) ? globalThis.String(object.code) : "" };
+  },
+
+  toJSON(message: VerifyEmailRequest): unknown {
+    const obj: any = {};
+    if (message.code !== "") {
+      obj.code = message.code;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<VerifyEmailRequest>): VerifyEmailRequest {
+    return VerifyEmailRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<VerifyEmailRequest>): VerifyEmailRequest {
+    const message = createBaseVerifyEmailRequest();
+    message.code = object.code ?? "";
+    return message;
+  },
+};
+
+function createBaseVerifyEmailResponse(): VerifyEmailResponse {
+  return { accessToken: "", accessTokenExpiresAtMs: 0 };
+}
+
+export const VerifyEmailResponse: MessageFns<VerifyEmailResponse> = {
+  encode(message: VerifyEmailResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accessToken !== "") {
+      writer.uint32(10).string(message.accessToken);
+    }
+    if (message.accessTokenExpiresAtMs !== 0) {
+      writer.uint32(16).int64(message.accessTokenExpiresAtMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VerifyEmailResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVerifyEmailResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accessToken = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.accessTokenExpiresAtMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VerifyEmailResponse {
+    return {
+      accessToken: isSet(object.accessToken)
+        ? globalThis.String(object.accessToken)
+        : isSet(object.access_token)
+        ? globalThis.String(object.access_token)
+        : "",
+      accessTokenExpiresAtMs: isSet(object.accessTokenExpiresAtMs)
+        ? globalThis.Number(object.accessTokenExpiresAtMs)
+        : isSet(object.access_token_expires_at_ms)
+        ? globalThis.Number(object.access_token_expires_at_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: VerifyEmailResponse): unknown {
+    const obj: any = {};
+    if (message.accessToken !== "") {
+      obj.accessToken = message.accessToken;
+    }
+    if (message.accessTokenExpiresAtMs !== 0) {
+      obj.accessTokenExpiresAtMs = Math.round(message.accessTokenExpiresAtMs);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<VerifyEmailResponse>): VerifyEmailResponse {
+    return VerifyEmailResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<VerifyEmailResponse>): VerifyEmailResponse {
+    const message = createBaseVerifyEmailResponse();
+    message.accessToken = object.accessToken ?? "";
+    message.accessTokenExpiresAtMs = object.accessTokenExpiresAtMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseResendVerificationEmailRequest(): ResendVerificationEmailRequest {
+  return {};
+}
+
+export const ResendVerificationEmailRequest: MessageFns<ResendVerificationEmailRequest> = {
+  encode(_: ResendVerificationEmailRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResendVerificationEmailRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResendVerificationEmailRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ResendVerificationEmailRequest {
+    return {};
+  },
+
+  toJSON(_: ResendVerificationEmailRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<ResendVerificationEmailRequest>): ResendVerificationEmailRequest {
+    return ResendVerificationEmailRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<ResendVerificationEmailRequest>): ResendVerificationEmailRequest {
+    const message = createBaseResendVerificationEmailRequest();
+    return message;
+  },
+};
+
+function createBaseResendVerificationEmailResponse(): ResendVerificationEmailResponse {
+  return { alreadyVerified: false };
+}
+
+export const ResendVerificationEmailResponse: MessageFns<ResendVerificationEmailResponse> = {
+  encode(message: ResendVerificationEmailResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.alreadyVerified !== false) {
+      writer.uint32(8).bool(message.alreadyVerified);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResendVerificationEmailResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResendVerificationEmailResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.alreadyVerified = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResendVerificationEmailResponse {
+    return {
+      alreadyVerified: isSet(object.alreadyVerified)
+        ? globalThis.Boolean(object.alreadyVerified)
+        : isSet(object.already_verified)
+        ? globalThis.Boolean(object.already_verified)
+        : false,
+    };
+  },
+
+  toJSON(message: ResendVerificationEmailResponse): unknown {
+    const obj: any = {};
+    if (message.alreadyVerified !== false) {
+      obj.alreadyVerified = message.alreadyVerified;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ResendVerificationEmailResponse>): ResendVerificationEmailResponse {
+    return ResendVerificationEmailResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ResendVerificationEmailResponse>): ResendVerificationEmailResponse {
+    const message = createBaseResendVerificationEmailResponse();
+    message.alreadyVerified = object.alreadyVerified ?? false;
+    return message;
+  },
+};
+
 function createBaseGetStorageCredentialsRequest(): GetStorageCredentialsRequest {
   return {};
 }
@@ -1864,9 +2331,12 @@ export const AuthServiceService = {
     responseDeserialize: (value: Buffer): SignUpResponse => SignUpResponse.decode(value),
   },
   /**
-   * Signs a device in with email and password. Repeated failures for one email are slowed down.
+   * Signs a device in with email and password. Every attempt for one email is counted before the
+   * password is checked, and attempts beyond a few failures must wait; password checks are also
+   * bounded per server, whatever the email.
    * Errors: INVALID_ARGUMENT, UNAUTHENTICATED (unknown email or wrong password, same message),
-   * RESOURCE_EXHAUSTED (too many recent failures: retry after the delay in the message).
+   * RESOURCE_EXHAUSTED (too many recent failures, or the server is busy checking passwords:
+   * retry after the `filesync-retry-after-ms` trailer).
    */
   login: {
     path: "/filesync.auth.v1.AuthService/Login" as const,
@@ -1893,7 +2363,12 @@ export const AuthServiceService = {
       Buffer.from(RefreshSessionResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RefreshSessionResponse => RefreshSessionResponse.decode(value),
   },
-  /** Revokes the refresh token chain of the calling device's session. */
+  /**
+   * Revokes the refresh token chain of the session the refresh token belongs to, and the access
+   * tokens of its device: storage credentials at once, the other services within seconds (they
+   * poll ListRevokedDevices). An unknown token, or one of another account, changes nothing and
+   * answers OK alike.
+   */
   logout: {
     path: "/filesync.auth.v1.AuthService/Logout" as const,
     requestStream: false as const,
@@ -1925,8 +2400,59 @@ export const AuthServiceService = {
     responseDeserialize: (value: Buffer): GetPublicKeysResponse => GetPublicKeysResponse.decode(value),
   },
   /**
+   * Device ids whose access tokens are revoked (logged out) although not yet expired. Services
+   * poll it every few seconds and refuse those tokens; an entry is dropped once every token of
+   * the device has expired.
+   */
+  listRevokedDevices: {
+    path: "/filesync.auth.v1.AuthService/ListRevokedDevices" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListRevokedDevicesRequest): Buffer =>
+      Buffer.from(ListRevokedDevicesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListRevokedDevicesRequest => ListRevokedDevicesRequest.decode(value),
+    responseSerialize: (value: ListRevokedDevicesResponse): Buffer =>
+      Buffer.from(ListRevokedDevicesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListRevokedDevicesResponse => ListRevokedDevicesResponse.decode(value),
+  },
+  /**
+   * Confirms the caller's email address with the code mailed at sign-up (or by
+   * ResendVerificationEmail). Notifications are only mailed to confirmed addresses. Answers a
+   * new access token that carries the confirmation.
+   * Errors: UNAUTHENTICATED, INVALID_ARGUMENT (malformed code), FAILED_PRECONDITION (wrong or
+   * expired code, or too many wrong codes: ask for a new one).
+   */
+  verifyEmail: {
+    path: "/filesync.auth.v1.AuthService/VerifyEmail" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: VerifyEmailRequest): Buffer => Buffer.from(VerifyEmailRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): VerifyEmailRequest => VerifyEmailRequest.decode(value),
+    responseSerialize: (value: VerifyEmailResponse): Buffer => Buffer.from(VerifyEmailResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): VerifyEmailResponse => VerifyEmailResponse.decode(value),
+  },
+  /**
+   * Mails the caller a new verification code; earlier codes stop working. Answers OK without
+   * mailing when the address is confirmed already.
+   * Errors: UNAUTHENTICATED, RESOURCE_EXHAUSTED (asked again too soon: retry after the
+   * `filesync-retry-after-ms` trailer).
+   */
+  resendVerificationEmail: {
+    path: "/filesync.auth.v1.AuthService/ResendVerificationEmail" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ResendVerificationEmailRequest): Buffer =>
+      Buffer.from(ResendVerificationEmailRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ResendVerificationEmailRequest => ResendVerificationEmailRequest.decode(value),
+    responseSerialize: (value: ResendVerificationEmailResponse): Buffer =>
+      Buffer.from(ResendVerificationEmailResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ResendVerificationEmailResponse =>
+      ResendVerificationEmailResponse.decode(value),
+  },
+  /**
    * Short-lived S3 credentials limited to the caller's namespaces, for moving block bytes
-   * straight to and from S3. Ask again before expires_at_ms.
+   * straight to and from S3. Ask again before expires_at_ms. A logged-out device is refused at
+   * once; credentials handed out before stay valid until they expire.
    */
   getStorageCredentials: {
     path: "/filesync.auth.v1.AuthService/GetStorageCredentials" as const,
@@ -1948,9 +2474,12 @@ export interface AuthServiceServer extends UntypedServiceImplementation {
    */
   signUp: handleUnaryCall<SignUpRequest, SignUpResponse>;
   /**
-   * Signs a device in with email and password. Repeated failures for one email are slowed down.
+   * Signs a device in with email and password. Every attempt for one email is counted before the
+   * password is checked, and attempts beyond a few failures must wait; password checks are also
+   * bounded per server, whatever the email.
    * Errors: INVALID_ARGUMENT, UNAUTHENTICATED (unknown email or wrong password, same message),
-   * RESOURCE_EXHAUSTED (too many recent failures: retry after the delay in the message).
+   * RESOURCE_EXHAUSTED (too many recent failures, or the server is busy checking passwords:
+   * retry after the `filesync-retry-after-ms` trailer).
    */
   login: handleUnaryCall<LoginRequest, LoginResponse>;
   /**
@@ -1959,15 +2488,42 @@ export interface AuthServiceServer extends UntypedServiceImplementation {
    * Errors: UNAUTHENTICATED (unknown, expired, revoked or reused refresh token).
    */
   refreshSession: handleUnaryCall<RefreshSessionRequest, RefreshSessionResponse>;
-  /** Revokes the refresh token chain of the calling device's session. */
+  /**
+   * Revokes the refresh token chain of the session the refresh token belongs to, and the access
+   * tokens of its device: storage credentials at once, the other services within seconds (they
+   * poll ListRevokedDevices). An unknown token, or one of another account, changes nothing and
+   * answers OK alike.
+   */
   logout: handleUnaryCall<LogoutRequest, LogoutResponse>;
   /** Lists the caller's devices. */
   listDevices: handleUnaryCall<ListDevicesRequest, ListDevicesResponse>;
   /** The public keys (JWK) access tokens are signed with. Services verify tokens with them. */
   getPublicKeys: handleUnaryCall<GetPublicKeysRequest, GetPublicKeysResponse>;
   /**
+   * Device ids whose access tokens are revoked (logged out) although not yet expired. Services
+   * poll it every few seconds and refuse those tokens; an entry is dropped once every token of
+   * the device has expired.
+   */
+  listRevokedDevices: handleUnaryCall<ListRevokedDevicesRequest, ListRevokedDevicesResponse>;
+  /**
+   * Confirms the caller's email address with the code mailed at sign-up (or by
+   * ResendVerificationEmail). Notifications are only mailed to confirmed addresses. Answers a
+   * new access token that carries the confirmation.
+   * Errors: UNAUTHENTICATED, INVALID_ARGUMENT (malformed code), FAILED_PRECONDITION (wrong or
+   * expired code, or too many wrong codes: ask for a new one).
+   */
+  verifyEmail: handleUnaryCall<VerifyEmailRequest, VerifyEmailResponse>;
+  /**
+   * Mails the caller a new verification code; earlier codes stop working. Answers OK without
+   * mailing when the address is confirmed already.
+   * Errors: UNAUTHENTICATED, RESOURCE_EXHAUSTED (asked again too soon: retry after the
+   * `filesync-retry-after-ms` trailer).
+   */
+  resendVerificationEmail: handleUnaryCall<ResendVerificationEmailRequest, ResendVerificationEmailResponse>;
+  /**
    * Short-lived S3 credentials limited to the caller's namespaces, for moving block bytes
-   * straight to and from S3. Ask again before expires_at_ms.
+   * straight to and from S3. Ask again before expires_at_ms. A logged-out device is refused at
+   * once; credentials handed out before stay valid until they expire.
    */
   getStorageCredentials: handleUnaryCall<GetStorageCredentialsRequest, GetStorageCredentialsResponse>;
 }
@@ -1993,9 +2549,12 @@ export interface AuthServiceClient extends Client {
     callback: (error: ServiceError | null, response: SignUpResponse) => void,
   ): ClientUnaryCall;
   /**
-   * Signs a device in with email and password. Repeated failures for one email are slowed down.
+   * Signs a device in with email and password. Every attempt for one email is counted before the
+   * password is checked, and attempts beyond a few failures must wait; password checks are also
+   * bounded per server, whatever the email.
    * Errors: INVALID_ARGUMENT, UNAUTHENTICATED (unknown email or wrong password, same message),
-   * RESOURCE_EXHAUSTED (too many recent failures: retry after the delay in the message).
+   * RESOURCE_EXHAUSTED (too many recent failures, or the server is busy checking passwords:
+   * retry after the `filesync-retry-after-ms` trailer).
    */
   login(
     request: LoginRequest,
@@ -2032,7 +2591,12 @@ export interface AuthServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RefreshSessionResponse) => void,
   ): ClientUnaryCall;
-  /** Revokes the refresh token chain of the calling device's session. */
+  /**
+   * Revokes the refresh token chain of the session the refresh token belongs to, and the access
+   * tokens of its device: storage credentials at once, the other services within seconds (they
+   * poll ListRevokedDevices). An unknown token, or one of another account, changes nothing and
+   * answers OK alike.
+   */
   logout(
     request: LogoutRequest,
     callback: (error: ServiceError | null, response: LogoutResponse) => void,
@@ -2081,8 +2645,72 @@ export interface AuthServiceClient extends Client {
     callback: (error: ServiceError | null, response: GetPublicKeysResponse) => void,
   ): ClientUnaryCall;
   /**
+   * Device ids whose access tokens are revoked (logged out) although not yet expired. Services
+   * poll it every few seconds and refuse those tokens; an entry is dropped once every token of
+   * the device has expired.
+   */
+  listRevokedDevices(
+    request: ListRevokedDevicesRequest,
+    callback: (error: ServiceError | null, response: ListRevokedDevicesResponse) => void,
+  ): ClientUnaryCall;
+  listRevokedDevices(
+    request: ListRevokedDevicesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListRevokedDevicesResponse) => void,
+  ): ClientUnaryCall;
+  listRevokedDevices(
+    request: ListRevokedDevicesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListRevokedDevicesResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Confirms the caller's email address with the code mailed at sign-up (or by
+   * ResendVerificationEmail). Notifications are only mailed to confirmed addresses. Answers a
+   * new access token that carries the confirmation.
+   * Errors: UNAUTHENTICATED, INVALID_ARGUMENT (malformed code), FAILED_PRECONDITION (wrong or
+   * expired code, or too many wrong codes: ask for a new one).
+   */
+  verifyEmail(
+    request: VerifyEmailRequest,
+    callback: (error: ServiceError | null, response: VerifyEmailResponse) => void,
+  ): ClientUnaryCall;
+  verifyEmail(
+    request: VerifyEmailRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: VerifyEmailResponse) => void,
+  ): ClientUnaryCall;
+  verifyEmail(
+    request: VerifyEmailRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: VerifyEmailResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Mails the caller a new verification code; earlier codes stop working. Answers OK without
+   * mailing when the address is confirmed already.
+   * Errors: UNAUTHENTICATED, RESOURCE_EXHAUSTED (asked again too soon: retry after the
+   * `filesync-retry-after-ms` trailer).
+   */
+  resendVerificationEmail(
+    request: ResendVerificationEmailRequest,
+    callback: (error: ServiceError | null, response: ResendVerificationEmailResponse) => void,
+  ): ClientUnaryCall;
+  resendVerificationEmail(
+    request: ResendVerificationEmailRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ResendVerificationEmailResponse) => void,
+  ): ClientUnaryCall;
+  resendVerificationEmail(
+    request: ResendVerificationEmailRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ResendVerificationEmailResponse) => void,
+  ): ClientUnaryCall;
+  /**
    * Short-lived S3 credentials limited to the caller's namespaces, for moving block bytes
-   * straight to and from S3. Ask again before expires_at_ms.
+   * straight to and from S3. Ask again before expires_at_ms. A logged-out device is refused at
+   * once; credentials handed out before stay valid until they expire.
    */
   getStorageCredentials(
     request: GetStorageCredentialsRequest,

@@ -2752,7 +2752,10 @@ export const MetadataServiceService = {
     responseSerialize: (value: DeleteFileResponse): Buffer => Buffer.from(DeleteFileResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): DeleteFileResponse => DeleteFileResponse.decode(value),
   },
-  /** Follows a file or folder: every later change at or below the path is mailed to the caller. */
+  /**
+   * Follows a file or folder: every later change at or below the path is mailed to the caller.
+   * Errors: FAILED_PRECONDITION until the caller's email is verified (auth.v1 VerifyEmail).
+   */
   follow: {
     path: "/filesync.metadata.v1.MetadataService/Follow" as const,
     requestStream: false as const,
@@ -2823,7 +2826,10 @@ export interface MetadataServiceServer extends UntypedServiceImplementation {
   listVersions: handleUnaryCall<ListVersionsRequest, ListVersionsResponse>;
   /** Moves a file to the trash by committing a tombstone version. Same errors as CommitFile. */
   deleteFile: handleUnaryCall<DeleteFileRequest, DeleteFileResponse>;
-  /** Follows a file or folder: every later change at or below the path is mailed to the caller. */
+  /**
+   * Follows a file or folder: every later change at or below the path is mailed to the caller.
+   * Errors: FAILED_PRECONDITION until the caller's email is verified (auth.v1 VerifyEmail).
+   */
   follow: handleUnaryCall<FollowRequest, FollowResponse>;
   /** Stops following a path. */
   unfollow: handleUnaryCall<UnfollowRequest, UnfollowResponse>;
@@ -2935,7 +2941,10 @@ export interface MetadataServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: DeleteFileResponse) => void,
   ): ClientUnaryCall;
-  /** Follows a file or folder: every later change at or below the path is mailed to the caller. */
+  /**
+   * Follows a file or folder: every later change at or below the path is mailed to the caller.
+   * Errors: FAILED_PRECONDITION until the caller's email is verified (auth.v1 VerifyEmail).
+   */
   follow(
     request: FollowRequest,
     callback: (error: ServiceError | null, response: FollowResponse) => void,
