@@ -15,7 +15,12 @@ describe('kind 16: the notifier never loses a mail in a crash', () => {
     const dynamodb = new DynamoDBClient({ ...client, endpoint: stack.emulators.dynamodb });
     const sqs = new SQSClient({ ...client, endpoint: stack.emulators.moto });
     const namespaceId = randomUUID();
-    const recipient = { userId: randomUUID(), email: uniqueEmail('crash'), paths: ['shared/plan.txt'] };
+    const recipient = {
+      userId: randomUUID(),
+      email: uniqueEmail('crash'),
+      paths: ['shared/plan.txt'],
+      emailVerified: true,
+    };
     const event = {
       eventId: `${namespaceId}:1`,
       namespaceId,
@@ -77,7 +82,12 @@ describe('kind 16: the notifier never loses a mail in a crash', () => {
     const dynamodb = new DynamoDBClient({ ...client, endpoint: stack.emulators.dynamodb });
     const sqs = new SQSClient({ ...client, endpoint: stack.emulators.moto });
     const namespaceId = randomUUID();
-    const recipient = { userId: randomUUID(), email: uniqueEmail('held'), paths: ['shared/held.txt'] };
+    const recipient = {
+      userId: randomUUID(),
+      email: uniqueEmail('held'),
+      paths: ['shared/held.txt'],
+      emailVerified: true,
+    };
     const event = {
       eventId: `${namespaceId}:1`,
       namespaceId,

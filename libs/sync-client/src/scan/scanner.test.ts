@@ -143,6 +143,14 @@ describe('scanFolder', () => {
       },
     ]);
   });
+  it('sends its manifest in the order the server lists and sync-diff merges (code point order)', async () => {
+    // JavaScript's `<` puts U+1F600 (a surrogate pair) before U+FF5E; UTF-8 and DynamoDB after.
+    await put('a\uFF5E.txt', 'fullwidth tilde');
+    await put('a\u{1F600}.txt', 'emoji');
+    await put('a.txt', 'plain');
+    const manifest = manifestOf(await scanFolder(root, state, inlineHasher));
+    expect(manifest.map((entry) => entry.path)).toEqual(['a.txt', 'a\uFF5E.txt', 'a\u{1F600}.txt']);
+  });
 });
 
 describe('kind 1: what the scan cannot see is never a deletion', () => {

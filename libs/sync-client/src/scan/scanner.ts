@@ -3,7 +3,7 @@ import { lstat, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import type { syncdiff } from '@filesync/contracts';
-import { canonicalPath, InvalidPathError } from '@filesync/sync-core';
+import { canonicalPath, comparePaths, InvalidPathError } from '@filesync/sync-core';
 import type { FileHash, Hasher } from '../hashing/hash-file';
 import type { FileState, StateDb } from '../state/state-db';
 import { loadIgnoreRules, TEMP_PREFIX, type IgnoreRules } from './ignore-rules';
@@ -328,5 +328,6 @@ export function manifestOf(scan: ScanResult): syncdiff.ManifestEntry[] {
       deleted: true,
     });
   }
-  return entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  // The order the server lists in and sync-diff merges by (comparePaths), not JavaScript's `<`.
+  return entries.sort((a, b) => comparePaths(a.path, b.path));
 }

@@ -10,7 +10,8 @@ import {
   versionKey,
   versionPrefix,
 } from './keys';
-import { comparePaths, inPathOrder } from './path-order';
+import { comparePaths } from '@filesync/sync-core';
+import { inPathOrder } from './path-order';
 
 const bytes = (text: string) => Buffer.byteLength(text, 'utf8');
 const pathOf = (length: number, fill = 'a', head = '') =>

@@ -1,12 +1,7 @@
+import { comparePaths } from '@filesync/sync-core';
 import { ORDER_PREFIX_BYTES } from './keys';
 
-/**
- * The listing order ListFiles has always streamed: ascending path by UTF-8 bytes, which is how
- * DynamoDB orders string sort keys.
- */
-export function comparePaths(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
-}
+// The listing order is comparePaths' (UTF-8 byte order, how DynamoDB orders string sort keys).
 
 const groupOf = (path: string) =>
   Buffer.from(path, 'utf8').subarray(0, ORDER_PREFIX_BYTES).toString('latin1');

@@ -2,7 +2,7 @@
  * In-memory fakes of the domain ports for unit tests (no network, no AWS). The store applies a
  * transaction's conditions all or nothing, the way DynamoDB's TransactWriteItems does.
  */
-import { contentHash } from '@filesync/sync-core';
+import { comparePaths, contentHash } from '@filesync/sync-core';
 import type { Actor, ChangeEvent, FileChange, FileEntry, Follow, JournalRecord } from '../domain/model';
 import {
   versionKey,
@@ -103,7 +103,7 @@ export class InMemoryStore implements MetadataStore {
   async *listFiles(namespaceId: string) {
     const entries = [...this.files.values()]
       .filter((entry) => entry.namespaceId === namespaceId)
-      .sort((a, b) => (a.path < b.path ? -1 : 1));
+      .sort((a, b) => comparePaths(a.path, b.path));
     for (let index = 0; index < entries.length; index += 3) yield entries.slice(index, index + 3);
   }
 
