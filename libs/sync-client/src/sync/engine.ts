@@ -17,6 +17,7 @@ import type { BlockRef, StateDb } from '../state/state-db';
 import { writeFileAtomically } from '../storage/atomic-write';
 import type { BlockStore } from '../storage/block-store';
 import { freeConflictCopyName, pathExists } from './conflict-name';
+import { commitBatches, type CommitUnitOf } from './commit-order';
 import { onDiskPath } from './local-path';
 import type { CommitOutcome, SyncRemote } from './remote';
 import { SafePaths, UnsafePathError } from './safe-path';
@@ -241,17 +242,18 @@ class SyncRun {
   /**
    * Uploads what storage lacks and commits, pipelined: changes are committed in batches as soon
    * as their blocks are stored, smallest files first, so the commits of many small files overlap
-   * the upload of a large one instead of waiting for it.
+   * the upload of a large one instead of waiting for it (a move's deletion rides with its upload:
+   * see commitBatches).
    */
   private async commit(initial: PendingChange[]): Promise<void> {
     let pending = initial;
     for (let round = 1; round <= COMMIT_ROUNDS && pending.length > 0; round++) {
-      const ordered = [...pending].sort((a, b) => sizeOf(a) - sizeOf(b));
+      const batches = commitBatches(pending, (change) => this.describeChange(change), COMMIT_BATCH);
+      const ordered = batches.flat();
       const uploads = await this.startUploads(ordered);
       const retry: PendingChange[] = [];
       let settled = 0;
-      for (let i = 0; i < ordered.length; i += COMMIT_BATCH) {
-        const batch = ordered.slice(i, i + COMMIT_BATCH);
+      for (const batch of batches) {
         const stored = await Promise.all(batch.map((change) => uploads.stored.get(change) ?? true));
         const ready = batch.filter((_, index) => stored[index]);
         if (ready.length > 0) retry.push(...(await this.commitBatch(ready, round)));
@@ -266,6 +268,15 @@ class SyncRun {
     }
     for (const change of pending)
       this.fail(changePath(change), 'could not be committed after retries; it syncs next time');
+  }
+
+  private describeChange(change: PendingChange): CommitUnitOf {
+    if (change.kind === 'upload') {
+      const { file } = change;
+      return { kind: 'upload', path: file.path, size: file.size, contentHash: file.contentHash };
+    }
+    const base = this.scan.known.get(change.path)?.baseContentHash ?? '';
+    return { kind: 'delete', path: change.path, size: 0, contentHash: base };
   }
 
   /** Commits one batch; returns the changes to try again in the next round. */
@@ -820,10 +831,6 @@ function isSafeAction(action: syncdiff.DiffAction): boolean {
   } catch {
     return false;
   }
-}
-
-function sizeOf(change: PendingChange): number {
-  return change.kind === 'upload' ? change.file.size : 0;
 }
 
 function changePath(change: PendingChange): string {

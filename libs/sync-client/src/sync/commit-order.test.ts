@@ -1,0 +1,50 @@
+import { commitBatches, type CommitUnitOf } from './commit-order';
+
+const upload = (path: string, size: number, contentHash = `h-${path}`): CommitUnitOf => ({
+  kind: 'upload',
+  path,
+  size,
+  contentHash,
+});
+const remove = (path: string, contentHash: string): CommitUnitOf => ({
+  kind: 'delete',
+  path,
+  size: 0,
+  contentHash,
+});
+const paths = (batches: CommitUnitOf[][]) => batches.map((batch) => batch.map((change) => change.path));
+
+describe('commit batches (kind 2: a move is not a mass delete)', () => {
+  it('sends smallest first, in batches of the given size', () => {
+    const changes = [upload('big', 900), upload('a', 1), upload('b', 2), remove('gone', 'h-x')];
+    expect(paths(commitBatches(changes, (c) => c, 2))).toEqual([
+      ['gone', 'a'],
+      ['b', 'big'],
+    ]);
+  });
+
+  it('keeps a deletion beside the upload of its content at another path, never split across batches', () => {
+    const changes = [
+      upload('x1', 1),
+      upload('x2', 2),
+      upload('docs2/report.pdf', 500, 'h-report'),
+      upload('x3', 3),
+      remove('docs/report.pdf', 'h-report'),
+    ];
+    expect(paths(commitBatches(changes, (c) => c, 4))).toEqual([
+      ['x1', 'x2', 'x3'],
+      ['docs/report.pdf', 'docs2/report.pdf'],
+    ]);
+  });
+
+  it('pairs each upload with one deletion at most, and never a path with itself', () => {
+    const changes = [
+      remove('a', 'same'),
+      remove('b', 'same'),
+      upload('c', 5, 'same'),
+      remove('d', 'h-d'),
+      upload('d', 5, 'h-d'),
+    ];
+    expect(paths(commitBatches(changes, (c) => c, 10))).toEqual([['b', 'd', 'a', 'c', 'd']]);
+  });
+});
