@@ -3,14 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { common, metadata, syncdiff } from '@filesync/contracts';
-import { chunkBuffer, contentHash } from '@filesync/sync-core';
 import { inlineHasher } from '../hashing/hash-file';
 import { StateDb } from '../state/state-db';
-import type { BlockStore } from '../storage/block-store';
 import { UNSAFE_PATH_REASONS } from './safe-path';
 import { syncFolder, type SyncOptions } from './engine';
-import type { CommitOptions, SyncRemote } from './remote';
+import type { SyncRemote } from './remote';
 import { MassDeleteError, SyncIncompleteError, type SyncSummary } from './summary';
+import { contentOf, entry, MemoryBlocks, ScriptedRemote } from './testing/engine-fakes';
 
 // Issue 6 on the engine: per-path faults (kinds 2, 4, 5, 6, 7) against a scripted fake of the
 // SyncRemote port.
@@ -18,85 +17,6 @@ import { MassDeleteError, SyncIncompleteError, type SyncSummary } from './summar
 const { ActionKind } = syncdiff;
 const { RejectionReason } = metadata;
 const COPY = '(conflicted copy laptop 2026-01-02 030405)';
-
-class MemoryBlocks implements BlockStore {
-  readonly stored = new Map<string, Uint8Array>();
-  async put(_ns: string, hash: string, bytes: Uint8Array) {
-    if (this.stored.has(hash)) return 'exists' as const;
-    this.stored.set(hash, bytes);
-    return 'uploaded' as const;
-  }
-  async get(_ns: string, hash: string) {
-    const bytes = this.stored.get(hash);
-    if (!bytes) throw new Error(`no block ${hash}`);
-    return bytes;
-  }
-}
-
-/**
- * Diff answers the scripted actions; a commit succeeds unless its path has a scripted rejection
- * (answered once) or the whole call is scripted to fail.
- */
-class ScriptedRemote implements SyncRemote {
-  readonly commits: metadata.FileChange[] = [];
-  readonly options: (CommitOptions | undefined)[] = [];
-  readonly rejections = new Map<string, metadata.PathRejection>();
-  failCallsWith: Error | undefined;
-  constructor(private readonly actions: syncdiff.DiffAction[]) {}
-
-  async diff() {
-    return { actions: this.actions, cursor: 7 };
-  }
-  async findMissingBlocks(_ns: string, hashes: readonly string[]) {
-    return [...hashes];
-  }
-  async commitFiles(_ns: string, changes: metadata.FileChange[], options?: CommitOptions) {
-    this.options.push(options);
-    if (this.failCallsWith) throw this.failCallsWith;
-    const results = changes.map((change): metadata.CommitResult => {
-      const rejection = this.rejections.get(change.path);
-      if (rejection) {
-        this.rejections.delete(change.path);
-        return { path: change.path, outcome: { $case: 'rejected', value: rejection } };
-      }
-      this.commits.push(change);
-      const content = change.delete ? undefined : change.content;
-      return {
-        path: change.path,
-        outcome: { $case: 'committed', value: entry(change.path, change.baseVersion + 1, content) },
-      };
-    });
-    return { results, cursor: 8 };
-  }
-}
-
-function contentOf(text: string): common.FileContent {
-  const chunks = chunkBuffer(Buffer.from(text));
-  return {
-    contentHash: contentHash(chunks.map((c) => c.hash)),
-    size: Buffer.byteLength(text),
-    blockHashes: chunks.map((c) => c.hash),
-  };
-}
-
-function entry(
-  path: string,
-  version: number,
-  content?: common.FileContent,
-  modifiedAtMs = 1_700_000_000_000,
-) {
-  return {
-    namespaceId: 'ns',
-    path,
-    version,
-    content,
-    deleted: content === undefined,
-    modifiedAtMs,
-    committedAtMs: 1_700_000_000_000,
-    deviceId: 'other',
-    journalSeq: version,
-  } satisfies common.FileEntry;
-}
 
 const act = (
   kind: syncdiff.ActionKind,
@@ -144,16 +64,7 @@ describe('engine faults (issue 6)', () => {
       options,
     );
 
-  /** Puts a file's blocks in storage, as if another device had uploaded it. */
-  async function onServer(text: string): Promise<common.FileContent> {
-    for (const chunk of chunkBuffer(Buffer.from(text)))
-      await blocks.put(
-        'ns',
-        chunk.hash,
-        Buffer.from(text).subarray(chunk.offset, chunk.offset + chunk.length),
-      );
-    return contentOf(text);
-  }
+  const onServer = (text: string) => blocks.seed(text);
 
   /** A local file this device synced at `version` and has not changed since. */
   async function synced(path: string, text: string, version = 1): Promise<void> {
@@ -426,16 +337,14 @@ describe('engine faults (issue 6)', () => {
     it('a changed local file is never removed to make room: kept, and only that download fails', async () => {
       await synced('notes', 'old notes');
       const content = await onServer('part one');
-      const remote = new ScriptedRemote([
-        act(ActionKind.ACTION_KIND_DELETE_LOCAL, 'notes', 0, entry('notes', 2)),
-        act(ActionKind.ACTION_KIND_DOWNLOAD, 'notes/part1.txt', 0, entry('notes/part1.txt', 1, content)),
-      ]);
-      const realDiff = remote.diff.bind(remote);
-      // Edited after the scan saw it unchanged (and the diff said delete-local).
-      remote.diff = async () => {
-        await writeFile(join(root, 'notes'), 'edited during the pass');
-        return realDiff();
-      };
+      const remote = new ScriptedRemote(
+        [
+          act(ActionKind.ACTION_KIND_DELETE_LOCAL, 'notes', 0, entry('notes', 2)),
+          act(ActionKind.ACTION_KIND_DOWNLOAD, 'notes/part1.txt', 0, entry('notes/part1.txt', 1, content)),
+        ],
+        // Edited after the scan saw it unchanged (and the diff said delete-local).
+        () => writeFile(join(root, 'notes'), 'edited during the pass'),
+      );
       // The kept file stands where the download needs a folder: that path is skipped, not written.
       const summary = await run(remote);
       expect(summary.skipped).toEqual([

@@ -2,71 +2,16 @@ import { mkdir, mkdtemp, readdir, readFile, rename, rm, symlink, writeFile } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { common, metadata, syncdiff } from '@filesync/contracts';
-import { chunkBuffer, contentHash } from '@filesync/sync-core';
+import { common, syncdiff } from '@filesync/contracts';
 import { inlineHasher } from '../hashing/hash-file';
 import { nodeScanFileSystem, type ScanFileSystem } from '../scan/scanner';
 import { StateDb } from '../state/state-db';
-import type { BlockStore } from '../storage/block-store';
 import { syncFolder, type SyncOptions } from './engine';
 import type { SyncRemote } from './remote';
 import { UNSAFE_PATH_REASONS } from './safe-path';
+import { entry, MemoryBlocks, ScriptedRemote } from './testing/engine-fakes';
 
 const { ActionKind } = syncdiff;
-
-/** In-memory block storage. */
-class MemoryBlocks implements BlockStore {
-  readonly stored = new Map<string, Uint8Array>();
-  async put(_ns: string, hash: string, bytes: Uint8Array) {
-    this.stored.set(hash, bytes);
-    return 'uploaded' as const;
-  }
-  async get(_ns: string, hash: string) {
-    const bytes = this.stored.get(hash);
-    if (!bytes) throw new Error(`no block ${hash}`);
-    return bytes;
-  }
-}
-
-/** Diff answers the given actions after running `during` (the tree changing mid-pass). */
-class ScriptedRemote implements SyncRemote {
-  readonly commits: metadata.FileChange[] = [];
-  constructor(
-    private readonly actions: syncdiff.DiffAction[],
-    private readonly during: () => Promise<void> = async () => undefined,
-  ) {}
-  async diff() {
-    await this.during();
-    return { actions: this.actions, cursor: 7 };
-  }
-  async findMissingBlocks(_ns: string, hashes: readonly string[]) {
-    return [...hashes];
-  }
-  async commitFiles(_ns: string, changes: metadata.FileChange[]) {
-    this.commits.push(...changes);
-    return {
-      results: changes.map((change): metadata.CommitResult => ({
-        path: change.path,
-        outcome: { $case: 'committed', value: entry(change.path, change.baseVersion + 1, change.content) },
-      })),
-      cursor: 8,
-    };
-  }
-}
-
-function entry(path: string, version: number, content?: common.FileContent): common.FileEntry {
-  return {
-    namespaceId: 'ns',
-    path,
-    version,
-    content,
-    deleted: content === undefined,
-    modifiedAtMs: 1_700_000_000_000,
-    committedAtMs: 1_700_000_000_000,
-    deviceId: 'other',
-    journalSeq: version,
-  };
-}
 
 function action(
   kind: syncdiff.ActionKind,
@@ -112,17 +57,7 @@ describe('the engine writes nothing it should not', () => {
       options,
     );
 
-  async function serverContent(text: string): Promise<common.FileContent> {
-    const bytes = Buffer.from(text);
-    const chunks = chunkBuffer(bytes);
-    for (const chunk of chunks)
-      await blocks.put('ns', chunk.hash, bytes.subarray(chunk.offset, chunk.offset + chunk.length));
-    return {
-      contentHash: contentHash(chunks.map((c) => c.hash)),
-      size: bytes.length,
-      blockHashes: chunks.map((c) => c.hash),
-    };
-  }
+  const serverContent = (text: string) => blocks.seed(text);
 
   const skips = () =>
     logged.filter((line) => line.msg === 'path skipped').map(({ path, reason }) => ({ path, reason }));

@@ -2,93 +2,14 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { common, metadata, syncdiff } from '@filesync/contracts';
-import { chunkBuffer, contentHash } from '@filesync/sync-core';
+import { common, syncdiff } from '@filesync/contracts';
 import { inlineHasher } from '../hashing/hash-file';
 import { StateDb } from '../state/state-db';
-import type { BlockStore } from '../storage/block-store';
 import { syncFolder } from './engine';
 import type { SyncRemote } from './remote';
+import { contentOf, entry, MemoryBlocks, ScriptedRemote } from './testing/engine-fakes';
 
 const { ActionKind } = syncdiff;
-
-/** In-memory block storage (a fake of the BlockStore port). */
-class MemoryBlocks implements BlockStore {
-  readonly stored = new Map<string, Uint8Array>();
-  async put(_ns: string, hash: string, bytes: Uint8Array) {
-    if (this.stored.has(hash)) return 'exists' as const;
-    this.stored.set(hash, bytes);
-    return 'uploaded' as const;
-  }
-  async get(_ns: string, hash: string) {
-    const bytes = this.stored.get(hash);
-    if (!bytes) throw new Error(`no block ${hash}`);
-    return bytes;
-  }
-}
-
-/**
- * A scripted fake of the server side: Diff answers the given actions; commits succeed with the
- * next version unless a path is listed in `conflicts`.
- */
-class ScriptedRemote implements SyncRemote {
-  readonly manifests: syncdiff.ManifestEntry[][] = [];
-  readonly commits: metadata.FileChange[] = [];
-  /** The paths of each CommitFiles call, in call order. */
-  readonly calls: string[][] = [];
-  readonly conflicts = new Map<string, common.FileEntry>();
-  constructor(private readonly actions: syncdiff.DiffAction[]) {}
-
-  async diff(_ns: string, manifest: readonly syncdiff.ManifestEntry[]) {
-    this.manifests.push([...manifest]);
-    return { actions: this.actions, cursor: 7 };
-  }
-  async findMissingBlocks(_ns: string, hashes: readonly string[]) {
-    return [...hashes];
-  }
-  async commitFiles(_ns: string, changes: metadata.FileChange[]) {
-    this.commits.push(...changes);
-    this.calls.push(changes.map((change) => change.path));
-    const results = changes.map((change): metadata.CommitResult => {
-      const conflict = this.conflicts.get(change.path);
-      if (conflict) {
-        this.conflicts.delete(change.path);
-        return { path: change.path, outcome: { $case: 'conflict', value: conflict } };
-      }
-      return {
-        path: change.path,
-        outcome: {
-          $case: 'committed',
-          value: entry(change.path, change.baseVersion + 1, change.delete ? undefined : change.content),
-        },
-      };
-    });
-    return { results, cursor: 8 };
-  }
-}
-
-function contentOf(text: string): common.FileContent {
-  const chunks = chunkBuffer(Buffer.from(text));
-  return {
-    contentHash: contentHash(chunks.map((c) => c.hash)),
-    size: text.length,
-    blockHashes: chunks.map((c) => c.hash),
-  };
-}
-
-function entry(path: string, version: number, content?: common.FileContent): common.FileEntry {
-  return {
-    namespaceId: 'ns',
-    path,
-    version,
-    content,
-    deleted: content === undefined,
-    modifiedAtMs: 1_700_000_000_000,
-    committedAtMs: 1_700_000_000_000,
-    deviceId: 'other',
-    journalSeq: version,
-  };
-}
 
 function action(
   kind: syncdiff.ActionKind,
@@ -124,16 +45,7 @@ describe('syncFolder', () => {
       now: () => new Date(2026, 0, 2, 3, 4, 5),
     });
 
-  async function seedServer(text: string): Promise<common.FileContent> {
-    const content = contentOf(text);
-    for (const chunk of chunkBuffer(Buffer.from(text)))
-      await blocks.put(
-        'ns',
-        chunk.hash,
-        Buffer.from(text).subarray(chunk.offset, chunk.offset + chunk.length),
-      );
-    return content;
-  }
+  const seedServer = (text: string) => blocks.seed(text);
 
   it('uploads missing blocks, commits and records the new base', async () => {
     await writeFile(join(root, 'a.txt'), 'hello');

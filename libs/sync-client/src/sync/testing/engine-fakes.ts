@@ -1,0 +1,117 @@
+/**
+ * Fakes of the engine's ports for unit tests (no network, no storage service). Test-only: nothing
+ * in the package entry points imports this folder, and the build inputs leave `testing/` out.
+ */
+import { common, metadata, syncdiff } from '@filesync/contracts';
+import { chunkBuffer, contentHash } from '@filesync/sync-core';
+import type { BlockStore } from '../../storage/block-store';
+import type { CommitOptions, SyncRemote } from '../remote';
+
+/** In-memory block storage (a fake of the BlockStore port). */
+export class MemoryBlocks implements BlockStore {
+  readonly stored = new Map<string, Uint8Array>();
+  async put(_ns: string, hash: string, bytes: Uint8Array) {
+    if (this.stored.has(hash)) return 'exists' as const;
+    this.stored.set(hash, bytes);
+    return 'uploaded' as const;
+  }
+  async get(_ns: string, hash: string) {
+    const bytes = this.stored.get(hash);
+    if (!bytes) throw new Error(`no block ${hash}`);
+    return bytes;
+  }
+  /** Puts a file's blocks in storage, as if another device had uploaded it. */
+  async seed(text: string): Promise<common.FileContent> {
+    const bytes = Buffer.from(text);
+    for (const chunk of chunkBuffer(bytes))
+      await this.put('ns', chunk.hash, bytes.subarray(chunk.offset, chunk.offset + chunk.length));
+    return contentOf(text);
+  }
+}
+
+/**
+ * A scripted fake of the server side. Diff runs `beforeDiff` (the tree changing mid-pass), then
+ * answers the given actions. A commit succeeds with the next version unless its path has a
+ * scripted conflict or rejection (each answered once) or the whole call is scripted to fail.
+ */
+export class ScriptedRemote implements SyncRemote {
+  /** The manifest of each Diff call. */
+  readonly manifests: syncdiff.ManifestEntry[][] = [];
+  /** The changes the server committed, in call order. */
+  readonly commits: metadata.FileChange[] = [];
+  /** The paths of each CommitFiles call, in call order. */
+  readonly calls: string[][] = [];
+  /** The options of each CommitFiles call, in call order. */
+  readonly options: (CommitOptions | undefined)[] = [];
+  readonly conflicts = new Map<string, common.FileEntry>();
+  readonly rejections = new Map<string, metadata.PathRejection>();
+  /** When set, every CommitFiles call fails as a whole with this error. */
+  failCallsWith: Error | undefined;
+  constructor(
+    private readonly actions: syncdiff.DiffAction[],
+    private readonly beforeDiff: () => Promise<unknown> = async () => undefined,
+  ) {}
+
+  async diff(_ns: string, manifest: readonly syncdiff.ManifestEntry[]) {
+    this.manifests.push([...manifest]);
+    await this.beforeDiff();
+    return { actions: this.actions, cursor: 7 };
+  }
+  async findMissingBlocks(_ns: string, hashes: readonly string[]) {
+    return [...hashes];
+  }
+  async commitFiles(_ns: string, changes: metadata.FileChange[], options?: CommitOptions) {
+    this.options.push(options);
+    this.calls.push(changes.map((change) => change.path));
+    if (this.failCallsWith) throw this.failCallsWith;
+    const results = changes.map((change): metadata.CommitResult => {
+      const conflict = this.conflicts.get(change.path);
+      if (conflict) {
+        this.conflicts.delete(change.path);
+        return { path: change.path, outcome: { $case: 'conflict', value: conflict } };
+      }
+      const rejection = this.rejections.get(change.path);
+      if (rejection) {
+        this.rejections.delete(change.path);
+        return { path: change.path, outcome: { $case: 'rejected', value: rejection } };
+      }
+      this.commits.push(change);
+      const content = change.delete ? undefined : change.content;
+      return {
+        path: change.path,
+        outcome: { $case: 'committed', value: entry(change.path, change.baseVersion + 1, content) },
+      };
+    });
+    return { results, cursor: 8 };
+  }
+}
+
+/** The content record of a file holding `text`. */
+export function contentOf(text: string): common.FileContent {
+  const chunks = chunkBuffer(Buffer.from(text));
+  return {
+    contentHash: contentHash(chunks.map((c) => c.hash)),
+    size: Buffer.byteLength(text),
+    blockHashes: chunks.map((c) => c.hash),
+  };
+}
+
+/** A server entry in namespace `ns` from another device; a tombstone when `content` is absent. */
+export function entry(
+  path: string,
+  version: number,
+  content?: common.FileContent,
+  modifiedAtMs = 1_700_000_000_000,
+): common.FileEntry {
+  return {
+    namespaceId: 'ns',
+    path,
+    version,
+    content,
+    deleted: content === undefined,
+    modifiedAtMs,
+    committedAtMs: 1_700_000_000_000,
+    deviceId: 'other',
+    journalSeq: version,
+  };
+}
