@@ -1,31 +1,11 @@
 // Unit tests with in-memory fakes of the store, known blocks and block storage (see testing/fakes.ts).
-import { BlockChecker } from './block-checker';
-import { Committer } from './commit';
 import { MetadataService } from './metadata-service';
-import {
-  ACTOR,
-  InMemoryBlockStorage,
-  InMemoryKnownBlocks,
-  InMemoryStore,
-  NS,
-  contentChange,
-  deleteChange,
-  hashOf,
-} from '../testing/fakes';
+import { ACTOR, NS, committerSetup, contentChange, deleteChange, hashOf } from '../testing/fakes';
 import { domainErrorRejectedBy } from '@filesync/server-kit/testing';
 
 function setup(options: { maxRaceRetries?: number } = {}) {
-  const store = new InMemoryStore();
-  const storage = new InMemoryBlockStorage();
-  storage.add(NS, ...Array.from({ length: 20 }, (_, index) => hashOf(index + 1)));
-  const blocks = new BlockChecker(new InMemoryKnownBlocks(), storage);
   let kicks = 0;
-  const committer = new Committer({
-    store,
-    blocks,
-    clock: { now: () => 5_000 },
-    maxFilesPerTransaction: 32,
-    sleep: async () => undefined,
+  const { store, storage, blocks, committer } = committerSetup({
     onCommitted: () => {
       kicks += 1;
     },

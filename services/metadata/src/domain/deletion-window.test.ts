@@ -1,32 +1,11 @@
 // Unit tests of the server's mass-delete guard (issue 6, kind 2), with the in-memory store.
 import { MASS_DELETE_RULE } from '@filesync/sync-core';
-import { BlockChecker } from './block-checker';
-import { Committer } from './commit';
 import { currentWindow, needsConfirmation, nextHead } from './deletion-window';
-import {
-  ACTOR,
-  InMemoryBlockStorage,
-  InMemoryKnownBlocks,
-  InMemoryStore,
-  NS,
-  contentChange,
-  deleteChange,
-  hashOf,
-} from '../testing/fakes';
+import { ACTOR, NS, committerSetup, contentChange, deleteChange } from '../testing/fakes';
 
 function setup(maxFilesPerTransaction = 32) {
-  const store = new InMemoryStore();
-  const storage = new InMemoryBlockStorage();
-  storage.add(NS, hashOf(1));
-  const blocks = new BlockChecker(new InMemoryKnownBlocks(), storage);
   let now = 1_000_000;
-  const committer = new Committer({
-    store,
-    blocks,
-    clock: { now: () => now },
-    maxFilesPerTransaction,
-    sleep: async () => undefined,
-  });
+  const { store, committer } = committerSetup({ clock: { now: () => now }, maxFilesPerTransaction });
   return { store, committer, advance: (ms: number) => (now += ms) };
 }
 

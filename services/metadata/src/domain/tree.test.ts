@@ -1,32 +1,8 @@
 // Unit tests of the tree rule (issue 6, kind 4) through the Committer, with the in-memory store.
-import { BlockChecker } from './block-checker';
-import { Committer } from './commit';
 import { ancestorsOf } from './tree';
-import {
-  ACTOR,
-  InMemoryBlockStorage,
-  InMemoryKnownBlocks,
-  InMemoryStore,
-  NS,
-  contentChange,
-  deleteChange,
-  hashOf,
-} from '../testing/fakes';
+import { ACTOR, NS, committerSetup, contentChange, deleteChange } from '../testing/fakes';
 
-function setup(maxFilesPerTransaction = 32) {
-  const store = new InMemoryStore();
-  const storage = new InMemoryBlockStorage();
-  storage.add(NS, hashOf(1));
-  const blocks = new BlockChecker(new InMemoryKnownBlocks(), storage);
-  const committer = new Committer({
-    store,
-    blocks,
-    clock: { now: () => 5_000 },
-    maxFilesPerTransaction,
-    sleep: async () => undefined,
-  });
-  return { store, committer };
-}
+const setup = (maxFilesPerTransaction = 32) => committerSetup({ maxFilesPerTransaction });
 
 const summary = (outcomes: readonly { kind: string; path: string }[]) =>
   outcomes.map((outcome) => [

@@ -3,6 +3,8 @@
  * transaction's conditions all or nothing, the way DynamoDB's TransactWriteItems does.
  */
 import { comparePaths, contentHash } from '@filesync/sync-core';
+import { BlockChecker } from '../domain/block-checker';
+import { Committer, type CommitterOptions } from '../domain/commit';
 import type { Actor, ChangeEvent, FileChange, FileEntry, Follow, JournalRecord } from '../domain/model';
 import {
   versionKey,
@@ -209,4 +211,24 @@ export function entry(path: string, version: number, deleted = false): FileEntry
     deviceId: 'device-0',
     journalSeq: version,
   };
+}
+
+/**
+ * A Committer over fresh in-memory fakes whose block storage holds blocks 1 to 20 (`hashOf`);
+ * the clock reads 5 000 and retries do not wait unless `options` says otherwise.
+ */
+export function committerSetup(options: Partial<CommitterOptions> = {}) {
+  const store = new InMemoryStore();
+  const storage = new InMemoryBlockStorage();
+  storage.add(NS, ...Array.from({ length: 20 }, (_, index) => hashOf(index + 1)));
+  const blocks = new BlockChecker(new InMemoryKnownBlocks(), storage);
+  const committer = new Committer({
+    store,
+    blocks,
+    clock: { now: () => 5_000 },
+    maxFilesPerTransaction: 32,
+    sleep: async () => undefined,
+    ...options,
+  });
+  return { store, storage, blocks, committer };
 }
