@@ -1,15 +1,13 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
 import { common, metadata, syncdiff } from '@filesync/contracts';
-import { inlineHasher } from '../hashing/hash-file';
 import { StateDb } from '../state/state-db';
 import { UNSAFE_PATH_REASONS } from './safe-path';
 import { syncFolder, type SyncOptions } from './engine';
 import type { SyncRemote } from './remote';
 import { MassDeleteError, SyncIncompleteError, type SyncSummary } from './summary';
-import { contentOf, entry, MemoryBlocks, ScriptedRemote } from './testing/engine-fakes';
+import { contentOf, engineDeps, entry, MemoryBlocks, ScriptedRemote } from './testing/engine-fakes';
 
 // Issue 6 on the engine: per-path faults (kinds 2, 4, 5, 6, 7) against a scripted fake of the
 // SyncRemote port.
@@ -49,20 +47,7 @@ describe('engine faults (issue 6)', () => {
   });
 
   const run = (remote: SyncRemote, options: SyncOptions = {}) =>
-    syncFolder(
-      root,
-      'ns',
-      {
-        state,
-        hasher: inlineHasher,
-        blocks,
-        remote,
-        logger: pino({ level: 'silent' }),
-        deviceLabel: 'laptop',
-        now: () => new Date(2026, 0, 2, 3, 4, 5),
-      },
-      options,
-    );
+    syncFolder(root, 'ns', engineDeps({ state, blocks, remote }), options);
 
   const onServer = (text: string) => blocks.seed(text);
 

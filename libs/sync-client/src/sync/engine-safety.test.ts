@@ -3,13 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { common, syncdiff } from '@filesync/contracts';
-import { inlineHasher } from '../hashing/hash-file';
 import { nodeScanFileSystem, type ScanFileSystem } from '../scan/scanner';
 import { StateDb } from '../state/state-db';
 import { syncFolder, type SyncOptions } from './engine';
 import type { SyncRemote } from './remote';
 import { UNSAFE_PATH_REASONS } from './safe-path';
-import { entry, MemoryBlocks, ScriptedRemote } from './testing/engine-fakes';
+import { engineDeps, entry, MemoryBlocks, ScriptedRemote } from './testing/engine-fakes';
 
 const { ActionKind } = syncdiff;
 
@@ -44,16 +43,13 @@ describe('the engine writes nothing it should not', () => {
     syncFolder(
       root,
       'ns',
-      {
+      engineDeps({
         state,
-        hasher: inlineHasher,
         blocks,
         remote,
         logger: pino({ level: 'warn' }, { write: (line: string) => void logged.push(JSON.parse(line)) }),
-        deviceLabel: 'laptop',
-        now: () => new Date(2026, 0, 2, 3, 4, 5),
         scanFileSystem,
-      },
+      }),
       options,
     );
 

@@ -1,13 +1,11 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
 import { common, syncdiff } from '@filesync/contracts';
-import { inlineHasher } from '../hashing/hash-file';
 import { StateDb } from '../state/state-db';
 import { syncFolder } from './engine';
 import type { SyncRemote } from './remote';
-import { contentOf, entry, MemoryBlocks, ScriptedRemote } from './testing/engine-fakes';
+import { contentOf, engineDeps, entry, MemoryBlocks, ScriptedRemote } from './testing/engine-fakes';
 
 const { ActionKind } = syncdiff;
 
@@ -34,16 +32,7 @@ describe('syncFolder', () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  const run = (remote: SyncRemote) =>
-    syncFolder(root, 'ns', {
-      state,
-      hasher: inlineHasher,
-      blocks,
-      remote,
-      logger: pino({ level: 'silent' }),
-      deviceLabel: 'laptop',
-      now: () => new Date(2026, 0, 2, 3, 4, 5),
-    });
+  const run = (remote: SyncRemote) => syncFolder(root, 'ns', engineDeps({ state, blocks, remote }));
 
   const seedServer = (text: string) => blocks.seed(text);
 

@@ -2,9 +2,12 @@
  * Fakes of the engine's ports for unit tests (no network, no storage service). Test-only: nothing
  * in the package entry points imports this folder, and the build inputs leave `testing/` out.
  */
+import pino from 'pino';
 import { common, metadata, syncdiff } from '@filesync/contracts';
 import { chunkBuffer, contentHash } from '@filesync/sync-core';
+import { inlineHasher } from '../../hashing/hash-file';
 import type { BlockStore } from '../../storage/block-store';
+import type { EngineDeps } from '../engine';
 import type { CommitOptions, SyncRemote } from '../remote';
 
 /** In-memory block storage (a fake of the BlockStore port). */
@@ -113,5 +116,21 @@ export function entry(
     committedAtMs: 1_700_000_000_000,
     deviceId: 'other',
     journalSeq: version,
+  };
+}
+
+/**
+ * The engine's dependencies around the given fakes: hashing inline, silent logs, device `laptop`
+ * and a clock stopped at 2026-01-02 03:04:05 (conflicted copies are named after both).
+ */
+export function engineDeps(
+  deps: Pick<EngineDeps, 'state' | 'blocks' | 'remote'> & Partial<EngineDeps>,
+): EngineDeps {
+  return {
+    hasher: inlineHasher,
+    logger: pino({ level: 'silent' }),
+    deviceLabel: 'laptop',
+    now: () => new Date(2026, 0, 2, 3, 4, 5),
+    ...deps,
   };
 }
