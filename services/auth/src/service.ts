@@ -25,6 +25,7 @@ import { EmailVerification } from './domain/email-verification';
 import { gatedHasher, PasswordGate } from './domain/password-gate';
 import { argon2Hasher } from './domain/passwords';
 import { systemClock } from './domain/ports';
+import { CachedRevocationStore } from './domain/revocation-list';
 import { Sessions } from './domain/sessions';
 import { StorageCredentials } from './domain/storage-credentials';
 import { authHandlers } from './handlers';
@@ -50,8 +51,8 @@ export async function start(env: NodeJS.ProcessEnv): Promise<RunningAuthService>
   const ses = new SESv2Client(awsClientConfig(config.region));
   const accountStore = new DynamoAccountStore(dynamo, config.table);
   const tokenStore = new DynamoTokenStore(dynamo, config.table);
-  const revocations = new DynamoRevocationStore(dynamo, config.table);
-  const revokedDevices = () => revocations.revokedDevices(clock.now());
+  const revocations = new CachedRevocationStore(new DynamoRevocationStore(dynamo, config.table), clock);
+  const revokedDevices = () => revocations.revokedDevices();
 
   const signingKey = await signingKeyFrom(config.signingKey);
   const sessions = new Sessions({
