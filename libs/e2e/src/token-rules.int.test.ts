@@ -159,4 +159,18 @@ describe('tokens and logins, through the stubs', () => {
       status.RESOURCE_EXHAUSTED,
     ]);
   });
+
+  test("kind 12: a flood of logins for made-up emails does not refuse or queue a real user's login", async () => {
+    const real = await signUp(stubs, 'flooded');
+    const login = (email: string, password: string) =>
+      unary(stubs.auth.login.bind(stubs.auth), { email, password, deviceName: 'flood' }, noToken);
+    const flood = Array.from({ length: 60 }, () =>
+      statusOf(() => login(uniqueEmail('nobody'), 'wrong password!')),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const session = (await login(real.email, TEST_PASSWORD)).session!;
+    expect(session.userId).toBe(real.userId);
+    // Made-up emails are answered like wrong passwords, none of them refused as "busy".
+    expect(await Promise.all(flood)).toEqual(Array(60).fill('UNAUTHENTICATED'));
+  });
 });

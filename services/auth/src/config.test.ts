@@ -27,6 +27,7 @@ describe('loadAuthConfig', () => {
       region: 'us-east-1',
       mailFrom: 'notifications@filesync.local',
       passwordChecks: { maxConcurrent: expect.any(Number), maxQueued: 16 },
+      unknownEmailLogins: { maxPending: 1000 },
     });
     expect(config.signingKey.asymmetricKeyType).toBe('ed25519');
   });
@@ -105,6 +106,11 @@ describe('loadAuthConfig', () => {
       'FILESYNC_PASSWORD_CHECK_QUEUE',
       { FILESYNC_PASSWORD_CHECK_QUEUE: 'lots' },
       /FILESYNC_PASSWORD_CHECK_QUEUE is invalid: expected a whole number/,
+    ],
+    [
+      'FILESYNC_UNKNOWN_EMAIL_LOGINS',
+      { FILESYNC_UNKNOWN_EMAIL_LOGINS: '0' },
+      /FILESYNC_UNKNOWN_EMAIL_LOGINS is invalid/,
     ],
   ])('names %s when it is wrong', (_name, override, message) => {
     const attempt = () => loadAuthConfig({ ...base, ...override });

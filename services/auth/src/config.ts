@@ -72,6 +72,16 @@ export const authConfigSchema = z.object({
     .min(0)
     .max(1000)
     .default(16),
+  /**
+   * Logins of unknown emails waiting out their decoy delay at once (they never hash); far more
+   * than real checks, since each costs only a timer and a pending request.
+   */
+  FILESYNC_UNKNOWN_EMAIL_LOGINS: z.coerce
+    .number({ error: 'expected a whole number of pending unknown-email logins, 1 to 100000' })
+    .int()
+    .min(1)
+    .max(100_000)
+    .default(1000),
 });
 
 export interface AuthConfig extends ServiceSettings {
@@ -85,6 +95,7 @@ export interface AuthConfig extends ServiceSettings {
   readonly s3ForcePathStyle: boolean;
   readonly mailFrom: string;
   readonly passwordChecks: { readonly maxConcurrent: number; readonly maxQueued: number };
+  readonly unknownEmailLogins: { readonly maxPending: number };
 }
 
 /** Reads and validates the environment; throws ConfigError naming every wrong variable. */
@@ -105,5 +116,6 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv): AuthConfig {
       maxConcurrent: parsed.FILESYNC_PASSWORD_CHECK_CONCURRENCY,
       maxQueued: parsed.FILESYNC_PASSWORD_CHECK_QUEUE,
     },
+    unknownEmailLogins: { maxPending: parsed.FILESYNC_UNKNOWN_EMAIL_LOGINS },
   };
 }

@@ -18,13 +18,14 @@ import { DynamoRevocationStore } from './adapters/dynamo-revocations';
 import { SesVerificationMailer } from './adapters/ses-verification-mailer';
 import { DynamoTokenStore } from './adapters/dynamo-tokens';
 import { StsCredentialIssuer } from './adapters/sts-credential-issuer';
-import { loadAuthConfig } from './config';
+import { loadAuthConfig, type AuthConfig } from './config';
 import { AccessTokenSigner, localTokenVerifier, signingKeyFrom } from './domain/access-tokens';
 import { Accounts } from './domain/accounts';
 import { EmailVerification } from './domain/email-verification';
-import { gatedHasher, PasswordGate } from './domain/password-gate';
-import { argon2Hasher } from './domain/passwords';
+import { gatedHasher, PasswordGate, signUpLimits, UnknownEmailDelay } from './domain/password-gate';
+import { argon2Hasher, type PasswordHasher } from './domain/passwords';
 import { systemClock } from './domain/ports';
+import { CachedRevocationStore } from './domain/revocation-list';
 import { Sessions } from './domain/sessions';
 import { StorageCredentials } from './domain/storage-credentials';
 import { authHandlers } from './handlers';
@@ -50,8 +51,8 @@ export async function start(env: NodeJS.ProcessEnv): Promise<RunningAuthService>
   const ses = new SESv2Client(awsClientConfig(config.region));
   const accountStore = new DynamoAccountStore(dynamo, config.table);
   const tokenStore = new DynamoTokenStore(dynamo, config.table);
-  const revocations = new DynamoRevocationStore(dynamo, config.table);
-  const revokedDevices = () => revocations.revokedDevices(clock.now());
+  const revocations = new CachedRevocationStore(new DynamoRevocationStore(dynamo, config.table), clock);
+  const revokedDevices = () => revocations.revokedDevices();
 
   const signingKey = await signingKeyFrom(config.signingKey);
   const sessions = new Sessions({
@@ -66,7 +67,7 @@ export async function start(env: NodeJS.ProcessEnv): Promise<RunningAuthService>
   const accounts = new Accounts({
     accounts: accountStore,
     loginAttempts: new DynamoLoginAttemptStore(dynamo, config.table),
-    passwords: gatedHasher(argon2Hasher(), new PasswordGate(config.passwordChecks)),
+    passwords: await gatedPasswords(config.passwordChecks, config.unknownEmailLogins),
     sessions,
     revocations,
     accessTokenTtlSeconds: config.accessTokenTtlSeconds,
@@ -112,4 +113,25 @@ export async function start(env: NodeJS.ProcessEnv): Promise<RunningAuthService>
     },
   });
   return Object.assign(running, { logger });
+}
+
+/**
+ * Argon2 behind the password-check caps, with the unknown-email delay calibrated by one real
+ * verify, so logins of unknown emails take a real check's time from the first one on.
+ */
+async function gatedPasswords(
+  limits: AuthConfig['passwordChecks'],
+  unknownEmailLimits: AuthConfig['unknownEmailLogins'],
+): Promise<PasswordHasher> {
+  const hasher = argon2Hasher();
+  const unknownEmails = new UnknownEmailDelay(unknownEmailLimits);
+  const calibration = await hasher.hash('calibration password');
+  const started = performance.now();
+  await hasher.verify(calibration, 'another password');
+  unknownEmails.record(performance.now() - started);
+  return gatedHasher(hasher, {
+    gate: new PasswordGate(limits),
+    signUps: new PasswordGate(signUpLimits(limits)),
+    unknownEmails,
+  });
 }

@@ -31,9 +31,15 @@ export const ACCESS_TOKEN = {
   maxLifetimeSeconds: 24 * 3600,
   /**
    * How long a verifier trusts its copy of the revoked-devices list: a logged-out device's access
-   * token is refused by every service at most this long (plus one fetch) after Logout.
+   * token is refused by every service at most this long, plus revocationListMaxAgeMs, plus one
+   * fetch, after Logout.
    */
   revocationRefreshMs: 5_000,
+  /**
+   * How old the list auth answers ListRevokedDevices with may be: each auth process queries
+   * DynamoDB for it at most once per this many ms, however often it is asked.
+   */
+  revocationListMaxAgeMs: 1_000,
 } as const;
 
 export interface AccessTokenClaims {

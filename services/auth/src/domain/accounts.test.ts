@@ -3,6 +3,7 @@
 import { DomainError } from '@filesync/server-kit';
 import { ACCESS_TTL_SECONDS, createTestDomain, testPasswords } from '../testing/test-domain';
 import { LOGIN_THROTTLE } from './login-throttle';
+import { gatedHasher, PasswordGate, signUpLimits, UnknownEmailDelay } from './password-gate';
 
 const alice = { email: 'alice@example.com', password: 'correct horse battery', deviceName: 'laptop' };
 
@@ -132,6 +133,100 @@ describe('Accounts', () => {
       await Promise.allSettled(Array.from({ length: 25 }, () => accounts.login(bad)));
       await Promise.allSettled(Array.from({ length: 25 }, () => accounts.login(bad)));
       expect(checks).toBe(LOGIN_THROTTLE.freeFailures);
+    });
+  });
+
+  describe('kind 12: rotating made-up emails cannot saturate auth', () => {
+    /** The server's wiring over cheap argon2, with unknown-email delays held until `release`. */
+    async function gatedDomain(limits = { maxConcurrent: 2, maxQueued: 2 }) {
+      const inner = testPasswords();
+      const hashed = { verify: jest.spyOn(inner, 'verify'), dummy: jest.spyOn(inner, 'verifyDummy') };
+      let hashesHeld = Promise.resolve();
+      const hash = inner.hash.bind(inner);
+      inner.hash = async (password) => (await hashesHeld, hash(password));
+      const holdHashes = () => {
+        let finish!: () => void;
+        hashesHeld = new Promise<void>((resolve) => (finish = resolve));
+        return finish;
+      };
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const gate = new PasswordGate(limits);
+      const signUps = new PasswordGate(signUpLimits(limits));
+      const unknownEmails = new UnknownEmailDelay({ maxPending: 1000 }, () => held);
+      const passwords = gatedHasher(inner, { gate, signUps, unknownEmails });
+      return {
+        ...(await createTestDomain(passwords)),
+        gate,
+        signUps,
+        unknownEmails,
+        hashed,
+        release,
+        holdHashes,
+      };
+    }
+
+    async function eventually(condition: () => boolean): Promise<void> {
+      while (!condition()) await new Promise((resolve) => setImmediate(resolve));
+    }
+
+    it("a real user's login succeeds while 60 logins of unknown emails are pending, none of which hashes", async () => {
+      const { accounts, gate, unknownEmails, hashed, release } = await gatedDomain();
+      await accounts.signUp(alice);
+      const flood = Array.from({ length: 60 }, (_, index) =>
+        accounts
+          .login({ email: `nobody-${index}@example.com`, password: 'wrong password!', deviceName: 'bot' })
+          .then(
+            () => 'in',
+            (error: { kind: string }) => error.kind,
+          ),
+      );
+      await eventually(() => unknownEmails.load().pending === 60);
+      expect(gate.load()).toEqual({ running: 0, waiting: 0 });
+
+      await expect(accounts.login(alice)).resolves.toMatchObject({ email: alice.email });
+      release();
+      // They still get the wrong-credentials answer, only after a real check's time.
+      expect(await Promise.all(flood)).toEqual(Array(60).fill('unauthenticated'));
+      expect(hashed.dummy).not.toHaveBeenCalled();
+      expect(hashed.verify).toHaveBeenCalledTimes(1);
+    });
+
+    it('refuses a throttled email before it waits or checks anything', async () => {
+      const { accounts, unknownEmails, hashed, release } = await gatedDomain();
+      release();
+      const ghost = { ...alice, email: 'ghost@example.com' };
+      for (let i = 0; i < LOGIN_THROTTLE.freeFailures; i++) {
+        await expect(accounts.login(ghost)).rejects.toMatchObject({ kind: 'unauthenticated' });
+      }
+      const wait = jest.spyOn(unknownEmails, 'wait');
+      await expect(accounts.login(ghost)).rejects.toMatchObject({ kind: 'resource-exhausted' });
+      expect(wait).not.toHaveBeenCalled();
+      expect(hashed.verify).not.toHaveBeenCalled();
+    });
+
+    it('a flood of sign-ups (each must hash) leaves a real login a slot', async () => {
+      const { accounts, gate, signUps, release, holdHashes } = await gatedDomain({
+        maxConcurrent: 2,
+        maxQueued: 0,
+      });
+      release();
+      await accounts.signUp(alice);
+      const finishHashes = holdHashes();
+      const flood = Array.from({ length: 20 }, (_, index) =>
+        accounts.signUp({ ...alice, email: `new-${index}@example.com` }).then(
+          () => 'ok',
+          (error: { kind: string }) => error.kind,
+        ),
+      );
+      await eventually(() => signUps.load().running === 1);
+      expect(gate.load()).toEqual({ running: 1, waiting: 0 });
+
+      await expect(accounts.login(alice)).resolves.toMatchObject({ email: alice.email });
+      finishHashes();
+      const kinds = await Promise.all(flood);
+      expect(kinds.filter((kind) => kind === 'ok')).toHaveLength(1);
+      expect(kinds.filter((kind) => kind === 'resource-exhausted')).toHaveLength(19);
     });
   });
 

@@ -46,10 +46,12 @@ export class Accounts {
   }
 
   /**
-   * Unknown emails and wrong passwords look the same from outside: same message, and a dummy
-   * verify so both take one argon2 run. Each attempt is reserved (counted as a failure) BEFORE
-   * the password is checked, atomically, so a burst of concurrent guesses gets exactly the free
-   * attempts checked and the rest refused; a success clears the count.
+   * Unknown emails and wrong passwords look the same from outside: same message, same throttle,
+   * and a dummy verify that takes as long as a real one (without hashing on the server, so made-up
+   * emails cannot fill the password-check cap). Each attempt is reserved (counted as a failure)
+   * BEFORE anything else, atomically, so a burst of concurrent guesses gets exactly the free
+   * attempts checked and the rest refused without a check or a place in the cap's queue; a
+   * success clears the count.
    */
   async login({ email, password, deviceName }: Credentials): Promise<Session> {
     const { accounts, loginAttempts, passwords, sessions, clock } = this.deps;

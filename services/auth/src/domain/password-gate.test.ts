@@ -1,4 +1,5 @@
-import { PasswordGate } from './password-gate';
+import type { PasswordHasher } from './passwords';
+import { gatedHasher, PasswordGate, signUpLimits, UnknownEmailDelay } from './password-gate';
 
 /** A unit of work the test finishes by hand. */
 function pending() {
@@ -65,5 +66,74 @@ describe('kind 12: a global cap on password checks keeps auth responsive under a
     await Promise.all(floodRuns);
     // Once the running ones finish, a real user's check gets a slot at once.
     await expect(gate.run(async () => 'alice in')).resolves.toBe('alice in');
+  });
+});
+
+describe("kind 12: logins of unknown emails take a real check's time without hashing", () => {
+  it('waits a delay drawn from the recent real verifications', async () => {
+    const slept: number[] = [];
+    let draw = 0;
+    const delay = new UnknownEmailDelay(
+      { maxPending: 10 },
+      async (ms) => slept.push(ms),
+      () => [0, 0.5, 0.99][draw++ % 3]!,
+    );
+    for (const ms of [40, 80, 120]) delay.record(ms);
+    for (let i = 0; i < 3; i++) await delay.wait();
+    expect(slept).toEqual([40, 80, 120]);
+  });
+
+  it('times each real verify, queue wait included, for that delay', async () => {
+    let now = 0;
+    const gate = new PasswordGate({ maxConcurrent: 1, maxQueued: 1 });
+    const unknownEmails = new UnknownEmailDelay({ maxPending: 10 }, async () => undefined);
+    const record = jest.spyOn(unknownEmails, 'record');
+    const inner: PasswordHasher = {
+      hash: async () => 'hash',
+      verify: async () => ((now += 70), true),
+      verifyDummy: () => Promise.reject(new Error('an unknown email must not hash')),
+    };
+    const hasher = gatedHasher(inner, { gate, signUps: gate, unknownEmails }, () => now);
+    await hasher.verify('hash', 'password');
+    await hasher.verifyDummy('password');
+    expect(record.mock.calls).toEqual([[70]]);
+  });
+
+  it('holds at most maxPending unknown-email logins; beyond, the busy answer a real check gets', async () => {
+    const held = pending();
+    const delay = new UnknownEmailDelay({ maxPending: 3 }, () => held.done);
+    const waits = Array.from({ length: 3 }, () => delay.wait());
+    expect(delay.load()).toEqual({ pending: 3 });
+    await expect(delay.wait()).rejects.toMatchObject({
+      kind: 'resource-exhausted',
+      message: expect.stringMatching(/busy checking passwords: retry in \d+ ms/),
+    });
+    held.finish();
+    await Promise.all(waits);
+    expect(delay.load()).toEqual({ pending: 0 });
+  });
+
+  it('refuses an unknown email exactly when the gate would refuse a real check', async () => {
+    const gate = new PasswordGate({ maxConcurrent: 1, maxQueued: 0 });
+    const unknownEmails = new UnknownEmailDelay({ maxPending: 10 }, async () => undefined);
+    const held = pending();
+    const inner: PasswordHasher = {
+      hash: async () => 'hash',
+      verify: async () => (await held.done, false),
+      verifyDummy: () => Promise.reject(new Error('an unknown email must not hash')),
+    };
+    const hasher = gatedHasher(inner, { gate, signUps: gate, unknownEmails });
+    const real = hasher.verify('hash', 'password');
+    const busy = { kind: 'resource-exhausted', message: expect.stringMatching(/busy checking passwords/) };
+    await expect(hasher.verify('hash', 'password')).rejects.toMatchObject(busy);
+    await expect(hasher.verifyDummy('password')).rejects.toMatchObject(busy);
+    held.finish();
+    await real;
+    await expect(hasher.verifyDummy('password')).resolves.toBeUndefined();
+  });
+
+  it('lets sign-ups hold half the gate, at least one slot', () => {
+    expect(signUpLimits({ maxConcurrent: 4, maxQueued: 16 })).toEqual({ maxConcurrent: 2, maxQueued: 16 });
+    expect(signUpLimits({ maxConcurrent: 1, maxQueued: 0 })).toEqual({ maxConcurrent: 1, maxQueued: 0 });
   });
 });

@@ -6,8 +6,10 @@ export interface PasswordHasher {
   /** Constant-time comparison of the derived hash; false for a wrong password. */
   verify(passwordHash: string, password: string): Promise<boolean>;
   /**
-   * Spends the same work as a real verify, for logins of unknown emails, so response time does
-   * not reveal which emails have accounts.
+   * For logins of unknown emails: takes about as long as a real verify, so response time does not
+   * reveal which emails have accounts. This hasher runs a real verify against a dummy hash; the
+   * server's gated one (password-gate.ts) waits a delay drawn from recent real verifies instead,
+   * so made-up emails spend no CPU.
    */
   verifyDummy(password: string): Promise<void>;
 }

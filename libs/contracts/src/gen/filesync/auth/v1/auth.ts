@@ -2312,8 +2312,9 @@ export const NamespacePrefix: MessageFns<NamespacePrefix> = {
 /**
  * Accounts, devices, sessions and storage credentials.
  *
- * Every RPC except SignUp, Login, RefreshSession and GetPublicKeys needs the access token in
- * the `authorization` metadata as `Bearer <token>`.
+ * Every RPC except SignUp, Login, RefreshSession, GetPublicKeys and ListRevokedDevices needs the
+ * access token in the `authorization` metadata as `Bearer <token>`. The last two are public
+ * because the services that verify tokens call them and have no token of their own.
  */
 export type AuthServiceService = typeof AuthServiceService;
 export const AuthServiceService = {
@@ -2333,7 +2334,8 @@ export const AuthServiceService = {
   /**
    * Signs a device in with email and password. Every attempt for one email is counted before the
    * password is checked, and attempts beyond a few failures must wait; password checks are also
-   * bounded per server, whatever the email.
+   * bounded per server, whatever the email. An email without an account is answered like a wrong
+   * password, after about a password check's time, without taking a check's place.
    * Errors: INVALID_ARGUMENT, UNAUTHENTICATED (unknown email or wrong password, same message),
    * RESOURCE_EXHAUSTED (too many recent failures, or the server is busy checking passwords:
    * retry after the `filesync-retry-after-ms` trailer).
@@ -2402,7 +2404,11 @@ export const AuthServiceService = {
   /**
    * Device ids whose access tokens are revoked (logged out) although not yet expired. Services
    * poll it every few seconds and refuse those tokens; an entry is dropped once every token of
-   * the device has expired.
+   * the device has expired. Public, needing no token: the services polling it have none, and the
+   * ids are random and give nothing usable without a token of that device. So that calling it
+   * costs nothing, each auth process answers from a copy at most 1 s old (one storage query per
+   * second however often it is called): with the services' 5 s polling, a Logout reaches every
+   * service within about 6 s.
    */
   listRevokedDevices: {
     path: "/filesync.auth.v1.AuthService/ListRevokedDevices" as const,
@@ -2476,7 +2482,8 @@ export interface AuthServiceServer extends UntypedServiceImplementation {
   /**
    * Signs a device in with email and password. Every attempt for one email is counted before the
    * password is checked, and attempts beyond a few failures must wait; password checks are also
-   * bounded per server, whatever the email.
+   * bounded per server, whatever the email. An email without an account is answered like a wrong
+   * password, after about a password check's time, without taking a check's place.
    * Errors: INVALID_ARGUMENT, UNAUTHENTICATED (unknown email or wrong password, same message),
    * RESOURCE_EXHAUSTED (too many recent failures, or the server is busy checking passwords:
    * retry after the `filesync-retry-after-ms` trailer).
@@ -2502,7 +2509,11 @@ export interface AuthServiceServer extends UntypedServiceImplementation {
   /**
    * Device ids whose access tokens are revoked (logged out) although not yet expired. Services
    * poll it every few seconds and refuse those tokens; an entry is dropped once every token of
-   * the device has expired.
+   * the device has expired. Public, needing no token: the services polling it have none, and the
+   * ids are random and give nothing usable without a token of that device. So that calling it
+   * costs nothing, each auth process answers from a copy at most 1 s old (one storage query per
+   * second however often it is called): with the services' 5 s polling, a Logout reaches every
+   * service within about 6 s.
    */
   listRevokedDevices: handleUnaryCall<ListRevokedDevicesRequest, ListRevokedDevicesResponse>;
   /**
@@ -2551,7 +2562,8 @@ export interface AuthServiceClient extends Client {
   /**
    * Signs a device in with email and password. Every attempt for one email is counted before the
    * password is checked, and attempts beyond a few failures must wait; password checks are also
-   * bounded per server, whatever the email.
+   * bounded per server, whatever the email. An email without an account is answered like a wrong
+   * password, after about a password check's time, without taking a check's place.
    * Errors: INVALID_ARGUMENT, UNAUTHENTICATED (unknown email or wrong password, same message),
    * RESOURCE_EXHAUSTED (too many recent failures, or the server is busy checking passwords:
    * retry after the `filesync-retry-after-ms` trailer).
@@ -2647,7 +2659,11 @@ export interface AuthServiceClient extends Client {
   /**
    * Device ids whose access tokens are revoked (logged out) although not yet expired. Services
    * poll it every few seconds and refuse those tokens; an entry is dropped once every token of
-   * the device has expired.
+   * the device has expired. Public, needing no token: the services polling it have none, and the
+   * ids are random and give nothing usable without a token of that device. So that calling it
+   * costs nothing, each auth process answers from a copy at most 1 s old (one storage query per
+   * second however often it is called): with the services' 5 s polling, a Logout reaches every
+   * service within about 6 s.
    */
   listRevokedDevices(
     request: ListRevokedDevicesRequest,
