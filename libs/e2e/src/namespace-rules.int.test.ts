@@ -452,7 +452,17 @@ describe('issue 6 server kinds', () => {
     );
     expect(missing.missingBlockHashes).toEqual([]);
     const started = Date.now();
-    const response = await commitFiles(heidi, [{ ...upload('distinct.bin'), content }]);
+    // The call's deadline is the loose bound below, not the default 10 s the verification alone
+    // takes on a loaded machine.
+    const response = await unary(
+      stubs.metadata.commitFiles.bind(stubs.metadata),
+      {
+        namespaceId: heidi.rootNamespaceId,
+        changes: [{ ...upload('distinct.bin'), content }],
+        confirmMassDelete: false,
+      },
+      { ...as(heidi), timeoutMs: 100_000 },
+    );
     const commitMs = Date.now() - started;
     expect(outcomes(response)).toEqual([['distinct.bin', 'committed']]);
     expect((await getFile(heidi, 'distinct.bin')).entry?.content?.blockHashes).toEqual(blockHashes);
