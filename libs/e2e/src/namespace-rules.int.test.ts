@@ -78,6 +78,12 @@ describe('issue 6 server kinds', () => {
     ).then((pages) => pages.flatMap((page) => page.entries));
   const outcomes = (response: metadata.CommitFilesResponse) =>
     response.results.map((result) => [result.path, result.outcome?.$case]);
+  /** The content of a file of one uploaded block (uploadBlocks' blocks are 4 bytes). */
+  const oneBlock = (hash: string): common.FileContent => ({
+    contentHash: contentHash([hash]),
+    size: 4,
+    blockHashes: [hash],
+  });
 
   beforeAll(() => {
     stubs = connectStubs(stack);
@@ -154,6 +160,20 @@ describe('issue 6 server kinds', () => {
       ['bad-hash.txt', 'rejected'],
     ]);
     expect((await listFiles(bob)).map((entry) => entry.path)).toEqual(['good.txt']);
+  });
+
+  test('kind 7: two spellings of one path are INVALID_ARGUMENT even when one of the changes is invalid', async () => {
+    const ivan = await signUp(stubs, 'one-path-twice');
+    const nfdBadSize = { ...upload('cafe\u0301'), content: { ...EMPTY_CONTENT, size: 5 } };
+    for (const changes of [
+      [upload('caf\u00e9'), nfdBadSize],
+      [nfdBadSize, upload('caf\u00e9')],
+    ]) {
+      const error = await callError(commitFiles(ivan, changes));
+      expect(error.code).toBe(status.INVALID_ARGUMENT);
+      expect(error.details).toContain('more than once');
+    }
+    expect(await listFiles(ivan, true)).toEqual([]);
   });
 
   test('kind 6: modification times before 1970 and zero round trip exactly', async () => {
@@ -251,11 +271,13 @@ describe('issue 6 server kinds', () => {
       frank,
       paths.map((path) => upload(path)),
     );
+    // New content: an empty upload would receive a deleted empty file's content, a move.
+    const blocks = await uploadBlocks(frank, 4);
     const answers: string[][] = [];
     for (let batch = 0; batch < 4; batch += 1) {
       const response = await commitFiles(frank, [
         ...paths.slice(batch * 5, batch * 5 + 5).map((path) => removal(path, 1)),
-        upload(`new${batch}.txt`),
+        { ...upload(`new${batch}.txt`), content: oneBlock(blocks[batch]!) },
       ]);
       answers.push([...new Set(response.results.map((result) => result.outcome?.$case ?? ''))]);
       if (batch === 2) {
@@ -289,6 +311,80 @@ describe('issue 6 server kinds', () => {
       true,
     );
     expect(confirmed.results.map((result) => result.outcome?.$case)).toEqual(Array(10).fill('committed'));
+  });
+
+  test('kind 2: a move is not a deletion: renames and moves of every file commit, a refused move leaves no duplicate', async () => {
+    const judy = await signUp(stubs, 'moves');
+    const [c0, c1, c2] = (await uploadBlocks(judy, 3)).map(oneBlock);
+    const live = async () => (await listFiles(judy)).map((entry) => [entry.path, entry.content?.contentHash]);
+    const paths = async () => (await listFiles(judy)).map((entry) => entry.path);
+
+    // Replacing the only file `d/f000` by `d/f000/x` of the same content converges in one request.
+    await commitFiles(judy, [{ ...upload('d/f000'), content: c0 }]);
+    expect(
+      outcomes(await commitFiles(judy, [removal('d/f000', 1), { ...upload('d/f000/x'), content: c0 }])),
+    ).toEqual([
+      ['d/f000', 'committed'],
+      ['d/f000/x', 'committed'],
+    ]);
+    // Renaming the only file of the namespace.
+    expect(
+      outcomes(await commitFiles(judy, [removal('d/f000/x', 1), { ...upload('d/renamed'), content: c0 }])),
+    ).toEqual([
+      ['d/f000/x', 'committed'],
+      ['d/renamed', 'committed'],
+    ]);
+    expect(await live()).toEqual([['d/renamed', c0!.contentHash]]);
+
+    // Moving all 3 files of the namespace into sub/.
+    await commitFiles(judy, [
+      { ...upload('d/a'), content: c1 },
+      { ...upload('d/b'), content: c2 },
+    ]);
+    const moved = await commitFiles(judy, [
+      removal('d/renamed', 1),
+      removal('d/a', 1),
+      removal('d/b', 1),
+      { ...upload('sub/b'), content: c2 },
+      { ...upload('sub/renamed'), content: c0 },
+      { ...upload('sub/a'), content: c1 },
+    ]);
+    expect(new Set(moved.results.map((result) => result.outcome?.$case))).toEqual(new Set(['committed']));
+    expect(await paths()).toEqual(['sub/a', 'sub/b', 'sub/renamed']);
+    // The moves used none of the window: deleting every file outright is still refused.
+    const wipe = await commitFiles(judy, [
+      removal('sub/a', 1),
+      removal('sub/b', 1),
+      removal('sub/renamed', 1),
+    ]);
+    expect(new Set(wipe.results.map((result) => result.outcome?.$case))).toEqual(new Set(['rejected']));
+
+    // 12 empty files: deleting all, one of them moved, is still a mass deletion. The move's
+    // creation is refused with it (no duplicate); an unrelated upload commits.
+    const mallory = await signUp(stubs, 'refused-move');
+    const empties = Array.from({ length: 12 }, (_, index) => `e/f${String(index).padStart(2, '0')}`);
+    await commitFiles(
+      mallory,
+      empties.map((path) => upload(path)),
+    );
+    const [fresh] = await uploadBlocks(mallory, 1);
+    const refused = await commitFiles(mallory, [
+      ...empties.map((path) => removal(path, 1)),
+      upload('moved/f00'),
+      { ...upload('new.txt'), content: oneBlock(fresh!) },
+    ]);
+    expect(outcomes(refused)).toEqual([
+      ...empties.map((path) => [path, 'rejected']),
+      ['moved/f00', 'rejected'],
+      ['new.txt', 'committed'],
+    ]);
+    expect(refused.results[12]!.outcome).toMatchObject({
+      value: {
+        reason: 4 /* REJECTION_REASON_MASS_DELETE */,
+        message: expect.stringContaining('refused move'),
+      },
+    });
+    expect((await listFiles(mallory)).map((entry) => entry.path)).toEqual([...empties, 'new.txt']);
   });
 
   test('kind 10: a file of 50,000 blocks commits and reads back whole through every read', async () => {
@@ -356,7 +452,17 @@ describe('issue 6 server kinds', () => {
     );
     expect(missing.missingBlockHashes).toEqual([]);
     const started = Date.now();
-    const response = await commitFiles(heidi, [{ ...upload('distinct.bin'), content }]);
+    // The call's deadline is the loose bound below, not the default 10 s the verification alone
+    // takes on a loaded machine.
+    const response = await unary(
+      stubs.metadata.commitFiles.bind(stubs.metadata),
+      {
+        namespaceId: heidi.rootNamespaceId,
+        changes: [{ ...upload('distinct.bin'), content }],
+        confirmMassDelete: false,
+      },
+      { ...as(heidi), timeoutMs: 100_000 },
+    );
     const commitMs = Date.now() - started;
     expect(outcomes(response)).toEqual([['distinct.bin', 'committed']]);
     expect((await getFile(heidi, 'distinct.bin')).entry?.content?.blockHashes).toEqual(blockHashes);

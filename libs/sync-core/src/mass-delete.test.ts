@@ -1,4 +1,4 @@
-import { isMassDelete } from './mass-delete';
+import { countNonMoveDeletions, isMassDelete, pairMoves } from './mass-delete';
 
 describe('kind 2: the mass-delete rule', () => {
   it('needs confirmation to delete every live file, however few', () => {
@@ -21,5 +21,24 @@ describe('kind 2: the mass-delete rule', () => {
 
   it('never asks when nothing is deleted', () => {
     expect(isMassDelete({ deleting: 0, live: 0 })).toBe(false);
+  });
+});
+
+describe('kind 2: a move is not a deletion', () => {
+  it('pairs each deletion with a creation of the same content, each creation at most once', () => {
+    expect(pairMoves(['a', 'b', 'a'], ['c', 'a', 'b'])).toEqual([1, 2, undefined]);
+    expect(pairMoves(['a', 'a'], ['a', 'a'])).toEqual([0, 1]);
+    expect(pairMoves(['a'], [])).toEqual([undefined]);
+    expect(pairMoves([''], [''])).toEqual([undefined]);
+  });
+
+  it('counts only the deletions that are not moves', () => {
+    // Renaming the only file: nothing is deleted.
+    expect(countNonMoveDeletions(['h'], ['h'])).toBe(0);
+    // Three files moved into a subfolder, one deleted outright.
+    expect(countNonMoveDeletions(['a', 'b', 'c', 'd'], ['c', 'b', 'a'])).toBe(1);
+    // One copy cannot excuse two deletions of the same content.
+    expect(countNonMoveDeletions(['a', 'a'], ['a'])).toBe(1);
+    expect(countNonMoveDeletions(['a', 'b'], ['x'])).toBe(2);
   });
 });

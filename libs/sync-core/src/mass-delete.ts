@@ -4,6 +4,11 @@
  * Deleting every file at once, or most of many, is the signature of an unmounted drive, an emptied
  * folder or a buggy client far more often than of a user's intent: such a deletion needs the
  * user's explicit confirmation (`filesync sync --force`, `confirm_mass_delete` on the wire).
+ *
+ * A move is not a deletion: renaming or moving files (a folder's most common change) deletes
+ * their old paths and creates the same content elsewhere in the same change set, and must never
+ * need confirmation. A deletion whose content hash is the content hash of a file the same change
+ * set creates or updates at another path is a move and is not counted (see `pairMoves`).
  */
 export const MASS_DELETE_RULE = {
   /** Above this many deletions, deleting more than `maxFraction` of the live files is a mass delete. */
@@ -32,4 +37,36 @@ export function isMassDelete({ deleting, live, maxDelete }: DeletionCount): bool
   if (maxDelete !== undefined && deleting > maxDelete) return true;
   if (deleting >= live) return true;
   return deleting > MASS_DELETE_RULE.minFiles && deleting > live * MASS_DELETE_RULE.maxFraction;
+}
+
+/**
+ * Pairs each deletion with the creation that receives its content, if any: the first creation
+ * not yet paired whose content hash is the deleted file's. Each creation receives at most one
+ * deletion, so copying one file into two places excuses one deletion, not two. Hashes are the
+ * current content hash of each deleted file and the new content hash of each created or updated
+ * file, in request order; an empty hash (content unknown) is never a move.
+ *
+ * Returns, per deletion, the index in `createdHashes` of its partner, or undefined when the
+ * deletion is not a move and counts for the mass-delete rule.
+ */
+export function pairMoves(
+  deletedHashes: readonly string[],
+  createdHashes: readonly string[],
+): (number | undefined)[] {
+  const unpaired = new Map<string, number[]>();
+  createdHashes.forEach((hash, index) => {
+    if (!hash) return;
+    const indexes = unpaired.get(hash);
+    if (indexes) indexes.push(index);
+    else unpaired.set(hash, [index]);
+  });
+  return deletedHashes.map((hash) => (hash ? unpaired.get(hash)?.shift() : undefined));
+}
+
+/** The deletions the mass-delete rule counts: those `pairMoves` finds no partner for. */
+export function countNonMoveDeletions(
+  deletedHashes: readonly string[],
+  createdHashes: readonly string[],
+): number {
+  return pairMoves(deletedHashes, createdHashes).filter((partner) => partner === undefined).length;
 }

@@ -164,6 +164,22 @@ describe('metadata handlers', () => {
     expect(duplicate.kind).toBe('invalid-argument');
   });
 
+  it('kind 7: two spellings of one path with one invalid change are INVALID_ARGUMENT and commit nothing', async () => {
+    const { handlers, store } = setup();
+    const nfc = protoChange('caf\u00e9', 0);
+    // Size 0 with a block: the content is invalid, the path is not.
+    const nfdBadSize = { ...protoChange('cafe\u0301', 0), content: { ...nfc.content!, size: 0 } };
+    const error = await domainErrorRejectedBy(
+      handlers.commitFiles(
+        { confirmMassDelete: false, namespaceId: NS, changes: [nfc, nfdBadSize] },
+        context,
+      ),
+    );
+    expect(error.kind).toBe('invalid-argument');
+    expect(error.message).toContain('more than once');
+    expect(store.transactions).toHaveLength(0);
+  });
+
   it('kind 4: CommitFile answers a clash with FAILED_PRECONDITION and the clashing path as a trailer', async () => {
     const { handlers } = setup();
     await handlers.commitFile(

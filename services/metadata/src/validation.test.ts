@@ -144,6 +144,24 @@ describe('checkChanges', () => {
     ).toContain('more than once');
   });
 
+  it('kind 7: two spellings of one path are INVALID_ARGUMENT even when one change is invalid', () => {
+    const badSize = { content: { ...change().content!, size: -1 } };
+    for (const changes of [
+      [change({ path: 'caf\u00e9' }), change({ path: 'cafe\u0301', ...badSize })],
+      [change({ path: 'caf\u00e9', ...badSize }), change({ path: 'cafe\u0301' })],
+      [change({ path: 'caf\u00e9', ...badSize }), change({ path: 'cafe\u0301', ...badSize })],
+    ]) {
+      const error = domainErrorThrownBy(() => checkChanges(changes));
+      expect(error.kind).toBe('invalid-argument');
+      expect(error.message).toContain('more than once');
+    }
+    // Two invalid paths spelled alike are one path too; different invalid paths are not.
+    expect(
+      domainErrorThrownBy(() => checkChanges([change({ path: '../x' }), change({ path: '../x' })])).message,
+    ).toContain('more than once');
+    expect(checkChanges([change({ path: '../x' }), change({ path: '../y' })])).toHaveLength(2);
+  });
+
   it('kind 7: one bad change is rejected for its path alone, named by index', () => {
     const [good, badPath, badHash, badSize] = checkChanges([
       change(),

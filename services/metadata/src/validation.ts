@@ -165,12 +165,24 @@ export function checkChanges(changes: readonly (metadata.FileChange | undefined)
   });
   const seen = new Set<string>();
   for (const result of checked) {
-    // A result is reported by path, so two changes of one path (even one invalid) would be ambiguous.
-    const path = result.ok ? result.change.path : result.rejection.path;
+    // A result is reported by path, so two changes of one path (even one invalid) would be
+    // ambiguous. A change refused for another field still names a canonical path: two spellings
+    // of it (NFC and NFD) are one path, whichever of the two changes is invalid.
+    const path = result.ok ? result.change.path : canonicalOrAsNamed(result.rejection.path);
     if (seen.has(path)) throw invalidArgument(`changes name ${path} more than once`);
     seen.add(path);
   }
   return checked;
+}
+
+/** The canonical form of a path, or the path as named when it cannot be canonicalised. */
+function canonicalOrAsNamed(path: string): string {
+  try {
+    return canonicalPath(path);
+  } catch (error) {
+    if (error instanceof InvalidPathError) return path;
+    throw error;
+  }
 }
 
 export function checkBlockHashes(hashes: readonly string[]): string[] {

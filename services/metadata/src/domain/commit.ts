@@ -1,4 +1,5 @@
 import { unavailable } from '@filesync/server-kit';
+import { pairMoves } from '@filesync/sync-core';
 import { buildChangeEvent } from './change-event';
 import { buildJournal, buildWrites, chunkChanges, planChanges } from './commit-plan';
 import type { BlockChecker } from './block-checker';
@@ -32,8 +33,16 @@ interface ChunkContext {
   readonly follows: readonly Follow[];
   /** Per accepted path: its current version is a live file. */
   readonly wasLive: ReadonlyMap<string, boolean>;
-  /** The request's deletions not yet committed or refused; once refused, all of them are. */
+  /**
+   * The request's moves: deletion path → the path of the creation that receives its content.
+   * A move is not counted by the mass-delete rule; a pair whose creation is dropped before it
+   * commits is removed, so its deletion counts again.
+   */
+  readonly moves: Map<string, string>;
+  /** The request's counted deletions not yet committed or refused; once refused, all of them are. */
   readonly deletions: { left: number; refused: boolean };
+  /** Creations whose move deletion the rule refused: committing them alone would duplicate a file. */
+  readonly refusedPartners: Set<string>;
   readonly confirmMassDelete: boolean;
 }
 
@@ -46,6 +55,39 @@ function massDeleteRejection(path: string): PathRejection {
       `${path} was not deleted: with the namespace's other deletions of the last hour this would delete ` +
       'all of its files or most of many; the user must confirm the deletion (filesync sync --force)',
   };
+}
+
+function refusedMoveRejection(path: string): PathRejection {
+  return {
+    kind: 'rejected',
+    path,
+    reason: 'mass-delete',
+    message:
+      `${path} was not created: it belongs to a refused move (the deletion of a file with this ` +
+      'content in the same request was refused as a mass deletion); the user must confirm the ' +
+      'deletion (filesync sync --force)',
+  };
+}
+
+/**
+ * Issue 6, kind 2: a deletion whose current content the same request makes live at another path
+ * is a move, which the mass-delete rule does not count (sync-core's pairMoves).
+ */
+function findMoves(
+  accepted: readonly FileChange[],
+  current: ReadonlyMap<string, FileEntry>,
+): Map<string, string> {
+  const deletions = accepted.filter((change) => !change.content);
+  const creations = accepted.filter((change) => change.content);
+  const partners = pairMoves(
+    deletions.map((change) => current.get(change.path)?.content?.contentHash ?? ''),
+    creations.map((change) => change.content!.contentHash),
+  );
+  const moves = new Map<string, string>();
+  partners.forEach((partner, index) => {
+    if (partner !== undefined) moves.set(deletions[index]!.path, creations[partner]!.path);
+  });
+  return moves;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -96,10 +138,16 @@ export class Committer {
         ...accepted.filter((change) => !change.content),
         ...accepted.filter((change) => change.content),
       ];
+      const moves = findMoves(accepted, current);
       const context: ChunkContext = {
         follows,
         wasLive,
-        deletions: { left: ordered.filter((change) => !change.content).length, refused: false },
+        moves,
+        deletions: {
+          left: ordered.filter((change) => !change.content && !moves.has(change.path)).length,
+          refused: false,
+        },
+        refusedPartners: new Set(),
         confirmMassDelete: options.confirmMassDelete,
       };
       for (const chunk of chunkChanges(ordered, this.options.maxFilesPerTransaction)) {
@@ -149,29 +197,43 @@ export class Committer {
     let races = 0;
     // Read before the tree is checked: the transaction is conditioned on this sequence.
     let headState = await store.readHeadState(namespaceId);
-    const chunkDeletions = chunk.filter((change) => !change.content).length;
-    context.deletions.left -= chunkDeletions;
+    const counted = (changes: readonly FileChange[]) =>
+      changes.filter((change) => !change.content && !context.moves.has(change.path)).length;
+    context.deletions.left -= counted(chunk);
     while (pending.length > 0) {
       const committedAtMs = clock.now();
       const deletions = pending.filter((change) => !change.content);
       // The rule counts the request's deletions still to come too, and once it refuses one it
-      // refuses all: a request is never cut into a deleted half and a refused half.
+      // refuses all, moves included: a request is never cut into a deleted half and a refused half.
+      const counting = counted(pending) + context.deletions.left;
       if (
         deletions.length > 0 &&
         !context.confirmMassDelete &&
-        (context.deletions.refused ||
-          needsConfirmation(headState, committedAtMs, deletions.length + context.deletions.left))
+        (context.deletions.refused || (counting > 0 && needsConfirmation(headState, committedAtMs, counting)))
       ) {
         context.deletions.refused = true;
-        for (const change of deletions) outcomes.set(change.path, massDeleteRejection(change.path));
+        for (const change of deletions) {
+          outcomes.set(change.path, massDeleteRejection(change.path));
+          const partner = context.moves.get(change.path);
+          if (partner !== undefined) context.refusedPartners.add(partner);
+        }
         pending = pending.filter((change) => change.content);
-        continue;
       }
+      // A creation that only receives a refused deletion's content would leave a duplicate.
+      const orphans = pending.filter((change) => context.refusedPartners.has(change.path));
+      if (orphans.length > 0) {
+        for (const change of orphans) outcomes.set(change.path, refusedMoveRejection(change.path));
+        pending = pending.filter((change) => !context.refusedPartners.has(change.path));
+      }
+      if (pending.length === 0) break;
+
       const clashes = await findClashes(store, namespaceId, pending, context.wasLive);
       if (clashes.length > 0) {
         for (const clash of clashes) outcomes.set(clash.path, clash);
         const clashing = new Set(clashes.map((clash) => clash.path));
         pending = pending.filter((change) => !clashing.has(change.path));
+        // A move whose creation is refused loses its file: its deletion counts, so check again.
+        if (this.unpairMoves(context, clashing, pending)) continue;
         if (pending.length === 0) break;
       }
 
@@ -180,10 +242,11 @@ export class Committer {
       const journal = buildJournal(namespaceId, seq, committedAtMs, actor, files);
       const event = buildChangeEvent(journal, context.follows);
       const created = files.filter((file) => !file.wasLive && !file.entry.deleted).length;
-      const deleted = files.filter((file) => file.wasLive && file.entry.deleted).length;
+      const deletedFiles = files.filter((file) => file.wasLive && file.entry.deleted);
       const head = nextHead(headState, seq, committedAtMs, {
         created,
-        deleted,
+        deleted: deletedFiles.length,
+        moved: deletedFiles.filter((file) => context.moves.has(file.entry.path)).length,
         confirmed: context.confirmMassDelete,
       });
       const result = await store.commit({
@@ -203,6 +266,7 @@ export class Committer {
         await this.reportConflicts(namespaceId, result.conflictingPaths, outcomes);
         const conflicting = new Set(result.conflictingPaths);
         pending = pending.filter((change) => !conflicting.has(change.path));
+        this.unpairMoves(context, conflicting, pending);
       }
       if (result.raced || result.conflictingPaths.length === 0) {
         races += 1;
@@ -214,6 +278,26 @@ export class Committer {
       }
     }
     return headState.seq;
+  }
+
+  /**
+   * Forgets the moves whose creation was dropped (`dropped`) while their deletion is still
+   * `pending`: that deletion is an ordinary one from now on. True when any move was forgotten.
+   */
+  private unpairMoves(
+    context: ChunkContext,
+    dropped: ReadonlySet<string>,
+    pending: readonly FileChange[],
+  ): boolean {
+    let forgotten = false;
+    for (const change of pending) {
+      const partner = context.moves.get(change.path);
+      if (!change.content && partner !== undefined && dropped.has(partner)) {
+        context.moves.delete(change.path);
+        forgotten = true;
+      }
+    }
+    return forgotten;
   }
 
   private async reportConflicts(

@@ -1,11 +1,22 @@
 // Unit tests of the server's mass-delete guard (issue 6, kind 2), with the in-memory store.
 import { MASS_DELETE_RULE } from '@filesync/sync-core';
 import { currentWindow, needsConfirmation, nextHead } from './deletion-window';
-import { ACTOR, NS, committerSetup, contentChange, deleteChange } from '../testing/fakes';
+import type { Committer } from './commit';
+import {
+  ACTOR,
+  NS,
+  committerSetup,
+  contentChange,
+  deleteChange,
+  hashOf,
+  type InMemoryStore,
+} from '../testing/fakes';
 
 function setup(maxFilesPerTransaction = 32) {
   let now = 1_000_000;
-  const { store, committer } = committerSetup({ clock: { now: () => now }, maxFilesPerTransaction });
+  const { store, storage, committer } = committerSetup({ clock: { now: () => now }, maxFilesPerTransaction });
+  // Moves need contents of their own: blocks 21-40 beside the setup's 1-20.
+  for (let block = 21; block <= 40; block += 1) storage.add(NS, hashOf(block));
   return { store, committer, advance: (ms: number) => (now += ms) };
 }
 
@@ -68,7 +79,7 @@ describe('kind 2: the server refuses a mass deletion without the user’s confir
     );
     const { outcomes } = await committer.commit(NS, ACTOR, [
       ...files(3).map((path) => deleteChange(path, 1)),
-      contentChange('new.txt', 0),
+      contentChange('new.txt', 0, [2]),
     ]);
     expect(outcomes.map((outcome) => [outcome.path, outcome.kind])).toEqual([
       ['f000', 'rejected'],
@@ -144,5 +155,121 @@ describe('kind 2: the server refuses a mass deletion without the user’s confir
     advance(MASS_DELETE_RULE.windowMs);
     const later = await committer.commit(NS, ACTOR, [deleteChange('f020', 1)]);
     expect(kinds(later.outcomes)).toEqual(['committed']);
+  });
+});
+
+/** Live files `d/f000`, `d/f001`, ... each with content of its own (block index + 1). */
+async function liveFiles(committer: Committer, count: number) {
+  const paths = files(count, 'd/f');
+  await committer.commit(
+    NS,
+    ACTOR,
+    paths.map((path, index) => contentChange(path, 0, [index + 1])),
+  );
+  return paths;
+}
+const results = (outcomes: readonly { path: string; kind: string }[]) =>
+  outcomes.map((outcome) => [outcome.path, outcome.kind]);
+const livePaths = (store: InMemoryStore) =>
+  [...store.files.values()].filter((entry) => !entry.deleted).map((entry) => entry.path);
+
+describe('kind 2: a move is not a deletion for the server’s mass-delete rule', () => {
+  it('renaming the only file of a namespace commits both halves and leaves the live count alone', async () => {
+    const { store, committer } = setup();
+    await liveFiles(committer, 1);
+    const { outcomes } = await committer.commit(NS, ACTOR, [
+      deleteChange('d/f000', 1),
+      contentChange('d/renamed', 0, [1]),
+    ]);
+    expect(results(outcomes)).toEqual([
+      ['d/f000', 'committed'],
+      ['d/renamed', 'committed'],
+    ]);
+    expect(livePaths(store)).toEqual(['d/renamed']);
+    const head = await store.readHeadState(NS);
+    expect(head.live).toBe(1);
+    expect(head.window?.deleted ?? 0).toBe(0);
+    // The move used none of the window: deleting the file now is still the user's to confirm.
+    expect(kinds((await committer.commit(NS, ACTOR, [deleteChange('d/renamed', 1)])).outcomes)).toEqual([
+      'rejected',
+    ]);
+  });
+
+  it('moving all 3 files into sub/ commits, across several transactions too', async () => {
+    for (const perTransaction of [32, 2]) {
+      const { store, committer } = setup(perTransaction);
+      const paths = await liveFiles(committer, 3);
+      const { outcomes } = await committer.commit(NS, ACTOR, [
+        ...paths.map((path) => deleteChange(path, 1)),
+        // In another order than the deletions: a move is found by content, not by position.
+        contentChange('sub/c', 0, [3]),
+        contentChange('sub/a', 0, [1]),
+        contentChange('sub/b', 0, [2]),
+      ]);
+      expect(kinds(outcomes)).toEqual(['committed']);
+      expect(livePaths(store).sort()).toEqual(['sub/a', 'sub/b', 'sub/c']);
+      expect(await store.readHeadState(NS)).toMatchObject({ live: 3 });
+      expect((await store.readHeadState(NS)).window?.deleted ?? 0).toBe(0);
+    }
+  });
+
+  it('replacing the only file `d/f000` by `d/f000/x` of the same content converges in one request', async () => {
+    const { store, committer } = setup();
+    await liveFiles(committer, 1);
+    const { outcomes } = await committer.commit(NS, ACTOR, [
+      deleteChange('d/f000', 1),
+      contentChange('d/f000/x', 0, [1]),
+    ]);
+    expect(results(outcomes)).toEqual([
+      ['d/f000', 'committed'],
+      ['d/f000/x', 'committed'],
+    ]);
+    expect(livePaths(store)).toEqual(['d/f000/x']);
+  });
+
+  it('each creation excuses one deletion: deleting two copies and keeping one counts one', async () => {
+    const { store, committer } = setup();
+    await committer.commit(NS, ACTOR, [contentChange('a', 0, [1]), contentChange('b', 0, [1])]);
+    const { outcomes } = await committer.commit(NS, ACTOR, [
+      deleteChange('a', 1),
+      deleteChange('b', 1),
+      contentChange('c', 0, [1]),
+    ]);
+    expect(kinds(outcomes)).toEqual(['committed']);
+    expect(await store.readHeadState(NS)).toMatchObject({ live: 1, window: { liveAtStart: 2, deleted: 1 } });
+  });
+
+  it('refuses a refused move’s creation with its deletion; other creations still commit', async () => {
+    const { store, committer } = setup();
+    const paths = await liveFiles(committer, 12);
+    const { outcomes } = await committer.commit(NS, ACTOR, [
+      ...paths.map((path) => deleteChange(path, 1)),
+      contentChange('moved/f000', 0, [1]),
+      contentChange('new.txt', 0, [40]),
+    ]);
+    // 11 of 12 files deleted outright (the twelfth moved) is still a mass deletion.
+    expect(results(outcomes)).toEqual([
+      ...paths.map((path) => [path, 'rejected']),
+      ['moved/f000', 'rejected'],
+      ['new.txt', 'committed'],
+    ]);
+    expect(outcomes[12]).toMatchObject({
+      reason: 'mass-delete',
+      message: expect.stringContaining('refused move'),
+    });
+    expect(livePaths(store).sort()).toEqual([...paths, 'new.txt']);
+    expect(await store.readHeadState(NS)).toMatchObject({ live: 13 });
+  });
+
+  it('a move whose creation is refused for a clash counts as a deletion again', async () => {
+    const { store, committer } = setup();
+    await committer.commit(NS, ACTOR, [contentChange('only', 0, [1]), contentChange('x', 0, [2])]);
+    // `x/y` cannot be created (x is a file), so deleting `only` loses its content: 1 of 2 counted.
+    const { outcomes } = await committer.commit(NS, ACTOR, [
+      deleteChange('only', 1),
+      contentChange('x/y', 0, [1]),
+    ]);
+    expect(outcomes.map((outcome) => outcome.kind)).toEqual(['committed', 'rejected']);
+    expect(await store.readHeadState(NS)).toMatchObject({ live: 1, window: { liveAtStart: 2, deleted: 1 } });
   });
 });

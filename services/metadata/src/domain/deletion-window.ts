@@ -19,21 +19,29 @@ export function needsConfirmation(head: HeadState, nowMs: number, deleting: numb
 }
 
 /**
- * The head after a transaction that made `created` paths live and deleted `deleted` live files.
- * A confirmed deletion is the user's choice: it starts a new window from what is left, so the
- * next small deletion of the hour is not refused for it.
+ * The head after a transaction that made `created` paths live and deleted `deleted` live files,
+ * `moved` of which were moves (their content made live at another path by the same request).
+ * Every deletion changes the live count; only the others count against the window, since a move
+ * loses nothing. A confirmed deletion is the user's choice: it starts a new window from what is
+ * left, so the next small deletion of the hour is not refused for it.
  */
 export function nextHead(
   head: HeadState,
   seq: number,
   nowMs: number,
-  change: { readonly created: number; readonly deleted: number; readonly confirmed: boolean },
+  change: {
+    readonly created: number;
+    readonly deleted: number;
+    readonly moved?: number;
+    readonly confirmed: boolean;
+  },
 ): HeadState {
   const live = Math.max(0, head.live + change.created - change.deleted);
-  if (change.deleted > 0 && change.confirmed) {
+  const counted = change.deleted - (change.moved ?? 0);
+  if (counted > 0 && change.confirmed) {
     return { seq, live, window: { startMs: nowMs, liveAtStart: live, deleted: 0 } };
   }
   // A window opens with a deletion, so the files created before it are the ones it protects.
-  const window = change.deleted > 0 ? currentWindow(head, nowMs) : head.window;
-  return { seq, live, window: window && { ...window, deleted: window.deleted + change.deleted } };
+  const window = counted > 0 ? currentWindow(head, nowMs) : head.window;
+  return { seq, live, window: window && { ...window, deleted: window.deleted + counted } };
 }

@@ -145,8 +145,14 @@ export interface CommitFilesRequest {
    * server refuses deletions that, with the namespace's deletions of the last hour, would remove
    * every live file or more than half of them when that is more than 10 files (the mass-delete
    * rule in libs/sync-core, measured against the live files at the window's start); refused
-   * deletions answer REJECTION_REASON_MASS_DELETE per path. Clients set it only on the user's
-   * explicit confirmation, so an old or buggy client cannot wipe a namespace.
+   * deletions answer REJECTION_REASON_MASS_DELETE per path. A move is not counted: a deletion
+   * whose current content hash is the content hash of a file the same request creates or updates
+   * at another path (each such file excuses at most one deletion), so a client sends a rename or
+   * move as a deletion and a creation in the same request. When the rule refuses a request's
+   * deletions (moves included), the creations that only receive a refused deletion's content are
+   * refused too (REJECTION_REASON_MASS_DELETE), so no duplicate is left; its other creations
+   * commit. Clients set it only on the user's explicit confirmation, so an old or buggy client
+   * cannot wipe a namespace.
    */
   confirmMassDelete: boolean;
 }
