@@ -16,7 +16,8 @@ import {
 import type { BlockRef, StateDb } from '../state/state-db';
 import { writeFileAtomically } from '../storage/atomic-write';
 import type { BlockStore } from '../storage/block-store';
-import { freeConflictCopyName, pathExists } from './conflict-name';
+import { errorText } from '../storage/fs-error';
+import { freeConflictCopyName, nameRoom, pathExists } from './conflict-name';
 import { commitBatches, type CommitUnitOf } from './commit-order';
 import { onDiskPath } from './local-path';
 import type { CommitOutcome, SyncRemote } from './remote';
@@ -290,7 +291,7 @@ class SyncRun {
     } catch (error) {
       // The batch as a whole failed (the server unreachable, a malformed request): its paths are
       // reported and the rest of the pass, other batches and every download, still runs.
-      for (const change of batch) this.fail(changePath(change), `commit failed: ${(error as Error).message}`);
+      for (const change of batch) this.fail(changePath(change), `commit failed: ${errorText(error)}`);
       return retry;
     }
     for (const [index, change] of batch.entries()) {
@@ -463,7 +464,7 @@ class SyncRun {
       // Without knowing what storage lacks these uploads wait for the next pass; deletions and
       // downloads go on.
       for (const upload of uploads) {
-        this.fail(upload.file.path, `could not check stored blocks: ${(error as Error).message}`);
+        this.fail(upload.file.path, `could not check stored blocks: ${errorText(error)}`);
         stored.set(upload, Promise.resolve(false));
       }
       return { stored, finished: () => true };
@@ -496,7 +497,7 @@ class SyncRun {
         Promise.all(needed.map((hash) => blocks.get(hash))).then(
           () => true,
           (error: unknown) => {
-            this.fail(upload.file.path, (error as Error).message);
+            this.fail(upload.file.path, errorText(error));
             return false;
           },
         ),
@@ -576,17 +577,18 @@ class SyncRun {
     options: { keepExtension?: boolean } = {},
   ): Promise<string> {
     const folder = dirname(absPath);
+    const slash = path.lastIndexOf('/');
+    const parent = slash >= 0 ? path.slice(0, slash) : '';
     const name = await freeConflictCopyName(
       (candidate) => pathExists(join(folder, candidate)),
       basename(absPath),
       this.deps.deviceLabel,
       this.deps.now?.() ?? new Date(),
-      options,
+      { ...options, maxBytes: nameRoom(parent, folder) },
     );
     await this.safe.checkTarget(absPath);
     await rename(absPath, join(folder, name));
-    const slash = path.lastIndexOf('/');
-    return canonicalPath(slash >= 0 ? `${path.slice(0, slash)}/${name}` : name);
+    return canonicalPath(parent ? `${parent}/${name}` : name);
   }
 
   private isConflictCopy(path: string): boolean {
@@ -783,7 +785,7 @@ class SyncRun {
       await work();
     } catch (error) {
       if (error instanceof UnsafePathError) this.skip(path, error.message);
-      else this.fail(path, (error as Error).message);
+      else this.fail(path, errorText(error));
     }
   }
 
