@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { TEMP_PREFIX } from '../scan/ignore-rules';
+import { newTempName } from './temp-name';
 
 export interface AtomicWriteOptions {
   /** Modification time to give the file, Unix milliseconds. */
@@ -31,7 +30,7 @@ export async function writeFileAtomically(
   const folder = dirname(target);
   if (options.prepareFolder) await options.prepareFolder(folder);
   else await mkdir(folder, { recursive: true });
-  const temp = join(folder, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
+  const temp = join(folder, newTempName());
   const handle = await open(temp, 'wx', 0o644);
   try {
     try {
