@@ -1,4 +1,4 @@
-import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { chmod, lstat, mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { newTempName } from './temp-name';
 
@@ -31,9 +31,14 @@ export async function writeFileAtomically(
   if (options.prepareFolder) await options.prepareFolder(folder);
   else await mkdir(folder, { recursive: true });
   const temp = join(folder, newTempName());
-  const handle = await open(temp, 'wx', 0o644);
+  // A replaced file keeps its permission bits: a remote edit must not make a private file (600)
+  // readable by others. The temp file has them from its creation, so the bytes are never exposed.
+  const replaced = await modeOf(target);
+  const handle = await open(temp, 'wx', replaced ?? 0o644);
   try {
     try {
+      // open() applies the umask; the old file's bits are restored exactly.
+      if (replaced !== undefined) await handle.chmod(replaced);
       await write(handle);
       await handle.sync();
       if (options.mtimeMs !== undefined) {
@@ -44,9 +49,18 @@ export async function writeFileAtomically(
       await handle.close();
     }
     await options.beforeReplace?.();
+    // The file there now may have had its mode changed since (or be gone: the temp keeps its own).
+    const current = await modeOf(target);
+    if (current !== undefined && current !== replaced) await chmod(temp, current);
     await rename(temp, target);
   } catch (error) {
     await rm(temp, { force: true });
     throw error;
   }
+}
+
+/** The permission bits of the regular file at `path`, if there is one (never setuid and the like). */
+async function modeOf(path: string): Promise<number | undefined> {
+  const stats = await lstat(path).catch(() => undefined);
+  return stats?.isFile() ? stats.mode & 0o777 : undefined;
 }

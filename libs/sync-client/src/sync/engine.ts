@@ -21,7 +21,7 @@ import { freeConflictCopyName, nameRoom, pathExists } from './conflict-name';
 import { commitBatches, type CommitUnitOf } from './commit-order';
 import { onDiskPath } from './local-path';
 import type { CommitOutcome, SyncRemote } from './remote';
-import { SafePaths, UnsafePathError } from './safe-path';
+import { assertReadable, SafePaths, UnsafePathError } from './safe-path';
 import {
   emptySummary,
   MassDeleteError,
@@ -709,12 +709,16 @@ class SyncRun {
 
   /**
    * Right before a download replaces `target`: if the file there is not what the scan saw (or
-   * appeared since), it is moved aside as a conflicted copy instead of being overwritten.
+   * appeared since), it is moved aside as a conflicted copy instead of being overwritten; if it
+   * is what the scan saw but cannot be read, it is skipped (its cached hash proves nothing).
    */
   private async makeRoomFor(target: string, path: string, expected: LocalFile | undefined): Promise<void> {
     const now = await lstat(target).catch(() => undefined);
     if (!now) return;
-    if (expected && now.isFile() && now.size === expected.size && now.mtimeMs === expected.mtimeMs) return;
+    if (expected && now.isFile() && now.size === expected.size && now.mtimeMs === expected.mtimeMs) {
+      await assertReadable(target);
+      return;
+    }
     if (!now.isFile()) throw new Error('a folder or special file is in the way');
     const copy = await this.moveAside(target, path);
     this.summary.conflicts++;
@@ -734,6 +738,7 @@ class SyncRun {
       this.deps.logger.warn({ path: entry.path }, 'changed during sync: not deleted');
       return;
     }
+    await assertReadable(file.absPath);
     await rm(file.absPath, { force: true });
     this.deps.state.delete(this.root, entry.path);
     this.summary.deleted++;
