@@ -358,7 +358,7 @@ describe('kind 1: what the scan cannot see is never a deletion', () => {
     expect(scan.skipped).toEqual([{ path: 'bad-\\xff\\xfe.txt', reason: SKIP_REASONS.undecodable }]);
   });
 
-  it('kind 3: an undecodable name never hides the valid name its lossy decoding spells', async () => {
+  it('kind 1: an undecodable name never hides the valid name its lossy decoding spells', async () => {
     const raw = (...parts: (string | number[])[]) =>
       Buffer.concat([
         Buffer.from(`${root}/`),
