@@ -229,7 +229,7 @@ describe('kind 5: names', () => {
       expect.arrayContaining([
         { path: 'line\nbreak.txt', reason: expect.stringContaining('control character') },
         { path: 'back\\slash.txt', reason: expect.stringContaining('backslash') },
-        { path: 'bad\ufffd.txt', reason: expect.stringContaining('not valid UTF-8') },
+        { path: 'bad\\xff.txt', reason: expect.stringContaining('not valid UTF-8') },
       ]),
     );
 

@@ -1,4 +1,5 @@
 import { parentPort } from 'node:worker_threads';
+import { errorText } from '../storage/fs-error';
 import { hashFile } from './hash-file';
 
 /** Runs in a worker thread (see worker-hasher.ts): one request at a time, answered by id. */
@@ -15,7 +16,7 @@ port.on('message', (request: HashRequest) => {
     (error: unknown) =>
       port.postMessage({
         id: request.id,
-        error: error instanceof Error ? error.message : String(error),
+        error: errorText(error),
         code: (error as NodeJS.ErrnoException | undefined)?.code,
       }),
   );

@@ -1,10 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import ignore from 'ignore';
+import { isOurTempName } from '../storage/temp-name';
 
 export const IGNORE_FILE = '.filesyncignore';
-/** Prefix of the temp files downloads write before renaming them into place. */
-export const TEMP_PREFIX = '.filesync-tmp-';
 
 /** Which paths of a folder are not synced: .filesyncignore (gitignore syntax) and our temp files. */
 export interface IgnoreRules {
@@ -27,7 +26,8 @@ export function ignoreRules(text: string): IgnoreRules {
   return {
     ignores(path, directory = false) {
       const name = path.slice(path.lastIndexOf('/') + 1);
-      if (name.startsWith(TEMP_PREFIX)) return true;
+      // Our temp files are files; a folder is the user's whatever its name.
+      if (!directory && isOurTempName(name)) return true;
       return matcher.ignores(directory ? `${path}/` : path);
     },
   };

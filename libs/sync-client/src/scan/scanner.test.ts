@@ -69,13 +69,33 @@ describe('scanFolder', () => {
 
   it('kind 8: partial downloads left by a killed run are removed, however fresh, and never listed', async () => {
     await put('a.txt', 'hello');
-    await put('.filesync-tmp-123abc', 'partial, written a moment ago');
-    await put('docs/.filesync-tmp-left-by-crash', 'partial');
+    await put('.filesync-tmp-0123456789abcdef', 'partial, written a moment ago');
+    await put('docs/.filesync-tmp-fedcba9876543210', 'partial');
     const scan = await scanFolder(root, state, inlineHasher);
     expect([...scan.files.keys()]).toEqual(['a.txt']);
     expect(scan.skipped).toEqual([]);
     expect(await readdir(root)).toEqual(['a.txt', 'docs']);
     expect(await readdir(join(root, 'docs'))).toEqual([]);
+  });
+
+  it('kind 8: a user file or folder merely starting like our temp files is an ordinary path, synced and kept', async () => {
+    const users = [
+      '.filesync-tmp-mine',
+      '.filesync-tmp-',
+      'd/.filesync-tmp-0123456789abcde',
+      'd/.filesync-tmp-0123456789ABCDEF',
+      'd/.filesync-tmp-0123456789abcdef0',
+      '.filesync-tmp-project/plan.md',
+      '.filesync-tmp-0123456789abcdef.bak',
+    ];
+    for (const path of users) await put(path, `user data ${path}`);
+    await put('.filesync-tmp-89abcdef01234567/inside.txt', 'a folder is never a temp file of ours');
+    const scan = await scanFolder(root, state, inlineHasher);
+    expect([...scan.files.keys()].sort()).toEqual(
+      [...users, '.filesync-tmp-89abcdef01234567/inside.txt'].sort(),
+    );
+    for (const path of users) expect(scan.excluded(path)).toBe(false);
+    expect(scan.skipped).toEqual([]);
   });
 
   it('reuses the cached hash when size and mtime are unchanged', async () => {
@@ -335,7 +355,37 @@ describe('kind 1: what the scan cannot see is never a deletion', () => {
     );
     const scan = await scanFolder(root, state, inlineHasher);
     expect([...scan.files.keys()]).toEqual(['ok.txt']);
-    expect(scan.skipped).toEqual([{ path: 'bad-\uFFFD\uFFFD.txt', reason: SKIP_REASONS.undecodable }]);
+    expect(scan.skipped).toEqual([{ path: 'bad-\\xff\\xfe.txt', reason: SKIP_REASONS.undecodable }]);
+  });
+
+  it('kind 1: an undecodable name never hides the valid name its lossy decoding spells', async () => {
+    const raw = (...parts: (string | number[])[]) =>
+      Buffer.concat([
+        Buffer.from(`${root}/`),
+        ...parts.map((part) => (typeof part === 'string' ? Buffer.from(part) : Buffer.from(part))),
+      ]);
+    // A synced file deleted locally, while a file with an undecodable look-alike name appeared.
+    await syncedTree({ 'gone\uFFFD.txt': 'synced' });
+    await rm(join(root, 'gone\uFFFD.txt'));
+    await writeFile(raw('gone', [0xfe], '.txt'), 'undecodable twin');
+    await writeFile(raw('bad', [0xff], '.txt'), 'undecodable');
+    await put('bad\uFFFD.txt', 'a real file whose name holds U+FFFD');
+    await mkdir(raw('dir', [0xc3]));
+    await writeFile(raw('dir', [0xc3], '/inside.txt'), 'below an undecodable folder');
+    await put('dir\uFFFD/inside.txt', 'below a valid folder');
+
+    const scan = await scanFolder(root, state, inlineHasher);
+    expect([...scan.files.keys()].sort()).toEqual(['bad\uFFFD.txt', 'dir\uFFFD/inside.txt']);
+    expect(scan.unknown.list()).toEqual([]);
+    for (const path of ['bad\uFFFD.txt', 'dir\uFFFD/inside.txt', 'gone\uFFFD.txt'])
+      expect(scan.excluded(path)).toBe(false);
+    expect(deletedPaths(scan)).toEqual(['gone\uFFFD.txt']);
+    expect(scan.skipped.map((skip) => skip.path).sort()).toEqual([
+      'bad\\xff.txt',
+      'dir\\xc3',
+      'gone\\xfe.txt',
+    ]);
+    expect(new Set(scan.skipped.map((skip) => skip.reason))).toEqual(new Set([SKIP_REASONS.undecodable]));
   });
 
   it('a synced folder that cannot be listed at all stops the scan instead of looking empty', async () => {

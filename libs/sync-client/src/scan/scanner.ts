@@ -6,7 +6,9 @@ import type { syncdiff } from '@filesync/contracts';
 import { canonicalPath, comparePaths, InvalidPathError } from '@filesync/sync-core';
 import type { FileHash, Hasher } from '../hashing/hash-file';
 import type { FileState, StateDb } from '../state/state-db';
-import { loadIgnoreRules, TEMP_PREFIX, type IgnoreRules } from './ignore-rules';
+import { errorText } from '../storage/fs-error';
+import { isOurTempName } from '../storage/temp-name';
+import { loadIgnoreRules, type IgnoreRules } from './ignore-rules';
 import { UnknownPaths } from './unknown-paths';
 
 /** A local file as the scan found it. */
@@ -79,7 +81,7 @@ export class FolderUnreadableError extends Error {
     readonly root: string,
     cause: Error,
   ) {
-    super(`cannot read the synced folder ${root}: ${cause.message}; nothing was changed`, { cause });
+    super(`cannot read the synced folder ${root}: ${errorText(cause)}; nothing was changed`, { cause });
   }
 }
 
@@ -87,7 +89,8 @@ export class FolderUnreadableError extends Error {
 export const SKIP_REASONS = {
   symlink: 'a symbolic link: not followed, and nothing is written through it',
   special: 'not a regular file or folder',
-  undecodable: 'the name is not valid UTF-8 and cannot be decoded',
+  undecodable:
+    'the name is not valid UTF-8, so it cannot be synced; shown with \\xNN for its undecodable bytes, which is not its real name',
   vanished: 'disappeared during the scan; it syncs next time',
   changedType: 'changed from a file to something else during the scan; it syncs next time',
   changedWhileRead: 'changed while being read; it syncs next time',
@@ -143,8 +146,11 @@ export async function scanFolder(
     for (const entry of entries) {
       const name = decodeName(entry.name);
       if (name === undefined) {
-        const shown = entry.name.toString('utf8');
-        cannotSee(prefix ? `${prefix}/${shown}` : shown, SKIP_REASONS.undecodable);
+        // Reported under a form no synced path can have, and not made unknown: a lossy decode
+        // (U+FFFD) could be the exact name of a real file, which would then never sync. No server
+        // path can name this file or anything below it, so there is nothing to protect.
+        const shown = displayUndecodable(entry.name);
+        skipped.push({ path: prefix ? `${prefix}/${shown}` : shown, reason: SKIP_REASONS.undecodable });
         continue;
       }
       const raw = prefix ? `${prefix}/${name}` : name;
@@ -158,7 +164,7 @@ export async function scanFolder(
         continue;
       }
       const absPath = join(dir, name);
-      if (entry.isFile() && name.startsWith(TEMP_PREFIX)) {
+      if (entry.isFile() && isOurTempName(name)) {
         await removeLeftover(absPath, path, skipped);
         continue;
       }
@@ -275,6 +281,28 @@ async function removeLeftover(absPath: string, path: string, skipped: SkippedPat
   }
 }
 
+/**
+ * A name that is not valid UTF-8, readable: each byte that does not decode as `\xNN`. The
+ * backslash makes it a name no synced path can have (sync-core refuses backslashes).
+ */
+export function displayUndecodable(name: Buffer): string {
+  let shown = '';
+  let start = 0;
+  while (start < name.length) {
+    let end = name.length;
+    // The longest run from `start` that decodes; the byte that stops it is shown in hex.
+    while (end > start && decodeName(name.subarray(start, end)) === undefined) end--;
+    if (end > start) {
+      shown += decodeName(name.subarray(start, end));
+      start = end;
+    } else {
+      shown += `\\x${name[start]!.toString(16).padStart(2, '0')}`;
+      start++;
+    }
+  }
+  return shown;
+}
+
 function decodeName(name: Buffer): string | undefined {
   try {
     return utf8.decode(name);
@@ -286,7 +314,7 @@ function decodeName(name: Buffer): string | undefined {
 /** A file-system error as a skip reason; a path gone since it was listed is said so plainly. */
 function errorReason(error: unknown, what: string): string {
   if ((error as NodeJS.ErrnoException).code === 'ENOENT') return SKIP_REASONS.vanished;
-  return `${what}: ${(error as Error).message}`;
+  return `${what}: ${errorText(error)}`;
 }
 
 /** True when a folder above `path` is ignored (the walk never went in there). */

@@ -1,7 +1,8 @@
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomically } from './atomic-write';
+import { isOurTempName } from './temp-name';
 
 describe('writeFileAtomically', () => {
   let dir: string;
@@ -41,5 +42,34 @@ describe('writeFileAtomically', () => {
     ).rejects.toThrow('changed locally');
     expect(await readFile(target, 'utf8')).toBe('old');
     expect(await readdir(dir)).toEqual(['file.txt']);
+  });
+
+  it('a replaced file keeps its permission bits (a private file stays private); a new file gets the usual ones', async () => {
+    const target = join(dir, 'private.txt');
+    await writeFile(target, 'old');
+    await chmod(target, 0o600);
+    await writeFileAtomically(target, async (handle) => void (await handle.write('new')));
+    expect((await stat(target)).mode & 0o777).toBe(0o600);
+    await chmod(target, 0o640);
+    await writeFileAtomically(target, async (handle) => void (await handle.write('newer')), {
+      // The user changes the mode while the download runs: the mode at the rename wins.
+      beforeReplace: async () => chmod(target, 0o400),
+    });
+    expect((await stat(target)).mode & 0o777).toBe(0o400);
+    expect(await readFile(target, 'utf8')).toBe('newer');
+    const fresh = join(dir, 'fresh.txt');
+    await writeFileAtomically(fresh, async (handle) => void (await handle.write('x')));
+    expect((await stat(fresh)).mode & 0o777).toBe(0o644 & ~process.umask());
+  });
+
+  it('kind 8: its temp files are exactly the names the scan removes as ours', async () => {
+    const names: string[] = [];
+    const target = join(dir, 'file.txt');
+    await writeFileAtomically(target, async () => {
+      names.push(...(await readdir(dir)).filter((name) => name !== 'file.txt'));
+    });
+    expect(names).toHaveLength(1);
+    expect(isOurTempName(names[0]!)).toBe(true);
+    expect(names[0]).toMatch(/^\.filesync-tmp-[0-9a-f]{16}$/);
   });
 });

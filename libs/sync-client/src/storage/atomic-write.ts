@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { chmod, lstat, mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { TEMP_PREFIX } from '../scan/ignore-rules';
+import { newTempName } from './temp-name';
 
 export interface AtomicWriteOptions {
   /** Modification time to give the file, Unix milliseconds. */
@@ -31,10 +30,15 @@ export async function writeFileAtomically(
   const folder = dirname(target);
   if (options.prepareFolder) await options.prepareFolder(folder);
   else await mkdir(folder, { recursive: true });
-  const temp = join(folder, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
-  const handle = await open(temp, 'wx', 0o644);
+  const temp = join(folder, newTempName());
+  // A replaced file keeps its permission bits: a remote edit must not make a private file (600)
+  // readable by others. The temp file has them from its creation, so the bytes are never exposed.
+  const replaced = await modeOf(target);
+  const handle = await open(temp, 'wx', replaced ?? 0o644);
   try {
     try {
+      // open() applies the umask; the old file's bits are restored exactly.
+      if (replaced !== undefined) await handle.chmod(replaced);
       await write(handle);
       await handle.sync();
       if (options.mtimeMs !== undefined) {
@@ -45,9 +49,18 @@ export async function writeFileAtomically(
       await handle.close();
     }
     await options.beforeReplace?.();
+    // The file there now may have had its mode changed since (or be gone: the temp keeps its own).
+    const current = await modeOf(target);
+    if (current !== undefined && current !== replaced) await chmod(temp, current);
     await rename(temp, target);
   } catch (error) {
     await rm(temp, { force: true });
     throw error;
   }
+}
+
+/** The permission bits of the regular file at `path`, if there is one (never setuid and the like). */
+async function modeOf(path: string): Promise<number | undefined> {
+  const stats = await lstat(path).catch(() => undefined);
+  return stats?.isFile() ? stats.mode & 0o777 : undefined;
 }

@@ -1,4 +1,10 @@
-import { conflictCopyName, freeConflictCopyName } from './conflict-name';
+import {
+  ConflictNameTooLongError,
+  conflictCopyName,
+  freeConflictCopyName,
+  nameRoom,
+  OS_MAX_PATH_BYTES,
+} from './conflict-name';
 
 describe('conflict copy names', () => {
   const at = new Date(2026, 0, 2, 3, 4, 5);
@@ -65,6 +71,41 @@ describe('kind 5: conflict copy names fit in 255 bytes', () => {
   it('gives a folder no extension', () => {
     expect(conflictCopyName('v1.2', 'pc', at, 1, { keepExtension: false })).toBe(
       'v1.2 (conflicted copy pc 2026-01-02 030405)',
+    );
+  });
+});
+
+describe('kind 5: conflicted copies fit the path limits, not just the name limit', () => {
+  const at = new Date(2026, 0, 2, 3, 4, 5);
+  const bytes = (text: string) => Buffer.byteLength(text, 'utf8');
+
+  it('the room for a name is bounded by the relative path limit and the OS path limit', () => {
+    const deep = Array.from({ length: 20 }, () => 'f'.repeat(200)).join('/');
+    expect(nameRoom('', '/home/me/Sync')).toBe(255);
+    // The folder-relative path stays within LIMITS.maxPathBytes (the server's rule)...
+    expect(nameRoom(deep, '/r')).toBe(4096 - bytes(deep) - 1);
+    // ...and the absolute path within PATH_MAX less its NUL.
+    const abs = `/home/me/Sync/${deep}`;
+    expect(nameRoom(deep, abs)).toBe(OS_MAX_PATH_BYTES - bytes(abs) - 1);
+  });
+
+  it('a copy beside a 4,075-byte path is cut to fit, on a character boundary, keeping the extension', () => {
+    const relativeFolder = Array.from({ length: 20 }, () => 'é'.repeat(100)).join('/');
+    const folder = `/tmp/${relativeFolder}`;
+    const fileName = `${'ü'.repeat(23)}.txt`;
+    expect(bytes(`${folder}/${fileName}`)).toBe(4075);
+    const name = conflictCopyName(fileName, 'laptop', at, 1, { maxBytes: nameRoom(relativeFolder, folder) });
+    expect(bytes(`${folder}/${name}`)).toBeLessThanOrEqual(OS_MAX_PATH_BYTES);
+    expect(name).toMatch(/^ü+ \(conflicted copy laptop 2026-01-02 030405\)\.txt$/);
+    expect(name.isWellFormed()).toBe(true);
+  });
+
+  it('drops the device name when the stem would vanish, and says so when nothing fits', () => {
+    expect(conflictCopyName('a.txt', 'laptop', at, 1, { maxBytes: 41 })).toBe(
+      'a (conflicted copy 2026-01-02 030405).txt',
+    );
+    expect(() => conflictCopyName('a.txt', 'laptop', at, 1, { maxBytes: 36 })).toThrow(
+      ConflictNameTooLongError,
     );
   });
 });

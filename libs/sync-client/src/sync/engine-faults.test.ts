@@ -379,7 +379,7 @@ describe('engine faults (issue 6)', () => {
         expect.arrayContaining([
           { path: 'line\nbreak.txt', reason: expect.stringContaining('control character') },
           { path: 'back\\slash.txt', reason: expect.stringContaining('backslash') },
-          { path: 'bad\ufffd.txt', reason: expect.stringContaining('not valid UTF-8') },
+          { path: 'bad\\xff.txt', reason: expect.stringContaining('not valid UTF-8') },
         ]),
       );
       expect(summary.filesUploaded).toBe(1);

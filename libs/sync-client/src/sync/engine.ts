@@ -16,11 +16,12 @@ import {
 import type { BlockRef, StateDb } from '../state/state-db';
 import { writeFileAtomically } from '../storage/atomic-write';
 import type { BlockStore } from '../storage/block-store';
-import { freeConflictCopyName, pathExists } from './conflict-name';
+import { errorText } from '../storage/fs-error';
+import { freeConflictCopyName, nameRoom, pathExists } from './conflict-name';
 import { commitBatches, type CommitUnitOf } from './commit-order';
 import { onDiskPath } from './local-path';
 import type { CommitOutcome, SyncRemote } from './remote';
-import { SafePaths, UnsafePathError } from './safe-path';
+import { assertReadable, SafePaths, UnsafePathError } from './safe-path';
 import {
   emptySummary,
   MassDeleteError,
@@ -290,7 +291,7 @@ class SyncRun {
     } catch (error) {
       // The batch as a whole failed (the server unreachable, a malformed request): its paths are
       // reported and the rest of the pass, other batches and every download, still runs.
-      for (const change of batch) this.fail(changePath(change), `commit failed: ${(error as Error).message}`);
+      for (const change of batch) this.fail(changePath(change), `commit failed: ${errorText(error)}`);
       return retry;
     }
     for (const [index, change] of batch.entries()) {
@@ -463,7 +464,7 @@ class SyncRun {
       // Without knowing what storage lacks these uploads wait for the next pass; deletions and
       // downloads go on.
       for (const upload of uploads) {
-        this.fail(upload.file.path, `could not check stored blocks: ${(error as Error).message}`);
+        this.fail(upload.file.path, `could not check stored blocks: ${errorText(error)}`);
         stored.set(upload, Promise.resolve(false));
       }
       return { stored, finished: () => true };
@@ -496,7 +497,7 @@ class SyncRun {
         Promise.all(needed.map((hash) => blocks.get(hash))).then(
           () => true,
           (error: unknown) => {
-            this.fail(upload.file.path, (error as Error).message);
+            this.fail(upload.file.path, errorText(error));
             return false;
           },
         ),
@@ -576,17 +577,18 @@ class SyncRun {
     options: { keepExtension?: boolean } = {},
   ): Promise<string> {
     const folder = dirname(absPath);
+    const slash = path.lastIndexOf('/');
+    const parent = slash >= 0 ? path.slice(0, slash) : '';
     const name = await freeConflictCopyName(
       (candidate) => pathExists(join(folder, candidate)),
       basename(absPath),
       this.deps.deviceLabel,
       this.deps.now?.() ?? new Date(),
-      options,
+      { ...options, maxBytes: nameRoom(parent, folder) },
     );
     await this.safe.checkTarget(absPath);
     await rename(absPath, join(folder, name));
-    const slash = path.lastIndexOf('/');
-    return canonicalPath(slash >= 0 ? `${path.slice(0, slash)}/${name}` : name);
+    return canonicalPath(parent ? `${parent}/${name}` : name);
   }
 
   private isConflictCopy(path: string): boolean {
@@ -707,12 +709,16 @@ class SyncRun {
 
   /**
    * Right before a download replaces `target`: if the file there is not what the scan saw (or
-   * appeared since), it is moved aside as a conflicted copy instead of being overwritten.
+   * appeared since), it is moved aside as a conflicted copy instead of being overwritten; if it
+   * is what the scan saw but cannot be read, it is skipped (its cached hash proves nothing).
    */
   private async makeRoomFor(target: string, path: string, expected: LocalFile | undefined): Promise<void> {
     const now = await lstat(target).catch(() => undefined);
     if (!now) return;
-    if (expected && now.isFile() && now.size === expected.size && now.mtimeMs === expected.mtimeMs) return;
+    if (expected && now.isFile() && now.size === expected.size && now.mtimeMs === expected.mtimeMs) {
+      await assertReadable(target);
+      return;
+    }
     if (!now.isFile()) throw new Error('a folder or special file is in the way');
     const copy = await this.moveAside(target, path);
     this.summary.conflicts++;
@@ -732,6 +738,7 @@ class SyncRun {
       this.deps.logger.warn({ path: entry.path }, 'changed during sync: not deleted');
       return;
     }
+    await assertReadable(file.absPath);
     await rm(file.absPath, { force: true });
     this.deps.state.delete(this.root, entry.path);
     this.summary.deleted++;
@@ -783,7 +790,7 @@ class SyncRun {
       await work();
     } catch (error) {
       if (error instanceof UnsafePathError) this.skip(path, error.message);
-      else this.fail(path, (error as Error).message);
+      else this.fail(path, errorText(error));
     }
   }
 

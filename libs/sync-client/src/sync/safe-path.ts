@@ -1,4 +1,4 @@
-import { lstat, mkdir } from 'node:fs/promises';
+import { access, constants, lstat, mkdir } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 
@@ -7,6 +7,8 @@ export const UNSAFE_PATH_REASONS = {
   notAFolderOnPath: 'a file or special file is where a folder on the path should be',
   symlinkAtPath: 'the path is a symbolic link',
   outside: 'the path is outside the synced folder',
+  unreadable:
+    'the local file cannot be read (permission denied): it is not replaced or deleted until it can be',
 } as const;
 
 /**
@@ -61,6 +63,21 @@ export class SafePaths {
     await this.checkFolder(dirname(target), options);
     if ((await lstatOrUndefined(target))?.isSymbolicLink())
       throw new UnsafePathError(UNSAFE_PATH_REASONS.symlinkAtPath);
+  }
+}
+
+/**
+ * A local file this process cannot read is unknown to it: its cached hash may be stale, so
+ * replacing or deleting it could destroy bytes no device has. Checked right before the write
+ * (access(2), not a hash), since the scan trusts size and mtime and a chmod changes neither.
+ */
+export async function assertReadable(path: string): Promise<void> {
+  try {
+    await access(path, constants.R_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') throw new UnsafePathError(UNSAFE_PATH_REASONS.unreadable);
+    if (code !== 'ENOENT') throw error;
   }
 }
 
