@@ -12,7 +12,7 @@ describe('kinds 2 and 5: the exit code tells a complete pass from an incomplete 
   });
 
   it('has a code of its own for each way a pass ends early', () => {
-    expect(exitCodeForError(new MassDeleteError(emptySummary(), ['a'], 1, false))).toBe(4);
+    expect(exitCodeForError(new MassDeleteError(emptySummary(), { local: ['a'], remote: [] }, 1, false))).toBe(4);
     expect(exitCodeForError(new SyncIncompleteError(emptySummary(), [{ path: 'x', reason: 'r' }]))).toBe(3);
     expect(exitCodeForError(new Error('server unreachable'))).toBe(1);
     expect(exitCodeForError(new CommanderError(1, 'commander.unknownOption', 'unknown option'))).toBe(2);
