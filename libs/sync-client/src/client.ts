@@ -18,7 +18,7 @@ import { StorageCredentialsProvider } from './storage/storage-credentials';
 import { syncFolder, type SyncOptions } from './sync/engine';
 import { GrpcSyncRemote } from './sync/remote';
 import { acquireSyncLock } from './sync/sync-lock';
-import { openSyncRoot } from './sync/sync-root';
+import { forgetSyncRoot, moveSyncRoot, openSyncRoot } from './sync/sync-root';
 import type { SyncSummary } from './sync/summary';
 
 export interface OpenOptions {
@@ -40,6 +40,12 @@ export interface SyncCallOptions extends SyncOptions {
    * before starts afresh: everything is downloaded into it, nothing is deleted.
    */
   readonly create?: boolean;
+  /**
+   * The synced folder that `dir` was moved from (`--moved-from`): its sync state becomes `dir`'s
+   * before the pass (see moveSyncRoot), so only real changes sync instead of a first sync that
+   * makes conflicted copies.
+   */
+  readonly movedFrom?: string;
 }
 
 /** Who is signed in on this device. */
@@ -117,6 +123,7 @@ export class FilesyncClient {
     const session = this.auth.requireSession();
     const release = await acquireSyncLock(this.home);
     try {
+      if (options.movedFrom !== undefined) await moveSyncRoot(options.movedFrom, dir, this.state);
       const root = await openSyncRoot(dir, this.state, { create: options.create });
       this.hasher ??= new WorkerHasher(2);
       this.blocks ??= new S3BlockStore(() => this.storageCredentials.get());
@@ -135,6 +142,19 @@ export class FilesyncClient {
         },
         { onProgress: options.onProgress, force: options.force, maxDelete: options.maxDelete },
       );
+    } finally {
+      await release();
+    }
+  }
+
+  /**
+   * Stops knowing `dir` as a synced folder of this device (a folder deleted or moved for good):
+   * status no longer lists it. Its files stay where they are, here and on the server.
+   */
+  async forget(dir: string): Promise<FolderState> {
+    const release = await acquireSyncLock(this.home);
+    try {
+      return await forgetSyncRoot(dir, this.state);
     } finally {
       await release();
     }

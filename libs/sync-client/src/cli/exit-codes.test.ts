@@ -1,6 +1,8 @@
 import { CommanderError } from 'commander';
 import { emptySummary, MassDeleteError, SyncIncompleteError } from '../sync/summary';
-import { EXIT, exitCodeForError, exitCodeForSummary } from './exit-codes';
+import { InvalidServerError } from '../config/server-addresses';
+import { SyncFolderMissingError, SyncFolderUnreadableError } from '../sync/sync-root';
+import { errorReport, EXIT, exitCodeForError, exitCodeForSummary } from './exit-codes';
 
 describe('kinds 2 and 5: the exit code tells a complete pass from an incomplete or stopped one', () => {
   it('is 0 only when nothing was skipped or failed', () => {
@@ -12,11 +14,46 @@ describe('kinds 2 and 5: the exit code tells a complete pass from an incomplete 
   });
 
   it('has a code of its own for each way a pass ends early', () => {
-    expect(exitCodeForError(new MassDeleteError(emptySummary(), ['a'], 1, false))).toBe(4);
+    expect(
+      exitCodeForError(new MassDeleteError(emptySummary(), { local: ['a'], remote: [] }, 1, false)),
+    ).toBe(4);
     expect(exitCodeForError(new SyncIncompleteError(emptySummary(), [{ path: 'x', reason: 'r' }]))).toBe(3);
     expect(exitCodeForError(new Error('server unreachable'))).toBe(1);
     expect(exitCodeForError(new CommanderError(1, 'commander.unknownOption', 'unknown option'))).toBe(2);
     expect(exitCodeForError(new CommanderError(0, 'commander.helpDisplayed', '(outputHelp)'))).toBe(0);
     expect(new Set(Object.values(EXIT)).size).toBe(Object.keys(EXIT).length);
+  });
+});
+
+describe('kinds 1 and 2: every error of the CLI has the right exit code and a JSON report', () => {
+  it('a synced folder replaced by a file is a missing folder (5), a malformed --server a usage error (2)', () => {
+    const replaced = new SyncFolderMissingError('A', undefined, true);
+    expect(exitCodeForError(replaced)).toBe(EXIT.missingFolder);
+    expect(exitCodeForError(new InvalidServerError('invalid --server "bad host:x"'))).toBe(EXIT.usage);
+  });
+
+  it('names each kind of error for scripts, with its message and exit code', () => {
+    expect(errorReport(new SyncFolderMissingError('A', undefined), 'gone')).toEqual({
+      error: { code: 'missing-folder', message: 'gone', exitCode: 5 },
+    });
+    expect(errorReport(new CommanderError(1, 'commander.unknownOption', 'x'), 'x').error).toMatchObject({
+      code: 'usage',
+      exitCode: 2,
+    });
+    expect(errorReport(new InvalidServerError('bad'), 'bad').error).toMatchObject({
+      code: 'invalid-server',
+      exitCode: 2,
+    });
+    const denied = Object.assign(new Error('EACCES'), { code: 'EACCES' });
+    expect(errorReport(new SyncFolderUnreadableError('A', denied), 'm').error).toMatchObject({
+      code: 'unreadable-folder',
+      exitCode: 1,
+    });
+    expect(errorReport(new Error('unreachable'), 'unreachable').error).toMatchObject({
+      code: 'error',
+      exitCode: 1,
+    });
+    const stopped = new MassDeleteError(emptySummary(), { local: [], remote: ['a'] }, 1, false);
+    expect(errorReport(stopped, stopped.message).error).toMatchObject({ code: 'mass-delete', exitCode: 4 });
   });
 });

@@ -6,7 +6,7 @@ import { grpcCode } from '@filesync/contracts';
 import { FilesyncClient } from '../client';
 import { InvalidServerError } from '../config/server-addresses';
 import { MassDeleteError, SyncIncompleteError, type SyncSummary } from '../sync/summary';
-import { exitCodeForError, exitCodeForSummary, EXIT } from './exit-codes';
+import { errorReport, exitCodeForError, exitCodeForSummary, EXIT } from './exit-codes';
 import { readPassword } from './password';
 import { SyncProgressBar } from './progress-bar';
 
@@ -17,19 +17,37 @@ interface GlobalOptions {
 
 /** Runs the CLI; resolves with the process exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
-  const outcome = { exitCode: EXIT.success as number };
+  const outcome: Outcome = { exitCode: EXIT.success, printedJson: false };
   const program = buildProgram(outcome);
   try {
     await program.parseAsync([...argv]);
     return outcome.exitCode;
   } catch (error) {
-    if (!(error instanceof CommanderError)) process.stderr.write(`filesync: ${describeError(error)}\n`);
-    return exitCodeForError(error);
+    const exitCode = exitCodeForError(error);
+    const message = describeError(error);
+    if (!(error instanceof CommanderError)) process.stderr.write(`filesync: ${message}\n`);
+    // A script that asked for JSON always gets one object, even when the command line was wrong.
+    if (wantsJson(argv) && exitCode !== EXIT.success && !outcome.printedJson)
+      process.stdout.write(`${JSON.stringify(errorReport(error, message))}\n`);
+    return exitCode;
   }
 }
 
-/** `outcome.exitCode` is what a command that finished without throwing chose (0 unless it sets it). */
-function buildProgram(outcome: { exitCode: number }): Command {
+interface Outcome {
+  /** What a command that finished without throwing chose (0 unless it sets it). */
+  exitCode: number;
+  /** The command printed its own JSON object for the error it ended with. */
+  printedJson: boolean;
+}
+
+/** `--json` among the arguments (before a `--`), whether or not commander got to parse them. */
+function wantsJson(argv: readonly string[]): boolean {
+  const args = argv.slice(2);
+  const end = args.indexOf('--');
+  return (end < 0 ? args : args.slice(0, end)).includes('--json');
+}
+
+function buildProgram(outcome: Outcome): Command {
   const program = new Command('filesync')
     .description('Keep folders in sync with filesync')
     .option('--server <host[:port]>', 'deployment to use (default: FILESYNC_SERVER, then 127.0.0.1:50051)')
@@ -84,10 +102,20 @@ function buildProgram(outcome: { exitCode: number }): Command {
     )
     .option('--force', 'go on with a pass that deletes many files at once (the mass-delete guard)')
     .option('--max-delete <n>', 'stop before a pass that would delete more than N files', parseCount)
+    .option(
+      '--moved-from <old>',
+      'DIR is the synced folder OLD moved to a new place: its sync state moves with it (OLD must be gone)',
+    )
     .action(
       async (
         dir: string,
-        options: { json?: boolean; create?: boolean; force?: boolean; maxDelete?: number },
+        options: {
+          json?: boolean;
+          create?: boolean;
+          force?: boolean;
+          maxDelete?: number;
+          movedFrom?: string;
+        },
       ) => {
         const bar = process.stdout.isTTY && !options.json ? new SyncProgressBar() : undefined;
         let summary: SyncSummary;
@@ -98,12 +126,18 @@ function buildProgram(outcome: { exitCode: number }): Command {
               create: options.create === true,
               force: options.force === true,
               maxDelete: options.maxDelete,
+              movedFrom: options.movedFrom,
             }),
           );
         } catch (error) {
           bar?.stop();
-          if (error instanceof SyncIncompleteError || error instanceof MassDeleteError)
+          if (error instanceof MassDeleteError && options.json) {
+            process.stdout.write(`${JSON.stringify(massDeleteReport(error))}\n`);
+            outcome.printedJson = true;
+          } else if (error instanceof SyncIncompleteError || error instanceof MassDeleteError) {
             printSummary(error.summary, options.json);
+            outcome.printedJson = options.json === true;
+          }
           throw error;
         }
         bar?.stop();
@@ -111,6 +145,19 @@ function buildProgram(outcome: { exitCode: number }): Command {
         outcome.exitCode = exitCodeForSummary(summary);
       },
     );
+
+  program
+    .command('forget')
+    .description(
+      'stop knowing DIR as a synced folder of this device (its files stay, here and on the server)',
+    )
+    .argument('<dir>', 'a synced folder, as `filesync status` lists it')
+    .action(async (dir: string) => {
+      const forgotten = await withClient((client) => client.forget(dir));
+      process.stdout.write(
+        `Forgot ${forgotten.root} (${forgotten.files} files were synced); no file was changed.\n`,
+      );
+    });
 
   program
     .command('follow')
@@ -196,6 +243,18 @@ function buildProgram(outcome: { exitCode: number }): Command {
     });
 
   return program;
+}
+
+/** `filesync sync --json` when the mass-delete guard stopped the pass: what it would delete, and why. */
+function massDeleteReport(error: MassDeleteError) {
+  return {
+    stopped: 'mass-delete',
+    wouldDelete: error.wouldDelete,
+    live: error.live,
+    refusedByServer: error.refusedByServer,
+    ...errorReport(error, error.message),
+    ...error.summary,
+  };
 }
 
 function printSummary(summary: SyncSummary, json: boolean | undefined): void {

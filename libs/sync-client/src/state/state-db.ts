@@ -100,6 +100,23 @@ export class StateDb {
     });
   }
 
+  /**
+   * Carries what was synced at `from` over to `to` (a synced folder moved on disk), so the next
+   * pass at `to` sees only real changes. Refuses when `to` has a state of its own: merging two
+   * histories could take one folder's files for the other's deletions.
+   */
+  moveFolder(from: string, to: string): void {
+    this.transaction(() => {
+      const taken = this.db.prepare('SELECT 1 FROM folders WHERE root = ?').get(to) as unknown;
+      const files = this.db.prepare('SELECT COUNT(*) AS n FROM files WHERE root = ?').get(to) as {
+        n: number;
+      };
+      if (taken !== undefined || files.n > 0) throw new Error(`${to} has a sync state of its own`);
+      this.db.prepare('UPDATE files SET root = ? WHERE root = ?').run(to, from);
+      this.db.prepare('UPDATE folders SET root = ? WHERE root = ?').run(to, from);
+    });
+  }
+
   markSynced(root: string, cursor: number, atMs: number): void {
     this.db.prepare('UPDATE folders SET cursor = ?, last_sync_ms = ? WHERE root = ?').run(cursor, atMs, root);
   }

@@ -20,6 +20,7 @@ import { errorText } from '../storage/fs-error';
 import { freeConflictCopyName, nameRoom, pathExists } from './conflict-name';
 import { commitBatches, type CommitUnitOf } from './commit-order';
 import { onDiskPath } from './local-path';
+import { deletionsToGuard } from './mass-delete-guard';
 import type { CommitOutcome, SyncRemote } from './remote';
 import { assertReadable, SafePaths, UnsafePathError } from './safe-path';
 import {
@@ -195,7 +196,12 @@ class SyncRun {
     this.progress('done', 1, 1, 'files');
     this.summary.failed.push(...this.failures);
     if (this.refusedDeletes.length > 0) {
-      throw new MassDeleteError(this.summary, this.refusedDeletes.sort(), this.syncedFiles(), true);
+      throw new MassDeleteError(
+        this.summary,
+        { local: this.refusedDeletes.sort(), remote: [] },
+        this.syncedFiles(),
+        true,
+      );
     }
     if (this.failures.length > 0) throw new SyncIncompleteError(this.summary, this.failures);
     return this.summary;
@@ -208,25 +214,36 @@ class SyncRun {
    * libs/sync-core, against the files this folder has synced): the signature of an emptied
    * folder or an unmounted drive (deletions sent to the server) and of a namespace wiped
    * elsewhere (deletions of local files applied from the server) alike. Both directions count
-   * together: either way these are files the user would no longer find. Nothing is committed,
+   * together: either way these are files the user would no longer find. A move (the same content
+   * deleted at one path and arriving at another) is not a deletion (deletionsToGuard). Nothing is committed,
    * downloaded or deleted and the state is untouched, so the next pass proposes the same
    * deletions until the user confirms with --force.
    */
   private guardMassDelete(actions: readonly syncdiff.DiffAction[]): void {
     if (this.options.force === true) return;
-    const deleting = actions
-      .filter(
-        (action) =>
-          (action.kind === ActionKind.ACTION_KIND_DELETE_REMOTE ||
-            (action.kind === ActionKind.ACTION_KIND_DELETE_LOCAL && this.scan.files.has(action.path))) &&
-          // An unsafe path is refused (and reported) below, never acted on: it deletes nothing.
-          isSafeAction(action) &&
-          !this.scan.excluded(action.path),
-      )
-      .map((action) => action.path)
-      .sort();
+    // An unsafe path is refused (and reported) below, never acted on: it deletes nothing.
+    const acted = actions.filter((action) => isSafeAction(action) && !this.scan.excluded(action.path));
+    const of = (kind: syncdiff.ActionKind) => acted.filter((action) => action.kind === kind);
+    const deleting = deletionsToGuard({
+      sentToServer: of(ActionKind.ACTION_KIND_DELETE_REMOTE).map((action) => ({
+        path: action.path,
+        contentHash: this.scan.known.get(action.path)?.baseContentHash ?? '',
+      })),
+      uploads: of(ActionKind.ACTION_KIND_UPLOAD).map((action) => ({
+        path: action.path,
+        contentHash: this.scan.files.get(action.path)?.contentHash ?? '',
+      })),
+      fromServer: of(ActionKind.ACTION_KIND_DELETE_LOCAL)
+        .filter((action) => this.scan.files.has(action.path))
+        .map((action) => ({ path: action.path, contentHash: this.scan.files.get(action.path)!.contentHash })),
+      downloads: of(ActionKind.ACTION_KIND_DOWNLOAD).map((action) => ({
+        path: action.path,
+        contentHash: action.serverEntry?.content?.contentHash ?? '',
+      })),
+    });
     const live = this.syncedFiles();
-    if (isMassDelete({ deleting: deleting.length, live, maxDelete: this.options.maxDelete })) {
+    const count = deleting.local.length + deleting.remote.length;
+    if (isMassDelete({ deleting: count, live, maxDelete: this.options.maxDelete })) {
       throw new MassDeleteError(this.summary, deleting, live, false);
     }
   }

@@ -1,3 +1,5 @@
+import type { DeletionsByOrigin } from './mass-delete-guard';
+
 /** A path the pass left alone on purpose (the scan could not read it, or the path rules refuse its name). */
 export interface SkippedPath {
   readonly path: string;
@@ -72,31 +74,57 @@ export class SyncIncompleteError extends Error {
   }
 }
 
-/** Paths named in a mass-delete message; the rest are counted. */
+/** Paths named in a mass-delete message, per origin; the rest are counted. */
 const MASS_DELETE_SHOWN = 10;
 
 /**
  * The pass would have deleted many synced files at once (issue 6, kind 2: the mass-delete rule of
  * libs/sync-core), or the server refused such deletions. Nothing was deleted; the files stay on
  * the server and on the other devices until the user confirms with `filesync sync --force`.
+ *
+ * The deletions are told apart by origin because the advice differs: files this folder lost may
+ * mean a moved folder or an unmounted drive (fix that, do not confirm), while files deleted on
+ * another device are applied here with --force, or kept by restoring them on the server.
  */
 export class MassDeleteError extends Error {
   override name = 'MassDeleteError';
+  /** Every path the pass would have deleted (here or on the server), sorted. */
+  readonly paths: readonly string[];
   constructor(
     readonly summary: SyncSummary,
-    /** Every path the pass would have deleted (here or on the server), sorted. */
-    readonly paths: readonly string[],
+    /** What the pass would have deleted: `local` on the server, `remote` in this folder. */
+    readonly wouldDelete: DeletionsByOrigin,
     /** Synced files of the folder before the pass. */
     readonly live: number,
     /** True when the server refused the deletions; false when this client stopped before asking. */
     readonly refusedByServer: boolean,
   ) {
-    const shown = paths.slice(0, MASS_DELETE_SHOWN).join(', ');
-    const more = paths.length > MASS_DELETE_SHOWN ? `, and ${paths.length - MASS_DELETE_SHOWN} more` : '';
-    super(
-      `${refusedByServer ? 'the server refused to delete' : 'this pass would delete'} ${paths.length} of ` +
-        `${live} synced file(s) (${shown}${more}); nothing was deleted. If that is what you want, ` +
-        'run again with --force; if the folder was moved or a drive is not mounted, fix that first.',
-    );
+    const { local, remote } = wouldDelete;
+    const total = local.length + remote.length;
+    const parts = [
+      `${refusedByServer ? 'the server refused to delete' : 'this pass would delete'} ${total} of ${live} ` +
+        'synced file(s); nothing was deleted, here or on the server.',
+    ];
+    if (local.length > 0) {
+      parts.push(
+        `${local.length} ${local.length === 1 ? 'is' : 'are'} missing from this folder (${shown(local)}): ` +
+          'if the folder was moved or a drive is not mounted, fix that first; if you deleted them, ' +
+          'run again with --force to delete them on the server and your other devices too.',
+      );
+    }
+    if (remote.length > 0) {
+      parts.push(
+        `${remote.length} ${remote.length === 1 ? 'was' : 'were'} deleted on the server, by another device ` +
+          `(${shown(remote)}): run again with --force to delete them here too; to keep them, restore them ` +
+          'on the server (earlier versions are kept: `filesync versions PATH` lists them).',
+      );
+    }
+    super(parts.join(' '));
+    this.paths = [...local, ...remote].sort();
   }
+}
+
+function shown(paths: readonly string[]): string {
+  const more = paths.length > MASS_DELETE_SHOWN ? `, and ${paths.length - MASS_DELETE_SHOWN} more` : '';
+  return paths.slice(0, MASS_DELETE_SHOWN).join(', ') + more;
 }

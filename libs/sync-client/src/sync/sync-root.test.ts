@@ -1,8 +1,14 @@
-import { mkdtemp, readdir, realpath, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, realpath, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StateDb } from '../state/state-db';
-import { openSyncRoot, SyncFolderMissingError } from './sync-root';
+import {
+  forgetSyncRoot,
+  moveSyncRoot,
+  openSyncRoot,
+  SyncFolderMissingError,
+  SyncRootChoiceError,
+} from './sync-root';
 
 describe('kind 1: a missing synced folder is never taken for an empty one', () => {
   let parent: string;
@@ -60,5 +66,58 @@ describe('kind 1: a missing synced folder is never taken for an empty one', () =
     syncedBefore(folder);
     expect(await openSyncRoot(folder, state, { create: true })).toBe(folder);
     expect(state.files(folder).size).toBe(1);
+  });
+
+  it('a file in place of a synced folder is the folder gone too, with the same advice', async () => {
+    const folder = join(parent, 'A');
+    syncedBefore(folder);
+    await writeFile(folder, 'x\n');
+    const error = await openSyncRoot(folder, state, { create: true }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(SyncFolderMissingError);
+    expect(error).toMatchObject({ notAFolder: true, syncedBefore: { root: folder, files: 1 } });
+    expect((error as Error).message).toMatch(
+      /is not a folder.*synced before.*--moved-from.*filesync forget/s,
+    );
+    expect(state.get(folder, 'a.txt')).toBeDefined();
+  });
+
+  it('the missing-folder message names the re-binding that carries the state over', async () => {
+    const folder = join(parent, 'A');
+    syncedBefore(folder);
+    await expect(openSyncRoot(folder, state)).rejects.toThrow(
+      `filesync sync NEW_PLACE --moved-from ${folder}`,
+    );
+  });
+
+  it('--moved-from moves the state of a folder that is gone to where it is now, and only then', async () => {
+    const old = join(parent, 'A');
+    const moved = join(parent, 'A2');
+    syncedBefore(old);
+    await mkdir(old);
+    await mkdir(moved);
+    // OLD still there: a copy, not a move.
+    await expect(moveSyncRoot(old, moved, state)).rejects.toThrow(SyncRootChoiceError);
+    await rm(moved, { recursive: true });
+    await rename(old, moved);
+    await expect(moveSyncRoot(join(parent, 'never'), moved, state)).rejects.toThrow(/never synced/);
+    await expect(moveSyncRoot(old, join(parent, 'nowhere'), state)).rejects.toThrow(/not a folder/);
+    expect(state.get(old, 'a.txt')).toBeDefined();
+
+    await moveSyncRoot(old, moved, state);
+    expect(state.get(moved, 'a.txt')).toMatchObject({ baseVersion: 3 });
+    expect(state.files(old).size).toBe(0);
+    expect(state.folders()).toMatchObject([{ root: moved, cursor: 9, files: 1 }]);
+    // Another folder with a history of its own is not overwritten.
+    syncedBefore(old);
+    await expect(moveSyncRoot(old, moved, state)).rejects.toThrow(/sync state of its own/);
+  });
+
+  it('forget drops a folder from the state (gone or not), and says so for an unknown one', async () => {
+    const folder = join(parent, 'A');
+    syncedBefore(folder);
+    expect(await forgetSyncRoot(folder, state)).toMatchObject({ root: folder, files: 1 });
+    expect(state.folders()).toEqual([]);
+    expect(state.files(folder).size).toBe(0);
+    await expect(forgetSyncRoot(folder, state)).rejects.toThrow(SyncRootChoiceError);
   });
 });

@@ -1,10 +1,12 @@
-import { mkdir, realpath, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { FolderState, StateDb } from '../state/state-db';
 
 /**
- * The folder to sync does not exist. Nothing was changed: an empty folder in its place would
- * look like every file was deleted, and the pass would delete them everywhere.
+ * The folder to sync does not exist (or a file took its place). Nothing was changed: an empty
+ * folder in its place would look like every file was deleted, and the pass would delete them
+ * everywhere.
  */
 export class SyncFolderMissingError extends Error {
   override name = 'SyncFolderMissingError';
@@ -12,18 +14,51 @@ export class SyncFolderMissingError extends Error {
     readonly dir: string,
     /** The folder as the state database knows it, when it was synced before. */
     readonly syncedBefore: FolderState | undefined,
+    /** Something other than a folder (a file) is at `dir`. */
+    readonly notAFolder = false,
   ) {
+    const what = notAFolder ? `${dir} is not a folder (a file is in its place)` : `${dir} is missing`;
     super(
       syncedBefore
-        ? `${dir} is missing, but it was synced before (${syncedBefore.files} files, last sync ` +
+        ? `${what}, but it was synced before (${syncedBefore.files} files, last sync ` +
             `${syncedBefore.lastSyncAtMs ? new Date(syncedBefore.lastSyncAtMs).toISOString() : 'never finished'}). ` +
-            'Nothing was changed, here or on the server. If it was moved, sync it where it is now; if it is ' +
-            'on a drive that is not mounted, mount it and sync again. To start over with a new, empty ' +
-            'folder at this place and download everything into it (nothing is deleted), run again with --create.'
-        : `${dir} does not exist; nothing was changed. Check the path, or run again with --create to ` +
+            'Nothing was changed, here or on the server. If the folder was moved, run ' +
+            `\`filesync sync NEW_PLACE --moved-from ${dir}\` so its sync state moves with it (syncing ` +
+            'the new place without --moved-from starts it over and makes conflicted copies of your ' +
+            'edits); if it is on a drive that is not mounted, mount it and sync again. To stop syncing ' +
+            `it, run \`filesync forget ${dir}\`` +
+            (notAFolder
+              ? '.'
+              : '; to start over with a new, empty folder at this place and download everything into ' +
+                'it (nothing is deleted), run again with --create.')
+        : notAFolder
+          ? `${what}; nothing was changed. Give the path of a folder.`
+          : `${dir} does not exist; nothing was changed. Check the path, or run again with --create to ` +
             'create it and download your files into it.',
     );
   }
+}
+
+/** The folder to sync exists but cannot be read: the pass cannot tell what is in it. */
+export class SyncFolderUnreadableError extends Error {
+  override name = 'SyncFolderUnreadableError';
+  constructor(
+    readonly dir: string,
+    cause: NodeJS.ErrnoException,
+  ) {
+    super(
+      `the synced folder ${dir} itself cannot be read (${cause.code ?? cause.message}); nothing was ` +
+        'changed, here or on the server. Check that this user may list and enter it and every ' +
+        `folder above it (\`ls -ld ${dir}\`: read and execute permission, owner), and that the drive ` +
+        'it is on is mounted and healthy.',
+      { cause },
+    );
+  }
+}
+
+/** A re-binding or forgetting of a synced folder that cannot be done as asked; nothing changed. */
+export class SyncRootChoiceError extends Error {
+  override name = 'SyncRootChoiceError';
 }
 
 /**
@@ -37,31 +72,97 @@ export async function openSyncRoot(
   options: { create?: boolean } = {},
 ): Promise<string> {
   const absolute = resolve(dir);
-  let root = await realpathIfExists(absolute);
+  let root = await realpathIfExists(dir, absolute);
   if (root === undefined) {
-    // The state knows folders by their real path; the folder is gone but its parent may resolve.
-    const names = new Set([absolute]);
-    const parent = await realpathIfExists(dirname(absolute));
-    if (parent !== undefined) names.add(join(parent, basename(absolute)));
+    const names = await knownNames(dir, absolute);
     if (!options.create) {
-      throw new SyncFolderMissingError(
-        dir,
-        state.folders().find((folder) => names.has(folder.root)),
-      );
+      throw new SyncFolderMissingError(dir, knownFolder(state, names));
     }
     await mkdir(absolute, { recursive: true });
     root = await realpath(absolute);
     for (const name of [...names, root]) state.forgetFolder(name);
   }
-  if (!(await stat(root)).isDirectory()) throw new Error(`${dir} is not a folder`);
+  // A file where the synced folder was is the folder gone, like a missing one; never a wipe.
+  if (!(await stat(root)).isDirectory()) {
+    throw new SyncFolderMissingError(dir, knownFolder(state, [root, absolute]), true);
+  }
+  try {
+    await access(root, constants.R_OK | constants.X_OK);
+  } catch (error) {
+    throw new SyncFolderUnreadableError(dir, error as NodeJS.ErrnoException);
+  }
   return root;
 }
 
-async function realpathIfExists(path: string): Promise<string | undefined> {
+/**
+ * `filesync sync NEW --moved-from OLD`: the state of OLD becomes NEW's, so a synced folder moved
+ * on disk goes on syncing only its real changes. Only when OLD is gone (a move, not a copy: two
+ * folders sharing one history would take each other's differences for deletions), NEW is a folder
+ * and has no state of its own.
+ */
+export async function moveSyncRoot(from: string, to: string, state: StateDb): Promise<void> {
+  const oldAbsolute = resolve(from);
+  if ((await realpathIfExists(from, oldAbsolute)) !== undefined) {
+    throw new SyncRootChoiceError(
+      `${from} still exists: --moved-from is for a synced folder that was moved away; nothing was changed`,
+    );
+  }
+  const known = knownFolder(state, await knownNames(from, oldAbsolute));
+  if (!known) {
+    throw new SyncRootChoiceError(`${from} was never synced on this device; nothing was changed`);
+  }
+  const newRoot = await realpathIfExists(to, resolve(to));
+  if (newRoot === undefined || !(await stat(newRoot)).isDirectory()) {
+    throw new SyncRootChoiceError(`${to} is not a folder: move ${from} there first; nothing was changed`);
+  }
+  if (state.folders().some((folder) => folder.root === newRoot) || state.files(newRoot).size > 0) {
+    throw new SyncRootChoiceError(
+      `${to} has a sync state of its own; nothing was changed (\`filesync forget ${to}\` first if it ` +
+        'should take over the history of the moved folder)',
+    );
+  }
+  state.moveFolder(known.root, newRoot);
+}
+
+/**
+ * `filesync forget DIR`: this device stops knowing DIR as synced (status no longer lists it). The
+ * files stay where they are, here and on the server; syncing DIR again is a first sync, which
+ * downloads and uploads but deletes nothing.
+ */
+export async function forgetSyncRoot(dir: string, state: StateDb): Promise<FolderState> {
+  const absolute = resolve(dir);
+  const names = await knownNames(dir, absolute);
+  const root = await realpathIfExists(dir, absolute);
+  if (root !== undefined) names.push(root);
+  const known = knownFolder(state, names);
+  if (!known)
+    throw new SyncRootChoiceError(`${dir} is not a synced folder on this device; nothing was changed`);
+  state.forgetFolder(known.root);
+  return known;
+}
+
+/** The names the state may know a missing folder by: as given, and under its parent's real path. */
+async function knownNames(dir: string, absolute: string): Promise<string[]> {
+  const names = [absolute];
+  const parent = await realpathIfExists(dir, dirname(absolute));
+  if (parent !== undefined) names.push(join(parent, basename(absolute)));
+  return names;
+}
+
+function knownFolder(state: StateDb, names: readonly string[]): FolderState | undefined {
+  return state.folders().find((folder) => names.includes(folder.root));
+}
+
+async function realpathIfExists(dir: string, path: string): Promise<string | undefined> {
   try {
     return await realpath(path);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const code = (error as NodeJS.ErrnoException).code;
+    // ENOTDIR: a file stands where a folder above it was; the folder is gone all the same.
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    if (code === 'EACCES' || code === 'EPERM') {
+      throw new SyncFolderUnreadableError(dir, error as NodeJS.ErrnoException);
+    }
     throw error;
   }
 }
