@@ -1,4 +1,10 @@
-import { countNonMoveDeletions, isMassDelete, pairMoves } from './mass-delete';
+import { isMassDelete, pairMoves, type MoveSide } from './mass-delete';
+
+/** Sides at paths of their own, named by position: d0, d1... and a0, a1... */
+const sides = (prefix: string, hashes: readonly string[]): MoveSide[] =>
+  hashes.map((contentHash, index) => ({ path: `${prefix}${index}`, contentHash }));
+const countNonMoveDeletions = (deleted: readonly string[], arrived: readonly string[]) =>
+  pairMoves(sides('d', deleted), sides('a', arrived)).filter((partner) => partner === undefined).length;
 
 describe('kind 2: the mass-delete rule', () => {
   it('needs confirmation to delete every live file, however few', () => {
@@ -26,10 +32,10 @@ describe('kind 2: the mass-delete rule', () => {
 
 describe('kind 2: a move is not a deletion', () => {
   it('pairs each deletion with a creation of the same content, each creation at most once', () => {
-    expect(pairMoves(['a', 'b', 'a'], ['c', 'a', 'b'])).toEqual([1, 2, undefined]);
-    expect(pairMoves(['a', 'a'], ['a', 'a'])).toEqual([0, 1]);
-    expect(pairMoves(['a'], [])).toEqual([undefined]);
-    expect(pairMoves([''], [''])).toEqual([undefined]);
+    expect(pairMoves(sides('d', ['a', 'b', 'a']), sides('a', ['c', 'a', 'b']))).toEqual([1, 2, undefined]);
+    expect(pairMoves(sides('d', ['a', 'a']), sides('a', ['a', 'a']))).toEqual([0, 1]);
+    expect(pairMoves(sides('d', ['a']), sides('a', []))).toEqual([undefined]);
+    expect(pairMoves(sides('d', ['']), sides('a', ['']))).toEqual([undefined]);
   });
 
   it('counts only the deletions that are not moves', () => {
@@ -40,5 +46,11 @@ describe('kind 2: a move is not a deletion', () => {
     // One copy cannot excuse two deletions of the same content.
     expect(countNonMoveDeletions(['a', 'a'], ['a'])).toBe(1);
     expect(countNonMoveDeletions(['a', 'b'], ['x'])).toBe(2);
+  });
+
+  it('never pairs a deletion with an arrival at its own path', () => {
+    expect(pairMoves([{ path: 'p', contentHash: 'h' }], [{ path: 'p', contentHash: 'h' }])).toEqual([
+      undefined,
+    ]);
   });
 });

@@ -39,34 +39,37 @@ export function isMassDelete({ deleting, live, maxDelete }: DeletionCount): bool
   return deleting > MASS_DELETE_RULE.minFiles && deleting > live * MASS_DELETE_RULE.maxFraction;
 }
 
-/**
- * Pairs each deletion with the creation that receives its content, if any: the first creation
- * not yet paired whose content hash is the deleted file's. Each creation receives at most one
- * deletion, so copying one file into two places excuses one deletion, not two. Hashes are the
- * current content hash of each deleted file and the new content hash of each created or updated
- * file, in request order; an empty hash (content unknown) is never a move.
- *
- * Returns, per deletion, the index in `createdHashes` of its partner, or undefined when the
- * deletion is not a move and counts for the mass-delete rule.
- */
-export function pairMoves(
-  deletedHashes: readonly string[],
-  createdHashes: readonly string[],
-): (number | undefined)[] {
-  const unpaired = new Map<string, number[]>();
-  createdHashes.forEach((hash, index) => {
-    if (!hash) return;
-    const indexes = unpaired.get(hash);
-    if (indexes) indexes.push(index);
-    else unpaired.set(hash, [index]);
-  });
-  return deletedHashes.map((hash) => (hash ? unpaired.get(hash)?.shift() : undefined));
+/** One side of a possible move: a path and the content it loses or receives ('' when unknown). */
+export interface MoveSide {
+  readonly path: string;
+  readonly contentHash: string;
 }
 
-/** The deletions the mass-delete rule counts: those `pairMoves` finds no partner for. */
-export function countNonMoveDeletions(
-  deletedHashes: readonly string[],
-  createdHashes: readonly string[],
-): number {
-  return pairMoves(deletedHashes, createdHashes).filter((partner) => partner === undefined).length;
+/**
+ * Pairs each deletion with the arrival that receives its content, if any: the first arrival not
+ * yet paired whose content hash is the deleted file's, at another path. Each arrival receives at
+ * most one deletion, so copying one file into two places excuses one deletion, not two; an empty
+ * hash (content unknown) is never a move. The server pairs a request's deletions with its
+ * creations and updates; the client pairs a pass's deletions with its uploads (and the server's
+ * deletions with its downloads), and sends each pair in one request.
+ *
+ * Returns, per deletion, the index in `arrivals` of its partner, or undefined when the deletion
+ * is not a move and counts for the mass-delete rule.
+ */
+export function pairMoves(
+  deletions: readonly MoveSide[],
+  arrivals: readonly MoveSide[],
+): (number | undefined)[] {
+  const unpaired = new Map<string, number[]>();
+  arrivals.forEach((arrival, index) => {
+    if (!arrival.contentHash) return;
+    const indexes = unpaired.get(arrival.contentHash);
+    if (indexes) indexes.push(index);
+    else unpaired.set(arrival.contentHash, [index]);
+  });
+  return deletions.map((deletion) => {
+    const indexes = deletion.contentHash ? unpaired.get(deletion.contentHash) : undefined;
+    const at = indexes?.findIndex((index) => arrivals[index]!.path !== deletion.path) ?? -1;
+    return at >= 0 ? indexes!.splice(at, 1)[0] : undefined;
+  });
 }

@@ -1,3 +1,5 @@
+import { pairMoves } from '@filesync/sync-core';
+
 /** What the commit order needs to know of a pending change. */
 export interface CommitUnitOf {
   readonly kind: 'upload' | 'delete';
@@ -15,7 +17,7 @@ export interface CommitUnitOf {
  * deletion whose synced content is uploaded at another path in the same pass is a move: it goes in
  * the same batch as that upload, right before it, because the server's mass-delete rule excuses a
  * deletion only when its move partner is in the same request (a renamed folder is not a wipe).
- * Each upload is the partner of one deletion at most.
+ * Pairs are found by sync-core's pairMoves, the rule the server applies.
  */
 export function commitBatches<T>(
   changes: readonly T[],
@@ -24,26 +26,21 @@ export function commitBatches<T>(
 ): T[][] {
   if (maxPerBatch < 2) throw new RangeError('a batch must hold a move: at least 2 changes');
   const described = changes.map((change) => ({ change, info: describe(change) }));
-  const uploadsByHash = new Map<string, (typeof described)[number][]>();
-  for (const item of described) {
-    if (item.info.kind !== 'upload') continue;
-    const list = uploadsByHash.get(item.info.contentHash) ?? [];
-    list.push(item);
-    uploadsByHash.set(item.info.contentHash, list);
-  }
+  const deletions = described.filter((item) => item.info.kind === 'delete');
+  const uploads = described.filter((item) => item.info.kind === 'upload');
+  const partners = pairMoves(
+    deletions.map((item) => item.info),
+    uploads.map((item) => item.info),
+  );
   const paired = new Set<T>();
   const units: { size: number; members: T[] }[] = [];
-  for (const item of described) {
-    if (item.info.kind !== 'delete' || item.info.contentHash === '') continue;
-    const candidates = uploadsByHash.get(item.info.contentHash) ?? [];
-    const partner = candidates.find(
-      (upload) => !paired.has(upload.change) && upload.info.path !== item.info.path,
-    );
-    if (!partner) continue;
+  deletions.forEach((deletion, index) => {
+    const partner = partners[index] === undefined ? undefined : uploads[partners[index]]!;
+    if (!partner) return;
     paired.add(partner.change);
-    paired.add(item.change);
-    units.push({ size: partner.info.size, members: [item.change, partner.change] });
-  }
+    paired.add(deletion.change);
+    units.push({ size: partner.info.size, members: [deletion.change, partner.change] });
+  });
   for (const item of described) {
     if (!paired.has(item.change)) units.push({ size: item.info.size, members: [item.change] });
   }

@@ -80,8 +80,11 @@ function findMoves(
   const deletions = accepted.filter((change) => !change.content);
   const creations = accepted.filter((change) => change.content);
   const partners = pairMoves(
-    deletions.map((change) => current.get(change.path)?.content?.contentHash ?? ''),
-    creations.map((change) => change.content!.contentHash),
+    deletions.map((change) => ({
+      path: change.path,
+      contentHash: current.get(change.path)?.content?.contentHash ?? '',
+    })),
+    creations.map((change) => ({ path: change.path, contentHash: change.content!.contentHash })),
   );
   const moves = new Map<string, string>();
   partners.forEach((partner, index) => {
