@@ -1,21 +1,10 @@
-import { execFile } from 'node:child_process';
-import {
-  chmodSync,
-  chownSync,
-  existsSync,
-  lstatSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXIT, FilesyncClient } from '@filesync/sync-client';
 import { TEST_PASSWORD, uniqueEmail } from '@filesync/test-support';
-import { repoRootOf } from '@filesync/test-support/runner';
+import { cli, giveToNobody, jsonLines, scratchFolders, type CliResult } from './support/cli';
 import { readTestStack } from './support/harness';
-import { tempDir, treeDigest, writeTree } from './support/trees';
+import { treeDigest, writeTree } from './support/trees';
 
 // Issue 6 from the command line, on real services: a move is not a mass deletion (kind 2), the
 // guard on the receiving device says where the deletions come from, a synced folder that is gone
@@ -23,60 +12,14 @@ import { tempDir, treeDigest, writeTree } from './support/trees';
 // state, and `--json` always prints one object.
 
 const stack = readTestStack();
-const cleanup: string[] = [];
+const scratch = scratchFolders();
+const dir = scratch.dir;
 const clients: FilesyncClient[] = [];
 
 afterAll(async () => {
   for (const client of clients) await client.close();
-  for (const path of cleanup) {
-    if (existsSync(path) && lstatSync(path).isDirectory()) chmodSync(path, 0o755);
-    for (const name of existsSync(path) ? readdirSync(path) : []) {
-      const child = join(path, name);
-      if (lstatSync(child).isDirectory()) chmodSync(child, 0o755);
-    }
-    rmSync(path, { recursive: true, force: true });
-  }
+  scratch.removeAll();
 });
-
-function dir(label: string): string {
-  const path = tempDir(label);
-  cleanup.push(path);
-  return path;
-}
-
-interface CliResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** The `filesync` CLI; `unprivileged` runs it as uid/gid 65534 when the tests run as root. */
-function cli(args: readonly string[], options: { unprivileged?: boolean } = {}): Promise<CliResult> {
-  const bin = join(repoRootOf(), 'node_modules/.bin/filesync');
-  const asNobody = options.unprivileged === true && process.getuid?.() === 0;
-  const [file, argv] = asNobody
-    ? ['setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', bin, ...args]]
-    : [bin, [...args]];
-  return new Promise((resolve) => {
-    execFile(
-      file,
-      argv,
-      { env: { ...process.env, FILESYNC_PASSWORD: TEST_PASSWORD } },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
-
-/** Hands a tree to the unprivileged user the CLI runs as (a no-op when not root). */
-function giveToNobody(path: string): void {
-  if (process.getuid?.() !== 0) return;
-  chownSync(path, 65534, 65534);
-  if (!lstatSync(path).isDirectory()) return;
-  for (const name of readdirSync(path)) giveToNobody(join(path, name));
-}
 
 interface Device {
   readonly home: string;
@@ -98,14 +41,6 @@ async function twoDevices(label: string): Promise<{ laptop: Device; desktop: Dev
   await laptop.client.signup(email, TEST_PASSWORD, 'laptop');
   await desktop.client.login(email, TEST_PASSWORD, 'desktop');
   return { laptop, desktop };
-}
-
-/** Every object printed on stdout, one per line. */
-function jsonLines(stdout: string): unknown[] {
-  return stdout
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as unknown);
 }
 
 const conflictedCopies = (root: string) =>

@@ -1,9 +1,6 @@
-import { execFile } from 'node:child_process';
 import {
   chmodSync,
-  chownSync,
   existsSync,
-  lstatSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -14,29 +11,19 @@ import {
 import { join, relative, sep } from 'node:path';
 import { FilesyncClient, type SyncSummary } from '@filesync/sync-client';
 import { TEST_PASSWORD, uniqueEmail } from '@filesync/test-support';
-import { repoRootOf } from '@filesync/test-support/runner';
+import { cli, giveToNobody, scratchFolders } from './support/cli';
 import { readTestStack } from './support/harness';
-import { sha256, tempDir, writeTree } from './support/trees';
+import { sha256, writeTree } from './support/trees';
 
 // Client faults a reviewer found replaying issue 6 from the CLI: names that only look like ours,
 // paths at the length limits, undecodable names, unreadable and private files. Two real devices
 // (two FILESYNC_HOMEs) against the real services.
 
 const stack = readTestStack();
-const cleanup: string[] = [];
+const scratch = scratchFolders();
+const dir = scratch.dir;
 
-afterAll(() => {
-  for (const dir of cleanup) {
-    makeReadable(dir);
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
-
-function dir(label: string): string {
-  const path = tempDir(label);
-  cleanup.push(path);
-  return path;
-}
+afterAll(() => scratch.removeAll());
 
 interface Device {
   readonly client: FilesyncClient;
@@ -75,14 +62,6 @@ function allFiles(root: string): Record<string, string> {
   };
   walk(root);
   return Object.fromEntries(Object.entries(files).sort(([a], [b]) => (a < b ? -1 : 1)));
-}
-
-/** Makes a tree readable again, for the checks and for cleanup. */
-function makeReadable(path: string): void {
-  if (!existsSync(path) || lstatSync(path).isSymbolicLink()) return;
-  if (!lstatSync(path).isDirectory()) return chmodSync(path, 0o644);
-  chmodSync(path, 0o755);
-  for (const name of readdirSync(path)) makeReadable(join(path, name));
 }
 
 describe('kind 8: only our own temp files are partial downloads', () => {
@@ -202,39 +181,8 @@ describe('kind 1: an undecodable name is skipped and reported, and hides no vali
   });
 });
 
-interface CliResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 /** The `filesync` CLI, run as uid/gid 65534 when the tests run as root (root reads through 000). */
-function cliAsUser(args: readonly string[]): Promise<CliResult> {
-  const bin = join(repoRootOf(), 'node_modules/.bin/filesync');
-  const asNobody = process.getuid?.() === 0;
-  const [file, argv] = asNobody
-    ? ['setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', bin, ...args]]
-    : [bin, [...args]];
-  return new Promise((resolve) => {
-    execFile(
-      file,
-      argv,
-      { env: { ...process.env, FILESYNC_PASSWORD: TEST_PASSWORD }, maxBuffer: 16 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
-
-/** Hands a tree to the unprivileged user the CLI runs as (a no-op when not root). */
-function giveToNobody(path: string): void {
-  if (process.getuid?.() !== 0) return;
-  chownSync(path, 65534, 65534);
-  if (!lstatSync(path).isDirectory()) return;
-  for (const name of readdirSync(path)) giveToNobody(join(path, name));
-}
+const cliAsUser = (args: readonly string[]) => cli(args, { unprivileged: true });
 
 describe('kind 1: a local file the client cannot read is unknown, never replaced or deleted', () => {
   test('an unreadable file with its size and mtime unchanged is skipped and reported, not replaced by a remote edit nor deleted', async () => {

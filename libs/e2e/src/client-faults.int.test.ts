@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { metadata } from '@filesync/contracts';
@@ -13,25 +12,18 @@ import {
   unary,
   type Stubs,
 } from '@filesync/test-support';
-import { repoRootOf } from '@filesync/test-support/runner';
+import { cli as runCli, scratchFolders, type CliResult } from './support/cli';
 import { readTestStack } from './support/harness';
-import { tempDir, treeDigest, writeTree } from './support/trees';
+import { treeDigest, writeTree } from './support/trees';
 
 // Issue 6 on two real devices (two FILESYNC_HOMEs) against the real services: the client side of
 // kinds 2, 4, 5, 6 and 7. Calls take seconds, not the unit tier's milliseconds.
 
 const stack = readTestStack();
-const cleanup: string[] = [];
+const scratch = scratchFolders();
+const dir = scratch.dir;
 
-afterAll(() => {
-  for (const dir of cleanup) rmSync(dir, { recursive: true, force: true });
-});
-
-function dir(label: string): string {
-  const path = tempDir(label);
-  cleanup.push(path);
-  return path;
-}
+afterAll(() => scratch.removeAll());
 
 interface Device {
   readonly client: FilesyncClient;
@@ -60,21 +52,9 @@ async function close(...devices: Device[]): Promise<void> {
   for (const device of devices) await device.client.close();
 }
 
-/** Runs the `filesync` CLI to its end; resolves with its exit code and output. */
-function cli(
-  home: string,
-  args: readonly string[],
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const bin = join(repoRootOf(), 'node_modules/.bin/filesync');
-  const child = spawn(bin, ['--server', stack.server, '--home', home, ...args], { stdio: 'pipe' });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
+/** The `filesync` CLI on the device whose home is `home`. */
+function cli(home: string, args: readonly string[]): Promise<CliResult> {
+  return runCli(['--server', stack.server, '--home', home, ...args]);
 }
 
 describe('kind 2: the mass-delete guard (client)', () => {

@@ -1,14 +1,4 @@
-import { execFile } from 'node:child_process';
-import {
-  chmodSync,
-  chownSync,
-  existsSync,
-  lstatSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-} from 'node:fs';
+import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import {
@@ -18,32 +8,24 @@ import {
   type ScanFileSystem,
 } from '@filesync/sync-client';
 import { TEST_PASSWORD, uniqueEmail } from '@filesync/test-support';
-import { repoRootOf } from '@filesync/test-support/runner';
+import { cli, giveToNobody, scratchFolders } from './support/cli';
 import { readTestStack } from './support/harness';
-import { tempDir, treeDigest, writeTree } from './support/trees';
+import { treeDigest, writeTree } from './support/trees';
 
 // Real services and emulators; the device whose folder cannot be read is the real CLI, run as an
 // unprivileged user when the tests run as root (root reads through chmod 000).
 
 const stack = readTestStack();
-const cleanup: string[] = [];
+const scratch = scratchFolders();
+const dir = scratch.dir;
 const clients: FilesyncClient[] = [];
 /** What each device's logger reported as skipped, by device name. */
 const skippedBy = new Map<string, { path: string; reason: string }[]>();
 
 afterAll(async () => {
   for (const client of clients) await client.close();
-  for (const dir of cleanup) {
-    chmodTree(dir);
-    rmSync(dir, { recursive: true, force: true });
-  }
+  scratch.removeAll();
 });
-
-function dir(label: string): string {
-  const path = tempDir(label);
-  cleanup.push(path);
-  return path;
-}
 
 async function device(
   email: string,
@@ -77,48 +59,6 @@ async function device(
 async function liveOnServer(client: FilesyncClient, path: string): Promise<boolean> {
   const [latest] = await client.versions(path);
   return latest !== undefined && !latest.deleted;
-}
-
-interface CliResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** The `filesync` CLI; `unprivileged` runs it as uid/gid 65534 when the tests run as root. */
-function cli(args: readonly string[], options: { unprivileged?: boolean } = {}): Promise<CliResult> {
-  const bin = join(repoRootOf(), 'node_modules/.bin/filesync');
-  const asNobody = options.unprivileged === true && process.getuid?.() === 0;
-  const [file, argv] = asNobody
-    ? ['setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', bin, ...args]]
-    : [bin, [...args]];
-  return new Promise((resolve) => {
-    execFile(
-      file,
-      argv,
-      { env: { ...process.env, FILESYNC_PASSWORD: TEST_PASSWORD } },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
-
-/** Hands a tree to the unprivileged user the CLI runs as (a no-op when not root). */
-function giveToNobody(path: string): void {
-  if (process.getuid?.() !== 0) return;
-  chownSync(path, 65534, 65534);
-  if (!lstatSync(path).isDirectory()) return;
-  for (const name of readdirSync(path)) giveToNobody(join(path, name));
-}
-
-/** Makes a tree readable again (for the checks and for cleanup). */
-function chmodTree(path: string): void {
-  if (!existsSync(path) || lstatSync(path).isSymbolicLink()) return;
-  if (!lstatSync(path).isDirectory()) return;
-  chmodSync(path, 0o755);
-  for (const name of readdirSync(path)) chmodTree(join(path, name));
 }
 
 describe('kind 1: what the scan cannot see is never a deletion', () => {

@@ -1,13 +1,21 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { common, metadata, syncdiff } from '@filesync/contracts';
-import { StateDb } from '../state/state-db';
+import { metadata, syncdiff } from '@filesync/contracts';
+import type { StateDb } from '../state/state-db';
 import { UNSAFE_PATH_REASONS } from './safe-path';
-import { syncFolder, type SyncOptions } from './engine';
+import type { SyncOptions } from './engine';
 import type { SyncRemote } from './remote';
 import { MassDeleteError, SyncIncompleteError, type SyncSummary } from './summary';
-import { contentOf, engineDeps, entry, MemoryBlocks, ScriptedRemote } from './testing/engine-fakes';
+import {
+  act,
+  closeEngineFolder,
+  entry,
+  markSynced,
+  openEngineFolder,
+  runEngine,
+  ScriptedRemote,
+  type MemoryBlocks,
+} from './testing/engine-fakes';
 
 // Issue 6 on the engine: per-path faults (kinds 2, 4, 5, 6, 7) against a scripted fake of the
 // SyncRemote port.
@@ -15,18 +23,6 @@ import { contentOf, engineDeps, entry, MemoryBlocks, ScriptedRemote } from './te
 const { ActionKind } = syncdiff;
 const { RejectionReason } = metadata;
 const COPY = '(conflicted copy laptop 2026-01-02 030405)';
-
-const act = (
-  kind: syncdiff.ActionKind,
-  path: string,
-  baseVersion: number,
-  serverEntry?: common.FileEntry,
-) => ({
-  path,
-  kind,
-  baseVersion,
-  serverEntry,
-});
 
 function rejection(reason: metadata.RejectionReason, clashingPath = ''): metadata.PathRejection {
   return { reason, message: `rejected (${metadata.RejectionReason[reason]})`, clashingPath };
@@ -36,38 +32,17 @@ describe('engine faults (issue 6)', () => {
   let root: string;
   let state: StateDb;
   let blocks: MemoryBlocks;
-  beforeEach(async () => {
-    root = await mkdtemp(join(tmpdir(), 'engine-faults-'));
-    state = StateDb.open(':memory:');
-    blocks = new MemoryBlocks();
-  });
-  afterEach(async () => {
-    state.close();
-    await rm(root, { recursive: true, force: true });
-  });
+  beforeEach(async () => ({ root, state, blocks } = await openEngineFolder('engine-faults')));
+  afterEach(() => closeEngineFolder({ root, state, blocks }));
 
   const run = (remote: SyncRemote, options: SyncOptions = {}) =>
-    syncFolder(root, 'ns', engineDeps({ state, blocks, remote }), options);
+    runEngine({ root, state, blocks }, remote, options);
 
   const onServer = (text: string) => blocks.seed(text);
 
   /** A local file this device synced at `version` and has not changed since. */
-  async function synced(path: string, text: string, version = 1): Promise<void> {
-    const abs = join(root, ...path.split('/'));
-    await mkdir(join(abs, '..'), { recursive: true });
-    await writeFile(abs, text);
-    const now = await stat(abs);
-    const content = contentOf(text);
-    state.put(root, {
-      path,
-      baseVersion: version,
-      baseContentHash: content.contentHash,
-      size: now.size,
-      mtimeMs: now.mtimeMs,
-      contentHash: content.contentHash,
-      blocks: [],
-    });
-  }
+  const synced = (path: string, text: string, version = 1) =>
+    markSynced({ root, state, blocks }, path, text, version);
 
   async function tree(dir = root, prefix = ''): Promise<Record<string, string>> {
     const files: Record<string, string> = {};

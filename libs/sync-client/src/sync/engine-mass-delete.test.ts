@@ -1,63 +1,37 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { type common, syncdiff } from '@filesync/contracts';
-import { StateDb } from '../state/state-db';
-import { syncFolder, type SyncOptions } from './engine';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { syncdiff } from '@filesync/contracts';
+import type { StateDb } from '../state/state-db';
+import type { SyncOptions } from './engine';
 import { MassDeleteError } from './summary';
-import { contentOf, engineDeps, entry, MemoryBlocks, ScriptedRemote } from './testing/engine-fakes';
+import {
+  act,
+  closeEngineFolder,
+  entry,
+  markSynced,
+  openEngineFolder,
+  runEngine,
+  ScriptedRemote,
+  type MemoryBlocks,
+} from './testing/engine-fakes';
 
 // The engine's mass-delete guard (issue 6, kind 2) against moves, and what it tells the user.
 
 const { ActionKind } = syncdiff;
 const NAMES = ['a.txt', 'b.txt', 'c.txt'];
 
-const act = (
-  kind: syncdiff.ActionKind,
-  path: string,
-  baseVersion: number,
-  serverEntry?: common.FileEntry,
-) => ({
-  path,
-  kind,
-  baseVersion,
-  serverEntry,
-});
-
 describe('kind 2: a move is not a mass deletion (client guard)', () => {
   let root: string;
   let state: StateDb;
   let blocks: MemoryBlocks;
-  beforeEach(async () => {
-    root = await mkdtemp(join(tmpdir(), 'engine-mass-delete-'));
-    state = StateDb.open(':memory:');
-    blocks = new MemoryBlocks();
-  });
-  afterEach(async () => {
-    state.close();
-    await rm(root, { recursive: true, force: true });
-  });
+  beforeEach(async () => ({ root, state, blocks } = await openEngineFolder('engine-mass-delete')));
+  afterEach(() => closeEngineFolder({ root, state, blocks }));
 
   const run = (remote: ScriptedRemote, options: SyncOptions = {}) =>
-    syncFolder(root, 'ns', engineDeps({ state, blocks, remote }), options);
+    runEngine({ root, state, blocks }, remote, options);
 
   /** A file on disk and in the state as synced at version 1. */
-  async function synced(path: string, text: string): Promise<void> {
-    const abs = join(root, path);
-    await mkdir(dirname(abs), { recursive: true });
-    await writeFile(abs, text);
-    const now = await stat(abs);
-    const content = contentOf(text);
-    state.put(root, {
-      path,
-      baseVersion: 1,
-      baseContentHash: content.contentHash,
-      size: now.size,
-      mtimeMs: now.mtimeMs,
-      contentHash: content.contentHash,
-      blocks: [],
-    });
-  }
+  const synced = (path: string, text: string) => markSynced({ root, state, blocks }, path, text);
 
   async function list(dir = root, prefix = ''): Promise<string[]> {
     const paths: string[] = [];

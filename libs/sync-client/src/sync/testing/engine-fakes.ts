@@ -2,13 +2,18 @@
  * Fakes of the engine's ports for unit tests (no network, no storage service). Test-only: nothing
  * in the package entry points imports this folder, and the build inputs leave `testing/` out.
  */
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import pino from 'pino';
 import { common, metadata, syncdiff } from '@filesync/contracts';
 import { chunkBuffer, contentHash } from '@filesync/sync-core';
 import { inlineHasher } from '../../hashing/hash-file';
+import { StateDb } from '../../state/state-db';
 import type { BlockStore } from '../../storage/block-store';
-import type { EngineDeps } from '../engine';
+import { syncFolder, type EngineDeps, type SyncOptions } from '../engine';
 import type { CommitOptions, SyncRemote } from '../remote';
+import type { SyncSummary } from '../summary';
 
 /** In-memory block storage (a fake of the BlockStore port). */
 export class MemoryBlocks implements BlockStore {
@@ -133,4 +138,68 @@ export function engineDeps(
     now: () => new Date(2026, 0, 2, 3, 4, 5),
     ...deps,
   };
+}
+
+/** A Diff action on `path`; `serverEntry` is the server's side of it, when it has one. */
+export function act(
+  kind: syncdiff.ActionKind,
+  path: string,
+  baseVersion: number,
+  serverEntry?: common.FileEntry,
+): syncdiff.DiffAction {
+  return { path, kind, baseVersion, serverEntry };
+}
+
+/** A synced folder on disk with its client state (in memory) and block storage. */
+export interface EngineFolder {
+  readonly root: string;
+  readonly state: StateDb;
+  readonly blocks: MemoryBlocks;
+}
+
+/** A fresh, empty folder in namespace `ns`; `closeEngineFolder` removes it. */
+export async function openEngineFolder(label: string): Promise<EngineFolder> {
+  return {
+    root: await mkdtemp(join(tmpdir(), `${label}-`)),
+    state: StateDb.open(':memory:'),
+    blocks: new MemoryBlocks(),
+  };
+}
+
+export async function closeEngineFolder(folder: EngineFolder): Promise<void> {
+  folder.state.close();
+  await rm(folder.root, { recursive: true, force: true });
+}
+
+/** One pass of the engine over the folder against `remote`. */
+export function runEngine(
+  folder: EngineFolder,
+  remote: SyncRemote,
+  options: SyncOptions = {},
+): Promise<SyncSummary> {
+  const { root, state, blocks } = folder;
+  return syncFolder(root, 'ns', engineDeps({ state, blocks, remote }), options);
+}
+
+/** A local file this device synced at `version` and has not changed since. */
+export async function markSynced(
+  folder: EngineFolder,
+  path: string,
+  text: string,
+  version = 1,
+): Promise<void> {
+  const abs = join(folder.root, ...path.split('/'));
+  await mkdir(dirname(abs), { recursive: true });
+  await writeFile(abs, text);
+  const now = await stat(abs);
+  const content = contentOf(text);
+  folder.state.put(folder.root, {
+    path,
+    baseVersion: version,
+    baseContentHash: content.contentHash,
+    size: now.size,
+    mtimeMs: now.mtimeMs,
+    contentHash: content.contentHash,
+    blocks: [],
+  });
 }
