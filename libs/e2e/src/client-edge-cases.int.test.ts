@@ -12,6 +12,7 @@ import { join, relative, sep } from 'node:path';
 import { FilesyncClient, type SyncSummary } from '@filesync/sync-client';
 import { TEST_PASSWORD, uniqueEmail } from '@filesync/test-support';
 import { cli, giveToNobody, scratchFolders } from './support/cli';
+import { closeDevices as close, twoFolderDevices } from './support/devices';
 import { readTestStack } from './support/harness';
 import { sha256, writeTree } from './support/trees';
 
@@ -25,30 +26,8 @@ const dir = scratch.dir;
 
 afterAll(() => scratch.removeAll());
 
-interface Device {
-  readonly client: FilesyncClient;
-  readonly folder: string;
-  sync(): Promise<SyncSummary>;
-}
-
 /** One account with two devices; their folders' absolute paths have the same length. */
-async function twoDevices(label: string): Promise<{ laptop: Device; desktop: Device }> {
-  const email = uniqueEmail(label);
-  const device = async (name: string): Promise<Device> => {
-    const client = await FilesyncClient.open({ home: dir(`${label}-${name}-home`), server: stack.server });
-    const folder = dir(`${label}-${name}`);
-    return { client, folder, sync: () => client.sync(folder) };
-  };
-  const laptop = await device('lap');
-  const desktop = await device('dsk');
-  await laptop.client.signup(email, TEST_PASSWORD, 'laptop');
-  await desktop.client.login(email, TEST_PASSWORD, 'desktop');
-  return { laptop, desktop };
-}
-
-async function close(...devices: Device[]): Promise<void> {
-  for (const device of devices) await device.client.close();
-}
+const twoDevices = (label: string) => twoFolderDevices(stack.server, dir, label, ['lap', 'dsk']);
 
 /** Every regular file below `root`, dot-files included, as relative path => SHA-256. */
 function allFiles(root: string): Record<string, string> {

@@ -13,6 +13,7 @@ import {
   type Stubs,
 } from '@filesync/test-support';
 import { cli as runCli, scratchFolders, type CliResult } from './support/cli';
+import { closeDevices as close, twoFolderDevices } from './support/devices';
 import { readTestStack } from './support/harness';
 import { treeDigest, writeTree } from './support/trees';
 
@@ -25,32 +26,8 @@ const dir = scratch.dir;
 
 afterAll(() => scratch.removeAll());
 
-interface Device {
-  readonly client: FilesyncClient;
-  readonly home: string;
-  readonly folder: string;
-  sync(): Promise<SyncSummary>;
-}
-
 /** One account with two devices, `laptop` (signed up) and `desktop` (logged in). */
-async function twoDevices(label: string): Promise<{ email: string; laptop: Device; desktop: Device }> {
-  const email = uniqueEmail(label);
-  const device = async (name: string): Promise<Device> => {
-    const home = dir(`${label}-${name}-home`);
-    const folder = dir(`${label}-${name}`);
-    const client = await FilesyncClient.open({ home, server: stack.server });
-    return { client, home, folder, sync: () => client.sync(folder) };
-  };
-  const laptop = await device('laptop');
-  const desktop = await device('desktop');
-  await laptop.client.signup(email, TEST_PASSWORD, 'laptop');
-  await desktop.client.login(email, TEST_PASSWORD, 'desktop');
-  return { email, laptop, desktop };
-}
-
-async function close(...devices: Device[]): Promise<void> {
-  for (const device of devices) await device.client.close();
-}
+const twoDevices = (label: string) => twoFolderDevices(stack.server, dir, label);
 
 /** The `filesync` CLI on the device whose home is `home`. */
 function cli(home: string, args: readonly string[]): Promise<CliResult> {
