@@ -269,14 +269,14 @@ describe('kind 4: a namespace from before the live index', () => {
 
   it('reads the live count and deletion window kept on the head', async () => {
     const { client, commands } = fakeClient(() => ({
-      Item: { seq: 3, live: 12, windowStartMs: 5, windowLiveAtStart: 20, windowDeleted: 8 },
+      Item: { seq: 3, live: 12, windowStartMs: 5, windowLiveAtStart: 20, windowDeleted: 8, windowCreated: 3 },
     }));
     expect(
       await new DynamoMetadataStore(client, { metadata: 'meta', outbox: 'out' }).readHeadState(NS),
     ).toEqual({
       seq: 3,
       live: 12,
-      window: { startMs: 5, liveAtStart: 20, deleted: 8 },
+      window: { startMs: 5, liveAtStart: 20, deleted: 8, created: 3 },
     });
     expect(commands).toHaveLength(1);
   });

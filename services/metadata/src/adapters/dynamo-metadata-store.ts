@@ -86,6 +86,7 @@ export class DynamoMetadataStore implements MetadataStore {
             startMs: item.windowStartMs,
             liveAtStart: Number(item.windowLiveAtStart ?? 0),
             deleted: Number(item.windowDeleted ?? 0),
+            created: Number(item.windowCreated ?? 0),
           }
         : undefined;
     return { seq, live, window };
@@ -258,6 +259,7 @@ export class DynamoMetadataStore implements MetadataStore {
                 windowStartMs: write.head.window.startMs,
                 windowLiveAtStart: write.head.window.liveAtStart,
                 windowDeleted: write.head.window.deleted,
+                windowCreated: write.head.window.created,
               }
             : {}),
         },

@@ -29,9 +29,13 @@ const kinds = (outcomes: readonly { kind: string }[]) => [
 describe('kind 2: the server refuses a mass deletion without the user’s confirmation', () => {
   it('counts deletions over the window against the live files at its start', () => {
     const head = { seq: 3, live: 20, window: undefined };
-    expect(currentWindow(head, 10)).toEqual({ startMs: 10, liveAtStart: 20, deleted: 0 });
+    expect(currentWindow(head, 10)).toEqual({ startMs: 10, liveAtStart: 20, deleted: 0, created: 0 });
     const after = nextHead(head, 4, 10, { created: 0, deleted: 5, confirmed: false });
-    expect(after).toEqual({ seq: 4, live: 15, window: { startMs: 10, liveAtStart: 20, deleted: 5 } });
+    expect(after).toEqual({
+      seq: 4,
+      live: 15,
+      window: { startMs: 10, liveAtStart: 20, deleted: 5, created: 0 },
+    });
     expect(needsConfirmation(after, 20, 5)).toBe(false);
     expect(needsConfirmation(after, 20, 6)).toBe(true);
     // Once the window is over, a new one starts from the files live then.
@@ -39,6 +43,7 @@ describe('kind 2: the server refuses a mass deletion without the user’s confir
       startMs: 10 + MASS_DELETE_RULE.windowMs,
       liveAtStart: 15,
       deleted: 0,
+      created: 0,
     });
     // Creating files opens no window: they are what the next window protects.
     expect(nextHead(head, 4, 10, { created: 7, deleted: 0, confirmed: false })).toEqual({
@@ -46,6 +51,48 @@ describe('kind 2: the server refuses a mass deletion without the user’s confir
       live: 27,
       window: undefined,
     });
+  });
+
+  it('files added after the window opened count as live: deleting 1 of 31 is no mass deletion', async () => {
+    const { committer } = setup();
+    await committer.commit(
+      NS,
+      ACTOR,
+      files(3).map((path, index) => contentChange(path, 0, [index + 1])),
+    );
+    // The reviewer's sequence: one deletion opens the window, 30 files arrive, then two more go.
+    expect(kinds((await committer.commit(NS, ACTOR, [deleteChange('f000', 1)])).outcomes)).toEqual([
+      'committed',
+    ]);
+    await committer.commit(
+      NS,
+      ACTOR,
+      files(30, 'n').map((path, index) => contentChange(path, 0, [index + 4])),
+    );
+    expect(kinds((await committer.commit(NS, ACTOR, [deleteChange('f001', 1)])).outcomes)).toEqual([
+      'committed',
+    ]);
+    expect(kinds((await committer.commit(NS, ACTOR, [deleteChange('n005', 1)])).outcomes)).toEqual([
+      'committed',
+    ]);
+  });
+
+  it('a request replacing every file at once still asks: its own creations do not count', async () => {
+    const { committer } = setup();
+    await committer.commit(
+      NS,
+      ACTOR,
+      files(3).map((path, index) => contentChange(path, 0, [index + 1])),
+    );
+    const { outcomes } = await committer.commit(NS, ACTOR, [
+      ...files(3).map((path) => deleteChange(path, 1)),
+      ...files(20, 'other').map((path, index) => contentChange(path, 0, [index + 10])),
+    ]);
+    expect(outcomes.filter((outcome) => outcome.path.startsWith('f')).map((o) => o.kind)).toEqual([
+      'rejected',
+      'rejected',
+      'rejected',
+    ]);
   });
 
   it('an old client cannot delete 20 of 20 files in 4 batches of 5', async () => {

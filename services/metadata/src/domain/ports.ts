@@ -16,6 +16,11 @@ export interface DeletionWindow {
   readonly liveAtStart: number;
   /** Files deleted since the window started. */
   readonly deleted: number;
+  /**
+   * Files made live since the window started (moves aside): they are live files the window
+   * protects too, so an ordinary deletion after adding files is not taken for most of them.
+   */
+  readonly created: number;
 }
 
 /**
