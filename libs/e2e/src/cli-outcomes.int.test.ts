@@ -90,7 +90,7 @@ describe('kind 2: the guard on the receiving device says the deletions came from
     expect(stopped.code).toBe(EXIT.massDelete);
     expect(stopped.stderr).toContain('3 were deleted on the server, by another device (a.txt, b.txt, c.txt)');
     expect(stopped.stderr).toContain('--force to delete them here too');
-    expect(stopped.stderr).toContain('filesync versions PATH');
+    expect(stopped.stderr).toContain('run `filesync forget` on this folder and then sync it again');
     expect(stopped.stderr).not.toContain('if the folder was moved');
 
     const json = await desktop.cli('sync', desktopFolder, '--json');
@@ -107,6 +107,13 @@ describe('kind 2: the guard on the receiving device says the deletions came from
       failed: [],
     });
     expect(Object.keys(treeDigest(desktopFolder)).sort()).toEqual(['a.txt', 'b.txt', 'c.txt']);
+
+    // The advice works: forgetting the folder and syncing it again brings the files back everywhere.
+    expect((await desktop.cli('forget', desktopFolder)).code).toBe(EXIT.success);
+    expect((await desktop.cli('sync', desktopFolder)).code).toBe(EXIT.success);
+    await laptop.client.sync(laptopFolder);
+    expect(treeDigest(laptopFolder)).toEqual(treeDigest(desktopFolder));
+    expect(Object.keys(treeDigest(laptopFolder)).sort()).toEqual(['a.txt', 'b.txt', 'c.txt']);
   });
 });
 

@@ -102,8 +102,11 @@ export class MassDeleteError extends Error {
     const { local, remote } = wouldDelete;
     const total = local.length + remote.length;
     const parts = [
-      `${refusedByServer ? 'the server refused to delete' : 'this pass would delete'} ${total} of ${live} ` +
-        'synced file(s); nothing was deleted, here or on the server.',
+      refusedByServer
+        ? `the server refused to delete ${total} of ${live} synced file(s): they were left as they ` +
+          'are, here and on the server; the rest of the pass was applied.'
+        : `this pass would delete ${total} of ${live} synced file(s); it stopped before changing ` +
+          'anything, here or on the server.',
     ];
     if (local.length > 0) {
       parts.push(
@@ -115,8 +118,9 @@ export class MassDeleteError extends Error {
     if (remote.length > 0) {
       parts.push(
         `${remote.length} ${remote.length === 1 ? 'was' : 'were'} deleted on the server, by another device ` +
-          `(${shown(remote)}): run again with --force to delete them here too; to keep them, restore them ` +
-          'on the server (earlier versions are kept: `filesync versions PATH` lists them).',
+          `(${shown(remote)}): run again with --force to delete them here too; to keep them, run ` +
+          '`filesync forget` on this folder and then sync it again: its copies are uploaded again ' +
+          '(a file that also changed on the server is kept as a conflicted copy).',
       );
     }
     super(parts.join(' '));

@@ -36,6 +36,22 @@ describe('kind 1: a missing synced folder is never taken for an empty one', () =
     });
   }
 
+  it('refuses a folder inside, or around, a folder this device already syncs', async () => {
+    const outer = join(parent, 'A');
+    const inner = join(outer, 'docs');
+    await mkdir(inner, { recursive: true });
+    await mkdir(join(parent, 'A2'));
+    syncedBefore(outer);
+    await expect(openSyncRoot(inner, state)).rejects.toThrow(SyncRootChoiceError);
+    await expect(openSyncRoot(inner, state)).rejects.toThrow(/inside .*copy your files into themselves/);
+    // A sibling whose name merely starts the same is no nesting; the synced folder itself is fine.
+    await expect(openSyncRoot(join(parent, 'A2'), state)).resolves.toBe(join(parent, 'A2'));
+    await expect(openSyncRoot(outer, state)).resolves.toBe(outer);
+    state.forgetFolder(outer);
+    syncedBefore(inner);
+    await expect(openSyncRoot(outer, state)).rejects.toThrow(SyncRootChoiceError);
+  });
+
   it('stops with what the state knows, creating nothing', async () => {
     const folder = join(parent, 'Documents');
     syncedBefore(folder);

@@ -1,6 +1,6 @@
 import { constants } from 'node:fs';
 import { access, mkdir, realpath, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { FolderState, StateDb } from '../state/state-db';
 
 /**
@@ -91,7 +91,28 @@ export async function openSyncRoot(
   } catch (error) {
     throw new SyncFolderUnreadableError(dir, error as NodeJS.ErrnoException);
   }
+  assertNotNested(root, state);
   return root;
+}
+
+/**
+ * Every synced folder mirrors the whole namespace: one inside another would copy the namespace
+ * into itself on every pass, one level deeper each time, on every device.
+ */
+function assertNotNested(root: string, state: StateDb): void {
+  const inside = (path: string, folder: string) =>
+    path.startsWith(folder.endsWith(sep) ? folder : folder + sep);
+  for (const { root: other } of state.folders()) {
+    if (other === root) continue;
+    if (inside(root, other) || inside(other, root)) {
+      const [outer, inner] = inside(root, other) ? [other, root] : [root, other];
+      throw new SyncRootChoiceError(
+        `${inner} is inside ${outer}, and this device syncs ${other === outer ? outer : inner} already: ` +
+          'a synced folder inside another would copy your files into themselves. Sync ' +
+          `${other} instead, or run \`filesync forget ${other}\` first; nothing was changed`,
+      );
+    }
+  }
 }
 
 /**
