@@ -27,7 +27,6 @@ import {
   emptySummary,
   MassDeleteError,
   SyncIncompleteError,
-  type SyncFailure,
   type SyncProgress,
   type SyncSummary,
 } from './summary';
@@ -108,7 +107,6 @@ export async function syncFolder(
 
 class SyncRun {
   private readonly summary = emptySummary();
-  private readonly failures: SyncFailure[] = [];
   private readonly transfers: LimitFunction = pLimit(TRANSFER_CONCURRENCY);
   private readonly downloads: PendingDownload[] = [];
   private readonly safe: SafePaths;
@@ -194,7 +192,6 @@ class SyncRun {
 
     state.markSynced(this.root, diff.cursor, Date.now());
     this.progress('done', 1, 1, 'files');
-    this.summary.failed.push(...this.failures);
     if (this.refusedDeletes.length > 0) {
       throw new MassDeleteError(
         this.summary,
@@ -203,7 +200,7 @@ class SyncRun {
         true,
       );
     }
-    if (this.failures.length > 0) throw new SyncIncompleteError(this.summary, this.failures);
+    if (this.summary.failed.length > 0) throw new SyncIncompleteError(this.summary, this.summary.failed);
     return this.summary;
   }
 
@@ -821,7 +818,7 @@ class SyncRun {
     // A file moved with its folder mid-pass fails at its old path; it is uploaded at the new one.
     if (this.superseded.has(path)) return;
     this.deps.logger.error({ path, reason }, 'path not synced');
-    this.failures.push({ path, reason });
+    this.summary.failed.push({ path, reason });
   }
 
   private progress(
