@@ -132,7 +132,8 @@ export class Committer {
       }),
     );
 
-    let head = await store.readHead(namespaceId);
+    // Each transaction reads the head it is conditioned on; only a call that writes none reads it here.
+    let head = accepted.length > 0 ? 0 : await store.readHead(namespaceId);
     if (accepted.length > 0) {
       const follows = await store.listFollows(namespaceId);
       // Deletions first, so a file replaced by a folder (or a folder by a file) in one request
