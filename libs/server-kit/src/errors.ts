@@ -33,5 +33,11 @@ export const notFound = (message: string) => new DomainError('not-found', messag
 export const alreadyExists = (message: string) => new DomainError('already-exists', message);
 export const failedPrecondition = (message: string, details?: Record<string, string>) =>
   new DomainError('failed-precondition', message, details);
-export const resourceExhausted = (message: string) => new DomainError('resource-exhausted', message);
+/** RESOURCE_EXHAUSTED; with `retryAfterMs`, the `filesync-retry-after-ms` trailer tells clients when to retry. */
+export const resourceExhausted = (message: string, retryAfterMs?: number) =>
+  new DomainError(
+    'resource-exhausted',
+    message,
+    retryAfterMs === undefined ? undefined : { 'retry-after-ms': String(retryAfterMs) },
+  );
 export const unavailable = (message: string) => new DomainError('unavailable', message);

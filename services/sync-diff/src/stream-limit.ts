@@ -1,4 +1,4 @@
-import { DomainError } from '@filesync/server-kit';
+import { resourceExhausted } from '@filesync/server-kit';
 
 /**
  * Diff streams a user may have open at once in this process. Each stream holds a metadata
@@ -18,10 +18,9 @@ export class StreamLimit {
   acquire(userId: string): () => void {
     const current = this.open.get(userId) ?? 0;
     if (current >= this.perUser) {
-      throw new DomainError(
-        'resource-exhausted',
+      throw resourceExhausted(
         `at most ${this.perUser} Diff streams per user at once: retry when one has finished`,
-        { 'retry-after-ms': String(this.retryAfterMs) },
+        this.retryAfterMs,
       );
     }
     this.open.set(userId, current + 1);

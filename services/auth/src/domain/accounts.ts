@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { ACCESS_TOKEN, DomainError, unauthenticated, type Principal } from '@filesync/server-kit';
+import {
+  ACCESS_TOKEN,
+  DomainError,
+  resourceExhausted,
+  unauthenticated,
+  type Principal,
+} from '@filesync/server-kit';
 import { LOGIN_THROTTLE, loginDelayMs } from './login-throttle';
 import type { PasswordHasher } from './passwords';
 import type { AccountStore, Clock, Device, LoginAttemptStore, RevocationStore } from './ports';
@@ -120,9 +126,5 @@ export class Accounts {
 
 function tooManyFailures(waitMs: number): DomainError {
   const seconds = Math.ceil(waitMs / 1000);
-  return new DomainError(
-    'resource-exhausted',
-    `too many failed logins for this email: retry in ${seconds} s`,
-    { 'retry-after-ms': String(waitMs) },
-  );
+  return resourceExhausted(`too many failed logins for this email: retry in ${seconds} s`, waitMs);
 }

@@ -1,5 +1,5 @@
 import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
-import { DomainError, failedPrecondition, invalidArgument, type Principal } from '@filesync/server-kit';
+import { failedPrecondition, invalidArgument, resourceExhausted, type Principal } from '@filesync/server-kit';
 import type { IssuedAccessToken } from './access-tokens';
 import type { AccountStore, Clock, VerificationMailer, VerificationStore } from './ports';
 import type { Sessions } from './sessions';
@@ -68,10 +68,9 @@ export class EmailVerification {
         1,
         (state.pending?.sentAtMs ?? now) + EMAIL_VERIFICATION.resendIntervalMs - now,
       );
-      throw new DomainError(
-        'resource-exhausted',
+      throw resourceExhausted(
         `a verification mail was sent less than a minute ago: check your mailbox, or retry in ${Math.ceil(waitMs / 1000)} s`,
-        { 'retry-after-ms': String(waitMs) },
+        waitMs,
       );
     }
     await mailer.sendVerificationCode(email, code);

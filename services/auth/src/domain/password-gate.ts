@@ -1,5 +1,5 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
-import { DomainError } from '@filesync/server-kit';
+import { resourceExhausted, type DomainError } from '@filesync/server-kit';
 import type { PasswordHasher } from './passwords';
 
 export interface PasswordGateLimits {
@@ -64,10 +64,9 @@ export class PasswordGate {
 
 function busyCheckingPasswords(estimateMs: number): DomainError {
   const retryAfterMs = Math.max(100, estimateMs);
-  return new DomainError(
-    'resource-exhausted',
+  return resourceExhausted(
     `the server is busy checking passwords: retry in ${retryAfterMs} ms`,
-    { 'retry-after-ms': String(retryAfterMs) },
+    retryAfterMs,
   );
 }
 
