@@ -17,6 +17,17 @@ export const LIMITS = {
    */
   maxAbsModifiedAtMs: 8.64e15,
   listFilesPageSize: 500,
+  /**
+   * Packs (libs/sync-core pack.ts): small blocks are bundled into objects of about this size, so
+   * a folder of small files costs a few PUTs, not one per file. Bytes.
+   */
+  packTargetBytes: 16 * 1024 * 1024,
+  /** Largest pack object the server registers (target + one largest block + trailer, rounded up). */
+  maxPackBytes: 32 * 1024 * 1024,
+  /** Most blocks in one pack: bounds its trailer (36 bytes a block) and one index write. */
+  maxBlocksPerPack: 4096,
+  /** Most packs in one RegisterPacks call. */
+  maxPacksPerRegister: 64,
   /** Content-defined chunking: bytes. */
   chunkMinBytes: 256 * 1024,
   chunkAvgBytes: 1024 * 1024,

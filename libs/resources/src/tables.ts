@@ -33,13 +33,17 @@ export const TABLES = {
     ttlAttribute: 'expiresAt',
     owner: 'auth',
   },
-  /** Namespace heads (journal sequence), current files, versions, journal, follows, known blocks. */
+  /**
+   * Namespace heads (journal sequence), current files, versions, journal, follows, the block index
+   * and packs. Superseded versions expire (`expiresAt`) after the retention period.
+   */
   metadata: {
     id: 'MetadataTable',
     defaultName: 'filesync-metadata',
     envVar: 'FILESYNC_METADATA_TABLE',
     partitionKey: 'pk',
     sortKey: 'sk',
+    ttlAttribute: 'expiresAt',
     owner: 'metadata',
   },
   /** Change events written in the same transaction as the change, until the relay sent them. */

@@ -4,3 +4,4 @@ export * from './chunker';
 export * from './pid-lock';
 export * from './mass-delete';
 export * from './path-order';
+export * from './pack';

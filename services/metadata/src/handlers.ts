@@ -1,6 +1,6 @@
 import { metadata, type common } from '@filesync/contracts';
 import { LIMITS } from '@filesync/resources';
-import { failedPrecondition, type CallContext, type Handlers } from '@filesync/server-kit';
+import { failedPrecondition, unavailable, type CallContext, type Handlers } from '@filesync/server-kit';
 import type { MetadataService } from './domain/metadata-service';
 import type { Actor, ChangeOutcome, FileEntry, RejectionReason } from './domain/model';
 import {
@@ -134,6 +134,15 @@ export function metadataHandlers(service: MetadataService): MetadataHandlers {
       const { namespaceId } = await authorise(context, request.namespaceId);
       const hashes = checkBlockHashes(request.blockHashes);
       return { missingBlockHashes: await service.findMissingBlocks(namespaceId, hashes) };
+    },
+
+    // The block index of issue 7 replaces these two with its own commit; until then they say so.
+    async registerPacks() {
+      throw unavailable('RegisterPacks is not served by this server version');
+    },
+
+    async locateBlocks() {
+      throw unavailable('LocateBlocks is not served by this server version');
     },
   };
 }

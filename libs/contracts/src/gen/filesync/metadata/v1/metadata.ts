@@ -337,6 +337,79 @@ export interface FindMissingBlocksResponse {
   missingBlockHashes: string[];
 }
 
+/** One block inside a pack. */
+export interface PackBlock {
+  /** Lowercase hex SHA-256 of the block's bytes. */
+  blockHash: string;
+  /** Byte offset of the block in the pack. */
+  offset: number;
+  /** Length of the block in bytes (1 to LIMITS.chunkMaxBytes). */
+  length: number;
+}
+
+/** A pack object the client wrote: many blocks in one storage object. */
+export interface Pack {
+  /**
+   * Lowercase hex SHA-256 of the whole pack object; the object's key is
+   * `ns/<namespace>/packs/<pack_id>` (packKey in libs/resources).
+   */
+  packId: string;
+  /** Size of the pack object in bytes, trailer included (at most LIMITS.maxPackBytes). */
+  size: number;
+  /** The blocks of the pack, in offset order, not overlapping, inside the pack's data section. */
+  blocks: PackBlock[];
+}
+
+/** Request of MetadataService.RegisterPacks. */
+export interface RegisterPacksRequest {
+  /** Namespace the packs were written to. */
+  namespaceId: string;
+  /**
+   * The packs (at most LIMITS.maxPacksPerRegister, with at most LIMITS.maxBlockHashesPerQuery
+   * blocks in all).
+   */
+  packs: Pack[];
+}
+
+/** Response of MetadataService.RegisterPacks. */
+export interface RegisterPacksResponse {
+  /** Blocks of the request newly indexed at a location in these packs. */
+  blocksIndexed: number;
+  /** Blocks of the request that were indexed already (their stored copy is kept). */
+  blocksAlreadyIndexed: number;
+}
+
+/** Request of MetadataService.LocateBlocks. */
+export interface LocateBlocksRequest {
+  /** Namespace of the blocks. */
+  namespaceId: string;
+  /** Lowercase hex SHA-256 block hashes, at most LIMITS.maxBlockHashesPerQuery. */
+  blockHashes: string[];
+}
+
+/** Where one block is stored. */
+export interface BlockLocation {
+  /** The block's lowercase hex SHA-256. */
+  blockHash: string;
+  /**
+   * The pack holding it (object `ns/<namespace>/packs/<pack_id>`); empty for a block stored as
+   * an object of its own (`ns/<namespace>/blocks/<block_hash>`, offset 0).
+   */
+  packId: string;
+  /** Byte offset of the block in the object. */
+  offset: number;
+  /** Length of the block in bytes. */
+  length: number;
+}
+
+/** Response of MetadataService.LocateBlocks. */
+export interface LocateBlocksResponse {
+  /** One location per found block, in request order (each hash once). */
+  locations: BlockLocation[];
+  /** The hashes of the request the namespace does not hold, in request order. */
+  missingBlockHashes: string[];
+}
+
 function createBaseFileChange(): FileChange {
   return { path: "", baseVersion: 0, content: undefined, delete: false, modifiedAtMs: 0 };
 }
@@ -2674,6 +2747,707 @@ export const FindMissingBlocksResponse: MessageFns<FindMissingBlocksResponse> = 
   },
 };
 
+function createBasePackBlock(): PackBlock {
+  return { blockHash: "", offset: 0, length: 0 };
+}
+
+export const PackBlock: MessageFns<PackBlock> = {
+  encode(message: PackBlock, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.blockHash !== "") {
+      writer.uint32(10).string(message.blockHash);
+    }
+    if (message.offset !== 0) {
+      writer.uint32(16).int64(message.offset);
+    }
+    if (message.length !== 0) {
+      writer.uint32(24).int64(message.length);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PackBlock {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePackBlock();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.blockHash = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.offset = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.length = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PackBlock {
+    return {
+      blockHash: isSet(object.blockHash)
+        ? globalThis.String(object.blockHash)
+        : isSet(object.block_hash)
+        ? globalThis.String(object.block_hash)
+        : "",
+      offset: isSet(object.offset) ? globalThis.Number(object.offset) : 0,
+      length: isSet(object.length) ? globalThis.Number(object.length) : 0,
+    };
+  },
+
+  toJSON(message: PackBlock): unknown {
+    const obj: any = {};
+    if (message.blockHash !== "") {
+      obj.blockHash = message.blockHash;
+    }
+    if (message.offset !== 0) {
+      obj.offset = Math.round(message.offset);
+    }
+    if (message.length !== 0) {
+      obj.length = Math.round(message.length);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PackBlock>): PackBlock {
+    return PackBlock.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PackBlock>): PackBlock {
+    const message = createBasePackBlock();
+    message.blockHash = object.blockHash ?? "";
+    message.offset = object.offset ?? 0;
+    message.length = object.length ?? 0;
+    return message;
+  },
+};
+
+function createBasePack(): Pack {
+  return { packId: "", size: 0, blocks: [] };
+}
+
+export const Pack: MessageFns<Pack> = {
+  encode(message: Pack, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.packId !== "") {
+      writer.uint32(10).string(message.packId);
+    }
+    if (message.size !== 0) {
+      writer.uint32(16).int64(message.size);
+    }
+    for (const v of message.blocks) {
+      PackBlock.encode(v!, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Pack {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePack();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.packId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.size = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.blocks.push(PackBlock.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Pack {
+    return {
+      packId: isSet(object.packId)
+        ? globalThis.String(object.packId)
+        : isSet(object.pack_id)
+        ? globalThis.String(object.pack_id)
+        : "",
+      size: isSet(object.size) ? globalThis.Number(object.size) : 0,
+      blocks: globalThis.Array.isArray(object?.blocks) ? object.blocks.map((e: any) => PackBlock.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: Pack): unknown {
+    const obj: any = {};
+    if (message.packId !== "") {
+      obj.packId = message.packId;
+    }
+    if (message.size !== 0) {
+      obj.size = Math.round(message.size);
+    }
+    if (message.blocks?.length) {
+      obj.blocks = message.blocks.map((e) => PackBlock.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Pack>): Pack {
+    return Pack.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Pack>): Pack {
+    const message = createBasePack();
+    message.packId = object.packId ?? "";
+    message.size = object.size ?? 0;
+    message.blocks = object.blocks?.map((e) => PackBlock.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseRegisterPacksRequest(): RegisterPacksRequest {
+  return { namespaceId: "", packs: [] };
+}
+
+export const RegisterPacksRequest: MessageFns<RegisterPacksRequest> = {
+  encode(message: RegisterPacksRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.namespaceId !== "") {
+      writer.uint32(10).string(message.namespaceId);
+    }
+    for (const v of message.packs) {
+      Pack.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RegisterPacksRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRegisterPacksRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.namespaceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.packs.push(Pack.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RegisterPacksRequest {
+    return {
+      namespaceId: isSet(object.namespaceId)
+        ? globalThis.String(object.namespaceId)
+        : isSet(object.namespace_id)
+        ? globalThis.String(object.namespace_id)
+        : "",
+      packs: globalThis.Array.isArray(object?.packs) ? object.packs.map((e: any) => Pack.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: RegisterPacksRequest): unknown {
+    const obj: any = {};
+    if (message.namespaceId !== "") {
+      obj.namespaceId = message.namespaceId;
+    }
+    if (message.packs?.length) {
+      obj.packs = message.packs.map((e) => Pack.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RegisterPacksRequest>): RegisterPacksRequest {
+    return RegisterPacksRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RegisterPacksRequest>): RegisterPacksRequest {
+    const message = createBaseRegisterPacksRequest();
+    message.namespaceId = object.namespaceId ?? "";
+    message.packs = object.packs?.map((e) => Pack.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseRegisterPacksResponse(): RegisterPacksResponse {
+  return { blocksIndexed: 0, blocksAlreadyIndexed: 0 };
+}
+
+export const RegisterPacksResponse: MessageFns<RegisterPacksResponse> = {
+  encode(message: RegisterPacksResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.blocksIndexed !== 0) {
+      writer.uint32(8).int32(message.blocksIndexed);
+    }
+    if (message.blocksAlreadyIndexed !== 0) {
+      writer.uint32(16).int32(message.blocksAlreadyIndexed);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RegisterPacksResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRegisterPacksResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.blocksIndexed = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.blocksAlreadyIndexed = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RegisterPacksResponse {
+    return {
+      blocksIndexed: isSet(object.blocksIndexed)
+        ? globalThis.Number(object.blocksIndexed)
+        : isSet(object.blocks_indexed)
+        ? globalThis.Number(object.blocks_indexed)
+        : 0,
+      blocksAlreadyIndexed: isSet(object.blocksAlreadyIndexed)
+        ? globalThis.Number(object.blocksAlreadyIndexed)
+        : isSet(object.blocks_already_indexed)
+        ? globalThis.Number(object.blocks_already_indexed)
+        : 0,
+    };
+  },
+
+  toJSON(message: RegisterPacksResponse): unknown {
+    const obj: any = {};
+    if (message.blocksIndexed !== 0) {
+      obj.blocksIndexed = Math.round(message.blocksIndexed);
+    }
+    if (message.blocksAlreadyIndexed !== 0) {
+      obj.blocksAlreadyIndexed = Math.round(message.blocksAlreadyIndexed);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RegisterPacksResponse>): RegisterPacksResponse {
+    return RegisterPacksResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RegisterPacksResponse>): RegisterPacksResponse {
+    const message = createBaseRegisterPacksResponse();
+    message.blocksIndexed = object.blocksIndexed ?? 0;
+    message.blocksAlreadyIndexed = object.blocksAlreadyIndexed ?? 0;
+    return message;
+  },
+};
+
+function createBaseLocateBlocksRequest(): LocateBlocksRequest {
+  return { namespaceId: "", blockHashes: [] };
+}
+
+export const LocateBlocksRequest: MessageFns<LocateBlocksRequest> = {
+  encode(message: LocateBlocksRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.namespaceId !== "") {
+      writer.uint32(10).string(message.namespaceId);
+    }
+    for (const v of message.blockHashes) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LocateBlocksRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLocateBlocksRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.namespaceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.blockHashes.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LocateBlocksRequest {
+    return {
+      namespaceId: isSet(object.namespaceId)
+        ? globalThis.String(object.namespaceId)
+        : isSet(object.namespace_id)
+        ? globalThis.String(object.namespace_id)
+        : "",
+      blockHashes: globalThis.Array.isArray(object?.blockHashes)
+        ? object.blockHashes.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.block_hashes)
+        ? object.block_hashes.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: LocateBlocksRequest): unknown {
+    const obj: any = {};
+    if (message.namespaceId !== "") {
+      obj.namespaceId = message.namespaceId;
+    }
+    if (message.blockHashes?.length) {
+      obj.blockHashes = message.blockHashes;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<LocateBlocksRequest>): LocateBlocksRequest {
+    return LocateBlocksRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LocateBlocksRequest>): LocateBlocksRequest {
+    const message = createBaseLocateBlocksRequest();
+    message.namespaceId = object.namespaceId ?? "";
+    message.blockHashes = object.blockHashes?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseBlockLocation(): BlockLocation {
+  return { blockHash: "", packId: "", offset: 0, length: 0 };
+}
+
+export const BlockLocation: MessageFns<BlockLocation> = {
+  encode(message: BlockLocation, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.blockHash !== "") {
+      writer.uint32(10).string(message.blockHash);
+    }
+    if (message.packId !== "") {
+      writer.uint32(18).string(message.packId);
+    }
+    if (message.offset !== 0) {
+      writer.uint32(24).int64(message.offset);
+    }
+    if (message.length !== 0) {
+      writer.uint32(32).int64(message.length);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BlockLocation {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBlockLocation();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.blockHash = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.packId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.offset = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.length = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BlockLocation {
+    return {
+      blockHash: isSet(object.blockHash)
+        ? globalThis.String(object.blockHash)
+        : isSet(object.block_hash)
+        ? globalThis.String(object.block_hash)
+        : "",
+      packId: isSet(object.packId)
+        ? globalThis.String(object.packId)
+        : isSet(object.pack_id)
+        ? globalThis.String(object.pack_id)
+        : "",
+      offset: isSet(object.offset) ? globalThis.Number(object.offset) : 0,
+      length: isSet(object.length) ? globalThis.Number(object.length) : 0,
+    };
+  },
+
+  toJSON(message: BlockLocation): unknown {
+    const obj: any = {};
+    if (message.blockHash !== "") {
+      obj.blockHash = message.blockHash;
+    }
+    if (message.packId !== "") {
+      obj.packId = message.packId;
+    }
+    if (message.offset !== 0) {
+      obj.offset = Math.round(message.offset);
+    }
+    if (message.length !== 0) {
+      obj.length = Math.round(message.length);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<BlockLocation>): BlockLocation {
+    return BlockLocation.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<BlockLocation>): BlockLocation {
+    const message = createBaseBlockLocation();
+    message.blockHash = object.blockHash ?? "";
+    message.packId = object.packId ?? "";
+    message.offset = object.offset ?? 0;
+    message.length = object.length ?? 0;
+    return message;
+  },
+};
+
+function createBaseLocateBlocksResponse(): LocateBlocksResponse {
+  return { locations: [], missingBlockHashes: [] };
+}
+
+export const LocateBlocksResponse: MessageFns<LocateBlocksResponse> = {
+  encode(message: LocateBlocksResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.locations) {
+      BlockLocation.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.missingBlockHashes) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LocateBlocksResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLocateBlocksResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.locations.push(BlockLocation.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.missingBlockHashes.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LocateBlocksResponse {
+    return {
+      locations: globalThis.Array.isArray(object?.locations)
+        ? object.locations.map((e: any) => BlockLocation.fromJSON(e))
+        : [],
+      missingBlockHashes: globalThis.Array.isArray(object?.missingBlockHashes)
+        ? object.missingBlockHashes.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.missing_block_hashes)
+        ? object.missing_block_hashes.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: LocateBlocksResponse): unknown {
+    const obj: any = {};
+    if (message.locations?.length) {
+      obj.locations = message.locations.map((e) => BlockLocation.toJSON(e));
+    }
+    if (message.missingBlockHashes?.length) {
+      obj.missingBlockHashes = message.missingBlockHashes;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<LocateBlocksResponse>): LocateBlocksResponse {
+    return LocateBlocksResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LocateBlocksResponse>): LocateBlocksResponse {
+    const message = createBaseLocateBlocksResponse();
+    message.locations = object.locations?.map((e) => BlockLocation.fromPartial(e)) || [];
+    message.missingBlockHashes = object.missingBlockHashes?.map((e) => e) || [];
+    return message;
+  },
+};
+
 /**
  * Files, versions, trash, follows and the change journal of each namespace.
  *
@@ -2791,7 +3565,11 @@ export const MetadataServiceService = {
     responseSerialize: (value: ListChangesResponse): Buffer => Buffer.from(ListChangesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListChangesResponse => ListChangesResponse.decode(value),
   },
-  /** Which of the given blocks are not stored for the namespace yet. */
+  /**
+   * Which of the given blocks are not stored for the namespace yet. Answered from the namespace's
+   * block index alone (no storage request): cost grows with the hashes asked, never with the
+   * namespace.
+   */
   findMissingBlocks: {
     path: "/filesync.metadata.v1.MetadataService/FindMissingBlocks" as const,
     requestStream: false as const,
@@ -2802,6 +3580,41 @@ export const MetadataServiceService = {
     responseSerialize: (value: FindMissingBlocksResponse): Buffer =>
       Buffer.from(FindMissingBlocksResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): FindMissingBlocksResponse => FindMissingBlocksResponse.decode(value),
+  },
+  /**
+   * Records packs the caller wrote to storage (`ns/<namespace>/packs/<pack_id>`, the format of
+   * libs/sync-core pack.ts) in the namespace's block index, so commits may name their blocks.
+   * Costs one storage HEAD per pack. A block already indexed keeps its location (the pack's copy
+   * is garbage for the collector); a block the collector had condemned is revived at the new
+   * location. Idempotent: registering the same pack again changes nothing.
+   * Errors: INVALID_ARGUMENT for a malformed pack (id, size, block entries out of the pack's
+   * bounds or overlapping, more than LIMITS.maxPacksPerRegister packs or
+   * LIMITS.maxBlockHashesPerQuery blocks); FAILED_PRECONDITION when a pack object is not in
+   * storage or its size differs (the `filesync-missing-packs` trailer lists the pack ids).
+   */
+  registerPacks: {
+    path: "/filesync.metadata.v1.MetadataService/RegisterPacks" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RegisterPacksRequest): Buffer => Buffer.from(RegisterPacksRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RegisterPacksRequest => RegisterPacksRequest.decode(value),
+    responseSerialize: (value: RegisterPacksResponse): Buffer =>
+      Buffer.from(RegisterPacksResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RegisterPacksResponse => RegisterPacksResponse.decode(value),
+  },
+  /**
+   * Where each given block is stored: a byte range of a pack (or, for blocks stored before
+   * packs, a whole object of its own). Downloaders read the range and verify the block's hash.
+   */
+  locateBlocks: {
+    path: "/filesync.metadata.v1.MetadataService/LocateBlocks" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: LocateBlocksRequest): Buffer => Buffer.from(LocateBlocksRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): LocateBlocksRequest => LocateBlocksRequest.decode(value),
+    responseSerialize: (value: LocateBlocksResponse): Buffer =>
+      Buffer.from(LocateBlocksResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): LocateBlocksResponse => LocateBlocksResponse.decode(value),
   },
 } as const;
 
@@ -2841,8 +3654,29 @@ export interface MetadataServiceServer extends UntypedServiceImplementation {
   unfollow: handleUnaryCall<UnfollowRequest, UnfollowResponse>;
   /** Journal entries of a namespace after a cursor, oldest first. */
   listChanges: handleUnaryCall<ListChangesRequest, ListChangesResponse>;
-  /** Which of the given blocks are not stored for the namespace yet. */
+  /**
+   * Which of the given blocks are not stored for the namespace yet. Answered from the namespace's
+   * block index alone (no storage request): cost grows with the hashes asked, never with the
+   * namespace.
+   */
   findMissingBlocks: handleUnaryCall<FindMissingBlocksRequest, FindMissingBlocksResponse>;
+  /**
+   * Records packs the caller wrote to storage (`ns/<namespace>/packs/<pack_id>`, the format of
+   * libs/sync-core pack.ts) in the namespace's block index, so commits may name their blocks.
+   * Costs one storage HEAD per pack. A block already indexed keeps its location (the pack's copy
+   * is garbage for the collector); a block the collector had condemned is revived at the new
+   * location. Idempotent: registering the same pack again changes nothing.
+   * Errors: INVALID_ARGUMENT for a malformed pack (id, size, block entries out of the pack's
+   * bounds or overlapping, more than LIMITS.maxPacksPerRegister packs or
+   * LIMITS.maxBlockHashesPerQuery blocks); FAILED_PRECONDITION when a pack object is not in
+   * storage or its size differs (the `filesync-missing-packs` trailer lists the pack ids).
+   */
+  registerPacks: handleUnaryCall<RegisterPacksRequest, RegisterPacksResponse>;
+  /**
+   * Where each given block is stored: a byte range of a pack (or, for blocks stored before
+   * packs, a whole object of its own). Downloaders read the range and verify the block's hash.
+   */
+  locateBlocks: handleUnaryCall<LocateBlocksRequest, LocateBlocksResponse>;
 }
 
 export interface MetadataServiceClient extends Client {
@@ -2998,7 +3832,11 @@ export interface MetadataServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListChangesResponse) => void,
   ): ClientUnaryCall;
-  /** Which of the given blocks are not stored for the namespace yet. */
+  /**
+   * Which of the given blocks are not stored for the namespace yet. Answered from the namespace's
+   * block index alone (no storage request): cost grows with the hashes asked, never with the
+   * namespace.
+   */
   findMissingBlocks(
     request: FindMissingBlocksRequest,
     callback: (error: ServiceError | null, response: FindMissingBlocksResponse) => void,
@@ -3013,6 +3851,51 @@ export interface MetadataServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: FindMissingBlocksResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Records packs the caller wrote to storage (`ns/<namespace>/packs/<pack_id>`, the format of
+   * libs/sync-core pack.ts) in the namespace's block index, so commits may name their blocks.
+   * Costs one storage HEAD per pack. A block already indexed keeps its location (the pack's copy
+   * is garbage for the collector); a block the collector had condemned is revived at the new
+   * location. Idempotent: registering the same pack again changes nothing.
+   * Errors: INVALID_ARGUMENT for a malformed pack (id, size, block entries out of the pack's
+   * bounds or overlapping, more than LIMITS.maxPacksPerRegister packs or
+   * LIMITS.maxBlockHashesPerQuery blocks); FAILED_PRECONDITION when a pack object is not in
+   * storage or its size differs (the `filesync-missing-packs` trailer lists the pack ids).
+   */
+  registerPacks(
+    request: RegisterPacksRequest,
+    callback: (error: ServiceError | null, response: RegisterPacksResponse) => void,
+  ): ClientUnaryCall;
+  registerPacks(
+    request: RegisterPacksRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RegisterPacksResponse) => void,
+  ): ClientUnaryCall;
+  registerPacks(
+    request: RegisterPacksRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RegisterPacksResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Where each given block is stored: a byte range of a pack (or, for blocks stored before
+   * packs, a whole object of its own). Downloaders read the range and verify the block's hash.
+   */
+  locateBlocks(
+    request: LocateBlocksRequest,
+    callback: (error: ServiceError | null, response: LocateBlocksResponse) => void,
+  ): ClientUnaryCall;
+  locateBlocks(
+    request: LocateBlocksRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: LocateBlocksResponse) => void,
+  ): ClientUnaryCall;
+  locateBlocks(
+    request: LocateBlocksRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: LocateBlocksResponse) => void,
   ): ClientUnaryCall;
 }
 
