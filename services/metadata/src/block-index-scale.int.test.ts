@@ -102,7 +102,9 @@ async function fillIndex(documents: DynamoDBDocumentClient, namespaceId: string,
  * Then the server's part, counted: RegisterPacks of that pack and CommitFiles of the 100 files,
  * through the metadata service's domain and adapters.
  */
-async function commitNewFiles(namespaceId: string): Promise<{ counts: Counts; committed: number }> {
+async function commitNewFiles(
+  namespaceId: string,
+): Promise<{ counts: Counts; committed: number; seconds: number }> {
   const files = Array.from({ length: FILES }, () =>
     randomBytes(1024 + Math.floor(Math.random() * 15 * 1024)),
   );
@@ -127,6 +129,7 @@ async function commitNewFiles(namespaceId: string): Promise<{ counts: Counts; co
   }
 
   const counts: Counts = {};
+  const started = Date.now();
   const dynamo = new DynamoDBClient(emulator(stack.emulators.dynamodb));
   countRequests(dynamo, 'dynamodb', counts);
   const documents = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
@@ -165,7 +168,11 @@ async function commitNewFiles(namespaceId: string): Promise<{ counts: Counts; co
     }));
     const actor = { userId: 'scale-user', deviceId: 'scale-device', email: 'scale@example.com' };
     const { outcomes } = await committer.commit(namespaceId, actor, changes);
-    return { counts, committed: outcomes.filter((outcome) => outcome.kind === 'committed').length };
+    return {
+      counts,
+      committed: outcomes.filter((outcome) => outcome.kind === 'committed').length,
+      seconds: (Date.now() - started) / 1000,
+    };
   } finally {
     documents.destroy();
     dynamo.destroy();
@@ -192,8 +199,9 @@ describe('block index at scale', () => {
       console.log(
         `block index scale: filled ${ENTRIES} BLOCK# items in ${fillSeconds.toFixed(1)} s ` +
           `(${Math.round(ENTRIES / fillSeconds)} items/s, ${PARALLEL_WRITES} parallel BatchWriteItem); ` +
-          `requests of RegisterPacks + CommitFiles of ${FILES} files: empty ${JSON.stringify(empty.counts)}, ` +
-          `with ${ENTRIES} entries ${JSON.stringify(full.counts)}`,
+          `RegisterPacks + CommitFiles of ${FILES} files: empty namespace ${empty.seconds.toFixed(1)} s, ` +
+          `requests ${JSON.stringify(empty.counts)}; with ${ENTRIES} entries ${full.seconds.toFixed(1)} s, ` +
+          `requests ${JSON.stringify(full.counts)} (times on a shared machine: not asserted)`,
       );
 
       expect(empty.committed).toBe(FILES);
