@@ -28,7 +28,7 @@ function setup(emailVerified: boolean | undefined) {
   const storage = new InMemoryBlockStorage();
   storage.add(NS, hashOf(1));
   const blocks = new BlockChecker(new InMemoryKnownBlocks(), storage);
-  const committer = new Committer({ store, blocks, clock: { now: () => 1 }, maxFilesPerTransaction: 32 });
+  const committer = new Committer({ store, blocks, clock: { now: () => 1 } });
   return {
     store,
     committer,

@@ -25,7 +25,7 @@ function setup() {
   const storage = new InMemoryBlockStorage();
   storage.add(NS, hashOf(1));
   const blocks = new BlockChecker(new InMemoryKnownBlocks(), storage);
-  const committer = new Committer({ store, blocks, clock: { now: () => 1 }, maxFilesPerTransaction: 32 });
+  const committer = new Committer({ store, blocks, clock: { now: () => 1 } });
   return { store, handlers: metadataHandlers(new MetadataService(store, committer, blocks)) };
 }
 
