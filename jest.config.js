@@ -40,7 +40,8 @@ module.exports = {
     {
       ...shared,
       displayName: 'integration',
-      testMatch: ['<rootDir>/libs/e2e/src/**/*.int.test.ts'],
+      // A service's own *.int.test.ts drives its adapters against an emulator it starts itself.
+      testMatch: ['<rootDir>/libs/e2e/src/**/*.int.test.ts', '<rootDir>/services/*/src/**/*.int.test.ts'],
       globalSetup: '<rootDir>/libs/e2e/src/global-setup.ts',
       globalTeardown: '<rootDir>/libs/e2e/src/global-teardown.ts',
     },
