@@ -1,6 +1,6 @@
 // Unit tests with a fake DynamoDB document client that records commands (no network).
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoMetadataStore, blockListParts, outcomeOf } from './dynamo-metadata-store';
+import { DynamoMetadataStore, blockListParts, outcomeOf, prefixEnd } from './dynamo-metadata-store';
 import type { TransactionWrite } from '../domain/ports';
 import { ACTOR, NS, entry } from '../testing/fakes';
 
@@ -163,6 +163,35 @@ describe('outcomeOf', () => {
   });
 });
 
+describe('prefix queries as key ranges (DynamoDB Local reads past a begins_with prefix)', () => {
+  it('ends the range just above every key with the prefix', () => {
+    expect(prefixEnd('FILE#')).toBe('FILE$');
+    expect(prefixEnd('LIVE#a/')).toBe('LIVE#a0');
+    expect(prefixEnd('VER#é')).toBe('VER#ê');
+    expect(prefixEnd('LIVE#\u{1F600}')).toBe('LIVE#\u{1F601}');
+    expect(prefixEnd('x\ud7ff')).toBe('x\ue000');
+    const bytes = (text: string) => Buffer.from(text, 'utf8');
+    for (const key of ['LIVE#a/', 'LIVE#a/\u{10FFFF}', 'LIVE#a/zz\u{1F600}']) {
+      expect(Buffer.compare(bytes(key), bytes(prefixEnd('LIVE#a/')))).toBe(-1);
+    }
+  });
+
+  it('queries the range and drops its end key', async () => {
+    const { client, commands } = fakeClient(() => ({
+      Items: [
+        { sk: 'FOLLOW#a#u1', path: 'a', userId: 'u1', email: 'e' },
+        { sk: 'FOLLOW$', path: 'x', userId: 'u2', email: 'e' },
+      ],
+    }));
+    const follows = await new DynamoMetadataStore(client, { metadata: 'm', outbox: 'o' }).listFollows(NS);
+    expect(follows.map((follow) => follow.userId)).toEqual(['u1']);
+    expect(commands[0]!.input).toMatchObject({
+      KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :prefix AND :prefixEnd',
+      ExpressionAttributeValues: { ':prefix': 'FOLLOW#', ':prefixEnd': 'FOLLOW$' },
+    });
+  });
+});
+
 describe('DynamoMetadataStore reads', () => {
   it('keeps only the exact path when a version prefix also matches a longer path', async () => {
     const { client, commands } = fakeClient(() => ({
@@ -185,6 +214,7 @@ describe('DynamoMetadataStore reads', () => {
   // 2001-09-09T01:46:40Z in Unix seconds: the tests' clock reads it.
   const NOW_S = 1_000_000_000;
   const item = (version: number, extra: Record<string, unknown> = {}) => ({
+    sk: `VER#a#${String(version).padStart(12, '0')}`,
     path: 'a',
     version,
     deleted: false,
@@ -333,9 +363,9 @@ describe('kind 4: a namespace from before the live index', () => {
       if (command.constructor.name === 'QueryCommand') {
         return {
           Items: [
-            { path: 'a', deleted: false },
-            { path: 'gone', deleted: true },
-            { path: 'b/c', deleted: false },
+            { sk: 'FILE#a', path: 'a', deleted: false },
+            { sk: 'FILE#gone', path: 'gone', deleted: true },
+            { sk: 'FILE#b/c', path: 'b/c', deleted: false },
           ],
         };
       }

@@ -116,7 +116,7 @@ export class DynamoMetadataStore implements MetadataStore {
     const pk = nsKey(namespaceId);
     let live = 0;
     for await (const items of this.query({
-      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+      KeyConditionExpression: PREFIX_CONDITION,
       ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk', '#path': 'path', '#deleted': 'deleted' },
       ExpressionAttributeValues: { ':pk': pk, ':prefix': FILE_PREFIX },
       ProjectionExpression: '#path, #deleted',
@@ -150,7 +150,7 @@ export class DynamoMetadataStore implements MetadataStore {
   ): Promise<string | undefined> {
     // The ignored paths may come first: read just enough index items to step over them.
     for await (const items of this.query({
-      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+      KeyConditionExpression: PREFIX_CONDITION,
       FilterExpression: 'begins_with(#path, :folder)',
       ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk', '#path': 'path' },
       ExpressionAttributeValues: {
@@ -346,7 +346,7 @@ export class DynamoMetadataStore implements MetadataStore {
 
   async *listFiles(namespaceId: string): AsyncIterable<readonly FileEntry[]> {
     const pages = this.query({
-      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+      KeyConditionExpression: PREFIX_CONDITION,
       ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
       ExpressionAttributeValues: { ':pk': nsKey(namespaceId), ':prefix': FILE_PREFIX },
     });
@@ -367,7 +367,7 @@ export class DynamoMetadataStore implements MetadataStore {
     );
     const items: Item[] = file ? [file] : [];
     for await (const page of this.query({
-      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+      KeyConditionExpression: PREFIX_CONDITION,
       ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
       ExpressionAttributeValues: { ':pk': pk, ':prefix': versionPrefix(path) },
       ScanIndexForward: false,
@@ -444,7 +444,7 @@ export class DynamoMetadataStore implements MetadataStore {
   async listFollows(namespaceId: string): Promise<Follow[]> {
     const follows: Follow[] = [];
     for await (const items of this.query({
-      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+      KeyConditionExpression: PREFIX_CONDITION,
       ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
       ExpressionAttributeValues: { ':pk': nsKey(namespaceId), ':prefix': FOLLOW_PREFIX },
     })) {
@@ -487,21 +487,62 @@ export class DynamoMetadataStore implements MetadataStore {
     );
   }
 
+  /**
+   * Pages of a query. A PREFIX_CONDITION query is sent as the key range from the prefix to
+   * prefixEnd(prefix): DynamoDB reads the same items either way, but DynamoDB Local answers
+   * begins_with by reading every item of the partition after the prefix (measured: 250 ms a query
+   * in a namespace of 100,000 files, once per new file in a commit's tree check), a range by its
+   * items only. The one key the range holds beyond the prefix (prefixEnd itself) is dropped.
+   */
   private async *query(input: Omit<QueryCommandInput, 'TableName'>): AsyncIterable<Item[]> {
+    const prefix =
+      input.KeyConditionExpression === PREFIX_CONDITION
+        ? String(input.ExpressionAttributeValues?.[':prefix'])
+        : undefined;
+    const request =
+      prefix === undefined
+        ? input
+        : {
+            ...input,
+            KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :prefix AND :prefixEnd',
+            ExpressionAttributeValues: {
+              ...input.ExpressionAttributeValues,
+              ':prefixEnd': prefixEnd(prefix),
+            },
+            // The end key is told apart by its sort key (#sk is declared for the key condition).
+            ...(input.ProjectionExpression
+              ? { ProjectionExpression: `${input.ProjectionExpression}, #sk` }
+              : {}),
+          };
     let start: Record<string, any> | undefined;
     do {
       const output = await this.client.send(
         new QueryCommand({
-          ...input,
+          ...request,
           TableName: this.tables.metadata,
           ConsistentRead: true,
           ...(start ? { ExclusiveStartKey: start } : {}),
         }),
       );
-      yield output.Items ?? [];
+      const items = output.Items ?? [];
+      yield prefix === undefined ? items : items.filter((item) => String(item.sk).startsWith(prefix));
       start = output.LastEvaluatedKey;
     } while (start);
   }
+}
+
+/** Key condition of a query for the sort keys that start with `:prefix` (see query()). */
+const PREFIX_CONDITION = '#pk = :pk AND begins_with(#sk, :prefix)';
+
+/**
+ * The least key above every key that starts with `prefix`: the prefix with its last character
+ * raised by one. Keys compare as UTF-8 bytes, which order like code points.
+ */
+export function prefixEnd(prefix: string): string {
+  const chars = [...prefix];
+  const last = chars.pop()!.codePointAt(0)!;
+  // Surrogate code points are no characters: after U+D7FF comes U+E000.
+  return chars.join('') + String.fromCodePoint(last === 0xd7ff ? 0xe000 : last + 1);
 }
 
 /** The TTL attribute of the metadata table (TABLES.metadata.ttlAttribute): Unix seconds. */
