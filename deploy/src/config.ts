@@ -1,4 +1,4 @@
-import { MAIL_SENDER } from '@filesync/resources';
+import { MAIL_SENDER, RETENTION } from '@filesync/resources';
 
 /**
  * Deployment settings, read from CDK context (`cdk synth -c filesync:imageTag=abc123`) with
@@ -25,6 +25,8 @@ export interface DeployConfig {
   /** SNS topic that alarms notify, when given. */
   readonly alarmTopicArn: string | undefined;
   readonly logRetentionDays: number;
+  /** Days old versions and deleted files stay restorable (metadata's FILESYNC_RETENTION_DAYS); 0 allowed. */
+  readonly retentionDays: number;
 }
 
 export const CONTEXT_PREFIX = 'filesync:';
@@ -45,6 +47,7 @@ export const DEFAULT_CONFIG: DeployConfig = {
   maxTasks: 6,
   alarmTopicArn: undefined,
   logRetentionDays: 30,
+  retentionDays: RETENTION.defaultDays,
 };
 
 type ContextReader = (key: string) => unknown;
@@ -97,6 +100,7 @@ export function readDeployConfig(read: ContextReader): DeployConfig {
     maxTasks: count('maxTasks', DEFAULT_CONFIG.maxTasks, 1),
     alarmTopicArn: text('alarmTopicArn', undefined),
     logRetentionDays: count('logRetentionDays', DEFAULT_CONFIG.logRetentionDays, 1),
+    retentionDays: count('retentionDays', DEFAULT_CONFIG.retentionDays, 0),
   };
   if (config.availabilityZones.length !== 0 && config.availabilityZones.length !== 2) {
     problems.push(`${CONTEXT_PREFIX}availabilityZones must name exactly two zones`);

@@ -2,6 +2,7 @@ import {
   BLOCKS_BUCKET,
   CHANGE_EVENTS_QUEUE,
   MAIL_SENDER,
+  RETENTION,
   SERVICE_PORTS,
   STORAGE_ROLE,
   TABLES,
@@ -21,6 +22,8 @@ export interface DeployedResources {
   readonly authAddress: string;
   readonly metadataAddress: string;
   readonly shutdownGraceMs: number;
+  /** Days superseded versions are kept (DeployConfig.retentionDays). */
+  readonly retentionDays: number;
 }
 
 /**
@@ -54,6 +57,7 @@ export function serviceEnvironment(name: ServiceName, resources: DeployedResourc
         [BLOCKS_BUCKET.envVar]: resources.bucketName,
         [CHANGE_EVENTS_QUEUE.urlEnvVar]: resources.queueUrl,
         FILESYNC_AUTH_ADDRESS: resources.authAddress,
+        [RETENTION.envVar]: String(resources.retentionDays),
       };
     case 'sync-diff':
       return {

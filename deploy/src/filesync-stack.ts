@@ -137,6 +137,7 @@ export class FilesyncStack extends Stack {
           authAddress: internalAddress('auth'),
           metadataAddress: internalAddress('metadata'),
           shutdownGraceMs: SHUTDOWN_GRACE.toMilliseconds(),
+          retentionDays: config.retentionDays,
         }),
         secrets:
           name === 'auth'

@@ -15,9 +15,11 @@ describe('readDeployConfig', () => {
         'filesync:maxTasks': 4,
         'filesync:availabilityZones': 'eu-west-1a, eu-west-1b',
         'filesync:mailFrom': 'sync@example.com',
+        'filesync:retentionDays': '0',
       }),
     );
     expect(config).toMatchObject({
+      retentionDays: 0,
       imageTag: 'abc123',
       minTasks: 2,
       maxTasks: 4,

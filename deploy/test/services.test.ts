@@ -1,5 +1,5 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { SERVICE_NAMES, SERVICE_PORTS, type ServiceName } from '@filesync/resources';
+import { RETENTION, SERVICE_NAMES, SERVICE_PORTS, type ServiceName } from '@filesync/resources';
 import { SIGNING_KEY_ENV } from '../src/environment';
 import { NOTIFIER_BACKLOG_PER_TASK, pascal } from '../src/filesync-stack';
 import { IMAGE_LAYOUT, TARGET_HEALTH_CHECK_PATH } from '../src/service';
@@ -23,6 +23,7 @@ const EXPECTED_VARIABLES: Record<ServiceName, string[]> = {
     'FILESYNC_BLOCKS_BUCKET',
     'FILESYNC_CHANGE_EVENTS_QUEUE_URL',
     'FILESYNC_AUTH_ADDRESS',
+    'FILESYNC_RETENTION_DAYS',
   ],
   'sync-diff': ['FILESYNC_AUTH_ADDRESS', 'FILESYNC_METADATA_ADDRESS'],
   notifier: [
@@ -117,6 +118,8 @@ describe.each(SERVICE_NAMES)('%s service', (name) => {
     if ('FILESYNC_METADATA_ADDRESS' in variables) {
       expect(variables.FILESYNC_METADATA_ADDRESS).toBe('metadata.filesync.internal:50052');
     }
+    // The retention period comes from the same constant the service defaults to (30 days).
+    if (name === 'metadata') expect(variables.FILESYNC_RETENTION_DAYS).toBe(String(RETENTION.defaultDays));
     if (name === 'auth') {
       expect(container.Secrets).toEqual([{ Name: SIGNING_KEY_ENV, ValueFrom: expect.anything() }]);
     } else {

@@ -49,6 +49,18 @@ describe('serviceEnvironment', () => {
     for (const table of Object.values(TABLES)) expect(env[table.envVar]).toBeDefined();
   });
 
+  test('passes FILESYNC_RETENTION_DAYS to metadata only, when set', () => {
+    expect(serviceEnvironment('metadata', { ...options, retentionDays: '0' }).FILESYNC_RETENTION_DAYS).toBe(
+      '0',
+    );
+    expect(serviceEnvironment('metadata', options).FILESYNC_RETENTION_DAYS).toBeUndefined();
+    for (const name of ['auth', 'sync-diff', 'notifier'] as const) {
+      expect(
+        serviceEnvironment(name, { ...options, retentionDays: '0' }).FILESYNC_RETENTION_DAYS,
+      ).toBeUndefined();
+    }
+  });
+
   test('gives the signing key and the storage role to auth only', () => {
     expect(serviceEnvironment('auth', options)).toMatchObject({
       FILESYNC_SIGNING_KEY: 'PEM',

@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import {
   BLOCKS_BUCKET,
   CHANGE_EVENTS_QUEUE,
+  RETENTION,
   SERVICE_NAMES,
   TABLES,
   type ServiceName,
@@ -59,6 +60,11 @@ export interface ServiceEnvOptions {
   readonly resources: BootstrappedResources;
   readonly signingKey: string;
   readonly logLevel?: string;
+  /**
+   * FILESYNC_RETENTION_DAYS for metadata, as the user wrote it (`FILESYNC_RETENTION_DAYS=0 npm
+   * start`): the service validates it; absent = its default.
+   */
+  readonly retentionDays?: string;
 }
 
 /** The environment of one service process: the contract between the stack and the services' config. */
@@ -89,6 +95,9 @@ export function serviceEnvironment(name: ServiceName, options: ServiceEnvOptions
     FILESYNC_METADATA_ADDRESS: `${host}:${ports.metadata.grpc}`,
     FILESYNC_POLL_WAIT_SECONDS: '1',
   };
+  if (name === 'metadata' && options.retentionDays !== undefined) {
+    env[RETENTION.envVar] = options.retentionDays;
+  }
   if (name === 'auth') {
     env.FILESYNC_SIGNING_KEY = options.signingKey;
     env.FILESYNC_STORAGE_ROLE_ARN = resources.storageRoleArn;

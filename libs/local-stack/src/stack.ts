@@ -23,6 +23,8 @@ export interface StackOptions {
   readonly persistent?: boolean;
   readonly sink?: LogSink;
   readonly logLevel?: string;
+  /** See ServiceEnvOptions. */
+  readonly retentionDays?: string;
   /** See BootstrapOptions. */
   readonly queueVisibilityTimeoutSeconds?: number;
 }
@@ -72,6 +74,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       signingKey,
       sink,
       ...(options.logLevel ? { logLevel: options.logLevel } : {}),
+      ...(options.retentionDays !== undefined ? { retentionDays: options.retentionDays } : {}),
     });
     const endpoints: StackEndpoints = {
       emulators: emulators.endpoints,

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { LOCAL_EMULATOR_PORTS, SERVICE_NAMES, SERVICE_PORTS } from '@filesync/resources';
+import { LOCAL_EMULATOR_PORTS, RETENTION, SERVICE_NAMES, SERVICE_PORTS } from '@filesync/resources';
 import { acquireLock, StackAlreadyRunningError } from './lock';
 import { PortInUseError } from './ports';
 import { consoleSink, type LogSink } from './processes';
@@ -68,6 +68,10 @@ export async function main(): Promise<void> {
       persistent: true,
       sink: quietSink,
       ...(process.env.FILESYNC_LOG_LEVEL ? { logLevel: process.env.FILESYNC_LOG_LEVEL } : {}),
+      // The services do not inherit FILESYNC_* variables: the deployment settings are passed on by name.
+      ...(process.env[RETENTION.envVar] !== undefined
+        ? { retentionDays: process.env[RETENTION.envVar] }
+        : {}),
     });
     const stack = await starting;
     if (!stopping) process.stdout.write(describe(stack, ((Date.now() - started) / 1000).toFixed(1)));

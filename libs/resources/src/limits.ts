@@ -1,3 +1,6 @@
+const MAX_ITEMS_PER_TRANSACTION = 100;
+const TRANSACTION_OVERHEAD_ITEMS = 3;
+
 /** Limits shared by clients and services. */
 export const LIMITS = {
   maxPathBytes: 4096,
@@ -6,11 +9,21 @@ export const LIMITS = {
   maxChangesPerCommit: 500,
   maxBlockHashesPerQuery: 10_000,
   /**
-   * DynamoDB allows 100 items per transaction: each file writes its entry, a version item and its
-   * live-file index item, and every transaction also writes the namespace head, a journal entry
-   * and an outbox item (3 * 32 + 3 = 99).
+   * DynamoDB's most items in one TransactWriteItems. A commit transaction spends
+   * transactionOverheadItems of them on itself (the namespace head, one journal entry, one outbox
+   * item: one of each per transaction keeps the cursor's meaning, one step per transaction) and
+   * the rest on its files, 1 to 3 items each: the current entry, the superseded version kept for
+   * the retention period (an edit or a deletion), and the live-index item when the file turns live
+   * or is deleted. The committer fills each transaction by this count, not by a number of files.
    */
-  maxFilesPerTransaction: 32,
+  maxItemsPerTransaction: MAX_ITEMS_PER_TRANSACTION,
+  transactionOverheadItems: TRANSACTION_OVERHEAD_ITEMS,
+  /**
+   * Changes a client sends per CommitFiles call: what one transaction holds when every file costs
+   * 2 items (a new file, or an edit), so a call is one transaction and commits start while other
+   * uploads go on. Deletions cost 3 items: a call of them takes two transactions.
+   */
+  filesPerCommitCall: Math.floor((MAX_ITEMS_PER_TRANSACTION - TRANSACTION_OVERHEAD_ITEMS) / 2),
   /**
    * Modification times are any whole milliseconds a JavaScript Date can hold (±8.64e15 ms, about
    * ±273,790 years around 1970): before 1970 (negative) and 0 included, and exact in a double.

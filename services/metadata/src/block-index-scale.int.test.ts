@@ -146,12 +146,7 @@ async function commitNewFiles(
       metadata: stack.resources.tables.metadata,
       outbox: stack.resources.tables.outbox,
     });
-    const committer = new Committer({
-      store,
-      blocks,
-      clock,
-      maxFilesPerTransaction: LIMITS.maxFilesPerTransaction,
-    });
+    const committer = new Committer({ store, blocks, clock });
     const registered = await blocks.register(namespaceId, [
       { packId: pack.packId, size: pack.size, blocks: pack.entries },
     ]);

@@ -19,7 +19,21 @@ describe('loadMetadataConfig', () => {
       s3ForcePathStyle: false,
       changeEventsQueueUrl: 'http://127.0.0.1:4566/000000000000/filesync-change-events',
       authAddress: '127.0.0.1:50051',
+      retentionDays: 30,
     });
+  });
+
+  it('takes a retention of whole days, 0 included', () => {
+    expect(loadMetadataConfig({ ...base, FILESYNC_RETENTION_DAYS: '0' }).retentionDays).toBe(0);
+    expect(loadMetadataConfig({ ...base, FILESYNC_RETENTION_DAYS: '365' }).retentionDays).toBe(365);
+  });
+
+  it.each(['-1', '1.5', '30d', ' ', '100000'])('refuses FILESYNC_RETENTION_DAYS=%j in one line', (value) => {
+    const run = () => loadMetadataConfig({ ...base, FILESYNC_RETENTION_DAYS: value });
+    expect(run).toThrow(ConfigError);
+    expect(run).toThrow(
+      /^Invalid configuration: FILESYNC_RETENTION_DAYS is invalid: expected whole days[^\n]*$/,
+    );
   });
 
   it('names a missing queue URL and a malformed auth address in one message', () => {

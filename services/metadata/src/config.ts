@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CHANGE_EVENTS_QUEUE, BLOCKS_BUCKET, SERVICE_PORTS, TABLES } from '@filesync/resources';
+import { CHANGE_EVENTS_QUEUE, BLOCKS_BUCKET, RETENTION, SERVICE_PORTS, TABLES } from '@filesync/resources';
 import {
   booleanVar,
   grpcTarget,
@@ -18,6 +18,15 @@ const schema = z
     FILESYNC_S3_FORCE_PATH_STYLE: booleanVar(),
     [CHANGE_EVENTS_QUEUE.urlEnvVar]: url(),
     FILESYNC_AUTH_ADDRESS: grpcTarget().default(`127.0.0.1:${SERVICE_PORTS.auth.grpc}`),
+    // Whole days as digits: a coerced number would take "" for 0 and expire every old version.
+    [RETENTION.envVar]: z
+      .string()
+      .regex(
+        /^\d{1,5}$/,
+        'expected whole days from 0 to 99999, e.g. 30 (0: old versions and deleted files expire at once)',
+      )
+      .default(String(RETENTION.defaultDays))
+      .transform(Number),
   })
   .transform((env) => ({
     ...serviceSettings(env),
@@ -27,6 +36,8 @@ const schema = z
     s3ForcePathStyle: env.FILESYNC_S3_FORCE_PATH_STYLE,
     changeEventsQueueUrl: env[CHANGE_EVENTS_QUEUE.urlEnvVar],
     authAddress: env.FILESYNC_AUTH_ADDRESS,
+    /** How long old versions and deleted files' last content stay retrievable. */
+    retentionDays: env[RETENTION.envVar],
   }));
 
 export type MetadataConfig = z.infer<typeof schema>;

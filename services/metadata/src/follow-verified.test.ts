@@ -19,7 +19,7 @@ function setup(emailVerified: boolean | undefined) {
   const store = new InMemoryStore();
   const { index, blocks } = blocksSetup();
   index.add(NS, hashOf(1));
-  const committer = new Committer({ store, blocks, clock: { now: () => 1 }, maxFilesPerTransaction: 32 });
+  const committer = new Committer({ store, blocks, clock: { now: () => 1 } });
   return {
     store,
     committer,

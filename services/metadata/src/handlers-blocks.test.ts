@@ -15,7 +15,7 @@ const PACK = hashOf(0xfeed);
 function setup() {
   const store = new InMemoryStore();
   const { index, packs, blocks } = blocksSetup();
-  const committer = new Committer({ store, blocks, clock: { now: () => 1 }, maxFilesPerTransaction: 32 });
+  const committer = new Committer({ store, blocks, clock: { now: () => 1 } });
   return { index, packs, handlers: metadataHandlers(new MetadataService(store, committer, blocks)) };
 }
 

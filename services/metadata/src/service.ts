@@ -51,7 +51,8 @@ export async function start(env: NodeJS.ProcessEnv): Promise<RunningService & { 
     store,
     blocks,
     clock,
-    maxFilesPerTransaction: LIMITS.maxFilesPerTransaction,
+    maxItemsPerTransaction: LIMITS.maxItemsPerTransaction,
+    retentionMs: config.retentionDays * 24 * 60 * 60 * 1000,
     onCommitted: () => relay.kick(),
   });
   const service = new MetadataService(store, committer, blocks);

@@ -41,7 +41,7 @@ const DOWNLOAD_WINDOW = 4;
 /** Commit rounds: the first pass, then retries after conflicts or missing blocks. */
 const COMMIT_ROUNDS = 3;
 /** Changes per CommitFiles call: one server transaction's worth, so commits start early. */
-const COMMIT_BATCH = LIMITS.maxFilesPerTransaction;
+const COMMIT_BATCH = LIMITS.filesPerCommitCall;
 
 export interface EngineDeps {
   readonly state: StateDb;

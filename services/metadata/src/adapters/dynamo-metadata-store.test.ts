@@ -1,6 +1,6 @@
 // Unit tests with a fake DynamoDB document client that records commands (no network).
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoMetadataStore, blockListParts, outcomeOf } from './dynamo-metadata-store';
+import { DynamoMetadataStore, blockListParts, outcomeOf, prefixEnd } from './dynamo-metadata-store';
 import type { TransactionWrite } from '../domain/ports';
 import { ACTOR, NS, entry } from '../testing/fakes';
 
@@ -22,8 +22,10 @@ const write = (expectedSeq: number): TransactionWrite => ({
   journal: { namespaceId: NS, seq: expectedSeq + 1, committedAtMs: 9, actor: ACTOR, changes: [] },
   files: [
     { entry: entry('new', 1), expectedVersion: 0, wasLive: false },
-    { entry: entry('old', 4, true), expectedVersion: 3, wasLive: true },
+    { entry: entry('old', 4, true), expectedVersion: 3, wasLive: true, superseded: entry('old', 3) },
   ],
+  // 2001-09-09T01:46:40.500Z: its versions expire at that second.
+  supersededExpireAtMs: 1_000_000_000_500,
   event: {
     eventId: `${NS}:${expectedSeq + 1}`,
     namespaceId: NS,
@@ -36,19 +38,21 @@ const write = (expectedSeq: number): TransactionWrite => ({
 });
 
 describe('DynamoMetadataStore.commit', () => {
-  it('writes head, file, version, journal and outbox items with their conditions in one transaction', async () => {
+  it('writes head, file, superseded version, journal and outbox items with their conditions in one transaction', async () => {
     const { client, commands } = fakeClient(() => ({}));
     const store = new DynamoMetadataStore(client, { metadata: 'meta', outbox: 'out' });
     expect(await store.commit(write(0))).toEqual({ kind: 'committed' });
 
     const transactItems = commands[0]!.input.TransactItems;
     // The live index (issue 6, kind 4): a new live file is indexed, a deleted one leaves it.
-    expect(transactItems[3]).toEqual({
+    expect(transactItems[2]).toEqual({
       Put: { TableName: 'meta', Item: { pk: `NS#${NS}`, sk: 'LIVE#new', path: 'new' } },
     });
-    expect(transactItems[6]).toEqual({
+    expect(transactItems[5]).toEqual({
       Delete: { TableName: 'meta', Key: { pk: `NS#${NS}`, sk: 'LIVE#old' } },
     });
+    // A new file costs 2 items, a deletion 3, the transaction itself 3.
+    expect(transactItems).toHaveLength(8);
     const items = transactItems
       .map((item: any) => item.Put)
       .filter((put: any) => put && !put.Item.sk.startsWith('LIVE#'));
@@ -57,18 +61,26 @@ describe('DynamoMetadataStore.commit', () => {
     ).toEqual([
       ['meta', `NS#${NS}`, 'HEAD', 'attribute_not_exists(#pk)'],
       ['meta', `NS#${NS}`, 'FILE#new', 'attribute_not_exists(#pk)'],
-      ['meta', `NS#${NS}`, 'VER#new#000000000001', 'attribute_not_exists(#pk)'],
       ['meta', `NS#${NS}`, 'FILE#old', '#version = :expected'],
-      ['meta', `NS#${NS}`, 'VER#old#000000000004', 'attribute_not_exists(#pk)'],
+      ['meta', `NS#${NS}`, 'VER#old#000000000003', undefined],
       ['meta', `NS#${NS}`, 'JOURNAL#000000000001', 'attribute_not_exists(#pk)'],
       ['out', `EVENT#${NS}:1`, 'EVENT', 'attribute_not_exists(#pk)'],
     ]);
     expect(items[0].Item).toMatchObject({ seq: 1, live: 1 });
-    expect(items[3].ExpressionAttributeValues).toEqual({ ':expected': 3 });
-    expect(items[3].Item).toMatchObject({ path: 'old', version: 4, deleted: true, size: 0, blockHashes: [] });
-    expect(JSON.parse(items[6].Item.body)).toMatchObject({ eventId: `${NS}:1` });
+    expect(items[2].ExpressionAttributeValues).toEqual({ ':expected': 3 });
+    expect(items[2].Item).toMatchObject({ path: 'old', version: 4, deleted: true, size: 0, blockHashes: [] });
+    // The superseded version, copied whole, expires after the retention period (Unix seconds).
+    expect(items[3].Item).toMatchObject({
+      path: 'old',
+      version: 3,
+      deleted: false,
+      blockHashes: entry('old', 3).content!.blockHashes,
+      expiresAt: 1_000_000_000,
+    });
+    expect(items[1].Item.expiresAt).toBeUndefined();
+    expect(JSON.parse(items[5].Item.body)).toMatchObject({ eventId: `${NS}:1` });
     // Every placeholder used is declared, and every declared one is used (DynamoDB rejects both).
-    for (const put of items) {
+    for (const put of items.filter((item: any) => item.ConditionExpression)) {
       const names = Object.keys(put.ExpressionAttributeNames ?? {});
       const values = Object.keys(put.ExpressionAttributeValues ?? {});
       const used = put.ConditionExpression.match(/[#:][a-z]+/g);
@@ -92,7 +104,6 @@ describe('DynamoMetadataStore.commit', () => {
     const cancelled = Object.assign(new Error('cancelled'), {
       name: 'TransactionCanceledException',
       CancellationReasons: [
-        { Code: 'None' },
         { Code: 'None' },
         { Code: 'None' },
         { Code: 'None' },
@@ -152,6 +163,35 @@ describe('outcomeOf', () => {
   });
 });
 
+describe('prefix queries as key ranges (DynamoDB Local reads past a begins_with prefix)', () => {
+  it('ends the range just above every key with the prefix', () => {
+    expect(prefixEnd('FILE#')).toBe('FILE$');
+    expect(prefixEnd('LIVE#a/')).toBe('LIVE#a0');
+    expect(prefixEnd('VER#é')).toBe('VER#ê');
+    expect(prefixEnd('LIVE#\u{1F600}')).toBe('LIVE#\u{1F601}');
+    expect(prefixEnd('x\ud7ff')).toBe('x\ue000');
+    const bytes = (text: string) => Buffer.from(text, 'utf8');
+    for (const key of ['LIVE#a/', 'LIVE#a/\u{10FFFF}', 'LIVE#a/zz\u{1F600}']) {
+      expect(Buffer.compare(bytes(key), bytes(prefixEnd('LIVE#a/')))).toBe(-1);
+    }
+  });
+
+  it('queries the range and drops its end key', async () => {
+    const { client, commands } = fakeClient(() => ({
+      Items: [
+        { sk: 'FOLLOW#a#u1', path: 'a', userId: 'u1', email: 'e' },
+        { sk: 'FOLLOW$', path: 'x', userId: 'u2', email: 'e' },
+      ],
+    }));
+    const follows = await new DynamoMetadataStore(client, { metadata: 'm', outbox: 'o' }).listFollows(NS);
+    expect(follows.map((follow) => follow.userId)).toEqual(['u1']);
+    expect(commands[0]!.input).toMatchObject({
+      KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :prefix AND :prefixEnd',
+      ExpressionAttributeValues: { ':prefix': 'FOLLOW#', ':prefixEnd': 'FOLLOW$' },
+    });
+  });
+});
+
 describe('DynamoMetadataStore reads', () => {
   it('keeps only the exact path when a version prefix also matches a longer path', async () => {
     const { client, commands } = fakeClient(() => ({
@@ -165,7 +205,80 @@ describe('DynamoMetadataStore reads', () => {
       'a',
     );
     expect(versions.map((v) => [v.path, v.version])).toEqual([['a', 2]]);
-    expect(commands[0]!.input).toMatchObject({ ScanIndexForward: false, ConsistentRead: true });
+    expect(commands.find((command) => command.name === 'QueryCommand')!.input).toMatchObject({
+      ScanIndexForward: false,
+      ConsistentRead: true,
+    });
+  });
+
+  // 2001-09-09T01:46:40Z in Unix seconds: the tests' clock reads it.
+  const NOW_S = 1_000_000_000;
+  const item = (version: number, extra: Record<string, unknown> = {}) => ({
+    sk: `VER#a#${String(version).padStart(12, '0')}`,
+    path: 'a',
+    version,
+    deleted: false,
+    contentHash: `c${version}`,
+    size: version,
+    blockHashes: [],
+    ...extra,
+  });
+
+  it('lists the current FILE# entry and the retained VER# items of both layouts, newest first', async () => {
+    const { client } = fakeClient((command) =>
+      command.constructor.name === 'GetCommand'
+        ? { Item: item(5) }
+        : {
+            Items: [
+              // The old layout: a version item of the current version too, no expiry.
+              item(5, { contentHash: 'stale copy' }),
+              item(4, { expiresAt: NOW_S + 1 }),
+              item(3, { expiresAt: NOW_S }),
+              item(2),
+              item(1, { expiresAt: NOW_S - 60 }),
+            ],
+          },
+    );
+    const store = new DynamoMetadataStore(
+      client,
+      { metadata: 'm', outbox: 'o' },
+      { now: () => NOW_S * 1000 },
+    );
+    const versions = await store.listVersions(NS, 'a');
+    // Version 3 expired this very second and 1 a minute ago: both are gone.
+    expect(versions.map((v) => [v.version, v.content?.contentHash])).toEqual([
+      [5, 'c5'],
+      [4, 'c4'],
+      [2, 'c2'],
+    ]);
+  });
+
+  it('reads a journal page’s versions from the FILE# items first, then the retained VER# items', async () => {
+    const { client, commands } = fakeClient((command) => {
+      const keys = command.input.RequestItems.m.Keys as { sk: string }[];
+      const items = keys.flatMap(({ sk }) => {
+        if (sk === 'FILE#a') return [item(3)];
+        if (sk === 'VER#a#000000000002') return [item(2, { expiresAt: NOW_S + 60 })];
+        if (sk === 'VER#a#000000000001') return [item(1, { expiresAt: NOW_S - 1 })];
+        return [];
+      });
+      return { Responses: { m: items } };
+    });
+    const store = new DynamoMetadataStore(
+      client,
+      { metadata: 'm', outbox: 'o' },
+      { now: () => NOW_S * 1000 },
+    );
+    const versions = await store.getVersions(NS, [
+      { path: 'a', version: 1 },
+      { path: 'a', version: 2 },
+      { path: 'a', version: 3 },
+    ]);
+    expect([...versions.keys()].sort()).toEqual(['2:a', '3:a']);
+    expect(commands.map((command) => command.input.RequestItems.m.Keys.map((key: any) => key.sk))).toEqual([
+      ['FILE#a'],
+      ['VER#a#000000000001', 'VER#a#000000000002'],
+    ]);
   });
 
   it('queries the journal after the cursor and detects more', async () => {
@@ -250,9 +363,9 @@ describe('kind 4: a namespace from before the live index', () => {
       if (command.constructor.name === 'QueryCommand') {
         return {
           Items: [
-            { path: 'a', deleted: false },
-            { path: 'gone', deleted: true },
-            { path: 'b/c', deleted: false },
+            { sk: 'FILE#a', path: 'a', deleted: false },
+            { sk: 'FILE#gone', path: 'gone', deleted: true },
+            { sk: 'FILE#b/c', path: 'b/c', deleted: false },
           ],
         };
       }

@@ -1,5 +1,12 @@
 // Unit tests: pure planning functions, no ports involved.
-import { buildJournal, buildWrites, chunkChanges, planChanges } from './commit-plan';
+import {
+  buildJournal,
+  buildWrites,
+  chunkChanges,
+  estimatedWriteBytes,
+  planChanges,
+  transactionItems,
+} from './commit-plan';
 import { buildChangeEvent } from './change-event';
 import { ACTOR, NS, contentChange, deleteChange, entry } from '../testing/fakes';
 
@@ -45,12 +52,29 @@ describe('planChanges', () => {
   });
 });
 
+describe('transactionItems', () => {
+  it('counts a file’s entry, the version it supersedes and its live-index change', () => {
+    expect(transactionItems(contentChange('new', 0), undefined)).toBe(2);
+    expect(transactionItems(contentChange('a', 3), entry('a', 3))).toBe(2);
+    expect(transactionItems(deleteChange('a', 3), entry('a', 3))).toBe(3);
+    expect(transactionItems(contentChange('gone', 5), entry('gone', 5, true))).toBe(3);
+  });
+});
+
 describe('chunkChanges', () => {
-  it('splits into transactions of at most maxFiles, keeping order', () => {
-    const changes = Array.from({ length: 70 }, (_, index) => contentChange(`f${index}`, 0));
-    const chunks = chunkChanges(changes, 32);
-    expect(chunks.map((chunk) => chunk.length)).toEqual([32, 32, 6]);
-    expect(chunks.flat()).toEqual(changes);
+  const FILE_ITEMS = 97; // 100 items, less the head, journal and outbox items
+
+  it('fills transactions by items: 48 new files or edits, 32 deletions, keeping order', () => {
+    const created = Array.from({ length: 97 }, (_, index) => contentChange(`f${index}`, 0));
+    const chunks = chunkChanges(created, new Map(), FILE_ITEMS);
+    expect(chunks.map((chunk) => chunk.length)).toEqual([48, 48, 1]);
+    expect(chunks.flat()).toEqual(created);
+
+    const current = new Map(Array.from({ length: 70 }, (_, index) => [`f${index}`, entry(`f${index}`, 1)]));
+    const edits = [...current.keys()].map((path) => contentChange(path, 1, [2]));
+    expect(chunkChanges(edits, current, FILE_ITEMS).map((chunk) => chunk.length)).toEqual([48, 22]);
+    const deletions = [...current.keys()].slice(0, 40).map((path) => deleteChange(path, 1));
+    expect(chunkChanges(deletions, current, FILE_ITEMS).map((chunk) => chunk.length)).toEqual([32, 8]);
   });
 
   it('also splits by estimated bytes, and gives an oversized change its own transaction', () => {
@@ -59,12 +83,21 @@ describe('chunkChanges', () => {
       0,
       Array.from({ length: 200 }, (_, index) => index + 1),
     );
-    const chunks = chunkChanges([contentChange('a', 0), big, contentChange('b', 0)], 32, 20_000);
+    const chunks = chunkChanges([contentChange('a', 0), big, contentChange('b', 0)], new Map(), 97, 10_000);
     expect(chunks.map((chunk) => chunk.map((change) => change.path))).toEqual([['a'], ['big'], ['b']]);
   });
 
+  it('counts the bytes of the superseded version too', () => {
+    const long = {
+      ...entry('a', 1),
+      content: { contentHash: 'h', size: 1, blockHashes: Array(200).fill('x') },
+    };
+    const change = contentChange('a', 1);
+    expect(estimatedWriteBytes(change, long)).toBeGreaterThan(estimatedWriteBytes(change) + 200 * 70);
+  });
+
   it('returns no chunk for no changes', () => {
-    expect(chunkChanges([], 32)).toEqual([]);
+    expect(chunkChanges([], new Map(), 97)).toEqual([]);
   });
 });
 
@@ -93,6 +126,26 @@ describe('buildWrites and buildJournal', () => {
       { path: 'b', version: 2, deleted: true, size: 0, contentHash: '', modifiedAtMs: 2_000 },
     ]);
   });
+
+  it('names the current entry each write supersedes, none for a new path', () => {
+    const current = new Map([
+      ['a', entry('a', 3)],
+      ['b', entry('b', 1)],
+    ]);
+    const writes = buildWrites(
+      NS,
+      [contentChange('a', 3), deleteChange('b', 1), contentChange('c', 0)],
+      7,
+      5_000,
+      ACTOR,
+      current,
+    );
+    expect(writes.map(({ superseded, wasLive }) => [superseded, wasLive])).toEqual([
+      [current.get('a'), true],
+      [current.get('b'), true],
+      [undefined, false],
+    ]);
+  });
 });
 
 describe('kind 9: a batch of 4 KiB paths fits the journal item, the outbox item and the SQS message', () => {
@@ -100,7 +153,7 @@ describe('kind 9: a batch of 4 KiB paths fits the journal item, the outbox item 
     const path = (index: number) => `${String(index).padStart(4, '0')}/${'é'.repeat(2_045)}`;
     const changes = Array.from({ length: 48 }, (_, index) => contentChange(path(index), 0));
     expect(Buffer.byteLength(changes[0]!.path, 'utf8')).toBe(4_095);
-    const chunks = chunkChanges(changes, 32);
+    const chunks = chunkChanges(changes, new Map(), 97);
     expect(chunks.flat()).toEqual(changes);
     for (const chunk of chunks) {
       const writes = buildWrites(NS, chunk, 1, 9, ACTOR);

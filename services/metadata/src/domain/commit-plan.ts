@@ -54,42 +54,65 @@ export const MAX_TRANSACTION_BLOCK_HASHES = 100_000;
 const pathBytes = (change: FileChange) => Buffer.byteLength(change.path, 'utf8');
 const hashCount = (change: FileChange) => change.content?.blockHashes.length ?? 0;
 
-/** Rough bytes one file costs in a transaction: its current and version items both carry the block list. */
-export function estimatedWriteBytes(change: FileChange): number {
-  const blocks = change.content?.blockHashes.length ?? 0;
-  const inline = blocks <= MAX_INLINE_BLOCK_HASHES ? blocks : 0;
-  return 2 * (512 + 3 * pathBytes(change) + inline * 70);
+/**
+ * Items one file adds to a commit transaction: its current entry, the version it supersedes
+ * (kept for the retention period) unless the path is new, and its live-index item when it turns
+ * live or is deleted. So a new file costs 2, an edit 2, a deletion 3, a file made again over its
+ * tombstone 3 (see LIMITS.maxItemsPerTransaction).
+ */
+export function transactionItems(change: FileChange, previous: FileEntry | undefined): number {
+  const wasLive = previous !== undefined && !previous.deleted;
+  const isLive = change.content !== undefined;
+  return 1 + (previous ? 1 : 0) + (wasLive !== isLive ? 1 : 0);
+}
+
+const entryBytes = (path: string, hashes: number) =>
+  512 + 3 * Buffer.byteLength(path, 'utf8') + (hashes <= MAX_INLINE_BLOCK_HASHES ? hashes : 0) * 70;
+
+/** Rough bytes one file costs in a transaction: its new entry and the copy of the version it supersedes. */
+export function estimatedWriteBytes(change: FileChange, previous?: FileEntry): number {
+  return (
+    entryBytes(change.path, hashCount(change)) +
+    (previous ? entryBytes(previous.path, previous.content?.blockHashes.length ?? 0) : 0)
+  );
 }
 
 /**
- * Splits accepted changes into transactions of at most maxFiles files and about maxBytes bytes,
- * keeping request order. A single oversized change still gets its own transaction.
+ * Splits accepted changes into transactions of at most maxItems file items (transactionItems,
+ * given each path's current entry in `current`) and about maxBytes bytes, keeping request order.
+ * A single oversized change still gets its own transaction.
  */
 export function chunkChanges(
   changes: readonly FileChange[],
-  maxFiles: number,
+  current: ReadonlyMap<string, FileEntry>,
+  maxItems: number,
   maxBytes = MAX_TRANSACTION_BYTES,
 ): FileChange[][] {
   const chunks: FileChange[][] = [];
   let chunk: FileChange[] = [];
+  let items = 0;
   let bytes = 0;
   let paths = 0;
   let hashes = 0;
   for (const change of changes) {
-    const cost = estimatedWriteBytes(change);
+    const previous = current.get(change.path);
+    const count = transactionItems(change, previous);
+    const cost = estimatedWriteBytes(change, previous);
     const full =
-      chunk.length >= maxFiles ||
+      items + count > maxItems ||
       bytes + cost > maxBytes ||
       paths + pathBytes(change) > MAX_TRANSACTION_PATH_BYTES ||
       hashes + hashCount(change) > MAX_TRANSACTION_BLOCK_HASHES;
     if (chunk.length > 0 && full) {
       chunks.push(chunk);
       chunk = [];
+      items = 0;
       bytes = 0;
       paths = 0;
       hashes = 0;
     }
     chunk.push(change);
+    items += count;
     bytes += cost;
     paths += pathBytes(change);
     hashes += hashCount(change);
@@ -98,18 +121,23 @@ export function chunkChanges(
   return chunks;
 }
 
-/** The entries a transaction writes: each file moves from its base version to the next one. */
+/**
+ * The entries a transaction writes: each file moves from its base version to the next one. The
+ * current entries (`current`, the ones planChanges accepted the changes against) are what the
+ * writes supersede.
+ */
 export function buildWrites(
   namespaceId: string,
   changes: readonly FileChange[],
   seq: number,
   committedAtMs: number,
   actor: Actor,
-  wasLive: ReadonlyMap<string, boolean> = new Map(),
+  current: ReadonlyMap<string, FileEntry> = new Map(),
 ): FileWrite[] {
   return changes.map((change) => ({
     expectedVersion: change.baseVersion,
-    wasLive: wasLive.get(change.path) ?? false,
+    wasLive: current.has(change.path) && !current.get(change.path)!.deleted,
+    superseded: current.get(change.path),
     entry: {
       namespaceId,
       path: change.path,

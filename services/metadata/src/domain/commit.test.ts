@@ -33,15 +33,76 @@ describe('Committer', () => {
     expect(kicks()).toBe(1);
   });
 
-  it('splits a large batch into transactions of maxFilesPerTransaction, one event each', async () => {
+  it('fills transactions up to 100 items (48 new files each), one journal entry and event each', async () => {
     const { store, committer } = setup();
     const changes = Array.from({ length: 70 }, (_, index) => contentChange(`f/${index}`, 0));
     const result = await committer.commit(NS, ACTOR, changes);
 
-    expect(store.transactions.map((write) => write.files.length)).toEqual([32, 32, 6]);
-    expect(store.events.map((event) => event.seq)).toEqual([1, 2, 3]);
-    expect(result.cursor).toBe(3);
+    expect(store.transactions.map((write) => write.files.length)).toEqual([48, 22]);
+    expect(store.journal.map((record) => [record.seq, record.changes.length])).toEqual([
+      [1, 48],
+      [2, 22],
+    ]);
+    expect(store.events.map((event) => event.seq)).toEqual([1, 2]);
+    expect(result.cursor).toBe(2);
     expect(result.outcomes.every((outcome) => outcome.kind === 'committed')).toBe(true);
+  });
+
+  it('keeps the version an edit or a deletion supersedes until the retention period ends', async () => {
+    const day = 24 * 60 * 60 * 1000;
+    let now = 5_000;
+    const { store, committer } = committerSetup({ clock: { now: () => now }, retentionMs: 30 * day });
+    await committer.commit(NS, ACTOR, [contentChange('a', 0, [1]), contentChange('b', 0, [2])]);
+    now = 6_000;
+    await committer.commit(NS, ACTOR, [contentChange('a', 1, [3]), deleteChange('b', 1)]);
+
+    const [, second] = store.transactions;
+    expect(second!.supersededExpireAtMs).toBe(6_000 + 30 * day);
+    expect(
+      second!.files.map(({ entry, superseded }) => [entry.path, entry.version, superseded?.version]),
+    ).toEqual([
+      ['b', 2, 1],
+      ['a', 2, 1],
+    ]);
+    expect(
+      (await store.listVersions(NS, 'a')).map((entry) => [entry.version, entry.content?.blockHashes]),
+    ).toEqual([
+      [2, [hashOf(3)]],
+      [1, [hashOf(1)]],
+    ]);
+    // The deleted file's last content is its trash until the period ends; then only the tombstone is left.
+    expect((await store.listVersions(NS, 'b')).map((entry) => [entry.version, entry.deleted])).toEqual([
+      [2, true],
+      [1, false],
+    ]);
+    now = 6_000 + 30 * day;
+    expect((await store.listVersions(NS, 'a')).map((entry) => entry.version)).toEqual([2]);
+    expect((await store.listVersions(NS, 'b')).map((entry) => [entry.version, entry.deleted])).toEqual([
+      [2, true],
+    ]);
+  });
+
+  it('answers ListChanges with superseded versions while retained, and the journal’s own facts after', async () => {
+    let now = 5_000;
+    const { store, committer } = committerSetup({ clock: { now: () => now }, retentionMs: 1_000 });
+    const service = new MetadataService(store, committer, committerSetup().blocks);
+    await committer.commit(NS, ACTOR, [contentChange('a', 0, [1])]);
+    await committer.commit(NS, ACTOR, [contentChange('a', 1, [2])]);
+    const blocksOf = async () =>
+      (await service.listChanges(NS, 0, 10)).entries.map(({ seq, changes }) => [
+        seq,
+        changes[0]!.version,
+        changes[0]!.content?.blockHashes,
+      ]);
+    expect(await blocksOf()).toEqual([
+      [1, 1, [hashOf(1)]],
+      [2, 2, [hashOf(2)]],
+    ]);
+    now = 6_000;
+    expect(await blocksOf()).toEqual([
+      [1, 1, []],
+      [2, 2, [hashOf(2)]],
+    ]);
   });
 
   it('reports stale bases as conflicts and commits the rest', async () => {

@@ -1,3 +1,4 @@
+import { LIMITS, RETENTION } from '@filesync/resources';
 import { unavailable } from '@filesync/server-kit';
 import { pairMoves } from '@filesync/sync-core';
 import { buildChangeEvent } from './change-event';
@@ -21,7 +22,13 @@ export interface CommitterOptions {
   readonly store: MetadataStore;
   readonly blocks: Pick<Blocks, 'missingForCommit'>;
   readonly clock: Clock;
-  readonly maxFilesPerTransaction: number;
+  /** Items per commit transaction, its own 3 included (default LIMITS.maxItemsPerTransaction). */
+  readonly maxItemsPerTransaction?: number;
+  /**
+   * How long a superseded version (an old version, a deleted file's last content) stays
+   * retrievable, in milliseconds; 0 = not at all. Default RETENTION.defaultDays.
+   */
+  readonly retentionMs?: number;
   /** How often one transaction is retried after losing a race for the namespace head. */
   readonly maxRaceRetries?: number;
   /** Called once after a call committed anything (wakes the outbox relay). */
@@ -31,6 +38,8 @@ export interface CommitterOptions {
 
 interface ChunkContext {
   readonly follows: readonly Follow[];
+  /** Per accepted path: its current entry, which the commit supersedes. */
+  readonly current: ReadonlyMap<string, FileEntry>;
   /** Per accepted path: its current version is a live file. */
   readonly wasLive: ReadonlyMap<string, boolean>;
   /**
@@ -103,10 +112,15 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 export class Committer {
   private readonly maxRaceRetries: number;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly fileItems: number;
+  private readonly retentionMs: number;
 
   constructor(private readonly options: CommitterOptions) {
     this.maxRaceRetries = options.maxRaceRetries ?? 12;
     this.sleep = options.sleep ?? defaultSleep;
+    this.fileItems =
+      (options.maxItemsPerTransaction ?? LIMITS.maxItemsPerTransaction) - LIMITS.transactionOverheadItems;
+    this.retentionMs = options.retentionMs ?? RETENTION.defaultDays * 24 * 60 * 60 * 1000;
   }
 
   async commit(
@@ -145,6 +159,7 @@ export class Committer {
       const moves = findMoves(accepted, current);
       const context: ChunkContext = {
         follows,
+        current,
         wasLive,
         moves,
         deletions: {
@@ -154,7 +169,7 @@ export class Committer {
         refusedPartners: new Set(),
         confirmMassDelete: options.confirmMassDelete,
       };
-      for (const chunk of chunkChanges(ordered, this.options.maxFilesPerTransaction)) {
+      for (const chunk of chunkChanges(ordered, current, this.fileItems)) {
         head = await this.commitChunk(namespaceId, actor, chunk, context, outcomes);
       }
       if ([...outcomes.values()].some((outcome) => outcome.kind === 'committed')) {
@@ -242,7 +257,7 @@ export class Committer {
       }
 
       const seq = headState.seq + 1;
-      const files = buildWrites(namespaceId, pending, seq, committedAtMs, actor, context.wasLive);
+      const files = buildWrites(namespaceId, pending, seq, committedAtMs, actor, context.current);
       const journal = buildJournal(namespaceId, seq, committedAtMs, actor, files);
       const event = buildChangeEvent(journal, context.follows);
       const created = files.filter((file) => !file.wasLive && !file.entry.deleted).length;
@@ -260,6 +275,7 @@ export class Committer {
         journal,
         files,
         event,
+        supersededExpireAtMs: committedAtMs + this.retentionMs,
       });
       if (result.kind === 'committed') {
         for (const { entry } of files)

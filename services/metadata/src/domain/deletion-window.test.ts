@@ -12,9 +12,11 @@ import {
   type InMemoryStore,
 } from '../testing/fakes';
 
-function setup(maxFilesPerTransaction = 32) {
+/** `perTransaction` files fit one transaction whatever their kind (a deletion costs 3 items). */
+function setup(perTransaction = 32) {
+  const maxItemsPerTransaction = 3 + 3 * perTransaction;
   let now = 1_000_000;
-  const { store, storage, committer } = committerSetup({ clock: { now: () => now }, maxFilesPerTransaction });
+  const { store, storage, committer } = committerSetup({ clock: { now: () => now }, maxItemsPerTransaction });
   // Moves need contents of their own: blocks 21-40 beside the setup's 1-20.
   for (let block = 21; block <= 40; block += 1) storage.add(NS, hashOf(block));
   return { store, committer, advance: (ms: number) => (now += ms) };

@@ -114,7 +114,8 @@ export class MetadataService {
       changes: record.changes.map(
         (change) =>
           versions.get(versionKey(change.path, change.version)) ?? {
-            // The version item is written in the same transaction; this only guards a manual cleanup.
+            // A superseded version past its retention period is gone: the journal keeps its facts,
+            // not its block list (the file has a newer version, later in the journal).
             namespaceId,
             path: change.path,
             version: change.version,

@@ -7,6 +7,11 @@ export interface FileWrite {
   readonly expectedVersion: number;
   /** The expected version is a live file (not absent, not a tombstone): the live index changes only on a transition. */
   readonly wasLive: boolean;
+  /**
+   * The current entry this write replaces (at expectedVersion), kept as a version item until the
+   * transaction's supersededExpireAtMs; undefined for a path that does not exist yet.
+   */
+  readonly superseded?: FileEntry;
 }
 
 /** Deletions counted for the mass-delete rule over one window (issue 6, kind 2). */
@@ -43,6 +48,11 @@ export interface TransactionWrite {
   readonly journal: JournalRecord;
   readonly files: readonly FileWrite[];
   readonly event: ChangeEvent;
+  /**
+   * Unix milliseconds at which the versions this transaction supersedes are gone: the commit
+   * time plus the retention period. The current entry itself never expires.
+   */
+  readonly supersededExpireAtMs: number;
 }
 
 export type TransactionOutcome =
@@ -78,9 +88,15 @@ export interface MetadataStore {
   commit(write: TransactionWrite): Promise<TransactionOutcome>;
   /** Current entries ordered by path, page by page. */
   listFiles(namespaceId: string): AsyncIterable<readonly FileEntry[]>;
-  /** Every version of a path, newest first. */
+  /**
+   * Every retained version of a path, newest first: the current entry and the superseded
+   * versions whose retention has not run out.
+   */
   listVersions(namespaceId: string, path: string): Promise<FileEntry[]>;
-  /** Specific versions, keyed by versionKey(path, version). */
+  /**
+   * Specific versions, keyed by versionKey(path, version); a superseded version past its
+   * retention is missing from the map.
+   */
   getVersions(
     namespaceId: string,
     refs: readonly { path: string; version: number }[],

@@ -2,7 +2,8 @@
 import { ancestorsOf } from './tree';
 import { ACTOR, NS, committerSetup, contentChange, deleteChange } from '../testing/fakes';
 
-const setup = (maxFilesPerTransaction = 32) => committerSetup({ maxFilesPerTransaction });
+/** `perTransaction` files fit one transaction whatever their kind (a deletion costs 3 items). */
+const setup = (perTransaction = 32) => committerSetup({ maxItemsPerTransaction: 3 + 3 * perTransaction });
 
 const summary = (outcomes: readonly { kind: string; path: string }[]) =>
   outcomes.map((outcome) => [

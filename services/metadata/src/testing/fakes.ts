@@ -24,11 +24,14 @@ export class InMemoryStore implements MetadataStore {
   readonly heads = new Map<string, number>();
   readonly headStates = new Map<string, HeadState>();
   readonly files = new Map<string, FileEntry>();
-  readonly versions = new Map<string, FileEntry>();
+  /** Superseded versions (the current one is in `files`), with the time they expire at (Unix ms). */
+  readonly versions = new Map<string, { entry: FileEntry; expiresAtMs: number }>();
   readonly journal: JournalRecord[] = [];
   readonly events: ChangeEvent[] = [];
   readonly follows: Follow[] = [];
   readonly transactions: TransactionWrite[] = [];
+  /** The clock expiry is judged by; committerSetup shares the committer's. */
+  now: () => number = () => Date.now();
   /** Runs before each commit is applied: lets a test play a concurrent writer. */
   beforeCommit: ((write: TransactionWrite) => void) | undefined;
 
@@ -94,16 +97,31 @@ export class InMemoryStore implements MetadataStore {
     if (raced || conflictingPaths.length > 0) return { kind: 'rejected', conflictingPaths, raced };
     this.heads.set(write.namespaceId, write.journal.seq);
     this.headStates.set(write.namespaceId, write.head);
-    for (const { entry } of write.files) this.put(entry);
+    for (const { entry, superseded } of write.files) {
+      if (superseded) {
+        this.versions.set(`${write.namespaceId}\u0000${versionKey(superseded.path, superseded.version)}`, {
+          entry: superseded,
+          expiresAtMs: write.supersededExpireAtMs,
+        });
+      }
+      this.put(entry);
+    }
     this.journal.push(write.journal);
     this.events.push(write.event);
     return { kind: 'committed' };
   }
 
-  /** Writes an entry directly, as another writer would. */
+  /** Writes a current entry directly, as another writer would. */
   put(entry: FileEntry) {
     this.files.set(this.fileId(entry.namespaceId, entry.path), entry);
-    this.versions.set(`${entry.namespaceId}\u0000${versionKey(entry.path, entry.version)}`, entry);
+  }
+
+  /** Superseded versions still retained. */
+  private retained(namespaceId: string): FileEntry[] {
+    const nowMs = this.now();
+    return [...this.versions.values()]
+      .filter(({ entry, expiresAtMs }) => entry.namespaceId === namespaceId && expiresAtMs > nowMs)
+      .map(({ entry }) => entry);
   }
 
   async *listFiles(namespaceId: string) {
@@ -114,15 +132,21 @@ export class InMemoryStore implements MetadataStore {
   }
 
   async listVersions(namespaceId: string, path: string) {
-    return [...this.versions.values()]
-      .filter((entry) => entry.namespaceId === namespaceId && entry.path === path)
-      .sort((a, b) => b.version - a.version);
+    const current = this.files.get(this.fileId(namespaceId, path));
+    const older = this.retained(namespaceId).filter(
+      (entry) => entry.path === path && entry.version !== current?.version,
+    );
+    return [...(current ? [current] : []), ...older].sort((a, b) => b.version - a.version);
   }
 
   async getVersions(namespaceId: string, refs: readonly { path: string; version: number }[]) {
+    const retained = new Map(
+      this.retained(namespaceId).map((entry) => [versionKey(entry.path, entry.version), entry]),
+    );
     const result = new Map<string, FileEntry>();
     for (const { path, version } of refs) {
-      const entry = this.versions.get(`${namespaceId}\u0000${versionKey(path, version)}`);
+      const current = this.files.get(this.fileId(namespaceId, path));
+      const entry = current?.version === version ? current : retained.get(versionKey(path, version));
       if (entry) result.set(versionKey(path, version), entry);
     }
     return result;
@@ -312,9 +336,10 @@ export function committerSetup(options: Partial<CommitterOptions> = {}) {
     store,
     blocks,
     clock: { now: () => 5_000 },
-    maxFilesPerTransaction: 32,
     sleep: async () => undefined,
     ...options,
   });
+  const clock = options.clock ?? { now: () => 5_000 };
+  store.now = () => clock.now();
   return { store, storage, blocks, committer };
 }

@@ -1,0 +1,101 @@
+/**
+ * Measures the server time of commits on a namespace of many files, against DynamoDB Local:
+ *   npx tsx services/metadata/src/testing/measure-commit.ts [files=100000]
+ * The namespace's FILE#, LIVE# and head items are written directly (batch writes); then the real
+ * Committer and DynamoMetadataStore commit 1 and 500 files, new and edited, and the same in an
+ * empty namespace for comparison. Block storage is the in-memory fake (blocks exist), so the
+ * figures are the metadata table's share of a commit.
+ */
+import { performance } from 'node:perf_hooks';
+import { batchWriteAll } from '../adapters/dynamo-batch';
+import { DynamoMetadataStore } from '../adapters/dynamo-metadata-store';
+import { fileKey, liveKey, nsKey } from '../adapters/keys';
+import { ACTOR, NS, committerSetup, contentChange, hashOf } from './fakes';
+import { startDynamoDbLocal } from './dynamo-local';
+
+const EMPTY_NS = 'ns-empty';
+
+async function main(): Promise<void> {
+  const files = Number(process.argv[2] ?? 100_000);
+  const dynamo = await startDynamoDbLocal();
+  try {
+    const tables = await dynamo.createTables('measure');
+    const store = new DynamoMetadataStore(dynamo.documents, tables);
+    const pk = nsKey(NS);
+    const started = performance.now();
+    const requests = [];
+    for (let index = 0; index < files; index += 1) {
+      const path = `tree/${String(Math.floor(index / 1000)).padStart(3, '0')}/file-${index}.txt`;
+      requests.push({
+        PutRequest: {
+          Item: {
+            pk,
+            sk: fileKey(path),
+            path,
+            version: 1,
+            deleted: false,
+            contentHash: `h${index}`,
+            size: 4096,
+            blockHashes: [hashOf(1)],
+            modifiedAtMs: 1,
+            committedAtMs: 1,
+            deviceId: 'device-0',
+            journalSeq: 1,
+          },
+        },
+      });
+      requests.push({ PutRequest: { Item: { pk, sk: liveKey(path), path } } });
+    }
+    requests.push({ PutRequest: { Item: { pk, sk: 'HEAD', seq: 1, live: files, updatedAtMs: 1 } } });
+    await batchWriteAll(dynamo.documents, tables.metadata, requests);
+    process.stdout.write(
+      `wrote ${files} files (${requests.length} items) in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
+    );
+
+    // Edits take the files' own base version; the blocks are ones the fake storage holds.
+    const { committer } = committerSetup({ store, clock: { now: () => Date.now() } });
+    const { committer: emptyCommitter, storage } = committerSetup({
+      store,
+      clock: { now: () => Date.now() },
+    });
+    storage.add(EMPTY_NS, ...Array.from({ length: 20 }, (_, index) => hashOf(index + 1)));
+    const time = async (label: string, run: () => Promise<{ outcomes: readonly { kind: string }[] }>) => {
+      const begin = performance.now();
+      const { outcomes } = await run();
+      const ms = performance.now() - begin;
+      const committed = outcomes.filter((outcome) => outcome.kind === 'committed').length;
+      process.stdout.write(`${label.padEnd(52)} ${ms.toFixed(0).padStart(6)} ms  (${committed} committed)\n`);
+    };
+    const path = (index: number) =>
+      `tree/${String(Math.floor(index / 1000)).padStart(3, '0')}/file-${index}.txt`;
+    const edits = (from: number, count: number) =>
+      Array.from({ length: count }, (_, index) => contentChange(path(from + index), 1, [2]));
+    const created = (prefix: string, count: number) =>
+      Array.from({ length: count }, (_, index) => contentChange(`${prefix}/new-${index}.txt`, 0, [3]));
+
+    for (const round of [1, 2]) {
+      process.stdout.write(`round ${round}\n`);
+      await time(`${files} files: edit 1 file`, () => committer.commit(NS, ACTOR, edits(round * 10, 1)));
+      await time(`${files} files: 1 new file`, () => committer.commit(NS, ACTOR, created(`r${round}a`, 1)));
+      await time(`${files} files: edit 500 files`, () =>
+        committer.commit(NS, ACTOR, edits(round * 1000, 500)),
+      );
+      await time(`${files} files: 500 new files`, () =>
+        committer.commit(NS, ACTOR, created(`r${round}b`, 500)),
+      );
+      await time('empty namespace: 1 new file', () =>
+        emptyCommitter.commit(EMPTY_NS, ACTOR, created(`r${round}a`, 1)),
+      );
+      await time('empty namespace: 500 new files', () =>
+        emptyCommitter.commit(EMPTY_NS, ACTOR, created(`r${round}b`, 500)),
+      );
+    }
+  } finally {
+    await dynamo.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
