@@ -12,7 +12,7 @@ import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { MiddlewareStack } from '@smithy/types';
-import { LIMITS, packKey } from '@filesync/resources';
+import { packKey } from '@filesync/resources';
 import { PackBuilder, contentHash } from '@filesync/sync-core';
 import { harnessDir, readRunnerInfo } from '@filesync/test-support/runner';
 import { DynamoBlockIndex } from './adapters/dynamo-block-index';
