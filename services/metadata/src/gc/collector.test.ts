@@ -272,7 +272,8 @@ describe('packs', () => {
   it('leaves a pack whose block does not read back as its hash as it is, and reports it', async () => {
     const old = packOf(4, now - GRACE);
     referTo([old.blocks[0]!.hash]);
-    storage.get(NS, 'packs', old.packId)![0] ^= 0xff;
+    const stored = storage.get(NS, 'packs', old.packId)!;
+    stored[0] = stored[0]! ^ 0xff;
     const report = await collector().run();
     expect(report.packsRewritten).toBe(0);
     expect(report.errors).toHaveLength(1);
