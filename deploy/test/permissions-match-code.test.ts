@@ -22,6 +22,8 @@ const CALL_TO_ACTIONS: readonly [RegExp, string][] = [
   [/\bnew PutObjectCommand\(/, 's3:PutObject'],
   [/\bnew DeleteObjectCommand\(/, 's3:DeleteObject'],
   [/\bnew ListObjectsV2Command\(|\bpaginateListObjectsV2\(/, 's3:ListBucket'],
+  // Evaluated by AWS for a HeadObject: without it a missing key answers 403 instead of 404.
+  [/\bnew HeadObjectCommand\(/, 's3:ListBucket'],
   [/\bnew SendMessage(Batch)?Command\(/, 'sqs:SendMessage'],
   [/\bnew ReceiveMessageCommand\(/, 'sqs:ReceiveMessage'],
   [/\bnew DeleteMessage(Batch)?Command\(/, 'sqs:DeleteMessage'],

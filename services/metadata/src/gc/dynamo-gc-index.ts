@@ -9,7 +9,7 @@ import {
   paginateScan,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { blockItemKey, blockListKey, FILE_PREFIX, HEAD_KEY, nsKey } from '../adapters/keys';
+import { blockItemKey, blockListKey, FILE_PREFIX, HEAD_KEY, nsKey, packItemKey } from '../adapters/keys';
 import type {
   BlockListPartRecord,
   BlockLocation,
@@ -26,7 +26,6 @@ const VERSION_PREFIX = 'VER#';
 const BLOCK_PREFIX = 'BLOCK#';
 const PACK_PREFIX = 'PACK#';
 const BLOCK_LIST_PREFIX = 'BLOCKLIST#';
-const packItemKey = (packId: string) => `${PACK_PREFIX}${packId}`;
 const HASH_BYTES = 32;
 const GET_BATCH = 100;
 const MAX_ROUNDS = 8;
