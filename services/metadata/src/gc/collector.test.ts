@@ -336,6 +336,16 @@ describe('orphans', () => {
   });
 });
 
+describe('scope', () => {
+  it('collects only the namespaces it is given', async () => {
+    const pack = packOf(1, now - GRACE);
+    index.addBlock('ns-2', { hash: 'f'.repeat(64), createdAtMs: now - GRACE });
+    const report = await collector().run(['ns-2']);
+    expect(report).toMatchObject({ namespaces: 1, blocksCondemned: 1 });
+    expect(index.block(NS, pack.blocks[0]!.hash)?.condemnedAtMs).toBeUndefined();
+  });
+});
+
 describe('dry run', () => {
   it('reports what it would do and changes nothing', async () => {
     const pack = packOf(4, now - GRACE);

@@ -131,10 +131,14 @@ export class GarbageCollector {
     this.dryRun = options.dryRun ?? false;
   }
 
-  /** One run over every namespace. A failing namespace is reported and the others still run. */
-  async run(): Promise<GcReport> {
+  /**
+   * One run over every namespace (or only `only`, an operator's or a test's choice). A failing
+   * namespace is reported and the others still run.
+   */
+  async run(only?: readonly string[]): Promise<GcReport> {
     const report = emptyReport(this.dryRun);
-    for await (const namespaceId of this.index.namespaces()) {
+    const namespaces: AsyncIterable<string> | readonly string[] = only ?? this.index.namespaces();
+    for await (const namespaceId of namespaces) {
       report.namespaces += 1;
       try {
         await this.collectNamespace(namespaceId, report);

@@ -10,14 +10,15 @@ import { loadGcConfig } from './config';
 import { DynamoGcIndex } from './dynamo-gc-index';
 import { S3GcStorage } from './s3-gc-storage';
 
-export const GC_USAGE = `Usage: gc [--dry-run] [--json]
+export const GC_USAGE = `Usage: gc [--dry-run] [--json] [--namespace <id>]...
 
 Deletes blocks, packs and objects that no current file, retained version or in-flight upload
 needs, and rewrites packs that are mostly garbage. Configuration comes from the metadata
 service's environment (table, bucket, AWS_*) and ${GARBAGE_COLLECTION.graceEnvVar}.
 
-  --dry-run  report what would be done, change nothing
-  --json     print the report as one JSON object (for machines)
+  --dry-run         report what would be done, change nothing
+  --json            print the report as one JSON object (for machines)
+  --namespace <id>  collect only this namespace (repeatable); default: every namespace
 `;
 
 /** Streams the command writes to; a test passes its own. */
@@ -32,13 +33,14 @@ export interface GcIo {
  * namespace failed or the run broke, 2 bad arguments or configuration.
  */
 export async function runGc(argv: readonly string[], env: NodeJS.ProcessEnv, io: GcIo): Promise<number> {
-  let flags: { 'dry-run'?: boolean; json?: boolean; help?: boolean };
+  let flags: { 'dry-run'?: boolean; json?: boolean; help?: boolean; namespace?: string[] };
   try {
     flags = parseArgs({
       args: [...argv],
       options: {
         'dry-run': { type: 'boolean' },
         json: { type: 'boolean' },
+        namespace: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
     }).values;
@@ -90,7 +92,7 @@ export async function runGc(argv: readonly string[], env: NodeJS.ProcessEnv, io:
       onError: (namespaceId, error) =>
         logger.error({ err: error, namespaceId }, 'garbage collection of a namespace failed'),
     });
-    const report = await collector.run();
+    const report = await collector.run(flags.namespace);
     const durationMs = Date.now() - started;
     logger.info({ report, durationMs, graceSeconds: config.graceSeconds }, 'garbage collection finished');
     io.stdout.write(
