@@ -78,7 +78,7 @@ export class DynamoGcIndex implements GcIndex {
   }
 
   async *referencingEntries(namespaceId: string): AsyncIterable<ReferencingEntry> {
-    const projection = ['deleted', 'blockHashes', 'blockListParts', 'contentHash', 'expiresAt'];
+    const projection = ['sk', 'deleted', 'blockHashes', 'blockListParts', 'contentHash', 'expiresAt'];
     for (const [kind, prefix] of [
       ['file', FILE_PREFIX],
       ['version', VERSION_PREFIX],
@@ -86,6 +86,10 @@ export class DynamoGcIndex implements GcIndex {
       for await (const item of this.query(namespaceId, prefix, projection)) {
         if (item.deleted === true) continue; // A tombstone names no blocks.
         const parts = typeof item.blockListParts === 'number' ? item.blockListParts : 0;
+        if (!Array.isArray(item.blockHashes) && parts === 0) {
+          // A layout this reader does not know: collecting around it could delete its blocks.
+          throw new Error(`${String(item.sk)} names its blocks in a way the collector does not read`);
+        }
         yield {
           kind,
           ...(typeof item.expiresAt === 'number' ? { expiresAt: item.expiresAt } : {}),
