@@ -54,11 +54,11 @@ const banner = [
   'const __dirname = __filesyncDirname(__filename);',
 ].join('\n');
 
-ensureBaseImage(values.base);
-for (const service of services) await buildImage(service);
-
 /** Jobs bundled next to a service's main.mjs: the task runs them by overriding the entry point. */
 const JOBS = { metadata: [{ entry: 'gc-main.ts', outfile: 'gc.mjs' }] };
+
+ensureBaseImage(values.base);
+for (const service of services) await buildImage(service);
 
 async function buildImage(service) {
   const started = Date.now();

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BLOCKS_BUCKET, GARBAGE_COLLECTION, TABLES } from '@filesync/resources';
-import { booleanVar, loadConfig, serviceEnv } from '@filesync/server-kit';
+import { booleanVar, loadConfig, serviceEnv } from '@filesync/server-kit/jobs';
 
 const schema = z
   .object({

@@ -3,7 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GARBAGE_COLLECTION, LIMITS } from '@filesync/resources';
-import { awsClientConfig, ConfigError } from '@filesync/server-kit';
+import { awsClientConfig, ConfigError } from '@filesync/server-kit/jobs';
 import pino from 'pino';
 import { GarbageCollector, type GcReport } from './collector';
 import { loadGcConfig } from './config';
