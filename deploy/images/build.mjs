@@ -54,6 +54,9 @@ const banner = [
   'const __dirname = __filesyncDirname(__filename);',
 ].join('\n');
 
+/** Jobs bundled next to a service's main.mjs: the task runs them by overriding the entry point. */
+const JOBS = { metadata: [{ entry: 'gc-main.ts', outfile: 'gc.mjs' }] };
+
 ensureBaseImage(values.base);
 for (const service of services) await buildImage(service);
 
@@ -79,6 +82,22 @@ async function buildImage(service) {
     metafile: true,
     logLevel: 'warning',
   });
+  for (const job of JOBS[service] ?? []) {
+    await build({
+      absWorkingDir: root,
+      entryPoints: [join(root, 'services', service, 'src', job.entry)],
+      outfile: join(context, 'app', job.outfile),
+      bundle: true,
+      platform: 'node',
+      target: 'node24',
+      format: 'esm',
+      tsconfig: join(root, 'tsconfig.base.json'),
+      external: ['@node-rs/argon2-*'],
+      banner: { js: banner },
+      legalComments: 'none',
+      logLevel: 'warning',
+    });
+  }
   const inputs = Object.keys(result.metafile.inputs);
   const uses = (prefix) => inputs.some((input) => input.startsWith(prefix));
 

@@ -76,5 +76,19 @@ export function serviceEnvironment(name: ServiceName, resources: DeployedResourc
   }
 }
 
+/**
+ * The garbage collector job's variables: the metadata service's table, bucket and region (its
+ * config reads the same names) and its log level. Its grace period and the retention period keep
+ * their defaults (libs/resources GARBAGE_COLLECTION, RETENTION).
+ */
+export function collectorEnvironment(resources: DeployedResources): Record<string, string> {
+  return {
+    AWS_REGION: resources.region,
+    FILESYNC_LOG_LEVEL: 'info',
+    [TABLES.metadata.envVar]: resources.tableNames.metadata,
+    [BLOCKS_BUCKET.envVar]: resources.bucketName,
+  };
+}
+
 /** The secret auth's signing key is injected from. */
 export const SIGNING_KEY_ENV = 'FILESYNC_SIGNING_KEY';

@@ -20,9 +20,11 @@ import { Alarms } from './alarms';
 import { ComputeCapacity, INTERNAL_NAMESPACE } from './capacity';
 import type { DeployConfig } from './config';
 import { DataStores } from './data';
-import { SIGNING_KEY_ENV, serviceEnvironment } from './environment';
+import { collectorEnvironment, SIGNING_KEY_ENV, serviceEnvironment } from './environment';
+import { GarbageCollectorTask } from './garbage-collector';
 import { Network } from './network';
 import {
+  GARBAGE_COLLECTOR_PERMISSIONS,
   SERVICE_PERMISSIONS,
   STORAGE_ROLE_PERMISSIONS,
   policyStatements,
@@ -52,6 +54,7 @@ const CALLERS: Readonly<Record<ServiceName, readonly ServiceName[]>> = {
 export class FilesyncStack extends Stack {
   readonly data: DataStores;
   readonly services: Readonly<Record<ServiceName, FilesyncService>>;
+  readonly garbageCollector: GarbageCollectorTask;
   readonly storageRole: iam.Role;
   readonly loadBalancer: elbv2.NetworkLoadBalancer;
 
@@ -96,6 +99,12 @@ export class FilesyncStack extends Stack {
     };
     attachGrants(this.storageRole, STORAGE_ROLE_PERMISSIONS, arns);
     for (const name of SERVICE_NAMES) attachGrants(taskRoles[name], SERVICE_PERMISSIONS[name], arns);
+    // The collector deletes what the metadata service never may: a role of its own.
+    const collectorRole = new iam.Role(this, 'GarbageCollectorTaskRole', {
+      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+      description: 'filesync storage garbage collector task: only what the collector code calls',
+    });
+    attachGrants(collectorRole, GARBAGE_COLLECTOR_PERMISSIONS, arns);
 
     const loadBalancerSecurityGroup = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', {
       vpc,
@@ -155,6 +164,24 @@ export class FilesyncStack extends Stack {
       for (const caller of CALLERS[callee]) services[callee].allowGrpcFrom(services[caller]);
     }
     this.services = services;
+
+    this.garbageCollector = new GarbageCollectorTask(this, 'GarbageCollector', {
+      cluster: capacity.cluster,
+      image: ecs.ContainerImage.fromEcrRepository(props.repositories.metadata, config.imageTag),
+      taskRole: collectorRole,
+      environment: collectorEnvironment({
+        region: this.region,
+        tableNames: mapTables((key) => this.data.tables[key].tableName),
+        bucketName: this.data.blocksBucket.bucketName,
+        queueUrl: this.data.queue.queueUrl,
+        storageRoleArn: this.storageRole.roleArn,
+        mailFrom: config.mailFrom,
+        authAddress: internalAddress('auth'),
+        metadataAddress: internalAddress('metadata'),
+        shutdownGraceMs: SHUTDOWN_GRACE.toMilliseconds(),
+      }),
+      logRetention,
+    });
 
     this.scaleNotifierOnBacklog(services.notifier, capacity.cluster);
 

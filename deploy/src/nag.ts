@@ -66,6 +66,32 @@ export function acknowledgeNagFindings(prerequisites: PrerequisitesStack, main: 
     'Block objects of all namespaces, narrowed per session by auth',
   );
   acknowledge(main.services.metadata.taskRole, namespaceObjects, 'HeadObject on any block of any namespace');
+  const collector = main.garbageCollector;
+  acknowledge(
+    collector.taskRole,
+    namespaceObjects,
+    'The collector reads, rewrites and deletes packs and blocks of every namespace',
+  );
+  acknowledge(
+    collector.taskDefinition,
+    'AwsSolutions-ECS2',
+    'Only non-secret configuration (table and bucket names, region) is passed as environment variables',
+  );
+  // The rule's role may tag the tasks it starts (ecs:TagResource); task ARNs exist only once a
+  // task starts, so the resource is every task of this one cluster.
+  const cluster = main.node.findChild('Capacity').node.findChild('Cluster');
+  acknowledge(
+    collector.taskDefinition.node.findChild('EventsRole'),
+    `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:*:task/<${logicalId(cluster.node.defaultChild)}>/*]`,
+    'Tagging the collector tasks it starts, limited to the cluster',
+  );
+  if (collector.taskDefinition.executionRole) {
+    acknowledge(
+      collector.taskDefinition.executionRole,
+      'AwsSolutions-IAM5[Resource::*]',
+      'ecr:GetAuthorizationToken requires "*"',
+    );
+  }
 
   acknowledge(
     main.node.findChild('LoadBalancerSecurityGroup'),

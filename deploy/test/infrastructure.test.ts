@@ -202,7 +202,7 @@ describe('data stores', () => {
 describe('logs and alarms', () => {
   it('keeps every log group for the configured retention', () => {
     const groups = Object.values(resourcesOfType(synth.template, 'AWS::Logs::LogGroup'));
-    expect(groups).toHaveLength(5);
+    expect(groups).toHaveLength(6);
     for (const group of groups) expect(group.Properties.RetentionInDays).toBe(30);
   });
 

@@ -18,6 +18,8 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 const services = requested.length > 0 ? requested : allServices;
+/** Jobs bundled next to a service's main.mjs and run from the same image: the storage collector. */
+const JOBS = { metadata: [{ entry: 'gc-main.ts', outfile: 'gc.mjs' }] };
 
 const started = Date.now();
 const missing = services.filter((name) => !existsSync(join(root, 'services', name, 'src', 'main.ts')));
@@ -28,21 +30,26 @@ if (missing.length > 0) {
 
 try {
   await Promise.all(
-    services.map((name) =>
-      build({
-        absWorkingDir: root,
-        entryPoints: [join(root, 'services', name, 'src', 'main.ts')],
-        outfile: join(root, 'dist', 'services', name, 'main.mjs'),
-        bundle: true,
-        platform: 'node',
-        target: 'node24',
-        format: 'esm',
-        packages: 'external',
-        tsconfig: join(root, 'tsconfig.base.json'),
-        sourcemap: true,
-        logLevel: 'warning',
-      }),
-    ),
+    services
+      .flatMap((name) => [
+        { name, entry: 'main.ts', outfile: 'main.mjs' },
+        ...(JOBS[name] ?? []).map((job) => ({ name, ...job })),
+      ])
+      .map(({ name, entry, outfile }) =>
+        build({
+          absWorkingDir: root,
+          entryPoints: [join(root, 'services', name, 'src', entry)],
+          outfile: join(root, 'dist', 'services', name, outfile),
+          bundle: true,
+          platform: 'node',
+          target: 'node24',
+          format: 'esm',
+          packages: 'external',
+          tsconfig: join(root, 'tsconfig.base.json'),
+          sourcemap: true,
+          logLevel: 'warning',
+        }),
+      ),
   );
 } catch {
   // esbuild already printed the errors with their locations.

@@ -1,5 +1,6 @@
 import { TABLES, type TableKey } from './tables';
 import {
+  GARBAGE_COLLECTOR_PERMISSIONS,
   NAMESPACE_OBJECTS,
   SERVICE_PERMISSIONS,
   STORAGE_ROLE_PERMISSIONS,
@@ -85,13 +86,29 @@ describe('service permissions', () => {
   });
 
   it('never grants wildcard actions or resources outside the namespace prefix', () => {
-    const all = [...Object.values(SERVICE_PERMISSIONS).flat(), ...STORAGE_ROLE_PERMISSIONS];
+    const all = [
+      ...Object.values(SERVICE_PERMISSIONS).flat(),
+      ...STORAGE_ROLE_PERMISSIONS,
+      ...GARBAGE_COLLECTOR_PERMISSIONS,
+    ];
     for (const statement of policyStatements(all, arns)) {
       for (const action of statement.Action) expect(action).not.toContain('*');
       for (const resource of statement.Resource) {
         expect(resource === `${arns.bucket}/${NAMESPACE_OBJECTS}` || !resource.includes('*')).toBe(true);
       }
     }
+  });
+
+  it('gives the garbage collector the metadata table and the objects below ns/, and nothing else', () => {
+    const statements = policyStatements(GARBAGE_COLLECTOR_PERMISSIONS, arns);
+    expect(statements.flatMap((statement) => statement.Resource).sort()).toEqual(
+      [arns.tables.metadata, `${arns.bucket}/ns/*`, arns.bucket].sort(),
+    );
+    expect(statements).toContainEqual({
+      Effect: 'Allow',
+      Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+      Resource: ['arn:aws:s3:::filesync-blocks/ns/*'],
+    });
   });
 
   it('limits the storage role to object reads and writes below ns/', () => {

@@ -99,6 +99,38 @@ export const SERVICE_PERMISSIONS: Readonly<Record<ServiceName, readonly Grant[]>
   ],
 };
 
+/**
+ * The storage garbage collector: a scheduled job of the metadata service (same image, its own task
+ * role, services/metadata/src/gc). It needs no queue, outbox or auth access, but it deletes and
+ * writes what the service never does.
+ */
+export const GARBAGE_COLLECTOR_PERMISSIONS: readonly Grant[] = [
+  {
+    // Namespaces from HEAD items (Scan), FILE#/VER#/BLOCK#/PACK#/BLOCKLIST# items (Query), long
+    // block lists (BatchGetItem), a PACK# item re-checked before its orphan object goes (GetItem),
+    // conditional condemn / revive / move / retire (UpdateItem), the PACK# item of a rewritten pack
+    // (PutItem) and conditional deletes (DeleteItem).
+    actions: [
+      'dynamodb:GetItem',
+      'dynamodb:BatchGetItem',
+      'dynamodb:Query',
+      'dynamodb:Scan',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+    ],
+    on: table('metadata'),
+  },
+  {
+    // Ranged reads of packs and HeadObject of legacy blocks (s3:GetObject), rewritten packs
+    // (s3:PutObject), and the deletes.
+    actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+    on: { kind: 'objects', keyPattern: NAMESPACE_OBJECTS },
+  },
+  // ListObjectsV2 of a namespace's packs/ and blocks/ prefixes, for objects nothing indexes.
+  { actions: ['s3:ListBucket'], on: { kind: 'bucket' } },
+];
+
 /** What the credentials auth hands to clients may ever do, before the per-user session policy. */
 export const STORAGE_ROLE_PERMISSIONS: readonly Grant[] = [
   { actions: ['s3:GetObject', 's3:PutObject'], on: { kind: 'objects', keyPattern: NAMESPACE_OBJECTS } },
