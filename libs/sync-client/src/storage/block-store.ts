@@ -1,6 +1,6 @@
 import { GetObjectCommand, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { blockKey } from '@filesync/resources';
+import { blockKey, packKey } from '@filesync/resources';
 import { blockHash } from '@filesync/sync-core';
 import type { StorageCredentials } from './storage-credentials';
 
@@ -10,6 +10,12 @@ export interface BlockStore {
   put(namespaceId: string, hash: string, bytes: Uint8Array): Promise<'uploaded' | 'exists'>;
   /** Reads a block and verifies its bytes hash to `hash`. */
   get(namespaceId: string, hash: string): Promise<Uint8Array>;
+  /**
+   * Stores a pack object (format: libs/sync-core pack.ts) under packKey(namespaceId, packId);
+   * `packId` is the SHA-256 of `bytes`. 'exists' when it was already there (packs are immutable:
+   * the same id is the same bytes).
+   */
+  putPack(namespaceId: string, packId: string, bytes: Uint8Array): Promise<'uploaded' | 'exists'>;
 }
 
 export class BlockIntegrityError extends Error {
@@ -36,11 +42,20 @@ export class S3BlockStore implements BlockStore {
     private readonly options: S3BlockStoreOptions = {},
   ) {}
 
-  async put(namespaceId: string, hash: string, bytes: Uint8Array): Promise<'uploaded' | 'exists'> {
+  put(namespaceId: string, hash: string, bytes: Uint8Array): Promise<'uploaded' | 'exists'> {
+    return this.putOnce(blockKey(namespaceId, hash), bytes);
+  }
+
+  putPack(namespaceId: string, packId: string, bytes: Uint8Array): Promise<'uploaded' | 'exists'> {
+    return this.putOnce(packKey(namespaceId, packId), bytes);
+  }
+
+  /** Writes an immutable object unless its key is taken (If-None-Match: a 412 is success). */
+  private async putOnce(key: string, bytes: Uint8Array): Promise<'uploaded' | 'exists'> {
     const { s3, bucket } = await this.s3();
     const command = new PutObjectCommand({
       Bucket: bucket,
-      Key: blockKey(namespaceId, hash),
+      Key: key,
       Body: bytes,
       ContentLength: bytes.byteLength,
       ContentType: 'application/octet-stream',
@@ -50,7 +65,7 @@ export class S3BlockStore implements BlockStore {
       await s3.send(command);
       return 'uploaded';
     } catch (error) {
-      // If-None-Match failed: the block is already stored, and blocks never change.
+      // If-None-Match failed: the object is already stored, and blocks and packs never change.
       if (httpStatus(error) === 412) return 'exists';
       throw error;
     }

@@ -7,12 +7,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import pino from 'pino';
 import { common, metadata, syncdiff } from '@filesync/contracts';
-import { chunkBuffer, contentHash } from '@filesync/sync-core';
+import { chunkBuffer, contentHash, readPackTrailer } from '@filesync/sync-core';
 import { inlineHasher } from '../../hashing/hash-file';
 import { StateDb } from '../../state/state-db';
 import type { BlockStore } from '../../storage/block-store';
 import { syncFolder, type EngineDeps, type SyncOptions } from '../engine';
-import type { CommitOptions, SyncRemote } from '../remote';
+import type { CommitOptions, PackRecord, SyncRemote } from '../remote';
 import type { SyncSummary } from '../summary';
 
 /** In-memory block storage (a fake of the BlockStore port). */
@@ -21,6 +21,17 @@ export class MemoryBlocks implements BlockStore {
   async put(_ns: string, hash: string, bytes: Uint8Array) {
     if (this.stored.has(hash)) return 'exists' as const;
     this.stored.set(hash, bytes);
+    return 'uploaded' as const;
+  }
+  /** Pack objects by id; their blocks also land in `stored`, so reads by hash find them. */
+  readonly packs = new Map<string, Uint8Array>();
+  async putPack(_ns: string, packId: string, bytes: Uint8Array) {
+    if (this.packs.has(packId)) return 'exists' as const;
+    this.packs.set(packId, bytes);
+    const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (const block of readPackTrailer(data, data.byteLength))
+      if (!this.stored.has(block.hash))
+        this.stored.set(block.hash, data.subarray(block.offset, block.offset + block.length));
     return 'uploaded' as const;
   }
   async get(_ns: string, hash: string) {
@@ -67,6 +78,11 @@ export class ScriptedRemote implements SyncRemote {
   }
   async findMissingBlocks(_ns: string, hashes: readonly string[]) {
     return [...hashes];
+  }
+  /** The packs of each RegisterPacks call, in call order. */
+  readonly registered: PackRecord[][] = [];
+  async registerPacks(_ns: string, packs: readonly PackRecord[]) {
+    this.registered.push([...packs]);
   }
   async commitFiles(_ns: string, changes: metadata.FileChange[], options?: CommitOptions) {
     this.options.push(options);
