@@ -1,10 +1,10 @@
-import { lstat, open, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { lstat, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Logger } from 'pino';
 import { common, metadata, syncdiff } from '@filesync/contracts';
 import { LIMITS } from '@filesync/resources';
-import { blockHash, canonicalPath, isAtOrBelow, isMassDelete } from '@filesync/sync-core';
+import { canonicalPath, isAtOrBelow, isMassDelete } from '@filesync/sync-core';
 import type { Hasher } from '../hashing/hash-file';
 import {
   manifestOf,
@@ -336,7 +336,7 @@ class SyncRun {
         continue;
       }
       await this.guard(path, async () => {
-        const next = await this.settle(change, result, round);
+        const next = await this.settle(change, result);
         if (next) retry.push(next);
       });
     }
@@ -355,7 +355,6 @@ class SyncRun {
   private async settle(
     change: PendingChange,
     result: metadata.CommitResult,
-    round: number,
   ): Promise<PendingChange | undefined> {
     const outcome = result.outcome;
     if (!outcome) throw new Error('commit result without outcome');
