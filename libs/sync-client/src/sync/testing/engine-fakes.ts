@@ -64,6 +64,8 @@ export class ScriptedRemote implements SyncRemote {
   readonly options: (CommitOptions | undefined)[] = [];
   readonly conflicts = new Map<string, common.FileEntry>();
   readonly rejections = new Map<string, metadata.PathRejection>();
+  /** Paths whose next commit answers these blocks missing (as after the collector deleted them). */
+  readonly missingBlocks = new Map<string, string[]>();
   /** When set, every CommitFiles call fails as a whole with this error. */
   failCallsWith: Error | undefined;
   constructor(
@@ -93,6 +95,11 @@ export class ScriptedRemote implements SyncRemote {
       if (conflict) {
         this.conflicts.delete(change.path);
         return { path: change.path, outcome: { $case: 'conflict', value: conflict } };
+      }
+      const missing = this.missingBlocks.get(change.path);
+      if (missing) {
+        this.missingBlocks.delete(change.path);
+        return { path: change.path, outcome: { $case: 'missingBlocks', value: { blockHashes: missing } } };
       }
       const rejection = this.rejections.get(change.path);
       if (rejection) {
