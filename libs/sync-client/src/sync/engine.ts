@@ -290,6 +290,8 @@ class SyncRun {
         // One bar on the terminal: commit progress shows once the uploads are through.
         if (uploads.finished()) this.progress('committing', settled, ordered.length, 'files');
       }
+      // Blocks of files that failed may still be on their way: the pass ends with nothing running.
+      await uploads.done;
       pending = [
         ...retry.filter((change) => !this.superseded.has(changePath(change))),
         ...this.extraChanges.splice(0),
@@ -491,11 +493,13 @@ class SyncRun {
   private async startUploads(changes: readonly PendingChange[]): Promise<{
     stored: Map<PendingChange, Readiness>;
     finished(): boolean;
+    /** Resolves once every upload settled (none left running after the pass). */
+    done: Promise<unknown>;
   }> {
     const stored = new Map<PendingChange, Readiness>();
     const uploads = changes.filter((change): change is PendingUpload => change.kind === 'upload');
     const unique = [...new Set(uploads.flatMap((upload) => upload.file.blocks.map((block) => block.hash)))];
-    if (unique.length === 0) return { stored, finished: () => true };
+    if (unique.length === 0) return { stored, finished: () => true, done: Promise.resolve() };
     let missing: Set<string>;
     try {
       missing = new Set(await this.deps.remote.findMissingBlocks(this.namespaceId, unique));
@@ -506,7 +510,7 @@ class SyncRun {
         this.fail(upload.file.path, `could not check stored blocks: ${errorText(error)}`);
         stored.set(upload, NOT_STORED);
       }
-      return { stored, finished: () => true };
+      return { stored, finished: () => true, done: Promise.resolve() };
     }
 
     // Each missing block is uploaded once, from the first file (in commit order) that has it.
@@ -543,8 +547,8 @@ class SyncRun {
       );
     }
     let finished = false;
-    void Promise.allSettled(registered.values()).then(() => (finished = true));
-    return { stored, finished: () => finished };
+    const settled = Promise.allSettled(registered.values()).then(() => (finished = true));
+    return { stored, finished: () => finished, done: settled };
   }
 
   /**

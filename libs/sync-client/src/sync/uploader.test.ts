@@ -130,6 +130,8 @@ describe('uploadPacks', () => {
     release();
     await Promise.all(registered.values());
     expect(ports.maxInFlight).toBe(2);
+    // Pack buffers are reused once their PUT is done: every pack still holds its own blocks.
+    expect(ports.packedHashes().flat()).toEqual(big.blocks.map((ref) => ref.hash));
     expect(ports.objects.size).toBe(20);
   });
 

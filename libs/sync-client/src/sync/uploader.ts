@@ -1,6 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { LIMITS } from '@filesync/resources';
-import { blockHash, PackBuilder } from '@filesync/sync-core';
+import { blockHash, PackBuilder, packTrailerBytes } from '@filesync/sync-core';
 import type { BlockRef } from '../state/state-db';
 import type { BlockStore } from '../storage/block-store';
 import { registerBatches, type PackRecord, type SyncRemote } from './remote';
@@ -86,6 +86,15 @@ class PackPipeline {
   private builder: PackBuilder;
   private readonly targetBytes: number;
   private readonly concurrency: number;
+  /**
+   * Pack buffers, one per PUT slot and one being filled, reused for the whole upload: blocks are
+   * read straight into the pack they go to and the trailer written after them, so a pack costs
+   * no copy and memory stays at (concurrency + 1) buffers however many bytes go through.
+   */
+  private readonly free: Buffer[] = [];
+  private readonly capacity: number;
+  private buffer: Buffer;
+  private used = 0;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly toRegister: PackRecord[] = [];
   private registering: Promise<void> | undefined;
@@ -97,10 +106,20 @@ class PackPipeline {
     this.targetBytes = deps.packTargetBytes ?? LIMITS.packTargetBytes;
     this.concurrency = Math.max(1, deps.putConcurrency ?? PACK_PUT_CONCURRENCY);
     this.builder = new PackBuilder(this.targetBytes);
+    // A pack holds up to its target, or one block past it when it was empty, and its trailer.
+    this.capacity =
+      Math.max(this.targetBytes, LIMITS.chunkMaxBytes) + packTrailerBytes(LIMITS.maxBlocksPerPack);
+    this.buffer = Buffer.allocUnsafe(0);
   }
 
   async run(plan: readonly PackSource[]): Promise<void> {
     try {
+      // Sized to what is to be sent: a few small files do not cost a full pack buffer.
+      const total = plan.reduce(
+        (sum, source) => sum + source.blocks.reduce((n, ref) => n + ref.length, 0),
+        0,
+      );
+      this.buffer = Buffer.allocUnsafe(Math.min(this.capacity, total + packTrailerBytes(this.waiting.size)));
       for (const source of plan) await this.readSource(source);
       if (this.builder.blockCount > 0) await this.seal();
       while (this.inFlight.size > 0) await Promise.race(this.inFlight);
@@ -121,31 +140,41 @@ class PackPipeline {
     }
     try {
       for (const ref of source.blocks) {
-        let bytes: Uint8Array;
+        if (this.builder.wouldExceed(ref.length)) await this.seal();
+        const into = this.buffer.subarray(this.used, this.used + ref.length);
         try {
-          bytes = await readVerified(handle, ref);
+          if (into.byteLength !== ref.length) throw new Error(`block of ${ref.length} bytes is too large`);
+          await readVerified(handle, ref, into);
         } catch (error) {
           this.settle(ref.hash, error);
           continue;
         }
-        if (this.builder.wouldExceed(bytes.byteLength)) await this.seal();
-        this.builder.add(ref.hash, bytes);
+        this.builder.add(ref.hash, into);
+        this.used += ref.length;
       }
     } finally {
       await handle.close();
     }
   }
 
-  /** Finishes the current pack and starts its PUT once a slot is free. */
+  /** Finishes the current pack and starts its PUT; waits for a free buffer to fill the next. */
   private async seal(): Promise<void> {
     const built = this.builder.finish();
-    this.builder = new PackBuilder(this.targetBytes);
-    // One buffer for the request (retries resend it); the block buffers are released with `built`.
-    const body = Buffer.concat(built.parts as Uint8Array[], built.size);
+    const trailer = built.parts[built.parts.length - 1]!;
+    this.buffer.set(trailer, this.used);
+    const body = this.buffer.subarray(0, built.size);
     const record: PackRecord = { packId: built.packId, size: built.size, blocks: built.entries };
-    while (this.inFlight.size >= this.concurrency) await Promise.race(this.inFlight);
-    const put = this.put(record, body).finally(() => this.inFlight.delete(put));
+    const buffer = this.buffer;
+    const put = this.put(record, body).finally(() => {
+      this.inFlight.delete(put);
+      if (buffer.byteLength === this.capacity) this.free.push(buffer);
+    });
     this.inFlight.add(put);
+    this.builder = new PackBuilder(this.targetBytes);
+    this.used = 0;
+    while (this.free.length === 0 && this.inFlight.size >= this.concurrency)
+      await Promise.race(this.inFlight);
+    this.buffer = this.free.pop() ?? Buffer.allocUnsafe(this.capacity);
   }
 
   private async put(record: PackRecord, body: Uint8Array): Promise<void> {
@@ -196,8 +225,7 @@ class PackPipeline {
 }
 
 /** Reads one block back from its file and checks it is still the bytes that were hashed. */
-async function readVerified(handle: FileHandle, ref: BlockRef): Promise<Uint8Array> {
-  const bytes = Buffer.allocUnsafe(ref.length);
+async function readVerified(handle: FileHandle, ref: BlockRef, bytes: Buffer): Promise<void> {
   let read = 0;
   while (read < ref.length) {
     const { bytesRead } = await handle.read(bytes, read, ref.length - read, ref.offset + read);
@@ -207,5 +235,4 @@ async function readVerified(handle: FileHandle, ref: BlockRef): Promise<Uint8Arr
   if (read !== ref.length || blockHash(bytes) !== ref.hash) {
     throw new Error('file changed since it was scanned; it syncs next time');
   }
-  return bytes;
 }

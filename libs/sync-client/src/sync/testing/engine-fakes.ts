@@ -27,8 +27,9 @@ export class MemoryBlocks implements BlockStore {
   readonly packs = new Map<string, Uint8Array>();
   async putPack(_ns: string, packId: string, bytes: Uint8Array) {
     if (this.packs.has(packId)) return 'exists' as const;
-    this.packs.set(packId, bytes);
-    const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    // A copy: the caller may reuse its buffer once the write is done, as with real storage.
+    const data = Buffer.from(bytes);
+    this.packs.set(packId, data);
     for (const block of readPackTrailer(data, data.byteLength))
       if (!this.stored.has(block.hash))
         this.stored.set(block.hash, data.subarray(block.offset, block.offset + block.length));
