@@ -10,7 +10,7 @@ import { common, metadata, syncdiff } from '@filesync/contracts';
 import { chunkBuffer, contentHash } from '@filesync/sync-core';
 import { inlineHasher } from '../../hashing/hash-file';
 import { StateDb } from '../../state/state-db';
-import type { BlockStore } from '../../storage/block-store';
+import { StorageObjectGoneError, type BlockStore } from '../../storage/block-store';
 import { syncFolder, type EngineDeps, type SyncOptions } from '../engine';
 import type { CommitOptions, SyncRemote } from '../remote';
 import type { SyncSummary } from '../summary';
@@ -27,6 +27,10 @@ export class MemoryBlocks implements BlockStore {
     const bytes = this.stored.get(hash);
     if (!bytes) throw new Error(`no block ${hash}`);
     return bytes;
+  }
+  /** No packs here: every block is a legacy object of its own. */
+  async getRange(_ns: string, packId: string): Promise<Uint8Array> {
+    throw new StorageObjectGoneError(`no pack ${packId}`);
   }
   /** Puts a file's blocks in storage, as if another device had uploaded it. */
   async seed(text: string): Promise<common.FileContent> {
@@ -64,6 +68,10 @@ export class ScriptedRemote implements SyncRemote {
     this.manifests.push([...manifest]);
     await this.beforeDiff();
     return { actions: this.actions, cursor: 7 };
+  }
+  /** Every block is answered as a legacy object of its own: MemoryBlocks.get finds it or fails. */
+  async locateBlocks(_ns: string, hashes: readonly string[]) {
+    return { locations: hashes.map((hash) => ({ hash, packId: '', offset: 0, length: 0 })), missing: [] };
   }
   async findMissingBlocks(_ns: string, hashes: readonly string[]) {
     return [...hashes];
