@@ -16,6 +16,12 @@ export interface BlockStore {
    * than asked (the collector rewrote it).
    */
   getRange(namespaceId: string, packId: string, offset: number, length: number): Promise<Uint8Array>;
+  /**
+   * Stores a pack object (format: libs/sync-core pack.ts) under packKey(namespaceId, packId);
+   * `packId` is the SHA-256 of `bytes`. 'exists' when it was already there (packs are immutable:
+   * the same id is the same bytes).
+   */
+  putPack(namespaceId: string, packId: string, bytes: Uint8Array): Promise<'uploaded' | 'exists'>;
 }
 
 export class BlockIntegrityError extends Error {
@@ -47,11 +53,20 @@ export class S3BlockStore implements BlockStore {
     private readonly options: S3BlockStoreOptions = {},
   ) {}
 
-  async put(namespaceId: string, hash: string, bytes: Uint8Array): Promise<'uploaded' | 'exists'> {
+  put(namespaceId: string, hash: string, bytes: Uint8Array): Promise<'uploaded' | 'exists'> {
+    return this.putOnce(blockKey(namespaceId, hash), bytes);
+  }
+
+  putPack(namespaceId: string, packId: string, bytes: Uint8Array): Promise<'uploaded' | 'exists'> {
+    return this.putOnce(packKey(namespaceId, packId), bytes);
+  }
+
+  /** Writes an immutable object unless its key is taken (If-None-Match: a 412 is success). */
+  private async putOnce(key: string, bytes: Uint8Array): Promise<'uploaded' | 'exists'> {
     const { s3, bucket } = await this.s3();
     const command = new PutObjectCommand({
       Bucket: bucket,
-      Key: blockKey(namespaceId, hash),
+      Key: key,
       Body: bytes,
       ContentLength: bytes.byteLength,
       ContentType: 'application/octet-stream',
@@ -61,7 +76,7 @@ export class S3BlockStore implements BlockStore {
       await s3.send(command);
       return 'uploaded';
     } catch (error) {
-      // If-None-Match failed: the block is already stored, and blocks never change.
+      // If-None-Match failed: the object is already stored, and blocks and packs never change.
       if (httpStatus(error) === 412) return 'exists';
       throw error;
     }

@@ -1,10 +1,10 @@
-import { lstat, open, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { lstat, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Logger } from 'pino';
 import { common, metadata, syncdiff } from '@filesync/contracts';
 import { LIMITS } from '@filesync/resources';
-import { blockHash, canonicalPath, isAtOrBelow, isMassDelete } from '@filesync/sync-core';
+import { canonicalPath, isAtOrBelow, isMassDelete } from '@filesync/sync-core';
 import type { Hasher } from '../hashing/hash-file';
 import {
   manifestOf,
@@ -23,6 +23,7 @@ import { Downloader, type BlockSource } from './downloader';
 import { onDiskPath } from './local-path';
 import { deletionsToGuard } from './mass-delete-guard';
 import type { CommitOutcome, SyncRemote } from './remote';
+import { uploadPacks, type PackSource } from './uploader';
 import { assertReadable, SafePaths, UnsafePathError } from './safe-path';
 import {
   emptySummary,
@@ -41,8 +42,10 @@ const TRANSFER_CONCURRENCY = 8;
 const STATE_BATCH = 500;
 /** Commit rounds: the first pass, then retries after conflicts or missing blocks. */
 const COMMIT_ROUNDS = 3;
-/** Changes per CommitFiles call: one server transaction's worth, so commits start early. */
+/** Changes per commit batch: one server transaction's worth, so commits start early. */
 const COMMIT_BATCH = LIMITS.maxFilesPerTransaction;
+/** Most changes per CommitFiles call: batches already stored when one is sent ride along. */
+const COMMIT_CALL = LIMITS.maxChangesPerCommit;
 
 export interface EngineDeps {
   readonly state: StateDb;
@@ -267,13 +270,24 @@ class SyncRun {
       const batches = commitBatches(pending, (change) => this.describeChange(change), COMMIT_BATCH);
       const ordered = batches.flat();
       const uploads = await this.startUploads(ordered);
+      const readiness = (change: PendingChange) => uploads.stored.get(change) ?? STORED;
       const retry: PendingChange[] = [];
       let settled = 0;
-      for (const batch of batches) {
-        const stored = await Promise.all(batch.map((change) => uploads.stored.get(change) ?? true));
-        const ready = batch.filter((_, index) => stored[index]);
+      for (let next = 0; next < batches.length;) {
+        const call = [...batches[next++]!];
+        await Promise.all(call.map((change) => readiness(change).promise));
+        // Batches whose uploads are settled by now ride in the same call (the server splits a
+        // call into transactions): fewer round trips while many small files become committable
+        // at once, as each registered pack makes hundreds of them ready together.
+        while (
+          next < batches.length &&
+          call.length + batches[next]!.length <= COMMIT_CALL &&
+          batches[next]!.every((change) => readiness(change).value !== undefined)
+        )
+          call.push(...batches[next++]!);
+        const ready = call.filter((change) => readiness(change).value === true);
         if (ready.length > 0) retry.push(...(await this.commitBatch(ready, round)));
-        settled += batch.length;
+        settled += call.length;
         // One bar on the terminal: commit progress shows once the uploads are through.
         if (uploads.finished()) this.progress('committing', settled, ordered.length, 'files');
       }
@@ -309,6 +323,7 @@ class SyncRun {
       for (const change of batch) this.fail(changePath(change), `commit failed: ${errorText(error)}`);
       return retry;
     }
+    const reupload: { change: PendingUpload; hashes: string[] }[] = [];
     for (const [index, change] of batch.entries()) {
       const result = outcome.results[index];
       const path = changePath(change);
@@ -316,10 +331,23 @@ class SyncRun {
         this.fail(path, 'the server did not answer for this path');
         continue;
       }
+      const value = result.outcome;
+      if (value?.$case === 'missingBlocks' && round === 1 && change.kind === 'upload') {
+        if (!this.superseded.has(path)) reupload.push({ change, hashes: value.value.blockHashes });
+        continue;
+      }
       await this.guard(path, async () => {
-        const next = await this.settle(change, result, round);
+        const next = await this.settle(change, result);
         if (next) retry.push(next);
       });
+    }
+    if (reupload.length > 0) {
+      // Someone else's upload raced ours, or the collector deleted a block no file used then:
+      // upload them again (once, all of the batch's in one set of packs) and commit next round.
+      const ready = await this.reuploadBlocks(
+        reupload.map(({ change, hashes }) => ({ file: change.file, hashes })),
+      );
+      retry.push(...reupload.filter(({ change }) => ready.has(change.file)).map(({ change }) => change));
     }
     return retry;
   }
@@ -328,7 +356,6 @@ class SyncRun {
   private async settle(
     change: PendingChange,
     result: metadata.CommitResult,
-    round: number,
   ): Promise<PendingChange | undefined> {
     const outcome = result.outcome;
     if (!outcome) throw new Error('commit result without outcome');
@@ -345,10 +372,8 @@ class SyncRun {
         }
         return undefined;
       case 'missingBlocks':
-        // Someone else's upload raced ours or storage lost a block: upload them again, once.
-        if (round > 1 || change.kind !== 'upload') throw new Error('blocks still missing after upload');
-        await this.reuploadBlocks(change.file, outcome.value.blockHashes);
-        return change;
+        // The first round's are uploaded again by commitBatch; still missing after that, give up.
+        throw new Error('blocks still missing after upload');
       case 'conflict': {
         const current = outcome.value;
         if (change.kind === 'delete') {
@@ -465,10 +490,10 @@ class SyncRun {
    * all its blocks are in storage (false once a failure was recorded for it).
    */
   private async startUploads(changes: readonly PendingChange[]): Promise<{
-    stored: Map<PendingChange, Promise<boolean>>;
+    stored: Map<PendingChange, Readiness>;
     finished(): boolean;
   }> {
-    const stored = new Map<PendingChange, Promise<boolean>>();
+    const stored = new Map<PendingChange, Readiness>();
     const uploads = changes.filter((change): change is PendingUpload => change.kind === 'upload');
     const unique = [...new Set(uploads.flatMap((upload) => upload.file.blocks.map((block) => block.hash)))];
     if (unique.length === 0) return { stored, finished: () => true };
@@ -480,67 +505,95 @@ class SyncRun {
       // downloads go on.
       for (const upload of uploads) {
         this.fail(upload.file.path, `could not check stored blocks: ${errorText(error)}`);
-        stored.set(upload, Promise.resolve(false));
+        stored.set(upload, NOT_STORED);
       }
       return { stored, finished: () => true };
     }
 
-    const blocks = new Map<string, Promise<void>>();
+    // Each missing block is uploaded once, from the first file (in commit order) that has it.
+    const sources = uploads.map((upload) => ({
+      absPath: upload.file.absPath,
+      blocks: upload.file.blocks.filter((ref) => missing.has(ref.hash)),
+    }));
     let total = 0;
+    const counted = new Set<string>();
+    for (const source of sources)
+      for (const ref of source.blocks)
+        if (!counted.has(ref.hash) && counted.add(ref.hash)) total += ref.length;
     let done = 0;
-    for (const upload of uploads) {
-      for (const ref of upload.file.blocks) {
-        if (!missing.has(ref.hash) || blocks.has(ref.hash)) continue;
-        total += ref.length;
-        // Each missing block is uploaded once, from the first file that has it.
-        blocks.set(
-          ref.hash,
-          this.transfers(async () => {
-            done += await this.uploadBlock(upload.file, ref);
-            this.progress('uploading', done, total, 'bytes');
-          }),
-        );
-      }
-    }
     this.progress('uploading', 0, total, 'bytes');
+    const registered = this.uploadPacks(sources, (bytes) => {
+      done += bytes;
+      this.progress('uploading', done, total, 'bytes');
+    });
     for (const upload of uploads) {
       const needed = [...new Set(upload.file.blocks.map((block) => block.hash))].filter((hash) =>
         missing.has(hash),
       );
       stored.set(
         upload,
-        Promise.all(needed.map((hash) => blocks.get(hash))).then(
-          () => true,
-          (error: unknown) => {
-            this.fail(upload.file.path, errorText(error));
-            return false;
-          },
+        settledFlag(
+          Promise.all(needed.map((hash) => registered.get(hash))).then(
+            () => true,
+            (error: unknown) => {
+              this.fail(upload.file.path, errorText(error));
+              return false;
+            },
+          ),
         ),
       );
     }
     let finished = false;
-    void Promise.allSettled(blocks.values()).then(() => (finished = true));
+    void Promise.allSettled(registered.values()).then(() => (finished = true));
     return { stored, finished: () => finished };
   }
 
-  /** Uploads blocks the server reported missing at commit, from the file that names them. */
-  private async reuploadBlocks(file: LocalFile, hashes: readonly string[]): Promise<void> {
-    const wanted = new Set(hashes);
-    const refs = [
-      ...new Map(file.blocks.filter((block) => wanted.has(block.hash)).map((b) => [b.hash, b])).values(),
-    ];
-    if (refs.length < wanted.size) throw new Error('server asked for blocks this file does not have');
-    await Promise.all(refs.map((ref) => this.transfers(() => this.uploadBlock(file, ref))));
+  /**
+   * Uploads blocks the server reported missing at commit (the collector deleted a condemned
+   * block, or storage lost it), from the files that name them, in one set of packs.
+   * Resolves with the files whose blocks are all registered again; records a failure for the rest.
+   */
+  private async reuploadBlocks(
+    requests: readonly { file: LocalFile; hashes: readonly string[] }[],
+  ): Promise<Set<LocalFile>> {
+    const sources = requests.map(({ file, hashes }) => {
+      const wanted = new Set(hashes);
+      return { absPath: file.absPath, blocks: file.blocks.filter((block) => wanted.has(block.hash)) };
+    });
+    const registered = this.uploadPacks(sources);
+    const ready = new Set<LocalFile>();
+    await Promise.all(
+      requests.map(async ({ file, hashes }, index) => {
+        try {
+          if (new Set(sources[index]!.blocks.map((b) => b.hash)).size < new Set(hashes).size)
+            throw new Error('server asked for blocks this file does not have');
+          await Promise.all(hashes.map((hash) => registered.get(hash)));
+          ready.add(file);
+        } catch (error) {
+          this.fail(file.path, errorText(error));
+        }
+      }),
+    );
+    return ready;
   }
 
-  /** Reads one block of a local file into storage; returns its size. */
-  private async uploadBlock(file: LocalFile, ref: BlockRef): Promise<number> {
-    const bytes = await readBlock(file, ref);
-    if ((await this.deps.blocks.put(this.namespaceId, ref.hash, bytes)) === 'uploaded') {
-      this.summary.uploadedBlocks++;
-      this.summary.uploadedBytes += bytes.byteLength;
-    }
-    return bytes.byteLength;
+  /** Uploads blocks in packs (see uploadPacks); `onBytes` hears each stored block byte once. */
+  private uploadPacks(
+    sources: readonly PackSource[],
+    onBytes?: (bytes: number) => void,
+  ): Map<string, Promise<void>> {
+    return uploadPacks(sources, {
+      namespaceId: this.namespaceId,
+      blocks: this.deps.blocks,
+      remote: this.deps.remote,
+      onPackStored: (pack) => {
+        if (pack.outcome === 'uploaded') {
+          this.summary.uploadedBlocks += pack.blocks;
+          this.summary.uploadedBytes += pack.bytes;
+        }
+        onBytes?.(pack.bytes);
+      },
+    });
   }
 
   // ---- conflicts ----
@@ -875,6 +928,23 @@ function isSafeAction(action: syncdiff.DiffAction): boolean {
   }
 }
 
+/** Whether a change's blocks are all stored: `value` is set once `promise` settled. */
+interface Readiness {
+  readonly promise: Promise<boolean>;
+  value: boolean | undefined;
+}
+
+/** A change with nothing to upload. */
+const STORED: Readiness = { promise: Promise.resolve(true), value: true };
+/** A change whose upload already failed (its failure is recorded). */
+const NOT_STORED: Readiness = { promise: Promise.resolve(false), value: false };
+
+function settledFlag(promise: Promise<boolean>): Readiness {
+  const readiness: Readiness = { promise, value: undefined };
+  void promise.then((value) => (readiness.value = value));
+  return readiness;
+}
+
 function changePath(change: PendingChange): string {
   return change.kind === 'upload' ? change.file.path : change.path;
 }
@@ -901,19 +971,4 @@ function toFileChange(change: PendingChange): metadata.FileChange {
     delete: false,
     modifiedAtMs: Math.floor(file.mtimeMs),
   };
-}
-
-/** Reads one block back from its file and checks it is still the bytes that were hashed. */
-async function readBlock(file: LocalFile, ref: BlockRef): Promise<Uint8Array> {
-  const handle = await open(file.absPath, 'r');
-  try {
-    const bytes = Buffer.allocUnsafe(ref.length);
-    const { bytesRead } = await handle.read(bytes, 0, ref.length, ref.offset);
-    if (bytesRead !== ref.length || blockHash(bytes) !== ref.hash) {
-      throw new Error('file changed since it was scanned; it syncs next time');
-    }
-    return bytes;
-  } finally {
-    await handle.close();
-  }
 }

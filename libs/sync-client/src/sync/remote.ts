@@ -47,6 +47,22 @@ export interface SyncRemote {
     changes: metadata.FileChange[],
     options?: CommitOptions,
   ): Promise<CommitOutcome>;
+  /**
+   * Records packs this client wrote (each object already in storage) in the namespace's block
+   * index; afterwards their blocks count as stored for commits. Any number of packs: the adapter
+   * splits them into calls the server accepts. Idempotent.
+   */
+  registerPacks(namespaceId: string, packs: readonly PackRecord[]): Promise<void>;
+}
+
+/** One pack object written to storage, as RegisterPacks records it. */
+export interface PackRecord {
+  /** Lowercase hex SHA-256 of the whole object. */
+  readonly packId: string;
+  /** Object size in bytes, trailer included. */
+  readonly size: number;
+  /** The pack's blocks in offset order; offsets and lengths in bytes. */
+  readonly blocks: readonly { readonly hash: string; readonly offset: number; readonly length: number }[];
 }
 
 export interface CommitOptions {
@@ -123,6 +139,54 @@ export class GrpcSyncRemote implements SyncRemote {
     );
     return { results: response.results, cursor: response.cursor };
   }
+
+  async registerPacks(namespaceId: string, packs: readonly PackRecord[]): Promise<void> {
+    for (const batch of registerBatches(packs)) {
+      // The server checks each pack object in storage before indexing it: a commit's deadline.
+      await unary(
+        this.clients.metadata.registerPacks.bind(this.clients.metadata),
+        {
+          namespaceId,
+          packs: batch.map((pack) => ({
+            packId: pack.packId,
+            size: pack.size,
+            blocks: pack.blocks.map((block) => ({
+              blockHash: block.hash,
+              offset: block.offset,
+              length: block.length,
+            })),
+          })),
+        },
+        { timeoutMs: TIMEOUTS.commitMs, accessToken: await this.accessToken() },
+      );
+    }
+  }
+}
+
+/**
+ * Splits packs into RegisterPacks requests of at most LIMITS.maxPacksPerRegister packs and
+ * LIMITS.maxBlockHashesPerQuery blocks (a pack is never split; one holds at most
+ * LIMITS.maxBlocksPerPack blocks).
+ */
+export function registerBatches(packs: readonly PackRecord[]): PackRecord[][] {
+  const batches: PackRecord[][] = [];
+  let current: PackRecord[] = [];
+  let blocks = 0;
+  for (const pack of packs) {
+    if (
+      current.length > 0 &&
+      (current.length >= LIMITS.maxPacksPerRegister ||
+        blocks + pack.blocks.length > LIMITS.maxBlockHashesPerQuery)
+    ) {
+      batches.push(current);
+      current = [];
+      blocks = 0;
+    }
+    current.push(pack);
+    blocks += pack.blocks.length;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
 }
 
 type DiffCall = ClientDuplexStream<syncdiff.DiffRequest, syncdiff.DiffResponse>;
