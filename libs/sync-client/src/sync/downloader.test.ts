@@ -8,7 +8,7 @@ import type { BlockLocation, LocatedBlocks } from './remote';
  * Small fakes of the two ports the downloader uses (no network): a BlockStore holding packs and
  * legacy objects in memory and counting reads, and a LocateBlocks that answers from a table.
  */
-class FakeStorage implements BlockStore {
+class FakeStorage implements Pick<BlockStore, 'get' | 'getRange'> {
   readonly packs = new Map<string, Buffer>();
   readonly legacy = new Map<string, Buffer>();
   readonly ranges: { packId: string; offset: number; length: number }[] = [];
@@ -18,9 +18,6 @@ class FakeStorage implements BlockStore {
   inFlight = 0;
   maxInFlight = 0;
 
-  async put(): Promise<'uploaded'> {
-    throw new Error('not used');
-  }
   async get(_ns: string, hash: string): Promise<Uint8Array> {
     this.gets.push(hash);
     const bytes = this.legacy.get(hash);

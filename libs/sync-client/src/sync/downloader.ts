@@ -143,7 +143,7 @@ export class Downloader {
 
   constructor(
     private readonly namespaceId: string,
-    private readonly blocks: BlockStore,
+    private readonly blocks: Pick<BlockStore, 'get' | 'getRange'>,
     private readonly remote: Pick<SyncRemote, 'locateBlocks'>,
     options: DownloaderOptions = {},
   ) {
