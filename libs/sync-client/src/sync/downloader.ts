@@ -40,6 +40,8 @@ export interface DownloaderOptions {
   readonly maxRangeBytes?: number;
   /** Blocks of a large file fetched ahead of the one being written. */
   readonly windowBlocks?: number;
+  /** Called once per storage read (a ranged GET of a pack, a GET of a legacy block). */
+  readonly onRequest?: () => void;
 }
 
 const DEFAULTS = {
@@ -137,7 +139,8 @@ type Fetched = Uint8Array | Error;
  */
 export class Downloader {
   private readonly transfers: LimitFunction;
-  private readonly options: Required<Omit<DownloaderOptions, 'transfers'>>;
+  private readonly options: Required<Omit<DownloaderOptions, 'transfers' | 'onRequest'>>;
+  private readonly onRequest: () => void;
   /** One string per pack id, shared by every location in it. */
   private readonly packIds = new Map<string, string>();
 
@@ -148,6 +151,7 @@ export class Downloader {
     options: DownloaderOptions = {},
   ) {
     this.transfers = options.transfers ?? pLimit(DEFAULTS.transfers);
+    this.onRequest = options.onRequest ?? (() => undefined);
     this.options = {
       fileConcurrency: options.fileConcurrency ?? DEFAULTS.fileConcurrency,
       smallFileBytes: options.smallFileBytes ?? DEFAULTS.smallFileBytes,
@@ -295,7 +299,7 @@ export class Downloader {
       ...ranges.map((range) => this.fetchRange(range, into, mayRelocate)),
       ...legacy.map(async (hash) => {
         try {
-          into.set(hash, await this.transfers(() => this.blocks.get(this.namespaceId, hash)));
+          into.set(hash, await this.transfers(() => this.get(hash)));
         } catch (error) {
           if (mayRelocate && error instanceof StorageObjectGoneError) {
             await this.relocate([hash], into);
@@ -314,9 +318,7 @@ export class Downloader {
   ): Promise<void> {
     let bytes: Uint8Array;
     try {
-      bytes = await this.transfers(() =>
-        this.blocks.getRange(this.namespaceId, range.packId, range.offset, range.length),
-      );
+      bytes = await this.transfers(() => this.getRange(range.packId, range.offset, range.length));
     } catch (error) {
       if (mayRelocate && error instanceof StorageObjectGoneError) {
         await this.relocate(
@@ -340,9 +342,7 @@ export class Downloader {
     await Promise.all(
       again.map(async (block) => {
         try {
-          const retry = await this.transfers(() =>
-            this.blocks.getRange(this.namespaceId, block.packId, block.offset, block.length),
-          );
+          const retry = await this.transfers(() => this.getRange(block.packId, block.offset, block.length));
           into.set(
             block.hash,
             blockHash(retry) === block.hash
@@ -354,6 +354,16 @@ export class Downloader {
         }
       }),
     );
+  }
+
+  private get(hash: string): Promise<Uint8Array> {
+    this.onRequest();
+    return this.blocks.get(this.namespaceId, hash);
+  }
+
+  private getRange(packId: string, offset: number, length: number): Promise<Uint8Array> {
+    this.onRequest();
+    return this.blocks.getRange(this.namespaceId, packId, offset, length);
   }
 
   /** The objects holding these blocks are gone (a pack rewritten): ask where they are now, once. */

@@ -689,6 +689,7 @@ class SyncRun {
       }));
     const downloader = new Downloader(this.namespaceId, this.deps.blocks, this.deps.remote, {
       transfers: this.transfers,
+      onRequest: () => this.summary.downloadRequests++,
     });
     try {
       await downloader.run(files, {
