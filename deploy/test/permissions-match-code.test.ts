@@ -21,6 +21,8 @@ const CALL_TO_ACTIONS: readonly [RegExp, string][] = [
   [/\bnew (HeadObject|GetObject)Command\(/, 's3:GetObject'],
   [/\bnew PutObjectCommand\(/, 's3:PutObject'],
   [/\bnew ListObjectsV2Command\(/, 's3:ListBucket'],
+  // Evaluated by AWS for a HeadObject: without it a missing key answers 403 instead of 404.
+  [/\bnew HeadObjectCommand\(/, 's3:ListBucket'],
   [/\bnew SendMessage(Batch)?Command\(/, 'sqs:SendMessage'],
   [/\bnew ReceiveMessageCommand\(/, 'sqs:ReceiveMessage'],
   [/\bnew DeleteMessage(Batch)?Command\(/, 'sqs:DeleteMessage'],

@@ -55,12 +55,14 @@ export const SERVICE_PERMISSIONS: Readonly<Record<ServiceName, readonly Grant[]>
   metadata: [
     {
       // Heads, files, versions, journal, follows (Get/Query/Put/Delete, commits as transactions of
-      // conditional puts) and known blocks (BatchGetItem / BatchWriteItem).
+      // conditional puts) and the block index: BatchGetItem reads BLOCK# items, conditional puts
+      // index blocks, UpdateItem records packs and revives condemned blocks.
       actions: [
         'dynamodb:GetItem',
         'dynamodb:BatchGetItem',
         'dynamodb:Query',
         'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
         'dynamodb:DeleteItem',
         'dynamodb:BatchWriteItem',
       ],
@@ -71,10 +73,10 @@ export const SERVICE_PERMISSIONS: Readonly<Record<ServiceName, readonly Grant[]>
       actions: ['dynamodb:PutItem', 'dynamodb:Scan', 'dynamodb:BatchWriteItem'],
       on: table('outbox'),
     },
-    // HeadObject (is this block uploaded?) is authorised as s3:GetObject.
+    // HeadObject of a pack being registered (does it exist, with this size?) is authorised as s3:GetObject.
     { actions: ['s3:GetObject'], on: { kind: 'objects', keyPattern: NAMESPACE_OBJECTS } },
-    // ListObjectsV2 below a namespace's block prefix. It is not narrowed by an s3:prefix condition
-    // on purpose: without ListBucket, HeadObject of a missing block answers 403 instead of 404.
+    // Not for listing (no request path lists the bucket): without ListBucket, AWS answers the
+    // HeadObject of a missing pack 403 instead of 404, and a missing pack must read as missing.
     { actions: ['s3:ListBucket'], on: { kind: 'bucket' } },
     // SendMessageBatch is authorised as sqs:SendMessage.
     { actions: ['sqs:SendMessage'], on: { kind: 'queue' } },

@@ -2,18 +2,10 @@
 // handlers.test.ts so the rule reads on its own).
 import type { CallContext, Principal } from '@filesync/server-kit';
 import { domainErrorRejectedBy } from '@filesync/server-kit/testing';
-import { BlockChecker } from './domain/block-checker';
 import { Committer } from './domain/commit';
 import { MetadataService } from './domain/metadata-service';
 import { metadataHandlers } from './handlers';
-import {
-  InMemoryBlockStorage,
-  InMemoryKnownBlocks,
-  InMemoryStore,
-  NS,
-  contentChange,
-  hashOf,
-} from './testing/fakes';
+import { blocksSetup, InMemoryStore, NS, contentChange, hashOf } from './testing/fakes';
 
 function setup(emailVerified: boolean | undefined) {
   const principal: Principal = {
@@ -25,9 +17,8 @@ function setup(emailVerified: boolean | undefined) {
   };
   const context = { principal: async () => principal } as unknown as CallContext;
   const store = new InMemoryStore();
-  const storage = new InMemoryBlockStorage();
-  storage.add(NS, hashOf(1));
-  const blocks = new BlockChecker(new InMemoryKnownBlocks(), storage);
+  const { index, blocks } = blocksSetup();
+  index.add(NS, hashOf(1));
   const committer = new Committer({ store, blocks, clock: { now: () => 1 }, maxFilesPerTransaction: 32 });
   return {
     store,

@@ -2,19 +2,10 @@
 // (no server, no network).
 import { metadata } from '@filesync/contracts';
 import type { CallContext, Principal } from '@filesync/server-kit';
-import { BlockChecker } from './domain/block-checker';
 import { Committer } from './domain/commit';
 import { MetadataService } from './domain/metadata-service';
 import { metadataHandlers, toResult } from './handlers';
-import {
-  InMemoryBlockStorage,
-  InMemoryKnownBlocks,
-  InMemoryStore,
-  NS,
-  contentChange,
-  entry,
-  hashOf,
-} from './testing/fakes';
+import { blocksSetup, InMemoryStore, NS, contentChange, entry, hashOf } from './testing/fakes';
 import { domainErrorRejectedBy } from '@filesync/server-kit/testing';
 
 const principal: Principal = { userId: 'u1', deviceId: 'd1', email: 'u1@example.com', namespaceIds: [NS] };
@@ -22,9 +13,8 @@ const context = { principal: async () => principal } as unknown as CallContext;
 
 function setup() {
   const store = new InMemoryStore();
-  const storage = new InMemoryBlockStorage();
-  storage.add(NS, hashOf(1));
-  const blocks = new BlockChecker(new InMemoryKnownBlocks(), storage);
+  const { index, blocks } = blocksSetup();
+  index.add(NS, hashOf(1));
   const committer = new Committer({ store, blocks, clock: { now: () => 1 }, maxFilesPerTransaction: 32 });
   return { store, handlers: metadataHandlers(new MetadataService(store, committer, blocks)) };
 }

@@ -1,6 +1,6 @@
 import { metadata, type common } from '@filesync/contracts';
 import { LIMITS } from '@filesync/resources';
-import { failedPrecondition, unavailable, type CallContext, type Handlers } from '@filesync/server-kit';
+import { failedPrecondition, type CallContext, type Handlers } from '@filesync/server-kit';
 import type { MetadataService } from './domain/metadata-service';
 import type { Actor, ChangeOutcome, FileEntry, RejectionReason } from './domain/model';
 import {
@@ -11,6 +11,7 @@ import {
   checkFollowPath,
   checkJournalQuery,
   checkNamespace,
+  checkPacks,
   checkPath,
 } from './validation';
 
@@ -136,13 +137,26 @@ export function metadataHandlers(service: MetadataService): MetadataHandlers {
       return { missingBlockHashes: await service.findMissingBlocks(namespaceId, hashes) };
     },
 
-    // The block index of issue 7 replaces these two with its own commit; until then they say so.
-    async registerPacks() {
-      throw unavailable('RegisterPacks is not served by this server version');
+    async registerPacks(request, context) {
+      const { namespaceId } = await authorise(context, request.namespaceId);
+      const packs = checkPacks(request.packs);
+      const result = await service.registerPacks(namespaceId, packs);
+      return { blocksIndexed: result.indexed, blocksAlreadyIndexed: result.alreadyIndexed };
     },
 
-    async locateBlocks() {
-      throw unavailable('LocateBlocks is not served by this server version');
+    async locateBlocks(request, context) {
+      const { namespaceId } = await authorise(context, request.namespaceId);
+      const hashes = checkBlockHashes(request.blockHashes);
+      const { locations, missing } = await service.locateBlocks(namespaceId, hashes);
+      return {
+        locations: locations.map((location) => ({
+          blockHash: location.hash,
+          packId: location.packId ?? '',
+          offset: location.offset,
+          length: location.length,
+        })),
+        missingBlockHashes: missing,
+      };
     },
   };
 }

@@ -10,13 +10,13 @@ import {
   type RunningService,
 } from '@filesync/server-kit';
 import { createAwsClients } from './adapters/aws-clients';
-import { DynamoKnownBlocks } from './adapters/dynamo-known-blocks';
+import { DynamoBlockIndex } from './adapters/dynamo-block-index';
 import { DynamoMetadataStore } from './adapters/dynamo-metadata-store';
 import { DynamoOutbox } from './adapters/dynamo-outbox';
-import { S3BlockStorage } from './adapters/s3-block-storage';
+import { S3PackStorage } from './adapters/s3-pack-storage';
 import { SqsEventQueue } from './adapters/sqs-event-queue';
 import { loadMetadataConfig } from './config';
-import { BlockChecker } from './domain/block-checker';
+import { Blocks } from './domain/blocks';
 import { Committer } from './domain/commit';
 import { MetadataService } from './domain/metadata-service';
 import { metadataHandlers } from './handlers';
@@ -36,9 +36,11 @@ export async function start(env: NodeJS.ProcessEnv): Promise<RunningService & { 
     metadata: config.metadataTable,
     outbox: config.outboxTable,
   });
-  const blocks = new BlockChecker(
-    new DynamoKnownBlocks(aws.documents, config.metadataTable),
-    new S3BlockStorage(aws.s3, config.blocksBucket),
+  const clock = { now: () => Date.now() };
+  const blocks = new Blocks(
+    new DynamoBlockIndex(aws.documents, config.metadataTable),
+    new S3PackStorage(aws.s3, config.blocksBucket),
+    clock,
   );
   const relay = new OutboxRelay(
     new DynamoOutbox(aws.documents, config.outboxTable),
@@ -48,7 +50,7 @@ export async function start(env: NodeJS.ProcessEnv): Promise<RunningService & { 
   const committer = new Committer({
     store,
     blocks,
-    clock: { now: () => Date.now() },
+    clock,
     maxFilesPerTransaction: LIMITS.maxFilesPerTransaction,
     onCommitted: () => relay.kick(),
   });

@@ -1,7 +1,14 @@
 import type { metadata } from '@filesync/contracts';
 import { LIMITS } from '@filesync/resources';
 import { invalidArgument, permissionDenied, type Principal } from '@filesync/server-kit';
-import { InvalidPathError, canonicalPath, contentHash, isBlockHash } from '@filesync/sync-core';
+import {
+  InvalidPathError,
+  canonicalPath,
+  contentHash,
+  isBlockHash,
+  packTrailerBytes,
+} from '@filesync/sync-core';
+import type { PackRegistration } from './domain/blocks';
 import type { FileChange, PathRejection } from './domain/model';
 
 /**
@@ -193,6 +200,59 @@ export function checkBlockHashes(hashes: readonly string[]): string[] {
     if (!isBlockHash(hash)) throw invalidArgument(`block_hashes[${index}] is not a lowercase hex SHA-256`);
   });
   return [...hashes];
+}
+
+/**
+ * A RegisterPacks request: at most LIMITS.maxPacksPerRegister packs and
+ * LIMITS.maxBlockHashesPerQuery blocks in all; each pack id a lowercase hex SHA-256, its size 1 to
+ * LIMITS.maxPackBytes, its 1 to LIMITS.maxBlocksPerPack blocks in offset order, not overlapping,
+ * inside the data section (size minus the trailer), each 1 to LIMITS.chunkMaxBytes long with a
+ * valid hash. Throws INVALID_ARGUMENT naming the first offending field.
+ */
+export function checkPacks(packs: readonly metadata.Pack[]): PackRegistration[] {
+  if (packs.length === 0) throw invalidArgument('packs must name at least one pack');
+  if (packs.length > LIMITS.maxPacksPerRegister) {
+    throw invalidArgument(`at most ${LIMITS.maxPacksPerRegister} packs per call, got ${packs.length}`);
+  }
+  const total = packs.reduce((sum, pack) => sum + pack.blocks.length, 0);
+  if (total > LIMITS.maxBlockHashesPerQuery) {
+    throw invalidArgument(`at most ${LIMITS.maxBlockHashesPerQuery} blocks per call, got ${total}`);
+  }
+  return packs.map((pack, index) => checkPack(pack, `packs[${index}]`));
+}
+
+function checkPack(pack: metadata.Pack, field: string): PackRegistration {
+  if (!isBlockHash(pack.packId)) throw invalidArgument(`${field}.pack_id is not a lowercase hex SHA-256`);
+  if (!Number.isSafeInteger(pack.size) || pack.size < 1 || pack.size > LIMITS.maxPackBytes) {
+    throw invalidArgument(`${field}.size must be 1 to ${LIMITS.maxPackBytes} bytes, got ${pack.size}`);
+  }
+  const count = pack.blocks.length;
+  if (count < 1 || count > LIMITS.maxBlocksPerPack) {
+    throw invalidArgument(`${field}.blocks must hold 1 to ${LIMITS.maxBlocksPerPack} blocks, got ${count}`);
+  }
+  const dataEnd = pack.size - packTrailerBytes(count);
+  let end = 0;
+  const blocks = pack.blocks.map((block, index) => {
+    const at = `${field}.blocks[${index}]`;
+    if (!isBlockHash(block.blockHash))
+      throw invalidArgument(`${at}.block_hash is not a lowercase hex SHA-256`);
+    if (!Number.isSafeInteger(block.length) || block.length < 1 || block.length > LIMITS.chunkMaxBytes) {
+      throw invalidArgument(`${at}.length must be 1 to ${LIMITS.chunkMaxBytes} bytes, got ${block.length}`);
+    }
+    if (!Number.isSafeInteger(block.offset) || block.offset < end) {
+      throw invalidArgument(
+        `${at}.offset ${block.offset} overlaps the block before it or is out of order (blocks in offset order, from ${end} on)`,
+      );
+    }
+    end = block.offset + block.length;
+    if (end > dataEnd) {
+      throw invalidArgument(
+        `${at} ends at byte ${end}, past the pack's data section (${Math.max(0, dataEnd)} bytes: size minus a ${packTrailerBytes(count)}-byte trailer)`,
+      );
+    }
+    return { hash: block.blockHash, offset: block.offset, length: block.length };
+  });
+  return { packId: pack.packId, size: pack.size, blocks };
 }
 
 export const DEFAULT_JOURNAL_LIMIT = 100;

@@ -68,6 +68,7 @@ export const FOLLOW_PREFIX = 'FOLLOW#';
 export const followKey = (path: string, userId: string) =>
   `${FOLLOW_PREFIX}${keyPath(path, FOLLOW_PREFIX.length + 1 + bytesOf(userId))}#${userId}`;
 export const blockItemKey = (hash: string) => `BLOCK#${hash}`;
+export const packItemKey = (packId: string) => `PACK#${packId}`;
 /** Part `index` of a long block list, content-addressed by the file's content hash (kind 10). */
 export const blockListKey = (contentHash: string, index: number) =>
   `BLOCKLIST#${contentHash}#${String(index).padStart(6, '0')}`;

@@ -2,7 +2,7 @@ import { unavailable } from '@filesync/server-kit';
 import { pairMoves } from '@filesync/sync-core';
 import { buildChangeEvent } from './change-event';
 import { buildJournal, buildWrites, chunkChanges, planChanges } from './commit-plan';
-import type { BlockChecker } from './block-checker';
+import type { Blocks } from './blocks';
 import { needsConfirmation, nextHead } from './deletion-window';
 import type {
   Actor,
@@ -19,7 +19,7 @@ import type { Clock, MetadataStore } from './ports';
 
 export interface CommitterOptions {
   readonly store: MetadataStore;
-  readonly blocks: BlockChecker;
+  readonly blocks: Pick<Blocks, 'missingForCommit'>;
   readonly clock: Clock;
   readonly maxFilesPerTransaction: number;
   /** How often one transaction is retried after losing a race for the namespace head. */
@@ -173,7 +173,7 @@ export class Committer {
     outcomes: Map<string, ChangeOutcome>,
   ): Promise<FileChange[]> {
     const hashes = changes.flatMap((change) => change.content?.blockHashes ?? []);
-    const missing = new Set(await this.options.blocks.findMissing(namespaceId, hashes));
+    const missing = new Set(await this.options.blocks.missingForCommit(namespaceId, hashes));
     if (missing.size === 0) return [...changes];
     return changes.filter((change) => {
       const absent = [...new Set(change.content?.blockHashes ?? [])].filter((hash) => missing.has(hash));

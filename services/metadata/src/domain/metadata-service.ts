@@ -1,6 +1,6 @@
 import { LIMITS } from '@filesync/resources';
 import { failedPrecondition, invalidArgument, notFound } from '@filesync/server-kit';
-import type { BlockChecker } from './block-checker';
+import type { BlockLocation, Blocks, PackRegistration, RegisterResult } from './blocks';
 import type { Committer } from './commit';
 import type { Actor, ChangeOutcome, CommitOptions, CommitResult, FileChange, FileEntry } from './model';
 import { versionKey, type MetadataStore } from './ports';
@@ -22,7 +22,7 @@ export class MetadataService {
   constructor(
     private readonly store: MetadataStore,
     private readonly committer: Committer,
-    private readonly blocks: BlockChecker,
+    private readonly blocks: Blocks,
   ) {}
 
   commitMany(
@@ -148,6 +148,17 @@ export class MetadataService {
 
   findMissingBlocks(namespaceId: string, hashes: readonly string[]): Promise<string[]> {
     return this.blocks.findMissing(namespaceId, hashes);
+  }
+
+  registerPacks(namespaceId: string, packs: readonly PackRegistration[]): Promise<RegisterResult> {
+    return this.blocks.register(namespaceId, packs);
+  }
+
+  locateBlocks(
+    namespaceId: string,
+    hashes: readonly string[],
+  ): Promise<{ locations: BlockLocation[]; missing: string[] }> {
+    return this.blocks.locate(namespaceId, hashes);
   }
 }
 

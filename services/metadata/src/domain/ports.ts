@@ -98,22 +98,89 @@ export interface MetadataStore {
 
 export const versionKey = (path: string, version: number) => `${version}:${path}`;
 
-/** Blocks already verified present in storage, remembered so later checks skip storage. */
-export interface KnownBlocks {
-  /** The subset of hashes recorded as present. */
-  known(namespaceId: string, hashes: readonly string[]): Promise<Set<string>>;
-  remember(namespaceId: string, hashes: readonly string[]): Promise<void>;
+/**
+ * Where a block's bytes are, as the namespace's block index records it (`BLOCK#<hash>` items).
+ * A block is present for commits as long as its record exists, condemned or not: a condemned one
+ * must be revived (see BlockIndex.revive) before a commit relies on it.
+ */
+export interface BlockRecord {
+  readonly hash: string;
+  /** The pack holding the block; undefined for a block stored before packs as an object of its own. */
+  readonly packId: string | undefined;
+  /** Bytes from the start of the object. */
+  readonly offset: number;
+  /** Bytes; 0 when unknown (a block stored before packs: the whole object). */
+  readonly length: number;
+  /** When the block was indexed at this location, Unix milliseconds. */
+  readonly createdAtMs: number;
+  /** Set by the garbage collector when nothing referenced the block, Unix milliseconds. */
+  readonly condemnedAtMs: number | undefined;
 }
 
-/** The object store holding block bytes. */
-export interface BlockStorage {
-  exists(namespaceId: string, hash: string): Promise<boolean>;
+/** A pack object registered in the index (`PACK#<packId>` items). */
+export interface PackRecord {
+  /** Lowercase hex SHA-256 of the object; its key is packKey(namespace, packId). */
+  readonly packId: string;
+  /** Object size in bytes, trailer included. */
+  readonly size: number;
+  /** Bytes of the blocks it holds (the sum of their lengths). */
+  readonly dataBytes: number;
+  /** Number of blocks it holds. */
+  readonly blocks: number;
+  /** Unix milliseconds. */
+  readonly createdAtMs: number;
+}
+
+/** A new index entry: a block at a location in a registered pack. */
+export interface PackedBlock {
+  readonly hash: string;
+  readonly packId: string;
+  readonly offset: number;
+  readonly length: number;
+}
+
+/**
+ * What indexing a block did: `indexed` (it was absent), `exists` (another location is kept;
+ * `existing` is that record, possibly condemned).
+ */
+export type IndexOutcome =
+  { readonly kind: 'indexed' } | { readonly kind: 'exists'; readonly existing: BlockRecord };
+
+/**
+ * The namespace's block index: which blocks it holds and where. Every answer costs requests in
+ * proportion to the hashes given, never to the size of the index.
+ */
+export interface BlockIndex {
+  /** The records of the given hashes (strongly consistent); absent hashes are missing from the map. */
+  lookup(namespaceId: string, hashes: readonly string[]): Promise<Map<string, BlockRecord>>;
   /**
-   * Which of the wanted blocks are stored, by listing the namespace instead of asking per block:
-   * cheaper when many are unknown (a first sync). May refuse (e.g. a namespace too large to list
-   * or no list permission); the caller then asks per block.
+   * Clears a condemnation, only if the record is still condemned at `seenCondemnedAtMs`.
+   * Returns the record as it is now: revived, changed by someone else, or undefined when gone.
    */
-  storedAmong?(namespaceId: string, wanted: ReadonlySet<string>): Promise<Set<string>>;
+  revive(namespaceId: string, hash: string, seenCondemnedAtMs: number): Promise<BlockRecord | undefined>;
+  /** Records (or re-records, clearing a retirement) a pack; idempotent. */
+  putPack(namespaceId: string, pack: PackRecord): Promise<void>;
+  /**
+   * Indexes each block at its location unless the hash is indexed already (that location is
+   * kept). Each hash at most once per call. Outcomes in the order of `blocks`.
+   */
+  addBlocks(namespaceId: string, blocks: readonly PackedBlock[], nowMs: number): Promise<IndexOutcome[]>;
+  /**
+   * Moves a condemned block to a new location and revives it, only if it is still condemned at
+   * `seenCondemnedAtMs`. Returns false when the record changed or is gone (look again).
+   */
+  relocate(
+    namespaceId: string,
+    block: PackedBlock,
+    seenCondemnedAtMs: number,
+    nowMs: number,
+  ): Promise<boolean>;
+}
+
+/** The object store holding packs. */
+export interface PackStorage {
+  /** The size in bytes of the pack object, or undefined when there is none. One request. */
+  packSize(namespaceId: string, packId: string): Promise<number | undefined>;
 }
 
 export interface Clock {

@@ -3,15 +3,19 @@
  * transaction's conditions all or nothing, the way DynamoDB's TransactWriteItems does.
  */
 import { comparePaths, contentHash } from '@filesync/sync-core';
-import { BlockChecker } from '../domain/block-checker';
+import { Blocks } from '../domain/blocks';
 import { Committer, type CommitterOptions } from '../domain/commit';
 import type { Actor, ChangeEvent, FileChange, FileEntry, Follow, JournalRecord } from '../domain/model';
 import {
   versionKey,
-  type BlockStorage,
+  type BlockIndex,
+  type BlockRecord,
   type HeadState,
-  type KnownBlocks,
+  type IndexOutcome,
   type MetadataStore,
+  type PackRecord,
+  type PackStorage,
+  type PackedBlock,
   type TransactionOutcome,
   type TransactionWrite,
 } from '../domain/ports';
@@ -148,32 +152,115 @@ export class InMemoryStore implements MetadataStore {
   }
 }
 
-export class InMemoryKnownBlocks implements KnownBlocks {
-  readonly remembered = new Set<string>();
-  async known(namespaceId: string, hashes: readonly string[]) {
-    return new Set(hashes.filter((hash) => this.remembered.has(`${namespaceId}/${hash}`)));
+/**
+ * The block index as a map (a fake of the DynamoDB adapter): records keyed `<namespace>/<hash>`;
+ * `calls` counts requests by method, so tests can tell what a use case asked of the index.
+ */
+export class InMemoryBlockIndex implements BlockIndex {
+  readonly blocks = new Map<string, BlockRecord>();
+  readonly packs = new Map<string, PackRecord & { retiredAtMs?: number }>();
+  readonly calls = { lookup: 0, revive: 0, putPack: 0, addBlocks: 0, relocate: 0 };
+  /** Runs before each conditional write: lets a test play a concurrent collector. */
+  beforeWrite: ((hash: string) => void) | undefined;
+
+  /** Indexes blocks as stored before packs (objects of their own). */
+  add(namespaceId: string, ...hashes: string[]) {
+    for (const hash of hashes) {
+      this.blocks.set(`${namespaceId}/${hash}`, {
+        hash,
+        packId: undefined,
+        offset: 0,
+        length: 0,
+        createdAtMs: 1,
+        condemnedAtMs: undefined,
+      });
+    }
   }
-  async remember(namespaceId: string, hashes: readonly string[]) {
-    for (const hash of hashes) this.remembered.add(`${namespaceId}/${hash}`);
+
+  condemn(namespaceId: string, hash: string, atMs: number) {
+    const key = `${namespaceId}/${hash}`;
+    this.blocks.set(key, { ...this.blocks.get(key)!, condemnedAtMs: atMs });
+  }
+
+  async lookup(namespaceId: string, hashes: readonly string[]) {
+    this.calls.lookup += 1;
+    const found = new Map<string, BlockRecord>();
+    for (const hash of hashes) {
+      const record = this.blocks.get(`${namespaceId}/${hash}`);
+      if (record) found.set(hash, record);
+    }
+    return found;
+  }
+
+  async revive(namespaceId: string, hash: string, seenCondemnedAtMs: number) {
+    this.calls.revive += 1;
+    this.beforeWrite?.(hash);
+    const key = `${namespaceId}/${hash}`;
+    const record = this.blocks.get(key);
+    if (record?.condemnedAtMs === seenCondemnedAtMs)
+      this.blocks.set(key, { ...record, condemnedAtMs: undefined });
+    return this.blocks.get(key);
+  }
+
+  async putPack(namespaceId: string, pack: PackRecord) {
+    this.calls.putPack += 1;
+    const key = `${namespaceId}/${pack.packId}`;
+    this.packs.set(key, { ...pack, createdAtMs: this.packs.get(key)?.createdAtMs ?? pack.createdAtMs });
+  }
+
+  async addBlocks(
+    namespaceId: string,
+    blocks: readonly PackedBlock[],
+    nowMs: number,
+  ): Promise<IndexOutcome[]> {
+    this.calls.addBlocks += 1;
+    return blocks.map((block) => {
+      this.beforeWrite?.(block.hash);
+      const key = `${namespaceId}/${block.hash}`;
+      const existing = this.blocks.get(key);
+      if (existing) return { kind: 'exists', existing };
+      this.blocks.set(key, packedRecord(block, nowMs));
+      return { kind: 'indexed' };
+    });
+  }
+
+  async relocate(namespaceId: string, block: PackedBlock, seenCondemnedAtMs: number, nowMs: number) {
+    this.calls.relocate += 1;
+    this.beforeWrite?.(block.hash);
+    const key = `${namespaceId}/${block.hash}`;
+    if (this.blocks.get(key)?.condemnedAtMs !== seenCondemnedAtMs) return false;
+    this.blocks.set(key, packedRecord(block, nowMs));
+    return true;
   }
 }
 
-export class InMemoryBlockStorage implements BlockStorage {
-  readonly objects = new Set<string>();
-  readonly asked: string[] = [];
-  inFlight = 0;
-  maxInFlight = 0;
-  async exists(namespaceId: string, hash: string) {
-    this.asked.push(hash);
-    this.inFlight += 1;
-    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-    await new Promise((resolve) => setImmediate(resolve));
-    this.inFlight -= 1;
-    return this.objects.has(`${namespaceId}/${hash}`);
+const packedRecord = (block: PackedBlock, nowMs: number): BlockRecord => ({
+  hash: block.hash,
+  packId: block.packId,
+  offset: block.offset,
+  length: block.length,
+  createdAtMs: nowMs,
+  condemnedAtMs: undefined,
+});
+
+/** Pack objects as a map of sizes (a fake of the S3 adapter); `heads` counts the requests. */
+export class InMemoryPackStorage implements PackStorage {
+  readonly sizes = new Map<string, number>();
+  heads = 0;
+  put(namespaceId: string, packId: string, size: number) {
+    this.sizes.set(`${namespaceId}/${packId}`, size);
   }
-  add(namespaceId: string, ...hashes: string[]) {
-    for (const hash of hashes) this.objects.add(`${namespaceId}/${hash}`);
+  async packSize(namespaceId: string, packId: string) {
+    this.heads += 1;
+    return this.sizes.get(`${namespaceId}/${packId}`);
   }
+}
+
+/** Block-index use cases over fresh fakes; the clock reads `now`. */
+export function blocksSetup(now = 5_000) {
+  const index = new InMemoryBlockIndex();
+  const packs = new InMemoryPackStorage();
+  return { index, packs, blocks: new Blocks(index, packs, { now: () => now }) };
 }
 
 export const NS = 'ns-1';
@@ -214,14 +301,13 @@ export function entry(path: string, version: number, deleted = false): FileEntry
 }
 
 /**
- * A Committer over fresh in-memory fakes whose block storage holds blocks 1 to 20 (`hashOf`);
- * the clock reads 5 000 and retries do not wait unless `options` says otherwise.
+ * A Committer over fresh in-memory fakes whose block index (`storage`) holds blocks 1 to 20
+ * (`hashOf`); the clock reads 5 000 and retries do not wait unless `options` says otherwise.
  */
 export function committerSetup(options: Partial<CommitterOptions> = {}) {
   const store = new InMemoryStore();
-  const storage = new InMemoryBlockStorage();
+  const { index: storage, blocks } = blocksSetup();
   storage.add(NS, ...Array.from({ length: 20 }, (_, index) => hashOf(index + 1)));
-  const blocks = new BlockChecker(new InMemoryKnownBlocks(), storage);
   const committer = new Committer({
     store,
     blocks,

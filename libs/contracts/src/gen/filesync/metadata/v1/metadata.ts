@@ -398,7 +398,10 @@ export interface BlockLocation {
   packId: string;
   /** Byte offset of the block in the object. */
   offset: number;
-  /** Length of the block in bytes. */
+  /**
+   * Length of the block in bytes; 0 when the index does not know it (a block stored as an object
+   * of its own before packs: the whole object is the block).
+   */
   length: number;
 }
 
