@@ -13,12 +13,13 @@ import {
   type ScanFileSystem,
   type ScanResult,
 } from '../scan/scanner';
-import type { BlockRef, StateDb } from '../state/state-db';
+import type { BlockRef, FileState, StateDb } from '../state/state-db';
 import { writeFileAtomically } from '../storage/atomic-write';
 import type { BlockStore } from '../storage/block-store';
 import { errorText } from '../storage/fs-error';
 import { freeConflictCopyName, nameRoom, pathExists } from './conflict-name';
 import { commitBatches, type CommitUnitOf } from './commit-order';
+import { Downloader, type BlockSource } from './downloader';
 import { onDiskPath } from './local-path';
 import { deletionsToGuard } from './mass-delete-guard';
 import type { CommitOutcome, SyncRemote } from './remote';
@@ -37,8 +38,8 @@ const { RejectionReason } = metadata;
 
 /** Blocks moved to or from storage at once. */
 const TRANSFER_CONCURRENCY = 8;
-/** Blocks of one download fetched ahead of the one being written. */
-const DOWNLOAD_WINDOW = 4;
+/** Rows of downloaded files written to the state database per transaction. */
+const STATE_BATCH = 500;
 /** Commit rounds: the first pass, then retries after conflicts or missing blocks. */
 const COMMIT_ROUNDS = 3;
 /** Changes per commit batch: one server transaction's worth, so commits start early. */
@@ -677,20 +678,51 @@ class SyncRun {
     const total = this.downloads.reduce((sum, download) => sum + (download.entry.content?.size ?? 0), 0);
     let done = 0;
     this.progress('downloading', 0, total, 'bytes');
-    const files = pLimit(4);
-    await Promise.all(
-      this.downloads.map((download) =>
-        files(() =>
-          this.guard(download.entry.path, async () => {
-            if (!download.expected) await this.clearFolderAt(download.entry.path);
-            await this.downloadOne(download, (bytes) => {
-              done += bytes;
-              this.progress('downloading', done, total, 'bytes');
-            });
+    const onBytes = (bytes: number) => {
+      done += bytes;
+      this.progress('downloading', done, total, 'bytes');
+    };
+    const files = this.downloads
+      // Queued after a commit conflict too: what the scan could not see stays untouched.
+      .filter((download) => !this.scan.excluded(download.entry.path))
+      .map((download) => ({
+        download,
+        path: download.entry.path,
+        size: download.entry.content?.size ?? 0,
+        blockHashes: download.entry.content?.blockHashes ?? [],
+      }));
+    const downloader = new Downloader(this.namespaceId, this.deps.blocks, this.deps.remote, {
+      transfers: this.transfers,
+      onRequest: () => this.summary.downloadRequests++,
+    });
+    try {
+      await downloader.run(files, {
+        write: (file, source) =>
+          this.guard(file.path, async () => {
+            if (!file.download.expected) await this.clearFolderAt(file.path);
+            await this.downloadOne(file.download, source, onBytes);
           }),
-        ),
-      ),
-    );
+        fail: (file, error) => this.fail(file.path, errorText(error)),
+      });
+    } finally {
+      this.flushStatePuts();
+    }
+  }
+
+  /** Rows of downloaded files, written in one transaction per many files rather than one each. */
+  private readonly statePuts: FileState[] = [];
+
+  private putState(row: FileState): void {
+    this.statePuts.push(row);
+    if (this.statePuts.length >= STATE_BATCH) this.flushStatePuts();
+  }
+
+  private flushStatePuts(): void {
+    const rows = this.statePuts.splice(0);
+    if (rows.length === 0) return;
+    this.deps.state.transaction(() => {
+      for (const row of rows) this.deps.state.put(this.root, row);
+    });
   }
 
   /**
@@ -720,10 +752,12 @@ class SyncRun {
     );
   }
 
-  private async downloadOne(download: PendingDownload, onBytes: (bytes: number) => void): Promise<void> {
+  private async downloadOne(
+    download: PendingDownload,
+    source: BlockSource,
+    onBytes: (bytes: number) => void,
+  ): Promise<void> {
     const { entry, expected } = download;
-    // Queued after a commit conflict too: what the scan could not see stays untouched.
-    if (this.scan.excluded(entry.path)) return;
     const content = entry.content ?? { contentHash: '', size: 0, blockHashes: [] };
     const target = expected?.absPath ?? (await onDiskPath(this.root, entry.path));
     const blocks: BlockRef[] = [];
@@ -731,20 +765,8 @@ class SyncRun {
     await writeFileAtomically(
       target,
       async (handle) => {
-        const fetches: Promise<Uint8Array>[] = [];
-        const fetch = (index: number) => {
-          const pending = this.transfers(() =>
-            this.deps.blocks.get(this.namespaceId, content.blockHashes[index]!),
-          );
-          // A look-ahead fetch of a download that fails midway is never awaited: keep it handled.
-          pending.catch(() => undefined);
-          return pending;
-        };
-        for (let i = 0; i < Math.min(DOWNLOAD_WINDOW, content.blockHashes.length); i++)
-          fetches.push(fetch(i));
         for (let i = 0; i < content.blockHashes.length; i++) {
-          const bytes = await fetches[i]!;
-          if (i + DOWNLOAD_WINDOW < content.blockHashes.length) fetches.push(fetch(i + DOWNLOAD_WINDOW));
+          const bytes = await source.block(i);
           await handle.write(bytes, 0, bytes.byteLength, size);
           blocks.push({ hash: content.blockHashes[i]!, offset: size, length: bytes.byteLength });
           size += bytes.byteLength;
@@ -766,7 +788,7 @@ class SyncRun {
       },
     );
     const written = await stat(target);
-    this.deps.state.put(this.root, {
+    this.putState({
       path: entry.path,
       baseVersion: entry.version,
       baseContentHash: content.contentHash,

@@ -14,10 +14,30 @@ export interface CommitOutcome {
   readonly cursor: number;
 }
 
+/** Where one block is stored. */
+export interface BlockLocation {
+  /** Lowercase hex SHA-256 of the block. */
+  readonly hash: string;
+  /** The pack holding it; '' for a legacy block stored as an object of its own (blockKey). */
+  readonly packId: string;
+  /** Byte offset of the block in its object (0 for a legacy block). */
+  readonly offset: number;
+  /** Bytes; for a legacy block possibly 0 (unknown): the whole object is the block. */
+  readonly length: number;
+}
+
+export interface LocatedBlocks {
+  readonly locations: BlockLocation[];
+  /** Hashes the namespace does not hold. */
+  readonly missing: string[];
+}
+
 /** The server side of a sync as the engine sees it; gRPC is one implementation. */
 export interface SyncRemote {
   diff(namespaceId: string, manifest: readonly syncdiff.ManifestEntry[]): Promise<DiffOutcome>;
   findMissingBlocks(namespaceId: string, hashes: readonly string[]): Promise<string[]>;
+  /** Where blocks are stored; any number of hashes (the adapter splits them into calls). */
+  locateBlocks(namespaceId: string, hashes: readonly string[]): Promise<LocatedBlocks>;
   /**
    * At most LIMITS.maxChangesPerCommit changes. `confirmMassDelete` only when the user confirmed
    * (`--force`): without it the server refuses a mass deletion per path.
@@ -84,6 +104,27 @@ export class GrpcSyncRemote implements SyncRemote {
       missing.push(...response.missingBlockHashes);
     }
     return missing;
+  }
+
+  async locateBlocks(namespaceId: string, hashes: readonly string[]): Promise<LocatedBlocks> {
+    const located: LocatedBlocks = { locations: [], missing: [] };
+    for (let i = 0; i < hashes.length; i += LIMITS.maxBlockHashesPerQuery) {
+      const response = await unary(
+        this.clients.metadata.locateBlocks.bind(this.clients.metadata),
+        { namespaceId, blockHashes: hashes.slice(i, i + LIMITS.maxBlockHashesPerQuery) },
+        { timeoutMs: TIMEOUTS.unaryMs, accessToken: await this.accessToken() },
+      );
+      for (const location of response.locations) {
+        located.locations.push({
+          hash: location.blockHash,
+          packId: location.packId,
+          offset: location.offset,
+          length: location.length,
+        });
+      }
+      located.missing.push(...response.missingBlockHashes);
+    }
+    return located;
   }
 
   async commitFiles(

@@ -10,7 +10,7 @@ import { common, metadata, syncdiff } from '@filesync/contracts';
 import { chunkBuffer, contentHash, readPackTrailer } from '@filesync/sync-core';
 import { inlineHasher } from '../../hashing/hash-file';
 import { StateDb } from '../../state/state-db';
-import type { BlockStore } from '../../storage/block-store';
+import { StorageObjectGoneError, type BlockStore } from '../../storage/block-store';
 import { syncFolder, type EngineDeps, type SyncOptions } from '../engine';
 import type { CommitOptions, PackRecord, SyncRemote } from '../remote';
 import type { SyncSummary } from '../summary';
@@ -39,6 +39,11 @@ export class MemoryBlocks implements BlockStore {
     const bytes = this.stored.get(hash);
     if (!bytes) throw new Error(`no block ${hash}`);
     return bytes;
+  }
+  async getRange(_ns: string, packId: string, offset: number, length: number): Promise<Uint8Array> {
+    const pack = this.packs.get(packId);
+    if (!pack || offset + length > pack.byteLength) throw new StorageObjectGoneError(`no pack ${packId}`);
+    return pack.subarray(offset, offset + length);
   }
   /** Puts a file's blocks in storage, as if another device had uploaded it. */
   async seed(text: string): Promise<common.FileContent> {
@@ -78,6 +83,10 @@ export class ScriptedRemote implements SyncRemote {
     this.manifests.push([...manifest]);
     await this.beforeDiff();
     return { actions: this.actions, cursor: 7 };
+  }
+  /** Every block is answered as a legacy object of its own (MemoryBlocks keeps packed blocks by hash too). */
+  async locateBlocks(_ns: string, hashes: readonly string[]) {
+    return { locations: hashes.map((hash) => ({ hash, packId: '', offset: 0, length: 0 })), missing: [] };
   }
   async findMissingBlocks(_ns: string, hashes: readonly string[]) {
     return [...hashes];
