@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { syncdiff } from '@filesync/contracts';
@@ -40,6 +41,34 @@ describe('syncFolder uploads in packs', () => {
     expect(remote.registered).toHaveLength(1);
     expect(remote.calls).toEqual([paths]);
   });
+
+  it('commits the files of a registered pack while later packs still upload, smallest first', async () => {
+    await write('d/small.txt', 'small');
+    await writeFile(join(folder.root, 'd/big.bin'), randomBytes(20 * 1024 * 1024));
+    const remote = new ScriptedRemote(
+      ['d/big.bin', 'd/small.txt'].map((path) => act(ActionKind.ACTION_KIND_UPLOAD, path, 0)),
+    );
+    // The second pack's PUT completes only once a commit went through: without the pipeline
+    // (commit after every upload) this pass would never end.
+    let release!: () => void;
+    const committed = new Promise<void>((resolve) => (release = resolve));
+    let puts = 0;
+    const putPack = folder.blocks.putPack.bind(folder.blocks);
+    folder.blocks.putPack = async (ns, packId, bytes) => {
+      if (puts++ > 0) await committed;
+      return putPack(ns, packId, bytes);
+    };
+    const commitFiles = remote.commitFiles.bind(remote);
+    remote.commitFiles = async (ns, changes, options) => {
+      const outcome = await commitFiles(ns, changes, options);
+      release();
+      return outcome;
+    };
+    const summary = await runEngine(folder, remote);
+    expect(summary.filesUploaded).toBe(2);
+    expect(folder.blocks.packs.size).toBe(2);
+    expect(remote.calls).toEqual([['d/small.txt'], ['d/big.bin']]);
+  }, 60_000);
 
   it('uploads blocks a commit reports missing again in a new pack, registers it and commits again', async () => {
     await write('d/a.txt', 'first file');

@@ -18,7 +18,7 @@ import { writeFileAtomically } from '../storage/atomic-write';
 import type { BlockStore } from '../storage/block-store';
 import { errorText } from '../storage/fs-error';
 import { freeConflictCopyName, nameRoom, pathExists } from './conflict-name';
-import { commitBatches, type CommitUnitOf } from './commit-order';
+import { commitUnits, type CommitUnitOf } from './commit-order';
 import { Downloader, type BlockSource } from './downloader';
 import { onDiskPath } from './local-path';
 import { deletionsToGuard } from './mass-delete-guard';
@@ -42,9 +42,10 @@ const TRANSFER_CONCURRENCY = 8;
 const STATE_BATCH = 500;
 /** Commit rounds: the first pass, then retries after conflicts or missing blocks. */
 const COMMIT_ROUNDS = 3;
-/** Changes per commit batch: one server transaction's worth, so commits start early. */
-const COMMIT_BATCH = LIMITS.maxFilesPerTransaction;
-/** Most changes per CommitFiles call: batches already stored when one is sent ride along. */
+/**
+ * Most changes per CommitFiles call: a call takes every commit unit (a change, or a move's two;
+ * see commitUnits) whose blocks are stored by the time it is sent.
+ */
 const COMMIT_CALL = LIMITS.maxChangesPerCommit;
 
 export interface EngineDeps {
@@ -262,29 +263,29 @@ class SyncRun {
    * Uploads what storage lacks and commits, pipelined: changes are committed in batches as soon
    * as their blocks are stored, smallest files first, so the commits of many small files overlap
    * the upload of a large one instead of waiting for it (a move's deletion rides with its upload:
-   * see commitBatches).
+   * see commitUnits).
    */
   private async commit(initial: PendingChange[]): Promise<void> {
     let pending = initial;
     for (let round = 1; round <= COMMIT_ROUNDS && pending.length > 0; round++) {
-      const batches = commitBatches(pending, (change) => this.describeChange(change), COMMIT_BATCH);
-      const ordered = batches.flat();
+      const units = commitUnits(pending, (change) => this.describeChange(change));
+      const ordered = units.flat();
       const uploads = await this.startUploads(ordered);
       const readiness = (change: PendingChange) => uploads.stored.get(change) ?? STORED;
       const retry: PendingChange[] = [];
       let settled = 0;
-      for (let next = 0; next < batches.length;) {
-        const call = [...batches[next++]!];
+      for (let next = 0; next < units.length;) {
+        const call = [...units[next++]!];
         await Promise.all(call.map((change) => readiness(change).promise));
-        // Batches whose uploads are settled by now ride in the same call (the server splits a
-        // call into transactions): fewer round trips while many small files become committable
-        // at once, as each registered pack makes hundreds of them ready together.
+        // Units whose uploads are settled by now ride in the same call (the server splits a call
+        // into transactions): a call as soon as anything is committable, and few calls when a
+        // registered pack makes hundreds of small files committable at once.
         while (
-          next < batches.length &&
-          call.length + batches[next]!.length <= COMMIT_CALL &&
-          batches[next]!.every((change) => readiness(change).value !== undefined)
+          next < units.length &&
+          call.length + units[next]!.length <= COMMIT_CALL &&
+          units[next]!.every((change) => readiness(change).value !== undefined)
         )
-          call.push(...batches[next++]!);
+          call.push(...units[next++]!);
         const ready = call.filter((change) => readiness(change).value === true);
         if (ready.length > 0) retry.push(...(await this.commitBatch(ready, round)));
         settled += call.length;
