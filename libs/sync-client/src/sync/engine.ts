@@ -7,7 +7,7 @@ import { LIMITS } from '@filesync/resources';
 import { canonicalPath, isAtOrBelow, isMassDelete } from '@filesync/sync-core';
 import type { Hasher } from '../hashing/hash-file';
 import {
-  manifestOf,
+  manifestEntries,
   scanFolder,
   type LocalFile,
   type ScanFileSystem,
@@ -148,7 +148,7 @@ class SyncRun {
     for (const skipped of this.scan.skipped) this.skip(skipped.path, skipped.reason);
 
     this.progress('comparing', 0, 0, 'files');
-    const diff = await remote.diff(this.namespaceId, manifestOf(this.scan));
+    const diff = await remote.diff(this.namespaceId, manifestEntries(this.scan));
     this.guardMassDelete(diff.actions);
     const changes: PendingChange[] = [];
     const localDeletes: common.FileEntry[] = [];
