@@ -329,30 +329,42 @@ function ignoredBelow(rules: IgnoreRules, path: string): boolean {
  * which the engine leaves alone for the same reason.
  */
 export function manifestOf(scan: ScanResult): syncdiff.ManifestEntry[] {
-  const entries: syncdiff.ManifestEntry[] = [];
-  for (const file of scan.files.values()) {
-    if (scan.unknown.covers(file.path)) continue;
-    const base = scan.known.get(file.path);
-    entries.push({
-      path: file.path,
+  return [...manifestEntries(scan)];
+}
+
+/**
+ * manifestOf one entry at a time: only the sorted paths are held, each entry is made as the
+ * diff stream takes it (100,000 files need not mean 100,000 entries in memory at once).
+ */
+export function* manifestEntries(scan: ScanResult): Generator<syncdiff.ManifestEntry> {
+  const deleted = new Map<string, FileState>();
+  for (const gone of scan.deleted) if (!scan.unknown.covers(gone.path)) deleted.set(gone.path, gone);
+  const paths = [...scan.files.keys()].filter((path) => !scan.unknown.covers(path));
+  paths.push(...deleted.keys());
+  // The order the server lists in and sync-diff merges by (comparePaths), not JavaScript's `<`.
+  paths.sort(comparePaths);
+  for (const path of paths) {
+    const gone = deleted.get(path);
+    if (gone) {
+      yield {
+        path,
+        contentHash: '',
+        size: 0,
+        baseVersion: gone.baseVersion,
+        baseContentHash: gone.baseContentHash,
+        deleted: true,
+      };
+      continue;
+    }
+    const file = scan.files.get(path)!;
+    const base = scan.known.get(path);
+    yield {
+      path,
       contentHash: file.contentHash,
       size: file.size,
       baseVersion: base?.baseVersion ?? 0,
       baseContentHash: base?.baseContentHash ?? '',
       deleted: false,
-    });
+    };
   }
-  for (const gone of scan.deleted) {
-    if (scan.unknown.covers(gone.path)) continue;
-    entries.push({
-      path: gone.path,
-      contentHash: '',
-      size: 0,
-      baseVersion: gone.baseVersion,
-      baseContentHash: gone.baseContentHash,
-      deleted: true,
-    });
-  }
-  // The order the server lists in and sync-diff merges by (comparePaths), not JavaScript's `<`.
-  return entries.sort((a, b) => comparePaths(a.path, b.path));
 }

@@ -7,7 +7,7 @@ import { LIMITS } from '@filesync/resources';
 import { canonicalPath, isAtOrBelow, isMassDelete } from '@filesync/sync-core';
 import type { Hasher } from '../hashing/hash-file';
 import {
-  manifestOf,
+  manifestEntries,
   scanFolder,
   type LocalFile,
   type ScanFileSystem,
@@ -20,7 +20,7 @@ import { errorText } from '../storage/fs-error';
 import { freeConflictCopyName, nameRoom, pathExists } from './conflict-name';
 import { commitUnits, type CommitUnitOf } from './commit-order';
 import { Downloader, type BlockSource } from './downloader';
-import { onDiskPath } from './local-path';
+import { FolderSpellings, onDiskPath } from './local-path';
 import { deletionsToGuard } from './mass-delete-guard';
 import type { CommitOutcome, SyncRemote } from './remote';
 import { uploadPacks, type PackSource } from './uploader';
@@ -148,8 +148,9 @@ class SyncRun {
     state.bindFolder(this.root, this.namespaceId);
     for (const skipped of this.scan.skipped) this.skip(skipped.path, skipped.reason);
 
+    this.phaseDone('scan', { files: this.scan.files.size });
     this.progress('comparing', 0, 0, 'files');
-    const diff = await remote.diff(this.namespaceId, manifestOf(this.scan));
+    const diff = await remote.diff(this.namespaceId, manifestEntries(this.scan));
     this.guardMassDelete(diff.actions);
     const changes: PendingChange[] = [];
     const localDeletes: common.FileEntry[] = [];
@@ -186,7 +187,9 @@ class SyncRun {
       });
     }
 
+    this.phaseDone('diff', { actions: diff.actions.length });
     await this.commit(changes);
+    this.phaseDone('commit', { changes: changes.length });
     // Local deletions before downloads: a file and a folder can trade places (file `notes`
     // replaced by folder `notes/` elsewhere, or the other way round), and the download can only
     // land once the old file, or the files below the old folder and the emptied folder, are gone.
@@ -194,6 +197,7 @@ class SyncRun {
     // download that needs its place fails for that path alone.
     for (const entry of localDeletes) await this.guard(entry.path, () => this.deleteLocal(entry));
     await this.download();
+    this.phaseDone('download', { files: this.downloads.length });
 
     state.markSynced(this.root, diff.cursor, Date.now());
     this.progress('done', 1, 1, 'files');
@@ -710,6 +714,9 @@ class SyncRun {
     }
   }
 
+  /** Folder listings of the download phase (see FolderSpellings). */
+  private readonly spellings = new FolderSpellings();
+
   /** Rows of downloaded files, written in one transaction per many files rather than one each. */
   private readonly statePuts: FileState[] = [];
 
@@ -760,7 +767,7 @@ class SyncRun {
   ): Promise<void> {
     const { entry, expected } = download;
     const content = entry.content ?? { contentHash: '', size: 0, blockHashes: [] };
-    const target = expected?.absPath ?? (await onDiskPath(this.root, entry.path));
+    const target = expected?.absPath ?? (await onDiskPath(this.root, entry.path, this.spellings));
     const blocks: BlockRef[] = [];
     let size = 0;
     await writeFileAtomically(
@@ -899,6 +906,14 @@ class SyncRun {
     if (this.superseded.has(path)) return;
     this.deps.logger.error({ path, reason }, 'path not synced');
     this.summary.failed.push({ path, reason });
+  }
+
+  /** Where a pass spends its time, for `FILESYNC_LOG_LEVEL=debug`. */
+  private phaseStartedMs = Date.now();
+  private phaseDone(phase: string, detail: Record<string, number> = {}): void {
+    const now = Date.now();
+    this.deps.logger.debug({ phase, ms: now - this.phaseStartedMs, ...detail }, 'sync phase done');
+    this.phaseStartedMs = now;
   }
 
   private progress(

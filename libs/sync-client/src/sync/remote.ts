@@ -34,7 +34,8 @@ export interface LocatedBlocks {
 
 /** The server side of a sync as the engine sees it; gRPC is one implementation. */
 export interface SyncRemote {
-  diff(namespaceId: string, manifest: readonly syncdiff.ManifestEntry[]): Promise<DiffOutcome>;
+  /** `manifest` in comparePaths order; it is read once, as the stream takes it. */
+  diff(namespaceId: string, manifest: Iterable<syncdiff.ManifestEntry>): Promise<DiffOutcome>;
   findMissingBlocks(namespaceId: string, hashes: readonly string[]): Promise<string[]>;
   /** Where blocks are stored; any number of hashes (the adapter splits them into calls). */
   locateBlocks(namespaceId: string, hashes: readonly string[]): Promise<LocatedBlocks>;
@@ -75,7 +76,7 @@ export class GrpcSyncRemote implements SyncRemote {
     private readonly accessToken: () => Promise<string>,
   ) {}
 
-  async diff(namespaceId: string, manifest: readonly syncdiff.ManifestEntry[]): Promise<DiffOutcome> {
+  async diff(namespaceId: string, manifest: Iterable<syncdiff.ManifestEntry>): Promise<DiffOutcome> {
     const token = await this.accessToken();
     const call = this.clients.syncDiff.diff(callMetadata(token), callOptions({ timeoutMs: TIMEOUTS.diffMs }));
     // Read while writing: the server may answer before the manifest is complete, and an
@@ -206,7 +207,7 @@ async function readDiff(call: DiffCall): Promise<DiffOutcome> {
 async function writeManifest(
   call: DiffCall,
   namespaceId: string,
-  manifest: readonly syncdiff.ManifestEntry[],
+  manifest: Iterable<syncdiff.ManifestEntry>,
 ) {
   const send = (request: syncdiff.DiffRequest) =>
     call.write(request) ? Promise.resolve() : new Promise<void>((resolve) => drainedOrClosed(call, resolve));
