@@ -179,6 +179,7 @@ export class FilesyncStack extends Stack {
         authAddress: internalAddress('auth'),
         metadataAddress: internalAddress('metadata'),
         shutdownGraceMs: SHUTDOWN_GRACE.toMilliseconds(),
+        retentionDays: config.retentionDays,
       }),
       logRetention,
     });

@@ -11,6 +11,9 @@ if (major < 24) {
   process.exit(1);
 }
 
+// File operations run on libuv's thread pool (4 threads by default): a download of thousands of
+// small files makes a dozen of them per file. Read when the pool starts, so set before any I/O.
+process.env.UV_THREADPOOL_SIZE ??= '16';
 const { fileURLToPath } = await import('node:url');
 // The sources are CommonJS-flavoured TypeScript (the repository has no "type": "module"), so
 // tsx's require hook is needed besides its ESM loader; it finds the path aliases through

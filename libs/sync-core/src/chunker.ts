@@ -173,7 +173,55 @@ export async function* readFileSlices(
   }
 }
 
-/** Chunks of a file on disk, streamed in 8 MiB reads. */
-export function chunkFile(path: string, limits: ChunkLimits = DEFAULT_CHUNK_LIMITS): AsyncGenerator<Chunk> {
-  return chunkStream(readFileSlices(path), limits);
+/**
+ * Chunks of a file on disk, streamed in reads of up to `readBytes` (8 MiB) into one buffer
+ * reused for the whole file (the uncut tail moves to its front before the next read): memory
+ * stays at readBytes + maxBytes whatever the file's size, and a large file makes no garbage.
+ * A file that grows meanwhile is still read to its end.
+ */
+export async function* chunkFile(
+  path: string,
+  limits: ChunkLimits = DEFAULT_CHUNK_LIMITS,
+  readBytes = READ_BUFFER_BYTES,
+): AsyncGenerator<Chunk> {
+  validate(limits);
+  const masks = masksFor(limits.avgBytes);
+  const handle = await open(path, 'r');
+  try {
+    const most = readBytes + limits.maxBytes;
+    // A small file gets a buffer of its own size: allocating 12 MiB per file would dominate the
+    // scan of a folder of small files.
+    let buffer = Buffer.allocUnsafe(Math.max(1, Math.min(most, (await handle.stat()).size)));
+    let start = 0;
+    let end = 0;
+    let offset = 0;
+    for (;;) {
+      if (start > 0) {
+        buffer.copyWithin(0, start, end);
+        end -= start;
+        start = 0;
+      }
+      // Full without a cut (the file grew past its size at open): room for one more read.
+      if (end === buffer.length) {
+        const bigger = Buffer.allocUnsafe(Math.min(most, buffer.length * 2 + 1));
+        buffer.copy(bigger, 0, 0, end);
+        buffer = bigger;
+      }
+      const { bytesRead } = await handle.read(buffer, end, Math.min(readBytes, buffer.length - end), null);
+      const final = bytesRead === 0;
+      end += bytesRead;
+      while (start < end && (final || end - start >= limits.maxBytes)) {
+        const length = cutPoint(buffer, start, end, limits, masks);
+        const hash = createHash('sha256')
+          .update(buffer.subarray(start, start + length))
+          .digest('hex');
+        yield { offset, length, hash };
+        offset += length;
+        start += length;
+      }
+      if (final) return;
+    }
+  } finally {
+    await handle.close();
+  }
 }

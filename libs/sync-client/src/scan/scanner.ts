@@ -1,7 +1,6 @@
 import type { Stats } from 'node:fs';
 import { lstat, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import pLimit from 'p-limit';
 import type { syncdiff } from '@filesync/contracts';
 import { canonicalPath, comparePaths, InvalidPathError } from '@filesync/sync-core';
 import type { FileHash, Hasher } from '../hashing/hash-file';
@@ -121,7 +120,8 @@ export async function scanFolder(
   const known = state.files(root);
   const skipped: SkippedPath[] = [];
   const unknown = new UnknownPaths();
-  const found: { path: string; absPath: string; stats: Stats }[] = [];
+  // Only what hashing needs: a Stats object per file would cost hundreds of bytes each.
+  const found: { path: string; absPath: string; size: number; mtimeMs: number }[] = [];
   const seen = new Set<string>();
   const privateFolders = new Set(options.privateFolders);
   const cannotSee = (path: string, reason: string) => {
@@ -196,65 +196,62 @@ export async function scanFolder(
         continue;
       }
       if (!stats.isFile()) cannotSee(path, SKIP_REASONS.changedType);
-      else found.push({ path, absPath, stats });
+      else found.push({ path, absPath, size: stats.size, mtimeMs: stats.mtimeMs });
     }
   };
   await walk(root, '');
 
   const files = new Map<string, LocalFile>();
-  const limit = pLimit(HASH_CONCURRENCY);
-  await Promise.all(
-    found.map(({ path, absPath, stats }) =>
-      limit(async () => {
-        const cached = known.get(path);
-        const unchanged =
-          cached && cached.size === stats.size && cached.mtimeMs === stats.mtimeMs && cached.contentHash;
-        let hash: FileHash;
-        if (unchanged) {
-          hash = cached;
-        } else {
-          try {
-            hash = await hasher.hash(absPath, stats.size);
-          } catch (error) {
-            // A file-system error concerns this file only; anything else (a dead hash worker) is
-            // not the file's fault and must stop the scan rather than hide files from it.
-            if (!(error as NodeJS.ErrnoException).code) throw error;
-            cannotSee(path, errorReason(error, 'cannot read'));
-            return;
-          }
-          const after = await fs.lstat(absPath).catch(() => undefined);
-          if (
-            !after ||
-            after.size !== stats.size ||
-            after.mtimeMs !== stats.mtimeMs ||
-            hash.size !== stats.size
-          ) {
-            cannotSee(path, SKIP_REASONS.changedWhileRead);
-            return;
-          }
-          state.put(root, {
-            path,
-            baseVersion: cached?.baseVersion ?? 0,
-            baseContentHash: cached?.baseContentHash ?? '',
-            size: stats.size,
-            mtimeMs: stats.mtimeMs,
-            contentHash: hash.contentHash,
-            blocks: hash.blocks,
-          });
-        }
-        const file: LocalFile = {
-          path,
-          absPath,
-          mtimeMs: stats.mtimeMs,
-          size: hash.size,
-          contentHash: hash.contentHash,
-          blocks: hash.blocks,
-        };
-        files.set(path, file);
-        options.onFileHashed?.(file);
-      }),
-    ),
-  );
+  const hashOne = async ({ path, absPath, size, mtimeMs }: (typeof found)[number]): Promise<void> => {
+    const cached = known.get(path);
+    const unchanged = cached && cached.size === size && cached.mtimeMs === mtimeMs && cached.contentHash;
+    let hash: FileHash;
+    if (unchanged) {
+      hash = cached;
+    } else {
+      try {
+        hash = await hasher.hash(absPath, size);
+      } catch (error) {
+        // A file-system error concerns this file only; anything else (a dead hash worker) is
+        // not the file's fault and must stop the scan rather than hide files from it.
+        if (!(error as NodeJS.ErrnoException).code) throw error;
+        cannotSee(path, errorReason(error, 'cannot read'));
+        return;
+      }
+      const after = await fs.lstat(absPath).catch(() => undefined);
+      if (!after || after.size !== size || after.mtimeMs !== mtimeMs || hash.size !== size) {
+        cannotSee(path, SKIP_REASONS.changedWhileRead);
+        return;
+      }
+      state.put(root, {
+        path,
+        baseVersion: cached?.baseVersion ?? 0,
+        baseContentHash: cached?.baseContentHash ?? '',
+        size,
+        mtimeMs,
+        contentHash: hash.contentHash,
+        blocks: hash.blocks,
+      });
+    }
+    const file: LocalFile = {
+      path,
+      absPath,
+      mtimeMs,
+      size: hash.size,
+      contentHash: hash.contentHash,
+      blocks: hash.blocks,
+    };
+    files.set(path, file);
+    options.onFileHashed?.(file);
+  };
+  // A fixed pool pulling from the list, not one pending promise per file: 100,000 files must not
+  // mean 100,000 closures queued at once.
+  let next = 0;
+  const hashers = Array.from({ length: HASH_CONCURRENCY }, async () => {
+    while (next < found.length) await hashOne(found[next++]!);
+  });
+  await Promise.all(hashers);
+  found.length = 0;
 
   const skippedPaths = new Set(skipped.map((entry) => entry.path));
   const excluded = (path: string) =>
@@ -332,30 +329,42 @@ function ignoredBelow(rules: IgnoreRules, path: string): boolean {
  * which the engine leaves alone for the same reason.
  */
 export function manifestOf(scan: ScanResult): syncdiff.ManifestEntry[] {
-  const entries: syncdiff.ManifestEntry[] = [];
-  for (const file of scan.files.values()) {
-    if (scan.unknown.covers(file.path)) continue;
-    const base = scan.known.get(file.path);
-    entries.push({
-      path: file.path,
+  return [...manifestEntries(scan)];
+}
+
+/**
+ * manifestOf one entry at a time: only the sorted paths are held, each entry is made as the
+ * diff stream takes it (100,000 files need not mean 100,000 entries in memory at once).
+ */
+export function* manifestEntries(scan: ScanResult): Generator<syncdiff.ManifestEntry> {
+  const deleted = new Map<string, FileState>();
+  for (const gone of scan.deleted) if (!scan.unknown.covers(gone.path)) deleted.set(gone.path, gone);
+  const paths = [...scan.files.keys()].filter((path) => !scan.unknown.covers(path));
+  paths.push(...deleted.keys());
+  // The order the server lists in and sync-diff merges by (comparePaths), not JavaScript's `<`.
+  paths.sort(comparePaths);
+  for (const path of paths) {
+    const gone = deleted.get(path);
+    if (gone) {
+      yield {
+        path,
+        contentHash: '',
+        size: 0,
+        baseVersion: gone.baseVersion,
+        baseContentHash: gone.baseContentHash,
+        deleted: true,
+      };
+      continue;
+    }
+    const file = scan.files.get(path)!;
+    const base = scan.known.get(path);
+    yield {
+      path,
       contentHash: file.contentHash,
       size: file.size,
       baseVersion: base?.baseVersion ?? 0,
       baseContentHash: base?.baseContentHash ?? '',
       deleted: false,
-    });
+    };
   }
-  for (const gone of scan.deleted) {
-    if (scan.unknown.covers(gone.path)) continue;
-    entries.push({
-      path: gone.path,
-      contentHash: '',
-      size: 0,
-      baseVersion: gone.baseVersion,
-      baseContentHash: gone.baseContentHash,
-      deleted: true,
-    });
-  }
-  // The order the server lists in and sync-diff merges by (comparePaths), not JavaScript's `<`.
-  return entries.sort((a, b) => comparePaths(a.path, b.path));
 }

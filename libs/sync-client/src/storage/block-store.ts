@@ -1,6 +1,6 @@
 import { GetObjectCommand, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { blockKey } from '@filesync/resources';
+import { blockKey, packKey } from '@filesync/resources';
 import { blockHash } from '@filesync/sync-core';
 import type { StorageCredentials } from './storage-credentials';
 
@@ -10,10 +10,27 @@ export interface BlockStore {
   put(namespaceId: string, hash: string, bytes: Uint8Array): Promise<'uploaded' | 'exists'>;
   /** Reads a block and verifies its bytes hash to `hash`. */
   get(namespaceId: string, hash: string): Promise<Uint8Array>;
+  /**
+   * Reads `length` bytes at byte `offset` of pack `packId` (one ranged GET), unverified: the
+   * caller checks each block in it. Throws StorageObjectGoneError when the pack is gone or shorter
+   * than asked (the collector rewrote it).
+   */
+  getRange(namespaceId: string, packId: string, offset: number, length: number): Promise<Uint8Array>;
+  /**
+   * Stores a pack object (format: libs/sync-core pack.ts) under packKey(namespaceId, packId);
+   * `packId` is the SHA-256 of `bytes`. 'exists' when it was already there (packs are immutable:
+   * the same id is the same bytes).
+   */
+  putPack(namespaceId: string, packId: string, bytes: Uint8Array): Promise<'uploaded' | 'exists'>;
 }
 
 export class BlockIntegrityError extends Error {
   override name = 'BlockIntegrityError';
+}
+
+/** The object is not there (404) or does not reach the asked range (416, short read). */
+export class StorageObjectGoneError extends Error {
+  override name = 'StorageObjectGoneError';
 }
 
 export interface S3BlockStoreOptions {
@@ -36,11 +53,20 @@ export class S3BlockStore implements BlockStore {
     private readonly options: S3BlockStoreOptions = {},
   ) {}
 
-  async put(namespaceId: string, hash: string, bytes: Uint8Array): Promise<'uploaded' | 'exists'> {
+  put(namespaceId: string, hash: string, bytes: Uint8Array): Promise<'uploaded' | 'exists'> {
+    return this.putOnce(blockKey(namespaceId, hash), bytes);
+  }
+
+  putPack(namespaceId: string, packId: string, bytes: Uint8Array): Promise<'uploaded' | 'exists'> {
+    return this.putOnce(packKey(namespaceId, packId), bytes);
+  }
+
+  /** Writes an immutable object unless its key is taken (If-None-Match: a 412 is success). */
+  private async putOnce(key: string, bytes: Uint8Array): Promise<'uploaded' | 'exists'> {
     const { s3, bucket } = await this.s3();
     const command = new PutObjectCommand({
       Bucket: bucket,
-      Key: blockKey(namespaceId, hash),
+      Key: key,
       Body: bytes,
       ContentLength: bytes.byteLength,
       ContentType: 'application/octet-stream',
@@ -50,7 +76,7 @@ export class S3BlockStore implements BlockStore {
       await s3.send(command);
       return 'uploaded';
     } catch (error) {
-      // If-None-Match failed: the block is already stored, and blocks never change.
+      // If-None-Match failed: the object is already stored, and blocks and packs never change.
       if (httpStatus(error) === 412) return 'exists';
       throw error;
     }
@@ -59,9 +85,9 @@ export class S3BlockStore implements BlockStore {
   async get(namespaceId: string, hash: string): Promise<Uint8Array> {
     const { s3, bucket } = await this.s3();
     for (let attempt = 1; ; attempt++) {
-      const response = await s3.send(
-        new GetObjectCommand({ Bucket: bucket, Key: blockKey(namespaceId, hash) }),
-      );
+      const response = await s3
+        .send(new GetObjectCommand({ Bucket: bucket, Key: blockKey(namespaceId, hash) }))
+        .catch(goneOr);
       if (!response.Body) throw new Error(`block ${hash}: empty response body`);
       const bytes = await response.Body.transformToByteArray();
       if (blockHash(bytes) === hash) return bytes;
@@ -69,6 +95,24 @@ export class S3BlockStore implements BlockStore {
       if (attempt >= 2)
         throw new BlockIntegrityError(`block ${hash}: downloaded bytes do not match their hash`);
     }
+  }
+
+  async getRange(namespaceId: string, packId: string, offset: number, length: number): Promise<Uint8Array> {
+    const { s3, bucket } = await this.s3();
+    const key = packKey(namespaceId, packId);
+    const response = await s3
+      .send(
+        new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${offset}-${offset + length - 1}` }),
+      )
+      .catch(goneOr);
+    if (!response.Body) throw new Error(`pack ${packId}: empty response body`);
+    const bytes = await response.Body.transformToByteArray();
+    if (bytes.byteLength !== length) {
+      throw new StorageObjectGoneError(
+        `pack ${packId}: asked ${length} bytes at ${offset}, got ${bytes.byteLength}`,
+      );
+    }
+    return bytes;
   }
 
   destroy(): void {
@@ -111,6 +155,15 @@ export class S3BlockStore implements BlockStore {
     });
     return this.client;
   }
+}
+
+/** Rethrows a 404/416 as StorageObjectGoneError, anything else as it is. */
+function goneOr(error: unknown): never {
+  const status = httpStatus(error);
+  if (status === 404 || status === 416) {
+    throw new StorageObjectGoneError(`storage object gone (HTTP ${status})`, { cause: error });
+  }
+  throw error;
 }
 
 function httpStatus(error: unknown): number | undefined {

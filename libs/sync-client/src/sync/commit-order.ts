@@ -11,13 +11,8 @@ export interface CommitUnitOf {
 }
 
 /**
- * Splits a pass's changes into CommitFiles batches of at most `maxPerBatch` changes.
- *
- * Smallest first, so the commits of many small files overlap the upload of a large one. A
- * deletion whose synced content is uploaded at another path in the same pass is a move: it goes in
- * the same batch as that upload, right before it, because the server's mass-delete rule excuses a
- * deletion only when its move partner is in the same request (a renamed folder is not a wipe).
- * Pairs are found by sync-core's pairMoves, the rule the server applies.
+ * Splits a pass's changes into CommitFiles batches of at most `maxPerBatch` changes: the units of
+ * commitUnits, in order, packed greedily.
  */
 export function commitBatches<T>(
   changes: readonly T[],
@@ -25,6 +20,30 @@ export function commitBatches<T>(
   maxPerBatch: number,
 ): T[][] {
   if (maxPerBatch < 2) throw new RangeError('a batch must hold a move: at least 2 changes');
+  const batches: T[][] = [];
+  let current: T[] = [];
+  for (const unit of commitUnits(changes, describe)) {
+    if (current.length + unit.length > maxPerBatch) {
+      batches.push(current);
+      current = [];
+    }
+    current.push(...unit);
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
+/**
+ * A pass's changes as commit units in commit order: one change, or a move (a deletion and the
+ * upload of its content at another path, deletion first) that must go in one CommitFiles call.
+ *
+ * Smallest first, so the commits of many small files overlap the upload of a large one. A
+ * deletion whose synced content is uploaded at another path in the same pass is a move: it goes in
+ * the same request as that upload, right before it, because the server's mass-delete rule excuses a
+ * deletion only when its move partner is in the same request (a renamed folder is not a wipe).
+ * Pairs are found by sync-core's pairMoves, the rule the server applies.
+ */
+export function commitUnits<T>(changes: readonly T[], describe: (change: T) => CommitUnitOf): T[][] {
   const described = changes.map((change) => ({ change, info: describe(change) }));
   const deletions = described.filter((item) => item.info.kind === 'delete');
   const uploads = described.filter((item) => item.info.kind === 'upload');
@@ -46,16 +65,5 @@ export function commitBatches<T>(
   }
   // Stable: changes of equal size keep the order they came in.
   units.sort((a, b) => a.size - b.size);
-
-  const batches: T[][] = [];
-  let current: T[] = [];
-  for (const unit of units) {
-    if (current.length + unit.members.length > maxPerBatch) {
-      batches.push(current);
-      current = [];
-    }
-    current.push(...unit.members);
-  }
-  if (current.length > 0) batches.push(current);
-  return batches;
+  return units.map((unit) => unit.members);
 }

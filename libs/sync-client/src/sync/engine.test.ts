@@ -94,7 +94,7 @@ describe('syncFolder', () => {
     expect(state.get(root, 'a.txt')).toMatchObject({ baseVersion: 3 });
   });
 
-  it('commits in batches as blocks arrive, smallest files first, and a failed upload holds back only its file', async () => {
+  it('packs every new block into one pack, commits smallest files first, and a file changed since its scan holds back only itself', async () => {
     const names = Array.from({ length: 60 }, (_, i) => `small/${String(i).padStart(2, '0')}.txt`);
     for (const name of names) {
       await mkdir(join(root, 'small'), { recursive: true });
@@ -102,25 +102,24 @@ describe('syncFolder', () => {
     }
     await writeFile(join(root, 'big.txt'), 'x'.repeat(5_000));
     await writeFile(join(root, 'broken.txt'), 'this upload fails');
-    const broken = contentOf('this upload fails').blockHashes[0]!;
-    const put = blocks.put.bind(blocks);
-    blocks.put = async (ns, hash, bytes) => {
-      if (hash === broken) throw new Error('storage said no');
-      return put(ns, hash, bytes);
-    };
+    // Same size, other bytes, after the scan hashed it: its block no longer reads back as hashed.
     const remote = new ScriptedRemote(
       ['big.txt', 'broken.txt', ...names].map((path) => action(ActionKind.ACTION_KIND_UPLOAD, path, 0)),
+      () => writeFile(join(root, 'broken.txt'), 'THIS UPLOAD FAILS'),
     );
     const failure = (await run(remote).catch((error: unknown) => error)) as {
       failures: unknown[];
-      summary: { filesUploaded: number };
+      summary: { filesUploaded: number; uploadedBlocks: number };
     };
-    expect(failure.failures).toEqual([{ path: 'broken.txt', reason: 'storage said no' }]);
-    expect(failure.summary.filesUploaded).toBe(61);
-    expect(remote.calls.length).toBeGreaterThan(1);
+    expect(failure.failures).toEqual([
+      { path: 'broken.txt', reason: 'file changed since it was scanned; it syncs next time' },
+    ]);
+    expect(failure.summary).toMatchObject({ filesUploaded: 61, uploadedBlocks: 61 });
+    expect(blocks.packs.size).toBe(1);
+    expect(remote.registered.flat()).toHaveLength(1);
     expect(remote.calls.flat()).not.toContain('broken.txt');
-    expect(remote.calls.at(-1)).toContain('big.txt');
-    expect(remote.calls[0]).toContain('small/00.txt');
+    expect(remote.calls.flat().at(-1)).toBe('big.txt');
+    expect(remote.calls.flat()[0]).toBe('small/00.txt');
   });
 
   it('downloads into place atomically and records the base', async () => {

@@ -1,27 +1,29 @@
-import { lstat, open, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { lstat, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Logger } from 'pino';
 import { common, metadata, syncdiff } from '@filesync/contracts';
 import { LIMITS } from '@filesync/resources';
-import { blockHash, canonicalPath, isAtOrBelow, isMassDelete } from '@filesync/sync-core';
+import { canonicalPath, isAtOrBelow, isMassDelete } from '@filesync/sync-core';
 import type { Hasher } from '../hashing/hash-file';
 import {
-  manifestOf,
+  manifestEntries,
   scanFolder,
   type LocalFile,
   type ScanFileSystem,
   type ScanResult,
 } from '../scan/scanner';
-import type { BlockRef, StateDb } from '../state/state-db';
+import type { BlockRef, FileState, StateDb } from '../state/state-db';
 import { writeFileAtomically } from '../storage/atomic-write';
 import type { BlockStore } from '../storage/block-store';
 import { errorText } from '../storage/fs-error';
 import { freeConflictCopyName, nameRoom, pathExists } from './conflict-name';
-import { commitBatches, type CommitUnitOf } from './commit-order';
-import { onDiskPath } from './local-path';
+import { commitUnits, type CommitUnitOf } from './commit-order';
+import { Downloader, type BlockSource } from './downloader';
+import { FolderSpellings, onDiskPath } from './local-path';
 import { deletionsToGuard } from './mass-delete-guard';
 import type { CommitOutcome, SyncRemote } from './remote';
+import { uploadPacks, type PackSource } from './uploader';
 import { assertReadable, SafePaths, UnsafePathError } from './safe-path';
 import {
   emptySummary,
@@ -36,12 +38,15 @@ const { RejectionReason } = metadata;
 
 /** Blocks moved to or from storage at once. */
 const TRANSFER_CONCURRENCY = 8;
-/** Blocks of one download fetched ahead of the one being written. */
-const DOWNLOAD_WINDOW = 4;
+/** Rows of downloaded files written to the state database per transaction. */
+const STATE_BATCH = 500;
 /** Commit rounds: the first pass, then retries after conflicts or missing blocks. */
 const COMMIT_ROUNDS = 3;
-/** Changes per CommitFiles call: one server transaction's worth, so commits start early. */
-const COMMIT_BATCH = LIMITS.filesPerCommitCall;
+/**
+ * Most changes per CommitFiles call: a call takes every commit unit (a change, or a move's two;
+ * see commitUnits) whose blocks are stored by the time it is sent.
+ */
+const COMMIT_CALL = LIMITS.maxChangesPerCommit;
 
 export interface EngineDeps {
   readonly state: StateDb;
@@ -143,8 +148,9 @@ class SyncRun {
     state.bindFolder(this.root, this.namespaceId);
     for (const skipped of this.scan.skipped) this.skip(skipped.path, skipped.reason);
 
+    this.phaseDone('scan', { files: this.scan.files.size });
     this.progress('comparing', 0, 0, 'files');
-    const diff = await remote.diff(this.namespaceId, manifestOf(this.scan));
+    const diff = await remote.diff(this.namespaceId, manifestEntries(this.scan));
     this.guardMassDelete(diff.actions);
     const changes: PendingChange[] = [];
     const localDeletes: common.FileEntry[] = [];
@@ -181,7 +187,9 @@ class SyncRun {
       });
     }
 
+    this.phaseDone('diff', { actions: diff.actions.length });
     await this.commit(changes);
+    this.phaseDone('commit', { changes: changes.length });
     // Local deletions before downloads: a file and a folder can trade places (file `notes`
     // replaced by folder `notes/` elsewhere, or the other way round), and the download can only
     // land once the old file, or the files below the old folder and the emptied folder, are gone.
@@ -189,6 +197,7 @@ class SyncRun {
     // download that needs its place fails for that path alone.
     for (const entry of localDeletes) await this.guard(entry.path, () => this.deleteLocal(entry));
     await this.download();
+    this.phaseDone('download', { files: this.downloads.length });
 
     state.markSynced(this.root, diff.cursor, Date.now());
     this.progress('done', 1, 1, 'files');
@@ -258,24 +267,37 @@ class SyncRun {
    * Uploads what storage lacks and commits, pipelined: changes are committed in batches as soon
    * as their blocks are stored, smallest files first, so the commits of many small files overlap
    * the upload of a large one instead of waiting for it (a move's deletion rides with its upload:
-   * see commitBatches).
+   * see commitUnits).
    */
   private async commit(initial: PendingChange[]): Promise<void> {
     let pending = initial;
     for (let round = 1; round <= COMMIT_ROUNDS && pending.length > 0; round++) {
-      const batches = commitBatches(pending, (change) => this.describeChange(change), COMMIT_BATCH);
-      const ordered = batches.flat();
+      const units = commitUnits(pending, (change) => this.describeChange(change));
+      const ordered = units.flat();
       const uploads = await this.startUploads(ordered);
+      const readiness = (change: PendingChange) => uploads.stored.get(change) ?? STORED;
       const retry: PendingChange[] = [];
       let settled = 0;
-      for (const batch of batches) {
-        const stored = await Promise.all(batch.map((change) => uploads.stored.get(change) ?? true));
-        const ready = batch.filter((_, index) => stored[index]);
+      for (let next = 0; next < units.length;) {
+        const call = [...units[next++]!];
+        await Promise.all(call.map((change) => readiness(change).promise));
+        // Units whose uploads are settled by now ride in the same call (the server splits a call
+        // into transactions): a call as soon as anything is committable, and few calls when a
+        // registered pack makes hundreds of small files committable at once.
+        while (
+          next < units.length &&
+          call.length + units[next]!.length <= COMMIT_CALL &&
+          units[next]!.every((change) => readiness(change).value !== undefined)
+        )
+          call.push(...units[next++]!);
+        const ready = call.filter((change) => readiness(change).value === true);
         if (ready.length > 0) retry.push(...(await this.commitBatch(ready, round)));
-        settled += batch.length;
+        settled += call.length;
         // One bar on the terminal: commit progress shows once the uploads are through.
         if (uploads.finished()) this.progress('committing', settled, ordered.length, 'files');
       }
+      // Blocks of files that failed may still be on their way: the pass ends with nothing running.
+      await uploads.done;
       pending = [
         ...retry.filter((change) => !this.superseded.has(changePath(change))),
         ...this.extraChanges.splice(0),
@@ -308,6 +330,7 @@ class SyncRun {
       for (const change of batch) this.fail(changePath(change), `commit failed: ${errorText(error)}`);
       return retry;
     }
+    const reupload: { change: PendingUpload; hashes: string[] }[] = [];
     for (const [index, change] of batch.entries()) {
       const result = outcome.results[index];
       const path = changePath(change);
@@ -315,10 +338,23 @@ class SyncRun {
         this.fail(path, 'the server did not answer for this path');
         continue;
       }
+      const value = result.outcome;
+      if (value?.$case === 'missingBlocks' && round === 1 && change.kind === 'upload') {
+        if (!this.superseded.has(path)) reupload.push({ change, hashes: value.value.blockHashes });
+        continue;
+      }
       await this.guard(path, async () => {
-        const next = await this.settle(change, result, round);
+        const next = await this.settle(change, result);
         if (next) retry.push(next);
       });
+    }
+    if (reupload.length > 0) {
+      // Someone else's upload raced ours, or the collector deleted a block no file used then:
+      // upload them again (once, all of the batch's in one set of packs) and commit next round.
+      const ready = await this.reuploadBlocks(
+        reupload.map(({ change, hashes }) => ({ file: change.file, hashes })),
+      );
+      retry.push(...reupload.filter(({ change }) => ready.has(change.file)).map(({ change }) => change));
     }
     return retry;
   }
@@ -327,7 +363,6 @@ class SyncRun {
   private async settle(
     change: PendingChange,
     result: metadata.CommitResult,
-    round: number,
   ): Promise<PendingChange | undefined> {
     const outcome = result.outcome;
     if (!outcome) throw new Error('commit result without outcome');
@@ -344,10 +379,8 @@ class SyncRun {
         }
         return undefined;
       case 'missingBlocks':
-        // Someone else's upload raced ours or storage lost a block: upload them again, once.
-        if (round > 1 || change.kind !== 'upload') throw new Error('blocks still missing after upload');
-        await this.reuploadBlocks(change.file, outcome.value.blockHashes);
-        return change;
+        // The first round's are uploaded again by commitBatch; still missing after that, give up.
+        throw new Error('blocks still missing after upload');
       case 'conflict': {
         const current = outcome.value;
         if (change.kind === 'delete') {
@@ -464,13 +497,15 @@ class SyncRun {
    * all its blocks are in storage (false once a failure was recorded for it).
    */
   private async startUploads(changes: readonly PendingChange[]): Promise<{
-    stored: Map<PendingChange, Promise<boolean>>;
+    stored: Map<PendingChange, Readiness>;
     finished(): boolean;
+    /** Resolves once every upload settled (none left running after the pass). */
+    done: Promise<unknown>;
   }> {
-    const stored = new Map<PendingChange, Promise<boolean>>();
+    const stored = new Map<PendingChange, Readiness>();
     const uploads = changes.filter((change): change is PendingUpload => change.kind === 'upload');
     const unique = [...new Set(uploads.flatMap((upload) => upload.file.blocks.map((block) => block.hash)))];
-    if (unique.length === 0) return { stored, finished: () => true };
+    if (unique.length === 0) return { stored, finished: () => true, done: Promise.resolve() };
     let missing: Set<string>;
     try {
       missing = new Set(await this.deps.remote.findMissingBlocks(this.namespaceId, unique));
@@ -479,67 +514,95 @@ class SyncRun {
       // downloads go on.
       for (const upload of uploads) {
         this.fail(upload.file.path, `could not check stored blocks: ${errorText(error)}`);
-        stored.set(upload, Promise.resolve(false));
+        stored.set(upload, NOT_STORED);
       }
-      return { stored, finished: () => true };
+      return { stored, finished: () => true, done: Promise.resolve() };
     }
 
-    const blocks = new Map<string, Promise<void>>();
+    // Each missing block is uploaded once, from the first file (in commit order) that has it.
+    const sources = uploads.map((upload) => ({
+      absPath: upload.file.absPath,
+      blocks: upload.file.blocks.filter((ref) => missing.has(ref.hash)),
+    }));
     let total = 0;
+    const counted = new Set<string>();
+    for (const source of sources)
+      for (const ref of source.blocks)
+        if (!counted.has(ref.hash) && counted.add(ref.hash)) total += ref.length;
     let done = 0;
-    for (const upload of uploads) {
-      for (const ref of upload.file.blocks) {
-        if (!missing.has(ref.hash) || blocks.has(ref.hash)) continue;
-        total += ref.length;
-        // Each missing block is uploaded once, from the first file that has it.
-        blocks.set(
-          ref.hash,
-          this.transfers(async () => {
-            done += await this.uploadBlock(upload.file, ref);
-            this.progress('uploading', done, total, 'bytes');
-          }),
-        );
-      }
-    }
     this.progress('uploading', 0, total, 'bytes');
+    const registered = this.uploadPacks(sources, (bytes) => {
+      done += bytes;
+      this.progress('uploading', done, total, 'bytes');
+    });
     for (const upload of uploads) {
       const needed = [...new Set(upload.file.blocks.map((block) => block.hash))].filter((hash) =>
         missing.has(hash),
       );
       stored.set(
         upload,
-        Promise.all(needed.map((hash) => blocks.get(hash))).then(
-          () => true,
-          (error: unknown) => {
-            this.fail(upload.file.path, errorText(error));
-            return false;
-          },
+        settledFlag(
+          Promise.all(needed.map((hash) => registered.get(hash))).then(
+            () => true,
+            (error: unknown) => {
+              this.fail(upload.file.path, errorText(error));
+              return false;
+            },
+          ),
         ),
       );
     }
     let finished = false;
-    void Promise.allSettled(blocks.values()).then(() => (finished = true));
-    return { stored, finished: () => finished };
+    const settled = Promise.allSettled(registered.values()).then(() => (finished = true));
+    return { stored, finished: () => finished, done: settled };
   }
 
-  /** Uploads blocks the server reported missing at commit, from the file that names them. */
-  private async reuploadBlocks(file: LocalFile, hashes: readonly string[]): Promise<void> {
-    const wanted = new Set(hashes);
-    const refs = [
-      ...new Map(file.blocks.filter((block) => wanted.has(block.hash)).map((b) => [b.hash, b])).values(),
-    ];
-    if (refs.length < wanted.size) throw new Error('server asked for blocks this file does not have');
-    await Promise.all(refs.map((ref) => this.transfers(() => this.uploadBlock(file, ref))));
+  /**
+   * Uploads blocks the server reported missing at commit (the collector deleted a condemned
+   * block, or storage lost it), from the files that name them, in one set of packs.
+   * Resolves with the files whose blocks are all registered again; records a failure for the rest.
+   */
+  private async reuploadBlocks(
+    requests: readonly { file: LocalFile; hashes: readonly string[] }[],
+  ): Promise<Set<LocalFile>> {
+    const sources = requests.map(({ file, hashes }) => {
+      const wanted = new Set(hashes);
+      return { absPath: file.absPath, blocks: file.blocks.filter((block) => wanted.has(block.hash)) };
+    });
+    const registered = this.uploadPacks(sources);
+    const ready = new Set<LocalFile>();
+    await Promise.all(
+      requests.map(async ({ file, hashes }, index) => {
+        try {
+          if (new Set(sources[index]!.blocks.map((b) => b.hash)).size < new Set(hashes).size)
+            throw new Error('server asked for blocks this file does not have');
+          await Promise.all(hashes.map((hash) => registered.get(hash)));
+          ready.add(file);
+        } catch (error) {
+          this.fail(file.path, errorText(error));
+        }
+      }),
+    );
+    return ready;
   }
 
-  /** Reads one block of a local file into storage; returns its size. */
-  private async uploadBlock(file: LocalFile, ref: BlockRef): Promise<number> {
-    const bytes = await readBlock(file, ref);
-    if ((await this.deps.blocks.put(this.namespaceId, ref.hash, bytes)) === 'uploaded') {
-      this.summary.uploadedBlocks++;
-      this.summary.uploadedBytes += bytes.byteLength;
-    }
-    return bytes.byteLength;
+  /** Uploads blocks in packs (see uploadPacks); `onBytes` hears each stored block byte once. */
+  private uploadPacks(
+    sources: readonly PackSource[],
+    onBytes?: (bytes: number) => void,
+  ): Map<string, Promise<void>> {
+    return uploadPacks(sources, {
+      namespaceId: this.namespaceId,
+      blocks: this.deps.blocks,
+      remote: this.deps.remote,
+      onPackStored: (pack) => {
+        if (pack.outcome === 'uploaded') {
+          this.summary.uploadedBlocks += pack.blocks;
+          this.summary.uploadedBytes += pack.bytes;
+        }
+        onBytes?.(pack.bytes);
+      },
+    });
   }
 
   // ---- conflicts ----
@@ -620,20 +683,54 @@ class SyncRun {
     const total = this.downloads.reduce((sum, download) => sum + (download.entry.content?.size ?? 0), 0);
     let done = 0;
     this.progress('downloading', 0, total, 'bytes');
-    const files = pLimit(4);
-    await Promise.all(
-      this.downloads.map((download) =>
-        files(() =>
-          this.guard(download.entry.path, async () => {
-            if (!download.expected) await this.clearFolderAt(download.entry.path);
-            await this.downloadOne(download, (bytes) => {
-              done += bytes;
-              this.progress('downloading', done, total, 'bytes');
-            });
+    const onBytes = (bytes: number) => {
+      done += bytes;
+      this.progress('downloading', done, total, 'bytes');
+    };
+    const files = this.downloads
+      // Queued after a commit conflict too: what the scan could not see stays untouched.
+      .filter((download) => !this.scan.excluded(download.entry.path))
+      .map((download) => ({
+        download,
+        path: download.entry.path,
+        size: download.entry.content?.size ?? 0,
+        blockHashes: download.entry.content?.blockHashes ?? [],
+      }));
+    const downloader = new Downloader(this.namespaceId, this.deps.blocks, this.deps.remote, {
+      transfers: this.transfers,
+      onRequest: () => this.summary.downloadRequests++,
+    });
+    try {
+      await downloader.run(files, {
+        write: (file, source) =>
+          this.guard(file.path, async () => {
+            if (!file.download.expected) await this.clearFolderAt(file.path);
+            await this.downloadOne(file.download, source, onBytes);
           }),
-        ),
-      ),
-    );
+        fail: (file, error) => this.fail(file.path, errorText(error)),
+      });
+    } finally {
+      this.flushStatePuts();
+    }
+  }
+
+  /** Folder listings of the download phase (see FolderSpellings). */
+  private readonly spellings = new FolderSpellings();
+
+  /** Rows of downloaded files, written in one transaction per many files rather than one each. */
+  private readonly statePuts: FileState[] = [];
+
+  private putState(row: FileState): void {
+    this.statePuts.push(row);
+    if (this.statePuts.length >= STATE_BATCH) this.flushStatePuts();
+  }
+
+  private flushStatePuts(): void {
+    const rows = this.statePuts.splice(0);
+    if (rows.length === 0) return;
+    this.deps.state.transaction(() => {
+      for (const row of rows) this.deps.state.put(this.root, row);
+    });
   }
 
   /**
@@ -663,31 +760,21 @@ class SyncRun {
     );
   }
 
-  private async downloadOne(download: PendingDownload, onBytes: (bytes: number) => void): Promise<void> {
+  private async downloadOne(
+    download: PendingDownload,
+    source: BlockSource,
+    onBytes: (bytes: number) => void,
+  ): Promise<void> {
     const { entry, expected } = download;
-    // Queued after a commit conflict too: what the scan could not see stays untouched.
-    if (this.scan.excluded(entry.path)) return;
     const content = entry.content ?? { contentHash: '', size: 0, blockHashes: [] };
-    const target = expected?.absPath ?? (await onDiskPath(this.root, entry.path));
+    const target = expected?.absPath ?? (await onDiskPath(this.root, entry.path, this.spellings));
     const blocks: BlockRef[] = [];
     let size = 0;
     await writeFileAtomically(
       target,
       async (handle) => {
-        const fetches: Promise<Uint8Array>[] = [];
-        const fetch = (index: number) => {
-          const pending = this.transfers(() =>
-            this.deps.blocks.get(this.namespaceId, content.blockHashes[index]!),
-          );
-          // A look-ahead fetch of a download that fails midway is never awaited: keep it handled.
-          pending.catch(() => undefined);
-          return pending;
-        };
-        for (let i = 0; i < Math.min(DOWNLOAD_WINDOW, content.blockHashes.length); i++)
-          fetches.push(fetch(i));
         for (let i = 0; i < content.blockHashes.length; i++) {
-          const bytes = await fetches[i]!;
-          if (i + DOWNLOAD_WINDOW < content.blockHashes.length) fetches.push(fetch(i + DOWNLOAD_WINDOW));
+          const bytes = await source.block(i);
           await handle.write(bytes, 0, bytes.byteLength, size);
           blocks.push({ hash: content.blockHashes[i]!, offset: size, length: bytes.byteLength });
           size += bytes.byteLength;
@@ -709,7 +796,7 @@ class SyncRun {
       },
     );
     const written = await stat(target);
-    this.deps.state.put(this.root, {
+    this.putState({
       path: entry.path,
       baseVersion: entry.version,
       baseContentHash: content.contentHash,
@@ -821,6 +908,14 @@ class SyncRun {
     this.summary.failed.push({ path, reason });
   }
 
+  /** Where a pass spends its time, for `FILESYNC_LOG_LEVEL=debug`. */
+  private phaseStartedMs = Date.now();
+  private phaseDone(phase: string, detail: Record<string, number> = {}): void {
+    const now = Date.now();
+    this.deps.logger.debug({ phase, ms: now - this.phaseStartedMs, ...detail }, 'sync phase done');
+    this.phaseStartedMs = now;
+  }
+
   private progress(
     phase: SyncProgress['phase'],
     done: number,
@@ -854,6 +949,23 @@ function isSafeAction(action: syncdiff.DiffAction): boolean {
   }
 }
 
+/** Whether a change's blocks are all stored: `value` is set once `promise` settled. */
+interface Readiness {
+  readonly promise: Promise<boolean>;
+  value: boolean | undefined;
+}
+
+/** A change with nothing to upload. */
+const STORED: Readiness = { promise: Promise.resolve(true), value: true };
+/** A change whose upload already failed (its failure is recorded). */
+const NOT_STORED: Readiness = { promise: Promise.resolve(false), value: false };
+
+function settledFlag(promise: Promise<boolean>): Readiness {
+  const readiness: Readiness = { promise, value: undefined };
+  void promise.then((value) => (readiness.value = value));
+  return readiness;
+}
+
 function changePath(change: PendingChange): string {
   return change.kind === 'upload' ? change.file.path : change.path;
 }
@@ -880,19 +992,4 @@ function toFileChange(change: PendingChange): metadata.FileChange {
     delete: false,
     modifiedAtMs: Math.floor(file.mtimeMs),
   };
-}
-
-/** Reads one block back from its file and checks it is still the bytes that were hashed. */
-async function readBlock(file: LocalFile, ref: BlockRef): Promise<Uint8Array> {
-  const handle = await open(file.absPath, 'r');
-  try {
-    const bytes = Buffer.allocUnsafe(ref.length);
-    const { bytesRead } = await handle.read(bytes, 0, ref.length, ref.offset);
-    if (bytesRead !== ref.length || blockHash(bytes) !== ref.hash) {
-      throw new Error('file changed since it was scanned; it syncs next time');
-    }
-    return bytes;
-  } finally {
-    await handle.close();
-  }
 }

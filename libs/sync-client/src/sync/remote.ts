@@ -14,10 +14,31 @@ export interface CommitOutcome {
   readonly cursor: number;
 }
 
+/** Where one block is stored. */
+export interface BlockLocation {
+  /** Lowercase hex SHA-256 of the block. */
+  readonly hash: string;
+  /** The pack holding it; '' for a legacy block stored as an object of its own (blockKey). */
+  readonly packId: string;
+  /** Byte offset of the block in its object (0 for a legacy block). */
+  readonly offset: number;
+  /** Bytes; for a legacy block possibly 0 (unknown): the whole object is the block. */
+  readonly length: number;
+}
+
+export interface LocatedBlocks {
+  readonly locations: BlockLocation[];
+  /** Hashes the namespace does not hold. */
+  readonly missing: string[];
+}
+
 /** The server side of a sync as the engine sees it; gRPC is one implementation. */
 export interface SyncRemote {
-  diff(namespaceId: string, manifest: readonly syncdiff.ManifestEntry[]): Promise<DiffOutcome>;
+  /** `manifest` in comparePaths order; it is read once, as the stream takes it. */
+  diff(namespaceId: string, manifest: Iterable<syncdiff.ManifestEntry>): Promise<DiffOutcome>;
   findMissingBlocks(namespaceId: string, hashes: readonly string[]): Promise<string[]>;
+  /** Where blocks are stored; any number of hashes (the adapter splits them into calls). */
+  locateBlocks(namespaceId: string, hashes: readonly string[]): Promise<LocatedBlocks>;
   /**
    * At most LIMITS.maxChangesPerCommit changes. `confirmMassDelete` only when the user confirmed
    * (`--force`): without it the server refuses a mass deletion per path.
@@ -27,6 +48,22 @@ export interface SyncRemote {
     changes: metadata.FileChange[],
     options?: CommitOptions,
   ): Promise<CommitOutcome>;
+  /**
+   * Records packs this client wrote (each object already in storage) in the namespace's block
+   * index; afterwards their blocks count as stored for commits. Any number of packs: the adapter
+   * splits them into calls the server accepts. Idempotent.
+   */
+  registerPacks(namespaceId: string, packs: readonly PackRecord[]): Promise<void>;
+}
+
+/** One pack object written to storage, as RegisterPacks records it. */
+export interface PackRecord {
+  /** Lowercase hex SHA-256 of the whole object. */
+  readonly packId: string;
+  /** Object size in bytes, trailer included. */
+  readonly size: number;
+  /** The pack's blocks in offset order; offsets and lengths in bytes. */
+  readonly blocks: readonly { readonly hash: string; readonly offset: number; readonly length: number }[];
 }
 
 export interface CommitOptions {
@@ -39,7 +76,7 @@ export class GrpcSyncRemote implements SyncRemote {
     private readonly accessToken: () => Promise<string>,
   ) {}
 
-  async diff(namespaceId: string, manifest: readonly syncdiff.ManifestEntry[]): Promise<DiffOutcome> {
+  async diff(namespaceId: string, manifest: Iterable<syncdiff.ManifestEntry>): Promise<DiffOutcome> {
     const token = await this.accessToken();
     const call = this.clients.syncDiff.diff(callMetadata(token), callOptions({ timeoutMs: TIMEOUTS.diffMs }));
     // Read while writing: the server may answer before the manifest is complete, and an
@@ -70,6 +107,27 @@ export class GrpcSyncRemote implements SyncRemote {
     return missing;
   }
 
+  async locateBlocks(namespaceId: string, hashes: readonly string[]): Promise<LocatedBlocks> {
+    const located: LocatedBlocks = { locations: [], missing: [] };
+    for (let i = 0; i < hashes.length; i += LIMITS.maxBlockHashesPerQuery) {
+      const response = await unary(
+        this.clients.metadata.locateBlocks.bind(this.clients.metadata),
+        { namespaceId, blockHashes: hashes.slice(i, i + LIMITS.maxBlockHashesPerQuery) },
+        { timeoutMs: TIMEOUTS.unaryMs, accessToken: await this.accessToken() },
+      );
+      for (const location of response.locations) {
+        located.locations.push({
+          hash: location.blockHash,
+          packId: location.packId,
+          offset: location.offset,
+          length: location.length,
+        });
+      }
+      located.missing.push(...response.missingBlockHashes);
+    }
+    return located;
+  }
+
   async commitFiles(
     namespaceId: string,
     changes: metadata.FileChange[],
@@ -82,6 +140,54 @@ export class GrpcSyncRemote implements SyncRemote {
     );
     return { results: response.results, cursor: response.cursor };
   }
+
+  async registerPacks(namespaceId: string, packs: readonly PackRecord[]): Promise<void> {
+    for (const batch of registerBatches(packs)) {
+      // The server checks each pack object in storage before indexing it: a commit's deadline.
+      await unary(
+        this.clients.metadata.registerPacks.bind(this.clients.metadata),
+        {
+          namespaceId,
+          packs: batch.map((pack) => ({
+            packId: pack.packId,
+            size: pack.size,
+            blocks: pack.blocks.map((block) => ({
+              blockHash: block.hash,
+              offset: block.offset,
+              length: block.length,
+            })),
+          })),
+        },
+        { timeoutMs: TIMEOUTS.commitMs, accessToken: await this.accessToken() },
+      );
+    }
+  }
+}
+
+/**
+ * Splits packs into RegisterPacks requests of at most LIMITS.maxPacksPerRegister packs and
+ * LIMITS.maxBlockHashesPerQuery blocks (a pack is never split; one holds at most
+ * LIMITS.maxBlocksPerPack blocks).
+ */
+export function registerBatches(packs: readonly PackRecord[]): PackRecord[][] {
+  const batches: PackRecord[][] = [];
+  let current: PackRecord[] = [];
+  let blocks = 0;
+  for (const pack of packs) {
+    if (
+      current.length > 0 &&
+      (current.length >= LIMITS.maxPacksPerRegister ||
+        blocks + pack.blocks.length > LIMITS.maxBlockHashesPerQuery)
+    ) {
+      batches.push(current);
+      current = [];
+      blocks = 0;
+    }
+    current.push(pack);
+    blocks += pack.blocks.length;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
 }
 
 type DiffCall = ClientDuplexStream<syncdiff.DiffRequest, syncdiff.DiffResponse>;
@@ -101,7 +207,7 @@ async function readDiff(call: DiffCall): Promise<DiffOutcome> {
 async function writeManifest(
   call: DiffCall,
   namespaceId: string,
-  manifest: readonly syncdiff.ManifestEntry[],
+  manifest: Iterable<syncdiff.ManifestEntry>,
 ) {
   const send = (request: syncdiff.DiffRequest) =>
     call.write(request) ? Promise.resolve() : new Promise<void>((resolve) => drainedOrClosed(call, resolve));

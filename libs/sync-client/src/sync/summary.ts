@@ -18,6 +18,8 @@ export interface SyncSummary {
   downloadedBytes: number;
   uploadedBlocks: number;
   downloadedBlocks: number;
+  /** Storage reads the downloads made: ranged GETs of packs and GETs of blocks stored on their own. */
+  downloadRequests: number;
   filesUploaded: number;
   filesDownloaded: number;
   conflicts: number;
@@ -34,6 +36,7 @@ export function emptySummary(): SyncSummary {
     downloadedBytes: 0,
     uploadedBlocks: 0,
     downloadedBlocks: 0,
+    downloadRequests: 0,
     filesUploaded: 0,
     filesDownloaded: 0,
     conflicts: 0,

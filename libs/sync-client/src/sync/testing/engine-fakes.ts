@@ -7,12 +7,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import pino from 'pino';
 import { common, metadata, syncdiff } from '@filesync/contracts';
-import { chunkBuffer, contentHash } from '@filesync/sync-core';
+import { chunkBuffer, contentHash, readPackTrailer } from '@filesync/sync-core';
 import { inlineHasher } from '../../hashing/hash-file';
 import { StateDb } from '../../state/state-db';
-import type { BlockStore } from '../../storage/block-store';
+import { StorageObjectGoneError, type BlockStore } from '../../storage/block-store';
 import { syncFolder, type EngineDeps, type SyncOptions } from '../engine';
-import type { CommitOptions, SyncRemote } from '../remote';
+import type { CommitOptions, PackRecord, SyncRemote } from '../remote';
 import type { SyncSummary } from '../summary';
 
 /** In-memory block storage (a fake of the BlockStore port). */
@@ -23,10 +23,27 @@ export class MemoryBlocks implements BlockStore {
     this.stored.set(hash, bytes);
     return 'uploaded' as const;
   }
+  /** Pack objects by id; their blocks also land in `stored`, so reads by hash find them. */
+  readonly packs = new Map<string, Uint8Array>();
+  async putPack(_ns: string, packId: string, bytes: Uint8Array) {
+    if (this.packs.has(packId)) return 'exists' as const;
+    // A copy: the caller may reuse its buffer once the write is done, as with real storage.
+    const data = Buffer.from(bytes);
+    this.packs.set(packId, data);
+    for (const block of readPackTrailer(data, data.byteLength))
+      if (!this.stored.has(block.hash))
+        this.stored.set(block.hash, data.subarray(block.offset, block.offset + block.length));
+    return 'uploaded' as const;
+  }
   async get(_ns: string, hash: string) {
     const bytes = this.stored.get(hash);
     if (!bytes) throw new Error(`no block ${hash}`);
     return bytes;
+  }
+  async getRange(_ns: string, packId: string, offset: number, length: number): Promise<Uint8Array> {
+    const pack = this.packs.get(packId);
+    if (!pack || offset + length > pack.byteLength) throw new StorageObjectGoneError(`no pack ${packId}`);
+    return pack.subarray(offset, offset + length);
   }
   /** Puts a file's blocks in storage, as if another device had uploaded it. */
   async seed(text: string): Promise<common.FileContent> {
@@ -53,6 +70,8 @@ export class ScriptedRemote implements SyncRemote {
   readonly options: (CommitOptions | undefined)[] = [];
   readonly conflicts = new Map<string, common.FileEntry>();
   readonly rejections = new Map<string, metadata.PathRejection>();
+  /** Paths whose next commit answers these blocks missing (as after the collector deleted them). */
+  readonly missingBlocks = new Map<string, string[]>();
   /** When set, every CommitFiles call fails as a whole with this error. */
   failCallsWith: Error | undefined;
   constructor(
@@ -65,8 +84,17 @@ export class ScriptedRemote implements SyncRemote {
     await this.beforeDiff();
     return { actions: this.actions, cursor: 7 };
   }
+  /** Every block is answered as a legacy object of its own (MemoryBlocks keeps packed blocks by hash too). */
+  async locateBlocks(_ns: string, hashes: readonly string[]) {
+    return { locations: hashes.map((hash) => ({ hash, packId: '', offset: 0, length: 0 })), missing: [] };
+  }
   async findMissingBlocks(_ns: string, hashes: readonly string[]) {
     return [...hashes];
+  }
+  /** The packs of each RegisterPacks call, in call order. */
+  readonly registered: PackRecord[][] = [];
+  async registerPacks(_ns: string, packs: readonly PackRecord[]) {
+    this.registered.push([...packs]);
   }
   async commitFiles(_ns: string, changes: metadata.FileChange[], options?: CommitOptions) {
     this.options.push(options);
@@ -77,6 +105,11 @@ export class ScriptedRemote implements SyncRemote {
       if (conflict) {
         this.conflicts.delete(change.path);
         return { path: change.path, outcome: { $case: 'conflict', value: conflict } };
+      }
+      const missing = this.missingBlocks.get(change.path);
+      if (missing) {
+        this.missingBlocks.delete(change.path);
+        return { path: change.path, outcome: { $case: 'missingBlocks', value: { blockHashes: missing } } };
       }
       const rejection = this.rejections.get(change.path);
       if (rejection) {

@@ -1,0 +1,99 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { packsPrefix } from '@filesync/resources';
+import { blockHash, readPackTrailer } from '@filesync/sync-core';
+import { SyncIncompleteError } from '@filesync/sync-client';
+import { closeDevices, twoFolderDevices, type FolderDevice } from './support/devices';
+import { readTestStack } from './support/harness';
+import { tempDir, treeDigest, writeTree } from './support/trees';
+
+// Real services and emulators: the second device reads packed blocks with ranged GETs.
+describe('downloads from packs', () => {
+  const stack = readTestStack();
+  const dirs: string[] = [];
+  const dir = (label: string) => {
+    const made = tempDir(label);
+    dirs.push(made);
+    return made;
+  };
+  const s3 = new S3Client({
+    region: stack.resources.region,
+    endpoint: stack.emulators.moto,
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+  let laptop: FolderDevice;
+  let desktop: FolderDevice;
+  let namespaceId: string;
+
+  beforeAll(async () => {
+    ({ laptop, desktop } = await twoFolderDevices(stack.server, dir, 'packs'));
+    namespaceId = (await laptop.client.status()).namespaceId;
+  });
+
+  afterAll(async () => {
+    s3.destroy();
+    await closeDevices(laptop, desktop);
+    for (const made of dirs) rmSync(made, { recursive: true, force: true });
+  });
+
+  test('a second device downloads 2,000 small files byte-identical with a few ranged GETs, not one per file', async () => {
+    const files: Record<string, Uint8Array> = {};
+    for (let i = 0; i < 2000; i++) {
+      files[`small/${String(Math.floor(i / 100)).padStart(2, '0')}/file-${i}.bin`] = randomBytes(
+        1024 + ((i * 7919) % (15 * 1024)),
+      );
+    }
+    writeTree(laptop.folder, files);
+    expect((await laptop.sync()).filesUploaded).toBe(2000);
+
+    const down = await desktop.sync();
+    expect(down.failed).toEqual([]);
+    expect(down.filesDownloaded).toBe(2000);
+    expect(treeDigest(desktop.folder)).toEqual(treeDigest(laptop.folder));
+    // About 17 MiB in one or two packs, read in ranges of at most 8 MiB: a handful of GETs.
+    expect(down.downloadRequests).toBeGreaterThan(0);
+    expect(down.downloadRequests).toBeLessThanOrEqual(12);
+  });
+
+  test('a corrupted pack range is never written: that file fails, the others arrive', async () => {
+    const victim = randomBytes(5000);
+    const others = { 'bad/ok-1.txt': randomBytes(3000), 'bad/ok-2.txt': randomBytes(4000) };
+    writeTree(laptop.folder, { 'bad/victim.bin': victim, ...others });
+    expect((await laptop.sync()).filesUploaded).toBe(3);
+
+    // Flip one byte of the victim's block inside whichever pack holds it.
+    const hash = blockHash(victim);
+    const listed = await s3.send(
+      new ListObjectsV2Command({ Bucket: stack.resources.bucket, Prefix: packsPrefix(namespaceId) }),
+    );
+    let corrupted = false;
+    for (const object of listed.Contents ?? []) {
+      const got = await s3.send(new GetObjectCommand({ Bucket: stack.resources.bucket, Key: object.Key }));
+      const bytes = Buffer.from(await got.Body!.transformToByteArray());
+      const entry = readPackTrailer(bytes, bytes.byteLength).find((block) => block.hash === hash);
+      if (!entry) continue;
+      bytes[entry.offset + 100] = bytes[entry.offset + 100]! ^ 0xff;
+      await s3.send(new PutObjectCommand({ Bucket: stack.resources.bucket, Key: object.Key, Body: bytes }));
+      corrupted = true;
+    }
+    expect(corrupted).toBe(true);
+
+    const error = await desktop.sync().then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
+    expect(error).toBeInstanceOf(SyncIncompleteError);
+    const summary = (error as SyncIncompleteError).summary;
+    expect(summary.failed.map((failure) => failure.path)).toEqual(['bad/victim.bin']);
+    expect(summary.failed[0]!.reason).toMatch(/do not match their hash/);
+    expect(existsSync(join(desktop.folder, 'bad', 'victim.bin'))).toBe(false);
+    // No partial file either: the temp file of a failed download is removed.
+    expect(readdirSync(join(desktop.folder, 'bad')).sort()).toEqual(['ok-1.txt', 'ok-2.txt']);
+    const digest = treeDigest(desktop.folder);
+    const expected = treeDigest(laptop.folder);
+    for (const path of Object.keys(others)) expect(digest[path]).toBe(expected[path]);
+  });
+});

@@ -1,0 +1,417 @@
+import pLimit, { type LimitFunction } from 'p-limit';
+import { LIMITS } from '@filesync/resources';
+import { blockHash } from '@filesync/sync-core';
+import { BlockIntegrityError, StorageObjectGoneError, type BlockStore } from '../storage/block-store';
+import type { BlockLocation, SyncRemote } from './remote';
+
+/** One file to download: its blocks in file order. */
+export interface DownloadFile {
+  readonly path: string;
+  /** Bytes the server says the file has. */
+  readonly size: number;
+  readonly blockHashes: readonly string[];
+}
+
+/** The blocks of one file, in order: `block(i)` resolves to block i's verified bytes. */
+export interface BlockSource {
+  block(index: number): Promise<Uint8Array>;
+}
+
+/** What the caller does with each file: write it from its blocks, or learn why it cannot be. */
+export interface DownloadSink<F extends DownloadFile> {
+  /** Writes the file; a rejection of `source` fails this file only. */
+  write(file: F, source: BlockSource): Promise<void>;
+  /** The file's blocks could not be had (missing on the server, corrupt twice, storage down). */
+  fail(file: F, error: Error): void;
+}
+
+export interface DownloaderOptions {
+  /** Ranged GETs (or whole-object GETs of legacy blocks) in flight at once. */
+  readonly transfers?: LimitFunction;
+  /** Files being written at once. */
+  readonly fileConcurrency?: number;
+  /** Files at most this large are fetched in batches, packed ranges coalesced; larger ones stream. Bytes. */
+  readonly smallFileBytes?: number;
+  /** Bytes of small files fetched per batch: bounds memory to about two batches. */
+  readonly batchBytes?: number;
+  /** Unneeded bytes between two wanted ranges of a pack read through rather than split. */
+  readonly maxGapBytes?: number;
+  /** Longest coalesced ranged read. Bytes. */
+  readonly maxRangeBytes?: number;
+  /** Blocks of a large file fetched ahead of the one being written. */
+  readonly windowBlocks?: number;
+  /** Called once per storage read (a ranged GET of a pack, a GET of a legacy block). */
+  readonly onRequest?: () => void;
+}
+
+const DEFAULTS = {
+  fileConcurrency: 16,
+  smallFileBytes: LIMITS.chunkMaxBytes,
+  batchBytes: 16 * 1024 * 1024,
+  maxGapBytes: 256 * 1024,
+  maxRangeBytes: 8 * 1024 * 1024,
+  windowBlocks: 4,
+  transfers: 8,
+};
+
+/** A block the server does not hold (LocateBlocks listed it missing). */
+export class BlockMissingError extends Error {
+  override name = 'BlockMissingError';
+}
+
+/** One coalesced ranged read of a pack: the blocks it covers, in offset order. */
+export interface PackRange {
+  readonly packId: string;
+  readonly offset: number;
+  readonly length: number;
+  readonly blocks: readonly BlockLocation[];
+}
+
+/**
+ * Groups packed block locations into as few ranged reads as possible: per pack, in offset order,
+ * a block joins the previous range when the gap to it is at most `maxGapBytes` (read through and
+ * dropped) and the range stays within `maxRangeBytes` (a block longer than that is a range of its
+ * own). Duplicate hashes are read once. Legacy locations (empty pack id) are not ranges: skipped.
+ */
+export function coalesceRanges(
+  locations: readonly BlockLocation[],
+  maxGapBytes: number = DEFAULTS.maxGapBytes,
+  maxRangeBytes: number = DEFAULTS.maxRangeBytes,
+): PackRange[] {
+  const byPack = new Map<string, BlockLocation[]>();
+  const seen = new Set<string>();
+  for (const location of locations) {
+    if (location.packId === '' || seen.has(location.hash)) continue;
+    seen.add(location.hash);
+    let list = byPack.get(location.packId);
+    if (!list) byPack.set(location.packId, (list = []));
+    list.push(location);
+  }
+  const ranges: PackRange[] = [];
+  for (const [packId, list] of byPack) {
+    list.sort((a, b) => a.offset - b.offset);
+    let current: { offset: number; end: number; blocks: BlockLocation[] } | undefined;
+    for (const block of list) {
+      const end = block.offset + block.length;
+      if (
+        current &&
+        block.offset - current.end <= maxGapBytes &&
+        Math.max(end, current.end) - current.offset <= maxRangeBytes
+      ) {
+        current.blocks.push(block);
+        current.end = Math.max(current.end, end);
+        continue;
+      }
+      if (current)
+        ranges.push({
+          packId,
+          offset: current.offset,
+          length: current.end - current.offset,
+          blocks: current.blocks,
+        });
+      current = { offset: block.offset, end, blocks: [block] };
+    }
+    if (current)
+      ranges.push({
+        packId,
+        offset: current.offset,
+        length: current.end - current.offset,
+        blocks: current.blocks,
+      });
+  }
+  return ranges;
+}
+
+type Fetched = Uint8Array | Error;
+
+/**
+ * Fetches the blocks of the files a pass downloads and hands each file its verified blocks.
+ *
+ * Blocks are located with LocateBlocks (at most LIMITS.maxBlockHashesPerQuery hashes a call).
+ * Small files are sorted by where their first block lives and fetched in batches of about
+ * `batchBytes`: the blocks of one pack are read with ranged GETs, adjacent ranges coalesced,
+ * several packs at once, the next batch fetched while the current one is written. Large files
+ * stream block by block with a look-ahead window, so memory stays bounded whatever their size.
+ *
+ * Every block's SHA-256 is checked before anyone sees it; a mismatch is read again once, then the
+ * block fails (and with it each file that needs it). A pack gone or shorter than asked (404, 416:
+ * the collector rewrote it) makes the blocks be located again once.
+ */
+export class Downloader {
+  private readonly transfers: LimitFunction;
+  private readonly options: Required<Omit<DownloaderOptions, 'transfers' | 'onRequest'>>;
+  private readonly onRequest: () => void;
+  /** One string per pack id, shared by every location in it. */
+  private readonly packIds = new Map<string, string>();
+
+  constructor(
+    private readonly namespaceId: string,
+    private readonly blocks: Pick<BlockStore, 'get' | 'getRange'>,
+    private readonly remote: Pick<SyncRemote, 'locateBlocks'>,
+    options: DownloaderOptions = {},
+  ) {
+    this.transfers = options.transfers ?? pLimit(DEFAULTS.transfers);
+    this.onRequest = options.onRequest ?? (() => undefined);
+    this.options = {
+      fileConcurrency: options.fileConcurrency ?? DEFAULTS.fileConcurrency,
+      smallFileBytes: options.smallFileBytes ?? DEFAULTS.smallFileBytes,
+      batchBytes: options.batchBytes ?? DEFAULTS.batchBytes,
+      maxGapBytes: options.maxGapBytes ?? DEFAULTS.maxGapBytes,
+      maxRangeBytes: options.maxRangeBytes ?? DEFAULTS.maxRangeBytes,
+      windowBlocks: options.windowBlocks ?? DEFAULTS.windowBlocks,
+    };
+  }
+
+  /** Downloads every file through `sink`; per-file failures go to `sink.fail`, never thrown. */
+  async run<F extends DownloadFile>(files: readonly F[], sink: DownloadSink<F>): Promise<void> {
+    const small = files.filter((file) => file.size <= this.options.smallFileBytes);
+    const large = files.filter((file) => file.size > this.options.smallFileBytes);
+    await this.runSmall(small, sink);
+    const writers = pLimit(2);
+    await Promise.all(large.map((file) => writers(() => this.runLarge(file, sink))));
+  }
+
+  // ---- small files: batched, ranges coalesced ----
+
+  private async runSmall<F extends DownloadFile>(files: readonly F[], sink: DownloadSink<F>): Promise<void> {
+    if (files.length === 0) return;
+    let where: Map<string, BlockLocation | Error>;
+    try {
+      where = await this.locate(unique(files.flatMap((file) => file.blockHashes)));
+    } catch (error) {
+      for (const file of files) sink.fail(file, asError(error));
+      return;
+    }
+    // Files whose blocks sit together in storage are fetched together.
+    const sortKey = (file: F) => {
+      const first = file.blockHashes[0] === undefined ? undefined : where.get(file.blockHashes[0]);
+      return first && !(first instanceof Error)
+        ? ([first.packId, first.offset] as const)
+        : (['', 0] as const);
+    };
+    const ordered = files
+      .map((file) => ({ file, key: sortKey(file) }))
+      .sort((a, b) => (a.key[0] < b.key[0] ? -1 : a.key[0] > b.key[0] ? 1 : a.key[1] - b.key[1]))
+      .map((entry) => entry.file);
+    const batches: F[][] = [];
+    let batch: F[] = [];
+    let bytes = 0;
+    for (const file of ordered) {
+      if (batch.length > 0 && bytes + file.size > this.options.batchBytes) {
+        batches.push(batch);
+        batch = [];
+        bytes = 0;
+      }
+      batch.push(file);
+      bytes += file.size;
+    }
+    if (batch.length > 0) batches.push(batch);
+
+    const fetchBatch = (files: F[]) => {
+      const locations: BlockLocation[] = [];
+      const fetched = new Map<string, Fetched>();
+      for (const hash of unique(files.flatMap((file) => file.blockHashes))) {
+        const location = where.get(hash);
+        if (location === undefined) fetched.set(hash, new BlockMissingError(`block ${hash} was not located`));
+        else if (location instanceof Error) fetched.set(hash, location);
+        else locations.push(location);
+      }
+      return this.fetchAll(locations, fetched, true).then(() => fetched);
+    };
+    const writers = pLimit(this.options.fileConcurrency);
+    let next = batches.length > 0 ? fetchBatch(batches[0]!) : undefined;
+    for (let i = 0; i < batches.length; i++) {
+      const fetched = await next!;
+      // The next batch comes in while this one is written: two batches in memory at most.
+      next = i + 1 < batches.length ? fetchBatch(batches[i + 1]!) : undefined;
+      await Promise.all(
+        batches[i]!.map((file) =>
+          writers(async () => {
+            const failed = file.blockHashes
+              .map((hash) => fetched.get(hash))
+              .find((got) => !(got instanceof Uint8Array));
+            if (failed !== undefined) {
+              sink.fail(file, failed instanceof Error ? failed : new Error('block not fetched'));
+              return;
+            }
+            await sink.write(file, {
+              block: async (index) => fetched.get(file.blockHashes[index]!) as Uint8Array,
+            });
+          }),
+        ),
+      );
+    }
+  }
+
+  // ---- large files: streamed through a window ----
+
+  private async runLarge<F extends DownloadFile>(file: F, sink: DownloadSink<F>): Promise<void> {
+    let where: Map<string, BlockLocation | Error>;
+    try {
+      where = await this.locate(unique(file.blockHashes));
+    } catch (error) {
+      sink.fail(file, asError(error));
+      return;
+    }
+    const missing = file.blockHashes.map((hash) => where.get(hash)).find((got) => got instanceof Error);
+    if (missing instanceof Error) {
+      sink.fail(file, missing);
+      return;
+    }
+    const pending = new Map<number, Promise<Uint8Array>>();
+    const start = (index: number) => {
+      if (index >= file.blockHashes.length || pending.has(index)) return;
+      const location = where.get(file.blockHashes[index]!) as BlockLocation;
+      const fetched = new Map<string, Fetched>();
+      const promise = this.fetchAll([location], fetched, true).then(() => {
+        const got = fetched.get(location.hash);
+        if (got instanceof Uint8Array) return got;
+        throw got ?? new Error(`block ${location.hash} not fetched`);
+      });
+      // A look-ahead fetch of a download that fails midway is never awaited: keep it handled.
+      promise.catch(() => undefined);
+      pending.set(index, promise);
+    };
+    await sink.write(file, {
+      block: async (index) => {
+        for (let ahead = index; ahead < index + this.options.windowBlocks; ahead++) start(ahead);
+        const promise = pending.get(index)!;
+        pending.delete(index);
+        return promise;
+      },
+    });
+  }
+
+  // ---- fetching ----
+
+  /**
+   * Fetches `locations` into `into` (hash -> verified bytes or the error that stopped it):
+   * packed blocks by coalesced ranged reads, legacy blocks by whole-object reads.
+   */
+  private async fetchAll(
+    locations: readonly BlockLocation[],
+    into: Map<string, Fetched>,
+    mayRelocate: boolean,
+  ): Promise<void> {
+    const ranges = coalesceRanges(locations, this.options.maxGapBytes, this.options.maxRangeBytes);
+    const legacy = unique(locations.filter((location) => location.packId === '').map((l) => l.hash));
+    await Promise.all([
+      ...ranges.map((range) => this.fetchRange(range, into, mayRelocate)),
+      ...legacy.map(async (hash) => {
+        try {
+          into.set(hash, await this.transfers(() => this.get(hash)));
+        } catch (error) {
+          if (mayRelocate && error instanceof StorageObjectGoneError) {
+            await this.relocate([hash], into);
+          } else {
+            into.set(hash, asError(error));
+          }
+        }
+      }),
+    ]);
+  }
+
+  private async fetchRange(
+    range: PackRange,
+    into: Map<string, Fetched>,
+    mayRelocate: boolean,
+  ): Promise<void> {
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.transfers(() => this.getRange(range.packId, range.offset, range.length));
+    } catch (error) {
+      if (mayRelocate && error instanceof StorageObjectGoneError) {
+        await this.relocate(
+          range.blocks.map((block) => block.hash),
+          into,
+        );
+      } else {
+        for (const block of range.blocks) into.set(block.hash, asError(error));
+      }
+      return;
+    }
+    const again: BlockLocation[] = [];
+    for (const block of range.blocks) {
+      const start = block.offset - range.offset;
+      const slice = bytes.subarray(start, start + block.length);
+      if (blockHash(slice) === block.hash) into.set(block.hash, slice);
+      else again.push(block);
+    }
+    // A corrupted transfer is read again once, block by block; a second mismatch means the
+    // stored bytes are bad: the block fails and is never written.
+    await Promise.all(
+      again.map(async (block) => {
+        try {
+          const retry = await this.transfers(() => this.getRange(block.packId, block.offset, block.length));
+          into.set(
+            block.hash,
+            blockHash(retry) === block.hash
+              ? retry
+              : new BlockIntegrityError(`block ${block.hash}: downloaded bytes do not match their hash`),
+          );
+        } catch (error) {
+          into.set(block.hash, asError(error));
+        }
+      }),
+    );
+  }
+
+  private get(hash: string): Promise<Uint8Array> {
+    this.onRequest();
+    return this.blocks.get(this.namespaceId, hash);
+  }
+
+  private getRange(packId: string, offset: number, length: number): Promise<Uint8Array> {
+    this.onRequest();
+    return this.blocks.getRange(this.namespaceId, packId, offset, length);
+  }
+
+  /** The objects holding these blocks are gone (a pack rewritten): ask where they are now, once. */
+  private async relocate(hashes: readonly string[], into: Map<string, Fetched>): Promise<void> {
+    let where: Map<string, BlockLocation | Error>;
+    try {
+      where = await this.locate(hashes);
+    } catch (error) {
+      for (const hash of hashes) into.set(hash, asError(error));
+      return;
+    }
+    const located: BlockLocation[] = [];
+    for (const hash of hashes) {
+      const got = where.get(hash);
+      if (got === undefined || got instanceof Error)
+        into.set(hash, got ?? new BlockMissingError(`block ${hash} is missing`));
+      else located.push(got);
+    }
+    await this.fetchAll(located, into, false);
+  }
+
+  /** Hash -> location, or BlockMissingError for a block the server does not hold. */
+  private async locate(hashes: readonly string[]): Promise<Map<string, BlockLocation | Error>> {
+    const where = new Map<string, BlockLocation | Error>();
+    for (let i = 0; i < hashes.length; i += LIMITS.maxBlockHashesPerQuery) {
+      const slice = hashes.slice(i, i + LIMITS.maxBlockHashesPerQuery);
+      const { locations, missing } = await this.remote.locateBlocks(this.namespaceId, slice);
+      for (const location of locations) {
+        let packId = this.packIds.get(location.packId);
+        if (packId === undefined) this.packIds.set(location.packId, (packId = location.packId));
+        where.set(location.hash, {
+          hash: location.hash,
+          packId,
+          offset: location.offset,
+          length: location.length,
+        });
+      }
+      for (const hash of missing)
+        where.set(hash, new BlockMissingError(`block ${hash} is missing on the server`));
+    }
+    return where;
+  }
+}
+
+function unique(hashes: readonly string[]): string[] {
+  return [...new Set(hashes)];
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}

@@ -1,0 +1,238 @@
+import { open, type FileHandle } from 'node:fs/promises';
+import { LIMITS } from '@filesync/resources';
+import { blockHash, PackBuilder, packTrailerBytes } from '@filesync/sync-core';
+import type { BlockRef } from '../state/state-db';
+import type { BlockStore } from '../storage/block-store';
+import { registerBatches, type PackRecord, type SyncRemote } from './remote';
+
+/**
+ * Pack PUTs in flight at once. With the pack being filled this bounds the block bytes the
+ * uploader holds: (PACK_PUT_CONCURRENCY + 1) * packTargetBytes, whatever the size of the files.
+ */
+export const PACK_PUT_CONCURRENCY = 4;
+
+/** A local file and the blocks of it to upload. */
+export interface PackSource {
+  readonly absPath: string;
+  /** Read back from the file at their offsets and checked against their hash before packing. */
+  readonly blocks: readonly BlockRef[];
+}
+
+/** One pack written to storage (reported before it is registered). */
+export interface StoredPack {
+  readonly blocks: number;
+  /** Block bytes in the pack (trailer excluded): each uploaded byte is counted in one pack only. */
+  readonly bytes: number;
+  /** 'exists': storage already held this very pack (same id, same bytes); nothing was sent. */
+  readonly outcome: 'uploaded' | 'exists';
+}
+
+export interface PackUploadDeps {
+  readonly namespaceId: string;
+  readonly blocks: Pick<BlockStore, 'putPack'>;
+  readonly remote: Pick<SyncRemote, 'registerPacks'>;
+  readonly onPackStored?: (pack: StoredPack) => void;
+  /** Pack PUTs in flight at once; default PACK_PUT_CONCURRENCY. */
+  readonly putConcurrency?: number;
+  /** Block bytes per pack before it is sealed; default LIMITS.packTargetBytes. */
+  readonly packTargetBytes?: number;
+}
+
+/**
+ * Uploads blocks in packs and registers them: the sources are read in the given order (the
+ * commit order, smallest files first), each distinct hash once, from the first source naming
+ * it; blocks fill a pack of about `packTargetBytes`, full packs are PUT a few at a time while
+ * the next one fills, and stored packs are registered with the server (RegisterPacks) in
+ * batches as they land. Reading stalls while every PUT slot is busy, so memory stays bounded.
+ *
+ * Returns, per hash, a promise that resolves once the block is registered (a commit naming it
+ * then succeeds) and rejects with the reason it could not be (the file changed since it was
+ * hashed, storage or the server refused). Never throws; the returned promises are pre-handled,
+ * so an ignored failure is not an unhandled rejection.
+ */
+export function uploadPacks(
+  sources: readonly PackSource[],
+  deps: PackUploadDeps,
+): Map<string, Promise<void>> {
+  const waiting = new Map<string, Waiter>();
+  const plan: PackSource[] = [];
+  for (const source of sources) {
+    const fresh = source.blocks.filter((ref) => !waiting.has(ref.hash) && waiting.set(ref.hash, waiter()));
+    if (fresh.length > 0) plan.push({ absPath: source.absPath, blocks: fresh });
+  }
+  const registered = new Map([...waiting].map(([hash, w]) => [hash, w.promise]));
+  void new PackPipeline(deps, waiting).run(plan);
+  return registered;
+}
+
+interface Waiter {
+  readonly promise: Promise<void>;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+function waiter(): Waiter {
+  let resolve!: () => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<void>((yes, no) => {
+    resolve = yes;
+    reject = no;
+  });
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
+
+class PackPipeline {
+  private builder: PackBuilder;
+  private readonly targetBytes: number;
+  private readonly concurrency: number;
+  /**
+   * Pack buffers, one per PUT slot and one being filled, reused for the whole upload: blocks are
+   * read straight into the pack they go to and the trailer written after them, so a pack costs
+   * no copy and memory stays at (concurrency + 1) buffers however many bytes go through.
+   */
+  private readonly free: Buffer[] = [];
+  private readonly capacity: number;
+  private buffer: Buffer;
+  private used = 0;
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly toRegister: PackRecord[] = [];
+  private registering: Promise<void> | undefined;
+
+  constructor(
+    private readonly deps: PackUploadDeps,
+    private readonly waiting: Map<string, Waiter>,
+  ) {
+    this.targetBytes = deps.packTargetBytes ?? LIMITS.packTargetBytes;
+    this.concurrency = Math.max(1, deps.putConcurrency ?? PACK_PUT_CONCURRENCY);
+    this.builder = new PackBuilder(this.targetBytes);
+    // A pack holds up to its target, or one block past it when it was empty, and its trailer.
+    this.capacity =
+      Math.max(this.targetBytes, LIMITS.chunkMaxBytes) + packTrailerBytes(LIMITS.maxBlocksPerPack);
+    this.buffer = Buffer.allocUnsafe(0);
+  }
+
+  async run(plan: readonly PackSource[]): Promise<void> {
+    try {
+      // Sized to what is to be sent: a few small files do not cost a full pack buffer.
+      const total = plan.reduce(
+        (sum, source) => sum + source.blocks.reduce((n, ref) => n + ref.length, 0),
+        0,
+      );
+      this.buffer = Buffer.allocUnsafe(Math.min(this.capacity, total + packTrailerBytes(this.waiting.size)));
+      for (const source of plan) await this.readSource(source);
+      if (this.builder.blockCount > 0) await this.seal();
+      while (this.inFlight.size > 0) await Promise.race(this.inFlight);
+      while (this.registering) await this.registering;
+    } catch (error) {
+      // Not expected (every step settles its own blocks); whatever is left must not hang a commit.
+      for (const hash of [...this.waiting.keys()]) this.settle(hash, error);
+    }
+  }
+
+  private async readSource(source: PackSource): Promise<void> {
+    let handle: FileHandle;
+    try {
+      handle = await open(source.absPath, 'r');
+    } catch (error) {
+      for (const ref of source.blocks) this.settle(ref.hash, error);
+      return;
+    }
+    try {
+      for (const ref of source.blocks) {
+        if (this.builder.wouldExceed(ref.length)) await this.seal();
+        const into = this.buffer.subarray(this.used, this.used + ref.length);
+        try {
+          if (into.byteLength !== ref.length) throw new Error(`block of ${ref.length} bytes is too large`);
+          await readVerified(handle, ref, into);
+        } catch (error) {
+          this.settle(ref.hash, error);
+          continue;
+        }
+        this.builder.add(ref.hash, into);
+        this.used += ref.length;
+      }
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** Finishes the current pack and starts its PUT; waits for a free buffer to fill the next. */
+  private async seal(): Promise<void> {
+    const built = this.builder.finish();
+    const trailer = built.parts[built.parts.length - 1]!;
+    this.buffer.set(trailer, this.used);
+    const body = this.buffer.subarray(0, built.size);
+    const record: PackRecord = { packId: built.packId, size: built.size, blocks: built.entries };
+    const buffer = this.buffer;
+    const put = this.put(record, body).finally(() => {
+      this.inFlight.delete(put);
+      if (buffer.byteLength === this.capacity) this.free.push(buffer);
+    });
+    this.inFlight.add(put);
+    this.builder = new PackBuilder(this.targetBytes);
+    this.used = 0;
+    while (this.free.length === 0 && this.inFlight.size >= this.concurrency)
+      await Promise.race(this.inFlight);
+    this.buffer = this.free.pop() ?? Buffer.allocUnsafe(this.capacity);
+  }
+
+  private async put(record: PackRecord, body: Uint8Array): Promise<void> {
+    let outcome: 'uploaded' | 'exists';
+    try {
+      outcome = await this.deps.blocks.putPack(this.deps.namespaceId, record.packId, body);
+    } catch (error) {
+      for (const block of record.blocks) this.settle(block.hash, error);
+      return;
+    }
+    const bytes = record.blocks.reduce((sum, block) => sum + block.length, 0);
+    this.deps.onPackStored?.({ blocks: record.blocks.length, bytes, outcome });
+    this.toRegister.push(record);
+    this.startRegistering();
+  }
+
+  /** One registration loop at a time; packs stored meanwhile go in its next request. */
+  private startRegistering(): void {
+    if (this.registering || this.toRegister.length === 0) return;
+    this.registering = this.registerWaiting().finally(() => {
+      this.registering = undefined;
+      this.startRegistering();
+    });
+  }
+
+  /** Registers stored packs, one request's worth at a time, until none waits. Never rejects. */
+  private async registerWaiting(): Promise<void> {
+    while (this.toRegister.length > 0) {
+      const batch = this.toRegister.splice(0, registerBatches(this.toRegister)[0]!.length);
+      let failure: unknown;
+      try {
+        await this.deps.remote.registerPacks(this.deps.namespaceId, batch);
+      } catch (error) {
+        failure = error ?? new Error('registering packs failed');
+      }
+      for (const pack of batch) for (const block of pack.blocks) this.settle(block.hash, failure);
+    }
+  }
+
+  /** Resolves a block's promise, or rejects it with `error`. */
+  private settle(hash: string, error?: unknown): void {
+    const pending = this.waiting.get(hash);
+    if (!pending) return;
+    this.waiting.delete(hash);
+    if (error === undefined) pending.resolve();
+    else pending.reject(error);
+  }
+}
+
+/** Reads one block back from its file and checks it is still the bytes that were hashed. */
+async function readVerified(handle: FileHandle, ref: BlockRef, bytes: Buffer): Promise<void> {
+  let read = 0;
+  while (read < ref.length) {
+    const { bytesRead } = await handle.read(bytes, read, ref.length - read, ref.offset + read);
+    if (bytesRead === 0) break;
+    read += bytesRead;
+  }
+  if (read !== ref.length || blockHash(bytes) !== ref.hash) {
+    throw new Error('file changed since it was scanned; it syncs next time');
+  }
+}
