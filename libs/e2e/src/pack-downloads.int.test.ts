@@ -53,7 +53,7 @@ describe('downloads from packs', () => {
     expect(down.failed).toEqual([]);
     expect(down.filesDownloaded).toBe(2000);
     expect(treeDigest(desktop.folder)).toEqual(treeDigest(laptop.folder));
-    // About 17 MiB in one or two packs, read in ranges of at most 8 MiB: a handful of GETs.
+    // About 17 MiB in one or two packs, read in ranges of at most 4 MiB: a handful of GETs.
     expect(down.downloadRequests).toBeGreaterThan(0);
     expect(down.downloadRequests).toBeLessThanOrEqual(12);
   });

@@ -1,4 +1,5 @@
 import pLimit, { type LimitFunction } from 'p-limit';
+import type { Logger } from 'pino';
 import { LIMITS } from '@filesync/resources';
 import { blockHash } from '@filesync/sync-core';
 import { BlockIntegrityError, StorageObjectGoneError, type BlockStore } from '../storage/block-store';
@@ -42,14 +43,16 @@ export interface DownloaderOptions {
   readonly windowBlocks?: number;
   /** Called once per storage read (a ranged GET of a pack, a GET of a legacy block). */
   readonly onRequest?: () => void;
+  /** Where the time goes, at debug level. */
+  readonly logger?: Pick<Logger, 'debug'>;
 }
 
 const DEFAULTS = {
   fileConcurrency: 16,
   smallFileBytes: LIMITS.chunkMaxBytes,
-  batchBytes: 16 * 1024 * 1024,
+  batchBytes: 8 * 1024 * 1024,
   maxGapBytes: 256 * 1024,
-  maxRangeBytes: 8 * 1024 * 1024,
+  maxRangeBytes: 4 * 1024 * 1024,
   windowBlocks: 4,
   transfers: 8,
 };
@@ -139,8 +142,9 @@ type Fetched = Uint8Array | Error;
  */
 export class Downloader {
   private readonly transfers: LimitFunction;
-  private readonly options: Required<Omit<DownloaderOptions, 'transfers' | 'onRequest'>>;
+  private readonly options: Required<Omit<DownloaderOptions, 'transfers' | 'onRequest' | 'logger'>>;
   private readonly onRequest: () => void;
+  private readonly logger: Pick<Logger, 'debug'> | undefined;
   /** One string per pack id, shared by every location in it. */
   private readonly packIds = new Map<string, string>();
 
@@ -152,6 +156,7 @@ export class Downloader {
   ) {
     this.transfers = options.transfers ?? pLimit(DEFAULTS.transfers);
     this.onRequest = options.onRequest ?? (() => undefined);
+    this.logger = options.logger;
     this.options = {
       fileConcurrency: options.fileConcurrency ?? DEFAULTS.fileConcurrency,
       smallFileBytes: options.smallFileBytes ?? DEFAULTS.smallFileBytes,
@@ -176,12 +181,14 @@ export class Downloader {
   private async runSmall<F extends DownloadFile>(files: readonly F[], sink: DownloadSink<F>): Promise<void> {
     if (files.length === 0) return;
     let where: Map<string, BlockLocation | Error>;
+    const locating = Date.now();
     try {
       where = await this.locate(unique(files.flatMap((file) => file.blockHashes)));
     } catch (error) {
       for (const file of files) sink.fail(file, asError(error));
       return;
     }
+    this.logger?.debug({ blocks: where.size, ms: Date.now() - locating }, 'blocks located');
     // Files whose blocks sit together in storage are fetched together.
     const sortKey = (file: F) => {
       const first = file.blockHashes[0] === undefined ? undefined : where.get(file.blockHashes[0]);
@@ -220,8 +227,12 @@ export class Downloader {
     };
     const writers = pLimit(this.options.fileConcurrency);
     let next = batches.length > 0 ? fetchBatch(batches[0]!) : undefined;
+    let waitedMs = 0;
+    const writing = Date.now();
     for (let i = 0; i < batches.length; i++) {
+      const waiting = Date.now();
       const fetched = await next!;
+      waitedMs += Date.now() - waiting;
       // The next batch comes in while this one is written: two batches in memory at most.
       next = i + 1 < batches.length ? fetchBatch(batches[i + 1]!) : undefined;
       await Promise.all(
@@ -241,6 +252,15 @@ export class Downloader {
         ),
       );
     }
+    this.logger?.debug(
+      {
+        files: files.length,
+        batches: batches.length,
+        ms: Date.now() - writing,
+        waitingForStorageMs: waitedMs,
+      },
+      'small files downloaded',
+    );
   }
 
   // ---- large files: streamed through a window ----

@@ -699,6 +699,7 @@ class SyncRun {
     const downloader = new Downloader(this.namespaceId, this.deps.blocks, this.deps.remote, {
       transfers: this.transfers,
       onRequest: () => this.summary.downloadRequests++,
+      logger: this.deps.logger,
     });
     try {
       await downloader.run(files, {
