@@ -67,6 +67,8 @@ export interface Row {
   readonly s3Requests?: S3RequestCount;
   readonly peakRssBytes?: number;
   readonly cpuSeconds?: number;
+  /** The machine's 1-minute load average as the command started: above the cores, distrust the row. */
+  readonly load?: number;
   /** Downloads only: the tree is byte-identical to the source. */
   readonly identical?: boolean;
   readonly difference?: TreeDifference;
@@ -118,19 +120,23 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
         .default(10_000)
         .argParser(parseCount),
     )
-    .addOption(new Option('--min-size <size>', 'smallest small file').default(KiB).argParser(parseSizeOption))
     .addOption(
-      new Option('--max-size <size>', 'largest small file').default(16 * KiB).argParser(parseSizeOption),
+      new Option('--min-size <size>', 'smallest small file').default(KiB, '1KiB').argParser(parseSizeOption),
+    )
+    .addOption(
+      new Option('--max-size <size>', 'largest small file')
+        .default(16 * KiB, '16KiB')
+        .argParser(parseSizeOption),
     )
     .addOption(
       new Option('--big <size>', 'the one big file (0 skips it)')
-        .default(1024 * MiB)
+        .default(1024 * MiB, '1GiB')
         .argParser(parseSizeOption),
     )
     .addOption(new Option('--seed <n>', 'seed of sizes and content').default(7).argParser(parseCount))
     .addOption(
       new Option('--tools <list>', 'comma-separated subset of filesync,aws,rclone')
-        .default([...TOOLS])
+        .default([...TOOLS], TOOLS.join(','))
         .argParser(parseTools),
     )
     .option('--json <file>', 'where the JSON goes (default .local/bench/files-<time>.json)')
@@ -259,6 +265,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   const work = await mkdtemp(join(tmpdir(), 'filesync-bench-files-'));
   const stackLog = createWriteStream(stackLogPath);
 
+  const rows: Row[] = [];
   const smallFiles = planSmallFiles({
     count: options.files,
     minBytes: options.minBytes,
@@ -267,229 +274,237 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   });
   const folder = join(work, 'files');
   const bigFolder = join(work, 'big');
-  say(`writing ${smallFiles.length} files and a ${formatSize(options.big)} file below ${work}`);
-  const smallBytes = await writeSmallFiles(folder, smallFiles, options.seed);
-  if (options.big > 0) await writeBigFile(join(bigFolder, 'big.bin'), options.big, options.seed);
-
-  say('building the services and starting the bench stack');
-  await buildServices();
-  const offset = options.portOffset;
-  // filesync's bucket joins once the stack says its name; nothing touches S3 before that.
-  const buckets = new Set([PEER_BUCKET]);
-  const motoPort = PORTS.emulators.moto + offset;
-  const log = new MotoRequestLog(`http://127.0.0.1:${motoPort}`, buckets);
-  const stack = await startStack({
-    basePort: PORTS.basePort + offset,
-    emulatorPorts: {
-      moto: motoPort,
-      dynamodb: PORTS.emulators.dynamodb + offset,
-      ses: PORTS.emulators.ses + offset,
-    },
-    stateDir: join(work, 'state'),
-    sink: (name, line) => {
-      if (name === 'moto') log.observe(line);
-      stackLog.write(`[${name}] ${line}\n`);
-    },
-    logLevel: 'warn',
-  });
-  buckets.add(stack.resources.bucket);
-  const moto = stack.endpoints.emulators.moto;
-  const rows: Row[] = [];
+  let smallBytes = 0;
   try {
-    const env = peerEnv(work, moto);
-    const aws = (args: string[]) => measure('aws', [...args, '--endpoint-url', moto], env);
-    const rclone = (args: string[]) => measure('rclone', [...args, '--transfers', '16', '-q'], env);
-    const filesyncBin = join(root, 'node_modules', '.bin', 'filesync');
-    const filesync = (home: string, args: string[]) =>
-      measure(process.execPath, [filesyncBin, '--server', stack.server, '--home', home, ...args], {
-        ...process.env,
-        FILESYNC_PASSWORD: PASSWORD,
-      });
-    const uses = (tool: Tool) => options.tools.includes(tool);
+    say(`writing ${smallFiles.length} files and a ${formatSize(options.big)} file below ${work}`);
+    smallBytes = await writeSmallFiles(folder, smallFiles, options.seed);
+    if (options.big > 0) await writeBigFile(join(bigFolder, 'big.bin'), options.big, options.seed);
+    say('building the services and starting the bench stack');
+    await buildServices();
+    await runPhases();
+  } finally {
+    stackLog.end();
+    if (options.keep) say(`kept ${work}`);
+    else await rm(work, { recursive: true, force: true });
+  }
 
-    await aws(['s3', 'mb', `s3://${PEER_BUCKET}`]);
-    /** A new user: sign up on device 1, verify with the mailed code, log in on device 2. */
-    const newUser = async (name: string) => {
-      const email = `${name}@bench.example.com`;
-      const homes = { first: join(work, `${name}-device-1`), second: join(work, `${name}-device-2`) };
-      await filesync(homes.first, ['signup', '--email', email, '--device', 'device-1']);
-      const code = await verificationCode(stack.endpoints.emulators.ses, email);
-      await filesync(homes.first, ['verify', code]);
-      await filesync(homes.second, ['login', '--email', email, '--device', 'device-2']);
-      return homes;
-    };
-    if (uses('filesync')) {
-      // The services' first requests (JIT, DynamoDB Local's JVM) and the CLI's first start
-      // (tsx compiling its sources) would otherwise be charged to whichever phase runs first.
-      say('warming up: a throw-away user syncs three files');
-      const warm = await newUser('warm-up');
-      const warmFolder = join(work, 'warm-up');
-      await writeSmallFiles(
-        warmFolder,
-        planSmallFiles({ count: 3, minBytes: KiB, maxBytes: KiB, seed: 1 }),
-        1,
-      );
-      await filesync(warm.first, ['sync', warmFolder, '--json']);
-      await filesync(warm.second, ['sync', join(work, 'warm-up-2'), '--create', '--json']);
-    }
+  async function runPhases(): Promise<void> {
+    const offset = options.portOffset;
+    // filesync's bucket joins once the stack says its name; nothing touches S3 before that.
+    const buckets = new Set([PEER_BUCKET]);
+    const motoPort = PORTS.emulators.moto + offset;
+    const log = new MotoRequestLog(`http://127.0.0.1:${motoPort}`, buckets);
+    const stack = await startStack({
+      basePort: PORTS.basePort + offset,
+      emulatorPorts: {
+        moto: motoPort,
+        dynamodb: PORTS.emulators.dynamodb + offset,
+        ses: PORTS.emulators.ses + offset,
+      },
+      stateDir: join(work, 'state'),
+      sink: (name, line) => {
+        if (name === 'moto') log.observe(line);
+        stackLog.write(`[${name}] ${line}\n`);
+      },
+      logLevel: 'warn',
+    });
+    buckets.add(stack.resources.bucket);
+    const moto = stack.endpoints.emulators.moto;
+    try {
+      const env = peerEnv(work, moto);
+      const aws = (args: string[]) => measure('aws', [...args, '--endpoint-url', moto], env);
+      const rclone = (args: string[]) => measure('rclone', [...args, '--transfers', '16', '-q'], env);
+      const filesyncBin = join(root, 'node_modules', '.bin', 'filesync');
+      const filesync = (home: string, args: string[]) =>
+        measure(process.execPath, [filesyncBin, '--server', stack.server, '--home', home, ...args], {
+          ...process.env,
+          FILESYNC_PASSWORD: PASSWORD,
+        });
+      const uses = (tool: Tool) => options.tools.includes(tool);
 
-    const phase = async (
-      row: Pick<Row, 'set' | 'direction' | 'tool' | 'command' | 'files' | 'bytes'>,
-      execute: () => Promise<CommandCost>,
-      check?: () => Promise<TreeDifference>,
-    ): Promise<Row> => {
-      say(`${row.tool} ${row.direction}: ${row.command}`);
-      let result: Row;
-      try {
-        const from = await log.mark();
-        const cost = await execute();
-        const to = await log.mark();
-        const difference = check ? await check() : undefined;
-        result = {
-          ...row,
-          seconds: cost.seconds,
-          filesPerSecond: row.files / cost.seconds,
-          mibPerSecond: row.bytes / MiB / cost.seconds,
-          s3Requests: log.between(from, to),
-          ...(cost.peakRssBytes === undefined ? {} : { peakRssBytes: cost.peakRssBytes }),
-          ...(cost.cpuSeconds === undefined ? {} : { cpuSeconds: cost.cpuSeconds }),
-          ...(difference ? { identical: sameTree(difference), difference } : {}),
-        };
-        say(
-          `  ${cost.seconds.toFixed(2)} s, ${describeCount(result.s3Requests!)} S3 requests` +
-            (difference && !sameTree(difference) ? ', NOT byte-identical' : ''),
-        );
-      } catch (error) {
-        result = { ...row, error: (error as Error).message };
-        say(`  failed: ${result.error}`);
-      }
-      rows.push(result);
-      return result;
-    };
-    const skipped = (
-      row: Pick<Row, 'set' | 'direction' | 'tool' | 'command' | 'files' | 'bytes'>,
-      why: string,
-    ) => rows.push({ ...row, error: why });
-    const downloaded = (source: string, target: string) => async () => {
-      const difference = await compareTrees(source, target);
-      // Verified, so the bytes may go: three copies of a 1 GiB file are enough.
-      await rm(target, { recursive: true, force: true });
-      return difference;
-    };
-
-    const sets: { set: DataSet; source: string; files: number; bytes: number; label: string }[] = [];
-    if (smallFiles.length > 0) {
-      sets.push({
-        set: 'files',
-        source: folder,
-        files: smallFiles.length,
-        bytes: smallBytes,
-        label: 'files',
-      });
-    }
-    if (options.big > 0)
-      sets.push({ set: 'big', source: bigFolder, files: 1, bytes: options.big, label: 'big' });
-
-    for (const { set, source, files, bytes, label } of sets) {
-      const size = { set, files, bytes };
-      const target = (tool: Tool) => join(work, `${label}-down-${tool}`);
-      const prefix = `s3://${PEER_BUCKET}/aws/${label}`;
-      const remote = `bench:${PEER_BUCKET}/rclone/${label}`;
-      let device2: string | undefined;
-      let filesyncUp: Row | undefined;
+      await aws(['s3', 'mb', `s3://${PEER_BUCKET}`]);
+      /** A new user: sign up on device 1, verify with the mailed code, log in on device 2. */
+      const newUser = async (name: string) => {
+        const email = `${name}@bench.example.com`;
+        const homes = { first: join(work, `${name}-device-1`), second: join(work, `${name}-device-2`) };
+        await filesync(homes.first, ['signup', '--email', email, '--device', 'device-1']);
+        const code = await verificationCode(stack.endpoints.emulators.ses, email);
+        await filesync(homes.first, ['verify', code]);
+        await filesync(homes.second, ['login', '--email', email, '--device', 'device-2']);
+        return homes;
+      };
       if (uses('filesync')) {
-        const user = await newUser(label);
-        device2 = user.second;
-        filesyncUp = await phase(
-          {
-            ...size,
-            direction: 'up',
-            tool: 'filesync',
-            command: `filesync sync ${label}/ (first sync, new user)`,
-          },
-          () => filesync(user.first, ['sync', source, '--json']),
+        // The services' first requests (JIT, DynamoDB Local's JVM) and the CLI's first start
+        // (tsx compiling its sources) would otherwise be charged to whichever phase runs first.
+        say('warming up: a throw-away user syncs three files');
+        const warm = await newUser('warm-up');
+        const warmFolder = join(work, 'warm-up');
+        await writeSmallFiles(
+          warmFolder,
+          planSmallFiles({ count: 3, minBytes: KiB, maxBytes: KiB, seed: 1 }),
+          1,
         );
+        await filesync(warm.first, ['sync', warmFolder, '--json']);
+        await filesync(warm.second, ['sync', join(work, 'warm-up-2'), '--create', '--json']);
       }
-      if (uses('aws')) {
-        if (set === 'files') {
-          await phase(
-            { ...size, direction: 'up', tool: 'aws', command: `aws s3 sync ${label}/ ${prefix}/` },
-            () => aws(['s3', 'sync', source, `${prefix}/`, '--only-show-errors']),
+
+      const phase = async (
+        row: Pick<Row, 'set' | 'direction' | 'tool' | 'command' | 'files' | 'bytes'>,
+        execute: () => Promise<CommandCost>,
+        check?: () => Promise<TreeDifference>,
+      ): Promise<Row> => {
+        say(`${row.tool} ${row.direction}: ${row.command}`);
+        let result: Row;
+        try {
+          const load = +(loadavg()[0] ?? 0).toFixed(2);
+          const from = await log.mark();
+          const cost = await execute();
+          const to = await log.mark();
+          const difference = check ? await check() : undefined;
+          result = {
+            ...row,
+            seconds: cost.seconds,
+            filesPerSecond: row.files / cost.seconds,
+            mibPerSecond: row.bytes / MiB / cost.seconds,
+            s3Requests: log.between(from, to),
+            load,
+            ...(cost.peakRssBytes === undefined ? {} : { peakRssBytes: cost.peakRssBytes }),
+            ...(cost.cpuSeconds === undefined ? {} : { cpuSeconds: cost.cpuSeconds }),
+            ...(difference ? { identical: sameTree(difference), difference } : {}),
+          };
+          say(
+            `  ${cost.seconds.toFixed(2)} s, ${describeCount(result.s3Requests!)} S3 requests` +
+              (difference && !sameTree(difference) ? ', NOT byte-identical' : ''),
           );
-        } else {
-          await phase(
-            { ...size, direction: 'up', tool: 'aws', command: `aws s3 cp big.bin ${prefix}/big.bin` },
-            () => aws(['s3', 'cp', join(source, 'big.bin'), `${prefix}/big.bin`, '--only-show-errors']),
+        } catch (error) {
+          result = { ...row, error: (error as Error).message };
+          say(`  failed: ${result.error}`);
+        }
+        rows.push(result);
+        return result;
+      };
+      const skipped = (
+        row: Pick<Row, 'set' | 'direction' | 'tool' | 'command' | 'files' | 'bytes'>,
+        why: string,
+      ) => rows.push({ ...row, error: why });
+      const downloaded = (source: string, target: string) => async () => {
+        const difference = await compareTrees(source, target);
+        // Verified, so the bytes may go: three copies of a 1 GiB file are enough.
+        await rm(target, { recursive: true, force: true });
+        return difference;
+      };
+
+      const sets: { set: DataSet; source: string; files: number; bytes: number; label: string }[] = [];
+      if (smallFiles.length > 0) {
+        sets.push({
+          set: 'files',
+          source: folder,
+          files: smallFiles.length,
+          bytes: smallBytes,
+          label: 'files',
+        });
+      }
+      if (options.big > 0)
+        sets.push({ set: 'big', source: bigFolder, files: 1, bytes: options.big, label: 'big' });
+
+      for (const { set, source, files, bytes, label } of sets) {
+        const size = { set, files, bytes };
+        const target = (tool: Tool) => join(work, `${label}-down-${tool}`);
+        const prefix = `s3://${PEER_BUCKET}/aws/${label}`;
+        const remote = `bench:${PEER_BUCKET}/rclone/${label}`;
+        let device2: string | undefined;
+        let filesyncUp: Row | undefined;
+        if (uses('filesync')) {
+          const user = await newUser(label);
+          device2 = user.second;
+          filesyncUp = await phase(
+            {
+              ...size,
+              direction: 'up',
+              tool: 'filesync',
+              command: `filesync sync ${label}/ (first sync, new user)`,
+            },
+            () => filesync(user.first, ['sync', source, '--json']),
           );
         }
-      }
-      if (uses('rclone')) {
-        await phase(
-          {
-            ...size,
-            direction: 'up',
-            tool: 'rclone',
-            command: `rclone copy ${label}/ ${remote} --transfers 16`,
-          },
-          () => rclone(['copy', source, remote]),
-        );
-      }
-      if (uses('filesync') && device2) {
-        const row = {
-          ...size,
-          direction: 'down' as const,
-          tool: 'filesync' as const,
-          command: `filesync sync ${label}-down/ --create (second device)`,
-        };
-        if (filesyncUp?.error) skipped(row, 'the upload failed');
-        else {
-          const home = device2;
+        if (uses('aws')) {
+          if (set === 'files') {
+            await phase(
+              { ...size, direction: 'up', tool: 'aws', command: `aws s3 sync ${label}/ ${prefix}/` },
+              () => aws(['s3', 'sync', source, `${prefix}/`, '--only-show-errors']),
+            );
+          } else {
+            await phase(
+              { ...size, direction: 'up', tool: 'aws', command: `aws s3 cp big.bin ${prefix}/big.bin` },
+              () => aws(['s3', 'cp', join(source, 'big.bin'), `${prefix}/big.bin`, '--only-show-errors']),
+            );
+          }
+        }
+        if (uses('rclone')) {
           await phase(
-            row,
-            () => filesync(home, ['sync', target('filesync'), '--create', '--json']),
-            downloaded(source, target('filesync')),
+            {
+              ...size,
+              direction: 'up',
+              tool: 'rclone',
+              command: `rclone copy ${label}/ ${remote} --transfers 16`,
+            },
+            () => rclone(['copy', source, remote]),
           );
         }
-      }
-      if (uses('aws')) {
-        if (set === 'files') {
-          await phase(
-            { ...size, direction: 'down', tool: 'aws', command: `aws s3 sync ${prefix}/ ${label}-down/` },
-            () => aws(['s3', 'sync', `${prefix}/`, target('aws'), '--only-show-errors']),
-            downloaded(source, target('aws')),
-          );
-        } else {
+        if (uses('filesync') && device2) {
+          const row = {
+            ...size,
+            direction: 'down' as const,
+            tool: 'filesync' as const,
+            command: `filesync sync ${label}-down/ --create (second device)`,
+          };
+          if (filesyncUp?.error) skipped(row, 'the upload failed');
+          else {
+            const home = device2;
+            await phase(
+              row,
+              () => filesync(home, ['sync', target('filesync'), '--create', '--json']),
+              downloaded(source, target('filesync')),
+            );
+          }
+        }
+        if (uses('aws')) {
+          if (set === 'files') {
+            await phase(
+              { ...size, direction: 'down', tool: 'aws', command: `aws s3 sync ${prefix}/ ${label}-down/` },
+              () => aws(['s3', 'sync', `${prefix}/`, target('aws'), '--only-show-errors']),
+              downloaded(source, target('aws')),
+            );
+          } else {
+            await phase(
+              {
+                ...size,
+                direction: 'down',
+                tool: 'aws',
+                command: `aws s3 cp ${prefix}/big.bin ${label}-down/`,
+              },
+              () =>
+                aws(['s3', 'cp', `${prefix}/big.bin`, join(target('aws'), 'big.bin'), '--only-show-errors']),
+              downloaded(source, target('aws')),
+            );
+          }
+        }
+        if (uses('rclone')) {
           await phase(
             {
               ...size,
               direction: 'down',
-              tool: 'aws',
-              command: `aws s3 cp ${prefix}/big.bin ${label}-down/`,
+              tool: 'rclone',
+              command: `rclone copy ${remote} ${label}-down/ --transfers 16`,
             },
-            () =>
-              aws(['s3', 'cp', `${prefix}/big.bin`, join(target('aws'), 'big.bin'), '--only-show-errors']),
-            downloaded(source, target('aws')),
+            () => rclone(['copy', remote, target('rclone')]),
+            downloaded(source, target('rclone')),
           );
         }
       }
-      if (uses('rclone')) {
-        await phase(
-          {
-            ...size,
-            direction: 'down',
-            tool: 'rclone',
-            command: `rclone copy ${remote} ${label}-down/ --transfers 16`,
-          },
-          () => rclone(['copy', remote, target('rclone')]),
-          downloaded(source, target('rclone')),
-        );
-      }
+    } finally {
+      await stack.stop();
     }
-  } finally {
-    await stack.stop();
-    stackLog.end();
-    if (options.keep) say(`kept ${work}`);
-    else await rm(work, { recursive: true, force: true });
   }
   machine.loadAtEnd = loadavg().map((load) => +load.toFixed(2));
 
@@ -547,6 +562,12 @@ export function computeRatios(rows: readonly Row[]): Ratio[] {
 /** The client's peak RSS that issue 7 allows whatever the folder: 300 MiB. */
 const RSS_CEILING_BYTES = 300 * MiB;
 
+/** Text fit for one markdown table cell: one line, no column breaks, not a page long. */
+const cell = (text: string) => {
+  const line = text.replaceAll(/\s*\n\s*/g, ' / ').replaceAll('|', '\\|');
+  return line.length > 300 ? `${line.slice(0, 300)}...` : line;
+};
+
 const fixed = (value: number | undefined, digits: number) =>
   value === undefined ? '' : value.toFixed(digits);
 
@@ -585,8 +606,8 @@ function markdown(
       `load average (1/5/15 min) ${machine.loadAtStart.join(' / ')} at the start, ${machine.loadAtEnd?.join(' / ')} at the end`,
     `- ${report.versions.aws}; ${report.versions.rclone}; node ${report.versions.node}; one moto_server for all`,
     '',
-    '| data | way | tool | command | s | files/s | MiB/s | S3 requests at moto | peak RSS MiB | CPU s | byte-identical |',
-    '| --- | --- | --- | --- | ---: | ---: | ---: | --- | ---: | ---: | --- |',
+    '| data | way | tool | command | s | files/s | MiB/s | S3 requests at moto | peak RSS MiB | CPU s | byte-identical | load |',
+    '| --- | --- | --- | --- | ---: | ---: | ---: | --- | ---: | ---: | --- | ---: |',
   ];
   for (const row of report.rows) {
     const data = row.set === 'files' ? `${row.files.toLocaleString('en-US')} files` : formatSize(row.bytes);
@@ -598,11 +619,11 @@ function markdown(
           : `NO: ${row.difference!.missing.length} missing, ${row.difference!.extra.length} extra, ${row.difference!.different.length} different`;
     lines.push(
       row.error !== undefined
-        ? `| ${data} | ${row.direction} | ${row.tool} | \`${row.command}\` | failed: ${row.error.split('\n')[0]} | | | | | | |`
+        ? `| ${data} | ${row.direction} | ${row.tool} | \`${row.command}\` | failed: ${cell(row.error)} | | | | | | | |`
         : `| ${data} | ${row.direction} | ${row.tool} | \`${row.command}\` | ${fixed(row.seconds, 2)} | ` +
             `${fixed(row.filesPerSecond, row.set === 'files' ? 0 : 3)} | ${fixed(row.mibPerSecond, 2)} | ` +
             `${row.s3Requests ? describeCount(row.s3Requests) : ''} | ${fixed(row.peakRssBytes === undefined ? undefined : row.peakRssBytes / MiB, 0)} | ` +
-            `${fixed(row.cpuSeconds, 1)} | ${identical} |`,
+            `${fixed(row.cpuSeconds, 1)} | ${identical} | ${fixed(row.load, 1)} |`,
     );
   }
   lines.push('', '| issue 7 target | ratio of seconds | target | met |', '| --- | ---: | ---: | --- |');

@@ -3,7 +3,9 @@
  * answered, e.g. `127.0.0.1 - - [29/Nov/2026 23:37:22] "PUT /bucket/key HTTP/1.1" 200 -`. The
  * local stack hands every line moto prints to its log sink; this counts the lines that name one
  * of our buckets, so the figure holds whatever client made the request (the CLI, a peer tool, or
- * a service checking the CLI's work) and whichever S3 library it used.
+ * a service checking the CLI's work) and whichever S3 library it used. moto's own recorder
+ * (/moto-api/recorder/*) is not used: it stores every request body base64 in a file, which would
+ * write 1.3 GiB for a 1 GiB upload and slow moto down for the very phase being measured.
  */
 
 /** By request, as S3 prices them: PUT (incl. multipart parts), POST (multipart start/finish, batch delete). */
