@@ -43,17 +43,23 @@ const emulator = (endpoint: string) => ({
 
 type Counts = Record<string, number>;
 
-/** Counts every command a client sends, by service and command name. */
+/** Counts every command a client sends, by service and command name; `millis` sums their durations. */
 function countRequests(
   stackOf: { middlewareStack: MiddlewareStack<any, any> },
   service: string,
   counts: Counts,
+  millis: Counts,
 ) {
   stackOf.middlewareStack.add(
     (next, context) => async (args) => {
       const name = `${service}:${context.commandName}`;
       counts[name] = (counts[name] ?? 0) + 1;
-      return next(args);
+      const started = performance.now();
+      try {
+        return await next(args);
+      } finally {
+        millis[name] = Math.round((millis[name] ?? 0) + performance.now() - started);
+      }
     },
     { step: 'initialize', name: 'countRequests' },
   );
@@ -104,7 +110,7 @@ async function fillIndex(documents: DynamoDBDocumentClient, namespaceId: string,
  */
 async function commitNewFiles(
   namespaceId: string,
-): Promise<{ counts: Counts; committed: number; seconds: number }> {
+): Promise<{ counts: Counts; millis: Counts; committed: number; seconds: number }> {
   const files = Array.from({ length: FILES }, () =>
     randomBytes(1024 + Math.floor(Math.random() * 15 * 1024)),
   );
@@ -129,12 +135,13 @@ async function commitNewFiles(
   }
 
   const counts: Counts = {};
+  const millis: Counts = {};
   const started = Date.now();
   const dynamo = new DynamoDBClient(emulator(stack.emulators.dynamodb));
-  countRequests(dynamo, 'dynamodb', counts);
+  countRequests(dynamo, 'dynamodb', counts, millis);
   const documents = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
   const s3 = new S3Client({ ...emulator(stack.emulators.moto), forcePathStyle: true });
-  countRequests(s3, 's3', counts);
+  countRequests(s3, 's3', counts, millis);
   try {
     const clock = { now: () => Date.now() };
     const blocks = new Blocks(
@@ -165,6 +172,7 @@ async function commitNewFiles(
     const { outcomes } = await committer.commit(namespaceId, actor, changes);
     return {
       counts,
+      millis,
       committed: outcomes.filter((outcome) => outcome.kind === 'committed').length,
       seconds: (Date.now() - started) / 1000,
     };
@@ -195,8 +203,9 @@ describe('block index at scale', () => {
         `block index scale: filled ${ENTRIES} BLOCK# items in ${fillSeconds.toFixed(1)} s ` +
           `(${Math.round(ENTRIES / fillSeconds)} items/s, ${PARALLEL_WRITES} parallel BatchWriteItem); ` +
           `RegisterPacks + CommitFiles of ${FILES} files: empty namespace ${empty.seconds.toFixed(1)} s, ` +
-          `requests ${JSON.stringify(empty.counts)}; with ${ENTRIES} entries ${full.seconds.toFixed(1)} s, ` +
-          `requests ${JSON.stringify(full.counts)} (times on a shared machine: not asserted)`,
+          `requests ${JSON.stringify(empty.counts)}, ms ${JSON.stringify(empty.millis)}; ` +
+          `with ${ENTRIES} entries ${full.seconds.toFixed(1)} s, requests ${JSON.stringify(full.counts)}, ` +
+          `ms ${JSON.stringify(full.millis)} (times on a shared machine: not asserted)`,
       );
 
       expect(empty.committed).toBe(FILES);
