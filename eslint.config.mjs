@@ -4,6 +4,66 @@ import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 import globals from 'globals';
 
+const depConstraints = [
+  // A service is a composition root: it may use shared libraries, never another service.
+  {
+    sourceTag: 'type:service',
+    onlyDependOnLibsWithTags: ['type:contracts', 'type:definitions', 'type:server-kit', 'type:sync-core'],
+  },
+  {
+    sourceTag: 'type:server-kit',
+    onlyDependOnLibsWithTags: ['type:contracts', 'type:definitions'],
+  },
+  { sourceTag: 'type:sync-core', onlyDependOnLibsWithTags: ['type:definitions'] },
+  {
+    sourceTag: 'type:client',
+    onlyDependOnLibsWithTags: ['type:contracts', 'type:definitions', 'type:sync-core'],
+  },
+  {
+    sourceTag: 'type:local-stack',
+    onlyDependOnLibsWithTags: ['type:contracts', 'type:definitions', 'type:client', 'type:sync-core'],
+  },
+  {
+    sourceTag: 'type:e2e',
+    onlyDependOnLibsWithTags: [
+      'type:contracts',
+      'type:definitions',
+      'type:client',
+      'type:local-stack',
+      'type:sync-core',
+      'type:test-support',
+    ],
+  },
+  // What both black-box tiers share; never a tier itself, so neither depends on the other.
+  {
+    sourceTag: 'type:test-support',
+    onlyDependOnLibsWithTags: [
+      'type:contracts',
+      'type:definitions',
+      'type:local-stack',
+      'type:sync-core',
+      'type:client',
+    ],
+  },
+  { sourceTag: 'type:deploy', onlyDependOnLibsWithTags: ['type:definitions'] },
+  { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: [] },
+  { sourceTag: 'type:definitions', onlyDependOnLibsWithTags: [] },
+];
+
+/** Module boundaries with `extra` tags allowed to `sourceTag` (for one kind of file). */
+const boundaries = (sourceTag, extra) => [
+  'error',
+  {
+    enforceBuildableLibDependency: false,
+    allow: [],
+    depConstraints: depConstraints.map((constraint) =>
+      constraint.sourceTag === sourceTag
+        ? { ...constraint, onlyDependOnLibsWithTags: [...constraint.onlyDependOnLibsWithTags, ...extra] }
+        : constraint,
+    ),
+  },
+];
+
 export default tseslint.config(
   { ignores: ['**/node_modules', '**/dist', '**/src/gen/**', '**/cdk.out', '.nx', '.local', 'coverage'] },
   eslint.configs.recommended,
@@ -13,68 +73,7 @@ export default tseslint.config(
   {
     files: ['**/*.ts'],
     rules: {
-      '@nx/enforce-module-boundaries': [
-        'error',
-        {
-          enforceBuildableLibDependency: false,
-          allow: [],
-          depConstraints: [
-            // A service is a composition root: it may use shared libraries, never another service.
-            {
-              sourceTag: 'type:service',
-              onlyDependOnLibsWithTags: [
-                'type:contracts',
-                'type:definitions',
-                'type:server-kit',
-                'type:sync-core',
-              ],
-            },
-            {
-              sourceTag: 'type:server-kit',
-              onlyDependOnLibsWithTags: ['type:contracts', 'type:definitions'],
-            },
-            { sourceTag: 'type:sync-core', onlyDependOnLibsWithTags: ['type:definitions'] },
-            {
-              sourceTag: 'type:client',
-              onlyDependOnLibsWithTags: ['type:contracts', 'type:definitions', 'type:sync-core'],
-            },
-            {
-              sourceTag: 'type:local-stack',
-              onlyDependOnLibsWithTags: [
-                'type:contracts',
-                'type:definitions',
-                'type:client',
-                'type:sync-core',
-              ],
-            },
-            {
-              sourceTag: 'type:e2e',
-              onlyDependOnLibsWithTags: [
-                'type:contracts',
-                'type:definitions',
-                'type:client',
-                'type:local-stack',
-                'type:sync-core',
-                'type:test-support',
-              ],
-            },
-            // What both black-box tiers share; never a tier itself, so neither depends on the other.
-            {
-              sourceTag: 'type:test-support',
-              onlyDependOnLibsWithTags: [
-                'type:contracts',
-                'type:definitions',
-                'type:local-stack',
-                'type:sync-core',
-                'type:client',
-              ],
-            },
-            { sourceTag: 'type:deploy', onlyDependOnLibsWithTags: ['type:definitions'] },
-            { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: [] },
-            { sourceTag: 'type:definitions', onlyDependOnLibsWithTags: [] },
-          ],
-        },
-      ],
+      '@nx/enforce-module-boundaries': boundaries('type:service', []),
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-restricted-syntax': [
@@ -90,6 +89,11 @@ export default tseslint.config(
         { 'ts-ignore': true, 'ts-expect-error': 'allow-with-description' },
       ],
     },
+  },
+  {
+    // A service's integration tests find the emulators the test tier started through its harness.
+    files: ['services/*/src/**/*.int.test.ts'],
+    rules: { '@nx/enforce-module-boundaries': boundaries('type:service', ['type:test-support']) },
   },
   prettier,
 );

@@ -40,7 +40,9 @@ module.exports = {
     {
       ...shared,
       displayName: 'integration',
-      testMatch: ['<rootDir>/libs/e2e/src/**/*.int.test.ts'],
+      // libs/e2e drives the running stack; a service's own *.int.test.ts composes its adapters
+      // in process against the emulators that stack started.
+      testMatch: ['<rootDir>/libs/e2e/src/**/*.int.test.ts', '<rootDir>/services/*/src/**/*.int.test.ts'],
       globalSetup: '<rootDir>/libs/e2e/src/global-setup.ts',
       globalTeardown: '<rootDir>/libs/e2e/src/global-teardown.ts',
     },

@@ -1,10 +1,12 @@
 import { S3Client, PutObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
-import { blockKey } from '@filesync/resources';
+import { packKey } from '@filesync/resources';
 import { blockHash, contentHash } from '@filesync/sync-core';
 import {
+  buildPack,
   CALL_TIMEOUT_MS,
   connectStubs,
+  packMessage,
   signUp,
   statusOf,
   type Stubs,
@@ -99,15 +101,29 @@ describe('sessions and storage credentials', () => {
     try {
       const block = randomBytes(4096);
       const hash = blockHash(block);
-      const key = blockKey(session.rootNamespaceId, hash);
+      // Blocks travel in packs: one object the client writes, then registers (issue 7).
+      const pack = buildPack([block]);
+      const key = packKey(session.rootNamespaceId, pack.packId);
       await s3.send(
-        new PutObjectCommand({ Bucket: credentials.bucket, Key: key, Body: block, IfNoneMatch: '*' }),
+        new PutObjectCommand({
+          Bucket: credentials.bucket,
+          Key: key,
+          Body: Buffer.concat(pack.parts),
+          IfNoneMatch: '*',
+        }),
       );
-      const fetched = await s3.send(new GetObjectCommand({ Bucket: credentials.bucket, Key: key }));
+      const fetched = await s3.send(
+        new GetObjectCommand({ Bucket: credentials.bucket, Key: key, Range: `bytes=0-${block.length - 1}` }),
+      );
       const bytes = await fetched.Body?.transformToByteArray();
       expect(Buffer.from(bytes ?? []).equals(block)).toBe(true);
 
       const auth = { timeoutMs: CALL_TIMEOUT_MS, accessToken: session.accessToken };
+      await unary(
+        stubs.metadata.registerPacks.bind(stubs.metadata),
+        { namespaceId: session.rootNamespaceId, packs: [packMessage(pack)] },
+        auth,
+      );
       const missing = await unary(
         stubs.syncDiff.findMissingBlocks.bind(stubs.syncDiff),
         { namespaceId: session.rootNamespaceId, blockHashes: [hash, blockHash(randomBytes(8))] },

@@ -6,3 +6,4 @@ export * from './content';
 export * from './grpc';
 export * from './mailbox';
 export * from './streams';
+export * from './packs';

@@ -1,4 +1,4 @@
-// Unit tests with in-memory fakes of the store, known blocks and block storage (see testing/fakes.ts).
+// Unit tests with in-memory fakes of the store and the block index (see testing/fakes.ts).
 import { MetadataService } from './metadata-service';
 import { ACTOR, NS, committerSetup, contentChange, deleteChange, hashOf } from '../testing/fakes';
 import { domainErrorRejectedBy } from '@filesync/server-kit/testing';
