@@ -1,4 +1,11 @@
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import {
   DeleteMessageCommand,
   ReceiveMessageCommand,
@@ -6,10 +13,16 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { SERVICE_NAMES, SERVICE_PERMISSIONS, type ServiceName } from '@filesync/resources';
-import { as, connectStubs, signUp, unary } from '@filesync/test-support';
+import {
+  GARBAGE_COLLECTOR_PERMISSIONS,
+  SERVICE_NAMES,
+  SERVICE_PERMISSIONS,
+  packKey,
+  type Grant,
+} from '@filesync/resources';
+import { as, buildPack, clientStorage, connectStubs, signUp, unary } from '@filesync/test-support';
 import { readContractStack } from './support/harness';
-import { httpStatus, storageClient } from './support/storage';
+import { httpStatus, putPackObject } from './support/storage';
 
 // moto enforces IAM for S3, STS and SQS in this suite; DynamoDB Local and aws-ses-v2-local accept
 // any key, so DynamoDB and SES grants are covered by the CDK and permissions tests instead.
@@ -75,6 +88,9 @@ const PROBES: Readonly<Record<string, (clients: Clients) => Promise<unknown>>> =
       new ListObjectsV2Command({ Bucket: stack.resources.bucket, Prefix: 'ns', MaxKeys: 1 }),
       AWS_ERROR_TIMEOUT,
     ),
+  // Deletes only the probe key (the PutObject probe's object, when that was allowed too).
+  's3:DeleteObject': ({ s3 }) =>
+    s3.send(new DeleteObjectCommand({ Bucket: stack.resources.bucket, Key: probeKey }), AWS_ERROR_TIMEOUT),
   // A delay over 900 s is invalid: allowed means 400, never a message on the queue.
   'sqs:SendMessage': ({ sqs }) =>
     sqs.send(
@@ -99,37 +115,57 @@ const PROBES: Readonly<Record<string, (clients: Clients) => Promise<unknown>>> =
     ),
 };
 
-function expectedVerdicts(service: ServiceName): Record<string, Verdict> {
-  const granted = new Set(SERVICE_PERMISSIONS[service].flatMap((grant) => grant.actions));
+function expectedVerdicts(grants: readonly Grant[]): Record<string, Verdict> {
+  const granted = new Set(grants.flatMap((grant) => grant.actions));
   return Object.fromEntries(
     Object.keys(PROBES).map((action) => [action, granted.has(action) ? 'allowed' : 'denied']),
   );
 }
 
 describe('each service container holds only its task role permissions (moto IAM on)', () => {
+  async function expectExactly(
+    credentials: { accessKeyId: string; secretAccessKey: string },
+    grants: readonly Grant[],
+  ): Promise<void> {
+    const clients = clientsOf(credentials);
+    try {
+      const actual: Record<string, Verdict> = {};
+      for (const [action, probe] of Object.entries(PROBES)) actual[action] = await verdict(probe(clients));
+      expect(actual).toEqual(expectedVerdicts(grants));
+      // Object grants stop at the namespace prefix.
+      const outside = clients.s3.send(
+        new GetObjectCommand({ Bucket: stack.resources.bucket, Key: 'outside/namespaces' }),
+        AWS_ERROR_TIMEOUT,
+      );
+      expect(await verdict(outside)).toBe('denied');
+    } finally {
+      clients.destroy();
+    }
+  }
+
   test.each(SERVICE_NAMES)(
     '%s: S3, SQS and STS allow exactly what SERVICE_PERMISSIONS grants',
     async (service) => {
       const env = stack.environments[service];
-      const clients = clientsOf({
-        accessKeyId: env.AWS_ACCESS_KEY_ID as string,
-        secretAccessKey: env.AWS_SECRET_ACCESS_KEY as string,
-      });
-      try {
-        const actual: Record<string, Verdict> = {};
-        for (const [action, probe] of Object.entries(PROBES)) actual[action] = await verdict(probe(clients));
-        expect(actual).toEqual(expectedVerdicts(service));
-        // Object grants stop at the namespace prefix.
-        const outside = clients.s3.send(
-          new GetObjectCommand({ Bucket: stack.resources.bucket, Key: 'outside/namespaces' }),
-          AWS_ERROR_TIMEOUT,
-        );
-        expect(await verdict(outside)).toBe('denied');
-      } finally {
-        clients.destroy();
-      }
+      await expectExactly(
+        {
+          accessKeyId: env.AWS_ACCESS_KEY_ID as string,
+          secretAccessKey: env.AWS_SECRET_ACCESS_KEY as string,
+        },
+        SERVICE_PERMISSIONS[service],
+      );
     },
   );
+
+  test('the garbage collector: S3, SQS and STS allow exactly what GARBAGE_COLLECTOR_PERMISSIONS grants', async () => {
+    // The only principal that may delete objects; no queue, no storage role.
+    expect(expectedVerdicts(GARBAGE_COLLECTOR_PERMISSIONS)).toMatchObject({
+      's3:DeleteObject': 'allowed',
+      'sqs:SendMessage': 'denied',
+      'sts:AssumeRole': 'denied',
+    });
+    await expectExactly(stack.collector, GARBAGE_COLLECTOR_PERMISSIONS);
+  });
 
   test('the four containers sign with four different access keys', () => {
     const keys = SERVICE_NAMES.map((service) => stack.environments[service].AWS_ACCESS_KEY_ID);
@@ -145,12 +181,12 @@ describe('each service container holds only its task role permissions (moto IAM 
     }
   });
 
-  test('storage credentials from GetStorageCredentials read and write blocks, nothing else', async () => {
+  test('storage credentials from GetStorageCredentials read and write packs, nothing else: no delete, no list', async () => {
     const stubs = connectStubs(stack);
     try {
       const session = await signUp(stubs, 'storage-probe');
       const grant = await unary(stubs.auth.getStorageCredentials.bind(stubs.auth), {}, as(session));
-      const s3 = storageClient(grant);
+      const s3 = clientStorage(grant);
       const sts = new STSClient({
         region: grant.region,
         endpoint: stack.emulators.moto,
@@ -163,12 +199,23 @@ describe('each service container holds only its task role permissions (moto IAM 
       });
       const clients = { s3, sqs: new SQSClient({ region: grant.region }), sts } as unknown as Clients;
       try {
-        const own = `${grant.prefixes[0]?.keyPrefix}blocks/${'1'.repeat(64)}`;
-        const put = s3.send(
-          new PutObjectCommand({ Bucket: grant.bucket, Key: own, Body: 'x', IfNoneMatch: '*' }),
+        const pack = buildPack([Buffer.from('a block of the probe')]);
+        const own = packKey(session.rootNamespaceId, pack.packId);
+        expect(own.startsWith(grant.prefixes[0]?.keyPrefix ?? '?')).toBe(true);
+        expect(await putPackObject(s3, grant.bucket, session.rootNamespaceId, pack)).toBe('uploaded');
+        const read = s3.send(new GetObjectCommand({ Bucket: grant.bucket, Key: own }), AWS_ERROR_TIMEOUT);
+        expect(await verdict(read)).toBe('allowed');
+        // Only the collector deletes: a client cannot remove its own pack, nor anything else.
+        const deletion = s3.send(
+          new DeleteObjectCommand({ Bucket: grant.bucket, Key: own }),
           AWS_ERROR_TIMEOUT,
         );
-        expect(await verdict(put)).toBe('allowed');
+        expect(await verdict(deletion)).toBe('denied');
+        const head = await s3.send(
+          new HeadObjectCommand({ Bucket: grant.bucket, Key: own }),
+          AWS_ERROR_TIMEOUT,
+        );
+        expect(head.ContentLength).toBe(pack.size);
         expect(await verdict(PROBES['s3:ListBucket']?.(clients) ?? Promise.resolve())).toBe('denied');
         expect(await verdict(PROBES['sts:AssumeRole']?.(clients) ?? Promise.resolve())).toBe('denied');
         const outside = s3.send(

@@ -1,10 +1,12 @@
 import { callMetadata, metadata, type auth } from '@filesync/contracts';
 import {
   as,
+  buildPack,
   collect,
   connectStubs,
   deadline,
   EMPTY_CONTENT,
+  packMessage,
   signUp,
   signUpVerified,
   statusOf,
@@ -32,6 +34,8 @@ describe('MetadataService (metadata image)', () => {
     unfollow: stubs.metadata.unfollow.bind(stubs.metadata),
     listChanges: stubs.metadata.listChanges.bind(stubs.metadata),
     findMissingBlocks: stubs.metadata.findMissingBlocks.bind(stubs.metadata),
+    registerPacks: stubs.metadata.registerPacks.bind(stubs.metadata),
+    locateBlocks: stubs.metadata.locateBlocks.bind(stubs.metadata),
   });
   const change = (path: string, baseVersion = 0): metadata.FileChange => ({
     path,
@@ -300,6 +304,14 @@ describe('MetadataService (metadata image)', () => {
       ListChanges: () => unary(call().listChanges, { namespaceId, afterCursor: 0, limit: 0 }, as(session)),
       FindMissingBlocks: () =>
         unary(call().findMissingBlocks, { namespaceId, blockHashes: [HASH] }, as(session)),
+      // A pack nobody wrote: in the caller's own namespace that is FAILED_PRECONDITION.
+      RegisterPacks: () =>
+        unary(
+          call().registerPacks,
+          { namespaceId, packs: [packMessage(buildPack([Buffer.from('never uploaded')]))] },
+          as(session),
+        ),
+      LocateBlocks: () => unary(call().locateBlocks, { namespaceId, blockHashes: [HASH] }, as(session)),
     });
     const statuses = async (calls: Record<string, () => Promise<unknown>>) => {
       const table: Record<string, string> = {};
@@ -319,6 +331,8 @@ describe('MetadataService (metadata image)', () => {
         ListFiles: 'OK',
         ListChanges: 'OK',
         FindMissingBlocks: 'OK',
+        RegisterPacks: 'FAILED_PRECONDITION',
+        LocateBlocks: 'OK',
         CommitFiles: 'OK',
       }),
     );

@@ -8,11 +8,13 @@ import {
 } from '@aws-sdk/client-iam';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
+  GARBAGE_COLLECTOR_PERMISSIONS,
   MAIL_SENDER,
   SERVICE_NAMES,
   SERVICE_PERMISSIONS,
   STORAGE_ROLE_PERMISSIONS,
   policyStatements,
+  type Grant,
   type PolicyStatementJson,
   type ResourceArns,
   type ServiceName,
@@ -95,29 +97,12 @@ export async function createServiceUsers(
     const arns = await localResourceArns(resources, sqs);
     const credentials: Partial<Record<ServiceName, ServiceCredentials>> = {};
     for (const service of SERVICE_NAMES) {
-      const userName = serviceUserName(service);
-      const user = await iam.send(new CreateUserCommand({ UserName: userName }));
-      const statements = motoStatements(policyStatements(SERVICE_PERMISSIONS[service], arns));
-      // sync-diff has no grants: a user without any policy, denied every AWS call.
-      if (statements.length > 0) {
-        await iam.send(
-          new PutUserPolicyCommand({
-            UserName: userName,
-            PolicyName: 'task-role',
-            PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: statements }),
-          }),
-        );
-      }
-      const key = (await iam.send(new CreateAccessKeyCommand({ UserName: userName }))).AccessKey;
-      const userArn = user.User?.Arn;
-      if (!key?.AccessKeyId || !key.SecretAccessKey || !userArn) {
-        throw new Error(`moto returned no access key for ${userName}`);
-      }
-      credentials[service] = {
-        accessKeyId: key.AccessKeyId,
-        secretAccessKey: key.SecretAccessKey,
-        userArn,
-      };
+      credentials[service] = await createUserWithGrants(
+        iam,
+        serviceUserName(service),
+        SERVICE_PERMISSIONS[service],
+        arns,
+      );
     }
     const all = credentials as Record<ServiceName, ServiceCredentials>;
     const roleName = resources.storageRoleArn.split('/').at(-1);
@@ -146,6 +131,53 @@ export async function createServiceUsers(
     iam.destroy();
     sqs.destroy();
   }
+}
+
+/**
+ * The IAM user of the storage garbage collector's task role: GARBAGE_COLLECTOR_PERMISSIONS, the
+ * grants the CDK gives its scheduled task, the only role that may delete objects.
+ */
+export async function createCollectorUser(
+  motoEndpoint: string,
+  resources: BootstrappedResources,
+): Promise<ServiceCredentials> {
+  const config = { region: resources.region, endpoint: motoEndpoint, credentials: LOCAL_CREDENTIALS };
+  const iam = new IAMClient(config);
+  const sqs = new SQSClient(config);
+  try {
+    const arns = await localResourceArns(resources, sqs);
+    return await createUserWithGrants(iam, 'filesync-contract-gc', GARBAGE_COLLECTOR_PERMISSIONS, arns);
+  } finally {
+    iam.destroy();
+    sqs.destroy();
+  }
+}
+
+/** One moto IAM user holding exactly `grants` (no policy at all when there are none), with an access key. */
+async function createUserWithGrants(
+  iam: IAMClient,
+  userName: string,
+  grants: readonly Grant[],
+  arns: ResourceArns,
+): Promise<ServiceCredentials> {
+  const user = await iam.send(new CreateUserCommand({ UserName: userName }));
+  const statements = motoStatements(policyStatements(grants, arns));
+  // sync-diff has no grants: a user without any policy, denied every AWS call.
+  if (statements.length > 0) {
+    await iam.send(
+      new PutUserPolicyCommand({
+        UserName: userName,
+        PolicyName: 'task-role',
+        PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: statements }),
+      }),
+    );
+  }
+  const key = (await iam.send(new CreateAccessKeyCommand({ UserName: userName }))).AccessKey;
+  const userArn = user.User?.Arn;
+  if (!key?.AccessKeyId || !key.SecretAccessKey || !userArn) {
+    throw new Error(`moto returned no access key for ${userName}`);
+  }
+  return { accessKeyId: key.AccessKeyId, secretAccessKey: key.SecretAccessKey, userArn };
 }
 
 /**

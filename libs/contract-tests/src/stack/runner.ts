@@ -10,7 +10,7 @@ import {
   type LogSink,
 } from '@filesync/local-stack';
 import { useLocalDocker, type ContractStack, type RunnerRequest } from '../support/harness';
-import { createObserver, createServiceUsers, enforceIamChecks } from './least-privilege';
+import { createCollectorUser, createObserver, createServiceUsers, enforceIamChecks } from './least-privilege';
 import { FilesyncServiceContainer, serviceImage, type StartedFilesyncService } from './service-container';
 
 function fileSink(file: string): LogSink {
@@ -55,6 +55,7 @@ export async function main(): Promise<void> {
   try {
     const resources = await bootstrap(emulators.endpoints);
     const credentials = await createServiceUsers(emulators.endpoints.moto, resources);
+    const collector = await createCollectorUser(emulators.endpoints.moto, resources);
     const observer = await createObserver(emulators.endpoints.moto, resources.region);
     await enforceIamChecks(emulators.endpoints.moto);
     log('moto IAM checks on: every S3, STS and SQS call needs an allowing policy');
@@ -95,6 +96,7 @@ export async function main(): Promise<void> {
         storageRoleArn: resources.storageRoleArn,
       },
       environments,
+      collector: { accessKeyId: collector.accessKeyId, secretAccessKey: collector.secretAccessKey },
       observer: { accessKeyId: observer.accessKeyId, secretAccessKey: observer.secretAccessKey },
       images: byService((name) => serviceImage(name)),
       logDir: request.logDir,

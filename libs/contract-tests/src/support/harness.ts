@@ -57,6 +57,11 @@ export interface ContractStack {
    * real ones), so a test can start one more instance of a service.
    */
   readonly environments: Readonly<Record<ServiceKey, Readonly<Record<string, string>>>>;
+  /**
+   * The access key of the storage garbage collector's task role (GARBAGE_COLLECTOR_PERMISSIONS);
+   * no container holds it, the tests probe with it.
+   */
+  readonly collector: { readonly accessKeyId: string; readonly secretAccessKey: string };
   /** An emulator user allowed everything, for looking at queues and probing denials; never a service's. */
   readonly observer: { readonly accessKeyId: string; readonly secretAccessKey: string };
   readonly images: Readonly<Record<ServiceKey, string>>;
