@@ -44,3 +44,17 @@ describe('pack format', () => {
     expect(() => readPackTrailer(Buffer.alloc(64), 64)).toThrow(PackFormatError);
   });
 });
+
+describe('pack ids are never reused', () => {
+  it('two packs of the same blocks are different objects with different ids', () => {
+    const bytes = block(9, 100);
+    const ids = [1, 2].map(() => {
+      const builder = new PackBuilder();
+      builder.add(blockHash(bytes), bytes);
+      const pack = builder.finish();
+      expect(readPackTrailer(Buffer.concat(pack.parts), pack.size)).toEqual(pack.entries);
+      return pack.packId;
+    });
+    expect(ids[0]).not.toBe(ids[1]);
+  });
+});

@@ -1,4 +1,4 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { LIMITS } from '@filesync/resources';
 import { isBlockHash } from './content-hash';
 
@@ -8,16 +8,22 @@ import { isBlockHash } from './content-hash';
  *
  *   data:    block 0 bytes | block 1 bytes | ...            (no gaps, in entry order)
  *   trailer: per block: 32-byte raw SHA-256, u32 big-endian length
+ *            16 random bytes (the nonce)
  *            u32 big-endian block count
  *            8-byte magic "FSPACK01"
  *
  * The block index in DynamoDB is the source of truth for where a block lives; the trailer makes a
  * pack self-describing, so the index can be rebuilt from storage alone and a collector can check
  * a pack before rewriting it. A pack's id is the lowercase hex SHA-256 of the whole object.
+ *
+ * The nonce makes every pack written a new object, even with the same blocks: a pack id is never
+ * reused, so a writer can never take an old object (one the collector is about to delete as an
+ * orphan or as unused) for the pack it meant to store. Retrying the same upload writes anew.
  */
 export const PACK_MAGIC = Buffer.from('FSPACK01', 'ascii');
 const ENTRY_BYTES = 32 + 4;
-const FOOTER_BYTES = 4 + PACK_MAGIC.length;
+const NONCE_BYTES = 16;
+const FOOTER_BYTES = NONCE_BYTES + 4 + PACK_MAGIC.length;
 
 /** One block of a pack: its hash and where its bytes sit in the pack (bytes from the start). */
 export interface PackEntry {
@@ -110,16 +116,18 @@ function encodeTrailer(entries: readonly PackEntry[]): Buffer {
     trailer.writeUInt32BE(entry.length, at + 32);
     at += ENTRY_BYTES;
   }
+  randomBytes(NONCE_BYTES).copy(trailer, at);
+  at += NONCE_BYTES;
   trailer.writeUInt32BE(entries.length, at);
   PACK_MAGIC.copy(trailer, at + 4);
   return trailer;
 }
 
-/** Block count of a pack from its last 12 bytes (read those first to know the trailer's size). */
+/** Block count of a pack from its last 28 bytes (read those first to know the trailer's size). */
 export function packFooterBlockCount(footer: Uint8Array): number {
   const bytes = Buffer.from(footer.buffer, footer.byteOffset, footer.byteLength);
   if (bytes.byteLength < FOOTER_BYTES) throw new PackFormatError('pack footer too short');
-  const tail = bytes.subarray(bytes.byteLength - FOOTER_BYTES);
+  const tail = bytes.subarray(bytes.byteLength - 4 - PACK_MAGIC.length);
   if (!tail.subarray(4).equals(PACK_MAGIC)) throw new PackFormatError('not a pack: bad magic');
   return tail.readUInt32BE(0);
 }

@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { CHANGE_EVENTS_QUEUE, BLOCKS_BUCKET, RETENTION, SERVICE_PORTS, TABLES } from '@filesync/resources';
+import {
+  CHANGE_EVENTS_QUEUE,
+  BLOCKS_BUCKET,
+  GARBAGE_COLLECTION,
+  RETENTION,
+  SERVICE_PORTS,
+  TABLES,
+} from '@filesync/resources';
 import {
   booleanVar,
   grpcTarget,
@@ -8,6 +15,7 @@ import {
   serviceSettings,
   url,
 } from '@filesync/server-kit';
+import { graceSecondsSchema } from './gc/config';
 
 const schema = z
   .object({
@@ -27,6 +35,7 @@ const schema = z
       )
       .default(String(RETENTION.defaultDays))
       .transform(Number),
+    [GARBAGE_COLLECTION.graceEnvVar]: graceSecondsSchema,
   })
   .transform((env) => ({
     ...serviceSettings(env),
@@ -38,6 +47,8 @@ const schema = z
     authAddress: env.FILESYNC_AUTH_ADDRESS,
     /** How long old versions and deleted files' last content stay retrievable. */
     retentionDays: env[RETENTION.envVar],
+    /** The collector's grace period: RegisterPacks refuses packs written more than half of it ago. */
+    gcGraceSeconds: env[GARBAGE_COLLECTION.graceEnvVar],
   }));
 
 export type MetadataConfig = z.infer<typeof schema>;

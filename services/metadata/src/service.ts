@@ -41,6 +41,8 @@ export async function start(env: NodeJS.ProcessEnv): Promise<RunningService & { 
     new DynamoBlockIndex(aws.documents, config.metadataTable),
     new S3PackStorage(aws.s3, config.blocksBucket),
     clock,
+    // Grace 0 (tests only) protects nothing, so it bounds nothing either.
+    config.gcGraceSeconds > 0 ? (config.gcGraceSeconds * 1000) / 2 : undefined,
   );
   const relay = new OutboxRelay(
     new DynamoOutbox(aws.documents, config.outboxTable),

@@ -1,6 +1,6 @@
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { packKey } from '@filesync/resources';
-import type { PackStorage } from '../domain/ports';
+import type { PackStorage, StoredPack } from '../domain/ports';
 
 /** Packs in the S3 bucket under `ns/<namespace>/packs/<packId>`. */
 export class S3PackStorage implements PackStorage {
@@ -9,12 +9,13 @@ export class S3PackStorage implements PackStorage {
     private readonly bucket: string,
   ) {}
 
-  async packSize(namespaceId: string, packId: string): Promise<number | undefined> {
+  async headPack(namespaceId: string, packId: string): Promise<StoredPack | undefined> {
     try {
       const output = await this.client.send(
         new HeadObjectCommand({ Bucket: this.bucket, Key: packKey(namespaceId, packId) }),
       );
-      return output.ContentLength;
+      if (output.ContentLength === undefined) return undefined;
+      return { size: output.ContentLength, writtenAtMs: output.LastModified?.getTime() ?? 0 };
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;

@@ -2,7 +2,7 @@
 // ports (testing/fakes.ts; no DynamoDB, no S3).
 import { domainErrorRejectedBy } from '@filesync/server-kit/testing';
 import { NS, blocksSetup, hashOf } from '../testing/fakes';
-import type { PackRegistration } from './blocks';
+import { Blocks, type PackRegistration } from './blocks';
 
 const PACK_A = hashOf(0xa0);
 const PACK_B = hashOf(0xb0);
@@ -49,6 +49,21 @@ describe('Blocks.register', () => {
     expect(error.details).toEqual({ 'missing-packs': `${PACK_A},${PACK_B},${hashOf(0xc0)}` });
     expect(index.blocks.size).toBe(0);
     expect(index.packs.size).toBe(0);
+  });
+
+  it('refuses a pack written more than maxPackAgeMs ago (the collector may be deleting it), writes nothing', async () => {
+    const { index, packs } = blocksSetup();
+    const blocks = new Blocks(index, packs, { now: () => 100_000 }, 10_000);
+    packs.put(NS, PACK_A, 1_000, 89_999);
+    packs.put(NS, PACK_B, 1_000, 90_000);
+    const error = await domainErrorRejectedBy(
+      blocks.register(NS, [packOf(PACK_A, [1]), packOf(PACK_B, [2])]),
+    );
+    expect(error.kind).toBe('failed-precondition');
+    expect(error.details).toEqual({ 'missing-packs': PACK_A });
+    expect(index.blocks.size).toBe(0);
+    expect(index.packs.size).toBe(0);
+    expect(await blocks.register(NS, [packOf(PACK_B, [2])])).toEqual({ indexed: 1, alreadyIndexed: 0 });
   });
 
   it('keeps the location of a block indexed before and is idempotent', async () => {

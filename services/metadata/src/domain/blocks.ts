@@ -37,10 +37,18 @@ const CONCURRENCY = 16;
  * names (plus one storage request per registered pack), never with the namespace.
  */
 export class Blocks {
+  /**
+   * @param maxPackAgeMs a pack written longer ago than this is refused by `register` (undefined:
+   *   any age). The collector deletes pack objects nobody registered once they are older than its
+   *   grace period; registering only packs written less than half that grace ago means it never
+   *   deletes an object a registration is about to make live. Clients write every pack under a
+   *   new id (the pack format's nonce), so a refused pack is simply written again.
+   */
   constructor(
     private readonly index: BlockIndex,
     private readonly packs: PackStorage,
     private readonly clock: Clock,
+    private readonly maxPackAgeMs?: number,
   ) {}
 
   /**
@@ -92,22 +100,36 @@ export class Blocks {
    * blocks. A block already indexed keeps its location; one the collector condemned moves to the
    * new pack and is revived. Registering the same packs again changes nothing.
    * Errors: FAILED_PRECONDITION (detail `missing-packs`: the pack ids, comma separated) when a
-   * pack object is absent or has another size; nothing is written then.
+   * pack object is absent, has another size, or was written more than maxPackAgeMs ago; nothing
+   * is written then.
    */
   async register(namespaceId: string, packs: readonly PackRegistration[]): Promise<RegisterResult> {
     const limit = pLimit(CONCURRENCY);
-    const sizes = await Promise.all(
-      packs.map((pack) => limit(() => this.packs.packSize(namespaceId, pack.packId))),
+    const stored = await Promise.all(
+      packs.map((pack) => limit(() => this.packs.headPack(namespaceId, pack.packId))),
     );
-    const missing = packs.filter((pack, index) => sizes[index] !== pack.size).map((pack) => pack.packId);
+    const missing = packs
+      .filter((pack, index) => stored[index]?.size !== pack.size)
+      .map((pack) => pack.packId);
     if (missing.length > 0) {
       throw failedPrecondition(
         `${missing.length} pack(s) are not in storage with the size given: upload them (or fix the size), then register again`,
         { 'missing-packs': [...new Set(missing)].join(',') },
       );
     }
-
     const now = this.clock.now();
+    const maxAge = this.maxPackAgeMs;
+    const stale =
+      maxAge === undefined
+        ? []
+        : packs.filter((_, index) => stored[index]!.writtenAtMs < now - maxAge).map((pack) => pack.packId);
+    if (stale.length > 0) {
+      throw failedPrecondition(
+        `${stale.length} pack(s) were written too long ago to register (the storage collector may be deleting them): write them again as new packs, then register those`,
+        { 'missing-packs': [...new Set(stale)].join(',') },
+      );
+    }
+
     const seen = new Set<string>();
     const blocks: PackedBlock[] = [];
     let duplicates = 0;

@@ -194,9 +194,16 @@ export interface BlockIndex {
 }
 
 /** The object store holding packs. */
+export interface StoredPack {
+  /** Bytes. */
+  readonly size: number;
+  /** When the object was last written (storage's clock), Unix milliseconds. */
+  readonly writtenAtMs: number;
+}
+
 export interface PackStorage {
-  /** The size in bytes of the pack object, or undefined when there is none. One request. */
-  packSize(namespaceId: string, packId: string): Promise<number | undefined>;
+  /** The pack object's size and when it was written, or undefined when there is none. One request. */
+  headPack(namespaceId: string, packId: string): Promise<StoredPack | undefined>;
 }
 
 export interface Clock {

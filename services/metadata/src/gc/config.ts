@@ -2,6 +2,20 @@ import { z } from 'zod';
 import { BLOCKS_BUCKET, GARBAGE_COLLECTION, TABLES } from '@filesync/resources';
 import { booleanVar, loadConfig, serviceEnv } from '@filesync/server-kit/jobs';
 
+/**
+ * GARBAGE_COLLECTION.graceEnvVar: whole seconds as digits (a coerced number would take "" for 0,
+ * the unsafe grace). The metadata service reads it too: it registers only packs written less
+ * than half a grace ago (see Blocks).
+ */
+export const graceSecondsSchema = z
+  .string()
+  .regex(
+    /^\d{1,9}$/,
+    'expected whole seconds, e.g. 86400 (0 only for tests: no protection for uploads in flight)',
+  )
+  .default(String(GARBAGE_COLLECTION.defaultGraceSeconds))
+  .transform(Number);
+
 const schema = z
   .object({
     AWS_REGION: serviceEnv.AWS_REGION,
@@ -9,11 +23,7 @@ const schema = z
     [TABLES.metadata.envVar]: z.string().min(1).default(TABLES.metadata.defaultName),
     [BLOCKS_BUCKET.envVar]: z.string().min(1).default(BLOCKS_BUCKET.defaultName),
     FILESYNC_S3_FORCE_PATH_STYLE: booleanVar(),
-    [GARBAGE_COLLECTION.graceEnvVar]: z.coerce
-      .number()
-      .int()
-      .min(0)
-      .default(GARBAGE_COLLECTION.defaultGraceSeconds),
+    [GARBAGE_COLLECTION.graceEnvVar]: graceSecondsSchema,
   })
   .transform((env) => ({
     region: env.AWS_REGION,

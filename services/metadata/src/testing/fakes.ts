@@ -267,16 +267,16 @@ const packedRecord = (block: PackedBlock, nowMs: number): BlockRecord => ({
   condemnedAtMs: undefined,
 });
 
-/** Pack objects as a map of sizes (a fake of the S3 adapter); `heads` counts the requests. */
+/** Pack objects as a map of sizes and write times (a fake of the S3 adapter); `heads` counts the requests. */
 export class InMemoryPackStorage implements PackStorage {
-  readonly sizes = new Map<string, number>();
+  readonly objects = new Map<string, { size: number; writtenAtMs: number }>();
   heads = 0;
-  put(namespaceId: string, packId: string, size: number) {
-    this.sizes.set(`${namespaceId}/${packId}`, size);
+  put(namespaceId: string, packId: string, size: number, writtenAtMs = 0) {
+    this.objects.set(`${namespaceId}/${packId}`, { size, writtenAtMs });
   }
-  async packSize(namespaceId: string, packId: string) {
+  async headPack(namespaceId: string, packId: string) {
     this.heads += 1;
-    return this.sizes.get(`${namespaceId}/${packId}`);
+    return this.objects.get(`${namespaceId}/${packId}`);
   }
 }
 
