@@ -9,7 +9,12 @@ import type { StorageCredentials } from './storage-credentials';
  */
 class FakeS3 {
   readonly objects = new Map<string, Buffer>();
-  readonly requests: { method: string; path: string; ifNoneMatch: string | undefined }[] = [];
+  readonly requests: {
+    method: string;
+    path: string;
+    ifNoneMatch: string | undefined;
+    payloadSha256: string | undefined;
+  }[] = [];
   corruptNextGets = 0;
 
   async handle(request: { method: string; path: string; headers: Record<string, string>; body?: unknown }) {
@@ -17,6 +22,7 @@ class FakeS3 {
       method: request.method,
       path: request.path,
       ifNoneMatch: request.headers['if-none-match'],
+      payloadSha256: request.headers['x-amz-content-sha256'],
     });
     if (request.method === 'PUT') {
       if (request.headers['if-none-match'] === '*' && this.objects.has(request.path)) {
@@ -80,6 +86,16 @@ describe('S3BlockStore', () => {
     expect(await blocks.put('ns-1', hash, bytes)).toBe('exists');
     expect(fake.requests.map((request) => request.ifNoneMatch)).toEqual(['*', '*']);
     expect(fake.requests[0]!.path).toBe(`/blocks/ns/ns-1/blocks/${hash}`);
+  });
+
+  it('signs the name it was given as the payload SHA-256 instead of hashing the body again', async () => {
+    const fake = new FakeS3();
+    const blocks = store(fake);
+    await blocks.put('ns-1', hash, bytes);
+    // A name that is not the bytes' hash goes out as is: S3 then refuses the body (real S3 checks it).
+    const packId = 'f'.repeat(64);
+    await blocks.putPack('ns-1', packId, bytes);
+    expect(fake.requests.map((request) => request.payloadSha256)).toEqual([hash, packId]);
   });
 
   it('verifies downloaded bytes, retrying a corrupted transfer once', async () => {

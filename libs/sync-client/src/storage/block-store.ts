@@ -54,15 +54,20 @@ export class S3BlockStore implements BlockStore {
   ) {}
 
   put(namespaceId: string, hash: string, bytes: Uint8Array): Promise<'uploaded' | 'exists'> {
-    return this.putOnce(blockKey(namespaceId, hash), bytes);
+    return this.putOnce(blockKey(namespaceId, hash), bytes, hash);
   }
 
   putPack(namespaceId: string, packId: string, bytes: Uint8Array): Promise<'uploaded' | 'exists'> {
-    return this.putOnce(packKey(namespaceId, packId), bytes);
+    return this.putOnce(packKey(namespaceId, packId), bytes, packId);
   }
 
-  /** Writes an immutable object unless its key is taken (If-None-Match: a 412 is success). */
-  private async putOnce(key: string, bytes: Uint8Array): Promise<'uploaded' | 'exists'> {
+  /**
+   * Writes an immutable object unless its key is taken (If-None-Match: a 412 is success).
+   * `sha256` (lowercase hex) is the SHA-256 of `bytes`, which the caller already knows (the
+   * object's name): it is signed as the payload hash (x-amz-content-sha256), so the SDK does not
+   * hash the body a second time on the main thread, and S3 refuses a body that does not match it.
+   */
+  private async putOnce(key: string, bytes: Uint8Array, sha256: string): Promise<'uploaded' | 'exists'> {
     const { s3, bucket } = await this.s3();
     const command = new PutObjectCommand({
       Bucket: bucket,
@@ -72,6 +77,14 @@ export class S3BlockStore implements BlockStore {
       ContentType: 'application/octet-stream',
       IfNoneMatch: '*',
     });
+    command.middlewareStack.add(
+      (next) => (args) => {
+        const request = args.request as { headers?: Record<string, string> };
+        if (request.headers) request.headers['x-amz-content-sha256'] = sha256;
+        return next(args);
+      },
+      { step: 'build', name: 'knownPayloadSha256' },
+    );
     try {
       await s3.send(command);
       return 'uploaded';

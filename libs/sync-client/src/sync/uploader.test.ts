@@ -168,6 +168,44 @@ describe('uploadPacks', () => {
     expect(ports.registered.flat()).toHaveLength(1);
   });
 
+  it('leaves out blocks whose bytes changed since hashing, wherever they sit among blocks being checked, and packs the rest byte-exact', async () => {
+    const ports = new FakePorts();
+    const sizes = Array.from({ length: 12 }, (_, i) => 200 + i);
+    const big = await file('big', sizes);
+    // Blocks 1, 2 (adjacent), 6 and 11 (the last) change on disk after the scan hashed them.
+    const changed = new Set([1, 2, 6, 11]);
+    const bytes = Buffer.from(big.bytes);
+    for (const index of changed) {
+      const ref = big.blocks[index]!;
+      randomBytes(ref.length).copy(bytes, ref.offset);
+    }
+    await writeFile(big.absPath, bytes);
+    const registered = uploadPacks([big], { namespaceId: 'ns', ...ports, packTargetBytes: 1_000 });
+    const outcomes = await Promise.allSettled(big.blocks.map((ref) => registered.get(ref.hash)));
+
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(
+      big.blocks.map((_, i) => (changed.has(i) ? 'rejected' : 'fulfilled')),
+    );
+    for (const index of changed)
+      expect((outcomes[index] as PromiseRejectedResult).reason).toEqual(
+        new Error('file changed since it was scanned; it syncs next time'),
+      );
+    // packedHashes re-hashes every entry's bytes in every stored pack: none is a changed block.
+    const kept = big.blocks.filter((_, i) => !changed.has(i)).map((ref) => ref.hash);
+    expect(ports.packedHashes().flat()).toEqual(kept);
+    expect(ports.registered.flat().flatMap((pack) => pack.blocks.map((block) => block.hash))).toEqual(kept);
+  });
+
+  it('sends no pack when every block of it changed since hashing', async () => {
+    const ports = new FakePorts();
+    const a = await file('a', [300, 300]);
+    await writeFile(a.absPath, randomBytes(600));
+    const registered = uploadPacks([a], { namespaceId: 'ns', ...ports });
+    const outcomes = await Promise.allSettled(registered.values());
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['rejected', 'rejected']);
+    expect(ports.puts).toHaveLength(0);
+  });
+
   it('fails the blocks whose registration the server refused', async () => {
     const ports = new FakePorts();
     ports.failRegister = true;

@@ -1,6 +1,7 @@
+import { webcrypto } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { LIMITS } from '@filesync/resources';
-import { blockHash, PackBuilder, packTrailerBytes } from '@filesync/sync-core';
+import { PackBuilder, packTrailerBytes } from '@filesync/sync-core';
 import type { BlockRef } from '../state/state-db';
 import type { BlockStore } from '../storage/block-store';
 import { registerBatches, type PackRecord, type SyncRemote } from './remote';
@@ -10,6 +11,13 @@ import { registerBatches, type PackRecord, type SyncRemote } from './remote';
  * uploader holds: (PACK_PUT_CONCURRENCY + 1) * packTargetBytes, whatever the size of the files.
  */
 export const PACK_PUT_CONCURRENCY = 4;
+
+/**
+ * Blocks read back and being re-hashed at once. The SHA-256 runs on libuv's thread pool (Web
+ * Crypto digest), so checking a big file's blocks overlaps reading the next ones, the pack's own
+ * digest and the PUTs on the main thread; each check holds a copy of its block (<= chunkMaxBytes).
+ */
+export const BLOCK_VERIFY_CONCURRENCY = 3;
 
 /** A local file and the blocks of it to upload. */
 export interface PackSource {
@@ -94,7 +102,13 @@ class PackPipeline {
   private readonly free: Buffer[] = [];
   private readonly capacity: number;
   private buffer: Buffer;
+  /** End of the bytes read into `buffer` for this pack (blocks added or still being checked). */
   private used = 0;
+  /**
+   * Blocks read into `buffer` whose hash check is running, in read order. They join the pack in
+   * that order once checked; a block that fails leaves a gap the later ones are moved down over.
+   */
+  private readonly checking: { ref: BlockRef; at: number; check: Promise<boolean> }[] = [];
   private readonly inFlight = new Set<Promise<void>>();
   private readonly toRegister: PackRecord[] = [];
   private registering: Promise<void> | undefined;
@@ -121,7 +135,7 @@ class PackPipeline {
       );
       this.buffer = Buffer.allocUnsafe(Math.min(this.capacity, total + packTrailerBytes(this.waiting.size)));
       for (const source of plan) await this.readSource(source);
-      if (this.builder.blockCount > 0) await this.seal();
+      if (this.builder.blockCount > 0 || this.checking.length > 0) await this.seal();
       while (this.inFlight.size > 0) await Promise.race(this.inFlight);
       while (this.registering) await this.registering;
     } catch (error) {
@@ -140,28 +154,58 @@ class PackPipeline {
     }
     try {
       for (const ref of source.blocks) {
-        if (this.builder.wouldExceed(ref.length)) await this.seal();
+        if (this.wouldExceed(ref.length)) await this.seal();
         const into = this.buffer.subarray(this.used, this.used + ref.length);
         try {
           if (into.byteLength !== ref.length) throw new Error(`block of ${ref.length} bytes is too large`);
-          await readVerified(handle, ref, into);
+          await readFully(handle, ref, into);
         } catch (error) {
           this.settle(ref.hash, error);
           continue;
         }
-        this.builder.add(ref.hash, into);
+        this.checking.push({ ref, at: this.used, check: hashesTo(into, ref.hash) });
         this.used += ref.length;
+        if (this.checking.length >= BLOCK_VERIFY_CONCURRENCY) await this.addChecked();
       }
     } finally {
       await handle.close();
     }
   }
 
+  /** PackBuilder.wouldExceed, counting the blocks still being checked as added. */
+  private wouldExceed(length: number): boolean {
+    const blocks = this.builder.blockCount + this.checking.length;
+    if (blocks === 0) return false;
+    return blocks >= LIMITS.maxBlocksPerPack || this.used + length > this.targetBytes;
+  }
+
+  /**
+   * Waits for the oldest block's hash check and adds it to the pack, or fails it (the file
+   * changed since it was hashed). Only checked bytes ever reach the pack.
+   */
+  private async addChecked(): Promise<void> {
+    const { ref, at, check } = this.checking.shift()!;
+    if (!(await check)) {
+      this.settle(ref.hash, new Error('file changed since it was scanned; it syncs next time'));
+      return;
+    }
+    // Blocks before this one failed: close the gap (everything below `at` is already packed).
+    const to = this.builder.bytes;
+    if (to !== at) this.buffer.copyWithin(to, at, at + ref.length);
+    this.builder.add(ref.hash, this.buffer.subarray(to, to + ref.length));
+  }
+
   /** Finishes the current pack and starts its PUT; waits for a free buffer to fill the next. */
   private async seal(): Promise<void> {
+    while (this.checking.length > 0) await this.addChecked();
+    if (this.builder.blockCount === 0) {
+      // Every block of it failed its check: nothing to send, the buffer is reused as it is.
+      this.used = 0;
+      return;
+    }
     const built = this.builder.finish();
     const trailer = built.parts[built.parts.length - 1]!;
-    this.buffer.set(trailer, this.used);
+    this.buffer.set(trailer, this.builder.bytes);
     const body = this.buffer.subarray(0, built.size);
     const record: PackRecord = { packId: built.packId, size: built.size, blocks: built.entries };
     const buffer = this.buffer;
@@ -224,15 +268,27 @@ class PackPipeline {
   }
 }
 
-/** Reads one block back from its file and checks it is still the bytes that were hashed. */
-async function readVerified(handle: FileHandle, ref: BlockRef, bytes: Buffer): Promise<void> {
+/** Reads one block back from its file; a file now too short to hold it has changed. */
+async function readFully(handle: FileHandle, ref: BlockRef, bytes: Buffer): Promise<void> {
   let read = 0;
   while (read < ref.length) {
     const { bytesRead } = await handle.read(bytes, read, ref.length - read, ref.offset + read);
     if (bytesRead === 0) break;
     read += bytesRead;
   }
-  if (read !== ref.length || blockHash(bytes) !== ref.hash) {
-    throw new Error('file changed since it was scanned; it syncs next time');
+  if (read !== ref.length) throw new Error('file changed since it was scanned; it syncs next time');
+}
+
+/**
+ * True when `bytes` are still the block that was hashed (lowercase hex SHA-256 `hash`). Hashed
+ * on libuv's thread pool, not the main thread; the caller leaves `bytes` alone until it settles.
+ * Never rejects.
+ */
+async function hashesTo(bytes: Uint8Array, hash: string): Promise<boolean> {
+  try {
+    const digest = await webcrypto.subtle.digest('SHA-256', bytes);
+    return Buffer.from(digest).toString('hex') === hash;
+  } catch {
+    return false;
   }
 }
