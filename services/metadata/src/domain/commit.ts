@@ -15,7 +15,7 @@ import type {
   Follow,
   PathRejection,
 } from './model';
-import { findClashes } from './tree';
+import { EmptyFolders, findClashes } from './tree';
 import type { Clock, MetadataStore } from './ports';
 
 export interface CommitterOptions {
@@ -53,6 +53,8 @@ interface ChunkContext {
   /** Creations whose move deletion the rule refused: committing them alone would duplicate a file. */
   readonly refusedPartners: Set<string>;
   readonly confirmMassDelete: boolean;
+  /** Folders this call found empty, valid while only its own transactions move the head. */
+  readonly emptyFolders: EmptyFolders;
 }
 
 function massDeleteRejection(path: string): PathRejection {
@@ -168,6 +170,7 @@ export class Committer {
         },
         refusedPartners: new Set(),
         confirmMassDelete: options.confirmMassDelete,
+        emptyFolders: new EmptyFolders(),
       };
       for (const chunk of chunkChanges(ordered, current, this.fileItems)) {
         head = await this.commitChunk(namespaceId, actor, chunk, context, outcomes);
@@ -246,7 +249,10 @@ export class Committer {
       }
       if (pending.length === 0) break;
 
-      const clashes = await findClashes(store, namespaceId, pending, context.wasLive);
+      const clashes = await findClashes(store, namespaceId, pending, context.wasLive, {
+        folders: context.emptyFolders,
+        seq: headState.seq,
+      });
       if (clashes.length > 0) {
         for (const clash of clashes) outcomes.set(clash.path, clash);
         const clashing = new Set(clashes.map((clash) => clash.path));
@@ -278,6 +284,10 @@ export class Committer {
         supersededExpireAtMs: committedAtMs + this.retentionMs,
       });
       if (result.kind === 'committed') {
+        context.emptyFolders.committed(
+          seq,
+          files.filter((file) => !file.entry.deleted).map((file) => file.entry.path),
+        );
         for (const { entry } of files)
           outcomes.set(entry.path, { kind: 'committed', path: entry.path, entry });
         return seq;

@@ -123,3 +123,84 @@ describe('kind 4: a namespace is a tree (no live file at a folder of another liv
     expect(summary(outcomes)).toEqual([['plan/x', 'rejected', 'plan']]);
   });
 });
+
+describe('kind 4 at the cost of the folders, not the files (issue 7: a first sync of many files)', () => {
+  /** Counts the store's index queries for a live file below a path. */
+  const counting = (perTransaction: number) => {
+    const context = setup(perTransaction);
+    const asked: string[] = [];
+    const original = context.store.firstLiveBelow.bind(context.store);
+    context.store.firstLiveBelow = (namespaceId, folder, ignoring) => {
+      asked.push(folder);
+      return original(namespaceId, folder, ignoring);
+    };
+    return { ...context, asked };
+  };
+  const files = (folder: string, count: number) =>
+    Array.from({ length: count }, (_, index) => contentChange(`${folder}/file-${index}.txt`, 0));
+
+  it('asks once per new folder for a call of many transactions, and commits every file', async () => {
+    const { store, committer, asked } = counting(4);
+    const { outcomes } = await committer.commit(NS, ACTOR, [...files('a', 10), ...files('b/c', 6)]);
+    expect(outcomes.map((outcome) => outcome.kind)).toEqual(Array(16).fill('committed'));
+    expect(store.transactions).toHaveLength(3);
+    expect(asked).toEqual(['a', 'b/c']);
+  });
+
+  it('asks per file in a folder that already holds live files', async () => {
+    const { committer, asked } = counting(4);
+    await committer.commit(NS, ACTOR, files('a', 1));
+    asked.length = 0;
+    await committer.commit(NS, ACTOR, files('a', 4).slice(1));
+    expect(asked).toEqual(['a', 'a/file-1.txt', 'a/file-2.txt', 'a/file-3.txt']);
+  });
+
+  it('still refuses a file at a folder that an earlier transaction of the same call filled', async () => {
+    // Three new files a transaction: `docs/x` is checked in the second one.
+    const { store, committer } = counting(2);
+    const { outcomes } = await committer.commit(NS, ACTOR, [
+      contentChange('docs/a', 0),
+      contentChange('docs/b', 0),
+      contentChange('docs/x/y.txt', 0),
+      contentChange('docs/x', 0),
+    ]);
+    expect(summary(outcomes)).toEqual([
+      ['docs/a', 'committed', undefined],
+      ['docs/b', 'committed', undefined],
+      ['docs/x/y.txt', 'committed', undefined],
+      ['docs/x', 'rejected', 'docs/x/y.txt'],
+    ]);
+    expect(store.transactions).toHaveLength(1);
+  });
+
+  it('forgets an empty folder once another commit moved the head, and finds its clash', async () => {
+    const { store, committer } = counting(2);
+    let transactions = 0;
+    // Another writer commits `docs/c/x.txt` just before our second transaction.
+    const racer = (write: Parameters<NonNullable<typeof store.beforeCommit>>[0]) => {
+      transactions += 1;
+      if (transactions < 2) {
+        store.beforeCommit = racer;
+        return;
+      }
+      const seq = write.expectedSeq + 1;
+      store.put({ ...write.files[0]!.entry, path: 'docs/c/x.txt', version: 1, journalSeq: seq });
+      store.heads.set(NS, seq);
+    };
+    store.beforeCommit = racer;
+    const { outcomes } = await committer.commit(NS, ACTOR, [
+      contentChange('docs/a', 0),
+      contentChange('docs/b', 0),
+      contentChange('docs/e', 0),
+      contentChange('docs/c', 0),
+      contentChange('docs/d', 0),
+    ]);
+    expect(summary(outcomes)).toEqual([
+      ['docs/a', 'committed', undefined],
+      ['docs/b', 'committed', undefined],
+      ['docs/e', 'committed', undefined],
+      ['docs/c', 'rejected', 'docs/c/x.txt'],
+      ['docs/d', 'committed', undefined],
+    ]);
+  });
+});
