@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { buildServices, repoRoot, startStack } from '@filesync/local-stack';
@@ -315,9 +315,12 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       const aws = (args: string[]) => measure('aws', [...args, '--endpoint-url', moto], env);
       const rclone = (args: string[]) => measure('rclone', [...args, '--transfers', '16', '-q'], env);
       const filesyncBin = join(root, 'node_modules', '.bin', 'filesync');
+      // Run as a user runs it (`npx filesync`): through the bin's shebang, which carries the
+      // CLI's node flags; this Node first on PATH, so the shebang's `env node` finds it.
       const filesync = (home: string, args: string[]) =>
-        measure(process.execPath, [filesyncBin, '--server', stack.server, '--home', home, ...args], {
+        measure(filesyncBin, ['--server', stack.server, '--home', home, ...args], {
           ...process.env,
+          PATH: [dirname(process.execPath), process.env.PATH].filter(Boolean).join(delimiter),
           FILESYNC_PASSWORD: PASSWORD,
         });
       const uses = (tool: Tool) => options.tools.includes(tool);
