@@ -3,14 +3,14 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { packsPrefix } from '@filesync/resources';
 import { chunkBuffer } from '@filesync/sync-core';
 import { FilesyncClient } from '@filesync/sync-client';
 import { TEST_PASSWORD, uniqueEmail } from '@filesync/test-support';
 import { repoRootOf } from '@filesync/test-support/runner';
-import { readTestStack } from './support/harness';
+import { emulatorS3, readTestStack } from './support/harness';
 import { tempDir, treeDigest, writeTree } from './support/trees';
 
 // Real services and emulators; the sync that crashes is the real CLI in its own process.
@@ -18,12 +18,7 @@ describe('a sync killed in the middle of its uploads', () => {
   const stack = readTestStack();
   const dirs = { folder: tempDir('crash-folder'), other: tempDir('crash-other') };
   const homes = { crashing: tempDir('crash-home'), other: tempDir('crash-other-home') };
-  const s3 = new S3Client({
-    region: stack.resources.region,
-    endpoint: stack.emulators.moto,
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
+  const s3 = emulatorS3(stack);
 
   const table = DynamoDBDocumentClient.from(
     new DynamoDBClient({

@@ -27,7 +27,7 @@ import {
   unary,
 } from '@filesync/test-support';
 import { nodeBinary, repoRootOf } from '@filesync/test-support/runner';
-import { readTestStack } from './support/harness';
+import { emulatorS3, readTestStack } from './support/harness';
 
 // Issue 7: the storage garbage collector, run as the command the scheduled task runs (the metadata
 // service's dist/services/metadata/gc.mjs bundle) against DynamoDB Local and moto. Files are
@@ -96,12 +96,7 @@ describe('issue 7 storage garbage collection', () => {
         credentials: LOCAL_CREDENTIALS,
       }),
     );
-    s3 = new S3Client({
-      region: stack.resources.region,
-      endpoint: stack.emulators.moto,
-      credentials: LOCAL_CREDENTIALS,
-      forcePathStyle: true,
-    });
+    s3 = emulatorS3(stack);
   });
   afterAll(() => {
     stubs?.close();

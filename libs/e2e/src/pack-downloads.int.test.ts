@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { packsPrefix } from '@filesync/resources';
 import { blockHash, readPackTrailer } from '@filesync/sync-core';
 import { SyncIncompleteError } from '@filesync/sync-client';
 import { closeDevices, twoFolderDevices, type FolderDevice } from './support/devices';
-import { readTestStack } from './support/harness';
+import { emulatorS3, readTestStack } from './support/harness';
 import { tempDir, treeDigest, writeTree } from './support/trees';
 
 // Real services and emulators: the second device reads packed blocks with ranged GETs.
@@ -18,12 +18,7 @@ describe('downloads from packs', () => {
     dirs.push(made);
     return made;
   };
-  const s3 = new S3Client({
-    region: stack.resources.region,
-    endpoint: stack.emulators.moto,
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
+  const s3 = emulatorS3(stack);
   let laptop: FolderDevice;
   let desktop: FolderDevice;
   let namespaceId: string;

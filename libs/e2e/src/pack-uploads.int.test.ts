@@ -3,15 +3,15 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { blockKey, packsPrefix } from '@filesync/resources';
 import { chunkBuffer } from '@filesync/sync-core';
 import { closeDevices, twoFolderDevices, type FolderDevice } from './support/devices';
-import { readTestStack } from './support/harness';
+import { emulatorS3, readTestStack } from './support/harness';
 import { tempDir, treeDigest, writeTree } from './support/trees';
 
 const MIB = 1024 * 1024;
-const LOCAL_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
+import { LOCAL_CREDENTIALS } from '@filesync/local-stack';
 
 // Real services and emulators, the client library as the CLI uses it: the upload side on packs.
 describe('uploads in packs', () => {
@@ -22,12 +22,7 @@ describe('uploads in packs', () => {
     dirs.push(made);
     return made;
   };
-  const s3 = new S3Client({
-    region: stack.resources.region,
-    endpoint: stack.emulators.moto,
-    forcePathStyle: true,
-    credentials: LOCAL_CREDENTIALS,
-  });
+  const s3 = emulatorS3(stack);
   const table = DynamoDBDocumentClient.from(
     new DynamoDBClient({
       region: stack.resources.region,

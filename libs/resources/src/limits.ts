@@ -19,12 +19,6 @@ export const LIMITS = {
   maxItemsPerTransaction: MAX_ITEMS_PER_TRANSACTION,
   transactionOverheadItems: TRANSACTION_OVERHEAD_ITEMS,
   /**
-   * Changes a client sends per CommitFiles call: what one transaction holds when every file costs
-   * 2 items (a new file, or an edit), so a call is one transaction and commits start while other
-   * uploads go on. Deletions cost 3 items: a call of them takes two transactions.
-   */
-  filesPerCommitCall: Math.floor((MAX_ITEMS_PER_TRANSACTION - TRANSACTION_OVERHEAD_ITEMS) / 2),
-  /**
    * Modification times are any whole milliseconds a JavaScript Date can hold (±8.64e15 ms, about
    * ±273,790 years around 1970): before 1970 (negative) and 0 included, and exact in a double.
    */

@@ -1,4 +1,6 @@
 import { join } from 'node:path';
+import { S3Client } from '@aws-sdk/client-s3';
+import { LOCAL_CREDENTIALS } from '@filesync/local-stack';
 import { harnessDir, readRunnerInfo, repoRootOf } from '@filesync/test-support/runner';
 
 /**
@@ -58,4 +60,17 @@ export interface TestStack {
 
 export function readTestStack(): TestStack {
   return readRunnerInfo<TestStack>(stackInfoFile());
+}
+
+/**
+ * The test stack's bucket as the emulator's own account sees it (not a user's scoped
+ * credentials): what tests use to inspect or tamper with stored objects.
+ */
+export function emulatorS3(stack: TestStack): S3Client {
+  return new S3Client({
+    region: stack.resources.region,
+    endpoint: stack.emulators.moto,
+    forcePathStyle: true,
+    credentials: LOCAL_CREDENTIALS,
+  });
 }
