@@ -102,12 +102,15 @@ export class DynamoBlockIndex implements BlockIndex {
     for (let round = 0; pending.length > 0; round += 1) {
       if (round >= MAX_ROUNDS) throw unavailable('the block index is busy: retry shortly');
       if (round > 0) await sleep(Math.min(1_000, 25 * 2 ** round));
-      // Read first: blocks indexed already cost no write, and a conditional put only races
-      // with a writer that indexed the same block since.
-      const existing = await this.lookup(
-        namespaceId,
-        pending.map((block) => block.hash),
-      );
+      // A client registers the blocks FindMissingBlocks said were missing, so the first round
+      // writes without reading; a round after a cancelled transaction reads what is there now.
+      const existing =
+        round === 0
+          ? new Map<string, BlockRecord>()
+          : await this.lookup(
+              namespaceId,
+              pending.map((block) => block.hash),
+            );
       for (const block of pending) {
         const record = existing.get(block.hash);
         if (record) outcomes.set(block.hash, { kind: 'exists', existing: record });
