@@ -12,9 +12,9 @@ export const LIMITS = {
    * DynamoDB's most items in one TransactWriteItems. A commit transaction spends
    * transactionOverheadItems of them on itself (the namespace head, one journal entry, one outbox
    * item: one of each per transaction keeps the cursor's meaning, one step per transaction) and
-   * the rest on its files, 1 to 3 items each: the current entry, the superseded version kept for
-   * the retention period (an edit or a deletion), and the live-index item when the file turns live
-   * or is deleted. The committer fills each transaction by this count, not by a number of files.
+   * the rest on its files, 1 or 2 items each: the current entry, and the superseded version kept
+   * for the retention period (an edit or a deletion). So 97 new files, or 48 edits or deletions,
+   * fill one. The committer fills each transaction by this count, not by a number of files.
    */
   maxItemsPerTransaction: MAX_ITEMS_PER_TRANSACTION,
   transactionOverheadItems: TRANSACTION_OVERHEAD_ITEMS,

@@ -3,6 +3,7 @@
 // (testing/fakes.ts committerSetup: blocks 1 to 20 exist).
 import {
   BatchWriteCommand,
+  PutCommand,
   QueryCommand,
   TransactWriteCommand,
   type DynamoDBDocumentClient,
@@ -84,41 +85,41 @@ function referencedBlocks(items: Record<string, any>[], nowMs: number): string[]
 }
 
 describe('commit transactions filled by items (DynamoDB Local)', () => {
-  it('commits 48 new files in one transaction of 99 items, 97 in three; one journal entry each', async () => {
+  it('commits 97 new files in one transaction of 100 items, 200 in three; one journal entry each', async () => {
     const { committer, transactions, items } = await setup();
     const first = await committer.commit(
       NS,
       ACTOR,
-      Array.from({ length: 48 }, (_, index) => contentChange(`a/${index}`, 0)),
+      Array.from({ length: 97 }, (_, index) => contentChange(`a/${index}`, 0)),
     );
-    expect(transactions).toEqual([99]);
+    expect(transactions).toEqual([100]);
     expect(first.cursor).toBe(1);
 
     const second = await committer.commit(
       NS,
       ACTOR,
-      Array.from({ length: 97 }, (_, index) => contentChange(`b/${index}`, 0)),
+      Array.from({ length: 200 }, (_, index) => contentChange(`b/${index}`, 0)),
     );
-    // 32 files a transaction before (3 items each): 4 transactions.
-    expect(transactions).toEqual([99, 99, 99, 5]);
+    // 32 files a transaction in issue 6 (3 items each), 48 with the live index (2 each): 7 and 5.
+    expect(transactions).toEqual([100, 100, 100, 9]);
     expect(second.outcomes.every((outcome) => outcome.kind === 'committed')).toBe(true);
     // The cursor still moves one step per transaction, and each step has one journal entry.
     expect(second.cursor).toBe(4);
     const stored = await items();
     expect(ofKind(stored, 'JOURNAL#').map((item) => [item.seq, item.changes.length])).toEqual([
-      [1, 48],
-      [2, 48],
-      [3, 48],
-      [4, 1],
+      [1, 97],
+      [2, 97],
+      [3, 97],
+      [4, 6],
     ]);
-    expect(ofKind(stored, 'HEAD')[0]).toMatchObject({ seq: 4, live: 145 });
-    // A new file is its FILE# and LIVE# items, no version item.
-    expect(ofKind(stored, 'FILE#')).toHaveLength(145);
-    expect(ofKind(stored, 'LIVE#')).toHaveLength(145);
+    expect(ofKind(stored, 'HEAD')[0]).toMatchObject({ seq: 4, live: 297, folderMarkers: true });
+    // A new file is its FILE# item alone: no version item, no live-index item.
+    expect(ofKind(stored, 'FILE#')).toHaveLength(297);
+    expect(ofKind(stored, 'LIVE#')).toHaveLength(0);
     expect(ofKind(stored, 'VER#')).toHaveLength(0);
   });
 
-  it('puts 48 edits in one transaction, and 32 deletions', async () => {
+  it('puts 48 edits in one transaction, and 48 deletions', async () => {
     const { committer, transactions } = await setup();
     const paths = Array.from({ length: 48 }, (_, index) => `f/${index}`);
     await committer.commit(
@@ -134,10 +135,10 @@ describe('commit transactions filled by items (DynamoDB Local)', () => {
     await committer.commit(
       NS,
       ACTOR,
-      paths.slice(0, 32).map((path) => deleteChange(path, 2)),
+      paths.map((path) => deleteChange(path, 2)),
       { confirmMassDelete: true },
     );
-    expect(transactions).toEqual([99, 99, 99]);
+    expect(transactions).toEqual([51, 99, 99]);
   });
 });
 
@@ -190,7 +191,6 @@ describe('versions superseded, kept for the retention period (DynamoDB Local)', 
           [tables.metadata]: [
             { sk: 'HEAD', seq: 2, live: 1 },
             { sk: 'FILE#old', ...attributes(2) },
-            { sk: 'LIVE#old', path: 'old' },
             { sk: 'VER#old#000000000001', ...attributes(1) },
             { sk: 'VER#old#000000000002', ...attributes(2) },
           ].map((item) => ({ PutRequest: { Item: { pk, ...item } } })),
@@ -250,5 +250,65 @@ describe('versions superseded, kept for the retention period (DynamoDB Local)', 
       [[], []],
       [null, [hashOf(3)]],
     ]);
+  });
+});
+
+describe('kind 4 with folder markers (issue 7, DynamoDB Local)', () => {
+  const outcomesOf = (result: { outcomes: readonly { path: string; kind: string }[] }) =>
+    result.outcomes.map((outcome) => [outcome.path, outcome.kind]);
+
+  it('refuses a file at a folder of live files, and queries nothing per new file', async () => {
+    const context = await setup();
+    await context.committer.commit(NS, ACTOR, [contentChange('docs/a/x.txt', 0, [1])]);
+    const queries: string[] = [];
+    const original = context.store.firstLiveBelow.bind(context.store);
+    context.store.firstLiveBelow = (namespaceId, folder, ignoring) => {
+      queries.push(folder);
+      return original(namespaceId, folder, ignoring);
+    };
+    const result = await context.committer.commit(NS, ACTOR, [
+      contentChange('docs/a', 0, [2]),
+      contentChange('docs/b.txt', 0, [3]),
+      contentChange('docs/a/y.txt', 0, [4]),
+    ]);
+    expect(outcomesOf(result)).toEqual([
+      ['docs/a', 'rejected'],
+      ['docs/b.txt', 'committed'],
+      ['docs/a/y.txt', 'committed'],
+    ]);
+    expect(queries).toEqual(['docs/a']);
+    expect(
+      ofKind(await context.items(), 'FOLDER#')
+        .map((item) => item.path)
+        .sort(),
+    ).toEqual(['docs', 'docs/a']);
+  });
+
+  it('marks the folders of a namespace from before markers once, and then refuses the clash', async () => {
+    const context = await setup();
+    await context.committer.commit(NS, ACTOR, [contentChange('old/deep/file.txt', 0, [1])]);
+    // As a service version without markers left it: no FOLDER# items, a head without the flag.
+    const folders = ofKind(await context.items(), 'FOLDER#');
+    await dynamo.documents.send(
+      new BatchWriteCommand({
+        RequestItems: {
+          [context.tables.metadata]: folders.map((item) => ({
+            DeleteRequest: { Key: { pk: item.pk, sk: item.sk } },
+          })),
+        },
+      }),
+    );
+    const head = (await context.items()).find((item) => item.sk === 'HEAD')!;
+    delete head.folderMarkers;
+    await dynamo.documents.send(new PutCommand({ TableName: context.tables.metadata, Item: head }));
+    expect(ofKind(await context.items(), 'FOLDER#')).toEqual([]);
+
+    const result = await context.committer.commit(NS, ACTOR, [contentChange('old/deep', 0, [2])]);
+    expect(outcomesOf(result)).toEqual([['old/deep', 'rejected']]);
+    expect(
+      ofKind(await context.items(), 'FOLDER#')
+        .map((item) => item.path)
+        .sort(),
+    ).toEqual(['old', 'old/deep']);
   });
 });

@@ -44,18 +44,9 @@ describe('DynamoMetadataStore.commit', () => {
     expect(await store.commit(write(0))).toEqual({ kind: 'committed' });
 
     const transactItems = commands[0]!.input.TransactItems;
-    // The live index (issue 6, kind 4): a new live file is indexed, a deleted one leaves it.
-    expect(transactItems[2]).toEqual({
-      Put: { TableName: 'meta', Item: { pk: `NS#${NS}`, sk: 'LIVE#new', path: 'new' } },
-    });
-    expect(transactItems[5]).toEqual({
-      Delete: { TableName: 'meta', Key: { pk: `NS#${NS}`, sk: 'LIVE#old' } },
-    });
-    // A new file costs 2 items, a deletion 3, the transaction itself 3.
-    expect(transactItems).toHaveLength(8);
-    const items = transactItems
-      .map((item: any) => item.Put)
-      .filter((put: any) => put && !put.Item.sk.startsWith('LIVE#'));
+    // A new file costs 1 item, a deletion 2, the transaction itself 3 (no live-index items).
+    expect(transactItems).toHaveLength(6);
+    const items = transactItems.map((item: any) => item.Put);
     expect(
       items.map((put: any) => [put.TableName, put.Item.pk, put.Item.sk, put.ConditionExpression]),
     ).toEqual([
@@ -106,9 +97,7 @@ describe('DynamoMetadataStore.commit', () => {
       CancellationReasons: [
         { Code: 'None' },
         { Code: 'None' },
-        { Code: 'None' },
         { Code: 'ConditionalCheckFailed' },
-        { Code: 'None' },
         { Code: 'None' },
         { Code: 'None' },
         { Code: 'None' },
@@ -356,15 +345,15 @@ describe('kind 10: long block lists are stored apart, before the transaction tha
   });
 });
 
-describe('kind 4: a namespace from before the live index', () => {
-  it('is indexed once, by its first head read, and its live files counted', async () => {
+describe('kind 4: a namespace from before the live count or folder markers', () => {
+  it('counts its live files and marks their folders once, from one listing of its files', async () => {
     const { client, commands } = fakeClient((command) => {
       if (command.constructor.name === 'GetCommand') return { Item: { pk: `NS#${NS}`, sk: 'HEAD', seq: 7 } };
       if (command.constructor.name === 'QueryCommand') {
         return {
           Items: [
             { sk: 'FILE#a', path: 'a', deleted: false },
-            { sk: 'FILE#gone', path: 'gone', deleted: true },
+            { sk: 'FILE#gone/x', path: 'gone/x', deleted: true },
             { sk: 'FILE#b/c', path: 'b/c', deleted: false },
           ],
         };
@@ -373,16 +362,24 @@ describe('kind 4: a namespace from before the live index', () => {
     });
     const head = await new DynamoMetadataStore(client, { metadata: 'meta', outbox: 'out' }).readHeadState(NS);
     expect(head).toEqual({ seq: 7, live: 2, window: undefined });
+    expect(commands.filter((command) => command.name === 'QueryCommand')).toHaveLength(1);
     const written = commands.find((command) => command.name === 'BatchWriteCommand')!;
     expect(written.input.RequestItems.meta.map((request: any) => request.PutRequest.Item)).toEqual([
-      { pk: `NS#${NS}`, sk: 'LIVE#a', path: 'a' },
-      { pk: `NS#${NS}`, sk: 'LIVE#b/c', path: 'b/c' },
+      { pk: `NS#${NS}`, sk: 'FOLDER#b', path: 'b' },
     ]);
   });
 
   it('reads the live count and deletion window kept on the head', async () => {
     const { client, commands } = fakeClient(() => ({
-      Item: { seq: 3, live: 12, windowStartMs: 5, windowLiveAtStart: 20, windowDeleted: 8, windowCreated: 3 },
+      Item: {
+        seq: 3,
+        live: 12,
+        folderMarkers: true,
+        windowStartMs: 5,
+        windowLiveAtStart: 20,
+        windowDeleted: 8,
+        windowCreated: 3,
+      },
     }));
     expect(
       await new DynamoMetadataStore(client, { metadata: 'meta', outbox: 'out' }).readHeadState(NS),
@@ -392,5 +389,32 @@ describe('kind 4: a namespace from before the live index', () => {
       window: { startMs: 5, liveAtStart: 20, deleted: 8, created: 3 },
     });
     expect(commands).toHaveLength(1);
+  });
+});
+
+describe('kind 4: a namespace from before folder markers (issue 7)', () => {
+  it('marks the folders of its live files once and keeps the live count the head has', async () => {
+    const { client, commands } = fakeClient((command) => {
+      if (command.constructor.name === 'GetCommand') return { Item: { seq: 4, live: 3 } };
+      if (command.constructor.name === 'QueryCommand') {
+        return {
+          Items: ['a/b/c.txt', 'a/d.txt', 'top.txt'].map((path) => ({
+            sk: `FILE#${path}`,
+            path,
+            deleted: false,
+          })),
+        };
+      }
+      return {};
+    });
+    const head = await new DynamoMetadataStore(client, { metadata: 'meta', outbox: 'out' }).readHeadState(NS);
+    expect(head).toEqual({ seq: 4, live: 3, window: undefined });
+    const query = commands.find((command) => command.name === 'QueryCommand')!;
+    expect(query.input.ExpressionAttributeValues[':prefix']).toBe('FILE#');
+    const written = commands.find((command) => command.name === 'BatchWriteCommand')!;
+    expect(written.input.RequestItems.meta.map((request: any) => request.PutRequest.Item)).toEqual([
+      { pk: `NS#${NS}`, sk: 'FOLDER#a', path: 'a' },
+      { pk: `NS#${NS}`, sk: 'FOLDER#a/b', path: 'a/b' },
+    ]);
   });
 });

@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { TABLES } from '@filesync/resources';
 import { MAX_INLINE_BLOCK_HASHES } from '../domain/commit-plan';
+import { ancestorsOf } from '../domain/tree';
 import type { FileEntry, Follow, JournalRecord } from '../domain/model';
 import {
   versionKey as refKey,
@@ -27,10 +28,10 @@ import {
   JOURNAL_END,
   blockListKey,
   fileKey,
+  folderKey,
   followKey,
   journalKey,
-  liveBelowPrefix,
-  liveKey,
+  fileBelowPrefix,
   nsKey,
   outboxKey,
   versionKey,
@@ -93,7 +94,11 @@ export class DynamoMetadataStore implements MetadataStore {
     );
     if (!item) return { seq: 0, live: 0, window: undefined };
     const seq = Number(item.seq);
-    const live = typeof item.live === 'number' ? item.live : await this.indexLiveFiles(namespaceId);
+    // A head without the live count or the folder flag: one listing of the files brings both.
+    const live =
+      typeof item.live === 'number' && item[FOLDER_MARKERS] === true
+        ? item.live
+        : await this.indexTree(namespaceId, typeof item.live === 'number' ? item.live : undefined);
     const window =
       typeof item.windowStartMs === 'number'
         ? {
@@ -107,29 +112,48 @@ export class DynamoMetadataStore implements MetadataStore {
   }
 
   /**
-   * A namespace committed to before the live index existed: one listing, once, writes its
-   * live-index items and counts them; the next commit stores the count in the head. Only a
-   * commit racing with this one could leave an index item stale, and a stale item only refuses a
-   * clashing path (nothing is lost); the live count is corrected by that commit's own head write.
+   * A namespace whose head lacks the live count (committed to before it was kept) or the folder
+   * flag (before folder markers, or last by a service version without them): one listing of its
+   * files counts the live ones and marks their folders; the next commit's head carries the count
+   * and the flag. A commit of an older version in between writes a head without the flag, so the
+   * next reader lists again. Returns `kept` when the head had a count, else the count found.
    */
-  private async indexLiveFiles(namespaceId: string): Promise<number> {
-    const pk = nsKey(namespaceId);
+  private async indexTree(namespaceId: string, kept: number | undefined): Promise<number> {
+    const marked = new Set<string>();
     let live = 0;
     for await (const items of this.query({
       KeyConditionExpression: PREFIX_CONDITION,
       ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk', '#path': 'path', '#deleted': 'deleted' },
-      ExpressionAttributeValues: { ':pk': pk, ':prefix': FILE_PREFIX },
+      ExpressionAttributeValues: { ':pk': nsKey(namespaceId), ':prefix': FILE_PREFIX },
       ProjectionExpression: '#path, #deleted',
     })) {
       const paths = items.filter((item) => item.deleted !== true).map((item) => String(item.path));
       live += paths.length;
-      await batchWriteAll(
-        this.client,
-        this.tables.metadata,
-        paths.map((path) => ({ PutRequest: { Item: { pk, sk: liveKey(path), path } } })),
-      );
+      const unmarked = [...new Set(paths.flatMap(ancestorsOf))].filter((folder) => !marked.has(folder));
+      for (const folder of unmarked) marked.add(folder);
+      await this.markFolders(namespaceId, unmarked);
     }
-    return live;
+    return kept ?? live;
+  }
+
+  async foldersAmong(namespaceId: string, paths: readonly string[]): Promise<Set<string>> {
+    const pk = nsKey(namespaceId);
+    const items = await batchGetAll(
+      this.client,
+      this.tables.metadata,
+      paths.map((path) => ({ pk, sk: folderKey(path) })),
+      { expression: '#path', names: { '#path': 'path' } },
+    );
+    return new Set(items.map((item) => String(item.path)));
+  }
+
+  async markFolders(namespaceId: string, folders: readonly string[]): Promise<void> {
+    const pk = nsKey(namespaceId);
+    await batchWriteAll(
+      this.client,
+      this.tables.metadata,
+      folders.map((path) => ({ PutRequest: { Item: { pk, sk: folderKey(path), path } } })),
+    );
   }
 
   async liveAmong(namespaceId: string, paths: readonly string[]): Promise<Set<string>> {
@@ -137,31 +161,39 @@ export class DynamoMetadataStore implements MetadataStore {
     const items = await batchGetAll(
       this.client,
       this.tables.metadata,
-      paths.map((path) => ({ pk, sk: liveKey(path) })),
-      { expression: '#path', names: { '#path': 'path' } },
+      paths.map((path) => ({ pk, sk: fileKey(path) })),
+      { expression: '#path, #deleted', names: { '#path': 'path', '#deleted': 'deleted' } },
     );
-    return new Set(items.map((item) => String(item.path)));
+    return new Set(items.filter((item) => item.deleted !== true).map((item) => String(item.path)));
   }
 
+  /**
+   * Reads the current entries below the folder in key order until a live one not ignored turns
+   * up. Tombstones are read and stepped over: the tree check asks only for a path that is a
+   * marked folder (a file made where a folder was), so this rare question pays for the folder's
+   * deleted files rather than every commit paying for a live index.
+   */
   async firstLiveBelow(
     namespaceId: string,
     folder: string,
     ignoring: ReadonlySet<string>,
   ): Promise<string | undefined> {
-    // The ignored paths may come first: read just enough index items to step over them.
     for await (const items of this.query({
       KeyConditionExpression: PREFIX_CONDITION,
       FilterExpression: 'begins_with(#path, :folder)',
-      ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk', '#path': 'path' },
+      ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk', '#path': 'path', '#deleted': 'deleted' },
       ExpressionAttributeValues: {
         ':pk': nsKey(namespaceId),
-        ':prefix': liveBelowPrefix(folder),
+        ':prefix': fileBelowPrefix(folder),
         ':folder': `${folder}/`,
       },
-      ProjectionExpression: '#path',
-      Limit: ignoring.size + 1,
+      ProjectionExpression: '#path, #deleted',
+      Limit: ignoring.size + FIRST_LIVE_PAGE,
     })) {
-      const found = items.map((item) => String(item.path)).find((path) => !ignoring.has(path));
+      const found = items
+        .filter((item) => item.deleted !== true)
+        .map((item) => String(item.path))
+        .find((path) => !ignoring.has(path));
       if (found !== undefined) return found;
     }
     return undefined;
@@ -268,6 +300,7 @@ export class DynamoMetadataStore implements MetadataStore {
           seq: journal.seq,
           updatedAtMs: journal.committedAtMs,
           live: write.head.live,
+          [FOLDER_MARKERS]: true,
           ...(write.head.window
             ? {
                 windowStartMs: write.head.window.startMs,
@@ -287,7 +320,7 @@ export class DynamoMetadataStore implements MetadataStore {
       },
     });
     const expiresAt = Math.floor(write.supersededExpireAtMs / 1000);
-    for (const { entry, expectedVersion, wasLive, superseded } of write.files) {
+    for (const { entry, expectedVersion, superseded } of write.files) {
       slots.push({ kind: 'file', path: entry.path });
       items.push({
         Put: {
@@ -318,15 +351,6 @@ export class DynamoMetadataStore implements MetadataStore {
             },
           },
         });
-      }
-      // The live index changes only when the file turns live or is deleted.
-      if (wasLive === entry.deleted) {
-        slots.push({ kind: 'other' });
-        items.push(
-          entry.deleted
-            ? { Delete: { TableName: metadata, Key: { pk, sk: liveKey(entry.path) } } }
-            : { Put: { TableName: metadata, Item: { pk, sk: liveKey(entry.path), path: entry.path } } },
-        );
       }
     }
     slots.push({ kind: 'other' });
@@ -532,6 +556,11 @@ export class DynamoMetadataStore implements MetadataStore {
 }
 
 /** Key condition of a query for the sort keys that start with `:prefix` (see query()). */
+/** Head attribute: the folders of every live file are marked (see indexTree). */
+const FOLDER_MARKERS = 'folderMarkers';
+/** Entries firstLiveBelow reads a page beyond the ignored ones. */
+const FIRST_LIVE_PAGE = 25;
+
 const PREFIX_CONDITION = '#pk = :pk AND begins_with(#sk, :prefix)';
 
 /**

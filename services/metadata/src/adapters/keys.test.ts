@@ -4,8 +4,8 @@ import {
   ORDER_PREFIX_BYTES,
   fileKey,
   followKey,
-  liveBelowPrefix,
-  liveKey,
+  fileBelowPrefix,
+  folderKey,
   utf8Prefix,
   versionKey,
   versionPrefix,
@@ -30,7 +30,7 @@ describe('kind 9: paths up to 4,096 bytes have keys DynamoDB accepts', () => {
     expect(fileKey('a/b.txt')).toBe('FILE#a/b.txt');
     expect(versionKey('a#b', 3)).toBe('VER#a#b#000000000003');
     expect(followKey('docs', 'u1')).toBe('FOLLOW#docs#u1');
-    expect(liveKey('a')).toBe('LIVE#a');
+    expect(folderKey('a')).toBe('FOLDER#a');
     // The longest path that worked before keeps its key byte for byte.
     const old = pathOf(1_007);
     expect(versionKey(old, 1)).toBe(`VER#${old}#000000000001`);
@@ -45,7 +45,7 @@ describe('kind 9: paths up to 4,096 bytes have keys DynamoDB accepts', () => {
         const keys = [
           fileKey(path),
           versionKey(path, 999_999),
-          liveKey(path),
+          folderKey(path),
           followKey(path, 'u'.repeat(64)),
         ];
         for (const key of keys) expect(bytes(key)).toBeLessThanOrEqual(MAX_SORT_KEY_BYTES);
@@ -65,10 +65,10 @@ describe('kind 9: paths up to 4,096 bytes have keys DynamoDB accepts', () => {
     expect(utf8Prefix('abc', 10)).toBe('abc');
   });
 
-  it('every key of a path below a folder starts with the folder prefix the live index is queried by', () => {
+  it('every file key of a path below a folder starts with the prefix the tree check queries by', () => {
     for (const folder of ['docs', pathOf(600), pathOf(1_500, 'é')]) {
       for (const child of [`${folder}/x`, `${folder}/${pathOf(3_000 - bytes(folder))}`]) {
-        expect(liveKey(child).startsWith(liveBelowPrefix(folder))).toBe(true);
+        expect(fileKey(child).startsWith(fileBelowPrefix(folder))).toBe(true);
       }
     }
   });

@@ -35,7 +35,7 @@ export function keyPath(path: string, otherBytes: number): string {
   if (Buffer.byteLength(path, 'utf8') + otherBytes <= MAX_SORT_KEY_BYTES) return path;
   const digest = createHash('sha256').update(path, 'utf8').digest('hex');
   // Keys with a long suffix (a follow's user id) keep fewer bytes; order only matters for
-  // file and live-index keys, which keep KEPT_PATH_BYTES.
+  // file keys, which keep KEPT_PATH_BYTES.
   const kept = Math.min(KEPT_PATH_BYTES, MAX_SORT_KEY_BYTES - otherBytes - 1 - digest.length);
   return `${utf8Prefix(path, Math.max(0, kept))}${DIGEST_SEPARATOR}${digest}`;
 }
@@ -51,15 +51,19 @@ const VERSION_PREFIX = 'VER#';
 const VERSION_OTHER_BYTES = VERSION_PREFIX.length + 1 + 12;
 export const versionPrefix = (path: string) => `${VERSION_PREFIX}${keyPath(path, VERSION_OTHER_BYTES)}#`;
 export const versionKey = (path: string, version: number) => `${versionPrefix(path)}${pad(version)}`;
-/** Live files only (issue 6, kind 4): "is anything live below this folder" is one short query. */
-export const LIVE_PREFIX = 'LIVE#';
-export const liveKey = (path: string) => `${LIVE_PREFIX}${keyPath(path, LIVE_PREFIX.length)}`;
 /**
- * The key prefix every live-index key of a path below `folder` starts with: the folder and its
- * slash, cut so that it is a prefix of digested keys too (callers filter on the path attribute).
+ * The key prefix every file key of a path below `folder` starts with: the folder and its slash,
+ * cut so that it is a prefix of digested keys too (callers filter on the path attribute). Items
+ * of the former live index (`LIVE#<path>`, issue 6) are neither written nor read any more.
  */
-export const liveBelowPrefix = (folder: string) =>
-  `${LIVE_PREFIX}${utf8Prefix(`${folder}/`, ORDER_PREFIX_BYTES)}`;
+export const fileBelowPrefix = (folder: string) =>
+  `${FILE_PREFIX}${utf8Prefix(`${folder}/`, ORDER_PREFIX_BYTES)}`;
+/**
+ * Folder markers (issue 7): a folder that had a live file below it at some time. A new file's
+ * path is checked against the tree with one batched read of these instead of a query per file.
+ */
+const FOLDER_PREFIX = 'FOLDER#';
+export const folderKey = (path: string) => `${FOLDER_PREFIX}${keyPath(path, FOLDER_PREFIX.length)}`;
 export const JOURNAL_PREFIX = 'JOURNAL#';
 export const journalKey = (seq: number) => `${JOURNAL_PREFIX}${pad(seq)}`;
 /** Greater than every journal key. */

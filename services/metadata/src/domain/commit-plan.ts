@@ -55,15 +55,12 @@ const pathBytes = (change: FileChange) => Buffer.byteLength(change.path, 'utf8')
 const hashCount = (change: FileChange) => change.content?.blockHashes.length ?? 0;
 
 /**
- * Items one file adds to a commit transaction: its current entry, the version it supersedes
- * (kept for the retention period) unless the path is new, and its live-index item when it turns
- * live or is deleted. So a new file costs 2, an edit 2, a deletion 3, a file made again over its
- * tombstone 3 (see LIMITS.maxItemsPerTransaction).
+ * Items one file adds to a commit transaction: its current entry, and the version it supersedes
+ * (kept for the retention period) unless the path is new. So a new file costs 1, an edit, a
+ * deletion or a file made again over its tombstone 2 (see LIMITS.maxItemsPerTransaction).
  */
 export function transactionItems(change: FileChange, previous: FileEntry | undefined): number {
-  const wasLive = previous !== undefined && !previous.deleted;
-  const isLive = change.content !== undefined;
-  return 1 + (previous ? 1 : 0) + (wasLive !== isLive ? 1 : 0);
+  return previous ? 2 : 1;
 }
 
 const entryBytes = (path: string, hashes: number) =>

@@ -33,15 +33,15 @@ describe('Committer', () => {
     expect(kicks()).toBe(1);
   });
 
-  it('fills transactions up to 100 items (48 new files each), one journal entry and event each', async () => {
+  it('fills transactions up to 100 items (97 new files each), one journal entry and event each', async () => {
     const { store, committer } = setup();
-    const changes = Array.from({ length: 70 }, (_, index) => contentChange(`f/${index}`, 0));
+    const changes = Array.from({ length: 120 }, (_, index) => contentChange(`f/${index}`, 0));
     const result = await committer.commit(NS, ACTOR, changes);
 
-    expect(store.transactions.map((write) => write.files.length)).toEqual([48, 22]);
+    expect(store.transactions.map((write) => write.files.length)).toEqual([97, 23]);
     expect(store.journal.map((record) => [record.seq, record.changes.length])).toEqual([
-      [1, 48],
-      [2, 22],
+      [1, 97],
+      [2, 23],
     ]);
     expect(store.events.map((event) => event.seq)).toEqual([1, 2]);
     expect(result.cursor).toBe(2);
@@ -113,6 +113,30 @@ describe('Committer', () => {
     expect(result.outcomes[0]).toMatchObject({ kind: 'conflict', path: 'a', current: { version: 1 } });
     expect(result.outcomes[1]).toMatchObject({ kind: 'committed', entry: { version: 1, journalSeq: 2 } });
     expect(store.files.size).toBe(2);
+  });
+
+  it('reads no entries for creations; a creation over a tombstone that names version 0 is a conflict', async () => {
+    const { store, committer } = setup();
+    await committer.commit(NS, ACTOR, [contentChange('gone', 0), contentChange('keep', 0)]);
+    await committer.commit(NS, ACTOR, [deleteChange('gone', 1)]);
+    const read: string[] = [];
+    const original = store.currentEntries.bind(store);
+    store.currentEntries = (namespaceId, paths) => {
+      read.push(...paths);
+      return original(namespaceId, paths);
+    };
+    const result = await committer.commit(NS, ACTOR, [
+      contentChange('new', 0),
+      contentChange('gone', 0, [2]),
+    ]);
+    // The conflict is found by the transaction's condition, then its current entry is read to report it.
+    expect(read).toEqual(['gone']);
+    expect(result.outcomes[0]).toMatchObject({ kind: 'committed', path: 'new' });
+    expect(result.outcomes[1]).toMatchObject({
+      kind: 'conflict',
+      path: 'gone',
+      current: { version: 2, deleted: true },
+    });
   });
 
   it('drops a file another writer changed during the transaction and retries the others', async () => {

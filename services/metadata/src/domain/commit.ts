@@ -15,7 +15,7 @@ import type {
   Follow,
   PathRejection,
 } from './model';
-import { EmptyFolders, findClashes } from './tree';
+import { findClashes } from './tree';
 import type { Clock, MetadataStore } from './ports';
 
 export interface CommitterOptions {
@@ -53,8 +53,6 @@ interface ChunkContext {
   /** Creations whose move deletion the rule refused: committing them alone would duplicate a file. */
   readonly refusedPartners: Set<string>;
   readonly confirmMassDelete: boolean;
-  /** Folders this call found empty, valid while only its own transactions move the head. */
-  readonly emptyFolders: EmptyFolders;
 }
 
 function massDeleteRejection(path: string): PathRejection {
@@ -135,9 +133,12 @@ export class Committer {
     const outcomes = new Map<string, ChangeOutcome>();
 
     const ready = await this.withoutMissingBlocks(namespaceId, changes, outcomes);
+    // A creation (base version 0) is not read first: its transaction is conditioned on the path
+    // being absent, and a path that exists after all is reported as a conflict from there. A
+    // first sync of many files then reads no entries at all.
     const current = await store.currentEntries(
       namespaceId,
-      ready.map((change) => change.path),
+      ready.filter((change) => change.baseVersion > 0 || !change.content).map((change) => change.path),
     );
     const { accepted, rejected } = planChanges(ready, current);
     for (const outcome of rejected) outcomes.set(outcome.path, outcome);
@@ -170,7 +171,6 @@ export class Committer {
         },
         refusedPartners: new Set(),
         confirmMassDelete: options.confirmMassDelete,
-        emptyFolders: new EmptyFolders(),
       };
       for (const chunk of chunkChanges(ordered, current, this.fileItems)) {
         head = await this.commitChunk(namespaceId, actor, chunk, context, outcomes);
@@ -249,10 +249,7 @@ export class Committer {
       }
       if (pending.length === 0) break;
 
-      const clashes = await findClashes(store, namespaceId, pending, context.wasLive, {
-        folders: context.emptyFolders,
-        seq: headState.seq,
-      });
+      const clashes = await findClashes(store, namespaceId, pending, context.wasLive);
       if (clashes.length > 0) {
         for (const clash of clashes) outcomes.set(clash.path, clash);
         const clashing = new Set(clashes.map((clash) => clash.path));
@@ -284,10 +281,6 @@ export class Committer {
         supersededExpireAtMs: committedAtMs + this.retentionMs,
       });
       if (result.kind === 'committed') {
-        context.emptyFolders.committed(
-          seq,
-          files.filter((file) => !file.entry.deleted).map((file) => file.entry.path),
-        );
         for (const { entry } of files)
           outcomes.set(entry.path, { kind: 'committed', path: entry.path, entry });
         return seq;

@@ -5,7 +5,7 @@ export interface FileWrite {
   readonly entry: FileEntry;
   /** 0: the path must not exist yet. */
   readonly expectedVersion: number;
-  /** The expected version is a live file (not absent, not a tombstone): the live index changes only on a transition. */
+  /** The expected version is a live file (not absent, not a tombstone): the live count changes only on a transition. */
   readonly wasLive: boolean;
   /**
    * The current entry this write replaces (at expectedVersion), kept as a version item until the
@@ -75,13 +75,25 @@ export interface MetadataStore {
   liveAmong(namespaceId: string, paths: readonly string[]): Promise<Set<string>>;
   /**
    * One live file strictly below `folder`, not counting the paths in `ignoring` (files the
-   * caller is deleting), or undefined: costs reads of about ignoring.size + 1 index items.
+   * caller is deleting), or undefined. Reads the current entries below the folder in order until
+   * one qualifies, so a folder of many deleted files costs their reads (see the tree check).
    */
   firstLiveBelow(
     namespaceId: string,
     folder: string,
     ignoring: ReadonlySet<string>,
   ): Promise<string | undefined>;
+  /**
+   * Which of the given paths are marked folders: a path had a live file below it at some time
+   * (markFolders). Markers are never removed, so a path missing from the answer has had no live
+   * file below it since the namespace's markers exist; a marked one may be empty by now.
+   */
+  foldersAmong(namespaceId: string, paths: readonly string[]): Promise<Set<string>>;
+  /**
+   * Marks folders (idempotent). A commit marks the folders of every file it makes live before
+   * its transaction, so a marker is durable by the time anyone can see the file.
+   */
+  markFolders(namespaceId: string, folders: readonly string[]): Promise<void>;
   /** Current entries (tombstones included) of the given paths; absent paths are missing from the map. */
   currentEntries(namespaceId: string, paths: readonly string[]): Promise<Map<string, FileEntry>>;
   /** Commits one transaction; a failed precondition is an outcome, not an exception. */

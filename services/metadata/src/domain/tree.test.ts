@@ -2,8 +2,8 @@
 import { ancestorsOf } from './tree';
 import { ACTOR, NS, committerSetup, contentChange, deleteChange } from '../testing/fakes';
 
-/** `perTransaction` files fit one transaction whatever their kind (a deletion costs 3 items). */
-const setup = (perTransaction = 32) => committerSetup({ maxItemsPerTransaction: 3 + 3 * perTransaction });
+/** `perTransaction` files fit one transaction whatever their kind (a deletion costs 2 items, a new file 1). */
+const setup = (perTransaction = 32) => committerSetup({ maxItemsPerTransaction: 3 + 2 * perTransaction });
 
 const summary = (outcomes: readonly { kind: string; path: string }[]) =>
   outcomes.map((outcome) => [
@@ -124,10 +124,13 @@ describe('kind 4: a namespace is a tree (no live file at a folder of another liv
   });
 });
 
-describe('kind 4 at the cost of the folders, not the files (issue 7: a first sync of many files)', () => {
-  /** Counts the store's index queries for a live file below a path. */
-  const counting = (perTransaction: number) => {
-    const context = setup(perTransaction);
+describe('kind 4 at the cost of batched reads, not a query per file (issue 7: a first sync of many files)', () => {
+  /**
+   * `newFiles` new files a transaction; counts the store's index queries for a live file below a
+   * path (the fakes are in-memory ports).
+   */
+  const counting = (newFiles: number) => {
+    const context = committerSetup({ maxItemsPerTransaction: 3 + newFiles });
     const asked: string[] = [];
     const original = context.store.firstLiveBelow.bind(context.store);
     context.store.firstLiveBelow = (namespaceId, folder, ignoring) => {
@@ -139,25 +142,54 @@ describe('kind 4 at the cost of the folders, not the files (issue 7: a first syn
   const files = (folder: string, count: number) =>
     Array.from({ length: count }, (_, index) => contentChange(`${folder}/file-${index}.txt`, 0));
 
-  it('asks once per new folder for a call of many transactions, and commits every file', async () => {
+  it('queries nothing per file when new files land in new and in filled folders, and commits every file', async () => {
     const { store, committer, asked } = counting(4);
-    const { outcomes } = await committer.commit(NS, ACTOR, [...files('a', 10), ...files('b/c', 6)]);
-    expect(outcomes.map((outcome) => outcome.kind)).toEqual(Array(16).fill('committed'));
-    expect(store.transactions).toHaveLength(3);
-    expect(asked).toEqual(['a', 'b/c']);
+    await committer.commit(NS, ACTOR, files('a', 3));
+    // Smallest first: a client's commits interleave many folders, each already holding files.
+    const { outcomes } = await committer.commit(NS, ACTOR, [...files('b/c', 6), ...files('a', 10).slice(3)]);
+    expect(outcomes.map((outcome) => outcome.kind)).toEqual(Array(13).fill('committed'));
+    expect(store.transactions).toHaveLength(1 + 4);
+    expect(asked).toEqual([]);
   });
 
-  it('asks per file in a folder that already holds live files', async () => {
+  it('marks the folders of every file it commits, before the transaction', async () => {
+    const { store, committer } = counting(4);
+    let markedWhenWritten: boolean[] = [];
+    store.beforeCommit = () => {
+      markedWhenWritten = ['x', 'x/y'].map((folder) => store.folderMarkers.has(`${NS}\u0000${folder}`));
+    };
+    await committer.commit(NS, ACTOR, [contentChange('x/y/z.txt', 0)]);
+    expect(markedWhenWritten).toEqual([true, true]);
+  });
+
+  it('queries below a new path only where that path was a folder, and refuses it while a file lies below', async () => {
     const { committer, asked } = counting(4);
-    await committer.commit(NS, ACTOR, files('a', 1));
-    asked.length = 0;
-    await committer.commit(NS, ACTOR, files('a', 4).slice(1));
-    expect(asked).toEqual(['a', 'a/file-1.txt', 'a/file-2.txt', 'a/file-3.txt']);
+    await committer.commit(NS, ACTOR, [
+      contentChange('docs/old/a.txt', 0),
+      contentChange('docs/keep.txt', 0),
+    ]);
+    const { outcomes } = await committer.commit(NS, ACTOR, [
+      contentChange('docs/old', 0),
+      contentChange('docs/new', 0),
+    ]);
+    expect(summary(outcomes)).toEqual([
+      ['docs/old', 'rejected', 'docs/old/a.txt'],
+      ['docs/new', 'committed', undefined],
+    ]);
+    expect(asked).toEqual(['docs/old']);
+  });
+
+  it('allows a file where a folder was, once its files are deleted (the marker stays, the query decides)', async () => {
+    const { committer } = counting(4);
+    await committer.commit(NS, ACTOR, [contentChange('docs/old/a.txt', 0), contentChange('keep', 0)]);
+    await committer.commit(NS, ACTOR, [deleteChange('docs/old/a.txt', 1)]);
+    const { outcomes } = await committer.commit(NS, ACTOR, [contentChange('docs/old', 0)]);
+    expect(summary(outcomes)).toEqual([['docs/old', 'committed', undefined]]);
   });
 
   it('still refuses a file at a folder that an earlier transaction of the same call filled', async () => {
     // Three new files a transaction: `docs/x` is checked in the second one.
-    const { store, committer } = counting(2);
+    const { store, committer } = counting(3);
     const { outcomes } = await committer.commit(NS, ACTOR, [
       contentChange('docs/a', 0),
       contentChange('docs/b', 0),
@@ -173,8 +205,8 @@ describe('kind 4 at the cost of the folders, not the files (issue 7: a first syn
     expect(store.transactions).toHaveLength(1);
   });
 
-  it('forgets an empty folder once another commit moved the head, and finds its clash', async () => {
-    const { store, committer } = counting(2);
+  it('finds the clash with a file another writer committed below a new path between two transactions', async () => {
+    const { store, committer } = counting(3);
     let transactions = 0;
     // Another writer commits `docs/c/x.txt` just before our second transaction.
     const racer = (write: Parameters<NonNullable<typeof store.beforeCommit>>[0]) => {

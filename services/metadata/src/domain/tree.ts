@@ -20,31 +20,40 @@ const isBelow = (path: string, folder: string) => path.startsWith(`${folder}/`);
  * (of two new clashing paths the first wins).
  *
  * Only transitions to live are checked (a create, or new content over a tombstone): a file that is
- * already live satisfied the rule when it became live, so editing it costs nothing. The cost per
- * checked change is one read of its ancestors' live-index items (bounded by depth) and one
- * bounded index query for a live file below it, never a listing.
+ * already live satisfied the rule when it became live, so editing it costs nothing. The cost of a
+ * transaction's check is two batched reads, whatever the namespace holds: the current entries
+ * of the new paths' folders (store.liveAmong: a live file at a folder) and the folder markers of
+ * the new paths and their folders (store.foldersAmong). Only a new path that is a marked folder,
+ * which is rare (a file made where a folder was), costs a query for a live file below it.
  *
  * Race-free without extra conditions: the caller reads the head before calling this, and the
  * transaction is conditioned on the head still being at that sequence. Every commit moves the
  * head, so a commit that changed any file after the head was read cancels this transaction, which
- * then checks again.
+ * then checks again. The folders of the files this transaction makes live are marked before it
+ * is written, so a commit that reads a head including this one sees the markers too.
  */
 export async function findClashes(
   store: MetadataStore,
   namespaceId: string,
   changes: readonly FileChange[],
   wasLive: ReadonlyMap<string, boolean>,
-  known?: { readonly folders: EmptyFolders; readonly seq: number },
 ): Promise<PathRejection[]> {
   const deleting = new Set(changes.filter((change) => !change.content).map((change) => change.path));
   const becomingLive = changes.filter((change) => change.content && !wasLive.get(change.path));
   if (becomingLive.length === 0) return [];
 
   const ancestors = [...new Set(becomingLive.flatMap((change) => ancestorsOf(change.path)))];
-  const liveAncestors = await store.liveAmong(namespaceId, ancestors);
-  const liveBelow = await (known
-    ? firstLiveBelowEach(store, namespaceId, becomingLive, deleting, known.folders.at(known.seq))
-    : Promise.all(becomingLive.map((change) => store.firstLiveBelow(namespaceId, change.path, deleting))));
+  const [liveAncestors, folders] = await Promise.all([
+    store.liveAmong(namespaceId, ancestors),
+    store.foldersAmong(namespaceId, [
+      ...new Set([...ancestors, ...becomingLive.map((change) => change.path)]),
+    ]),
+  ]);
+  const liveBelow = await Promise.all(
+    becomingLive.map((change) =>
+      folders.has(change.path) ? store.firstLiveBelow(namespaceId, change.path, deleting) : undefined,
+    ),
+  );
 
   const rejections: PathRejection[] = [];
   const madeLive: string[] = [];
@@ -71,93 +80,7 @@ export async function findClashes(
         : `${path} cannot be created as a file: ${clashing} lies below it, so it is a folder (a namespace is a tree)`,
     });
   });
+  const unmarked = [...new Set(madeLive.flatMap(ancestorsOf))].filter((folder) => !folders.has(folder));
+  if (unmarked.length > 0) await store.markFolders(namespaceId, unmarked);
   return rejections;
-}
-
-const parentOf = (path: string) => path.slice(0, Math.max(0, path.lastIndexOf('/')));
-
-/**
- * What one commit call learned about the tree while its own transactions were the only ones
- * moving the namespace head: folders that held no live file at all at sequence `seq` minus the
- * call's own transactions, and the paths those transactions made live since. A new file in such
- * a folder can only have a live file below it among those paths, so it needs no index query.
- * A first sync of a folder of 100 files, committed in transactions of 48, asks the store once
- * for the folder instead of once per file.
- *
- * Valid only at the head it was learned at: `at(seq)` forgets everything when any other commit
- * moved the head in between (every commit moves it, and the transaction the caller then writes
- * is conditioned on `seq`, so a commit after the check cancels it and the check runs again).
- */
-export class EmptyFolders {
-  private seq = -1;
-  private readonly folders = new Set<string>();
-  private readonly ownLive: string[] = [];
-
-  /** The knowledge valid at head `seq` (none when another commit moved the head). */
-  at(seq: number): EmptyFolders {
-    if (seq !== this.seq) {
-      this.seq = seq;
-      this.folders.clear();
-      this.ownLive.length = 0;
-    }
-    return this;
-  }
-
-  /** A transaction of this call committed at `seq`, making `paths` live. */
-  committed(seq: number, paths: readonly string[]): void {
-    if (seq !== this.seq + 1) {
-      this.at(seq);
-      return;
-    }
-    this.seq = seq;
-    this.ownLive.push(...paths);
-  }
-
-  /** The store had no live file below `folder` at the current head (counting every file). */
-  learnedEmpty(folder: string): void {
-    this.folders.add(folder);
-  }
-
-  /**
-   * For a path whose folder or one of its ancestors is known empty: a live file below the path
-   * (one the call made live itself), or null when there is none; undefined when nothing is known.
-   */
-  liveBelow(path: string): string | null | undefined {
-    if (!ancestorsOf(path).some((folder) => this.folders.has(folder))) return undefined;
-    return this.ownLive.find((other) => isBelow(other, path)) ?? null;
-  }
-}
-
-/**
- * firstLiveBelow for each change, asking once per folder first: a folder holding several of the
- * changes is queried (all of its files counted, so a deletion that might still fail cannot make
- * it look empty); an empty one answers for all of them, otherwise each is queried as before.
- */
-async function firstLiveBelowEach(
-  store: MetadataStore,
-  namespaceId: string,
-  becomingLive: readonly FileChange[],
-  deleting: ReadonlySet<string>,
-  known: EmptyFolders,
-): Promise<(string | undefined)[]> {
-  const perFolder = new Map<string, number>();
-  for (const change of becomingLive) {
-    if (known.liveBelow(change.path) !== undefined) continue;
-    const folder = parentOf(change.path);
-    if (folder !== '') perFolder.set(folder, (perFolder.get(folder) ?? 0) + 1);
-  }
-  const asked = [...perFolder].filter(([, count]) => count > 1).map(([folder]) => folder);
-  const empty = await Promise.all(
-    asked.map(async (folder) => (await store.firstLiveBelow(namespaceId, folder, new Set())) === undefined),
-  );
-  asked.forEach((folder, index) => {
-    if (empty[index]) known.learnedEmpty(folder);
-  });
-  return Promise.all(
-    becomingLive.map((change) => {
-      const mine = known.liveBelow(change.path);
-      if (mine !== undefined) return mine ?? undefined;
-      return store.firstLiveBelow(namespaceId, change.path, deleting);
-    }),
-  );
 }

@@ -30,6 +30,8 @@ export class InMemoryStore implements MetadataStore {
   readonly events: ChangeEvent[] = [];
   readonly follows: Follow[] = [];
   readonly transactions: TransactionWrite[] = [];
+  /** Folder markers (MetadataStore.markFolders), as `namespace\u0000folder`. */
+  readonly folderMarkers = new Set<string>();
   /** The clock expiry is judged by; committerSetup shares the committer's. */
   now: () => number = () => Date.now();
   /** Runs before each commit is applied: lets a test play a concurrent writer. */
@@ -73,6 +75,14 @@ export class InMemoryStore implements MetadataStore {
       .sort()[0];
   }
 
+  async foldersAmong(namespaceId: string, paths: readonly string[]) {
+    return new Set(paths.filter((path) => this.folderMarkers.has(this.fileId(namespaceId, path))));
+  }
+
+  async markFolders(namespaceId: string, folders: readonly string[]) {
+    for (const folder of folders) this.folderMarkers.add(this.fileId(namespaceId, folder));
+  }
+
   async currentEntries(namespaceId: string, paths: readonly string[]) {
     const result = new Map<string, FileEntry>();
     for (const path of paths) {
@@ -111,8 +121,12 @@ export class InMemoryStore implements MetadataStore {
     return { kind: 'committed' };
   }
 
-  /** Writes a current entry directly, as another writer would. */
+  /** Writes a current entry directly, as another writer would (marking its folders first, as every writer does). */
   put(entry: FileEntry) {
+    const folders = entry.path.split('/').slice(0, -1);
+    folders.forEach((_, index) =>
+      this.folderMarkers.add(this.fileId(entry.namespaceId, folders.slice(0, index + 1).join('/'))),
+    );
     this.files.set(this.fileId(entry.namespaceId, entry.path), entry);
   }
 

@@ -1,7 +1,7 @@
 /**
  * Measures the server time of commits on a namespace of many files, against DynamoDB Local:
  *   npx tsx services/metadata/src/testing/measure-commit.ts [files=100000]
- * The namespace's FILE#, LIVE# and head items are written directly (batch writes); then the real
+ * The namespace's FILE# and head items are written directly (batch writes); then the real
  * Committer and DynamoMetadataStore commit 1 and 500 files, new and edited, and the same in an
  * empty namespace for comparison. Block storage is the in-memory fake (blocks exist), so the
  * figures are the metadata table's share of a commit.
@@ -9,7 +9,7 @@
 import { performance } from 'node:perf_hooks';
 import { batchWriteAll } from '../adapters/dynamo-batch';
 import { DynamoMetadataStore } from '../adapters/dynamo-metadata-store';
-import { fileKey, liveKey, nsKey } from '../adapters/keys';
+import { fileKey, folderKey, nsKey } from '../adapters/keys';
 import { ACTOR, NS, committerSetup, contentChange, hashOf } from './fakes';
 import { startDynamoDbLocal } from './dynamo-local';
 
@@ -44,9 +44,15 @@ async function main(): Promise<void> {
           },
         },
       });
-      requests.push({ PutRequest: { Item: { pk, sk: liveKey(path), path } } });
     }
-    requests.push({ PutRequest: { Item: { pk, sk: 'HEAD', seq: 1, live: files, updatedAtMs: 1 } } });
+    // Written by a service that marks folders (the head says so): the tree's two folder levels.
+    const folders = new Set(['tree']);
+    for (let index = 0; index < files; index += 1000)
+      folders.add(`tree/${String(index / 1000).padStart(3, '0')}`);
+    for (const path of folders) requests.push({ PutRequest: { Item: { pk, sk: folderKey(path), path } } });
+    requests.push({
+      PutRequest: { Item: { pk, sk: 'HEAD', seq: 1, live: files, folderMarkers: true, updatedAtMs: 1 } },
+    });
     await batchWriteAll(dynamo.documents, tables.metadata, requests);
     process.stdout.write(
       `wrote ${files} files (${requests.length} items) in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
