@@ -66,7 +66,8 @@ describe('syncFolder uploads in packs', () => {
     };
     const summary = await runEngine(folder, remote);
     expect(summary.filesUploaded).toBe(2);
-    expect(folder.blocks.packs.size).toBe(2);
+    // The first pack is small (FIRST_PACK_BYTES), the next ones grow: the big file takes several.
+    expect(folder.blocks.packs.size).toBeGreaterThanOrEqual(2);
     expect(remote.calls).toEqual([['d/small.txt'], ['d/big.bin']]);
   }, 60_000);
 

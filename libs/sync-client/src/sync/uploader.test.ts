@@ -6,7 +6,7 @@ import { LIMITS } from '@filesync/resources';
 import { blockHash, readPackTrailer } from '@filesync/sync-core';
 import type { BlockRef } from '../state/state-db';
 import { registerBatches, type PackRecord } from './remote';
-import { uploadPacks, type PackSource, type StoredPack } from './uploader';
+import { FIRST_PACK_BYTES, uploadPacks, type PackSource, type StoredPack } from './uploader';
 
 /**
  * Unit tests with small fakes of the two ports the uploader uses: BlockStore.putPack (an
@@ -107,6 +107,21 @@ describe('uploadPacks', () => {
     expect(ports.registered.flat().map((pack) => pack.packId)).toEqual([...ports.objects.keys()]);
     expect(stored.reduce((sum, pack) => sum + pack.bytes, 0)).toBe(20 * 300);
     expect(stored.reduce((sum, pack) => sum + pack.blocks, 0)).toBe(20);
+  });
+
+  it('starts with a small pack and doubles up to the target, so the first commits need not wait for a full pack', async () => {
+    const ports = new FakePorts();
+    const source = await file('big', Array(88).fill(128 * 1024));
+    const registered = uploadPacks([source], {
+      namespaceId: 'ns',
+      ...ports,
+      packTargetBytes: 4 * 1024 * 1024,
+    });
+    await Promise.all(registered.values());
+    // FIRST_PACK_BYTES (1 MiB) of 128 KiB blocks is 8 of them, then 2 MiB, then the 4 MiB target.
+    expect(FIRST_PACK_BYTES).toBe(1024 * 1024);
+    expect(ports.packedHashes().map((hashes) => hashes.length)).toEqual([8, 16, 32, 32]);
+    expect(ports.packedHashes().flat()).toEqual(source.blocks.map((block) => block.hash));
   });
 
   it('keeps at most putConcurrency PUTs in flight and stops reading meanwhile (bounded memory)', async () => {

@@ -19,6 +19,14 @@ export const PACK_PUT_CONCURRENCY = 4;
  */
 export const BLOCK_VERIFY_CONCURRENCY = 3;
 
+/**
+ * Block bytes of the first pack; each next pack may hold twice as many, up to packTargetBytes.
+ * Commits wait for their blocks' pack to be stored and registered, so a small first pack lets
+ * the first commits start while the bulk still uploads (a full first pack of small files is
+ * about 2,000 blocks to register before anything can commit).
+ */
+export const FIRST_PACK_BYTES = 1024 * 1024;
+
 /** A local file and the blocks of it to upload. */
 export interface PackSource {
   readonly absPath: string;
@@ -93,6 +101,8 @@ function waiter(): Waiter {
 class PackPipeline {
   private builder: PackBuilder;
   private readonly targetBytes: number;
+  /** Block bytes the pack being filled may hold: doubles from FIRST_PACK_BYTES to targetBytes. */
+  private packBytes: number;
   private readonly concurrency: number;
   /**
    * Pack buffers, one per PUT slot and one being filled, reused for the whole upload: blocks are
@@ -119,7 +129,8 @@ class PackPipeline {
   ) {
     this.targetBytes = deps.packTargetBytes ?? LIMITS.packTargetBytes;
     this.concurrency = Math.max(1, deps.putConcurrency ?? PACK_PUT_CONCURRENCY);
-    this.builder = new PackBuilder(this.targetBytes);
+    this.packBytes = Math.min(this.targetBytes, FIRST_PACK_BYTES);
+    this.builder = new PackBuilder(this.packBytes);
     // A pack holds up to its target, or one block past it when it was empty, and its trailer.
     this.capacity =
       Math.max(this.targetBytes, LIMITS.chunkMaxBytes) + packTrailerBytes(LIMITS.maxBlocksPerPack);
@@ -176,7 +187,7 @@ class PackPipeline {
   private wouldExceed(length: number): boolean {
     const blocks = this.builder.blockCount + this.checking.length;
     if (blocks === 0) return false;
-    return blocks >= LIMITS.maxBlocksPerPack || this.used + length > this.targetBytes;
+    return blocks >= LIMITS.maxBlocksPerPack || this.used + length > this.packBytes;
   }
 
   /**
@@ -214,7 +225,8 @@ class PackPipeline {
       if (buffer.byteLength === this.capacity) this.free.push(buffer);
     });
     this.inFlight.add(put);
-    this.builder = new PackBuilder(this.targetBytes);
+    this.packBytes = Math.min(this.targetBytes, this.packBytes * 2);
+    this.builder = new PackBuilder(this.packBytes);
     this.used = 0;
     while (this.free.length === 0 && this.inFlight.size >= this.concurrency)
       await Promise.race(this.inFlight);
