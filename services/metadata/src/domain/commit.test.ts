@@ -115,6 +115,22 @@ describe('Committer', () => {
     expect(store.files.size).toBe(2);
   });
 
+  it('reads the head once per call, not once per transaction, while no other commit moves it', async () => {
+    const { store, committer } = setup();
+    let reads = 0;
+    const original = store.readHeadState.bind(store);
+    store.readHeadState = (namespaceId) => {
+      reads += 1;
+      return original(namespaceId);
+    };
+    const changes = Array.from({ length: 300 }, (_, index) => contentChange(`f/${index}`, 0));
+    const result = await committer.commit(NS, ACTOR, changes);
+    expect(store.transactions).toHaveLength(4);
+    expect(reads).toBe(1);
+    expect(result.cursor).toBe(4);
+    expect((await original(NS)).live).toBe(300);
+  });
+
   it('reads no entries for creations; a creation over a tombstone that names version 0 is a conflict', async () => {
     const { store, committer } = setup();
     await committer.commit(NS, ACTOR, [contentChange('gone', 0), contentChange('keep', 0)]);

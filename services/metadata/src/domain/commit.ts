@@ -16,7 +16,7 @@ import type {
   PathRejection,
 } from './model';
 import { findClashes } from './tree';
-import type { Clock, MetadataStore } from './ports';
+import type { Clock, HeadState, MetadataStore } from './ports';
 
 export interface CommitterOptions {
   readonly store: MetadataStore;
@@ -53,6 +53,8 @@ interface ChunkContext {
   /** Creations whose move deletion the rule refused: committing them alone would duplicate a file. */
   readonly refusedPartners: Set<string>;
   readonly confirmMassDelete: boolean;
+  /** The head this call's last transaction wrote, if any. */
+  head?: HeadState;
 }
 
 function massDeleteRejection(path: string): PathRejection {
@@ -217,8 +219,10 @@ export class Committer {
     const { store, clock } = this.options;
     let pending = [...chunk];
     let races = 0;
-    // Read before the tree is checked: the transaction is conditioned on this sequence.
-    let headState = await store.readHeadState(namespaceId);
+    // Read before the tree is checked: the transaction is conditioned on this sequence. After a
+    // transaction of this call the head it wrote is known; if another commit moved it since, the
+    // condition fails and the head is read again below.
+    let headState = context.head ?? (await store.readHeadState(namespaceId));
     const counted = (changes: readonly FileChange[]) =>
       changes.filter((change) => !change.content && !context.moves.has(change.path)).length;
     context.deletions.left -= counted(chunk);
@@ -281,6 +285,7 @@ export class Committer {
         supersededExpireAtMs: committedAtMs + this.retentionMs,
       });
       if (result.kind === 'committed') {
+        context.head = head;
         for (const { entry } of files)
           outcomes.set(entry.path, { kind: 'committed', path: entry.path, entry });
         return seq;
