@@ -1,4 +1,4 @@
-import { commitBatches, type CommitUnitOf } from './commit-order';
+import { commitBatches, commitWindows, type CommitUnitOf } from './commit-order';
 
 const upload = (path: string, size: number, contentHash = `h-${path}`): CommitUnitOf => ({
   kind: 'upload',
@@ -46,5 +46,22 @@ describe('commit batches (kind 2: a move is not a mass delete)', () => {
       upload('d', 5, 'h-d'),
     ];
     expect(paths(commitBatches(changes, (c) => c, 10))).toEqual([['b', 'd', 'a', 'c', 'd']]);
+  });
+});
+
+describe('commitWindows (bounded client memory: issue 7)', () => {
+  it('cuts commit units into windows of at most the given number of changes, never cutting a unit', () => {
+    const units = [['a'], ['b', 'b2'], ['c'], ['d', 'd2'], ['e']];
+    expect(commitWindows(units, 3)).toEqual([[['a'], ['b', 'b2']], [['c'], ['d', 'd2']], [['e']]]);
+    expect(commitWindows(units, 100)).toEqual([units]);
+    expect(commitWindows([], 3)).toEqual([]);
+  });
+
+  it('gives a unit larger than a window a window of its own', () => {
+    expect(commitWindows([['a'], ['b', 'b2', 'b3'], ['c']], 2)).toEqual([
+      [['a']],
+      [['b', 'b2', 'b3']],
+      [['c']],
+    ]);
   });
 });

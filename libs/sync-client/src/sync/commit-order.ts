@@ -67,3 +67,28 @@ export function commitUnits<T>(changes: readonly T[], describe: (change: T) => C
   units.sort((a, b) => a.size - b.size);
   return units.map((unit) => unit.members);
 }
+
+/**
+ * Most changes uploaded and committed together. What tracks an upload (its blocks' waiters, its
+ * readiness) exists for one window at a time, so the client's memory for a first sync of
+ * 100,000 files stays that of 10,000; a window's uploads still overlap its commits.
+ */
+export const COMMIT_WINDOW = 10_000;
+
+/** Commit units in order, cut into windows of at most COMMIT_WINDOW changes (a unit is never cut). */
+export function commitWindows<T>(units: readonly (readonly T[])[], size: number = COMMIT_WINDOW): T[][][] {
+  const windows: T[][][] = [];
+  let window: T[][] = [];
+  let changes = 0;
+  for (const unit of units) {
+    if (changes > 0 && changes + unit.length > size) {
+      windows.push(window);
+      window = [];
+      changes = 0;
+    }
+    window.push([...unit]);
+    changes += unit.length;
+  }
+  if (window.length > 0) windows.push(window);
+  return windows;
+}

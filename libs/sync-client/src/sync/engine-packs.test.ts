@@ -2,11 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { syncdiff } from '@filesync/contracts';
+import { syncFolder } from './engine';
 import type { SyncProgress } from './summary';
 import {
   act,
   closeEngineFolder,
   contentOf,
+  engineDeps,
   openEngineFolder,
   runEngine,
   ScriptedRemote,
@@ -70,6 +72,28 @@ describe('syncFolder uploads in packs', () => {
     expect(folder.blocks.packs.size).toBeGreaterThanOrEqual(2);
     expect(remote.calls).toEqual([['d/small.txt'], ['d/big.bin']]);
   }, 60_000);
+
+  it('uploads and commits in windows: what tracks uploads exists for one window at a time (bounded memory)', async () => {
+    for (const name of ['a', 'b', 'c', 'd', 'e']) await write(`d/${name}.txt`, `file ${name}`);
+    const remote = new ScriptedRemote(
+      ['a', 'b', 'c', 'd', 'e'].map((name) => act(ActionKind.ACTION_KIND_UPLOAD, `d/${name}.txt`, 0)),
+    );
+    const asked: number[] = [];
+    const findMissing = remote.findMissingBlocks.bind(remote);
+    remote.findMissingBlocks = (ns, hashes) => {
+      asked.push(hashes.length);
+      return findMissing(ns, hashes);
+    };
+    const summary = await syncFolder(
+      folder.root,
+      'ns',
+      engineDeps({ state: folder.state, blocks: folder.blocks, remote, commitWindow: 2 }),
+    );
+    expect(summary.filesUploaded).toBe(5);
+    expect(asked).toEqual([2, 2, 1]);
+    expect(remote.calls.flat().sort()).toEqual(['d/a.txt', 'd/b.txt', 'd/c.txt', 'd/d.txt', 'd/e.txt']);
+    expect(remote.calls).toHaveLength(3);
+  });
 
   it('uploads blocks a commit reports missing again in a new pack, registers it and commits again', async () => {
     await write('d/a.txt', 'first file');

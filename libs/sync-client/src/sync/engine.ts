@@ -18,7 +18,7 @@ import { writeFileAtomically } from '../storage/atomic-write';
 import type { BlockStore } from '../storage/block-store';
 import { errorText } from '../storage/fs-error';
 import { freeConflictCopyName, nameRoom, pathExists } from './conflict-name';
-import { commitUnits, type CommitUnitOf } from './commit-order';
+import { commitUnits, commitWindows, type CommitUnitOf } from './commit-order';
 import { Downloader, type BlockSource } from './downloader';
 import { FolderSpellings, onDiskPath } from './local-path';
 import { deletionsToGuard } from './mass-delete-guard';
@@ -61,6 +61,8 @@ export interface EngineDeps {
   readonly privateFolders?: readonly string[];
   /** The scan's reads of the folder; default node:fs. */
   readonly scanFileSystem?: ScanFileSystem;
+  /** Most changes uploaded and committed together (default COMMIT_WINDOW). */
+  readonly commitWindow?: number;
 }
 
 export interface SyncOptions {
@@ -272,32 +274,11 @@ class SyncRun {
   private async commit(initial: PendingChange[]): Promise<void> {
     let pending = initial;
     for (let round = 1; round <= COMMIT_ROUNDS && pending.length > 0; round++) {
-      const units = commitUnits(pending, (change) => this.describeChange(change));
-      const ordered = units.flat();
-      const uploads = await this.startUploads(ordered);
-      const readiness = (change: PendingChange) => uploads.stored.get(change) ?? STORED;
       const retry: PendingChange[] = [];
-      let settled = 0;
-      for (let next = 0; next < units.length;) {
-        const call = [...units[next++]!];
-        await Promise.all(call.map((change) => readiness(change).promise));
-        // Units whose uploads are settled by now ride in the same call (the server splits a call
-        // into transactions): a call as soon as anything is committable, and few calls when a
-        // registered pack makes hundreds of small files committable at once.
-        while (
-          next < units.length &&
-          call.length + units[next]!.length <= COMMIT_CALL &&
-          units[next]!.every((change) => readiness(change).value !== undefined)
-        )
-          call.push(...units[next++]!);
-        const ready = call.filter((change) => readiness(change).value === true);
-        if (ready.length > 0) retry.push(...(await this.commitBatch(ready, round)));
-        settled += call.length;
-        // One bar on the terminal: commit progress shows once the uploads are through.
-        if (uploads.finished()) this.progress('committing', settled, ordered.length, 'files');
+      const units = commitUnits(pending, (change) => this.describeChange(change));
+      for (const window of commitWindows(units, this.deps.commitWindow)) {
+        retry.push(...(await this.commitWindow(window, round)));
       }
-      // Blocks of files that failed may still be on their way: the pass ends with nothing running.
-      await uploads.done;
       pending = [
         ...retry.filter((change) => !this.superseded.has(changePath(change))),
         ...this.extraChanges.splice(0),
@@ -305,6 +286,42 @@ class SyncRun {
     }
     for (const change of pending)
       this.fail(changePath(change), 'could not be committed after retries; it syncs next time');
+  }
+
+  /**
+   * Uploads and commits one window of commit units (see commitWindows); returns the changes to
+   * try again in the next round.
+   */
+  private async commitWindow(
+    units: readonly (readonly PendingChange[])[],
+    round: number,
+  ): Promise<PendingChange[]> {
+    const ordered = units.flat();
+    const uploads = await this.startUploads(ordered);
+    const readiness = (change: PendingChange) => uploads.stored.get(change) ?? STORED;
+    const retry: PendingChange[] = [];
+    let settled = 0;
+    for (let next = 0; next < units.length;) {
+      const call = [...units[next++]!];
+      await Promise.all(call.map((change) => readiness(change).promise));
+      // Units whose uploads are settled by now ride in the same call (the server splits a call
+      // into transactions): a call as soon as anything is committable, and few calls when a
+      // registered pack makes hundreds of small files committable at once.
+      while (
+        next < units.length &&
+        call.length + units[next]!.length <= COMMIT_CALL &&
+        units[next]!.every((change) => readiness(change).value !== undefined)
+      )
+        call.push(...units[next++]!);
+      const ready = call.filter((change) => readiness(change).value === true);
+      if (ready.length > 0) retry.push(...(await this.commitBatch(ready, round)));
+      settled += call.length;
+      // One bar on the terminal: commit progress shows once the uploads are through.
+      if (uploads.finished()) this.progress('committing', settled, ordered.length, 'files');
+    }
+    // Blocks of files that failed may still be on their way: the pass ends with nothing running.
+    await uploads.done;
+    return retry;
   }
 
   private describeChange(change: PendingChange): CommitUnitOf {
