@@ -46,6 +46,9 @@ interface FileRow {
   block_lengths: string;
 }
 
+const FILE_COLUMNS =
+  'path, base_version, base_content_hash, size, mtime_ms, content_hash, block_hashes, block_lengths';
+
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS folders (
     root TEXT PRIMARY KEY,
@@ -145,8 +148,11 @@ export class StateDb {
   }
 
   files(root: string): Map<string, FileState> {
-    const rows = this.db.prepare('SELECT * FROM files WHERE root = ?').all(root) as unknown as FileRow[];
-    return new Map(rows.map((row) => [row.path, fromRow(row)]));
+    // Row by row: a folder of 100,000 files never holds every raw row next to its parsed state.
+    const files = new Map<string, FileState>();
+    const rows = this.db.prepare(`SELECT ${FILE_COLUMNS} FROM files WHERE root = ?`).iterate(root);
+    for (const row of rows as Iterable<unknown> as Iterable<FileRow>) files.set(row.path, fromRow(row));
+    return files;
   }
 
   get(root: string, path: string): FileState | undefined {
@@ -213,7 +219,8 @@ function fromRow(row: FileRow): FileState {
   return {
     path: row.path,
     baseVersion: row.base_version,
-    baseContentHash: row.base_content_hash,
+    // Most rows are synced files whose two hashes are equal: one string, not two copies.
+    baseContentHash: row.base_content_hash === row.content_hash ? row.content_hash : row.base_content_hash,
     size: row.size,
     mtimeMs: row.mtime_ms,
     contentHash: row.content_hash,
