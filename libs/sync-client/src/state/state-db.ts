@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
 
 /** A block of a local file: where its bytes are, for reading them back at upload time. */
 export interface BlockRef {
@@ -72,7 +72,19 @@ const SCHEMA = `
 
 /** The client's state database (state.db in the filesync home), one row per synced path. */
 export class StateDb {
+  /** Prepared once per SQL text: preparing a statement for each of 10,000 rows cost more than writing them. */
+  private readonly statements = new Map<string, StatementSync>();
+
   private constructor(private readonly db: DatabaseSync) {}
+
+  private statement(sql: string): StatementSync {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
 
   static open(file: string): StateDb {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
@@ -84,12 +96,10 @@ export class StateDb {
   }
 
   bindFolder(root: string, namespaceId: string): void {
-    this.db
-      .prepare(
-        `INSERT INTO folders (root, namespace_id) VALUES (?, ?)
+    this.statement(
+      `INSERT INTO folders (root, namespace_id) VALUES (?, ?)
          ON CONFLICT (root) DO UPDATE SET namespace_id = excluded.namespace_id`,
-      )
-      .run(root, namespaceId);
+    ).run(root, namespaceId);
   }
 
   /**
@@ -98,8 +108,8 @@ export class StateDb {
    */
   forgetFolder(root: string): void {
     this.transaction(() => {
-      this.db.prepare('DELETE FROM files WHERE root = ?').run(root);
-      this.db.prepare('DELETE FROM folders WHERE root = ?').run(root);
+      this.statement('DELETE FROM files WHERE root = ?').run(root);
+      this.statement('DELETE FROM folders WHERE root = ?').run(root);
     });
   }
 
@@ -110,28 +120,26 @@ export class StateDb {
    */
   moveFolder(from: string, to: string): void {
     this.transaction(() => {
-      const taken = this.db.prepare('SELECT 1 FROM folders WHERE root = ?').get(to) as unknown;
-      const files = this.db.prepare('SELECT COUNT(*) AS n FROM files WHERE root = ?').get(to) as {
+      const taken = this.statement('SELECT 1 FROM folders WHERE root = ?').get(to) as unknown;
+      const files = this.statement('SELECT COUNT(*) AS n FROM files WHERE root = ?').get(to) as {
         n: number;
       };
       if (taken !== undefined || files.n > 0) throw new Error(`${to} has a sync state of its own`);
-      this.db.prepare('UPDATE files SET root = ? WHERE root = ?').run(to, from);
-      this.db.prepare('UPDATE folders SET root = ? WHERE root = ?').run(to, from);
+      this.statement('UPDATE files SET root = ? WHERE root = ?').run(to, from);
+      this.statement('UPDATE folders SET root = ? WHERE root = ?').run(to, from);
     });
   }
 
   markSynced(root: string, cursor: number, atMs: number): void {
-    this.db.prepare('UPDATE folders SET cursor = ?, last_sync_ms = ? WHERE root = ?').run(cursor, atMs, root);
+    this.statement('UPDATE folders SET cursor = ?, last_sync_ms = ? WHERE root = ?').run(cursor, atMs, root);
   }
 
   folders(): FolderState[] {
-    const rows = this.db
-      .prepare(
-        `SELECT f.root, f.namespace_id, f.cursor, f.last_sync_ms,
+    const rows = this.statement(
+      `SELECT f.root, f.namespace_id, f.cursor, f.last_sync_ms,
                 (SELECT COUNT(*) FROM files WHERE files.root = f.root AND base_version > 0) AS files
          FROM folders f ORDER BY f.root`,
-      )
-      .all() as unknown as {
+    ).all() as unknown as {
       root: string;
       namespace_id: string;
       cursor: number;
@@ -150,42 +158,40 @@ export class StateDb {
   files(root: string): Map<string, FileState> {
     // Row by row: a folder of 100,000 files never holds every raw row next to its parsed state.
     const files = new Map<string, FileState>();
-    const rows = this.db.prepare(`SELECT ${FILE_COLUMNS} FROM files WHERE root = ?`).iterate(root);
+    const rows = this.statement(`SELECT ${FILE_COLUMNS} FROM files WHERE root = ?`).iterate(root);
     for (const row of rows as Iterable<unknown> as Iterable<FileRow>) files.set(row.path, fromRow(row));
     return files;
   }
 
   get(root: string, path: string): FileState | undefined {
-    const row = this.db.prepare('SELECT * FROM files WHERE root = ? AND path = ?').get(root, path) as
+    const row = this.statement('SELECT * FROM files WHERE root = ? AND path = ?').get(root, path) as
       FileRow | undefined;
     return row ? fromRow(row) : undefined;
   }
 
   put(root: string, state: FileState): void {
-    this.db
-      .prepare(
-        `INSERT INTO files (root, path, base_version, base_content_hash, size, mtime_ms, content_hash, block_hashes, block_lengths)
+    this.statement(
+      `INSERT INTO files (root, path, base_version, base_content_hash, size, mtime_ms, content_hash, block_hashes, block_lengths)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (root, path) DO UPDATE SET
            base_version = excluded.base_version, base_content_hash = excluded.base_content_hash,
            size = excluded.size, mtime_ms = excluded.mtime_ms, content_hash = excluded.content_hash,
            block_hashes = excluded.block_hashes, block_lengths = excluded.block_lengths`,
-      )
-      .run(
-        root,
-        state.path,
-        state.baseVersion,
-        state.baseContentHash,
-        state.size,
-        state.mtimeMs,
-        state.contentHash,
-        JSON.stringify(state.blocks.map((block) => block.hash)),
-        JSON.stringify(state.blocks.map((block) => block.length)),
-      );
+    ).run(
+      root,
+      state.path,
+      state.baseVersion,
+      state.baseContentHash,
+      state.size,
+      state.mtimeMs,
+      state.contentHash,
+      JSON.stringify(state.blocks.map((block) => block.hash)),
+      JSON.stringify(state.blocks.map((block) => block.length)),
+    );
   }
 
   delete(root: string, path: string): void {
-    this.db.prepare('DELETE FROM files WHERE root = ? AND path = ?').run(root, path);
+    this.statement('DELETE FROM files WHERE root = ? AND path = ?').run(root, path);
   }
 
   /** Runs `work` in one transaction: many row writes cost one fsync. */
