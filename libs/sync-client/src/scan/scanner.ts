@@ -97,6 +97,8 @@ export const SKIP_REASONS = {
 
 /** Files hashed at once; the hasher itself bounds CPU, this bounds open files. */
 const HASH_CONCURRENCY = 8;
+/** Hash cache rows written per state transaction during a scan. */
+const HASHED_ROWS_PER_TRANSACTION = 500;
 /** Names must decode exactly: a lossy decode would name a different file (or none). */
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
@@ -202,6 +204,13 @@ export async function scanFolder(
   await walk(root, '');
 
   const files = new Map<string, LocalFile>();
+  // The hash cache rows of files read now, written many to a transaction: one each cost more
+  // than hashing a small file. Rows lost to a crash only mean reading those files again.
+  const hashedRows: FileState[] = [];
+  const writeHashedRows = () => {
+    const rows = hashedRows.splice(0);
+    if (rows.length > 0) state.transaction(() => rows.forEach((row) => state.put(root, row)));
+  };
   const hashOne = async ({ path, absPath, size, mtimeMs }: (typeof found)[number]): Promise<void> => {
     const cached = known.get(path);
     const unchanged = cached && cached.size === size && cached.mtimeMs === mtimeMs && cached.contentHash;
@@ -223,7 +232,7 @@ export async function scanFolder(
         cannotSee(path, SKIP_REASONS.changedWhileRead);
         return;
       }
-      state.put(root, {
+      hashedRows.push({
         path,
         baseVersion: cached?.baseVersion ?? 0,
         baseContentHash: cached?.baseContentHash ?? '',
@@ -242,6 +251,7 @@ export async function scanFolder(
       blocks: hash.blocks,
     };
     files.set(path, file);
+    if (hashedRows.length >= HASHED_ROWS_PER_TRANSACTION) writeHashedRows();
     options.onFileHashed?.(file);
   };
   // A fixed pool pulling from the list, not one pending promise per file: 100,000 files must not
@@ -251,6 +261,7 @@ export async function scanFolder(
     while (next < found.length) await hashOne(found[next++]!);
   });
   await Promise.all(hashers);
+  writeHashedRows();
   found.length = 0;
 
   const skippedPaths = new Set(skipped.map((entry) => entry.path));
