@@ -178,17 +178,20 @@ export class DynamoMetadataStore implements MetadataStore {
     folder: string,
     ignoring: ReadonlySet<string>,
   ): Promise<string | undefined> {
+    // No Limit: it would count the tombstones the filter drops, so a folder of many deleted
+    // files would cost a query per few of them; full pages read them 1 MB at a time.
     for await (const items of this.query({
       KeyConditionExpression: PREFIX_CONDITION,
-      FilterExpression: 'begins_with(#path, :folder)',
+      FilterExpression:
+        'begins_with(#path, :folder) AND (attribute_not_exists(#deleted) OR #deleted = :live)',
       ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk', '#path': 'path', '#deleted': 'deleted' },
       ExpressionAttributeValues: {
         ':pk': nsKey(namespaceId),
         ':prefix': fileBelowPrefix(folder),
         ':folder': `${folder}/`,
+        ':live': false,
       },
       ProjectionExpression: '#path, #deleted',
-      Limit: ignoring.size + FIRST_LIVE_PAGE,
     })) {
       const found = items
         .filter((item) => item.deleted !== true)
@@ -558,8 +561,6 @@ export class DynamoMetadataStore implements MetadataStore {
 /** Key condition of a query for the sort keys that start with `:prefix` (see query()). */
 /** Head attribute: the folders of every live file are marked (see indexTree). */
 const FOLDER_MARKERS = 'folderMarkers';
-/** Entries firstLiveBelow reads a page beyond the ignored ones. */
-const FIRST_LIVE_PAGE = 25;
 
 const PREFIX_CONDITION = '#pk = :pk AND begins_with(#sk, :prefix)';
 
