@@ -15,7 +15,8 @@ class Lender implements SegmentBuffers {
   /** Taken and not yet emitted (the hasher's own), and the most at any time. */
   held = 0;
   maxHeld = 0;
-  private made = 0;
+  /** Buffers lent so far (never more than `count`). */
+  made = 0;
   private readonly free: ArrayBuffer[] = [];
   private readonly waiting: ((buffer: ArrayBuffer) => void)[] = [];
   constructor(
@@ -86,7 +87,9 @@ describe('hashFileInSegments', () => {
     expect(result).toEqual(await hashFile(path));
     expect(seen).toEqual(result.blocks);
     expect(sizes.length).toBeGreaterThan(4);
-    // One buffer at a time: the next is asked for once the last was handed on.
+    // More segments than the two buffers lent: reading waited for buffers to come back, and
+    // asked for the next one only once the last was handed on.
+    expect(lender.made).toBe(2);
     expect(lender.maxHeld).toBe(1);
   }, 60_000);
 
@@ -118,7 +121,7 @@ describe('hashFileInSegments', () => {
       );
       expect(result).toEqual(await hashFile(path));
       expect(seen).toEqual(result.blocks);
-      expect(lender.maxHeld).toBe(1);
+      expect(lender.made).toBe(2);
       await expect(
         hasher.hashInSegments(join(dir, 'missing'), MiB, { targetBytes: MiB, maxBlocks: 1 }, lender, () => {
           throw new Error('nothing to emit');
