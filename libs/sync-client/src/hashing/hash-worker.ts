@@ -19,14 +19,38 @@ export interface GiveBuffer {
 
 if (!parentPort) throw new Error('hash-worker must run in a worker thread');
 const port = parentPort;
-/** The request in segments being served and its pending ask for a buffer. */
-let lending: { id: number; waiting?: (buffer: ArrayBuffer) => void } | undefined;
+/**
+ * The request in segments being served: a buffer asked for and not yet given (`asked`), the
+ * reader waiting for one, or one given ahead of need. One buffer is asked for ahead, so the
+ * reader does not wait for the main thread to answer (it may be busy packing) at every segment.
+ */
+interface Lending {
+  readonly id: number;
+  asked: boolean;
+  waiting?: (buffer: ArrayBuffer) => void;
+  spare?: ArrayBuffer;
+}
+let lending: Lending | undefined;
+
+function ask(state: Lending): void {
+  if (state.asked) return;
+  state.asked = true;
+  port.postMessage({ id: state.id, want: true });
+}
 
 port.on('message', (message: HashRequest | GiveBuffer) => {
   if ('give' in message) {
-    const waiting = lending?.id === message.id ? lending.waiting : undefined;
-    if (lending) lending.waiting = undefined;
-    waiting?.(message.give);
+    const state = lending?.id === message.id ? lending : undefined;
+    if (!state) return;
+    state.asked = false;
+    const waiting = state.waiting;
+    state.waiting = undefined;
+    if (!waiting) {
+      state.spare = message.give;
+      return;
+    }
+    waiting(message.give);
+    ask(state);
     return;
   }
   const request = message;
@@ -45,17 +69,24 @@ port.on('message', (message: HashRequest | GiveBuffer) => {
 });
 
 function hashInSegments(id: number, path: string, layout: SegmentLayout) {
-  const state: NonNullable<typeof lending> = { id };
+  const state: Lending = { id, asked: false };
   lending = state;
   return hashFileInSegments(
     path,
     layout,
     {
-      take: () =>
-        new Promise<ArrayBuffer>((resolve) => {
+      take: () => {
+        const spare = state.spare;
+        state.spare = undefined;
+        if (spare) {
+          ask(state);
+          return Promise.resolve(spare);
+        }
+        return new Promise<ArrayBuffer>((resolve) => {
           state.waiting = resolve;
-          port.postMessage({ id, want: true });
-        }),
+          ask(state);
+        });
+      },
     },
     // Transferred, not copied: the main thread gets the very bytes that were hashed.
     (segment) => port.postMessage({ id, segment }, [segment.buffer]),

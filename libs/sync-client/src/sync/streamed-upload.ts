@@ -12,11 +12,12 @@ import { PACK_PUT_CONCURRENCY, type PackUploadDeps } from './uploader';
 export const STREAMED_UPLOAD_MIN_BYTES = 4 * LIMITS.packTargetBytes;
 
 /**
- * Buffers of one streamed file: one being filled by the hasher, one being packed, the rest PUT
- * at once. Each is a pack (packTargetBytes, or one largest block, plus the largest trailer), so
- * this is the whole memory a streamed upload holds, whatever the size of the file.
+ * Buffers of one streamed file: one being filled by the hasher and one it holds ready (see
+ * hash-worker.ts), one being packed, the rest PUT at once. Each is a pack (packTargetBytes, or
+ * one largest block, plus the largest trailer), so this is the whole memory a streamed upload
+ * holds, whatever the size of the file.
  */
-export const STREAMED_UPLOAD_BUFFERS = PACK_PUT_CONCURRENCY + 2;
+export const STREAMED_UPLOAD_BUFFERS = PACK_PUT_CONCURRENCY + 3;
 
 export interface StreamedUploadDeps extends PackUploadDeps {
   readonly remote: Pick<SyncRemote, 'registerPacks' | 'findMissingBlocks'>;
