@@ -184,6 +184,25 @@ export async function* chunkFile(
   limits: ChunkLimits = DEFAULT_CHUNK_LIMITS,
   readBytes = READ_BUFFER_BYTES,
 ): AsyncGenerator<Chunk> {
+  for await (const { offset, length, hash } of chunkFileBytes(path, limits, readBytes))
+    yield { offset, length, hash };
+}
+
+/** A chunk with the bytes it was hashed from. */
+export interface ChunkBytes extends Chunk {
+  /** The block's bytes: a view of the reader's buffer, valid only until the next chunk is asked for. */
+  readonly bytes: Uint8Array;
+}
+
+/**
+ * chunkFile with each chunk's bytes, for a caller that sends them on without reading the file
+ * again (what it sends is then exactly what was hashed). Same reads, same memory.
+ */
+export async function* chunkFileBytes(
+  path: string,
+  limits: ChunkLimits = DEFAULT_CHUNK_LIMITS,
+  readBytes = READ_BUFFER_BYTES,
+): AsyncGenerator<ChunkBytes> {
   validate(limits);
   const masks = masksFor(limits.avgBytes);
   const handle = await open(path, 'r');
@@ -212,10 +231,9 @@ export async function* chunkFile(
       end += bytesRead;
       while (start < end && (final || end - start >= limits.maxBytes)) {
         const length = cutPoint(buffer, start, end, limits, masks);
-        const hash = createHash('sha256')
-          .update(buffer.subarray(start, start + length))
-          .digest('hex');
-        yield { offset, length, hash };
+        const bytes = buffer.subarray(start, start + length);
+        const hash = createHash('sha256').update(bytes).digest('hex');
+        yield { offset, length, hash, bytes };
         offset += length;
         start += length;
       }

@@ -1,5 +1,11 @@
 import { chunkFile, contentHash } from '@filesync/sync-core';
 import type { BlockRef } from '../state/state-db';
+import {
+  hashFileInSegments,
+  type HashedSegment,
+  type SegmentBuffers,
+  type SegmentLayout,
+} from './hash-segments';
 
 /** A file's blocks and content hash, as defined in filesync.common.v1.FileContent. */
 export interface FileHash {
@@ -21,10 +27,23 @@ export async function hashFile(path: string): Promise<FileHash> {
 /** Hashes files; an implementation may do so off the main thread. */
 export interface Hasher {
   hash(path: string, size: number): Promise<FileHash>;
+  /**
+   * hashFileInSegments (hash-segments.ts): hashes like `hash` and hands the blocks' bytes to
+   * `emit` as they are hashed, in buffers taken from `buffers`. Optional: a hasher without it
+   * only hashes.
+   */
+  hashInSegments?(
+    path: string,
+    size: number,
+    layout: SegmentLayout,
+    buffers: SegmentBuffers,
+    emit: (segment: HashedSegment) => void,
+  ): Promise<FileHash>;
   close(): Promise<void>;
 }
 
 export const inlineHasher: Hasher = {
   hash: (path) => hashFile(path),
+  hashInSegments: (path, _size, layout, buffers, emit) => hashFileInSegments(path, layout, buffers, emit),
   close: async () => undefined,
 };

@@ -2,10 +2,22 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { LIMITS } from '@filesync/resources';
 import { hashFile, type FileHash, type Hasher } from './hash-file';
+import {
+  hashFileInSegments,
+  type HashedSegment,
+  type SegmentBuffers,
+  type SegmentLayout,
+} from './hash-segments';
 
 interface Job {
   readonly id: number;
   readonly path: string;
+  /** Set for hashInSegments. */
+  readonly segments?: {
+    readonly layout: SegmentLayout;
+    readonly buffers: SegmentBuffers;
+    emit(segment: HashedSegment): void;
+  };
   resolve(result: FileHash): void;
   reject(error: Error): void;
 }
@@ -17,7 +29,11 @@ interface Slot {
 }
 
 type Reply =
-  { ready: true } | { id: number; result: FileHash } | { id: number; error: string; code?: string };
+  | { ready: true }
+  | { id: number; result: FileHash }
+  | { id: number; error: string; code?: string }
+  | { id: number; want: true }
+  | { id: number; segment: HashedSegment };
 
 /** Two maximum-size blocks. */
 export const INLINE_BELOW_BYTES = 2 * LIMITS.chunkMaxBytes;
@@ -52,6 +68,25 @@ export class WorkerHasher implements Hasher {
     });
   }
 
+  /**
+   * hashFileInSegments on a worker: the buffers taken from `buffers` are transferred to it (the
+   * caller must not touch them) and come back, filled, in the segments given to `emit`.
+   */
+  hashInSegments(
+    path: string,
+    size: number,
+    layout: SegmentLayout,
+    buffers: SegmentBuffers,
+    emit: (segment: HashedSegment) => void,
+  ): Promise<FileHash> {
+    if (this.closed) return Promise.reject(new Error('hasher is closed'));
+    if (size < this.inlineBelowBytes) return hashFileInSegments(path, layout, buffers, emit);
+    return new Promise<FileHash>((resolve, reject) => {
+      this.queue.push({ id: this.nextId++, path, segments: { layout, buffers, emit }, resolve, reject });
+      this.dispatch();
+    });
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     for (const job of this.queue.splice(0)) job.reject(new Error('hasher is closed'));
@@ -64,7 +99,7 @@ export class WorkerHasher implements Hasher {
       if (!slot || !slot.ready) return;
       const job = this.queue.shift()!;
       slot.job = job;
-      slot.worker.postMessage({ id: job.id, path: job.path });
+      slot.worker.postMessage({ id: job.id, path: job.path, layout: job.segments?.layout });
     }
   }
 
@@ -77,6 +112,15 @@ export class WorkerHasher implements Hasher {
     worker.on('message', (reply: Reply) => {
       if ('ready' in reply) {
         slot.ready = true;
+      } else if ('want' in reply || 'segment' in reply) {
+        const segments = slot.job?.id === reply.id ? slot.job.segments : undefined;
+        if ('segment' in reply) segments?.emit(reply.segment);
+        else
+          void segments?.buffers.take().then((give) => {
+            // The job may have ended meanwhile (the worker failed): the buffer is then dropped.
+            if (slot.job?.id === reply.id) slot.worker.postMessage({ id: reply.id, give }, [give]);
+          });
+        return;
       } else {
         const job = slot.job;
         slot.job = undefined;

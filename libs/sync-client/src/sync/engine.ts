@@ -23,7 +23,8 @@ import { Downloader, type BlockSource, type DownloadSink } from './downloader';
 import { FolderSpellings, onDiskPath } from './local-path';
 import { deletionsToGuard } from './mass-delete-guard';
 import type { CommitOutcome, SyncRemote } from './remote';
-import { uploadPacks, type PackSource } from './uploader';
+import { STREAMED_UPLOAD_MIN_BYTES, UploadingHasher } from './streamed-upload';
+import { uploadPacks, type StoredPack, type PackSource } from './uploader';
 import { assertReadable, SafePaths, UnsafePathError } from './safe-path';
 import {
   emptySummary,
@@ -63,6 +64,8 @@ export interface EngineDeps {
   readonly scanFileSystem?: ScanFileSystem;
   /** Most changes uploaded and committed, or files downloaded, together (default COMMIT_WINDOW). */
   readonly window?: number;
+  /** Files from this size on upload while the scan hashes them; default STREAMED_UPLOAD_MIN_BYTES. */
+  readonly streamedUploadMinBytes?: number;
 }
 
 export interface SyncOptions {
@@ -141,7 +144,26 @@ class SyncRun {
 
     let hashed = 0;
     this.progress('scanning', 0, 0, 'files');
-    this.scan = await scanFolder(this.root, state, this.deps.hasher, {
+    // Big files upload while they are hashed: by the time the diff asks for them, their blocks
+    // are stored and registered, and the commit path has nothing left to send for them.
+    const hasher = new UploadingHasher(
+      this.deps.hasher,
+      {
+        namespaceId: this.namespaceId,
+        blocks: this.deps.blocks,
+        remote,
+        onPackStored: (pack) => this.countStored(pack),
+      },
+      this.deps.streamedUploadMinBytes ?? STREAMED_UPLOAD_MIN_BYTES,
+      (path, { failure, ...report }) =>
+        this.deps.logger.debug(
+          { path, ...report, ...(failure === undefined ? {} : { failure: errorText(failure) }) },
+          failure === undefined
+            ? 'uploaded while hashing'
+            : 'upload while hashing failed; what is missing uploads after the diff',
+        ),
+    );
+    this.scan = await scanFolder(this.root, state, hasher, {
       onFileHashed: () => this.progress('scanning', ++hashed, 0, 'files'),
       privateFolders: this.deps.privateFolders,
       fileSystem: this.deps.scanFileSystem,
@@ -613,13 +635,17 @@ class SyncRun {
       blocks: this.deps.blocks,
       remote: this.deps.remote,
       onPackStored: (pack) => {
-        if (pack.outcome === 'uploaded') {
-          this.summary.uploadedBlocks += pack.blocks;
-          this.summary.uploadedBytes += pack.bytes;
-        }
+        this.countStored(pack);
         onBytes?.(pack.bytes);
       },
     });
+  }
+
+  private countStored(pack: StoredPack): void {
+    if (pack.outcome === 'uploaded') {
+      this.summary.uploadedBlocks += pack.blocks;
+      this.summary.uploadedBytes += pack.bytes;
+    }
   }
 
   // ---- conflicts ----
