@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { syncdiff } from '@filesync/contracts';
 import { syncFolder } from './engine';
@@ -9,7 +9,6 @@ import {
   closeEngineFolder,
   contentOf,
   engineDeps,
-  entry,
   openEngineFolder,
   runEngine,
   ScriptedRemote,
@@ -88,38 +87,12 @@ describe('syncFolder uploads in packs', () => {
     const summary = await syncFolder(
       folder.root,
       'ns',
-      engineDeps({ state: folder.state, blocks: folder.blocks, remote, window: 2 }),
+      engineDeps({ state: folder.state, blocks: folder.blocks, remote, commitWindow: 2 }),
     );
     expect(summary.filesUploaded).toBe(5);
     expect(asked).toEqual([2, 2, 1]);
     expect(remote.calls.flat().sort()).toEqual(['d/a.txt', 'd/b.txt', 'd/c.txt', 'd/d.txt', 'd/e.txt']);
     expect(remote.calls).toHaveLength(3);
-  });
-
-  it('downloads in windows too: blocks are located for one window at a time', async () => {
-    const names = ['a', 'b', 'c', 'd', 'e'];
-    const contents = await Promise.all(names.map((name) => folder.blocks.seed(`from elsewhere ${name}`)));
-    const remote = new ScriptedRemote(
-      names.map((name, index) =>
-        act(ActionKind.ACTION_KIND_DOWNLOAD, `d/${name}.txt`, 0, entry(`d/${name}.txt`, 1, contents[index]!)),
-      ),
-    );
-    const located: number[] = [];
-    const locate = remote.locateBlocks.bind(remote);
-    remote.locateBlocks = (ns, hashes) => {
-      located.push(hashes.length);
-      return locate(ns, hashes);
-    };
-    const summary = await syncFolder(
-      folder.root,
-      'ns',
-      engineDeps({ state: folder.state, blocks: folder.blocks, remote, window: 2 }),
-    );
-    expect(summary.filesDownloaded).toBe(5);
-    expect(located).toEqual([2, 2, 1]);
-    for (const name of names) {
-      expect(await readFile(join(folder.root, 'd', `${name}.txt`), 'utf8')).toBe(`from elsewhere ${name}`);
-    }
   });
 
   it('uploads blocks a commit reports missing again in a new pack, registers it and commits again', async () => {

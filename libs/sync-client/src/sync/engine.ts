@@ -18,8 +18,8 @@ import { writeFileAtomically } from '../storage/atomic-write';
 import type { BlockStore } from '../storage/block-store';
 import { errorText } from '../storage/fs-error';
 import { freeConflictCopyName, nameRoom, pathExists } from './conflict-name';
-import { COMMIT_WINDOW, commitUnits, commitWindows, type CommitUnitOf } from './commit-order';
-import { Downloader, type BlockSource, type DownloadSink } from './downloader';
+import { commitUnits, commitWindows, type CommitUnitOf } from './commit-order';
+import { Downloader, type BlockSource } from './downloader';
 import { FolderSpellings, onDiskPath } from './local-path';
 import { deletionsToGuard } from './mass-delete-guard';
 import type { CommitOutcome, SyncRemote } from './remote';
@@ -62,8 +62,8 @@ export interface EngineDeps {
   readonly privateFolders?: readonly string[];
   /** The scan's reads of the folder; default node:fs. */
   readonly scanFileSystem?: ScanFileSystem;
-  /** Most changes uploaded and committed, or files downloaded, together (default COMMIT_WINDOW). */
-  readonly window?: number;
+  /** Most changes uploaded and committed together (default COMMIT_WINDOW). */
+  readonly commitWindow?: number;
   /** Files from this size on upload while the scan hashes them; default STREAMED_UPLOAD_MIN_BYTES. */
   readonly streamedUploadMinBytes?: number;
 }
@@ -298,7 +298,7 @@ class SyncRun {
     for (let round = 1; round <= COMMIT_ROUNDS && pending.length > 0; round++) {
       const retry: PendingChange[] = [];
       const units = commitUnits(pending, (change) => this.describeChange(change));
-      for (const window of commitWindows(units, this.deps.window)) {
+      for (const window of commitWindows(units, this.deps.commitWindow)) {
         retry.push(...(await this.commitWindow(window, round)));
       }
       pending = [
@@ -744,20 +744,15 @@ class SyncRun {
       onRequest: () => this.summary.downloadRequests++,
       logger: this.deps.logger,
     });
-    const sink: DownloadSink<(typeof files)[number]> = {
-      write: (file, source) =>
-        this.guard(file.path, async () => {
-          if (!file.download.expected) await this.clearFolderAt(file.path);
-          await this.downloadOne(file.download, source, onBytes);
-        }),
-      fail: (file, error) => this.fail(file.path, errorText(error)),
-    };
-    // In windows, as commits are: block locations and transfers of one window at a time.
-    const window = this.deps.window ?? COMMIT_WINDOW;
     try {
-      for (let start = 0; start < files.length; start += window) {
-        await downloader.run(files.slice(start, start + window), sink);
-      }
+      await downloader.run(files, {
+        write: (file, source) =>
+          this.guard(file.path, async () => {
+            if (!file.download.expected) await this.clearFolderAt(file.path);
+            await this.downloadOne(file.download, source, onBytes);
+          }),
+        fail: (file, error) => this.fail(file.path, errorText(error)),
+      });
     } finally {
       this.flushStatePuts();
     }
