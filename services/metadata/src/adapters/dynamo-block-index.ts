@@ -1,22 +1,7 @@
-import {
-  PutCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
-import pLimit from 'p-limit';
-import { unavailable } from '@filesync/server-kit';
+import { PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { BlockIndex, BlockRecord, IndexOutcome, PackRecord, PackedBlock } from '../domain/ports';
-import { batchGetAll, type Item } from './dynamo-batch';
+import { batchGetAll, batchWriteAll, type Item } from './dynamo-batch';
 import { blockItemKey, nsKey, packItemKey } from './keys';
-
-/** DynamoDB's limit of items per transaction. */
-const TRANSACTION_ITEMS = 100;
-const PARALLEL_TRANSACTIONS = 4;
-/** Rounds of a block lost to a concurrent writer before the call gives up (each needs another writer). */
-const MAX_ROUNDS = 8;
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * The block index in the metadata table: `BLOCK#<hash>` items
@@ -92,72 +77,35 @@ export class DynamoBlockIndex implements BlockIndex {
     );
   }
 
+  /**
+   * Reads which blocks are indexed, then writes the others with batch writes, not conditional
+   * transaction items: on DynamoDB a transaction item costs twice the write capacity, and on
+   * DynamoDB Local 10,000 of them competed with the commits they were meant to unblock. Two
+   * registrations of one new block at once may both write it; the later location stands, and
+   * both are packs RegisterPacks checked in storage, so either holds the block (the other copy
+   * is garbage the collector finds).
+   */
   async addBlocks(
     namespaceId: string,
     blocks: readonly PackedBlock[],
     nowMs: number,
   ): Promise<IndexOutcome[]> {
-    const outcomes = new Map<string, IndexOutcome>();
-    let pending = [...blocks];
-    for (let round = 0; pending.length > 0; round += 1) {
-      if (round >= MAX_ROUNDS) throw unavailable('the block index is busy: retry shortly');
-      if (round > 0) await sleep(Math.min(1_000, 25 * 2 ** round));
-      // A client registers the blocks FindMissingBlocks said were missing, so the first round
-      // writes without reading; a round after a cancelled transaction reads what is there now.
-      const existing =
-        round === 0
-          ? new Map<string, BlockRecord>()
-          : await this.lookup(
-              namespaceId,
-              pending.map((block) => block.hash),
-            );
-      for (const block of pending) {
-        const record = existing.get(block.hash);
-        if (record) outcomes.set(block.hash, { kind: 'exists', existing: record });
-      }
-      const absent = pending.filter((block) => !existing.has(block.hash));
-      const limit = pLimit(PARALLEL_TRANSACTIONS);
-      const lost = await Promise.all(
-        chunks(absent, TRANSACTION_ITEMS).map((batch) =>
-          limit(() => this.putAbsent(namespaceId, batch, nowMs)),
-        ),
-      );
-      const retry = new Set(lost.flat());
-      for (const block of absent) if (!retry.has(block.hash)) outcomes.set(block.hash, { kind: 'indexed' });
-      pending = absent.filter((block) => retry.has(block.hash));
-    }
-    return blocks.map((block) => outcomes.get(block.hash)!);
-  }
-
-  /** Puts the blocks if absent, all or nothing; returns the hashes to try again (all of them, or none). */
-  private async putAbsent(
-    namespaceId: string,
-    blocks: readonly PackedBlock[],
-    nowMs: number,
-  ): Promise<string[]> {
+    const existing = await this.lookup(
+      namespaceId,
+      blocks.map((block) => block.hash),
+    );
     const pk = nsKey(namespaceId);
-    try {
-      await this.client.send(
-        new TransactWriteCommand({
-          TransactItems: blocks.map((block) => ({
-            Put: {
-              TableName: this.tableName,
-              Item: blockItem(pk, block, nowMs),
-              // An indexed block keeps its location: its stored copy is what commits relied on.
-              ConditionExpression: 'attribute_not_exists(pk)',
-            },
-          })),
-        }),
-      );
-      return [];
-    } catch (error) {
-      // A concurrent registration indexed one of them, or touched the same items: the next round
-      // reads what is there now.
-      if (error instanceof Error && error.name === 'TransactionCanceledException') {
-        return blocks.map((block) => block.hash);
-      }
-      throw error;
-    }
+    await batchWriteAll(
+      this.client,
+      this.tableName,
+      blocks
+        .filter((block) => !existing.has(block.hash))
+        .map((block) => ({ PutRequest: { Item: blockItem(pk, block, nowMs) } })),
+    );
+    return blocks.map((block) => {
+      const record = existing.get(block.hash);
+      return record ? { kind: 'exists', existing: record } : { kind: 'indexed' };
+    });
   }
 
   async relocate(
@@ -210,10 +158,4 @@ function toRecord(item: Item): BlockRecord {
 
 function isConditionFailure(error: unknown): boolean {
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';
-}
-
-function chunks<T>(values: readonly T[], size: number): T[][] {
-  const result: T[][] = [];
-  for (let index = 0; index < values.length; index += size) result.push(values.slice(index, index + size));
-  return result;
 }

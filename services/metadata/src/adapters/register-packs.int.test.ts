@@ -11,7 +11,7 @@ afterAll(() => dynamo?.stop());
 const hash = (i: number) => i.toString(16).padStart(64, '0');
 const block = (i: number, packId: string) => ({ hash: hash(i), packId, offset: i * 10, length: 10 });
 
-describe('addBlocks without a first read', () => {
+describe('addBlocks: a batched read, then batch writes of the blocks not indexed', () => {
   it('re-registering a mix of indexed and new blocks keeps old locations and indexes the new ones', async () => {
     const tables = await dynamo.createTables('rb1');
     const index = new DynamoBlockIndex(dynamo.documents, tables.metadata);
@@ -37,7 +37,7 @@ describe('addBlocks without a first read', () => {
     for (let i = 0; i < 500; i += 1) expect(located.get(hash(i))?.packId).toBe(i % 2 === 0 ? 'p1' : 'p2');
   });
 
-  it('two registrations of the same 400 blocks at once index each block once, at one location', async () => {
+  it('two registrations of the same 400 blocks at once leave each block indexed once, in one of the two packs', async () => {
     const tables = await dynamo.createTables('rb2');
     const index = new DynamoBlockIndex(dynamo.documents, tables.metadata);
     const [a, b] = await Promise.all([
@@ -58,8 +58,11 @@ describe('addBlocks without a first read', () => {
     );
     for (let i = 0; i < 400; i += 1) {
       const winner = located.get(hash(i))!.packId;
-      expect([a[i]!.kind, b[i]!.kind].sort()).toEqual(['exists', 'indexed']);
-      expect(a[i]!.kind === 'indexed' ? 'pa' : 'pb').toBe(winner);
+      // Both may have written it (no read saw the other's write): the later location stands.
+      expect(['pa', 'pb']).toContain(winner);
+      expect([a[i]!.kind, b[i]!.kind]).toContain('indexed');
+      if (a[i]!.kind === 'exists') expect(winner).toBe('pb');
+      if (b[i]!.kind === 'exists') expect(winner).toBe('pa');
     }
   });
 });

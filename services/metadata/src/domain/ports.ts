@@ -189,8 +189,9 @@ export interface BlockIndex {
   /** Records (or re-records, clearing a retirement) a pack; idempotent. */
   putPack(namespaceId: string, pack: PackRecord): Promise<void>;
   /**
-   * Indexes each block at its location unless the hash is indexed already (that location is
-   * kept). Each hash at most once per call. Outcomes in the order of `blocks`.
+   * Indexes each block at its location unless the hash was indexed when read (that location is
+   * kept). Two calls indexing one new hash at once may both write it: the later location stands.
+   * Each hash at most once per call. Outcomes in the order of `blocks`.
    */
   addBlocks(namespaceId: string, blocks: readonly PackedBlock[], nowMs: number): Promise<IndexOutcome[]>;
   /**
