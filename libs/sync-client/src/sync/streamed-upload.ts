@@ -2,7 +2,8 @@ import { LIMITS } from '@filesync/resources';
 import { PackBuilder, packTrailerBytes } from '@filesync/sync-core';
 import type { FileHash, Hasher } from '../hashing/hash-file';
 import type { HashedSegment, SegmentBuffers, SegmentLayout } from '../hashing/hash-segments';
-import { registerBatches, type PackRecord, type SyncRemote } from './remote';
+import { PackRegistrar } from './pack-registrar';
+import type { PackRecord, SyncRemote } from './remote';
 import { PACK_PUT_CONCURRENCY, type PackUploadDeps } from './uploader';
 
 /**
@@ -86,8 +87,7 @@ export class StreamedUpload {
   private readonly seen = new Set<string>();
   private chain: Promise<void> = Promise.resolve();
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly toRegister: PackRecord[] = [];
-  private registering: Promise<void> | undefined;
+  private readonly registrar: PackRegistrar;
   /** First failure, if any (for the log). */
   failure: unknown;
   /** Packs stored and block bytes in them. */
@@ -101,6 +101,9 @@ export class StreamedUpload {
       Math.max(2, deps.buffers ?? STREAMED_UPLOAD_BUFFERS),
       Math.max(targetBytes, LIMITS.chunkMaxBytes) + packTrailerBytes(LIMITS.maxBlocksPerPack),
     );
+    this.registrar = new PackRegistrar(deps.remote, deps.namespaceId, (_packs, failure) => {
+      if (failure !== undefined) this.fail(failure);
+    });
   }
 
   /**
@@ -124,7 +127,7 @@ export class StreamedUpload {
   async finished(): Promise<void> {
     await this.chain;
     while (this.inFlight.size > 0) await Promise.race(this.inFlight);
-    while (this.registering) await this.registering;
+    await this.registrar.drained();
   }
 
   private async pack(segment: HashedSegment, asked: Promise<string[]>): Promise<void> {
@@ -174,28 +177,7 @@ export class StreamedUpload {
     this.packs++;
     this.bytes += bytes;
     this.deps.onPackStored?.({ blocks: record.blocks.length, bytes, outcome });
-    this.toRegister.push(record);
-    this.startRegistering();
-  }
-
-  /** One registration loop at a time; packs stored meanwhile go in its next request. */
-  private startRegistering(): void {
-    if (this.registering || this.toRegister.length === 0) return;
-    this.registering = this.registerWaiting().finally(() => {
-      this.registering = undefined;
-      this.startRegistering();
-    });
-  }
-
-  private async registerWaiting(): Promise<void> {
-    while (this.toRegister.length > 0) {
-      const batch = this.toRegister.splice(0, registerBatches(this.toRegister)[0]!.length);
-      try {
-        await this.deps.remote.registerPacks(this.deps.namespaceId, batch);
-      } catch (error) {
-        this.fail(error);
-      }
-    }
+    this.registrar.add(record);
   }
 
   private fail(error: unknown): void {

@@ -4,7 +4,8 @@ import { LIMITS } from '@filesync/resources';
 import { PackBuilder, packTrailerBytes } from '@filesync/sync-core';
 import type { BlockRef } from '../state/state-db';
 import type { BlockStore } from '../storage/block-store';
-import { registerBatches, type PackRecord, type SyncRemote } from './remote';
+import { PackRegistrar } from './pack-registrar';
+import type { PackRecord, SyncRemote } from './remote';
 
 /**
  * Pack PUTs in flight at once. With the pack being filled this bounds the block bytes the
@@ -120,8 +121,7 @@ class PackPipeline {
    */
   private readonly checking: { ref: BlockRef; at: number; check: Promise<boolean> }[] = [];
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly toRegister: PackRecord[] = [];
-  private registering: Promise<void> | undefined;
+  private readonly registrar: PackRegistrar;
 
   constructor(
     private readonly deps: PackUploadDeps,
@@ -135,6 +135,9 @@ class PackPipeline {
     this.capacity =
       Math.max(this.targetBytes, LIMITS.chunkMaxBytes) + packTrailerBytes(LIMITS.maxBlocksPerPack);
     this.buffer = Buffer.allocUnsafe(0);
+    this.registrar = new PackRegistrar(deps.remote, deps.namespaceId, (packs, failure) => {
+      for (const pack of packs) for (const block of pack.blocks) this.settle(block.hash, failure);
+    });
   }
 
   async run(plan: readonly PackSource[]): Promise<void> {
@@ -148,7 +151,7 @@ class PackPipeline {
       for (const source of plan) await this.readSource(source);
       if (this.builder.blockCount > 0 || this.checking.length > 0) await this.seal();
       while (this.inFlight.size > 0) await Promise.race(this.inFlight);
-      while (this.registering) await this.registering;
+      await this.registrar.drained();
     } catch (error) {
       // Not expected (every step settles its own blocks); whatever is left must not hang a commit.
       for (const hash of [...this.waiting.keys()]) this.settle(hash, error);
@@ -243,31 +246,7 @@ class PackPipeline {
     }
     const bytes = record.blocks.reduce((sum, block) => sum + block.length, 0);
     this.deps.onPackStored?.({ blocks: record.blocks.length, bytes, outcome });
-    this.toRegister.push(record);
-    this.startRegistering();
-  }
-
-  /** One registration loop at a time; packs stored meanwhile go in its next request. */
-  private startRegistering(): void {
-    if (this.registering || this.toRegister.length === 0) return;
-    this.registering = this.registerWaiting().finally(() => {
-      this.registering = undefined;
-      this.startRegistering();
-    });
-  }
-
-  /** Registers stored packs, one request's worth at a time, until none waits. Never rejects. */
-  private async registerWaiting(): Promise<void> {
-    while (this.toRegister.length > 0) {
-      const batch = this.toRegister.splice(0, registerBatches(this.toRegister)[0]!.length);
-      let failure: unknown;
-      try {
-        await this.deps.remote.registerPacks(this.deps.namespaceId, batch);
-      } catch (error) {
-        failure = error ?? new Error('registering packs failed');
-      }
-      for (const pack of batch) for (const block of pack.blocks) this.settle(block.hash, failure);
-    }
+    this.registrar.add(record);
   }
 
   /** Resolves a block's promise, or rejects it with `error`. */
