@@ -4,7 +4,6 @@
 import {
   BatchWriteCommand,
   PutCommand,
-  QueryCommand,
   TransactWriteCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
@@ -49,23 +48,7 @@ async function setup(retentionMs = 30 * DAY) {
 }
 
 /** Every item of the test namespace in the metadata table. */
-async function allItems(tables: MetadataTables): Promise<Record<string, any>[]> {
-  const items: Record<string, any>[] = [];
-  let start: Record<string, any> | undefined;
-  do {
-    const output = await dynamo.documents.send(
-      new QueryCommand({
-        TableName: tables.metadata,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': `NS#${NS}` },
-        ExclusiveStartKey: start,
-      }),
-    );
-    items.push(...(output.Items ?? []));
-    start = output.LastEvaluatedKey;
-  } while (start);
-  return items;
-}
+const allItems = (tables: MetadataTables) => dynamo.namespaceItems(tables.metadata, NS);
 
 const ofKind = (items: Record<string, any>[], prefix: string) =>
   items.filter((item) => String(item.sk).startsWith(prefix));

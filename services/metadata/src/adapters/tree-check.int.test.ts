@@ -18,23 +18,8 @@ beforeAll(async () => {
 });
 afterAll(() => dynamo?.stop());
 
-async function allItems(tables: MetadataTables): Promise<Record<string, any>[]> {
-  const items: Record<string, any>[] = [];
-  let start: Record<string, any> | undefined;
-  do {
-    const output = await dynamo.documents.send(
-      new QueryCommand({
-        TableName: tables.metadata,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': `NS#${NS}` },
-        ExclusiveStartKey: start,
-      }),
-    );
-    items.push(...(output.Items ?? []));
-    start = output.LastEvaluatedKey;
-  } while (start);
-  return items;
-}
+/** Every item of the test namespace in the metadata table. */
+const allItems = (tables: MetadataTables) => dynamo.namespaceItems(tables.metadata, NS);
 
 async function setup() {
   const tables = await dynamo.createTables(`r${++tableCount}`);

