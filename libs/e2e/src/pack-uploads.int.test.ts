@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { blockKey, packsPrefix } from '@filesync/resources';
+import { LIMITS, blockKey, packsPrefix } from '@filesync/resources';
 import { chunkBuffer } from '@filesync/sync-core';
 import { closeDevices, twoFolderDevices, type FolderDevice } from './support/devices';
 import { emulatorS3, readTestStack } from './support/harness';
@@ -131,10 +131,12 @@ describe('uploads in packs', () => {
     );
     expect(after.Item).toMatchObject({ hash: shared.hash, length: shared.length });
     expect(after.Item!.pack).not.toBe(before.Item!.pack);
-    // 256 MiB in packs of about 16 MiB (plus the re-upload's): not one object per block.
+    // 256 MiB in packs of about LIMITS.packTargetBytes (plus the re-upload's): not one object
+    // per block.
     const packs = (await keysBelow(packsPrefix(namespaceId))).length - packsBefore;
-    expect(packs).toBeGreaterThanOrEqual(16);
-    expect(packs).toBeLessThanOrEqual(20);
+    const full = Math.floor((256 * MIB) / LIMITS.packTargetBytes);
+    expect(packs).toBeGreaterThanOrEqual(full);
+    expect(packs).toBeLessThanOrEqual(full + 5);
 
     const down = await desktop.sync();
     expect(down.failed).toEqual([]);

@@ -18,6 +18,12 @@ if (major < 24) {
   process.exit(1);
 }
 
+// V8 lets the old generation grow up to several times what survived the last full collection
+// before collecting again; a first sync of 100,000 files reached 290 MiB of heap with about 110
+// MiB alive. Growing by a fixed 25% instead costs a few more collections (no measurable CPU) and
+// keeps the heap near what is alive. V8 reads this flag at every collection, so it can be set here.
+(await import('node:v8')).setFlagsFromString('--heap-growing-percent=25');
+
 // File operations run on libuv's thread pool (4 threads by default): a download of thousands of
 // small files makes a dozen of them per file. Read when the pool starts, so set before any I/O.
 process.env.UV_THREADPOOL_SIZE ??= '16';

@@ -28,6 +28,8 @@ export interface SegmentLayout {
  */
 export interface SegmentBuffers {
   take(): Promise<ArrayBuffer>;
+  /** Returns a buffer taken but not used (its hash job ended first). */
+  give?(buffer: ArrayBuffer): void;
 }
 
 /**

@@ -117,8 +117,9 @@ export class WorkerHasher implements Hasher {
         if ('segment' in reply) segments?.emit(reply.segment);
         else
           void segments?.buffers.take().then((give) => {
-            // The job may have ended meanwhile (the worker failed): the buffer is then dropped.
+            // The job may have ended meanwhile (the worker failed): the buffer then goes back.
             if (slot.job?.id === reply.id) slot.worker.postMessage({ id: reply.id, give }, [give]);
+            else segments?.buffers.give?.(give);
           });
         return;
       } else {

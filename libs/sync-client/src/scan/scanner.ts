@@ -202,6 +202,8 @@ export async function scanFolder(
     }
   };
   await walk(root, '');
+  // `excluded` below keeps this scope alive: what only the walk needed must not stay with it.
+  seen.clear();
 
   const files = new Map<string, LocalFile>();
   // The hash cache rows of files read now, written many to a transaction: one each cost more

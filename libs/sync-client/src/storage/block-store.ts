@@ -13,9 +13,17 @@ export interface BlockStore {
   /**
    * Reads `length` bytes at byte `offset` of pack `packId` (one ranged GET), unverified: the
    * caller checks each block in it. Throws StorageObjectGoneError when the pack is gone or shorter
-   * than asked (the collector rewrote it).
+   * than asked (the collector rewrote it). With `into` (at least `length` bytes), the bytes may be
+   * read into it and a view of it returned, so a caller can reuse its buffers; always use what
+   * is returned.
    */
-  getRange(namespaceId: string, packId: string, offset: number, length: number): Promise<Uint8Array>;
+  getRange(
+    namespaceId: string,
+    packId: string,
+    offset: number,
+    length: number,
+    into?: Uint8Array,
+  ): Promise<Uint8Array>;
   /**
    * Stores a pack object (format: libs/sync-core pack.ts) under packKey(namespaceId, packId);
    * `packId` is the SHA-256 of `bytes`. 'exists' when it was already there (packs are immutable:
@@ -110,7 +118,13 @@ export class S3BlockStore implements BlockStore {
     }
   }
 
-  async getRange(namespaceId: string, packId: string, offset: number, length: number): Promise<Uint8Array> {
+  async getRange(
+    namespaceId: string,
+    packId: string,
+    offset: number,
+    length: number,
+    into?: Uint8Array,
+  ): Promise<Uint8Array> {
     const { s3, bucket } = await this.s3();
     const key = packKey(namespaceId, packId);
     const response = await s3
@@ -119,7 +133,10 @@ export class S3BlockStore implements BlockStore {
       )
       .catch(goneOr);
     if (!response.Body) throw new Error(`pack ${packId}: empty response body`);
-    const bytes = await response.Body.transformToByteArray();
+    const bytes =
+      into && into.byteLength >= length
+        ? await readInto(response.Body as AsyncIterable<Uint8Array>, into, length)
+        : await response.Body.transformToByteArray();
     if (bytes.byteLength !== length) {
       throw new StorageObjectGoneError(
         `pack ${packId}: asked ${length} bytes at ${offset}, got ${bytes.byteLength}`,
@@ -181,4 +198,23 @@ function goneOr(error: unknown): never {
 
 function httpStatus(error: unknown): number | undefined {
   return (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+}
+
+/**
+ * Copies a response body into `into` (at least `length` bytes) as it arrives; returns the view of
+ * what was read. Throws when the body is longer than `length` (storage ignored the range).
+ */
+async function readInto(
+  body: AsyncIterable<Uint8Array>,
+  into: Uint8Array,
+  length: number,
+): Promise<Uint8Array> {
+  let read = 0;
+  for await (const chunk of body) {
+    if (read + chunk.byteLength > length)
+      throw new Error(`storage sent more than the ${length} bytes asked for`);
+    into.set(chunk, read);
+    read += chunk.byteLength;
+  }
+  return into.subarray(0, read);
 }

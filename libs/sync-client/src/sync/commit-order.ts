@@ -76,9 +76,12 @@ export function commitUnits<T>(changes: readonly T[], describe: (change: T) => C
 export const COMMIT_WINDOW = 10_000;
 
 /** Commit units in order, cut into windows of at most COMMIT_WINDOW changes (a unit is never cut). */
-export function commitWindows<T>(units: readonly (readonly T[])[], size: number = COMMIT_WINDOW): T[][][] {
-  const windows: T[][][] = [];
-  let window: T[][] = [];
+export function commitWindows<T>(
+  units: readonly (readonly T[])[],
+  size: number = COMMIT_WINDOW,
+): (readonly T[])[][] {
+  const windows: (readonly T[])[][] = [];
+  let window: (readonly T[])[] = [];
   let changes = 0;
   for (const unit of units) {
     if (changes > 0 && changes + unit.length > size) {
@@ -86,7 +89,7 @@ export function commitWindows<T>(units: readonly (readonly T[])[], size: number 
       window = [];
       changes = 0;
     }
-    window.push([...unit]);
+    window.push(unit);
     changes += unit.length;
   }
   if (window.length > 0) windows.push(window);

@@ -18,13 +18,23 @@ class FakeStorage implements Pick<BlockStore, 'get' | 'getRange'> {
   inFlight = 0;
   maxInFlight = 0;
 
+  /** Ranged reads that went into a buffer the downloader lent, and the distinct buffers lent. */
+  lent = 0;
+  readonly lentBuffers = new Set<ArrayBufferLike>();
+
   async get(_ns: string, hash: string): Promise<Uint8Array> {
     this.gets.push(hash);
     const bytes = this.legacy.get(hash);
     if (!bytes) throw new StorageObjectGoneError(`no object ${hash}`);
     return bytes;
   }
-  async getRange(_ns: string, packId: string, offset: number, length: number): Promise<Uint8Array> {
+  async getRange(
+    _ns: string,
+    packId: string,
+    offset: number,
+    length: number,
+    into?: Uint8Array,
+  ): Promise<Uint8Array> {
     this.ranges.push({ packId, offset, length });
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
@@ -32,7 +42,14 @@ class FakeStorage implements Pick<BlockStore, 'get' | 'getRange'> {
     this.inFlight--;
     const pack = this.packs.get(packId);
     if (!pack || offset + length > pack.length) throw new StorageObjectGoneError(`no pack ${packId}`);
-    const bytes = Buffer.from(pack.subarray(offset, offset + length));
+    // Into the caller's buffer when it lends one, as S3BlockStore does: a buffer reused too early
+    // would change the bytes of files still being written.
+    const bytes = into ? Buffer.from(into.buffer, into.byteOffset, length) : Buffer.alloc(length);
+    bytes.set(pack.subarray(offset, offset + length));
+    if (into) {
+      this.lent++;
+      this.lentBuffers.add(into.buffer);
+    }
     const times = this.corrupt.get(packId) ?? 0;
     if (times > 0) {
       this.corrupt.set(packId, times - 1);
@@ -148,6 +165,31 @@ describe('Downloader', () => {
     for (const [i, block] of blocks.entries()) expect(digest(sink.written.get(`f${i}`))).toBe(digest(block));
     expect(storage.ranges).toHaveLength(2);
     expect(locator.calls).toEqual([400]);
+  });
+
+  it('reads the ranges of many batches into two reused buffers, and no file gets bytes of a later batch', async () => {
+    const storage = new FakeStorage();
+    const locator = new FakeLocator();
+    const blocks = smallBlocks(600);
+    for (let pack = 0; pack < 3; pack++)
+      storage.addPack(`p${pack}`, blocks.slice(pack * 200, pack * 200 + 200), locator.table);
+    const files = blocks.map((block, i) => fileOf(`f${i}`, [block]));
+    // Holds the views it was given across a few turns before copying them: a buffer handed to
+    // the next batch's reads meanwhile would show up as wrong bytes.
+    const slow = new Sink();
+    slow.write = async (file, source) => {
+      const parts: Uint8Array[] = [];
+      for (let i = 0; i < file.blockHashes.length; i++) parts.push(await source.block(i));
+      for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
+      slow.written.set(file.path, Buffer.concat(parts));
+    };
+    await new Downloader('ns', storage, locator, { batchBytes: 64 * 1024 }).run(files, slow);
+    expect(slow.failed.size).toBe(0);
+    for (const [i, block] of blocks.entries()) expect(digest(slow.written.get(`f${i}`))).toBe(digest(block));
+    // About 3.6 MiB in batches of 64 KiB: dozens of batches, every range read into a lent buffer.
+    expect(storage.ranges.length).toBeGreaterThan(20);
+    expect(storage.lent).toBe(storage.ranges.length);
+    expect(storage.lentBuffers.size).toBe(2);
   });
 
   it('asks LocateBlocks at most LIMITS.maxBlockHashesPerQuery hashes a call', async () => {

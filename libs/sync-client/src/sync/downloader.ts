@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { LIMITS } from '@filesync/resources';
 import { blockHash } from '@filesync/sync-core';
 import { BlockIntegrityError, StorageObjectGoneError, type BlockStore } from '../storage/block-store';
+import { BufferPool } from './pack-buffers';
 import type { BlockLocation, SyncRemote } from './remote';
 
 /** One file to download: its blocks in file order. */
@@ -128,6 +129,25 @@ export function coalesceRanges(
 type Fetched = Uint8Array | Error;
 
 /**
+ * Where the ranged reads of one batch of small files land: consecutive slices of one buffer,
+ * until it is full (later ranges then get buffers of their own). The buffer goes back to its
+ * pool once the batch is written: the reads of a whole download reuse two buffers instead of
+ * allocating one per range, which left the main heap fragmented (about 90 MiB for a 100,000-file
+ * download).
+ */
+class RangeArena {
+  private used = 0;
+  constructor(private readonly bytes: Uint8Array) {}
+
+  take(length: number): Uint8Array | undefined {
+    if (this.used + length > this.bytes.byteLength) return undefined;
+    const slice = this.bytes.subarray(this.used, this.used + length);
+    this.used += length;
+    return slice;
+  }
+}
+
+/**
  * Fetches the blocks of the files a pass downloads and hands each file its verified blocks.
  *
  * Blocks are located with LocateBlocks (at most LIMITS.maxBlockHashesPerQuery hashes a call).
@@ -189,17 +209,22 @@ export class Downloader {
       return;
     }
     this.logger?.debug({ blocks: where.size, ms: Date.now() - locating }, 'blocks located');
-    // Files whose blocks sit together in storage are fetched together.
-    const sortKey = (file: F) => {
+    // Files whose blocks sit together in storage are fetched together: sorted by where their
+    // first block is (keys in flat arrays: no key object per file for a 100,000-file download).
+    const packOf: string[] = [];
+    const offsetOf = new Float64Array(files.length);
+    files.forEach((file, index) => {
       const first = file.blockHashes[0] === undefined ? undefined : where.get(file.blockHashes[0]);
-      return first && !(first instanceof Error)
-        ? ([first.packId, first.offset] as const)
-        : (['', 0] as const);
-    };
-    const ordered = files
-      .map((file) => ({ file, key: sortKey(file) }))
-      .sort((a, b) => (a.key[0] < b.key[0] ? -1 : a.key[0] > b.key[0] ? 1 : a.key[1] - b.key[1]))
-      .map((entry) => entry.file);
+      const located = first && !(first instanceof Error) ? first : undefined;
+      packOf.push(located?.packId ?? '');
+      offsetOf[index] = located?.offset ?? 0;
+    });
+    const ordered = Array.from(files.keys())
+      .sort((a, b) =>
+        packOf[a]! < packOf[b]! ? -1 : packOf[a]! > packOf[b]! ? 1 : offsetOf[a]! - offsetOf[b]!,
+      )
+      .map((index) => files[index]!);
+    packOf.length = 0;
     const batches: F[][] = [];
     let batch: F[] = [];
     let bytes = 0;
@@ -214,7 +239,15 @@ export class Downloader {
     }
     if (batch.length > 0) batches.push(batch);
 
-    const fetchBatch = (files: F[]) => {
+    // Two batches are in memory at once (one written, the next fetched): two arenas. A batch's
+    // ranges hold its files' bytes and the gaps read through, so an arena has room for both.
+    const arenas = new BufferPool(
+      2,
+      this.options.batchBytes + 4 * this.options.maxGapBytes + LIMITS.chunkMaxBytes,
+    );
+    const fetchBatch = async (files: F[]) => {
+      const buffer = await arenas.take();
+      const arena = new RangeArena(new Uint8Array(buffer));
       const locations: BlockLocation[] = [];
       const fetched = new Map<string, Fetched>();
       for (const hash of unique(files.flatMap((file) => file.blockHashes))) {
@@ -223,7 +256,8 @@ export class Downloader {
         else if (location instanceof Error) fetched.set(hash, location);
         else locations.push(location);
       }
-      return this.fetchAll(locations, fetched, true).then(() => fetched);
+      await this.fetchAll(locations, fetched, true, arena);
+      return { fetched, buffer };
     };
     const writers = pLimit(this.options.fileConcurrency);
     let next = batches.length > 0 ? fetchBatch(batches[0]!) : undefined;
@@ -231,7 +265,7 @@ export class Downloader {
     const writing = Date.now();
     for (let i = 0; i < batches.length; i++) {
       const waiting = Date.now();
-      const fetched = await next!;
+      const { fetched, buffer } = await next!;
       waitedMs += Date.now() - waiting;
       // The next batch comes in while this one is written: two batches in memory at most.
       next = i + 1 < batches.length ? fetchBatch(batches[i + 1]!) : undefined;
@@ -251,6 +285,9 @@ export class Downloader {
           }),
         ),
       );
+      // Every file of the batch is written: nothing reads its blocks (views of the arena) again.
+      fetched.clear();
+      arenas.give(buffer);
     }
     this.logger?.debug(
       {
@@ -312,11 +349,12 @@ export class Downloader {
     locations: readonly BlockLocation[],
     into: Map<string, Fetched>,
     mayRelocate: boolean,
+    arena?: RangeArena,
   ): Promise<void> {
     const ranges = coalesceRanges(locations, this.options.maxGapBytes, this.options.maxRangeBytes);
     const legacy = unique(locations.filter((location) => location.packId === '').map((l) => l.hash));
     await Promise.all([
-      ...ranges.map((range) => this.fetchRange(range, into, mayRelocate)),
+      ...ranges.map((range) => this.fetchRange(range, into, mayRelocate, arena)),
       ...legacy.map(async (hash) => {
         try {
           into.set(hash, await this.transfers(() => this.get(hash)));
@@ -335,10 +373,12 @@ export class Downloader {
     range: PackRange,
     into: Map<string, Fetched>,
     mayRelocate: boolean,
+    arena?: RangeArena,
   ): Promise<void> {
     let bytes: Uint8Array;
     try {
-      bytes = await this.transfers(() => this.getRange(range.packId, range.offset, range.length));
+      const slice = arena?.take(range.length);
+      bytes = await this.transfers(() => this.getRange(range.packId, range.offset, range.length, slice));
     } catch (error) {
       if (mayRelocate && error instanceof StorageObjectGoneError) {
         await this.relocate(
@@ -381,9 +421,9 @@ export class Downloader {
     return this.blocks.get(this.namespaceId, hash);
   }
 
-  private getRange(packId: string, offset: number, length: number): Promise<Uint8Array> {
+  private getRange(packId: string, offset: number, length: number, into?: Uint8Array): Promise<Uint8Array> {
     this.onRequest();
-    return this.blocks.getRange(this.namespaceId, packId, offset, length);
+    return this.blocks.getRange(this.namespaceId, packId, offset, length, into);
   }
 
   /** The objects holding these blocks are gone (a pack rewritten): ask where they are now, once. */

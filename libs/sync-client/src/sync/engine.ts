@@ -19,10 +19,11 @@ import type { BlockStore } from '../storage/block-store';
 import { errorText } from '../storage/fs-error';
 import { freeConflictCopyName, nameRoom, pathExists } from './conflict-name';
 import { commitUnits, commitWindows, type CommitUnitOf } from './commit-order';
-import { Downloader, type BlockSource } from './downloader';
+import { Downloader, type BlockSource, type DownloadFile } from './downloader';
 import { FolderSpellings, onDiskPath } from './local-path';
 import { deletionsToGuard } from './mass-delete-guard';
 import type { CommitOutcome, SyncRemote } from './remote';
+import { BufferPool, PACK_BUFFERS, packBufferBytes } from './pack-buffers';
 import { STREAMED_UPLOAD_MIN_BYTES, UploadingHasher } from './streamed-upload';
 import { uploadPacks, type StoredPack, type PackSource } from './uploader';
 import { assertReadable, SafePaths, UnsafePathError } from './safe-path';
@@ -93,8 +94,45 @@ interface PendingDelete {
 
 type PendingChange = PendingUpload | PendingDelete;
 
-interface PendingDownload {
-  readonly entry: common.FileEntry;
+/**
+ * What a download needs of a server entry. A pass may queue a whole namespace: the full entry
+ * (with its namespace and device ids, one string copy each per file) is not kept for it.
+ */
+interface DownloadEntry {
+  readonly path: string;
+  readonly version: number;
+  readonly modifiedAtMs: number;
+  readonly content: {
+    readonly contentHash: string;
+    readonly size: number;
+    readonly blockHashes: readonly string[];
+  };
+}
+
+function pendingDownload(entry: common.FileEntry, expected: LocalFile | undefined): PendingDownload {
+  const slim = downloadEntry(entry);
+  return {
+    entry: slim,
+    expected,
+    path: slim.path,
+    size: slim.content.size,
+    blockHashes: slim.content.blockHashes,
+  };
+}
+
+function downloadEntry(entry: common.FileEntry): DownloadEntry {
+  const { contentHash, size, blockHashes } = entry.content ?? { contentHash: '', size: 0, blockHashes: [] };
+  return {
+    path: entry.path,
+    version: entry.version,
+    modifiedAtMs: entry.modifiedAtMs,
+    content: { contentHash, size, blockHashes },
+  };
+}
+
+/** A file to download (the Downloader's DownloadFile, taken from `entry`). */
+interface PendingDownload extends DownloadFile {
+  readonly entry: DownloadEntry;
   /** The local file the scan saw at the path; undefined when the path must be free. */
   readonly expected: LocalFile | undefined;
 }
@@ -129,6 +167,8 @@ class SyncRun {
   /** Deletions the server refused under the mass-delete rule; they stay proposed. */
   private readonly refusedDeletes: string[] = [];
   private scan!: ScanResult;
+  /** Pack buffers of every upload of this pass, streamed or not (see BufferPool). */
+  private readonly packBuffers = new BufferPool(PACK_BUFFERS, packBufferBytes());
 
   constructor(
     private readonly root: string,
@@ -152,6 +192,7 @@ class SyncRun {
         namespaceId: this.namespaceId,
         blocks: this.deps.blocks,
         remote,
+        pool: this.packBuffers,
         onPackStored: (pack) => this.countStored(pack),
       },
       this.deps.streamedUploadMinBytes ?? STREAMED_UPLOAD_MIN_BYTES,
@@ -174,11 +215,11 @@ class SyncRun {
 
     this.phaseDone('scan', { files: this.scan.files.size });
     this.progress('comparing', 0, 0, 'files');
-    const diff = await remote.diff(this.namespaceId, manifestEntries(this.scan));
-    this.guardMassDelete(diff.actions);
+    const { actions, cursor } = await remote.diff(this.namespaceId, manifestEntries(this.scan));
+    this.guardMassDelete(actions);
     const changes: PendingChange[] = [];
     const localDeletes: common.FileEntry[] = [];
-    for (const action of diff.actions) {
+    for (const action of actions) {
       await this.guard(action.path, async () => {
         assertSafeAction(action);
         if (this.scan.excluded(action.path)) return;
@@ -211,7 +252,10 @@ class SyncRun {
       });
     }
 
-    this.phaseDone('diff', { actions: diff.actions.length });
+    this.phaseDone('diff', { actions: actions.length });
+    // Everything the pass needs of them is queued: a namespace's worth of actions (with the
+    // server's entries) need not stay in memory through the transfers.
+    actions.length = 0;
     await this.commit(changes);
     this.phaseDone('commit', { changes: changes.length });
     // Local deletions before downloads: a file and a folder can trade places (file `notes`
@@ -223,7 +267,7 @@ class SyncRun {
     await this.download();
     this.phaseDone('download', { files: this.downloads.length });
 
-    state.markSynced(this.root, diff.cursor, Date.now());
+    state.markSynced(this.root, cursor, Date.now());
     this.progress('done', 1, 1, 'files');
     if (this.refusedDeletes.length > 0) {
       throw new MassDeleteError(
@@ -297,8 +341,14 @@ class SyncRun {
     let pending = initial;
     for (let round = 1; round <= COMMIT_ROUNDS && pending.length > 0; round++) {
       const retry: PendingChange[] = [];
-      const units = commitUnits(pending, (change) => this.describeChange(change));
-      for (const window of commitWindows(units, this.deps.commitWindow)) {
+      const windows = commitWindows(
+        commitUnits(pending, (change) => this.describeChange(change)),
+        this.deps.commitWindow,
+      );
+      for (let index = 0; index < windows.length; index++) {
+        const window = windows[index]!;
+        // A committed window's units are not needed again (what failed is in `retry`).
+        windows[index] = [];
         retry.push(...(await this.commitWindow(window, round)));
       }
       pending = [
@@ -634,6 +684,7 @@ class SyncRun {
       namespaceId: this.namespaceId,
       blocks: this.deps.blocks,
       remote: this.deps.remote,
+      pool: this.packBuffers,
       onPackStored: (pack) => {
         this.countStored(pack);
         onBytes?.(pack.bytes);
@@ -666,7 +717,7 @@ class SyncRun {
     }
     const copy = await this.moveAsideAsNewFile(file);
     if (serverEntry.deleted) this.deps.state.delete(this.root, path);
-    else this.downloads.push({ entry: serverEntry, expected: undefined });
+    else this.downloads.push(pendingDownload(serverEntry, undefined));
     return copy;
   }
 
@@ -719,26 +770,19 @@ class SyncRun {
 
   private queueDownload(entry: common.FileEntry): void {
     if (entry.deleted) return;
-    this.downloads.push({ entry, expected: this.scan.files.get(entry.path) });
+    this.downloads.push(pendingDownload(entry, this.scan.files.get(entry.path)));
   }
 
   private async download(): Promise<void> {
-    const total = this.downloads.reduce((sum, download) => sum + (download.entry.content?.size ?? 0), 0);
+    const total = this.downloads.reduce((sum, download) => sum + download.entry.content.size, 0);
     let done = 0;
     this.progress('downloading', 0, total, 'bytes');
     const onBytes = (bytes: number) => {
       done += bytes;
       this.progress('downloading', done, total, 'bytes');
     };
-    const files = this.downloads
-      // Queued after a commit conflict too: what the scan could not see stays untouched.
-      .filter((download) => !this.scan.excluded(download.entry.path))
-      .map((download) => ({
-        download,
-        path: download.entry.path,
-        size: download.entry.content?.size ?? 0,
-        blockHashes: download.entry.content?.blockHashes ?? [],
-      }));
+    // Queued after a commit conflict too: what the scan could not see stays untouched.
+    const files = this.downloads.filter((download) => !this.scan.excluded(download.path));
     const downloader = new Downloader(this.namespaceId, this.deps.blocks, this.deps.remote, {
       transfers: this.transfers,
       onRequest: () => this.summary.downloadRequests++,
@@ -748,8 +792,8 @@ class SyncRun {
       await downloader.run(files, {
         write: (file, source) =>
           this.guard(file.path, async () => {
-            if (!file.download.expected) await this.clearFolderAt(file.path);
-            await this.downloadOne(file.download, source, onBytes);
+            if (!file.expected) await this.clearFolderAt(file.path);
+            await this.downloadOne(file, source, onBytes);
           }),
         fail: (file, error) => this.fail(file.path, errorText(error)),
       });
@@ -810,7 +854,7 @@ class SyncRun {
     onBytes: (bytes: number) => void,
   ): Promise<void> {
     const { entry, expected } = download;
-    const content = entry.content ?? { contentHash: '', size: 0, blockHashes: [] };
+    const { content } = entry;
     const target = expected?.absPath ?? (await onDiskPath(this.root, entry.path, this.spellings));
     const blocks: BlockRef[] = [];
     let size = 0;

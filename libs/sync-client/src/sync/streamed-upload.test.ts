@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { blockHash, readPackTrailer } from '@filesync/sync-core';
 import { hashFile, inlineHasher, type Hasher } from '../hashing/hash-file';
 import type { PackRecord } from './remote';
-import { BufferPool, UploadingHasher, type StreamedUploadReport } from './streamed-upload';
+import { BufferPool } from './pack-buffers';
+import { UploadingHasher, type StreamedUploadReport } from './streamed-upload';
 
 const MiB = 1024 * 1024;
 

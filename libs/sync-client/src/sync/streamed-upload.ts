@@ -1,10 +1,11 @@
 import { LIMITS } from '@filesync/resources';
-import { PackBuilder, packTrailerBytes } from '@filesync/sync-core';
+import { PackBuilder } from '@filesync/sync-core';
 import type { FileHash, Hasher } from '../hashing/hash-file';
 import type { HashedSegment, SegmentBuffers, SegmentLayout } from '../hashing/hash-segments';
 import { PackRegistrar } from './pack-registrar';
 import type { PackRecord, SyncRemote } from './remote';
-import { PACK_PUT_CONCURRENCY, type PackUploadDeps } from './uploader';
+import { BufferPool, PACK_BUFFERS, packBufferBytes } from './pack-buffers';
+import type { PackUploadDeps } from './uploader';
 
 /**
  * Files from this size on are uploaded while they are hashed (see UploadingHasher): below it
@@ -12,62 +13,10 @@ import { PACK_PUT_CONCURRENCY, type PackUploadDeps } from './uploader';
  */
 export const STREAMED_UPLOAD_MIN_BYTES = 4 * LIMITS.packTargetBytes;
 
-/**
- * Buffers of one streamed file: one being filled by the hasher and one it holds ready (see
- * hash-worker.ts), one being packed, the rest PUT at once. Each is a pack (packTargetBytes, or
- * one largest block, plus the largest trailer), so this is the whole memory a streamed upload
- * holds, whatever the size of the file.
- */
-export const STREAMED_UPLOAD_BUFFERS = PACK_PUT_CONCURRENCY + 3;
-
 export interface StreamedUploadDeps extends PackUploadDeps {
   readonly remote: Pick<SyncRemote, 'registerPacks' | 'findMissingBlocks'>;
-  /** Buffers of one file's upload; default STREAMED_UPLOAD_BUFFERS (at least 2). */
+  /** Buffers of one file's upload when `pool` is not given; default PACK_BUFFERS (at least 2). */
   readonly buffers?: number;
-}
-
-/**
- * A fixed set of buffers, made on first use: `take` waits while all are out, `give` returns one.
- * Never more than `count` exist, which is what bounds a streamed upload's memory.
- */
-export class BufferPool implements SegmentBuffers {
-  private readonly free: ArrayBuffer[] = [];
-  private readonly waiting: ((buffer: ArrayBuffer) => void)[] = [];
-  private made = 0;
-  /** Milliseconds `take` callers spent waiting for a buffer (the uploads were the slower side). */
-  waitedMs = 0;
-
-  constructor(
-    readonly count: number,
-    readonly bytes: number,
-  ) {}
-
-  /** Buffers made so far (never more than `count`). */
-  get allocated(): number {
-    return this.made;
-  }
-
-  take(): Promise<ArrayBuffer> {
-    const buffer = this.free.pop();
-    if (buffer) return Promise.resolve(buffer);
-    if (this.made < this.count) {
-      this.made++;
-      return Promise.resolve(new ArrayBuffer(this.bytes));
-    }
-    const since = Date.now();
-    return new Promise((resolve) =>
-      this.waiting.push((buffer) => {
-        this.waitedMs += Date.now() - since;
-        resolve(buffer);
-      }),
-    );
-  }
-
-  give(buffer: ArrayBuffer): void {
-    const next = this.waiting.shift();
-    if (next) next(buffer);
-    else this.free.push(buffer);
-  }
 }
 
 /**
@@ -82,8 +31,14 @@ export class BufferPool implements SegmentBuffers {
  * its usual check. Nothing here throws.
  */
 export class StreamedUpload {
-  readonly pool: BufferPool;
+  /** What the hasher takes its buffers from: the pass's pool (PackUploadDeps.pool), lent. */
+  readonly buffers: SegmentBuffers;
   readonly layout: SegmentLayout;
+  private readonly pool: BufferPool;
+  /** Buffers taken from the pool and not yet given back. */
+  private lent = 0;
+  /** Milliseconds the hasher waited for a buffer (the uploads were the slower side). */
+  waitedMs = 0;
   private readonly seen = new Set<string>();
   private chain: Promise<void> = Promise.resolve();
   private readonly inFlight = new Set<Promise<void>>();
@@ -97,10 +52,20 @@ export class StreamedUpload {
   constructor(private readonly deps: StreamedUploadDeps) {
     const targetBytes = deps.packTargetBytes ?? LIMITS.packTargetBytes;
     this.layout = { targetBytes, maxBlocks: LIMITS.maxBlocksPerPack };
-    this.pool = new BufferPool(
-      Math.max(2, deps.buffers ?? STREAMED_UPLOAD_BUFFERS),
-      Math.max(targetBytes, LIMITS.chunkMaxBytes) + packTrailerBytes(LIMITS.maxBlocksPerPack),
-    );
+    this.pool =
+      deps.buffers === undefined && deps.pool && deps.pool.bytes >= packBufferBytes(targetBytes)
+        ? deps.pool
+        : new BufferPool(Math.max(2, deps.buffers ?? PACK_BUFFERS), packBufferBytes(targetBytes));
+    this.buffers = {
+      take: async () => {
+        this.lent++;
+        const since = Date.now();
+        const buffer = await this.pool.take();
+        this.waitedMs += Date.now() - since;
+        return buffer;
+      },
+      give: (buffer) => this.giveBack(buffer),
+    };
     this.registrar = new PackRegistrar(deps.remote, deps.namespaceId, (_packs, failure) => {
       if (failure !== undefined) this.fail(failure);
     });
@@ -128,6 +93,14 @@ export class StreamedUpload {
     await this.chain;
     while (this.inFlight.size > 0) await Promise.race(this.inFlight);
     await this.registrar.drained();
+    // What is still out was transferred to a hasher that failed and never came back.
+    this.pool.forget(this.lent);
+    this.lent = 0;
+  }
+
+  private giveBack(buffer: ArrayBuffer): void {
+    this.lent--;
+    this.pool.give(buffer);
   }
 
   private async pack(segment: HashedSegment, asked: Promise<string[]>): Promise<void> {
@@ -137,7 +110,7 @@ export class StreamedUpload {
       missing = new Set(await asked);
     } catch (error) {
       this.fail(error);
-      this.pool.give(segment.buffer);
+      this.giveBack(segment.buffer);
       return;
     }
     const builder = new PackBuilder(this.layout.targetBytes);
@@ -152,7 +125,7 @@ export class StreamedUpload {
       at += block.length;
     }
     if (builder.blockCount === 0) {
-      this.pool.give(segment.buffer);
+      this.giveBack(segment.buffer);
       return;
     }
     const built = builder.finish();
@@ -160,7 +133,7 @@ export class StreamedUpload {
     const record: PackRecord = { packId: built.packId, size: built.size, blocks: built.entries };
     const put = this.put(record, bytes.subarray(0, built.size)).finally(() => {
       this.inFlight.delete(put);
-      this.pool.give(segment.buffer);
+      this.giveBack(segment.buffer);
     });
     this.inFlight.add(put);
   }
@@ -222,7 +195,7 @@ export class UploadingHasher implements Hasher {
     const started = Date.now();
     const upload = new StreamedUpload(this.deps);
     try {
-      return await this.inner.hashInSegments(path, size, upload.layout, upload.pool, (segment) =>
+      return await this.inner.hashInSegments(path, size, upload.layout, upload.buffers, (segment) =>
         upload.add(segment),
       );
     } finally {
@@ -232,7 +205,7 @@ export class UploadingHasher implements Hasher {
         ms: Date.now() - started,
         packs: upload.packs,
         bytes: upload.bytes,
-        bufferWaitMs: upload.pool.waitedMs,
+        bufferWaitMs: upload.waitedMs,
         ...(upload.failure === undefined ? {} : { failure: upload.failure }),
       });
     }

@@ -6,6 +6,7 @@ import { LIMITS } from '@filesync/resources';
 import { blockHash, readPackTrailer } from '@filesync/sync-core';
 import type { BlockRef } from '../state/state-db';
 import { registerBatches, type PackRecord } from './remote';
+import { BufferPool, packBufferBytes } from './pack-buffers';
 import { FIRST_PACK_BYTES, uploadPacks, type PackSource, type StoredPack } from './uploader';
 
 /**
@@ -227,6 +228,29 @@ describe('uploadPacks', () => {
     const a = await file('a', [500]);
     const registered = uploadPacks([a], { namespaceId: 'ns', ...ports });
     await expect(registered.get(a.blocks[0]!.hash)).rejects.toThrow('server said no');
+  });
+
+  it("takes its buffers from the pass's pool: two uploads one after another make no more than the pool holds", async () => {
+    const ports = new FakePorts();
+    const pool = new BufferPool(3, packBufferBytes(1_000));
+    const first = [];
+    const second = [];
+    for (let i = 0; i < 12; i++) first.push(await file(`a${i}`, [400]));
+    for (let i = 0; i < 12; i++) second.push(await file(`b${i}`, [400]));
+    for (const sources of [first, second]) {
+      const registered = uploadPacks(sources, { namespaceId: 'ns', ...ports, packTargetBytes: 1_000, pool });
+      await Promise.all(registered.values());
+    }
+    expect(pool.allocated).toBeLessThanOrEqual(3);
+    // Every buffer came back: the pool can lend all of them again.
+    const all = await Promise.all([pool.take(), pool.take(), pool.take()]);
+    expect(new Set(all).size).toBe(3);
+    expect(pool.allocated).toBe(3);
+    // Every block was sent, its bytes checked against its hash (packedHashes), whichever buffer
+    // carried it.
+    expect(new Set(ports.packedHashes().flat())).toEqual(
+      new Set([...first, ...second].map((source) => source.blocks[0]!.hash)),
+    );
   });
 
   it('fails the blocks of a file it cannot open', async () => {

@@ -1,17 +1,12 @@
-import { webcrypto } from 'node:crypto';
+import { createHash, webcrypto } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { LIMITS } from '@filesync/resources';
 import { PackBuilder, packTrailerBytes } from '@filesync/sync-core';
+import { BufferPool, PACK_PUT_CONCURRENCY, packBufferBytes } from './pack-buffers';
 import type { BlockRef } from '../state/state-db';
 import type { BlockStore } from '../storage/block-store';
 import { PackRegistrar } from './pack-registrar';
 import type { PackRecord, SyncRemote } from './remote';
-
-/**
- * Pack PUTs in flight at once. With the pack being filled this bounds the block bytes the
- * uploader holds: (PACK_PUT_CONCURRENCY + 1) * packTargetBytes, whatever the size of the files.
- */
-export const PACK_PUT_CONCURRENCY = 4;
 
 /**
  * Blocks read back and being re-hashed at once. The SHA-256 runs on libuv's thread pool (Web
@@ -27,6 +22,9 @@ export const BLOCK_VERIFY_CONCURRENCY = 3;
  * about 2,000 blocks to register before anything can commit).
  */
 export const FIRST_PACK_BYTES = 1024 * 1024;
+
+/** Blocks up to this size are checked on the main thread (see hashesTo). */
+const INLINE_VERIFY_BYTES = 64 * 1024;
 
 /** A local file and the blocks of it to upload. */
 export interface PackSource {
@@ -53,6 +51,11 @@ export interface PackUploadDeps {
   readonly putConcurrency?: number;
   /** Block bytes per pack before it is sealed; default LIMITS.packTargetBytes. */
   readonly packTargetBytes?: number;
+  /**
+   * The pass's pack buffers, shared by every upload of the pass (see BufferPool); one of its
+   * own, of putConcurrency + 1 buffers, when absent or its buffers are too small for a pack.
+   */
+  readonly pool?: BufferPool;
 }
 
 /**
@@ -106,13 +109,14 @@ class PackPipeline {
   private packBytes: number;
   private readonly concurrency: number;
   /**
-   * Pack buffers, one per PUT slot and one being filled, reused for the whole upload: blocks are
+   * Pack buffers, one per PUT slot and one being filled, taken from the pass's pool: blocks are
    * read straight into the pack they go to and the trailer written after them, so a pack costs
    * no copy and memory stays at (concurrency + 1) buffers however many bytes go through.
    */
-  private readonly free: Buffer[] = [];
-  private readonly capacity: number;
+  private readonly pool: BufferPool;
   private buffer: Buffer;
+  /** Whether `buffer` is the pool's (a small upload gets a buffer of its own size instead). */
+  private pooled = false;
   /** End of the bytes read into `buffer` for this pack (blocks added or still being checked). */
   private used = 0;
   /**
@@ -131,9 +135,9 @@ class PackPipeline {
     this.concurrency = Math.max(1, deps.putConcurrency ?? PACK_PUT_CONCURRENCY);
     this.packBytes = Math.min(this.targetBytes, FIRST_PACK_BYTES);
     this.builder = new PackBuilder(this.packBytes);
-    // A pack holds up to its target, or one block past it when it was empty, and its trailer.
-    this.capacity =
-      Math.max(this.targetBytes, LIMITS.chunkMaxBytes) + packTrailerBytes(LIMITS.maxBlocksPerPack);
+    const bytes = packBufferBytes(this.targetBytes);
+    this.pool =
+      deps.pool && deps.pool.bytes >= bytes ? deps.pool : new BufferPool(this.concurrency + 1, bytes);
     this.buffer = Buffer.allocUnsafe(0);
     this.registrar = new PackRegistrar(deps.remote, deps.namespaceId, (packs, failure) => {
       for (const pack of packs) for (const block of pack.blocks) this.settle(block.hash, failure);
@@ -147,15 +151,31 @@ class PackPipeline {
         (sum, source) => sum + source.blocks.reduce((n, ref) => n + ref.length, 0),
         0,
       );
-      this.buffer = Buffer.allocUnsafe(Math.min(this.capacity, total + packTrailerBytes(this.waiting.size)));
+      const small = total + packTrailerBytes(this.waiting.size);
+      if (small < this.pool.bytes) this.buffer = Buffer.allocUnsafe(small);
+      else await this.takeBuffer();
       for (const source of plan) await this.readSource(source);
-      if (this.builder.blockCount > 0 || this.checking.length > 0) await this.seal();
+      if (this.builder.blockCount > 0 || this.checking.length > 0) await this.seal(false);
       while (this.inFlight.size > 0) await Promise.race(this.inFlight);
       await this.registrar.drained();
     } catch (error) {
       // Not expected (every step settles its own blocks); whatever is left must not hang a commit.
       for (const hash of [...this.waiting.keys()]) this.settle(hash, error);
+    } finally {
+      this.releaseBuffer();
     }
+  }
+
+  private async takeBuffer(): Promise<void> {
+    const buffer = await this.pool.take();
+    this.buffer = Buffer.from(buffer);
+    this.pooled = true;
+  }
+
+  private releaseBuffer(): void {
+    if (this.pooled) this.pool.give(this.buffer.buffer as ArrayBuffer);
+    this.pooled = false;
+    this.buffer = Buffer.allocUnsafe(0);
   }
 
   private async readSource(source: PackSource): Promise<void> {
@@ -209,8 +229,11 @@ class PackPipeline {
     this.builder.add(ref.hash, this.buffer.subarray(to, to + ref.length));
   }
 
-  /** Finishes the current pack and starts its PUT; waits for a free buffer to fill the next. */
-  private async seal(): Promise<void> {
+  /**
+   * Finishes the current pack and starts its PUT; with `next`, waits for a free buffer to fill
+   * the next one.
+   */
+  private async seal(next = true): Promise<void> {
     while (this.checking.length > 0) await this.addChecked();
     if (this.builder.blockCount === 0) {
       // Every block of it failed its check: nothing to send, the buffer is reused as it is.
@@ -222,18 +245,21 @@ class PackPipeline {
     this.buffer.set(trailer, this.builder.bytes);
     const body = this.buffer.subarray(0, built.size);
     const record: PackRecord = { packId: built.packId, size: built.size, blocks: built.entries };
-    const buffer = this.buffer;
+    const pooled = this.pooled;
+    const buffer = this.buffer.buffer as ArrayBuffer;
     const put = this.put(record, body).finally(() => {
       this.inFlight.delete(put);
-      if (buffer.byteLength === this.capacity) this.free.push(buffer);
+      if (pooled) this.pool.give(buffer);
     });
     this.inFlight.add(put);
+    this.pooled = false;
+    this.buffer = Buffer.allocUnsafe(0);
     this.packBytes = Math.min(this.targetBytes, this.packBytes * 2);
     this.builder = new PackBuilder(this.packBytes);
     this.used = 0;
-    while (this.free.length === 0 && this.inFlight.size >= this.concurrency)
-      await Promise.race(this.inFlight);
-    this.buffer = this.free.pop() ?? Buffer.allocUnsafe(this.capacity);
+    if (!next) return;
+    while (this.inFlight.size >= this.concurrency) await Promise.race(this.inFlight);
+    await this.takeBuffer();
   }
 
   private async put(record: PackRecord, body: Uint8Array): Promise<void> {
@@ -276,6 +302,10 @@ async function readFully(handle: FileHandle, ref: BlockRef, bytes: Buffer): Prom
  * Never rejects.
  */
 async function hashesTo(bytes: Uint8Array, hash: string): Promise<boolean> {
+  // A small block hashes in microseconds: the hop to the thread pool (and Web Crypto's copy of
+  // the input, one allocation per file) would cost more than it saves.
+  if (bytes.byteLength <= INLINE_VERIFY_BYTES)
+    return createHash('sha256').update(bytes).digest('hex') === hash;
   try {
     const digest = await webcrypto.subtle.digest('SHA-256', bytes);
     return Buffer.from(digest).toString('hex') === hash;

@@ -40,10 +40,19 @@ export class MemoryBlocks implements BlockStore {
     if (!bytes) throw new Error(`no block ${hash}`);
     return bytes;
   }
-  async getRange(_ns: string, packId: string, offset: number, length: number): Promise<Uint8Array> {
+  async getRange(
+    _ns: string,
+    packId: string,
+    offset: number,
+    length: number,
+    into?: Uint8Array,
+  ): Promise<Uint8Array> {
     const pack = this.packs.get(packId);
     if (!pack || offset + length > pack.byteLength) throw new StorageObjectGoneError(`no pack ${packId}`);
-    return pack.subarray(offset, offset + length);
+    // Into the caller's buffer when it lends one, as S3BlockStore does.
+    if (!into) return pack.subarray(offset, offset + length);
+    into.set(pack.subarray(offset, offset + length));
+    return into.subarray(0, length);
   }
   /** Puts a file's blocks in storage, as if another device had uploaded it. */
   async seed(text: string): Promise<common.FileContent> {
