@@ -17,20 +17,24 @@ class Lender implements SegmentBuffers {
   maxHeld = 0;
   /** Buffers lent so far (never more than `count`). */
   made = 0;
-  private readonly free: ArrayBuffer[] = [];
-  private readonly waiting: ((buffer: ArrayBuffer) => void)[] = [];
+  private readonly free: ArrayBufferLike[] = [];
+  private readonly waiting: ((buffer: ArrayBufferLike) => void)[] = [];
   constructor(
     private readonly count: number,
     private readonly bytes = LIMITS.chunkMaxBytes + MiB,
+    private readonly shared = false,
   ) {}
-  take(): Promise<ArrayBuffer> {
+  take(): Promise<ArrayBufferLike> {
     this.held++;
     this.maxHeld = Math.max(this.maxHeld, this.held);
     const buffer =
-      this.free.pop() ?? (this.made < this.count ? (this.made++, new ArrayBuffer(this.bytes)) : undefined);
+      this.free.pop() ??
+      (this.made < this.count
+        ? (this.made++, this.shared ? new SharedArrayBuffer(this.bytes) : new ArrayBuffer(this.bytes))
+        : undefined);
     return buffer ? Promise.resolve(buffer) : new Promise((resolve) => this.waiting.push(resolve));
   }
-  give(buffer: ArrayBuffer): void {
+  give(buffer: ArrayBufferLike): void {
     const next = this.waiting.shift();
     if (next) next(buffer);
     else this.free.push(buffer);
@@ -104,33 +108,40 @@ describe('hashFileInSegments', () => {
     expect(emitted).toEqual([]);
   });
 
-  it('runs on a worker thread, with the buffers transferred there and back', async () => {
-    const path = join(dir, 'f.bin');
-    const data = randomBytes(18 * MiB);
-    await writeFile(path, data);
-    const hasher = new WorkerHasher(1, 1);
-    try {
-      const lender = new Lender(3, LIMITS.packTargetBytes + MiB);
-      const seen: HashedSegment['blocks'][number][] = [];
-      const result = await hasher.hashInSegments(
-        path,
-        data.byteLength,
-        { targetBytes: 4 * MiB, maxBlocks: LIMITS.maxBlocksPerPack },
-        lender,
-        checked(data, lender, seen),
-      );
-      expect(result).toEqual(await hashFile(path));
-      expect(seen).toEqual(result.blocks);
-      expect(lender.made).toBe(3);
-      // The worker holds the buffer it fills and, asked ahead, the next one: never more.
-      expect(lender.maxHeld).toBe(2);
-      await expect(
-        hasher.hashInSegments(join(dir, 'missing'), MiB, { targetBytes: MiB, maxBlocks: 1 }, lender, () => {
-          throw new Error('nothing to emit');
-        }),
-      ).rejects.toThrow('ENOENT');
-    } finally {
-      await hasher.close();
-    }
-  }, 60_000);
+  it.each([
+    ['transferred there and back', false],
+    ['shared with it, each sent once and named by id afterwards', true],
+  ])(
+    'runs on a worker thread, with the buffers %s',
+    async (_how, shared) => {
+      const path = join(dir, 'f.bin');
+      const data = randomBytes(18 * MiB);
+      await writeFile(path, data);
+      const hasher = new WorkerHasher(1, 1);
+      try {
+        const lender = new Lender(3, LIMITS.packTargetBytes + MiB, shared);
+        const seen: HashedSegment['blocks'][number][] = [];
+        const result = await hasher.hashInSegments(
+          path,
+          data.byteLength,
+          { targetBytes: 4 * MiB, maxBlocks: LIMITS.maxBlocksPerPack },
+          lender,
+          checked(data, lender, seen),
+        );
+        expect(result).toEqual(await hashFile(path));
+        expect(seen).toEqual(result.blocks);
+        expect(lender.made).toBe(3);
+        // The worker holds the buffer it fills and, asked ahead, the next one: never more.
+        expect(lender.maxHeld).toBe(2);
+        await expect(
+          hasher.hashInSegments(join(dir, 'missing'), MiB, { targetBytes: MiB, maxBlocks: 1 }, lender, () => {
+            throw new Error('nothing to emit');
+          }),
+        ).rejects.toThrow('ENOENT');
+      } finally {
+        await hasher.close();
+      }
+    },
+    60_000,
+  );
 });

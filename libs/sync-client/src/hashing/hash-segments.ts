@@ -8,7 +8,7 @@ import type { FileHash } from './hash-file';
  * buffer (see SegmentBuffers).
  */
 export interface HashedSegment {
-  readonly buffer: ArrayBuffer;
+  readonly buffer: ArrayBufferLike;
   /** In file order; offsets are in the file. */
   readonly blocks: readonly BlockRef[];
 }
@@ -27,9 +27,9 @@ export interface SegmentLayout {
  * the number of buffers the consumer owns bounds the memory of the whole stream.
  */
 export interface SegmentBuffers {
-  take(): Promise<ArrayBuffer>;
+  take(): Promise<ArrayBufferLike>;
   /** Returns a buffer taken but not used (its hash job ended first). */
-  give?(buffer: ArrayBuffer): void;
+  give?(buffer: ArrayBufferLike): void;
 }
 
 /**
@@ -52,8 +52,7 @@ export async function hashFileInSegments(
   let size = 0;
   let segment: { bytes: Buffer; blocks: BlockRef[]; used: number } | undefined;
   const close = () => {
-    if (segment && segment.blocks.length > 0)
-      emit({ buffer: segment.bytes.buffer as ArrayBuffer, blocks: segment.blocks });
+    if (segment && segment.blocks.length > 0) emit({ buffer: segment.bytes.buffer, blocks: segment.blocks });
     segment = undefined;
   };
   for await (const chunk of chunkFileBytes(path)) {

@@ -1,7 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import { errorText } from '../storage/fs-error';
 import { hashFile } from './hash-file';
-import { hashFileInSegments, type SegmentLayout } from './hash-segments';
+import { hashFileInSegments, type HashedSegment, type SegmentLayout } from './hash-segments';
 
 /** Runs in a worker thread (see worker-hasher.ts): one request at a time, answered by id. */
 export interface HashRequest {
@@ -11,11 +11,27 @@ export interface HashRequest {
   readonly layout?: SegmentLayout;
 }
 
-/** A buffer lent for the segments of request `id`, answering its `want` (transferred). */
-export interface GiveBuffer {
-  readonly id: number;
-  readonly give: ArrayBuffer;
-}
+/**
+ * A buffer lent for the segments of request `id`, answering its `want`: a transferred
+ * ArrayBuffer, or a shared buffer named by `bufferId` (sent with `shared` the first time it is
+ * lent for this request, by id only afterwards: see worker-hasher.ts).
+ */
+export type GiveBuffer =
+  | { readonly id: number; readonly give: ArrayBuffer }
+  | {
+      readonly id: number;
+      readonly give: 'shared';
+      readonly bufferId: number;
+      readonly shared?: SharedArrayBuffer;
+    };
+
+/** A filled segment: its buffer transferred, or the id of the shared buffer it is in. */
+export type SegmentReply =
+  | { readonly id: number; readonly segment: HashedSegment }
+  | {
+      readonly id: number;
+      readonly sharedSegment: { readonly bufferId: number; readonly blocks: HashedSegment['blocks'] };
+    };
 
 if (!parentPort) throw new Error('hash-worker must run in a worker thread');
 const port = parentPort;
@@ -27,8 +43,11 @@ const port = parentPort;
 interface Lending {
   readonly id: number;
   asked: boolean;
-  waiting?: (buffer: ArrayBuffer) => void;
-  spare?: ArrayBuffer;
+  waiting?: (buffer: ArrayBufferLike) => void;
+  spare?: ArrayBufferLike;
+  /** Shared buffers lent for this request, by id, and their ids. */
+  readonly shared: Map<number, SharedArrayBuffer>;
+  readonly sharedIds: Map<ArrayBufferLike, number>;
 }
 let lending: Lending | undefined;
 
@@ -42,14 +61,25 @@ port.on('message', (message: HashRequest | GiveBuffer) => {
   if ('give' in message) {
     const state = lending?.id === message.id ? lending : undefined;
     if (!state) return;
+    let buffer: ArrayBufferLike | undefined;
+    if (message.give === 'shared') {
+      if (message.shared) {
+        state.shared.set(message.bufferId, message.shared);
+        state.sharedIds.set(message.shared, message.bufferId);
+      }
+      buffer = state.shared.get(message.bufferId);
+    } else {
+      buffer = message.give;
+    }
+    if (!buffer) return;
     state.asked = false;
     const waiting = state.waiting;
     state.waiting = undefined;
     if (!waiting) {
-      state.spare = message.give;
+      state.spare = buffer;
       return;
     }
-    waiting(message.give);
+    waiting(buffer);
     ask(state);
     return;
   }
@@ -69,7 +99,7 @@ port.on('message', (message: HashRequest | GiveBuffer) => {
 });
 
 function hashInSegments(id: number, path: string, layout: SegmentLayout) {
-  const state: Lending = { id, asked: false };
+  const state: Lending = { id, asked: false, shared: new Map(), sharedIds: new Map() };
   lending = state;
   return hashFileInSegments(
     path,
@@ -82,14 +112,20 @@ function hashInSegments(id: number, path: string, layout: SegmentLayout) {
           ask(state);
           return Promise.resolve(spare);
         }
-        return new Promise<ArrayBuffer>((resolve) => {
+        return new Promise<ArrayBufferLike>((resolve) => {
           state.waiting = resolve;
           ask(state);
         });
       },
     },
-    // Transferred, not copied: the main thread gets the very bytes that were hashed.
-    (segment) => port.postMessage({ id, segment }, [segment.buffer]),
+    // Shared or transferred, never copied: the main thread gets the very bytes that were hashed.
+    (segment) => {
+      const bufferId = state.sharedIds.get(segment.buffer);
+      if (bufferId === undefined)
+        port.postMessage({ id, segment } satisfies SegmentReply, [segment.buffer as ArrayBuffer]);
+      else
+        port.postMessage({ id, sharedSegment: { bufferId, blocks: segment.blocks } } satisfies SegmentReply);
+    },
   );
 }
 port.postMessage({ ready: true });

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { LIMITS } from '@filesync/resources';
 import { hashFile, type FileHash, type Hasher } from './hash-file';
+import type { GiveBuffer, SegmentReply } from './hash-worker';
 import {
   hashFileInSegments,
   type HashedSegment,
@@ -17,6 +18,9 @@ interface Job {
     readonly layout: SegmentLayout;
     readonly buffers: SegmentBuffers;
     emit(segment: HashedSegment): void;
+    /** Shared buffers lent to the worker for this job, by the id it knows them by. */
+    readonly shared: Map<number, SharedArrayBuffer>;
+    readonly sharedIds: Map<SharedArrayBuffer, number>;
   };
   resolve(result: FileHash): void;
   reject(error: Error): void;
@@ -33,7 +37,7 @@ type Reply =
   | { id: number; result: FileHash }
   | { id: number; error: string; code?: string }
   | { id: number; want: true }
-  | { id: number; segment: HashedSegment };
+  | SegmentReply;
 
 /** Two maximum-size blocks. */
 export const INLINE_BELOW_BYTES = 2 * LIMITS.chunkMaxBytes;
@@ -82,7 +86,13 @@ export class WorkerHasher implements Hasher {
     if (this.closed) return Promise.reject(new Error('hasher is closed'));
     if (size < this.inlineBelowBytes) return hashFileInSegments(path, layout, buffers, emit);
     return new Promise<FileHash>((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, path, segments: { layout, buffers, emit }, resolve, reject });
+      this.queue.push({
+        id: this.nextId++,
+        path,
+        segments: { layout, buffers, emit, shared: new Map(), sharedIds: new Map() },
+        resolve,
+        reject,
+      });
       this.dispatch();
     });
   }
@@ -112,14 +122,17 @@ export class WorkerHasher implements Hasher {
     worker.on('message', (reply: Reply) => {
       if ('ready' in reply) {
         slot.ready = true;
-      } else if ('want' in reply || 'segment' in reply) {
+      } else if ('want' in reply || 'segment' in reply || 'sharedSegment' in reply) {
         const segments = slot.job?.id === reply.id ? slot.job.segments : undefined;
         if ('segment' in reply) segments?.emit(reply.segment);
-        else
+        else if ('sharedSegment' in reply) {
+          const buffer = segments?.shared.get(reply.sharedSegment.bufferId);
+          if (buffer) segments!.emit({ buffer, blocks: reply.sharedSegment.blocks });
+        } else
           void segments?.buffers.take().then((give) => {
             // The job may have ended meanwhile (the worker failed): the buffer then goes back.
-            if (slot.job?.id === reply.id) slot.worker.postMessage({ id: reply.id, give }, [give]);
-            else segments?.buffers.give?.(give);
+            if (slot.job?.id !== reply.id) segments.buffers.give?.(give);
+            else lend(slot.worker, reply.id, segments, give);
           });
         return;
       } else {
@@ -146,4 +159,31 @@ export class WorkerHasher implements Hasher {
     worker.on('exit', (code) => fail(new Error(`hash worker exited with code ${code}`)));
     return slot;
   }
+}
+
+/**
+ * Lends `buffer` to the worker for job `id`. A shared buffer is sent once per job and named by
+ * id afterwards: a SharedArrayBuffer sent or an ArrayBuffer transferred arrives as a new object,
+ * which V8 counts as that many megabytes of new external memory, and a full collection every few
+ * segments was the result (see BufferPool). Any other buffer is transferred.
+ */
+function lend(
+  worker: Worker,
+  id: number,
+  segments: NonNullable<Job['segments']>,
+  buffer: ArrayBufferLike,
+): void {
+  if (!(buffer instanceof SharedArrayBuffer)) {
+    worker.postMessage({ id, give: buffer as ArrayBuffer } satisfies GiveBuffer, [buffer as ArrayBuffer]);
+    return;
+  }
+  let bufferId = segments.sharedIds.get(buffer);
+  if (bufferId !== undefined) {
+    worker.postMessage({ id, give: 'shared', bufferId } satisfies GiveBuffer);
+    return;
+  }
+  bufferId = segments.shared.size;
+  segments.shared.set(bufferId, buffer);
+  segments.sharedIds.set(buffer, bufferId);
+  worker.postMessage({ id, give: 'shared', bufferId, shared: buffer } satisfies GiveBuffer);
 }

@@ -29,10 +29,15 @@ export function packBufferBytes(targetBytes: number = LIMITS.packTargetBytes): n
  * size from the main heap once one has been freed (its mmap threshold rises to 32 MiB), and
  * buffers freed among smaller allocations there leave the heap fragmented; a 100,000-file first
  * sync grew the main heap by about 90 MiB that way.
+ *
+ * Shared (SharedArrayBuffer) so the hash worker fills them in place (see worker-hasher.ts): a
+ * transferred ArrayBuffer arrives as a new object, and V8 counts its megabytes as new external
+ * memory each time, which made it run a full collection every few segments (about 40 per GiB
+ * uploaded, 1.5 s of main-thread CPU).
  */
 export class BufferPool implements SegmentBuffers {
-  private readonly free: ArrayBuffer[] = [];
-  private readonly waiting: ((buffer: ArrayBuffer) => void)[] = [];
+  private readonly free: SharedArrayBuffer[] = [];
+  private readonly waiting: ((buffer: SharedArrayBuffer) => void)[] = [];
   private made = 0;
   /** Milliseconds `take` callers spent waiting for a buffer (the uploads were the slower side). */
   waitedMs = 0;
@@ -47,12 +52,12 @@ export class BufferPool implements SegmentBuffers {
     return this.made;
   }
 
-  take(): Promise<ArrayBuffer> {
+  take(): Promise<SharedArrayBuffer> {
     const buffer = this.free.pop();
     if (buffer) return Promise.resolve(buffer);
     if (this.made < this.count) {
       this.made++;
-      return Promise.resolve(new ArrayBuffer(this.bytes));
+      return Promise.resolve(new SharedArrayBuffer(this.bytes));
     }
     const since = Date.now();
     return new Promise((resolve) =>
@@ -63,10 +68,9 @@ export class BufferPool implements SegmentBuffers {
     );
   }
 
-  give(buffer: ArrayBuffer): void {
-    // A buffer transferred to a worker and back is the same memory; one detached or of another
-    // size is not ours to keep.
-    if (buffer.byteLength !== this.bytes) return;
+  give(buffer: ArrayBufferLike): void {
+    // One of another kind or size (a test's, a worker's copy) is not ours to keep.
+    if (!(buffer instanceof SharedArrayBuffer) || buffer.byteLength !== this.bytes) return;
     const next = this.waiting.shift();
     if (next) next(buffer);
     else this.free.push(buffer);
@@ -82,7 +86,7 @@ export class BufferPool implements SegmentBuffers {
       const next = this.waiting.shift();
       if (!next) continue;
       this.made++;
-      next(new ArrayBuffer(this.bytes));
+      next(new SharedArrayBuffer(this.bytes));
     }
   }
 }

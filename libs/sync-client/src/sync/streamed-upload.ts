@@ -98,7 +98,7 @@ export class StreamedUpload {
     this.lent = 0;
   }
 
-  private giveBack(buffer: ArrayBuffer): void {
+  private giveBack(buffer: ArrayBufferLike): void {
     this.lent--;
     this.pool.give(buffer);
   }
