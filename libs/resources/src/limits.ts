@@ -27,7 +27,7 @@ export const LIMITS = {
   /**
    * Packs (libs/sync-core pack.ts): small blocks are bundled into objects of about this size, so
    * a folder of small files costs a few PUTs, not one per file. Bytes. 8 MiB: a client holds
-   * about seven pack buffers during a pass, and at 16 MiB they were a third of its 300 MiB
+   * up to six pack buffers during a pass, and at 16 MiB they were a third of its 300 MiB
    * budget; a PUT of 8 MiB still costs its request far less than its bytes.
    */
   packTargetBytes: 8 * 1024 * 1024,

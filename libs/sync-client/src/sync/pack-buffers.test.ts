@@ -30,13 +30,22 @@ describe('BufferPool', () => {
     expect(served).toBe(false);
   });
 
-  it('lets waiters have new buffers for those that will never come back', async () => {
+  it('lets waiters have new buffers for those that will never come back, and drops one that does after all', async () => {
     const pool = new BufferPool(1, 16);
-    await pool.take();
+    const lost = await pool.take();
     const waiting = pool.take();
     pool.forget(1);
-    expect((await waiting).byteLength).toBe(16);
+    const replacement = await waiting;
+    expect(replacement).not.toBe(lost);
     expect(pool.allocated).toBe(1);
+    pool.give(replacement);
+    pool.give(lost);
+    // Still one buffer: the pool hands out the one it keeps, and then makes callers wait.
+    expect(await pool.take()).toBe(replacement);
+    let served = false;
+    void pool.take().then(() => (served = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(served).toBe(false);
   });
 
   it('sizes a buffer for any pack: the target or one largest block, and the largest trailer', () => {

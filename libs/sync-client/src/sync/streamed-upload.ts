@@ -37,6 +37,8 @@ export class StreamedUpload {
   private readonly pool: BufferPool;
   /** Buffers taken from the pool and not yet given back. */
   private lent = 0;
+  /** Set by `finished`: buffers given back later were already forgotten. */
+  private done = false;
   /** Milliseconds the hasher waited for a buffer (the uploads were the slower side). */
   waitedMs = 0;
   private readonly seen = new Set<string>();
@@ -93,13 +95,15 @@ export class StreamedUpload {
     await this.chain;
     while (this.inFlight.size > 0) await Promise.race(this.inFlight);
     await this.registrar.drained();
-    // What is still out was transferred to a hasher that failed and never came back.
+    // What is still out was lent to a hasher that failed and never gave it back: the pool may
+    // make as many anew (and drops such a buffer if it turns up after all: BufferPool.give).
     this.pool.forget(this.lent);
     this.lent = 0;
+    this.done = true;
   }
 
   private giveBack(buffer: ArrayBufferLike): void {
-    this.lent--;
+    if (!this.done) this.lent--;
     this.pool.give(buffer);
   }
 
