@@ -1,20 +1,11 @@
-import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { LIMITS } from '@filesync/resources';
-import { PackBuilder, packTrailerBytes } from '@filesync/sync-core';
+import { blockHash, PackBuilder, packTrailerBytes } from '@filesync/sync-core';
 import { BufferPool, PACK_PUT_CONCURRENCY, packBufferBytes } from './pack-buffers';
 import type { BlockRef } from '../state/state-db';
 import type { BlockStore } from '../storage/block-store';
 import { PackRegistrar } from './pack-registrar';
 import type { PackRecord, SyncRemote } from './remote';
-
-/**
- * Blocks read back whose hash check has not been applied yet, at most. The check is a SHA-256 on
- * the main thread, of the bytes where they lie in the pack buffer: Web Crypto's digest (on the
- * thread pool) refuses views of shared memory, which the pass's pack buffers are (BufferPool),
- * and hashing a copy would allocate one per block. At about 1 GB/s a 4 MiB block takes 4 ms.
- */
-export const BLOCK_VERIFY_CONCURRENCY = 3;
 
 /**
  * Block bytes of the first pack; each next pack may hold twice as many, up to packTargetBytes.
@@ -115,13 +106,6 @@ class PackPipeline {
   private buffer: Buffer;
   /** Whether `buffer` is the pool's (a small upload gets a buffer of its own size instead). */
   private pooled = false;
-  /** End of the bytes read into `buffer` for this pack (blocks added or still being checked). */
-  private used = 0;
-  /**
-   * Blocks read into `buffer` whose hash check is running, in read order. They join the pack in
-   * that order once checked; a block that fails leaves a gap the later ones are moved down over.
-   */
-  private readonly checking: { ref: BlockRef; at: number; check: Promise<boolean> }[] = [];
   private readonly inFlight = new Set<Promise<void>>();
   private readonly registrar: PackRegistrar;
 
@@ -153,7 +137,7 @@ class PackPipeline {
       if (small < this.pool.bytes) this.buffer = Buffer.allocUnsafe(small);
       else await this.takeBuffer();
       for (const source of plan) await this.readSource(source);
-      if (this.builder.blockCount > 0 || this.checking.length > 0) await this.seal(false);
+      if (this.builder.blockCount > 0) await this.seal(false);
       while (this.inFlight.size > 0) await Promise.race(this.inFlight);
       await this.registrar.drained();
     } catch (error) {
@@ -186,8 +170,10 @@ class PackPipeline {
     }
     try {
       for (const ref of source.blocks) {
-        if (this.wouldExceed(ref.length)) await this.seal();
-        const into = this.buffer.subarray(this.used, this.used + ref.length);
+        if (this.builder.wouldExceed(ref.length)) await this.seal();
+        // Read right after the pack's blocks: one that fails its check is overwritten by the next.
+        const at = this.builder.bytes;
+        const into = this.buffer.subarray(at, at + ref.length);
         try {
           if (into.byteLength !== ref.length) throw new Error(`block of ${ref.length} bytes is too large`);
           await readFully(handle, ref, into);
@@ -195,36 +181,16 @@ class PackPipeline {
           this.settle(ref.hash, error);
           continue;
         }
-        this.checking.push({ ref, at: this.used, check: hashesTo(into, ref.hash) });
-        this.used += ref.length;
-        if (this.checking.length >= BLOCK_VERIFY_CONCURRENCY) await this.addChecked();
+        // Only bytes that are still the block that was hashed reach the pack. On the main thread,
+        // where the bytes lie: Web Crypto's digest (on the thread pool) refuses views of shared
+        // memory, which the pass's pack buffers are (BufferPool), and hashing a copy would
+        // allocate one per block. At about 1 GB/s a 4 MiB block takes 4 ms.
+        if (blockHash(into) === ref.hash) this.builder.add(ref.hash, into);
+        else this.settle(ref.hash, new Error('file changed since it was scanned; it syncs next time'));
       }
     } finally {
       await handle.close();
     }
-  }
-
-  /** PackBuilder.wouldExceed, counting the blocks still being checked as added. */
-  private wouldExceed(length: number): boolean {
-    const blocks = this.builder.blockCount + this.checking.length;
-    if (blocks === 0) return false;
-    return blocks >= LIMITS.maxBlocksPerPack || this.used + length > this.packBytes;
-  }
-
-  /**
-   * Waits for the oldest block's hash check and adds it to the pack, or fails it (the file
-   * changed since it was hashed). Only checked bytes ever reach the pack.
-   */
-  private async addChecked(): Promise<void> {
-    const { ref, at, check } = this.checking.shift()!;
-    if (!(await check)) {
-      this.settle(ref.hash, new Error('file changed since it was scanned; it syncs next time'));
-      return;
-    }
-    // Blocks before this one failed: close the gap (everything below `at` is already packed).
-    const to = this.builder.bytes;
-    if (to !== at) this.buffer.copyWithin(to, at, at + ref.length);
-    this.builder.add(ref.hash, this.buffer.subarray(to, to + ref.length));
   }
 
   /**
@@ -232,12 +198,6 @@ class PackPipeline {
    * the next one.
    */
   private async seal(next = true): Promise<void> {
-    while (this.checking.length > 0) await this.addChecked();
-    if (this.builder.blockCount === 0) {
-      // Every block of it failed its check: nothing to send, the buffer is reused as it is.
-      this.used = 0;
-      return;
-    }
     const built = this.builder.finish();
     const trailer = built.parts[built.parts.length - 1]!;
     this.buffer.set(trailer, this.builder.bytes);
@@ -254,7 +214,6 @@ class PackPipeline {
     this.buffer = Buffer.allocUnsafe(0);
     this.packBytes = Math.min(this.targetBytes, this.packBytes * 2);
     this.builder = new PackBuilder(this.packBytes);
-    this.used = 0;
     if (!next) return;
     while (this.inFlight.size >= this.concurrency) await Promise.race(this.inFlight);
     await this.takeBuffer();
@@ -292,12 +251,4 @@ async function readFully(handle: FileHandle, ref: BlockRef, bytes: Buffer): Prom
     read += bytesRead;
   }
   if (read !== ref.length) throw new Error('file changed since it was scanned; it syncs next time');
-}
-
-/**
- * True when `bytes` are still the block that was hashed (lowercase hex SHA-256 `hash`).
- * Never rejects.
- */
-async function hashesTo(bytes: Uint8Array, hash: string): Promise<boolean> {
-  return createHash('sha256').update(bytes).digest('hex') === hash;
 }
