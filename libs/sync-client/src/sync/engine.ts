@@ -95,46 +95,22 @@ interface PendingDelete {
 type PendingChange = PendingUpload | PendingDelete;
 
 /**
- * What a download needs of a server entry. A pass may queue a whole namespace: the full entry
- * (with its namespace and device ids, one string copy each per file) is not kept for it.
+ * A file to download: the Downloader's DownloadFile and what writing it needs of the server's
+ * entry. A pass may queue a whole namespace: the full entry (with its namespace and device ids,
+ * one string copy each per file) is not kept for it.
  */
-interface DownloadEntry {
-  readonly path: string;
+interface PendingDownload extends DownloadFile {
   readonly version: number;
   readonly modifiedAtMs: number;
-  readonly content: {
-    readonly contentHash: string;
-    readonly size: number;
-    readonly blockHashes: readonly string[];
-  };
+  readonly contentHash: string;
+  /** The local file the scan saw at the path; undefined when the path must be free. */
+  readonly expected: LocalFile | undefined;
 }
 
 function pendingDownload(entry: common.FileEntry, expected: LocalFile | undefined): PendingDownload {
-  const slim = downloadEntry(entry);
-  return {
-    entry: slim,
-    expected,
-    path: slim.path,
-    size: slim.content.size,
-    blockHashes: slim.content.blockHashes,
-  };
-}
-
-function downloadEntry(entry: common.FileEntry): DownloadEntry {
   const { contentHash, size, blockHashes } = entry.content ?? { contentHash: '', size: 0, blockHashes: [] };
-  return {
-    path: entry.path,
-    version: entry.version,
-    modifiedAtMs: entry.modifiedAtMs,
-    content: { contentHash, size, blockHashes },
-  };
-}
-
-/** A file to download (the Downloader's DownloadFile, taken from `entry`). */
-interface PendingDownload extends DownloadFile {
-  readonly entry: DownloadEntry;
-  /** The local file the scan saw at the path; undefined when the path must be free. */
-  readonly expected: LocalFile | undefined;
+  const { path, version, modifiedAtMs } = entry;
+  return { path, version, modifiedAtMs, contentHash, size, blockHashes, expected };
 }
 
 /**
@@ -774,7 +750,7 @@ class SyncRun {
   }
 
   private async download(): Promise<void> {
-    const total = this.downloads.reduce((sum, download) => sum + download.entry.content.size, 0);
+    const total = this.downloads.reduce((sum, download) => sum + download.size, 0);
     let done = 0;
     this.progress('downloading', 0, total, 'bytes');
     const onBytes = (bytes: number) => {
@@ -853,44 +829,43 @@ class SyncRun {
     source: BlockSource,
     onBytes: (bytes: number) => void,
   ): Promise<void> {
-    const { entry, expected } = download;
-    const { content } = entry;
-    const target = expected?.absPath ?? (await onDiskPath(this.root, entry.path, this.spellings));
+    const { expected } = download;
+    const target = expected?.absPath ?? (await onDiskPath(this.root, download.path, this.spellings));
     const blocks: BlockRef[] = [];
     let size = 0;
     await writeFileAtomically(
       target,
       async (handle) => {
-        for (let i = 0; i < content.blockHashes.length; i++) {
+        for (let i = 0; i < download.blockHashes.length; i++) {
           const bytes = await source.block(i);
           await handle.write(bytes, 0, bytes.byteLength, size);
-          blocks.push({ hash: content.blockHashes[i]!, offset: size, length: bytes.byteLength });
+          blocks.push({ hash: download.blockHashes[i]!, offset: size, length: bytes.byteLength });
           size += bytes.byteLength;
           this.summary.downloadedBlocks++;
           this.summary.downloadedBytes += bytes.byteLength;
           onBytes(bytes.byteLength);
         }
-        if (size !== content.size)
-          throw new Error(`downloaded ${size} bytes, the server said ${content.size}`);
+        if (size !== download.size)
+          throw new Error(`downloaded ${size} bytes, the server said ${download.size}`);
       },
       {
         // Any time is a time: zero (1970) and negative (before 1970) round-trip like the rest.
-        mtimeMs: entry.modifiedAtMs,
+        mtimeMs: download.modifiedAtMs,
         prepareFolder: (folder) => this.safe.checkFolder(folder, { create: true }),
         beforeReplace: async () => {
           await this.safe.checkTarget(target);
-          await this.makeRoomFor(target, entry.path, expected);
+          await this.makeRoomFor(target, download.path, expected);
         },
       },
     );
     const written = await stat(target);
     this.putState({
-      path: entry.path,
-      baseVersion: entry.version,
-      baseContentHash: content.contentHash,
+      path: download.path,
+      baseVersion: download.version,
+      baseContentHash: download.contentHash,
       size: written.size,
       mtimeMs: written.mtimeMs,
-      contentHash: content.contentHash,
+      contentHash: download.contentHash,
       blocks,
     });
     this.summary.filesDownloaded++;
