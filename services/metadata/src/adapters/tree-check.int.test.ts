@@ -229,20 +229,25 @@ describe('long paths (4 KiB, digested keys)', () => {
   });
 });
 
+/** Commits `paths` (and a file `keep`, so the namespace is not emptied), then deletes them. */
+async function tombstones(committer: Awaited<ReturnType<typeof setup>>['committer'], paths: string[]) {
+  await committer.commit(NS, ACTOR, [
+    ...paths.map((p) => contentChange(p, 0, [1])),
+    contentChange('keep', 0, [1]),
+  ]);
+  await committer.commit(
+    NS,
+    ACTOR,
+    paths.map((p) => deleteChange(p, 1)),
+    { confirmMassDelete: true },
+  );
+}
+
 describe('a file where a folder of many deleted files was', () => {
   it('checks a file at a folder of 2,000 tombstones in a bounded number of queries', async () => {
     const { committer, queries } = await setup();
     const paths = Array.from({ length: 2000 }, (_, i) => `big/${String(i).padStart(6, '0')}`);
-    await committer.commit(NS, ACTOR, [
-      ...paths.map((p) => contentChange(p, 0, [1])),
-      contentChange('keep', 0, [1]),
-    ]);
-    await committer.commit(
-      NS,
-      ACTOR,
-      paths.map((p) => deleteChange(p, 1)),
-      { confirmMassDelete: true },
-    );
+    await tombstones(committer, paths);
     queries.count = 0;
     const result = await committer.commit(NS, ACTOR, [contentChange('big', 0, [2])]);
     expect(result.outcomes[0]!.kind).toBe('committed');
@@ -255,16 +260,7 @@ describe('creations over tombstones named as version 0', () => {
   it('reports every conflict of a 97-file transaction in one cancelled attempt', async () => {
     const { committer, store } = await setup();
     const paths = Array.from({ length: 97 }, (_, i) => `r/${i}`);
-    await committer.commit(NS, ACTOR, [
-      ...paths.map((p) => contentChange(p, 0, [1])),
-      contentChange('keep', 0, [1]),
-    ]);
-    await committer.commit(
-      NS,
-      ACTOR,
-      paths.map((p) => deleteChange(p, 1)),
-      { confirmMassDelete: true },
-    );
+    await tombstones(committer, paths);
     let attempts = 0;
     const original = store.commit.bind(store);
     store.commit = (write) => {
