@@ -5,3 +5,4 @@ export * from './pid-lock';
 export * from './mass-delete';
 export * from './path-order';
 export * from './pack';
+export * from './decide';

@@ -9,7 +9,7 @@ import {
 } from '@filesync/server-kit';
 import { isBlockHash } from '@filesync/sync-core';
 import { callBudget } from './call-budget';
-import type { ActionKind } from './domain/decide';
+import type { ActionKind } from '@filesync/sync-core';
 import { diffManifest, type DiffOutput, type HeldEntriesProbe } from './domain/diff';
 import { ManifestReader, type ManifestEntryInput } from './domain/manifest';
 import type { ServerFiles } from './domain/ports';

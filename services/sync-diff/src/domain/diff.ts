@@ -1,5 +1,4 @@
-import { comparePaths } from '@filesync/sync-core';
-import { decide, type Decision, type ServerState } from './decide';
+import { comparePaths, decide, type Decision, type ServerState } from '@filesync/sync-core';
 import type { ManifestReader } from './manifest';
 
 /** A server entry the diff can match to a manifest path. */

@@ -1,6 +1,6 @@
 import { DomainError, invalidArgument } from '@filesync/server-kit';
 import { InvalidPathError, canonicalPath, comparePaths, isBlockHash } from '@filesync/sync-core';
-import type { LocalEntry } from './decide';
+import type { LocalEntry } from '@filesync/sync-core';
 
 /** Entries one diff may carry: far above a real folder, and a bound on the time one diff takes. */
 export const MAX_MANIFEST_ENTRIES = 1_000_000;

@@ -1,6 +1,8 @@
 /**
  * The diff rule: what a client must do for one path, given what it knows of the path (its
- * manifest entry) and what the server holds (the current entry, tombstones included).
+ * manifest entry) and what the server holds (the current entry, tombstones included). One rule
+ * for both sides: sync-diff decides the paths a client names with it, and the client decides with
+ * it the journal changes to paths it did not name (an incremental diff).
  *
  * Guiding principle: nothing is lost unseen. When both sides changed, the client keeps its
  * content as a conflicted copy; an edit wins over a concurrent delete, on either side.
