@@ -132,7 +132,9 @@ describe('SIGTERM drains a service container', () => {
       // decided as soon as the server listing has passed it): once they arrive the call is being
       // served, so the signal cannot find it still connecting however loaded the machine is.
       const served = new Promise<void>((resolve) => call.once('metadata', () => resolve()));
-      call.write({ message: { $case: 'start', value: { namespaceId: session.rootNamespaceId } } });
+      call.write({
+        message: { $case: 'start', value: { namespaceId: session.rootNamespaceId, sinceCursor: 0 } },
+      });
       call.write(entry('sigterm-1-before.txt'));
       // A call that fails before answering settles `answers`: the assertions below then say why.
       await Promise.race([served, answers.then(() => undefined)]);

@@ -23,7 +23,7 @@ describe('SyncDiffService (sync-diff image)', () => {
   let bob: auth.Session;
 
   const start = (namespaceId: string): syncdiff.DiffRequest => ({
-    message: { $case: 'start', value: { namespaceId } },
+    message: { $case: 'start', value: { namespaceId, sinceCursor: 0 } },
   });
   const entry = (value: Partial<syncdiff.ManifestEntry> & { path: string }): syncdiff.DiffRequest => ({
     message: {

@@ -106,7 +106,7 @@ describe('bad input is rejected', () => {
         `Diff ${JSON.stringify(path)}`,
         () =>
           diff(alice, [
-            { message: { $case: 'start', value: { namespaceId: alice.rootNamespaceId } } },
+            { message: { $case: 'start', value: { namespaceId: alice.rootNamespaceId, sinceCursor: 0 } } },
             { message: { $case: 'entry', value: { ...manifestEntry, path } } },
           ]),
       ] as const,
@@ -298,7 +298,10 @@ describe('bad input is rejected', () => {
             as(bob),
           ),
       ],
-      ['sync-diff Diff', () => diff(bob, [{ message: { $case: 'start', value: { namespaceId: foreign } } }])],
+      [
+        'sync-diff Diff',
+        () => diff(bob, [{ message: { $case: 'start', value: { namespaceId: foreign, sinceCursor: 0 } } }]),
+      ],
     ];
     expect(await statusTable(calls)).toEqual(expectedTable(calls, 'PERMISSION_DENIED'));
     const files = await listFiles(alice);

@@ -24,6 +24,14 @@ export const LIMITS = {
    */
   maxAbsModifiedAtMs: 8.64e15,
   listFilesPageSize: 500,
+  /** Most paths in one GetFiles call. */
+  maxPathsPerGetFiles: 1000,
+  /**
+   * Most paths an incremental diff handles (the client's changed paths, and separately the paths
+   * the journal changed after its cursor); beyond it a full diff costs about as much and holds
+   * nothing per change in memory.
+   */
+  maxIncrementalPaths: 10_000,
   /**
    * Packs (libs/sync-core pack.ts): small blocks are bundled into objects of about this size, so
    * a folder of small files costs a few PUTs, not one per file. Bytes. 8 MiB: a client holds

@@ -221,4 +221,42 @@ describe('metadata handlers', () => {
       Array(5).fill(10_000),
     );
   });
+
+  it('GetFiles answers the entries of the paths asked, tombstones included, in request order', async () => {
+    const { handlers, store } = setup();
+    store.put(entry('b', 2));
+    store.put(entry('a', 3, true));
+    const response = await handlers.getFiles({ namespaceId: NS, paths: ['b', 'never', 'a'] }, context);
+    expect(response.pathsAnswered).toBe(3);
+    expect(response.entries.map((file) => [file.path, file.version, file.deleted])).toEqual([
+      ['b', 2, false],
+      ['a', 3, true],
+    ]);
+  });
+
+  it('GetFiles answers a prefix when block lists would not fit one message', async () => {
+    const { handlers, store } = setup();
+    const blockHashes = Array.from({ length: 10_000 }, (_, index) => hashOf(index));
+    const paths = ['a', 'b', 'c', 'd', 'e'];
+    for (const path of paths) {
+      store.put({ ...entry(path, 1), content: { contentHash: 'h', size: 10_000, blockHashes } });
+    }
+    const first = await handlers.getFiles({ namespaceId: NS, paths }, context);
+    expect(first.pathsAnswered).toBe(3);
+    expect(first.entries.map((file) => file.path)).toEqual(['a', 'b', 'c']);
+    const rest = await handlers.getFiles({ namespaceId: NS, paths: paths.slice(3) }, context);
+    expect(rest.entries.map((file) => file.path)).toEqual(['d', 'e']);
+  });
+
+  it('GetFiles refuses bad input with INVALID_ARGUMENT and another namespace with PERMISSION_DENIED', async () => {
+    const { handlers } = setup();
+    const kind = async (request: metadata.GetFilesRequest) =>
+      (await domainErrorRejectedBy(handlers.getFiles(request, context))).kind;
+    expect(await kind({ namespaceId: NS, paths: ['../etc/passwd'] })).toBe('invalid-argument');
+    expect(await kind({ namespaceId: NS, paths: ['a', 'a'] })).toBe('invalid-argument');
+    expect(await kind({ namespaceId: NS, paths: Array.from({ length: 1001 }, (_, i) => `f${i}`) })).toBe(
+      'invalid-argument',
+    );
+    expect(await kind({ namespaceId: 'theirs', paths: ['a'] })).toBe('permission-denied');
+  });
 });

@@ -13,11 +13,15 @@ import {
   checkNamespace,
   checkPacks,
   checkPath,
+  checkPathList,
 } from './validation';
 
 type MetadataHandlers = Handlers<typeof metadata.MetadataServiceService>;
 
-/** Bytes of entries per ListFiles message, besides the page size in entries. */
+/** Paths GetFiles reads at once (one DynamoDB BatchGetItem holds 100 keys). */
+const GET_FILES_BATCH = 100;
+
+/** Bytes of entries per ListFiles or GetFiles message, besides the page size in entries. */
 export const LIST_PAGE_BYTES = 2 * 1024 * 1024;
 
 const entryBytes = (entry: FileEntry) =>
@@ -56,6 +60,31 @@ export function metadataHandlers(service: MetadataService): MetadataHandlers {
     async getFile(request, context) {
       const { namespaceId } = await authorise(context, request.namespaceId);
       return { entry: toProto(await service.getFile(namespaceId, checkPath(request.path))) };
+    },
+
+    async getFiles(request, context) {
+      const { namespaceId } = await authorise(context, request.namespaceId);
+      const paths = checkPathList(request.paths, LIMITS.maxPathsPerGetFiles);
+      const entries: common.FileEntry[] = [];
+      let bytes = 0;
+      let answered = 0;
+      // Read a batch at a time and stop at the first entry past the byte budget: a block list
+      // costs 64 bytes a block, and a message must stay far below gRPC's 16 MB.
+      let full = false;
+      while (answered < paths.length && !full) {
+        const batch = paths.slice(answered, answered + GET_FILES_BATCH);
+        const found = await service.currentEntries(namespaceId, batch);
+        for (const path of batch) {
+          const entry = found.get(path);
+          const size = entry ? entryBytes(entry) : 0;
+          full = answered > 0 && bytes + size > LIST_PAGE_BYTES;
+          if (full) break;
+          if (entry) entries.push(toProto(entry));
+          bytes += size;
+          answered += 1;
+        }
+      }
+      return { entries, pathsAnswered: answered };
     },
 
     async *listFiles(request, context) {

@@ -61,6 +61,18 @@ export function checkPath(path: string, field = 'path'): string {
   return asInvalidArgument(() => canonical(path, field));
 }
 
+/** Up to `max` distinct canonical paths (GetFiles). */
+export function checkPathList(paths: readonly string[], max: number): string[] {
+  if (paths.length > max) throw invalidArgument(`at most ${max} paths per request`);
+  const checked = paths.map((path, index) => checkPath(path, `paths[${index}]`));
+  const seen = new Set<string>();
+  for (const path of checked) {
+    if (seen.has(path)) throw invalidArgument(`path ${JSON.stringify(path.slice(0, 200))} is named twice`);
+    seen.add(path);
+  }
+  return checked;
+}
+
 /** A follow may name the whole namespace with "". */
 export function checkFollowPath(path: string): string {
   return path === '' ? '' : checkPath(path);

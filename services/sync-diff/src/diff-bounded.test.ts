@@ -73,7 +73,9 @@ const entry = (path: string, baseVersion = 1): syncdiff.DiffRequest => ({
     },
   },
 });
-const start: syncdiff.DiffRequest = { message: { $case: 'start', value: { namespaceId: NS } } };
+const start: syncdiff.DiffRequest = {
+  message: { $case: 'start', value: { namespaceId: NS, sinceCursor: 0 } },
+};
 
 interface Harness {
   readonly client: syncdiff.SyncDiffServiceClient;
@@ -183,7 +185,7 @@ describe('kind 13: Diff is bounded in memory, time and streams per user', () => 
       expect(error).toBeUndefined();
       expect(responses.at(-1)?.message).toEqual({
         $case: 'summary',
-        value: { cursor: 42, entriesReceived: total, actionsSent: total / 10 },
+        value: { cursor: 42, entriesReceived: total, actionsSent: total / 10, fullDiffRequired: false },
       });
       // Answers flowed while the client was still sending: the server never waited for all of it.
       expect(writtenAtFirstAnswer).toBeLessThan(total);

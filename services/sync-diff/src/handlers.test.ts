@@ -47,7 +47,7 @@ async function* stream(...messages: syncdiff.DiffRequest[]) {
 }
 
 const startMsg = (namespaceId = NS): syncdiff.DiffRequest => ({
-  message: { $case: 'start', value: { namespaceId } },
+  message: { $case: 'start', value: { namespaceId, sinceCursor: 0 } },
 });
 const entryMsg = (path: string, contentHash: string, baseVersion = 0): syncdiff.DiffRequest => ({
   message: {
@@ -107,7 +107,7 @@ describe('SyncDiff handlers', () => {
       kind: syncdiff.ActionKind.ACTION_KIND_UPLOAD,
       baseVersion: 0,
     });
-    expect(summary).toEqual({ cursor: 12, entriesReceived: 2, actionsSent: 2 });
+    expect(summary).toEqual({ cursor: 12, entriesReceived: 2, actionsSent: 2, fullDiffRequired: false });
     expect(files.budgets[0]?.accessToken).toBe('token-1');
     expect(files.budgets[0]?.deadline.getTime()).toBeLessThanOrEqual(ctx.deadline!.getTime());
   });

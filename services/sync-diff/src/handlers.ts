@@ -152,7 +152,9 @@ async function authorizedNamespace(namespaceId: string, context: CallContext): P
 function toResponse(output: DiffOutput<MetadataFile>): syncdiff.DiffResponse {
   if (output.type === 'summary') {
     const { cursor, entriesReceived, actionsSent } = output;
-    return { message: { $case: 'summary', value: { cursor, entriesReceived, actionsSent } } };
+    return {
+      message: { $case: 'summary', value: { cursor, entriesReceived, actionsSent, fullDiffRequired: false } },
+    };
   }
   const { decision } = output;
   return {

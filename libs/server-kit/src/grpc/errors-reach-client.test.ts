@@ -214,7 +214,10 @@ describe('kind 11: requests the server cannot decode answer INVALID_ARGUMENT, an
                   count += 1;
                 }
                 yield {
-                  message: { $case: 'summary', value: { cursor: 0, entriesReceived: count, actionsSent: 0 } },
+                  message: {
+                    $case: 'summary',
+                    value: { cursor: 0, entriesReceived: count, actionsSent: 0, fullDiffRequired: false },
+                  },
                 };
               },
               async findMissingBlocks() {

@@ -38,7 +38,10 @@ describe('implement + startGrpcService', () => {
                   count += 1;
                 }
                 yield {
-                  message: { $case: 'summary', value: { cursor: 7, entriesReceived: count, actionsSent: 0 } },
+                  message: {
+                    $case: 'summary',
+                    value: { cursor: 7, entriesReceived: count, actionsSent: 0, fullDiffRequired: false },
+                  },
                 };
               },
               async findMissingBlocks(request) {
@@ -135,7 +138,7 @@ describe('implement + startGrpcService', () => {
       call.on('data', (message: syncdiff.DiffResponse) => messages.push(message));
       call.on('error', (error: ServiceError) => resolve({ messages, error }));
       call.on('end', () => resolve({ messages }));
-      call.write({ message: { $case: 'start', value: { namespaceId: 'ns' } } });
+      call.write({ message: { $case: 'start', value: { namespaceId: 'ns', sinceCursor: 0 } } });
       for (const path of paths) {
         call.write({
           message: {
@@ -152,7 +155,12 @@ describe('implement + startGrpcService', () => {
     const { messages, error } = await runDiff(['a', 'b']);
     expect(error).toBeUndefined();
     expect(messages).toEqual([
-      { message: { $case: 'summary', value: { cursor: 7, entriesReceived: 3, actionsSent: 0 } } },
+      {
+        message: {
+          $case: 'summary',
+          value: { cursor: 7, entriesReceived: 3, actionsSent: 0, fullDiffRequired: false },
+        },
+      },
     ]);
   });
 

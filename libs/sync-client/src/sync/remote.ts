@@ -211,7 +211,7 @@ async function writeManifest(
 ) {
   const send = (request: syncdiff.DiffRequest) =>
     call.write(request) ? Promise.resolve() : new Promise<void>((resolve) => drainedOrClosed(call, resolve));
-  await send({ message: { $case: 'start', value: { namespaceId } } });
+  await send({ message: { $case: 'start', value: { namespaceId, sinceCursor: 0 } } });
   for (const entry of manifest) {
     if (call.destroyed || call.writableEnded) return;
     await send({ message: { $case: 'entry', value: entry } });

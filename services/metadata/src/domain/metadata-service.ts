@@ -58,6 +58,11 @@ export class MetadataService {
     return entry;
   }
 
+  /** Current entries (tombstones included) of the given paths; a path never committed is absent. */
+  currentEntries(namespaceId: string, paths: readonly string[]): Promise<Map<string, FileEntry>> {
+    return this.store.currentEntries(namespaceId, paths);
+  }
+
   /** The cursor is read before listing: entries may be newer than it, never older. */
   async listFiles(
     namespaceId: string,

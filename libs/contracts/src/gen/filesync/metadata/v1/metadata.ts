@@ -219,6 +219,28 @@ export interface GetFileResponse {
   entry: FileEntry | undefined;
 }
 
+/** Request of MetadataService.GetFiles. */
+export interface GetFilesRequest {
+  /** Namespace of the files. */
+  namespaceId: string;
+  /** Paths to look up (canonical form, each once), at most LIMITS.maxPathsPerGetFiles. */
+  paths: string[];
+}
+
+/** Response of MetadataService.GetFiles. */
+export interface GetFilesResponse {
+  /**
+   * The current entry of each answered path that has one (a path never committed has none), in
+   * request order.
+   */
+  entries: FileEntry[];
+  /**
+   * How many of the request's paths, from the first, this answer covers; the rest were left out
+   * to keep the message small.
+   */
+  pathsAnswered: number;
+}
+
 /** Request of MetadataService.ListFiles. */
 export interface ListFilesRequest {
   /** Namespace to list. */
@@ -1443,6 +1465,184 @@ export const GetFileResponse: MessageFns<GetFileResponse> = {
     message.entry = (object.entry !== undefined && object.entry !== null)
       ? FileEntry.fromPartial(object.entry)
       : undefined;
+    return message;
+  },
+};
+
+function createBaseGetFilesRequest(): GetFilesRequest {
+  return { namespaceId: "", paths: [] };
+}
+
+export const GetFilesRequest: MessageFns<GetFilesRequest> = {
+  encode(message: GetFilesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.namespaceId !== "") {
+      writer.uint32(10).string(message.namespaceId);
+    }
+    for (const v of message.paths) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetFilesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetFilesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.namespaceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.paths.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetFilesRequest {
+    return {
+      namespaceId: isSet(object.namespaceId)
+        ? globalThis.String(object.namespaceId)
+        : isSet(object.namespace_id)
+        ? globalThis.String(object.namespace_id)
+        : "",
+      paths: globalThis.Array.isArray(object?.paths) ? object.paths.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: GetFilesRequest): unknown {
+    const obj: any = {};
+    if (message.namespaceId !== "") {
+      obj.namespaceId = message.namespaceId;
+    }
+    if (message.paths?.length) {
+      obj.paths = message.paths;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetFilesRequest>): GetFilesRequest {
+    return GetFilesRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetFilesRequest>): GetFilesRequest {
+    const message = createBaseGetFilesRequest();
+    message.namespaceId = object.namespaceId ?? "";
+    message.paths = object.paths?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseGetFilesResponse(): GetFilesResponse {
+  return { entries: [], pathsAnswered: 0 };
+}
+
+export const GetFilesResponse: MessageFns<GetFilesResponse> = {
+  encode(message: GetFilesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.entries) {
+      FileEntry.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.pathsAnswered !== 0) {
+      writer.uint32(16).int32(message.pathsAnswered);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetFilesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetFilesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entries.push(FileEntry.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.pathsAnswered = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetFilesResponse {
+    return {
+      entries: globalThis.Array.isArray(object?.entries) ? object.entries.map((e: any) => FileEntry.fromJSON(e)) : [],
+      pathsAnswered: isSet(object.pathsAnswered)
+        ? globalThis.Number(object.pathsAnswered)
+        : isSet(object.paths_answered)
+        ? globalThis.Number(object.paths_answered)
+        : 0,
+    };
+  },
+
+  toJSON(message: GetFilesResponse): unknown {
+    const obj: any = {};
+    if (message.entries?.length) {
+      obj.entries = message.entries.map((e) => FileEntry.toJSON(e));
+    }
+    if (message.pathsAnswered !== 0) {
+      obj.pathsAnswered = Math.round(message.pathsAnswered);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetFilesResponse>): GetFilesResponse {
+    return GetFilesResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetFilesResponse>): GetFilesResponse {
+    const message = createBaseGetFilesResponse();
+    message.entries = object.entries?.map((e) => FileEntry.fromPartial(e)) || [];
+    message.pathsAnswered = object.pathsAnswered ?? 0;
     return message;
   },
 };
@@ -3504,6 +3704,21 @@ export const MetadataServiceService = {
     responseSerialize: (value: GetFileResponse): Buffer => Buffer.from(GetFileResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetFileResponse => GetFileResponse.decode(value),
   },
+  /**
+   * The current entries (tombstones included) of up to LIMITS.maxPathsPerGetFiles given paths:
+   * cost grows with the paths asked, never with the namespace. Answers a prefix of the paths when
+   * their block lists would not fit one message (`paths_answered`; ask again for the rest).
+   * Errors: INVALID_ARGUMENT for an invalid or repeated path or too many paths.
+   */
+  getFiles: {
+    path: "/filesync.metadata.v1.MetadataService/GetFiles" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetFilesRequest): Buffer => Buffer.from(GetFilesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetFilesRequest => GetFilesRequest.decode(value),
+    responseSerialize: (value: GetFilesResponse): Buffer => Buffer.from(GetFilesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetFilesResponse => GetFilesResponse.decode(value),
+  },
   /** Streams the current entry of every path of a namespace, ordered by path. */
   listFiles: {
     path: "/filesync.metadata.v1.MetadataService/ListFiles" as const,
@@ -3642,6 +3857,13 @@ export interface MetadataServiceServer extends UntypedServiceImplementation {
    * Errors: NOT_FOUND when the path never existed.
    */
   getFile: handleUnaryCall<GetFileRequest, GetFileResponse>;
+  /**
+   * The current entries (tombstones included) of up to LIMITS.maxPathsPerGetFiles given paths:
+   * cost grows with the paths asked, never with the namespace. Answers a prefix of the paths when
+   * their block lists would not fit one message (`paths_answered`; ask again for the rest).
+   * Errors: INVALID_ARGUMENT for an invalid or repeated path or too many paths.
+   */
+  getFiles: handleUnaryCall<GetFilesRequest, GetFilesResponse>;
   /** Streams the current entry of every path of a namespace, ordered by path. */
   listFiles: handleServerStreamingCall<ListFilesRequest, ListFilesResponse>;
   /** Every version of a path, newest first. Errors: NOT_FOUND. */
@@ -3744,6 +3966,27 @@ export interface MetadataServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetFileResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * The current entries (tombstones included) of up to LIMITS.maxPathsPerGetFiles given paths:
+   * cost grows with the paths asked, never with the namespace. Answers a prefix of the paths when
+   * their block lists would not fit one message (`paths_answered`; ask again for the rest).
+   * Errors: INVALID_ARGUMENT for an invalid or repeated path or too many paths.
+   */
+  getFiles(
+    request: GetFilesRequest,
+    callback: (error: ServiceError | null, response: GetFilesResponse) => void,
+  ): ClientUnaryCall;
+  getFiles(
+    request: GetFilesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetFilesResponse) => void,
+  ): ClientUnaryCall;
+  getFiles(
+    request: GetFilesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetFilesResponse) => void,
   ): ClientUnaryCall;
   /** Streams the current entry of every path of a namespace, ordered by path. */
   listFiles(request: ListFilesRequest, options?: Partial<CallOptions>): ClientReadableStream<ListFilesResponse>;

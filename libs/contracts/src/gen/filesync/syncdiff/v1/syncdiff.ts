@@ -117,6 +117,12 @@ export interface DiffRequest {
 export interface DiffStart {
   /** Namespace the folder is bound to. */
   namespaceId: string;
+  /**
+   * 0 for a full diff (the manifest lists the whole folder). Otherwise the journal cursor the
+   * client has applied (the `cursor` of an earlier DiffSummary), and the manifest lists only
+   * what changed: see Diff.
+   */
+  sinceCursor: number;
 }
 
 /** What the client knows of one path. */
@@ -174,6 +180,11 @@ export interface DiffSummary {
   entriesReceived: number;
   /** Number of actions sent. */
   actionsSent: number;
+  /**
+   * An incremental diff the server did not compute (see Diff): no action was sent and `cursor`
+   * is 0; run a full diff.
+   */
+  fullDiffRequired: boolean;
 }
 
 /** Request of SyncDiffService.FindMissingBlocks. */
@@ -292,13 +303,16 @@ export const DiffRequest: MessageFns<DiffRequest> = {
 };
 
 function createBaseDiffStart(): DiffStart {
-  return { namespaceId: "" };
+  return { namespaceId: "", sinceCursor: 0 };
 }
 
 export const DiffStart: MessageFns<DiffStart> = {
   encode(message: DiffStart, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.namespaceId !== "") {
       writer.uint32(10).string(message.namespaceId);
+    }
+    if (message.sinceCursor !== 0) {
+      writer.uint32(16).int64(message.sinceCursor);
     }
     return writer;
   },
@@ -324,6 +338,14 @@ export const DiffStart: MessageFns<DiffStart> = {
             message.namespaceId = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.sinceCursor = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -343,6 +365,11 @@ export const DiffStart: MessageFns<DiffStart> = {
         : isSet(object.namespace_id)
         ? globalThis.String(object.namespace_id)
         : "",
+      sinceCursor: isSet(object.sinceCursor)
+        ? globalThis.Number(object.sinceCursor)
+        : isSet(object.since_cursor)
+        ? globalThis.Number(object.since_cursor)
+        : 0,
     };
   },
 
@@ -350,6 +377,9 @@ export const DiffStart: MessageFns<DiffStart> = {
     const obj: any = {};
     if (message.namespaceId !== "") {
       obj.namespaceId = message.namespaceId;
+    }
+    if (message.sinceCursor !== 0) {
+      obj.sinceCursor = Math.round(message.sinceCursor);
     }
     return obj;
   },
@@ -360,6 +390,7 @@ export const DiffStart: MessageFns<DiffStart> = {
   fromPartial(object: DeepPartial<DiffStart>): DiffStart {
     const message = createBaseDiffStart();
     message.namespaceId = object.namespaceId ?? "";
+    message.sinceCursor = object.sinceCursor ?? 0;
     return message;
   },
 };
@@ -754,7 +785,7 @@ export const DiffAction: MessageFns<DiffAction> = {
 };
 
 function createBaseDiffSummary(): DiffSummary {
-  return { cursor: 0, entriesReceived: 0, actionsSent: 0 };
+  return { cursor: 0, entriesReceived: 0, actionsSent: 0, fullDiffRequired: false };
 }
 
 export const DiffSummary: MessageFns<DiffSummary> = {
@@ -767,6 +798,9 @@ export const DiffSummary: MessageFns<DiffSummary> = {
     }
     if (message.actionsSent !== 0) {
       writer.uint32(24).int64(message.actionsSent);
+    }
+    if (message.fullDiffRequired !== false) {
+      writer.uint32(32).bool(message.fullDiffRequired);
     }
     return writer;
   },
@@ -808,6 +842,14 @@ export const DiffSummary: MessageFns<DiffSummary> = {
             message.actionsSent = longToNumber(reader.int64());
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.fullDiffRequired = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -833,6 +875,11 @@ export const DiffSummary: MessageFns<DiffSummary> = {
         : isSet(object.actions_sent)
         ? globalThis.Number(object.actions_sent)
         : 0,
+      fullDiffRequired: isSet(object.fullDiffRequired)
+        ? globalThis.Boolean(object.fullDiffRequired)
+        : isSet(object.full_diff_required)
+        ? globalThis.Boolean(object.full_diff_required)
+        : false,
     };
   },
 
@@ -847,6 +894,9 @@ export const DiffSummary: MessageFns<DiffSummary> = {
     if (message.actionsSent !== 0) {
       obj.actionsSent = Math.round(message.actionsSent);
     }
+    if (message.fullDiffRequired !== false) {
+      obj.fullDiffRequired = message.fullDiffRequired;
+    }
     return obj;
   },
 
@@ -858,6 +908,7 @@ export const DiffSummary: MessageFns<DiffSummary> = {
     message.cursor = object.cursor ?? 0;
     message.entriesReceived = object.entriesReceived ?? 0;
     message.actionsSent = object.actionsSent ?? 0;
+    message.fullDiffRequired = object.fullDiffRequired ?? false;
     return message;
   },
 };
@@ -1047,6 +1098,18 @@ export const SyncDiffServiceService = {
    * or repeated ends the call with INVALID_ARGUMENT; a pause of the client's messages longer
    * than the server's idle timeout with DEADLINE_EXCEEDED; more concurrent Diff calls of one
    * user than the server allows with RESOURCE_EXHAUSTED and a `filesync-retry-after-ms` trailer.
+   *
+   * Incremental diff (`start.since_cursor` > 0): the manifest holds only the paths the client
+   * changed since its synced base, or wants decided again; every path it does not name is
+   * unchanged locally. The server reads the namespace's journal after the cursor, decides each
+   * named path against its current entry, and answers each journal path the manifest does not
+   * name with DOWNLOAD (live) or DELETE_LOCAL (tombstone) and the entry: the client applies it
+   * with the same rule (decide in @filesync/sync-core) against its own synced base, which may
+   * already hold that version. Work grows with the changes, not with the namespace. When the
+   * journal after the cursor touches more than LIMITS.maxIncrementalPaths paths, or the cursor is
+   * ahead of the namespace's journal, the answer is only a summary with `full_diff_required`: the
+   * client runs a full diff. A manifest of more than LIMITS.maxIncrementalPaths entries is
+   * INVALID_ARGUMENT. Answers come once the whole manifest is in.
    */
   diff: {
     path: "/filesync.syncdiff.v1.SyncDiffService/Diff" as const,
@@ -1083,6 +1146,18 @@ export interface SyncDiffServiceServer extends UntypedServiceImplementation {
    * or repeated ends the call with INVALID_ARGUMENT; a pause of the client's messages longer
    * than the server's idle timeout with DEADLINE_EXCEEDED; more concurrent Diff calls of one
    * user than the server allows with RESOURCE_EXHAUSTED and a `filesync-retry-after-ms` trailer.
+   *
+   * Incremental diff (`start.since_cursor` > 0): the manifest holds only the paths the client
+   * changed since its synced base, or wants decided again; every path it does not name is
+   * unchanged locally. The server reads the namespace's journal after the cursor, decides each
+   * named path against its current entry, and answers each journal path the manifest does not
+   * name with DOWNLOAD (live) or DELETE_LOCAL (tombstone) and the entry: the client applies it
+   * with the same rule (decide in @filesync/sync-core) against its own synced base, which may
+   * already hold that version. Work grows with the changes, not with the namespace. When the
+   * journal after the cursor touches more than LIMITS.maxIncrementalPaths paths, or the cursor is
+   * ahead of the namespace's journal, the answer is only a summary with `full_diff_required`: the
+   * client runs a full diff. A manifest of more than LIMITS.maxIncrementalPaths entries is
+   * INVALID_ARGUMENT. Answers come once the whole manifest is in.
    */
   diff: handleBidiStreamingCall<DiffRequest, DiffResponse>;
   /** Which of the given blocks the server lacks for the namespace. */
@@ -1101,6 +1176,18 @@ export interface SyncDiffServiceClient extends Client {
    * or repeated ends the call with INVALID_ARGUMENT; a pause of the client's messages longer
    * than the server's idle timeout with DEADLINE_EXCEEDED; more concurrent Diff calls of one
    * user than the server allows with RESOURCE_EXHAUSTED and a `filesync-retry-after-ms` trailer.
+   *
+   * Incremental diff (`start.since_cursor` > 0): the manifest holds only the paths the client
+   * changed since its synced base, or wants decided again; every path it does not name is
+   * unchanged locally. The server reads the namespace's journal after the cursor, decides each
+   * named path against its current entry, and answers each journal path the manifest does not
+   * name with DOWNLOAD (live) or DELETE_LOCAL (tombstone) and the entry: the client applies it
+   * with the same rule (decide in @filesync/sync-core) against its own synced base, which may
+   * already hold that version. Work grows with the changes, not with the namespace. When the
+   * journal after the cursor touches more than LIMITS.maxIncrementalPaths paths, or the cursor is
+   * ahead of the namespace's journal, the answer is only a summary with `full_diff_required`: the
+   * client runs a full diff. A manifest of more than LIMITS.maxIncrementalPaths entries is
+   * INVALID_ARGUMENT. Answers come once the whole manifest is in.
    */
   diff(): ClientDuplexStream<DiffRequest, DiffResponse>;
   diff(options: Partial<CallOptions>): ClientDuplexStream<DiffRequest, DiffResponse>;
