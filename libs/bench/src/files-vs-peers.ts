@@ -1,12 +1,11 @@
-import { execFile } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
-import { promisify } from 'node:util';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { buildServices, repoRoot, startStack } from '@filesync/local-stack';
 import { verificationCode } from '@filesync/test-support';
+import { machineNow, PASSWORD, PEER_BUCKET, peerEnv, PORTS, quiet, say, type Machine } from './bench-env';
 import { measure, type CommandCost } from './measure';
 import { describeCount, MotoRequestLog, type S3RequestCount } from './moto-requests';
 import {
@@ -21,18 +20,6 @@ import {
   writeSmallFiles,
   type TreeDifference,
 } from './small-files';
-
-const run = promisify(execFile);
-
-/**
- * Apart from `npm start`, the test tiers, `npm run bench` and `npm run bench:login`, so all can
- * run at once; `--port-offset` shifts them all. Below 32768, Linux's ephemeral range.
- */
-const PORTS = { basePort: 23251, emulators: { moto: 16766, dynamodb: 19300, ses: 19305 } };
-
-/** The peers' bucket, apart from filesync's, so no tool lists or counts another's objects. */
-const PEER_BUCKET = 'filesync-bench';
-const PASSWORD = 'bench-password-123';
 
 const TOOLS = ['filesync', 'aws', 'rclone'] as const;
 type Tool = (typeof TOOLS)[number];
@@ -171,62 +158,6 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     portOffset: options.portOffset,
     keep: options.keep === true,
   };
-}
-
-const say = (line: string) =>
-  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
-
-async function quiet(command: string, args: string[]): Promise<string> {
-  try {
-    const { stdout, stderr } = await run(command, args, { timeout: 30_000 });
-    return `${stdout}${stderr}`.trim().split('\n')[0] ?? '';
-  } catch {
-    return 'unknown';
-  }
-}
-
-interface Machine {
-  readonly cores: number;
-  readonly cpu: string;
-  readonly memoryGiB: number;
-  readonly freeMemoryGiB: number;
-  readonly loadAtStart: readonly number[];
-  loadAtEnd?: readonly number[];
-}
-
-function machineNow(): Machine {
-  return {
-    cores: cpus().length,
-    cpu: cpus()[0]?.model ?? 'unknown',
-    memoryGiB: +(totalmem() / 1024 ** 3).toFixed(1),
-    freeMemoryGiB: +(freemem() / 1024 ** 3).toFixed(1),
-    loadAtStart: loadavg().map((load) => +load.toFixed(2)),
-  };
-}
-
-/** The environment of the peer tools: dummy keys, no user config, so their defaults apply. */
-function peerEnv(work: string, moto: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    AWS_DEFAULT_REGION: 'us-east-1',
-    AWS_CONFIG_FILE: join(work, 'no-aws-config'),
-    AWS_SHARED_CREDENTIALS_FILE: join(work, 'no-aws-credentials'),
-    RCLONE_CONFIG: join(work, 'no-rclone.conf'),
-    RCLONE_CONFIG_BENCH_TYPE: 's3',
-    RCLONE_CONFIG_BENCH_PROVIDER: 'Other',
-    RCLONE_CONFIG_BENCH_ACCESS_KEY_ID: 'test',
-    RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY: 'test',
-    RCLONE_CONFIG_BENCH_ENDPOINT: moto,
-    RCLONE_CONFIG_BENCH_REGION: 'us-east-1',
-    RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE: 'true',
-  };
-  // A CA bundle meant for real AWS makes rclone refuse plain-HTTP moto's config; it needs none.
-  delete env.AWS_CA_BUNDLE;
-  delete env.AWS_PROFILE;
-  delete env.AWS_ENDPOINT_URL;
-  return env;
 }
 
 /**
