@@ -54,6 +54,14 @@ class GeneratedFiles implements ServerFiles<MetadataFile> {
     }
   }
 
+  async changes(): Promise<never> {
+    throw new Error('a full diff reads no journal');
+  }
+
+  async currentEntries(): Promise<never> {
+    throw new Error('a full diff reads no current entries');
+  }
+
   async findMissingBlocks(): Promise<string[]> {
     return [];
   }

@@ -22,6 +22,14 @@ class FakeServerFiles implements ServerFiles<MetadataFile> {
     for (const page of this.pages) yield page;
   }
 
+  async changes(): Promise<never> {
+    throw new Error('a full diff reads no journal');
+  }
+
+  async currentEntries(): Promise<never> {
+    throw new Error('a full diff reads no current entries');
+  }
+
   async findMissingBlocks(_namespaceId: string, hashes: readonly string[], budget: CallBudget) {
     this.budgets.push(budget);
     return hashes.filter((hash) => hash === B);
