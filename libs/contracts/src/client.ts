@@ -37,20 +37,32 @@ type UnaryMethod<Req, Res> = (
   callback: (error: ServiceError | null, response: Res) => void,
 ) => ClientUnaryCall;
 
-/** Calls a generated unary method and resolves with its response. */
+/**
+ * Calls a generated unary method and resolves with its response. A signal that is already
+ * aborted cancels the call at once (it rejects with CANCELLED): a caller making calls in turn
+ * for one request must not go on after that request was cancelled between two of them.
+ */
 export function unary<Req, Res>(
   method: UnaryMethod<Req, Res>,
   request: Req,
   settings: CallSettings,
 ): Promise<Res> {
   return new Promise<Res>((resolve, reject) => {
+    const { signal } = settings;
+    const cancel = () => call.cancel();
     const call = method(
       request,
       callMetadata(settings.accessToken),
       callOptions(settings),
-      (error, response) => (error ? reject(error) : resolve(response)),
+      (error, response) => {
+        // One long-lived signal may serve many calls in turn: do not leave a listener per call on it.
+        signal?.removeEventListener('abort', cancel);
+        if (error) reject(error);
+        else resolve(response);
+      },
     );
-    settings.signal?.addEventListener('abort', () => call.cancel(), { once: true });
+    if (signal?.aborted) call.cancel();
+    else signal?.addEventListener('abort', cancel, { once: true });
   });
 }
 

@@ -54,6 +54,14 @@ class GeneratedFiles implements ServerFiles<MetadataFile> {
     }
   }
 
+  async changes(): Promise<never> {
+    throw new Error('a full diff reads no journal');
+  }
+
+  async currentEntries(): Promise<never> {
+    throw new Error('a full diff reads no current entries');
+  }
+
   async findMissingBlocks(): Promise<string[]> {
     return [];
   }
@@ -196,21 +204,27 @@ describe('kind 13: Diff is bounded in memory, time and streams per user', () => 
     }
   }, 300_000);
 
-  test('a stream that stops sending is ended by the server with DEADLINE_EXCEEDED', async () => {
-    const harness = await serve(new GeneratedFiles(pathOf, 3), { idleTimeoutMs: 300, streamsPerUser: 4 });
-    try {
-      const call = open(harness.client);
-      const { ended } = outcome(call);
-      call.write(start);
-      call.write(entry(pathOf(0)));
-      // ...and then nothing, without half-closing: a stuck or vanished client.
-      const { error } = await ended;
-      expect(error?.code).toBe(status.DEADLINE_EXCEEDED);
-      expect(error?.details).toMatch(/no Diff message for 300 ms/);
-    } finally {
-      await harness.close();
-    }
-  });
+  test.each([
+    ['a full diff', 0],
+    ['an incremental diff', 5],
+  ])(
+    'a stream that stops sending is ended by the server with DEADLINE_EXCEEDED (%s)',
+    async (_name, sinceCursor) => {
+      const harness = await serve(new GeneratedFiles(pathOf, 3), { idleTimeoutMs: 300, streamsPerUser: 4 });
+      try {
+        const call = open(harness.client);
+        const { ended } = outcome(call);
+        call.write({ message: { $case: 'start', value: { namespaceId: NS, sinceCursor } } });
+        call.write(entry(pathOf(0)));
+        // ...and then nothing, without half-closing: a stuck or vanished client.
+        const { error } = await ended;
+        expect(error?.code).toBe(status.DEADLINE_EXCEEDED);
+        expect(error?.details).toMatch(/no Diff message for 300 ms/);
+      } finally {
+        await harness.close();
+      }
+    },
+  );
 
   test('a user gets RESOURCE_EXHAUSTED with a retry hint beyond the concurrent-stream limit', async () => {
     const files = new GeneratedFiles(pathOf, 0);

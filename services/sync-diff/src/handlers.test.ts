@@ -6,6 +6,7 @@ import type { MetadataFile } from './adapters/metadata-files';
 import type { ListingPage } from './domain/diff';
 import type { CallBudget, ServerFiles } from './domain/ports';
 import { createHandlers } from './handlers';
+import { FakeNamespace } from './testing/fake-namespace';
 
 const A = 'a'.repeat(64);
 const LIMITS = { idleTimeoutMs: 60_000, streamsPerUser: 4 };
@@ -20,6 +21,14 @@ class FakeServerFiles implements ServerFiles<MetadataFile> {
   async *list(_namespaceId: string, budget: CallBudget) {
     this.budgets.push(budget);
     for (const page of this.pages) yield page;
+  }
+
+  async changes(): Promise<never> {
+    throw new Error('a full diff reads no journal');
+  }
+
+  async currentEntries(): Promise<never> {
+    throw new Error('a full diff reads no current entries');
   }
 
   async findMissingBlocks(_namespaceId: string, hashes: readonly string[], budget: CallBudget) {
@@ -46,8 +55,8 @@ async function* stream(...messages: syncdiff.DiffRequest[]) {
   for (const message of messages) yield message;
 }
 
-const startMsg = (namespaceId = NS): syncdiff.DiffRequest => ({
-  message: { $case: 'start', value: { namespaceId, sinceCursor: 0 } },
+const startMsg = (namespaceId = NS, sinceCursor = 0): syncdiff.DiffRequest => ({
+  message: { $case: 'start', value: { namespaceId, sinceCursor } },
 });
 const entryMsg = (path: string, contentHash: string, baseVersion = 0): syncdiff.DiffRequest => ({
   message: {
@@ -160,5 +169,107 @@ describe('SyncDiff handlers', () => {
         handlers.findMissingBlocks({ namespaceId: 'other', blockHashes: [A] }, context()),
       ),
     ).toBe('permission-denied');
+  });
+});
+
+describe('SyncDiff handlers: incremental diff (since_cursor > 0)', () => {
+  const actions = (out: syncdiff.DiffResponse[]) =>
+    out.flatMap((r) => (r.message?.$case === 'action' ? [[r.message.value.path, r.message.value.kind]] : []));
+  const summaryOf = (out: syncdiff.DiffResponse[]) =>
+    out.at(-1)?.message?.$case === 'summary' ? out.at(-1)?.message?.value : undefined;
+
+  it("answers from the journal after the client's cursor, every metadata call within the caller's budget", async () => {
+    const files = new FakeNamespace();
+    files.commit([
+      { path: 'a.txt', contentHash: A },
+      { path: 'b.txt', contentHash: A },
+    ]);
+    files.commit([
+      { path: 'b.txt', contentHash: B },
+      { path: 'c.txt', deleted: true },
+    ]);
+    const ctx = context();
+    const out = await collect(
+      createHandlers({ files, ...LIMITS }).diff(stream(startMsg(NS, 1), entryMsg('a.txt', B, 1)), ctx),
+    );
+
+    expect(actions(out)).toEqual([
+      ['a.txt', syncdiff.ActionKind.ACTION_KIND_UPLOAD],
+      ['b.txt', syncdiff.ActionKind.ACTION_KIND_DOWNLOAD],
+      ['c.txt', syncdiff.ActionKind.ACTION_KIND_DELETE_LOCAL],
+    ]);
+    expect(summaryOf(out)).toEqual({
+      cursor: 2,
+      entriesReceived: 1,
+      actionsSent: 3,
+      fullDiffRequired: false,
+    });
+    const download = out[1]?.message?.value as syncdiff.DiffAction;
+    expect(download.serverEntry).toEqual(files.entry('b.txt')?.entry);
+    expect(files.countOf('list')).toBe(0);
+    expect(files.calls.map((call) => call.method)).toEqual(['changes', 'currentEntries']);
+    for (const { budget } of files.calls) {
+      expect(budget.accessToken).toBe('token-1');
+      expect(budget.signal).toBe(ctx.signal);
+      expect(budget.deadline.getTime()).toBeLessThanOrEqual(ctx.deadline!.getTime());
+    }
+  });
+
+  it('tells the client to run a full diff when its cursor is ahead of the journal', async () => {
+    const files = new FakeNamespace();
+    files.commit([{ path: 'a.txt', contentHash: A }]);
+    const out = await collect(
+      createHandlers({ files, ...LIMITS }).diff(stream(startMsg(NS, 9), entryMsg('a.txt', B, 1)), context()),
+    );
+    expect(out).toEqual([
+      {
+        message: {
+          $case: 'summary',
+          value: { cursor: 0, entriesReceived: 1, actionsSent: 0, fullDiffRequired: true },
+        },
+      },
+    ]);
+  });
+
+  it.each([
+    ['negative', -1],
+    ['not a whole number', 1.5],
+  ])(
+    'refuses a since_cursor that is %s with INVALID_ARGUMENT, before any metadata call',
+    async (_name, cursor) => {
+      const files = new FakeNamespace();
+      const handlers = createHandlers({ files, ...LIMITS });
+      expect(await kindOfFailure(() => collect(handlers.diff(stream(startMsg(NS, cursor)), context())))).toBe(
+        'invalid-argument',
+      );
+      expect(files.calls).toEqual([]);
+    },
+  );
+
+  it('refuses a manifest of more than LIMITS.maxIncrementalPaths entries with INVALID_ARGUMENT', async () => {
+    const files = new FakeNamespace();
+    files.commit([{ path: 'a.txt', contentHash: A }]);
+    const handlers = createHandlers({ files, ...LIMITS });
+    const entries = Array.from({ length: 10_001 }, (_, i) => entryMsg(`m/${String(i).padStart(5, '0')}`, A));
+    expect(
+      await kindOfFailure(() => collect(handlers.diff(stream(startMsg(NS, 1), ...entries), context()))),
+    ).toBe('invalid-argument');
+    expect(files.calls).toEqual([]);
+    // One entry fewer is a diff like any other.
+    const out = await collect(handlers.diff(stream(startMsg(NS, 1), ...entries.slice(1)), context()));
+    expect(summaryOf(out)).toMatchObject({ entriesReceived: 10_000, actionsSent: 10_000 });
+  });
+
+  it('rejects an incremental manifest with bad entries as INVALID_ARGUMENT, like the full diff', async () => {
+    const handlers = createHandlers({ files: new FakeNamespace(), ...LIMITS });
+    for (const messages of [
+      [startMsg(NS, 1), entryMsg('b', A), entryMsg('a', A)],
+      [startMsg(NS, 1), entryMsg('../a', A)],
+      [startMsg(NS, 1), startMsg(NS, 1)],
+    ]) {
+      expect(await kindOfFailure(() => collect(handlers.diff(stream(...messages), context())))).toBe(
+        'invalid-argument',
+      );
+    }
   });
 });

@@ -11,6 +11,7 @@ import { isBlockHash } from '@filesync/sync-core';
 import { callBudget } from './call-budget';
 import type { ActionKind } from '@filesync/sync-core';
 import { diffManifest, type DiffOutput, type HeldEntriesProbe } from './domain/diff';
+import { diffSinceCursor } from './domain/incremental';
 import { ManifestReader, type ManifestEntryInput } from './domain/manifest';
 import type { ServerFiles } from './domain/ports';
 import type { MetadataFile } from './adapters/metadata-files';
@@ -59,15 +60,21 @@ export function createHandlers({
       if (start?.$case !== 'start') {
         throw invalidArgument('the first Diff message must be `start` naming the namespace');
       }
+      const { sinceCursor } = start.value;
+      if (!Number.isSafeInteger(sinceCursor) || sinceCursor < 0) {
+        throw invalidArgument('since_cursor must be 0 (a full diff) or a cursor of an earlier DiffSummary');
+      }
       const namespaceId = await authorizedNamespace(start.value.namespaceId, context);
       const release = streams.acquire((await context.principal()).userId);
       try {
         const manifest = new ManifestReader(entriesOf(messages));
-        const listing = files.list(namespaceId, callBudget(context, DIFF_MAX_MS));
-        for await (const output of diffManifest(manifest, listing, heldEntriesProbe)) {
-          yield toResponse(output);
-        }
-        context.logger.debug({ namespaceId, entries: manifest.received }, 'diff done');
+        const budget = callBudget(context, DIFF_MAX_MS);
+        const outputs =
+          sinceCursor > 0
+            ? diffSinceCursor(manifest, files, { namespaceId, sinceCursor, budget })
+            : diffManifest(manifest, files.list(namespaceId, budget), heldEntriesProbe);
+        for await (const output of outputs) yield toResponse(output);
+        context.logger.debug({ namespaceId, sinceCursor, entries: manifest.received }, 'diff done');
       } finally {
         release();
       }
@@ -151,9 +158,9 @@ async function authorizedNamespace(namespaceId: string, context: CallContext): P
 
 function toResponse(output: DiffOutput<MetadataFile>): syncdiff.DiffResponse {
   if (output.type === 'summary') {
-    const { cursor, entriesReceived, actionsSent } = output;
+    const { cursor, entriesReceived, actionsSent, fullDiffRequired } = output;
     return {
-      message: { $case: 'summary', value: { cursor, entriesReceived, actionsSent, fullDiffRequired: false } },
+      message: { $case: 'summary', value: { cursor, entriesReceived, actionsSent, fullDiffRequired } },
     };
   }
   const { decision } = output;

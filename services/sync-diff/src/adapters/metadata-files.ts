@@ -1,7 +1,7 @@
 import type { common, metadata } from '@filesync/contracts';
 import { callMetadata, unary } from '@filesync/contracts';
 import type { ListingPage, ServerFile } from '../domain/diff';
-import type { CallBudget, ServerFiles } from '../domain/ports';
+import type { CallBudget, CurrentEntries, JournalPage, ServerFiles } from '../domain/ports';
 
 /** A server entry for the diff, keeping the full proto entry to hand back to the client. */
 export interface MetadataFile extends ServerFile {
@@ -33,6 +33,37 @@ export class MetadataFiles implements ServerFiles<MetadataFile> {
     }
   }
 
+  async changes(
+    namespaceId: string,
+    afterCursor: number,
+    limit: number,
+    budget: CallBudget,
+  ): Promise<JournalPage<MetadataFile>> {
+    const response = await unary(
+      this.client.listChanges.bind(this.client),
+      { namespaceId, afterCursor, limit },
+      settingsOf(budget),
+    );
+    return {
+      records: response.entries.map(({ seq, changes }) => ({ seq, changes: changes.map(toMetadataFile) })),
+      cursor: response.cursor,
+      hasMore: response.hasMore,
+    };
+  }
+
+  async currentEntries(
+    namespaceId: string,
+    paths: readonly string[],
+    budget: CallBudget,
+  ): Promise<CurrentEntries<MetadataFile>> {
+    const response = await unary(
+      this.client.getFiles.bind(this.client),
+      { namespaceId, paths: [...paths] },
+      settingsOf(budget),
+    );
+    return { entries: response.entries.map(toMetadataFile), pathsAnswered: response.pathsAnswered };
+  }
+
   async findMissingBlocks(
     namespaceId: string,
     blockHashes: readonly string[],
@@ -41,14 +72,19 @@ export class MetadataFiles implements ServerFiles<MetadataFile> {
     const response = await unary(
       this.client.findMissingBlocks.bind(this.client),
       { namespaceId, blockHashes: [...blockHashes] },
-      {
-        timeoutMs: Math.max(1, budget.deadline.getTime() - Date.now()),
-        accessToken: budget.accessToken,
-        signal: budget.signal,
-      },
+      settingsOf(budget),
     );
     return response.missingBlockHashes;
   }
+}
+
+/** A unary call that ends with the caller's deadline and cancellation, and acts with its token. */
+function settingsOf(budget: CallBudget) {
+  return {
+    timeoutMs: Math.max(1, budget.deadline.getTime() - Date.now()),
+    accessToken: budget.accessToken,
+    signal: budget.signal,
+  };
 }
 
 function toMetadataFile(entry: common.FileEntry): MetadataFile {

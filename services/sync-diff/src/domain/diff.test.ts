@@ -63,13 +63,13 @@ describe('diffManifest', () => {
       ['edited-there', 'download', 0],
       ['only-here', 'upload', 0],
       ['only-there', 'download', 0],
-      { type: 'summary', cursor: 7, entriesReceived: 4, actionsSent: 4 },
+      { type: 'summary', cursor: 7, entriesReceived: 4, actionsSent: 4, fullDiffRequired: false },
     ]);
   });
 
   it('reports cursor 0 for an empty namespace', async () => {
     expect(await collect(diffManifest(manifestOf(), pages()))).toEqual([
-      { type: 'summary', cursor: 0, entriesReceived: 0, actionsSent: 0 },
+      { type: 'summary', cursor: 0, entriesReceived: 0, actionsSent: 0, fullDiffRequired: false },
     ]);
   });
 

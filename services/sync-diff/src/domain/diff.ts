@@ -20,6 +20,8 @@ export type DiffOutput<S extends ServerFile> =
       readonly cursor: number;
       readonly entriesReceived: number;
       readonly actionsSent: number;
+      /** An incremental diff the server did not compute: no action came, the client runs a full diff. */
+      readonly fullDiffRequired: boolean;
     };
 
 /** Watches the merge's memory: how many entries it holds after each step (for tests and metrics). */
@@ -55,7 +57,13 @@ export async function* diffManifest<S extends ServerFile>(
   }
   // The first page carries the cursor of the listing's start: a client that resumes from it
   // may see a change twice, never miss one.
-  yield { type: 'summary', cursor: server.cursor ?? 0, entriesReceived: manifest.received, actionsSent };
+  yield {
+    type: 'summary',
+    cursor: server.cursor ?? 0,
+    entriesReceived: manifest.received,
+    actionsSent,
+    fullDiffRequired: false,
+  };
 }
 
 /** The server listing one entry at a time, checked to be in the path order the merge relies on. */
