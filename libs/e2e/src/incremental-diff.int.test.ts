@@ -149,6 +149,7 @@ describe('incremental Diff', () => {
       entriesReceived: 2,
       actionsSent: 5,
       fullDiffRequired: false,
+      incremental: true,
     });
 
     // Once caught up, an incremental diff with nothing changed answers nothing and the same cursor.
@@ -157,7 +158,13 @@ describe('incremental Diff', () => {
       {
         message: {
           $case: 'summary',
-          value: { cursor: desktopCursor, entriesReceived: 0, actionsSent: 0, fullDiffRequired: false },
+          value: {
+            cursor: desktopCursor,
+            entriesReceived: 0,
+            actionsSent: 0,
+            fullDiffRequired: false,
+            incremental: true,
+          },
         },
       },
     ]);
@@ -171,6 +178,7 @@ describe('incremental Diff', () => {
       entriesReceived: 0,
       actionsSent: 0,
       fullDiffRequired: true,
+      incremental: true,
     });
     expect(await statusOf(diff(laptop, -1))).toBe('INVALID_ARGUMENT');
   });

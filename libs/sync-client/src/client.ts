@@ -140,7 +140,12 @@ export class FilesyncClient {
           privateFolders: [await realpath(this.home)],
           scanFileSystem: this.scanFileSystem,
         },
-        { onProgress: options.onProgress, force: options.force, maxDelete: options.maxDelete },
+        {
+          onProgress: options.onProgress,
+          force: options.force,
+          maxDelete: options.maxDelete,
+          full: options.full,
+        },
       );
     } finally {
       await release();

@@ -193,7 +193,13 @@ describe('kind 13: Diff is bounded in memory, time and streams per user', () => 
       expect(error).toBeUndefined();
       expect(responses.at(-1)?.message).toEqual({
         $case: 'summary',
-        value: { cursor: 42, entriesReceived: total, actionsSent: total / 10, fullDiffRequired: false },
+        value: {
+          cursor: 42,
+          entriesReceived: total,
+          actionsSent: total / 10,
+          fullDiffRequired: false,
+          incremental: false,
+        },
       });
       // Answers flowed while the client was still sending: the server never waited for all of it.
       expect(writtenAtFirstAnswer).toBeLessThan(total);

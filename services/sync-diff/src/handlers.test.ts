@@ -116,7 +116,13 @@ describe('SyncDiff handlers', () => {
       kind: syncdiff.ActionKind.ACTION_KIND_UPLOAD,
       baseVersion: 0,
     });
-    expect(summary).toEqual({ cursor: 12, entriesReceived: 2, actionsSent: 2, fullDiffRequired: false });
+    expect(summary).toEqual({
+      cursor: 12,
+      entriesReceived: 2,
+      actionsSent: 2,
+      fullDiffRequired: false,
+      incremental: false,
+    });
     expect(files.budgets[0]?.accessToken).toBe('token-1');
     expect(files.budgets[0]?.deadline.getTime()).toBeLessThanOrEqual(ctx.deadline!.getTime());
   });
@@ -203,6 +209,7 @@ describe('SyncDiff handlers: incremental diff (since_cursor > 0)', () => {
       entriesReceived: 1,
       actionsSent: 3,
       fullDiffRequired: false,
+      incremental: true,
     });
     const download = out[1]?.message?.value as syncdiff.DiffAction;
     expect(download.serverEntry).toEqual(files.entry('b.txt')?.entry);
@@ -225,7 +232,7 @@ describe('SyncDiff handlers: incremental diff (since_cursor > 0)', () => {
       {
         message: {
           $case: 'summary',
-          value: { cursor: 0, entriesReceived: 1, actionsSent: 0, fullDiffRequired: true },
+          value: { cursor: 0, entriesReceived: 1, actionsSent: 0, fullDiffRequired: true, incremental: true },
         },
       },
     ]);

@@ -73,7 +73,7 @@ export function createHandlers({
           sinceCursor > 0
             ? diffSinceCursor(manifest, files, { namespaceId, sinceCursor, budget })
             : diffManifest(manifest, files.list(namespaceId, budget), heldEntriesProbe);
-        for await (const output of outputs) yield toResponse(output);
+        for await (const output of outputs) yield toResponse(output, sinceCursor > 0);
         context.logger.debug({ namespaceId, sinceCursor, entries: manifest.received }, 'diff done');
       } finally {
         release();
@@ -156,11 +156,14 @@ async function authorizedNamespace(namespaceId: string, context: CallContext): P
   return namespaceId;
 }
 
-function toResponse(output: DiffOutput<MetadataFile>): syncdiff.DiffResponse {
+function toResponse(output: DiffOutput<MetadataFile>, incremental: boolean): syncdiff.DiffResponse {
   if (output.type === 'summary') {
     const { cursor, entriesReceived, actionsSent, fullDiffRequired } = output;
     return {
-      message: { $case: 'summary', value: { cursor, entriesReceived, actionsSent, fullDiffRequired } },
+      message: {
+        $case: 'summary',
+        value: { cursor, entriesReceived, actionsSent, fullDiffRequired, incremental },
+      },
     };
   }
   const { decision } = output;

@@ -216,7 +216,13 @@ describe('kind 11: requests the server cannot decode answer INVALID_ARGUMENT, an
                 yield {
                   message: {
                     $case: 'summary',
-                    value: { cursor: 0, entriesReceived: count, actionsSent: 0, fullDiffRequired: false },
+                    value: {
+                      cursor: 0,
+                      entriesReceived: count,
+                      actionsSent: 0,
+                      fullDiffRequired: false,
+                      incremental: false,
+                    },
                   },
                 };
               },

@@ -40,7 +40,13 @@ describe('implement + startGrpcService', () => {
                 yield {
                   message: {
                     $case: 'summary',
-                    value: { cursor: 7, entriesReceived: count, actionsSent: 0, fullDiffRequired: false },
+                    value: {
+                      cursor: 7,
+                      entriesReceived: count,
+                      actionsSent: 0,
+                      fullDiffRequired: false,
+                      incremental: false,
+                    },
                   },
                 };
               },
@@ -158,7 +164,13 @@ describe('implement + startGrpcService', () => {
       {
         message: {
           $case: 'summary',
-          value: { cursor: 7, entriesReceived: 3, actionsSent: 0, fullDiffRequired: false },
+          value: {
+            cursor: 7,
+            entriesReceived: 3,
+            actionsSent: 0,
+            fullDiffRequired: false,
+            incremental: false,
+          },
         },
       },
     ]);

@@ -103,6 +103,10 @@ function buildProgram(outcome: Outcome): Command {
     .option('--force', 'go on with a pass that deletes many files at once (the mass-delete guard)')
     .option('--max-delete <n>', 'stop before a pass that would delete more than N files', parseCount)
     .option(
+      '--full',
+      'compare the whole folder with the server (passes are otherwise incremental after the first, with a full one daily)',
+    )
+    .option(
       '--moved-from <old>',
       'DIR is the synced folder OLD moved to a new place: its sync state moves with it (OLD must be gone)',
     )
@@ -114,6 +118,7 @@ function buildProgram(outcome: Outcome): Command {
           create?: boolean;
           force?: boolean;
           maxDelete?: number;
+          full?: boolean;
           movedFrom?: string;
         },
       ) => {
@@ -126,6 +131,7 @@ function buildProgram(outcome: Outcome): Command {
               create: options.create === true,
               force: options.force === true,
               maxDelete: options.maxDelete,
+              full: options.full === true,
               movedFrom: options.movedFrom,
             }),
           );
@@ -265,7 +271,9 @@ function printSummary(summary: SyncSummary, json: boolean | undefined): void {
   const mib = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MiB`;
   const lines = [
     `Uploaded ${summary.filesUploaded} files (${summary.uploadedBlocks} blocks, ${mib(summary.uploadedBytes)}), ` +
-      `downloaded ${summary.filesDownloaded} files (${summary.downloadedBlocks} blocks, ${mib(summary.downloadedBytes)}), ` +
+      `downloaded ${summary.filesDownloaded} files (${summary.downloadedBlocks} blocks, ${mib(summary.downloadedBytes)}` +
+      (summary.reusedBlocks > 0 ? `; ${mib(summary.reusedBytes)} more copied from files already here` : '') +
+      '), ' +
       `${summary.deleted} deleted, ${summary.conflicts} conflicts.`,
   ];
   if (summary.skipped.length > 0 || summary.failed.length > 0) {

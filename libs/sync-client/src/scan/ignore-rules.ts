@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import ignore from 'ignore';
@@ -9,6 +10,11 @@ export const IGNORE_FILE = '.filesyncignore';
 export interface IgnoreRules {
   /** `path` is folder-relative with '/'; `directory` tells a folder from a file. */
   ignores(path: string, directory?: boolean): boolean;
+  /**
+   * Changes whenever the rules do ('' for none): a path the rules hid was not tracked, so
+   * incremental passes kept under other rules know nothing of it (see StateDb.markSynced).
+   */
+  readonly fingerprint: string;
 }
 
 export async function loadIgnoreRules(root: string): Promise<IgnoreRules> {
@@ -32,6 +38,7 @@ export function ignoreRules(text: string): IgnoreRules {
   let matcher = ignore().add(text);
   let asked = 0;
   return {
+    fingerprint: text === '' ? '' : createHash('sha256').update(text).digest('hex'),
     ignores(path, directory = false) {
       const name = path.slice(path.lastIndexOf('/') + 1);
       // Our temp files are files; a folder is the user's whatever its name.

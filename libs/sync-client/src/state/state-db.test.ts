@@ -1,7 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { StateDb, type FileState } from './state-db';
+import { DatabaseSync } from 'node:sqlite';
+import { STATE_SCHEMA_VERSION, StateDb, StateDbTooNewError, type FileState } from './state-db';
 
 describe('StateDb', () => {
   let dir: string;
@@ -33,7 +34,7 @@ describe('StateDb', () => {
       db.put('/sync/a', row);
       db.put('/sync/a', { ...row, path: 'new.txt', baseVersion: 0, baseContentHash: '' });
     });
-    db.markSynced('/sync/a', 42, 1000);
+    db.markSynced('/sync/a', 42, 1000, { full: true, rulesHash: 'r1' });
     db.close();
 
     const again = StateDb.open(file);
@@ -41,7 +42,15 @@ describe('StateDb', () => {
     expect([...again.files('/sync/a').keys()].sort()).toEqual(['docs/ré sumé.txt', 'new.txt']);
     expect(again.files('/sync/b').size).toBe(0);
     expect(again.folders()).toEqual([
-      { root: '/sync/a', namespaceId: 'ns-1', cursor: 42, lastSyncAtMs: 1000, files: 1 },
+      {
+        root: '/sync/a',
+        namespaceId: 'ns-1',
+        cursor: 42,
+        lastSyncAtMs: 1000,
+        lastFullAtMs: 1000,
+        rulesHash: 'r1',
+        files: 1,
+      },
     ]);
     again.delete('/sync/a', row.path);
     expect(again.get('/sync/a', row.path)).toBeUndefined();
@@ -57,6 +66,75 @@ describe('StateDb', () => {
       }),
     ).toThrow('boom');
     expect(db.get('/r', row.path)).toBeUndefined();
+    db.close();
+  });
+
+  it('migrates a database of the unversioned schema, keeping its rows and resetting its cursor', () => {
+    const file = join(dir, 'old.db');
+    const old = new DatabaseSync(file);
+    old.exec(`
+      CREATE TABLE folders (root TEXT PRIMARY KEY, namespace_id TEXT NOT NULL,
+        cursor INTEGER NOT NULL DEFAULT 0, last_sync_ms INTEGER NOT NULL DEFAULT 0);
+      CREATE TABLE files (root TEXT NOT NULL, path TEXT NOT NULL, base_version INTEGER NOT NULL,
+        base_content_hash TEXT NOT NULL, size INTEGER NOT NULL, mtime_ms REAL NOT NULL,
+        content_hash TEXT NOT NULL, block_hashes TEXT NOT NULL, block_lengths TEXT NOT NULL,
+        PRIMARY KEY (root, path)) WITHOUT ROWID;
+      INSERT INTO folders VALUES ('/r', 'ns', 17, 5);
+      INSERT INTO files VALUES ('/r', 'a.txt', 3, '${'a'.repeat(64)}', 4, 9, '${'a'.repeat(64)}', '["${'c'.repeat(64)}"]', '[4]');
+    `);
+    old.close();
+
+    const db = StateDb.open(file);
+    // A cursor kept by a client that did not remember failed downloads cannot be trusted.
+    expect(db.folder('/r')).toMatchObject({ cursor: 0, lastSyncAtMs: 5, lastFullAtMs: 0, files: 1 });
+    expect(db.get('/r', 'a.txt')).toMatchObject({ baseVersion: 3, size: 4, blocks: [{ length: 4 }] });
+    db.close();
+    const raw = new DatabaseSync(file);
+    expect(raw.prepare('PRAGMA user_version').get()).toEqual({ user_version: STATE_SCHEMA_VERSION });
+    raw.close();
+    // Opening again runs nothing twice.
+    StateDb.open(file).close();
+  });
+
+  it('refuses a database written by a newer client, leaving it untouched', () => {
+    const file = join(dir, 'new.db');
+    StateDb.open(file).close();
+    const raw = new DatabaseSync(file);
+    raw.exec(`PRAGMA user_version = ${STATE_SCHEMA_VERSION + 1}`);
+    raw.close();
+    expect(() => StateDb.open(file)).toThrow(StateDbTooNewError);
+    expect(() => StateDb.open(file)).toThrow(/newer filesync/);
+  });
+
+  it('keeps pending server changes until the synced base catches up with them', () => {
+    const db = StateDb.open(':memory:');
+    db.bindFolder('/r', 'ns');
+    db.put('/r', { ...row, path: 'down.txt', baseVersion: 2 });
+    db.put('/r', { ...row, path: 'gone.txt', baseVersion: 4 });
+    db.putPending('/r', [
+      { path: 'down.txt', version: 5, deleted: false, contentHash: 'e'.repeat(64) },
+      { path: 'gone.txt', version: 6, deleted: true, contentHash: '' },
+      { path: 'new.txt', version: 1, deleted: false, contentHash: 'e'.repeat(64) },
+    ]);
+    expect(db.settlePending('/r')).toBe(3);
+
+    db.put('/r', { ...row, path: 'down.txt', baseVersion: 5 });
+    db.delete('/r', 'gone.txt');
+    expect(db.settlePending('/r')).toBe(1);
+    expect(db.pending('/r').map((pending) => pending.path)).toEqual(['new.txt']);
+    // Another folder's rows are its own.
+    expect(db.pending('/other')).toEqual([]);
+    db.close();
+  });
+
+  it('forgets the cursor when a folder is bound to another namespace', () => {
+    const db = StateDb.open(':memory:');
+    db.bindFolder('/r', 'ns-1');
+    db.markSynced('/r', 9, 1, { full: true, rulesHash: '' });
+    db.bindFolder('/r', 'ns-1');
+    expect(db.folder('/r')?.cursor).toBe(9);
+    db.bindFolder('/r', 'ns-2');
+    expect(db.folder('/r')?.cursor).toBe(0);
     db.close();
   });
 });

@@ -30,8 +30,13 @@ export interface FileState {
 export interface FolderState {
   readonly root: string;
   readonly namespaceId: string;
+  /** Journal cursor of the namespace this folder has learned every change up to; 0: none yet. */
   readonly cursor: number;
   readonly lastSyncAtMs: number;
+  /** When the last full diff (the whole folder against the whole namespace) ended; 0: never. */
+  readonly lastFullAtMs: number;
+  /** Hash of the ignore rules the cursor was kept under ('' before the first pass). */
+  readonly rulesHash: string;
   readonly files: number;
 }
 
@@ -49,26 +54,75 @@ interface FileRow {
 const FILE_COLUMNS =
   'path, base_version, base_content_hash, size, mtime_ms, content_hash, block_hashes, block_lengths';
 
-const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS folders (
-    root TEXT PRIMARY KEY,
-    namespace_id TEXT NOT NULL,
-    cursor INTEGER NOT NULL DEFAULT 0,
-    last_sync_ms INTEGER NOT NULL DEFAULT 0
-  );
-  CREATE TABLE IF NOT EXISTS files (
-    root TEXT NOT NULL,
-    path TEXT NOT NULL,
-    base_version INTEGER NOT NULL,
-    base_content_hash TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    mtime_ms REAL NOT NULL,
-    content_hash TEXT NOT NULL,
-    block_hashes TEXT NOT NULL,
-    block_lengths TEXT NOT NULL,
-    PRIMARY KEY (root, path)
-  ) WITHOUT ROWID;
-`;
+/**
+ * The schema's history, oldest first: migration N (index N - 1) brings a database at version
+ * N - 1 (SQLite's user_version) to N, in one transaction. Append only; never edit a migration a
+ * release has run.
+ */
+const MIGRATIONS: readonly string[] = [
+  // 1: the synced base and local hash cache per path. IF NOT EXISTS: databases made before
+  // versioning have these tables at user_version 0.
+  `CREATE TABLE IF NOT EXISTS folders (
+     root TEXT PRIMARY KEY,
+     namespace_id TEXT NOT NULL,
+     cursor INTEGER NOT NULL DEFAULT 0,
+     last_sync_ms INTEGER NOT NULL DEFAULT 0
+   );
+   CREATE TABLE IF NOT EXISTS files (
+     root TEXT NOT NULL,
+     path TEXT NOT NULL,
+     base_version INTEGER NOT NULL,
+     base_content_hash TEXT NOT NULL,
+     size INTEGER NOT NULL,
+     mtime_ms REAL NOT NULL,
+     content_hash TEXT NOT NULL,
+     block_hashes TEXT NOT NULL,
+     block_lengths TEXT NOT NULL,
+     PRIMARY KEY (root, path)
+   ) WITHOUT ROWID;`,
+  // 2: incremental passes. The remote tree where it differs from the synced base (server
+  // changes learned but not applied yet), when the last full diff ran, and which ignore rules
+  // the cursor was kept under. Cursors stored before this were written after passes whose
+  // failed downloads nothing remembered: they are reset, so the next pass is a full diff.
+  `CREATE TABLE remote_pending (
+     root TEXT NOT NULL,
+     path TEXT NOT NULL,
+     version INTEGER NOT NULL,
+     deleted INTEGER NOT NULL,
+     content_hash TEXT NOT NULL,
+     PRIMARY KEY (root, path)
+   ) WITHOUT ROWID;
+   ALTER TABLE folders ADD COLUMN last_full_ms INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE folders ADD COLUMN rules_hash TEXT NOT NULL DEFAULT '';
+   UPDATE folders SET cursor = 0;`,
+];
+
+/** The schema version this client writes; a database from a newer client is refused. */
+export const STATE_SCHEMA_VERSION = MIGRATIONS.length;
+
+/** The state database was written by a newer filesync: opening it could corrupt what it knows. */
+export class StateDbTooNewError extends Error {
+  override name = 'StateDbTooNewError';
+  constructor(file: string, version: number) {
+    super(
+      `${file} was written by a newer filesync (state version ${version}, this one knows ` +
+        `${STATE_SCHEMA_VERSION}): update filesync, or use another --home`,
+    );
+  }
+}
+
+/**
+ * A server change this device knows of and has not applied (the remote tree where it differs
+ * from the synced base): a download, a local deletion or a conflict that failed or was left for
+ * later. Incremental passes name these paths in their manifest until the base catches up, so
+ * the journal cursor can move on without forgetting them.
+ */
+export interface PendingRemote {
+  readonly path: string;
+  readonly version: number;
+  readonly deleted: boolean;
+  readonly contentHash: string;
+}
 
 /** The client's state database (state.db in the filesync home), one row per synced path. */
 export class StateDb {
@@ -91,14 +145,37 @@ export class StateDb {
     const db = new DatabaseSync(file);
     // WAL keeps a crash mid-sync from losing committed rows and lets a second reader in.
     db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
-    db.exec(SCHEMA);
-    return new StateDb(db);
+    const state = new StateDb(db);
+    try {
+      state.migrate(file);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    return state;
+  }
+
+  /** Brings the schema to STATE_SCHEMA_VERSION, one migration per transaction. */
+  private migrate(file: string): void {
+    const version = () =>
+      (this.db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
+    if (version() > STATE_SCHEMA_VERSION) throw new StateDbTooNewError(file, version());
+    while (version() < STATE_SCHEMA_VERSION) {
+      const next = version() + 1;
+      // Checked again inside the write lock: another process may have migrated meanwhile.
+      this.transaction(() => {
+        if (version() >= next) return;
+        this.db.exec(MIGRATIONS[next - 1]!);
+        this.db.exec(`PRAGMA user_version = ${next}`);
+      });
+    }
   }
 
   bindFolder(root: string, namespaceId: string): void {
     this.statement(
       `INSERT INTO folders (root, namespace_id) VALUES (?, ?)
-         ON CONFLICT (root) DO UPDATE SET namespace_id = excluded.namespace_id`,
+         ON CONFLICT (root) DO UPDATE SET namespace_id = excluded.namespace_id,
+           cursor = CASE WHEN folders.namespace_id = excluded.namespace_id THEN folders.cursor ELSE 0 END`,
     ).run(root, namespaceId);
   }
 
@@ -109,6 +186,7 @@ export class StateDb {
   forgetFolder(root: string): void {
     this.transaction(() => {
       this.statement('DELETE FROM files WHERE root = ?').run(root);
+      this.statement('DELETE FROM remote_pending WHERE root = ?').run(root);
       this.statement('DELETE FROM folders WHERE root = ?').run(root);
     });
   }
@@ -126,17 +204,74 @@ export class StateDb {
       };
       if (taken !== undefined || files.n > 0) throw new Error(`${to} has a sync state of its own`);
       this.statement('UPDATE files SET root = ? WHERE root = ?').run(to, from);
+      this.statement('UPDATE remote_pending SET root = ? WHERE root = ?').run(to, from);
       this.statement('UPDATE folders SET root = ? WHERE root = ?').run(to, from);
     });
   }
 
-  markSynced(root: string, cursor: number, atMs: number): void {
-    this.statement('UPDATE folders SET cursor = ?, last_sync_ms = ? WHERE root = ?').run(cursor, atMs, root);
+  /**
+   * Records the end of a pass: the journal cursor it learned every change up to, under which
+   * ignore rules, and whether it was a full diff.
+   */
+  markSynced(root: string, cursor: number, atMs: number, pass: { full: boolean; rulesHash: string }): void {
+    this.statement(
+      `UPDATE folders SET cursor = ?, last_sync_ms = ?, rules_hash = ?,
+         last_full_ms = CASE WHEN ? THEN ? ELSE last_full_ms END
+       WHERE root = ?`,
+    ).run(cursor, atMs, pass.rulesHash, pass.full ? 1 : 0, atMs, root);
+  }
+
+  /**
+   * Records server changes about to be applied (see PendingRemote); a newer row replaces an
+   * older. Many rows belong in one transaction().
+   */
+  putPending(root: string, rows: readonly PendingRemote[]): void {
+    const insert = this.statement(
+      `INSERT INTO remote_pending (root, path, version, deleted, content_hash) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (root, path) DO UPDATE SET version = excluded.version, deleted = excluded.deleted,
+           content_hash = excluded.content_hash
+         WHERE excluded.version >= remote_pending.version`,
+    );
+    for (const row of rows) insert.run(root, row.path, row.version, row.deleted ? 1 : 0, row.contentHash);
+  }
+
+  pending(root: string): PendingRemote[] {
+    const rows = this.statement(
+      'SELECT path, version, deleted, content_hash FROM remote_pending WHERE root = ?',
+    ).all(root) as unknown as { path: string; version: number; deleted: number; content_hash: string }[];
+    return rows.map((row) => ({
+      path: row.path,
+      version: row.version,
+      deleted: row.deleted === 1,
+      contentHash: row.content_hash,
+    }));
+  }
+
+  /**
+   * Drops the pending changes the synced base has caught up with: a version synced at or past
+   * the pending one, or a tombstone where nothing is synced any more. Returns how many are left.
+   */
+  settlePending(root: string): number {
+    this.statement(
+      `DELETE FROM remote_pending WHERE root = ?1 AND (
+         EXISTS (SELECT 1 FROM files f WHERE f.root = ?1 AND f.path = remote_pending.path
+                   AND f.base_version >= remote_pending.version)
+         OR (deleted = 1 AND NOT EXISTS (SELECT 1 FROM files f WHERE f.root = ?1
+                   AND f.path = remote_pending.path AND f.base_version > 0)))`,
+    ).run(root);
+    const left = this.statement('SELECT COUNT(*) AS n FROM remote_pending WHERE root = ?').get(root) as {
+      n: number;
+    };
+    return left.n;
+  }
+
+  folder(root: string): FolderState | undefined {
+    return this.folders().find((folder) => folder.root === root);
   }
 
   folders(): FolderState[] {
     const rows = this.statement(
-      `SELECT f.root, f.namespace_id, f.cursor, f.last_sync_ms,
+      `SELECT f.root, f.namespace_id, f.cursor, f.last_sync_ms, f.last_full_ms, f.rules_hash,
                 (SELECT COUNT(*) FROM files WHERE files.root = f.root AND base_version > 0) AS files
          FROM folders f ORDER BY f.root`,
     ).all() as unknown as {
@@ -144,6 +279,8 @@ export class StateDb {
       namespace_id: string;
       cursor: number;
       last_sync_ms: number;
+      last_full_ms: number;
+      rules_hash: string;
       files: number;
     }[];
     return rows.map((row) => ({
@@ -151,6 +288,8 @@ export class StateDb {
       namespaceId: row.namespace_id,
       cursor: row.cursor,
       lastSyncAtMs: row.last_sync_ms,
+      lastFullAtMs: row.last_full_ms,
+      rulesHash: row.rules_hash,
       files: row.files,
     }));
   }

@@ -4,25 +4,28 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import type { Logger } from 'pino';
 import { common, metadata, syncdiff } from '@filesync/contracts';
 import { LIMITS } from '@filesync/resources';
-import { canonicalPath, isAtOrBelow, isMassDelete } from '@filesync/sync-core';
+import { canonicalPath, decide, isAtOrBelow, isMassDelete, type LocalEntry } from '@filesync/sync-core';
 import type { Hasher } from '../hashing/hash-file';
 import {
+  changedManifest,
   manifestEntries,
   scanFolder,
   type LocalFile,
   type ScanFileSystem,
   type ScanResult,
 } from '../scan/scanner';
-import type { BlockRef, FileState, StateDb } from '../state/state-db';
+import type { BlockRef, FileState, PendingRemote, StateDb } from '../state/state-db';
 import { writeFileAtomically } from '../storage/atomic-write';
+import { newTempName } from '../storage/temp-name';
 import type { BlockStore } from '../storage/block-store';
 import { errorText } from '../storage/fs-error';
 import { freeConflictCopyName, nameRoom, pathExists } from './conflict-name';
 import { commitUnits, commitWindows, type CommitUnitOf } from './commit-order';
 import { Downloader, type BlockSource, type DownloadFile } from './downloader';
+import { LocalBlockChangedError, LocalBlocks } from './local-blocks';
 import { FolderSpellings, onDiskPath } from './local-path';
 import { deletionsToGuard } from './mass-delete-guard';
-import type { CommitOutcome, SyncRemote } from './remote';
+import type { CommitOutcome, DiffOutcome, SyncRemote } from './remote';
 import { BufferPool, PACK_BUFFERS, packBufferBytes } from './pack-buffers';
 import { STREAMED_UPLOAD_MIN_BYTES, UploadingHasher } from './streamed-upload';
 import { uploadPacks, type StoredPack, type PackSource } from './uploader';
@@ -49,6 +52,27 @@ const COMMIT_ROUNDS = 3;
  * see commitUnits) whose blocks are stored by the time it is sent.
  */
 const COMMIT_CALL = LIMITS.maxChangesPerCommit;
+/**
+ * A folder kept by incremental passes still gets a full diff this often: it catches what no
+ * observer reported (a state database restored from a backup, a server restored from one).
+ */
+export const FULL_DIFF_INTERVAL_MS = 24 * 60 * 60 * 1000;
+/** The server's action for each kind of decision of the shared rule (decide). */
+const ACTION_OF: Record<NonNullable<ReturnType<typeof decide>>['kind'], syncdiff.ActionKind> = {
+  upload: ActionKind.ACTION_KIND_UPLOAD,
+  download: ActionKind.ACTION_KIND_DOWNLOAD,
+  'delete-local': ActionKind.ACTION_KIND_DELETE_LOCAL,
+  'delete-remote': ActionKind.ACTION_KIND_DELETE_REMOTE,
+  conflict: ActionKind.ACTION_KIND_CONFLICT,
+  record: ActionKind.ACTION_KIND_RECORD,
+};
+/** Actions that apply a server change here; what they learned is pending until applied. */
+const REMOTE_ACTIONS: ReadonlySet<syncdiff.ActionKind> = new Set([
+  ActionKind.ACTION_KIND_DOWNLOAD,
+  ActionKind.ACTION_KIND_DELETE_LOCAL,
+  ActionKind.ACTION_KIND_CONFLICT,
+  ActionKind.ACTION_KIND_RECORD,
+]);
 
 export interface EngineDeps {
   readonly state: StateDb;
@@ -78,6 +102,8 @@ export interface SyncOptions {
   readonly force?: boolean;
   /** `--max-delete N`: a pass deleting more than N files stops too (see isMassDelete). */
   readonly maxDelete?: number;
+  /** Compare the whole folder with the whole namespace even when an incremental diff would do. */
+  readonly full?: boolean;
 }
 
 interface PendingUpload {
@@ -143,6 +169,12 @@ class SyncRun {
   /** Deletions the server refused under the mass-delete rule; they stay proposed. */
   private readonly refusedDeletes: string[] = [];
   private scan!: ScanResult;
+  /** Blocks the downloads of this pass can take from local files (see LocalBlocks). */
+  private localBlocks = new LocalBlocks([]);
+  /** Files deleted here whose blocks a download wants: moved aside until the downloads are done. */
+  private readonly stashed: string[] = [];
+  /** Server changes this pass learned and set out to apply (see StateDb.putPending). */
+  private readonly learned: PendingRemote[] = [];
   /** Pack buffers of every upload of this pass, streamed or not (see BufferPool). */
   private readonly packBuffers = new BufferPool(PACK_BUFFERS, packBufferBytes());
 
@@ -191,13 +223,18 @@ class SyncRun {
 
     this.phaseDone('scan', { files: this.scan.files.size });
     this.progress('comparing', 0, 0, 'files');
-    const { actions, cursor } = await remote.diff(this.namespaceId, manifestEntries(this.scan));
+    const { actions, cursor, full } = await this.diff();
     this.guardMassDelete(actions);
     const changes: PendingChange[] = [];
     const localDeletes: common.FileEntry[] = [];
     for (const action of actions) {
       await this.guard(action.path, async () => {
         assertSafeAction(action);
+        // A path the scan could not see keeps its server change pending until it can be applied;
+        // one the ignore rules hide is not tracked (new rules mean a full diff).
+        if (action.serverEntry && REMOTE_ACTIONS.has(action.kind) && !this.ignored(action.path)) {
+          this.learn(action.serverEntry);
+        }
         if (this.scan.excluded(action.path)) return;
         switch (action.kind) {
           case ActionKind.ACTION_KIND_UPLOAD: {
@@ -228,7 +265,7 @@ class SyncRun {
       });
     }
 
-    this.phaseDone('diff', { actions: actions.length });
+    this.phaseDone('diff', { actions: actions.length, full: full ? 1 : 0 });
     // Everything the pass needs of them is queued: a namespace's worth of actions (with the
     // server's entries) need not stay in memory through the transfers.
     actions.length = 0;
@@ -239,11 +276,23 @@ class SyncRun {
     // land once the old file, or the files below the old folder and the emptied folder, are gone.
     // Only what the scan saw unchanged is removed (deleteLocal); anything else stays and the
     // download that needs its place fails for that path alone.
-    for (const entry of localDeletes) await this.guard(entry.path, () => this.deleteLocal(entry));
-    await this.download();
+    this.indexLocalBlocks();
+    try {
+      for (const entry of localDeletes) await this.guard(entry.path, () => this.deleteLocal(entry));
+      await this.download();
+    } finally {
+      // What the downloads did not take is a version on the server (it was deleted unchanged).
+      for (const stash of this.stashed.splice(0)) await rm(stash, { force: true }).catch(() => undefined);
+    }
     this.phaseDone('download', { files: this.downloads.length });
 
-    state.markSynced(this.root, cursor, Date.now());
+    // The cursor moves on only with what it taught this pass remembered: a server change that
+    // failed or was left alone stays pending, named in the next manifests until applied.
+    state.transaction(() => {
+      state.putPending(this.root, this.learned);
+      state.settlePending(this.root);
+      state.markSynced(this.root, cursor, Date.now(), { full, rulesHash: this.scan.rulesFingerprint });
+    });
     this.progress('done', 1, 1, 'files');
     if (this.refusedDeletes.length > 0) {
       throw new MassDeleteError(
@@ -255,6 +304,101 @@ class SyncRun {
     }
     if (this.summary.failed.length > 0) throw new SyncIncompleteError(this.summary, this.summary.failed);
     return this.summary;
+  }
+
+  // ---- diff ----
+
+  /**
+   * Asks sync-diff what to do: incrementally (what changed here since the synced base, with the
+   * journal since the folder's cursor) when the folder has a cursor kept under the same ignore
+   * rules and a full diff ran within FULL_DIFF_INTERVAL_MS; otherwise, or when the server or the
+   * number of changes calls for it, a full diff of the whole folder.
+   */
+  private async diff(): Promise<DiffOutcome & { full: boolean }> {
+    const { state, remote } = this.deps;
+    const folder = state.folder(this.root);
+    const incremental =
+      this.options.full !== true &&
+      folder !== undefined &&
+      folder.cursor > 0 &&
+      folder.rulesHash === this.scan.rulesFingerprint &&
+      Date.now() - folder.lastFullAtMs < FULL_DIFF_INTERVAL_MS;
+    if (incremental) {
+      const recheck = state.pending(this.root).map((pending) => pending.path);
+      const manifest = changedManifest(this.scan, recheck);
+      if (manifest.length <= LIMITS.maxIncrementalPaths) {
+        const outcome = await remote.diff(this.namespaceId, manifest, { sinceCursor: folder.cursor });
+        // A server that does not know incremental diffs took the manifest for the whole folder.
+        if (outcome.incremental !== false && !outcome.fullDiffRequired) {
+          const named = new Set(manifest.map((entry) => entry.path));
+          const actions = outcome.actions.flatMap((action) =>
+            named.has(action.path) ? [action] : this.decideUnnamed(action),
+          );
+          return { actions, cursor: outcome.cursor, full: false };
+        }
+        this.deps.logger.debug(
+          { cursor: folder.cursor, incremental: outcome.incremental },
+          'the server asked for a full diff, or does not know incremental ones',
+        );
+      }
+    }
+    return { ...(await remote.diff(this.namespaceId, manifestEntries(this.scan))), full: true };
+  }
+
+  /**
+   * A server change to a path the incremental manifest did not name (unchanged here since the
+   * synced base, as far as the scan knows): decided again with the shared rule against this
+   * device's base, which may already hold that version (this device's own commit, or a change
+   * applied since).
+   */
+  private decideUnnamed(action: syncdiff.DiffAction): syncdiff.DiffAction[] {
+    const server = action.serverEntry;
+    if (!server) return [];
+    const file = this.scan.files.get(action.path);
+    const base = this.scan.known.get(action.path);
+    const baseVersion = base?.baseVersion ?? 0;
+    const baseContentHash = base?.baseContentHash ?? '';
+    const local: LocalEntry | undefined = file
+      ? {
+          path: file.path,
+          contentHash: file.contentHash,
+          size: file.size,
+          baseVersion,
+          baseContentHash,
+          deleted: false,
+        }
+      : baseVersion > 0
+        ? { path: action.path, contentHash: '', size: 0, baseVersion, baseContentHash, deleted: true }
+        : undefined;
+    const decision = decide(local, {
+      version: server.version,
+      deleted: server.deleted,
+      contentHash: server.content?.contentHash ?? '',
+    });
+    if (!decision) return [];
+    return [
+      {
+        path: action.path,
+        kind: ACTION_OF[decision.kind],
+        baseVersion: decision.baseVersion,
+        serverEntry: server,
+      },
+    ];
+  }
+
+  /** A server change this pass sets out to apply: pending until the synced base has it. */
+  private learn(entry: common.FileEntry): void {
+    this.learned.push({
+      path: entry.path,
+      version: entry.version,
+      deleted: entry.deleted,
+      contentHash: entry.content?.contentHash ?? '',
+    });
+  }
+
+  /** Left alone by the ignore rules (not merely unseen by the scan). */
+  private ignored(path: string): boolean {
+    return this.scan.excluded(path) && !this.scan.unknown.covers(path);
   }
 
   // ---- mass-delete guard ----
@@ -448,6 +592,7 @@ class SyncRun {
         throw new Error('blocks still missing after upload');
       case 'conflict': {
         const current = outcome.value;
+        if (current.version > 0) this.learn(current);
         if (change.kind === 'delete') {
           // Changed on the server since we saw it: the edit wins over our deletion.
           if (current.deleted) this.deps.state.delete(this.root, change.path);
@@ -758,7 +903,12 @@ class SyncRun {
       this.progress('downloading', done, total, 'bytes');
     };
     // Queued after a commit conflict too: what the scan could not see stays untouched.
-    const files = this.downloads.filter((download) => !this.scan.excluded(download.path));
+    const files: PendingDownload[] = [];
+    for (const download of this.downloads) {
+      if (this.scan.excluded(download.path)) continue;
+      const local = this.localBlocks.sourceFor(download);
+      if (!local || !(await this.writeFromLocal(download, local, onBytes))) files.push(download);
+    }
     const downloader = new Downloader(this.namespaceId, this.deps.blocks, this.deps.remote, {
       transfers: this.transfers,
       onRequest: () => this.summary.downloadRequests++,
@@ -776,6 +926,40 @@ class SyncRun {
     } finally {
       this.flushStatePuts();
     }
+  }
+
+  /**
+   * Indexes the blocks of local files that downloads of this pass want, before anything is
+   * deleted or replaced (see LocalBlocks).
+   */
+  private indexLocalBlocks(): void {
+    if (this.downloads.length === 0) return;
+    this.localBlocks = new LocalBlocks(this.downloads);
+    for (const file of this.scan.files.values()) {
+      if (!this.scan.excluded(file.path) && this.localBlocks.holdsWanted(file)) this.localBlocks.add(file);
+    }
+  }
+
+  /**
+   * Writes a download from blocks already on this device; false when one of them changed since
+   * the scan, so the file is to be fetched from storage after all. Other failures fail the path.
+   */
+  private async writeFromLocal(
+    download: PendingDownload,
+    source: BlockSource,
+    onBytes: (bytes: number) => void,
+  ): Promise<boolean> {
+    let fromStorage = false;
+    await this.guard(download.path, async () => {
+      try {
+        if (!download.expected) await this.clearFolderAt(download.path);
+        await this.downloadOne(download, source, onBytes, true);
+      } catch (error) {
+        if (!(error instanceof LocalBlockChangedError)) throw error;
+        fromStorage = true;
+      }
+    });
+    return !fromStorage;
   }
 
   /** Folder listings of the download phase (see FolderSpellings). */
@@ -828,6 +1012,7 @@ class SyncRun {
     download: PendingDownload,
     source: BlockSource,
     onBytes: (bytes: number) => void,
+    fromLocalFiles = false,
   ): Promise<void> {
     const { expected } = download;
     const target = expected?.absPath ?? (await onDiskPath(this.root, download.path, this.spellings));
@@ -841,8 +1026,13 @@ class SyncRun {
           await handle.write(bytes, 0, bytes.byteLength, size);
           blocks.push({ hash: download.blockHashes[i]!, offset: size, length: bytes.byteLength });
           size += bytes.byteLength;
-          this.summary.downloadedBlocks++;
-          this.summary.downloadedBytes += bytes.byteLength;
+          if (fromLocalFiles) {
+            this.summary.reusedBlocks++;
+            this.summary.reusedBytes += bytes.byteLength;
+          } else {
+            this.summary.downloadedBlocks++;
+            this.summary.downloadedBytes += bytes.byteLength;
+          }
           onBytes(bytes.byteLength);
         }
         if (size !== download.size)
@@ -903,7 +1093,15 @@ class SyncRun {
       return;
     }
     await assertReadable(file.absPath);
-    await rm(file.absPath, { force: true });
+    if (this.localBlocks.holdsWanted(file)) {
+      // A move made elsewhere: the download at the new path takes these bytes instead of storage.
+      const stash = join(dirname(file.absPath), newTempName());
+      await rename(file.absPath, stash);
+      this.stashed.push(stash);
+      this.localBlocks.add({ absPath: stash, blocks: file.blocks });
+    } else {
+      await rm(file.absPath, { force: true });
+    }
     this.deps.state.delete(this.root, entry.path);
     this.summary.deleted++;
     await this.removeEmptyFolders(dirname(file.absPath));

@@ -7,6 +7,21 @@ export interface DiffOutcome {
   readonly actions: syncdiff.DiffAction[];
   /** The namespace cursor the diff was computed at. */
   readonly cursor: number;
+  /** An incremental diff the server would not compute (no actions): run a full one. */
+  readonly fullDiffRequired?: boolean;
+  /**
+   * The server read the cursor (see DiffSummary.incremental); false from a server that does not
+   * know incremental diffs, whose answer to one is unusable.
+   */
+  readonly incremental?: boolean;
+}
+
+export interface DiffOptions {
+  /**
+   * 0 or absent: `manifest` is the whole folder. Otherwise the journal cursor this folder has
+   * applied, and `manifest` names only what changed (see syncdiff.proto, Diff).
+   */
+  readonly sinceCursor?: number;
 }
 
 export interface CommitOutcome {
@@ -35,7 +50,11 @@ export interface LocatedBlocks {
 /** The server side of a sync as the engine sees it; gRPC is one implementation. */
 export interface SyncRemote {
   /** `manifest` in comparePaths order; it is read once, as the stream takes it. */
-  diff(namespaceId: string, manifest: Iterable<syncdiff.ManifestEntry>): Promise<DiffOutcome>;
+  diff(
+    namespaceId: string,
+    manifest: Iterable<syncdiff.ManifestEntry>,
+    options?: DiffOptions,
+  ): Promise<DiffOutcome>;
   findMissingBlocks(namespaceId: string, hashes: readonly string[]): Promise<string[]>;
   /** Where blocks are stored; any number of hashes (the adapter splits them into calls). */
   locateBlocks(namespaceId: string, hashes: readonly string[]): Promise<LocatedBlocks>;
@@ -76,13 +95,17 @@ export class GrpcSyncRemote implements SyncRemote {
     private readonly accessToken: () => Promise<string>,
   ) {}
 
-  async diff(namespaceId: string, manifest: Iterable<syncdiff.ManifestEntry>): Promise<DiffOutcome> {
+  async diff(
+    namespaceId: string,
+    manifest: Iterable<syncdiff.ManifestEntry>,
+    options: DiffOptions = {},
+  ): Promise<DiffOutcome> {
     const token = await this.accessToken();
     const call = this.clients.syncDiff.diff(callMetadata(token), callOptions({ timeoutMs: TIMEOUTS.diffMs }));
     // Read while writing: the server may answer before the manifest is complete, and an
     // unread response stream would stall it.
     const reading = readDiff(call);
-    const writing = writeManifest(call, namespaceId, manifest);
+    const writing = writeManifest(call, namespaceId, options.sinceCursor ?? 0, manifest);
     const [outcome] = await Promise.all([
       reading,
       writing.catch(async (error) => {
@@ -194,24 +217,30 @@ type DiffCall = ClientDuplexStream<syncdiff.DiffRequest, syncdiff.DiffResponse>;
 
 async function readDiff(call: DiffCall): Promise<DiffOutcome> {
   const actions: syncdiff.DiffAction[] = [];
-  let cursor: number | undefined;
+  let summary: syncdiff.DiffSummary | undefined;
   for await (const response of call as AsyncIterable<syncdiff.DiffResponse>) {
     const message = response.message;
     if (message?.$case === 'action') actions.push(message.value);
-    else if (message?.$case === 'summary') cursor = message.value.cursor;
+    else if (message?.$case === 'summary') summary = message.value;
   }
-  if (cursor === undefined) throw new Error('sync-diff ended the diff without a summary');
-  return { actions, cursor };
+  if (summary === undefined) throw new Error('sync-diff ended the diff without a summary');
+  return {
+    actions,
+    cursor: summary.cursor,
+    fullDiffRequired: summary.fullDiffRequired,
+    incremental: summary.incremental,
+  };
 }
 
 async function writeManifest(
   call: DiffCall,
   namespaceId: string,
+  sinceCursor: number,
   manifest: Iterable<syncdiff.ManifestEntry>,
 ) {
   const send = (request: syncdiff.DiffRequest) =>
     call.write(request) ? Promise.resolve() : new Promise<void>((resolve) => drainedOrClosed(call, resolve));
-  await send({ message: { $case: 'start', value: { namespaceId, sinceCursor: 0 } } });
+  await send({ message: { $case: 'start', value: { namespaceId, sinceCursor } } });
   for (const entry of manifest) {
     if (call.destroyed || call.writableEnded) return;
     await send({ message: { $case: 'entry', value: entry } });

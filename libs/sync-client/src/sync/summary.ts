@@ -18,6 +18,12 @@ export interface SyncSummary {
   downloadedBytes: number;
   uploadedBlocks: number;
   downloadedBlocks: number;
+  /**
+   * Blocks of downloaded files copied from files already on this device (a rename or a copy made
+   * elsewhere) instead of fetched from storage, and their bytes; not in downloadedBlocks/Bytes.
+   */
+  reusedBlocks: number;
+  reusedBytes: number;
   /** Storage reads the downloads made: ranged GETs of packs and GETs of blocks stored on their own. */
   downloadRequests: number;
   filesUploaded: number;
@@ -36,6 +42,8 @@ export function emptySummary(): SyncSummary {
     downloadedBytes: 0,
     uploadedBlocks: 0,
     downloadedBlocks: 0,
+    reusedBlocks: 0,
+    reusedBytes: 0,
     downloadRequests: 0,
     filesUploaded: 0,
     filesDownloaded: 0,

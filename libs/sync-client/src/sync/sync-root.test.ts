@@ -24,7 +24,7 @@ describe('kind 1: a missing synced folder is never taken for an empty one', () =
 
   function syncedBefore(root: string): void {
     state.bindFolder(root, 'ns');
-    state.markSynced(root, 9, 1_700_000_000_000);
+    state.markSynced(root, 9, 1_700_000_000_000, { full: true, rulesHash: '' });
     state.put(root, {
       path: 'a.txt',
       baseVersion: 3,

@@ -242,6 +242,6 @@ export async function markSynced(
     size: now.size,
     mtimeMs: now.mtimeMs,
     contentHash: content.contentHash,
-    blocks: [],
+    blocks: chunkBuffer(Buffer.from(text)).map(({ hash, offset, length }) => ({ hash, offset, length })),
   });
 }

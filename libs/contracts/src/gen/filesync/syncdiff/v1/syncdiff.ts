@@ -185,6 +185,13 @@ export interface DiffSummary {
    * is 0; run a full diff.
    */
   fullDiffRequired: boolean;
+  /**
+   * True when the server read `since_cursor` (an incremental diff, computed or refused with
+   * full_diff_required). A client that asked for one and reads false talks to a server that does
+   * not know incremental diffs (a rolling deploy): it took the manifest for the whole folder, so
+   * its answer misses the server's deletions of unnamed paths; run a full diff.
+   */
+  incremental: boolean;
 }
 
 /** Request of SyncDiffService.FindMissingBlocks. */
@@ -785,7 +792,7 @@ export const DiffAction: MessageFns<DiffAction> = {
 };
 
 function createBaseDiffSummary(): DiffSummary {
-  return { cursor: 0, entriesReceived: 0, actionsSent: 0, fullDiffRequired: false };
+  return { cursor: 0, entriesReceived: 0, actionsSent: 0, fullDiffRequired: false, incremental: false };
 }
 
 export const DiffSummary: MessageFns<DiffSummary> = {
@@ -801,6 +808,9 @@ export const DiffSummary: MessageFns<DiffSummary> = {
     }
     if (message.fullDiffRequired !== false) {
       writer.uint32(32).bool(message.fullDiffRequired);
+    }
+    if (message.incremental !== false) {
+      writer.uint32(40).bool(message.incremental);
     }
     return writer;
   },
@@ -850,6 +860,14 @@ export const DiffSummary: MessageFns<DiffSummary> = {
             message.fullDiffRequired = reader.bool();
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.incremental = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -880,6 +898,7 @@ export const DiffSummary: MessageFns<DiffSummary> = {
         : isSet(object.full_diff_required)
         ? globalThis.Boolean(object.full_diff_required)
         : false,
+      incremental: isSet(object.incremental) ? globalThis.Boolean(object.incremental) : false,
     };
   },
 
@@ -897,6 +916,9 @@ export const DiffSummary: MessageFns<DiffSummary> = {
     if (message.fullDiffRequired !== false) {
       obj.fullDiffRequired = message.fullDiffRequired;
     }
+    if (message.incremental !== false) {
+      obj.incremental = message.incremental;
+    }
     return obj;
   },
 
@@ -909,6 +931,7 @@ export const DiffSummary: MessageFns<DiffSummary> = {
     message.entriesReceived = object.entriesReceived ?? 0;
     message.actionsSent = object.actionsSent ?? 0;
     message.fullDiffRequired = object.fullDiffRequired ?? false;
+    message.incremental = object.incremental ?? false;
     return message;
   },
 };

@@ -1,0 +1,196 @@
+// Unit tests of incremental passes: the engine against a scripted fake of the server side
+// (ScriptedRemote, no network) and a real temp folder. The service's half (the journal merge) is
+// tested in sync-diff and against the real stack in libs/e2e.
+import { utimesSync, writeFileSync } from 'node:fs';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { common, syncdiff } from '@filesync/contracts';
+import { FULL_DIFF_INTERVAL_MS } from './engine';
+import type { DiffOptions, DiffOutcome } from './remote';
+import {
+  act,
+  closeEngineFolder,
+  contentOf,
+  entry,
+  markSynced,
+  openEngineFolder,
+  runEngine,
+  ScriptedRemote,
+  type EngineFolder,
+} from './testing/engine-fakes';
+
+const { ActionKind } = syncdiff;
+
+/** A scripted server whose Diff answers depend on the call: records every call's manifest and cursor. */
+class DiffScript extends ScriptedRemote {
+  readonly diffs: { paths: string[]; sinceCursor: number }[] = [];
+  constructor(private readonly answer: (sinceCursor: number, paths: string[]) => Partial<DiffOutcome>) {
+    super([]);
+  }
+  override async diff(_ns: string, manifest: Iterable<syncdiff.ManifestEntry>, options: DiffOptions = {}) {
+    const entries = [...manifest];
+    this.manifests.push(entries);
+    const paths = entries.map((item) => item.path);
+    const sinceCursor = options.sinceCursor ?? 0;
+    this.diffs.push({ paths, sinceCursor });
+    return { actions: [], cursor: 7, ...this.answer(sinceCursor, paths) };
+  }
+}
+
+const download = (server: common.FileEntry) => act(ActionKind.ACTION_KIND_DOWNLOAD, server.path, 0, server);
+
+describe('incremental passes', () => {
+  let folder: EngineFolder;
+  beforeEach(async () => {
+    folder = await openEngineFolder('engine-incremental');
+  });
+  afterEach(() => closeEngineFolder(folder));
+
+  /** Three synced files and a first (full) pass that leaves cursor 7. */
+  async function syncedFolder(): Promise<void> {
+    for (const name of ['a.txt', 'b.txt', 'c.txt']) await markSynced(folder, name, `text of ${name}`, 1);
+    const first = new DiffScript(() => ({}));
+    await runEngine(folder, first);
+    expect(first.diffs).toEqual([{ paths: ['a.txt', 'b.txt', 'c.txt'], sinceCursor: 0 }]);
+  }
+
+  it('after a full pass, names only what changed locally, with the cursor', async () => {
+    await syncedFolder();
+    await writeFile(join(folder.root, 'b.txt'), 'edited');
+    await writeFile(join(folder.root, 'new.txt'), 'new');
+    await rm(join(folder.root, 'c.txt'));
+    const remote = new DiffScript(() => ({}));
+    await runEngine(folder, remote);
+    expect(remote.diffs).toEqual([{ paths: ['b.txt', 'c.txt', 'new.txt'], sinceCursor: 7 }]);
+    expect(remote.manifests[0]!.find((item) => item.path === 'c.txt')).toMatchObject({ deleted: true });
+  });
+
+  it('a pass with nothing changed names nothing', async () => {
+    await syncedFolder();
+    const remote = new DiffScript(() => ({}));
+    await runEngine(folder, remote);
+    expect(remote.diffs).toEqual([{ paths: [], sinceCursor: 7 }]);
+  });
+
+  it('decides server changes to unnamed paths against its own base: its own version is no download', async () => {
+    await syncedFolder();
+    const newer = contentOf('from the other device');
+    await folder.blocks.seed('from the other device');
+    const remote = new DiffScript(() => ({
+      actions: [
+        // The version this device already has (its own commit, replayed by the journal).
+        download(entry('a.txt', 1, contentOf('text of a.txt'))),
+        download(entry('b.txt', 2, newer)),
+        act(ActionKind.ACTION_KIND_DELETE_LOCAL, 'c.txt', 0, entry('c.txt', 2)),
+      ],
+    }));
+    const summary = await runEngine(folder, remote);
+    expect(summary).toMatchObject({ filesDownloaded: 1, deleted: 1, conflicts: 0 });
+    expect(await readFile(join(folder.root, 'b.txt'), 'utf8')).toBe('from the other device');
+    expect(await readFile(join(folder.root, 'a.txt'), 'utf8')).toBe('text of a.txt');
+    expect(folder.state.get(folder.root, 'c.txt')).toBeUndefined();
+    expect(folder.state.pending(folder.root)).toEqual([]);
+  });
+
+  it('an unnamed path edited after the scan is kept as a conflicted copy, not overwritten', async () => {
+    await syncedFolder();
+    await folder.blocks.seed('server edit');
+    const remote = new DiffScript(() => {
+      // The scan saw b.txt unchanged (so it was not named); it is edited before the download.
+      writeFileSync(join(folder.root, 'b.txt'), 'local edit during the pass');
+      utimesSync(join(folder.root, 'b.txt'), 1, 1);
+      return { actions: [download(entry('b.txt', 2, contentOf('server edit')))] };
+    });
+    const summary = await runEngine(folder, remote);
+    expect(summary.conflicts).toBe(1);
+    expect(await readFile(join(folder.root, 'b.txt'), 'utf8')).toBe('server edit');
+    const names = await readdir(folder.root);
+    const copy = names.find((name) => name.startsWith('b (conflicted copy'));
+    expect(copy).toBeDefined();
+    expect(await readFile(join(folder.root, copy!), 'utf8')).toBe('local edit during the pass');
+  });
+
+  it('a server change that could not be applied stays pending and is named until it is', async () => {
+    await syncedFolder();
+    const newer = entry('b.txt', 2, contentOf('not in storage yet'));
+    const failing = new DiffScript(() => ({ actions: [download(newer)] }));
+    await expect(runEngine(folder, failing)).rejects.toMatchObject({ failures: [{ path: 'b.txt' }] });
+    expect(folder.state.pending(folder.root)).toMatchObject([{ path: 'b.txt', version: 2 }]);
+    expect(folder.state.folder(folder.root)?.cursor).toBe(7);
+
+    // The journal has moved on (nothing new after the cursor), yet b.txt is named again.
+    await folder.blocks.seed('not in storage yet');
+    const retry = new DiffScript((_since, paths) => ({
+      actions: paths.includes('b.txt') ? [download(newer)] : [],
+      cursor: 9,
+    }));
+    await runEngine(folder, retry);
+    expect(retry.diffs).toEqual([{ paths: ['b.txt'], sinceCursor: 7 }]);
+    expect(await readFile(join(folder.root, 'b.txt'), 'utf8')).toBe('not in storage yet');
+    expect(folder.state.pending(folder.root)).toEqual([]);
+    expect(folder.state.folder(folder.root)?.cursor).toBe(9);
+  });
+
+  it('runs a full diff when the server asks for one', async () => {
+    await syncedFolder();
+    const remote = new DiffScript((since) =>
+      since > 0 ? { fullDiffRequired: true, cursor: 0 } : { cursor: 12 },
+    );
+    await runEngine(folder, remote);
+    expect(remote.diffs).toEqual([
+      { paths: [], sinceCursor: 7 },
+      { paths: ['a.txt', 'b.txt', 'c.txt'], sinceCursor: 0 },
+    ]);
+    expect(folder.state.folder(folder.root)?.cursor).toBe(12);
+  });
+
+  it('runs a full diff when the server does not know incremental diffs (a rolling deploy)', async () => {
+    await syncedFolder();
+    const remote = new DiffScript((since) => ({ incremental: false, cursor: since > 0 ? 8 : 9 }));
+    await runEngine(folder, remote);
+    expect(remote.diffs).toEqual([
+      { paths: [], sinceCursor: 7 },
+      { paths: ['a.txt', 'b.txt', 'c.txt'], sinceCursor: 0 },
+    ]);
+    expect(folder.state.folder(folder.root)?.cursor).toBe(9);
+  });
+
+  it('runs a full diff when the ignore rules changed, when asked to, and once a day', async () => {
+    await syncedFolder();
+    await writeFile(join(folder.root, '.filesyncignore'), '*.tmp\n');
+    const afterRules = new DiffScript(() => ({}));
+    await runEngine(folder, afterRules);
+    expect(afterRules.diffs[0]!.sinceCursor).toBe(0);
+
+    const incremental = new DiffScript(() => ({}));
+    await runEngine(folder, incremental);
+    expect(incremental.diffs[0]!.sinceCursor).toBe(7);
+
+    const asked = new DiffScript(() => ({}));
+    await runEngine(folder, asked, { full: true });
+    expect(asked.diffs[0]!.sinceCursor).toBe(0);
+
+    const realNow = Date.now;
+    Date.now = () => realNow() + FULL_DIFF_INTERVAL_MS + 1;
+    try {
+      const nextDay = new DiffScript(() => ({}));
+      await runEngine(folder, nextDay);
+      expect(nextDay.diffs[0]!.sinceCursor).toBe(0);
+    } finally {
+      Date.now = realNow;
+    }
+  });
+
+  it('keeps the cursor where it was when the mass-delete guard stops the pass', async () => {
+    await syncedFolder();
+    const remote = new DiffScript(() => ({
+      cursor: 20,
+      actions: ['a.txt', 'b.txt', 'c.txt'].map((path) =>
+        act(ActionKind.ACTION_KIND_DELETE_LOCAL, path, 0, entry(path, 2)),
+      ),
+    }));
+    await expect(runEngine(folder, remote)).rejects.toMatchObject({ name: 'MassDeleteError' });
+    expect(folder.state.folder(folder.root)?.cursor).toBe(7);
+    expect(await readFile(join(folder.root, 'a.txt'), 'utf8')).toBe('text of a.txt');
+  });
+});

@@ -1,0 +1,83 @@
+import { open } from 'node:fs/promises';
+import { blockHash } from '@filesync/sync-core';
+import type { BlockRef } from '../state/state-db';
+import type { BlockSource, DownloadFile } from './downloader';
+
+/** Where a block's bytes may be found on this device, as the scan saw the file. */
+interface LocalBlock {
+  readonly absPath: string;
+  readonly offset: number;
+  readonly length: number;
+}
+
+/** A local file as the scan hashed it: where it is and its blocks. */
+export interface LocalBlockFile {
+  readonly absPath: string;
+  readonly blocks: readonly BlockRef[];
+}
+
+/** A local copy of a block no longer has the bytes its hash names (the file changed). */
+export class LocalBlockChangedError extends Error {
+  override name = 'LocalBlockChangedError';
+}
+
+/**
+ * Blocks a download needs that files on this device already hold: a file renamed or copied on
+ * another device, or a folder moved there, arrives without a byte from storage. Only the blocks
+ * some download wants are indexed (memory follows the downloads, not the folder). Every block is
+ * read at write time and checked against its hash, so a file changed since the scan is never
+ * copied wrong: the download then fetches it from storage (LocalBlockChangedError).
+ */
+export class LocalBlocks {
+  private readonly wanted = new Set<string>();
+  private readonly found = new Map<string, LocalBlock>();
+
+  constructor(downloads: Iterable<DownloadFile>) {
+    for (const download of downloads) for (const hash of download.blockHashes) this.wanted.add(hash);
+  }
+
+  /** True when some block of `file` is wanted by a download. */
+  holdsWanted(file: LocalBlockFile): boolean {
+    return file.blocks.some((block) => this.wanted.has(block.hash));
+  }
+
+  /**
+   * Offers the wanted blocks of a local file. The latest offer of a block wins: a file moved
+   * aside is offered again at its new place.
+   */
+  add(file: LocalBlockFile): void {
+    for (const block of file.blocks) {
+      if (this.wanted.has(block.hash)) {
+        this.found.set(block.hash, { absPath: file.absPath, offset: block.offset, length: block.length });
+      }
+    }
+  }
+
+  /** A source of every block of `file` from local files, or undefined when some block is not here. */
+  sourceFor(file: DownloadFile): BlockSource | undefined {
+    const blocks = file.blockHashes.map((hash) => this.found.get(hash));
+    if (blocks.some((block) => block === undefined)) return undefined;
+    return {
+      block: async (index) => {
+        const block = blocks[index]!;
+        const expected = file.blockHashes[index]!;
+        const bytes = Buffer.allocUnsafe(block.length);
+        let read = 0;
+        try {
+          const handle = await open(block.absPath, 'r');
+          try {
+            read = (await handle.read(bytes, 0, block.length, block.offset)).bytesRead;
+          } finally {
+            await handle.close();
+          }
+        } catch {
+          // Gone or unreadable since the scan: storage has the block.
+        }
+        if (read === block.length && blockHash(bytes) === expected) return bytes;
+        // Never offered again: the next download of this block goes to storage.
+        this.found.delete(expected);
+        throw new LocalBlockChangedError(`${block.absPath} changed since the scan`);
+      },
+    };
+  }
+}
