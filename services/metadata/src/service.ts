@@ -57,7 +57,7 @@ export async function start(env: NodeJS.ProcessEnv): Promise<RunningService & { 
     retentionMs: config.retentionDays * 24 * 60 * 60 * 1000,
     onCommitted: () => relay.kick(),
   });
-  const service = new MetadataService(store, committer, blocks);
+  const service = new MetadataService(store, committer, blocks, config.retentionDays * 24 * 60 * 60 * 1000);
 
   relay.start();
   try {

@@ -9,16 +9,19 @@ import {
   type QueryCommandInput,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { TABLES } from '@filesync/resources';
+import { TABLES, TRASH_INDEX } from '@filesync/resources';
+import { comparePaths, isAtOrBelow } from '@filesync/sync-core';
 import { MAX_INLINE_BLOCK_HASHES } from '../domain/commit-plan';
 import { ancestorsOf } from '../domain/tree';
-import type { FileEntry, Follow, JournalRecord } from '../domain/model';
+import type { FileEntry, Follow, JournalRecord, TrashEntry } from '../domain/model';
 import {
   versionKey as refKey,
   type HeadState,
   type MetadataStore,
   type TransactionOutcome,
   type TransactionWrite,
+  type TrashPage,
+  type TrashQuery,
 } from '../domain/ports';
 import { batchGetAll, batchWriteAll, type Item } from './dynamo-batch';
 import {
@@ -34,6 +37,9 @@ import {
   fileBelowPrefix,
   nsKey,
   outboxKey,
+  trashBelowPrefix,
+  trashGroupStart,
+  trashKey,
   versionKey,
   versionPrefix,
 } from './keys';
@@ -325,10 +331,21 @@ export class DynamoMetadataStore implements MetadataStore {
     const expiresAt = Math.floor(write.supersededExpireAtMs / 1000);
     for (const { entry, expectedVersion, superseded } of write.files) {
       slots.push({ kind: 'file', path: entry.path });
+      // A deletion of a live file enters the trash index; any other write of the item (a restore,
+      // new content) leaves it, since the whole item is replaced.
+      const trash =
+        entry.deleted && superseded && !superseded.deleted
+          ? {
+              [TRASH_INDEX.partitionKey]: pk,
+              [TRASH_INDEX.sortKey]: trashKey(entry.path),
+              trashExpiresAtMs: write.supersededExpireAtMs,
+              trashSize: superseded.content?.size ?? 0,
+            }
+          : {};
       items.push({
         Put: {
           TableName: metadata,
-          Item: { pk, sk: fileKey(entry.path), ...entryAttributes(entry) },
+          Item: { pk, sk: fileKey(entry.path), ...entryAttributes(entry), ...trash },
           ...(expectedVersion === 0
             ? { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': 'pk' } }
             : {
@@ -380,6 +397,100 @@ export class DynamoMetadataStore implements MetadataStore {
     for await (const items of inPathOrder(pages, (item) => String(item.path))) {
       yield await this.entriesOf(namespaceId, items);
     }
+  }
+
+  /**
+   * Reads the trash index below the prefix only: the path itself (one key) and the range of keys
+   * below `prefix/`, from the group of `afterPath` on. Long paths sharing their first
+   * ORDER_PREFIX_BYTES are put back in path order (inPathOrder); entries past their retention are
+   * left out. The index is eventually consistent on AWS (no strongly consistent reads of a GSI).
+   */
+  async listTrash(namespaceId: string, query: TrashQuery, signal?: AbortSignal): Promise<TrashPage> {
+    const { prefix, afterPath, limit } = query;
+    const nowMs = this.now();
+    const isAfter = (path: string) => afterPath === undefined || comparePaths(path, afterPath) > 0;
+    // Keys compare as UTF-8 bytes, like comparePaths (not like JavaScript's `<`).
+    // A range's keys may belong to other paths (a long path's key is cut): `holds` tells its own.
+    const ranges: (KeyRange & { holds: (path: string) => boolean })[] = [];
+    const start = afterPath === undefined ? undefined : trashGroupStart(afterPath);
+    if (prefix === '') {
+      ranges.push({ from: start, to: undefined, holds: () => true });
+    } else {
+      const key = trashKey(prefix);
+      if (isAfter(prefix)) ranges.push({ from: key, to: key, holds: (path) => path === prefix });
+      const below = trashBelowPrefix(prefix);
+      const from = start !== undefined && comparePaths(start, below) > 0 ? start : below;
+      const to = prefixEnd(below);
+      if (comparePaths(from, to) <= 0) {
+        ranges.push({ from, to, holds: (path) => path !== prefix && isAtOrBelow(path, prefix) });
+      }
+    }
+    const entries: TrashEntry[] = [];
+    for (const range of ranges) {
+      const pages = inPathOrder(this.queryTrash(namespaceId, range, limit + 1, signal), (item) =>
+        String(item.path),
+      );
+      for await (const items of pages) {
+        for (const item of items) {
+          const path = String(item.path);
+          const expiresAtMs = Number(item.trashExpiresAtMs ?? 0);
+          if (!range.holds(path) || !isAfter(path) || expiresAtMs <= nowMs) continue;
+          entries.push({
+            path,
+            version: Number(item.version),
+            deletedAtMs: Number(item.committedAtMs ?? 0),
+            deviceId: String(item.deviceId ?? ''),
+            expiresAtMs,
+            size: Number(item.trashSize ?? 0),
+          });
+        }
+        if (entries.length > limit) break;
+      }
+      if (entries.length > limit) break;
+    }
+    return { entries: entries.slice(0, limit), hasMore: entries.length > limit };
+  }
+
+  /** Pages of the trash index of a namespace, keys from `from` to `to` (inclusive; open when undefined). */
+  private async *queryTrash(
+    namespaceId: string,
+    range: KeyRange,
+    pageSize: number,
+    signal: AbortSignal | undefined,
+  ): AsyncIterable<Item[]> {
+    const { from, to } = range;
+    const condition =
+      from === undefined
+        ? ''
+        : to === undefined
+          ? ' AND #sk >= :from'
+          : to === from
+            ? ' AND #sk = :from'
+            : ' AND #sk BETWEEN :from AND :to';
+    let startKey: Record<string, any> | undefined;
+    do {
+      const output = await this.client.send(
+        new QueryCommand({
+          TableName: this.tables.metadata,
+          IndexName: TRASH_INDEX.name,
+          KeyConditionExpression: `#pk = :pk${condition}`,
+          ExpressionAttributeNames: {
+            '#pk': TRASH_INDEX.partitionKey,
+            ...(condition ? { '#sk': TRASH_INDEX.sortKey } : {}),
+          },
+          ExpressionAttributeValues: {
+            ':pk': nsKey(namespaceId),
+            ...(from === undefined ? {} : { ':from': from }),
+            ...(to === undefined || to === from ? {} : { ':to': to }),
+          },
+          Limit: pageSize,
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+        { abortSignal: signal },
+      );
+      yield output.Items ?? [];
+      startKey = output.LastEvaluatedKey;
+    } while (startKey);
   }
 
   async listVersions(namespaceId: string, path: string): Promise<FileEntry[]> {
@@ -558,6 +669,12 @@ export class DynamoMetadataStore implements MetadataStore {
   }
 }
 
+/** Sort keys from `from` to `to`, both included; undefined leaves that end open. */
+interface KeyRange {
+  readonly from: string | undefined;
+  readonly to: string | undefined;
+}
+
 /** Key condition of a query for the sort keys that start with `:prefix` (see query()). */
 /** Head attribute: the folders of every live file are marked (see indexTree). */
 const FOLDER_MARKERS = 'folderMarkers';
@@ -645,6 +762,8 @@ export function entryOf(namespaceId: string, item: Item, blockList?: readonly st
     committedAtMs: Number(item.committedAtMs ?? 0),
     deviceId: String(item.deviceId ?? ''),
     journalSeq: Number(item.journalSeq ?? 0),
+    // A superseded version's end of retention (only VER# items carry one).
+    ...(typeof item[EXPIRES_AT] === 'number' ? { expiresAtMs: item[EXPIRES_AT] * 1000 } : {}),
   };
 }
 
