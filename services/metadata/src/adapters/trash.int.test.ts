@@ -2,7 +2,7 @@
 // here, in memory, tables and the trash index made from libs/resources), driven by the real
 // Committer and MetadataService; only block storage is an in-memory fake (testing/fakes.ts
 // committerSetup: blocks 1 to 20 exist).
-import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TRASH_INDEX } from '@filesync/resources';
 import { comparePaths } from '@filesync/sync-core';
 import { MetadataService } from '../domain/metadata-service';
@@ -24,18 +24,22 @@ async function setup(retentionMs = 30 * DAY) {
   const tables = await dynamo.createTables(`trash${++tableCount}`);
   /** Items each query of the trash index returned. */
   const indexReads: number[] = [];
+  /** Queries of the table itself (listings of files). */
+  const tableQueries: string[] = [];
   const client = {
     send: async (command: any, options?: any) => {
       const output = await dynamo.documents.send(command, options);
       if (command instanceof QueryCommand && command.input.IndexName === TRASH_INDEX.name) {
         indexReads.push((output as { Items?: unknown[] }).Items?.length ?? 0);
+      } else if (command instanceof QueryCommand) {
+        tableQueries.push(String(command.input.ExpressionAttributeValues?.[':prefix']));
       }
       return output;
     },
   } as unknown as DynamoDBDocumentClient;
   let now = 1_800_000_000_000;
   const clock = { now: () => now };
-  const store = new DynamoMetadataStore(client, tables, { now: clock.now });
+  const store = new DynamoMetadataStore(client, tables, { now: clock.now, retentionMs });
   const { committer, blocks } = committerSetup({ store, clock, retentionMs });
   const service = new MetadataService(store, committer, blocks, retentionMs);
   const commit = async (changes: FileChange[]) => {
@@ -46,12 +50,34 @@ async function setup(retentionMs = 30 * DAY) {
     (await dynamo.namespaceItems(tables.metadata, NS)).find(
       (item) => String(item.sk).startsWith('FILE#') && item.path === path,
     );
+  /** Makes the namespace look as if written before the trash index: no index attributes, no head flag. */
+  const forgetIndex = async () => {
+    for (const item of await dynamo.namespaceItems(tables.metadata, NS)) {
+      const attributes = String(item.sk).startsWith('FILE#')
+        ? [TRASH_INDEX.partitionKey, TRASH_INDEX.sortKey, 'trashExpiresAtMs', 'trashSize']
+        : item.sk === 'HEAD'
+          ? ['trashIndexed']
+          : [];
+      if (attributes.length === 0) continue;
+      await dynamo.documents.send(
+        new UpdateCommand({
+          TableName: tables.metadata,
+          Key: { pk: item.pk, sk: item.sk },
+          UpdateExpression: `REMOVE ${attributes.map((_, i) => `#a${i}`).join(', ')}`,
+          ExpressionAttributeNames: Object.fromEntries(attributes.map((name, i) => [`#a${i}`, name])),
+        }),
+      );
+    }
+  };
   return {
+    tables,
     store,
     service,
     commit,
     indexReads,
+    tableQueries,
     fileItem,
+    forgetIndex,
     now: () => now,
     advance: (ms: number) => (now += ms),
   };
@@ -170,6 +196,51 @@ describe('the trash index (DynamoDB Local)', () => {
     const controller = new AbortController();
     controller.abort();
     await expect(store.listTrash(NS, { prefix: '', limit: 10 }, controller.signal)).rejects.toThrow();
+  });
+});
+
+describe('tombstones from before the trash index (DynamoDB Local)', () => {
+  it('are indexed by the first ListTrash, once, from the versions they superseded', async () => {
+    const { commit, store, forgetIndex, tables, tableQueries, now, fileItem } = await setup(DAY);
+    await commit([
+      contentChange('old/a', 0, [1]),
+      contentChange('old/b', 0, [2]),
+      contentChange('c', 0, [3]),
+    ]);
+    await commit([deleteChange('old/a', 1), deleteChange('old/b', 1)]);
+    await forgetIndex();
+    // An old-layout version item has no expiry: the retention period counts from the deletion.
+    await dynamo.documents.send(
+      new UpdateCommand({
+        TableName: tables.metadata,
+        Key: { pk: `NS#${NS}`, sk: 'VER#old/b#000000000001' },
+        UpdateExpression: 'REMOVE expiresAt',
+      }),
+    );
+    expect(await fileItem('old/a')).not.toHaveProperty(TRASH_INDEX.partitionKey);
+
+    tableQueries.length = 0;
+    const page = await store.listTrash(NS, { prefix: '', limit: 10 });
+    expect(page.entries.map((entry) => [entry.path, entry.expiresAtMs, entry.size])).toEqual([
+      ['old/a', now() + DAY, 10],
+      ['old/b', now() + DAY, 10],
+    ]);
+    expect(tableQueries).toEqual(['FILE#']);
+    const head = (await dynamo.namespaceItems(tables.metadata, NS)).find((item) => item.sk === 'HEAD');
+    expect(head).toMatchObject({ trashIndexed: true });
+    await store.listTrash(NS, { prefix: '', limit: 10 });
+    expect(tableQueries).toEqual(['FILE#']);
+  });
+
+  it('are indexed before the first commit of this version, which then flags the head', async () => {
+    const { commit, store, forgetIndex, tables } = await setup();
+    await commit([contentChange('x', 0, [1]), contentChange('y', 0, [2])]);
+    await commit([deleteChange('x', 1)]);
+    await forgetIndex();
+    await commit([contentChange('z', 0, [3])]);
+    const head = (await dynamo.namespaceItems(tables.metadata, NS)).find((item) => item.sk === 'HEAD');
+    expect(head).toMatchObject({ trashIndexed: true });
+    expect(pathsOf((await store.listTrash(NS, { prefix: '', limit: 10 })).entries)).toEqual(['x']);
   });
 });
 

@@ -18,7 +18,7 @@ export interface RestoreFilesResult {
   readonly next: RestoreResume | undefined;
 }
 
-/** A deleted file to bring back: its tombstone's version and where it was found. */
+/** A deleted file to bring back, and the version of its tombstone (the base of the restore). */
 interface Candidate {
   readonly path: string;
   readonly tombstoneVersion: number;
