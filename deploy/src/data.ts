@@ -41,6 +41,16 @@ export class DataStores extends Construct {
         timeToLiveAttribute: 'ttlAttribute' in definition ? definition.ttlAttribute : undefined,
         removalPolicy: RemovalPolicy.RETAIN,
       });
+      // CloudFormation adds at most one new index to an existing table per deployment.
+      for (const index of 'indexes' in definition ? definition.indexes : []) {
+        tables[key].addGlobalSecondaryIndex({
+          indexName: index.name,
+          partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
+          sortKey: { name: index.sortKey, type: dynamodb.AttributeType.STRING },
+          projectionType: dynamodb.ProjectionType.INCLUDE,
+          nonKeyAttributes: [...index.projectedAttributes],
+        });
+      }
     }
     this.tables = tables;
 

@@ -1,5 +1,12 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { BLOCKS_BUCKET, CHANGE_EVENTS_QUEUE, MAIL_SENDER, TABLES, type TableKey } from '@filesync/resources';
+import {
+  BLOCKS_BUCKET,
+  CHANGE_EVENTS_QUEUE,
+  MAIL_SENDER,
+  TABLES,
+  TRASH_INDEX,
+  type TableKey,
+} from '@filesync/resources';
 import { logicalId, resourcesOfType, synthesize, type Synthesized } from './synth';
 
 let synth: Synthesized;
@@ -115,6 +122,27 @@ describe('data stores', () => {
       expect(logicalId(synth.main, synth.main.data.tables[key])).toContain(table.id);
     },
   );
+
+  it('gives the metadata table the sparse trash index of its definition', () => {
+    const metadata =
+      synth.template.toJSON().Resources[logicalId(synth.main, synth.main.data.tables.metadata)];
+    expect(metadata.Properties.GlobalSecondaryIndexes).toEqual([
+      {
+        IndexName: TRASH_INDEX.name,
+        KeySchema: [
+          { AttributeName: TRASH_INDEX.partitionKey, KeyType: 'HASH' },
+          { AttributeName: TRASH_INDEX.sortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...TRASH_INDEX.projectedAttributes] },
+      },
+    ]);
+    expect(metadata.Properties.AttributeDefinitions).toEqual(
+      ['pk', 'sk', TRASH_INDEX.partitionKey, TRASH_INDEX.sortKey].map((name) => ({
+        AttributeName: name,
+        AttributeType: 'S',
+      })),
+    );
+  });
 
   it('encrypts the blocks bucket, blocks public access, logs access and aborts stale uploads', () => {
     synth.template.hasResourceProperties('AWS::S3::Bucket', {

@@ -15,6 +15,7 @@ import {
   STORAGE_ROLE,
   storageRoleStatements,
   TABLES,
+  tableSchema,
   type TableDefinition,
 } from '@filesync/resources';
 import type { EmulatorEndpoints } from './emulators';
@@ -44,14 +45,7 @@ async function ensureTable(dynamodb: DynamoDBClient, table: TableDefinition): Pr
       new CreateTableCommand({
         TableName: table.defaultName,
         BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: table.partitionKey, AttributeType: 'S' },
-          { AttributeName: table.sortKey, AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: table.partitionKey, KeyType: 'HASH' },
-          { AttributeName: table.sortKey, KeyType: 'RANGE' },
-        ],
+        ...tableSchema(table),
       }),
     );
   } catch (error) {

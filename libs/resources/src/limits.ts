@@ -26,6 +26,13 @@ export const LIMITS = {
   listFilesPageSize: 500,
   /** Most paths in one GetFiles call. */
   maxPathsPerGetFiles: 1000,
+  /** Most files or folders named in one RestoreFiles call. */
+  maxPathsPerRestore: 100,
+  /** Most files one RestoreFiles call restores (a commit of as many); next_page_token goes on. */
+  maxRestoreFilesPerCall: 500,
+  /** Entries of a ListTrash answer: the default and the most a caller may ask for. */
+  trashPageSize: 100,
+  maxTrashPageSize: 1000,
   /**
    * Most paths an incremental diff handles (the client's changed paths, and separately the paths
    * the journal changed after its cursor); beyond it a full diff costs about as much and holds

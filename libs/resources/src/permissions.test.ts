@@ -45,9 +45,18 @@ describe('service permissions', () => {
   it('gives each table only to the service that owns it', () => {
     for (const [service, grants] of Object.entries(SERVICE_PERMISSIONS)) {
       for (const grant of grants) {
-        if (grant.on.kind === 'table') expect(TABLES[grant.on.table].owner).toBe(service);
+        if (grant.on.kind === 'table' || grant.on.kind === 'table-index')
+          expect(TABLES[grant.on.table].owner).toBe(service);
       }
     }
+  });
+
+  it('grants queries of the trash index on the index ARN, nothing else there', () => {
+    expect(policyStatements(SERVICE_PERMISSIONS.metadata, arns)).toContainEqual({
+      Effect: 'Allow',
+      Action: ['dynamodb:Query'],
+      Resource: ['arn:aws:dynamodb:us-east-1:123456789012:table/filesync-metadata/index/trash'],
+    });
   });
 
   it('gives sync-diff no AWS access', () => {

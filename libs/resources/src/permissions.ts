@@ -10,11 +10,13 @@
  * own: TransactWriteItems is authorised per item as PutItem / UpdateItem / DeleteItem /
  * ConditionCheckItem, and BatchWriteItem deletes need only dynamodb:BatchWriteItem.
  */
-import type { ServiceName, TableKey } from './tables';
+import { TRASH_INDEX, type ServiceName, type TableKey } from './tables';
 
 /** What a grant applies to; resolved to ARNs by whoever builds the policy. */
 export type ResourceRef =
   | { readonly kind: 'table'; readonly table: TableKey }
+  /** A global secondary index of a table (queries of an index are authorised on its own ARN). */
+  | { readonly kind: 'table-index'; readonly table: TableKey; readonly index: string }
   | { readonly kind: 'queue' }
   /** The bucket itself (bucket-level actions such as s3:ListBucket). */
   | { readonly kind: 'bucket' }
@@ -68,6 +70,8 @@ export const SERVICE_PERMISSIONS: Readonly<Record<ServiceName, readonly Grant[]>
       ],
       on: table('metadata'),
     },
+    // ListTrash and RestoreFiles query the trash index of deleted files.
+    { actions: ['dynamodb:Query'], on: { kind: 'table-index', table: 'metadata', index: TRASH_INDEX.name } },
     {
       // Put in the commit transaction; the relay scans pending events and batch-deletes sent ones.
       actions: ['dynamodb:PutItem', 'dynamodb:Scan', 'dynamodb:BatchWriteItem'],
@@ -149,6 +153,8 @@ export function resourceArn(ref: ResourceRef, arns: ResourceArns): string {
   switch (ref.kind) {
     case 'table':
       return arns.tables[ref.table];
+    case 'table-index':
+      return `${arns.tables[ref.table]}/index/${ref.index}`;
     case 'queue':
       return arns.queue;
     case 'bucket':

@@ -19,6 +19,7 @@ import { syncFolder, type SyncOptions } from './sync/engine';
 import { GrpcSyncRemote } from './sync/remote';
 import { acquireSyncLock } from './sync/sync-lock';
 import { forgetSyncRoot, moveSyncRoot, openSyncRoot } from './sync/sync-root';
+import { TrashClient, type RestoreReport, type TrashItem, type VersionInfo } from './trash/trash-client';
 import type { SyncSummary } from './sync/summary';
 
 export interface OpenOptions {
@@ -201,6 +202,32 @@ export class FilesyncClient {
       { timeoutMs: TIMEOUTS.unaryMs, accessToken: await this.auth.accessToken() },
     );
     return response.versions;
+  }
+
+  /** Every retained version of a namespace path, newest first: device names, until when each is kept. */
+  async versionHistory(path: string): Promise<VersionInfo[]> {
+    return this.trashClient().versions(canonicalPath(path));
+  }
+
+  /** Deleted files at or below a namespace path ('' = everywhere) that can still be restored. */
+  async trash(path = ''): Promise<TrashItem[]> {
+    return this.trashClient().list(path === '' ? '' : canonicalPath(path));
+  }
+
+  /**
+   * Restores the deleted file at a namespace path, or every deleted file below it, without an
+   * upload: other devices download them on their next pass, this one on its next sync. With
+   * `version`, commits that version of the file (live or deleted) on top of the current one.
+   */
+  async restore(path: string, options: { version?: number } = {}): Promise<RestoreReport> {
+    const trash = this.trashClient();
+    return options.version === undefined
+      ? trash.restore(canonicalPath(path))
+      : trash.restoreVersion(canonicalPath(path), options.version);
+  }
+
+  private trashClient(): TrashClient {
+    return new TrashClient(this.clients, () => this.auth.accessToken(), this.namespaceId());
   }
 
   async status(): Promise<ClientStatus> {

@@ -21,3 +21,4 @@ export {
   type ScanFileSystem,
   type ScanDirEntry,
 } from './scan/scanner';
+export type { RestoreReport, TrashItem, VersionInfo } from './trash/trash-client';

@@ -2,7 +2,14 @@ import { metadata, type common } from '@filesync/contracts';
 import { LIMITS } from '@filesync/resources';
 import { failedPrecondition, type CallContext, type Handlers } from '@filesync/server-kit';
 import type { MetadataService } from './domain/metadata-service';
-import type { Actor, ChangeOutcome, FileEntry, RejectionReason } from './domain/model';
+import type {
+  Actor,
+  ChangeOutcome,
+  FileEntry,
+  RejectionReason,
+  RestoreOutcome,
+  RestoreRefusalReason,
+} from './domain/model';
 import {
   checkBlockHashes,
   checkChange,
@@ -14,6 +21,13 @@ import {
   checkPacks,
   checkPath,
   checkPathList,
+  checkRestorePageToken,
+  checkRestorePaths,
+  checkRestoreVersion,
+  checkTrashLimit,
+  checkTrashPageToken,
+  checkTrashPrefix,
+  encodePageToken,
 } from './validation';
 
 type MetadataHandlers = Handlers<typeof metadata.MetadataServiceService>;
@@ -117,7 +131,53 @@ export function metadataHandlers(service: MetadataService): MetadataHandlers {
     async listVersions(request, context) {
       const { namespaceId } = await authorise(context, request.namespaceId);
       const versions = await service.listVersions(namespaceId, checkPath(request.path));
-      return { versions: versions.map(toProto) };
+      return {
+        versions: versions.map(toProto),
+        expiresAtMs: versions.map((version) => version.expiresAtMs ?? 0),
+      };
+    },
+
+    async listTrash(request, context) {
+      const { namespaceId } = await authorise(context, request.namespaceId);
+      const prefix = checkTrashPrefix(request.pathPrefix);
+      const limit = checkTrashLimit(request.limit);
+      const after = checkTrashPageToken(request.pageToken, prefix);
+      const page = await service.listTrash(namespaceId, prefix, after, limit, context.signal);
+      const last = page.entries.at(-1);
+      return {
+        entries: page.entries.map((entry) => ({
+          path: entry.path,
+          version: entry.version,
+          deletedAtMs: entry.deletedAtMs,
+          deviceId: entry.deviceId,
+          expiresAtMs: entry.expiresAtMs,
+          size: entry.size,
+        })),
+        nextPageToken: page.hasMore && last ? encodePageToken({ after: last.path }) : '',
+      };
+    },
+
+    async restoreFiles(request, context) {
+      const { actor, namespaceId } = await authorise(context, request.namespaceId);
+      const paths = checkRestorePaths(request.paths);
+      const resume = checkRestorePageToken(request.pageToken, paths);
+      const { outcomes, cursor, next } = await service.restoreFiles(namespaceId, actor, paths, {
+        resume,
+        signal: context.signal,
+      });
+      return {
+        results: outcomes.map(toRestoreResult),
+        cursor,
+        nextPageToken: next ? encodePageToken({ index: next.index, after: next.afterPath }) : '',
+      };
+    },
+
+    async restoreVersion(request, context) {
+      const { actor, namespaceId } = await authorise(context, request.namespaceId);
+      const path = checkPath(request.path);
+      const { version, baseVersion } = checkRestoreVersion(request.version, request.baseVersion);
+      const { entry, cursor } = await service.restoreVersion(namespaceId, actor, path, version, baseVersion);
+      return { entry: toProto(entry), cursor };
     },
 
     async deleteFile(request, context) {
@@ -266,6 +326,31 @@ export function toResult(namespaceId: string, outcome: ChangeOutcome): metadata.
       };
   }
 }
+
+export function toRestoreResult(outcome: RestoreOutcome): metadata.RestoreResult {
+  return outcome.kind === 'restored'
+    ? {
+        path: outcome.path,
+        fromVersion: outcome.fromVersion,
+        outcome: { $case: 'restored', value: toProto(outcome.entry) },
+      }
+    : {
+        path: outcome.path,
+        fromVersion: outcome.fromVersion,
+        outcome: {
+          $case: 'refused',
+          value: { reason: RESTORE_REFUSAL_REASONS[outcome.reason], message: outcome.message },
+        },
+      };
+}
+
+const RESTORE_REFUSAL_REASONS: Record<RestoreRefusalReason, metadata.RestoreRefusalReason> = {
+  'not-in-trash': metadata.RestoreRefusalReason.RESTORE_REFUSAL_REASON_NOT_IN_TRASH,
+  live: metadata.RestoreRefusalReason.RESTORE_REFUSAL_REASON_LIVE,
+  expired: metadata.RestoreRefusalReason.RESTORE_REFUSAL_REASON_EXPIRED,
+  'path-clash': metadata.RestoreRefusalReason.RESTORE_REFUSAL_REASON_PATH_CLASH,
+  conflict: metadata.RestoreRefusalReason.RESTORE_REFUSAL_REASON_CONFLICT,
+};
 
 const REJECTION_REASONS: Record<RejectionReason, metadata.RejectionReason> = {
   'invalid-path': metadata.RejectionReason.REJECTION_REASON_INVALID_PATH,

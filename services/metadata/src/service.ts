@@ -32,10 +32,12 @@ export async function start(env: NodeJS.ProcessEnv): Promise<RunningService & { 
 
   const aws = createAwsClients(config);
   const auth = connectTokenVerifier(config.authAddress);
-  const store = new DynamoMetadataStore(aws.documents, {
-    metadata: config.metadataTable,
-    outbox: config.outboxTable,
-  });
+  const retentionMs = config.retentionDays * 24 * 60 * 60 * 1000;
+  const store = new DynamoMetadataStore(
+    aws.documents,
+    { metadata: config.metadataTable, outbox: config.outboxTable },
+    { retentionMs },
+  );
   const clock = { now: () => Date.now() };
   const blocks = new Blocks(
     new DynamoBlockIndex(aws.documents, config.metadataTable),
@@ -54,10 +56,10 @@ export async function start(env: NodeJS.ProcessEnv): Promise<RunningService & { 
     blocks,
     clock,
     maxItemsPerTransaction: LIMITS.maxItemsPerTransaction,
-    retentionMs: config.retentionDays * 24 * 60 * 60 * 1000,
+    retentionMs,
     onCommitted: () => relay.kick(),
   });
-  const service = new MetadataService(store, committer, blocks);
+  const service = new MetadataService(store, committer, blocks, retentionMs);
 
   relay.start();
   try {

@@ -5,6 +5,7 @@ import {
   InvalidPathError,
   canonicalPath,
   contentHash,
+  isAtOrBelow,
   isBlockHash,
   packTrailerBytes,
 } from '@filesync/sync-core';
@@ -279,4 +280,103 @@ export function checkJournalQuery(afterCursor: number, limit: number): { afterSe
     );
   }
   return { afterSeq, limit };
+}
+
+/** ListTrash's path_prefix: '' (the whole namespace) or a canonical path. */
+export function checkTrashPrefix(path: string): string {
+  return path === '' ? '' : checkPath(path, 'path_prefix');
+}
+
+export function checkTrashLimit(limit: number): number {
+  if (limit === 0) return LIMITS.trashPageSize;
+  if (!Number.isInteger(limit) || limit < 1 || limit > LIMITS.maxTrashPageSize) {
+    throw invalidArgument(
+      `limit must be between 1 and ${LIMITS.maxTrashPageSize} (0 means ${LIMITS.trashPageSize})`,
+    );
+  }
+  return limit;
+}
+
+/**
+ * Page tokens are opaque to clients: base64url JSON naming where a listing goes on. A token that
+ * does not decode, or names a place outside the request's paths, is INVALID_ARGUMENT.
+ */
+export function encodePageToken(value: { index?: number; after: string }): string {
+  return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
+}
+
+function decodePageToken(token: string): { index: number; after: string } {
+  const malformed = () => invalidArgument('page_token is malformed: pass next_page_token unchanged');
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+  } catch {
+    throw malformed();
+  }
+  if (typeof value !== 'object' || value === null) throw malformed();
+  const { index = 0, after } = value as { index?: unknown; after?: unknown };
+  if (typeof after !== 'string' || !Number.isSafeInteger(index) || (index as number) < 0) throw malformed();
+  try {
+    if (canonicalPath(after) !== after) throw malformed();
+  } catch {
+    throw malformed();
+  }
+  return { index: index as number, after };
+}
+
+/** ListTrash's page_token: the last path of the previous page, at or below the prefix. */
+export function checkTrashPageToken(token: string, prefix: string): string | undefined {
+  if (token === '') return undefined;
+  const { after } = decodePageToken(token);
+  if (!isAtOrBelow(after, prefix)) {
+    throw invalidArgument('page_token belongs to another path_prefix: pass next_page_token unchanged');
+  }
+  return after;
+}
+
+/**
+ * RestoreFiles' paths: 1 to LIMITS.maxPathsPerRestore canonical paths, none named twice or below
+ * another (a file would be restored twice).
+ */
+export function checkRestorePaths(paths: readonly string[]): string[] {
+  if (paths.length === 0) throw invalidArgument('paths must name at least one file or folder');
+  if (paths.length > LIMITS.maxPathsPerRestore) {
+    throw invalidArgument(`at most ${LIMITS.maxPathsPerRestore} paths per call, got ${paths.length}`);
+  }
+  const checked = paths.map((path, index) => checkPath(path, `paths[${index}]`));
+  checked.forEach((path, index) => {
+    const other = checked.findIndex((candidate, at) => at !== index && isAtOrBelow(path, candidate));
+    if (other >= 0) {
+      throw invalidArgument(
+        path === checked[other]
+          ? `paths[${index}] names ${JSON.stringify(path.slice(0, 200))} twice`
+          : `paths[${index}] is below paths[${other}]: name the folder alone`,
+      );
+    }
+  });
+  return checked;
+}
+
+/** RestoreFiles' page_token: the named path to go on with, and the last file considered below it. */
+export function checkRestorePageToken(
+  token: string,
+  paths: readonly string[],
+): { index: number; afterPath: string } | undefined {
+  if (token === '') return undefined;
+  const { index, after } = decodePageToken(token);
+  if (index >= paths.length || !isAtOrBelow(after, paths[index]!)) {
+    throw invalidArgument('page_token belongs to other paths: pass next_page_token with the same paths');
+  }
+  return { index, afterPath: after };
+}
+
+/** RestoreVersion's version (1 or more) and base_version (0 or more). */
+export function checkRestoreVersion(
+  version: number,
+  baseVersion: number,
+): { version: number; baseVersion: number } {
+  if (!Number.isSafeInteger(version) || version < 1) {
+    throw invalidArgument(`version must be 1 or more, got ${version}`);
+  }
+  return { version, baseVersion: checkCount(baseVersion, 'base_version') };
 }

@@ -9,6 +9,7 @@ import { MassDeleteError, SyncIncompleteError, type SyncSummary } from '../sync/
 import { errorReport, exitCodeForError, exitCodeForSummary, EXIT } from './exit-codes';
 import { readPassword } from './password';
 import { SyncProgressBar } from './progress-bar';
+import { restoreLines, trashLines, versionLines } from './trash-output';
 
 interface GlobalOptions {
   server?: string;
@@ -209,16 +210,47 @@ function buildProgram(outcome: Outcome): Command {
     .option('--json', 'print the versions as JSON')
     .action(async (path: string, options: { json?: boolean }) => {
       await withClient(async (client) => {
-        const versions = await client.versions(await namespacePath(client, path));
-        if (options.json) {
-          process.stdout.write(`${JSON.stringify(versions)}\n`);
-          return;
-        }
-        for (const version of versions) {
-          const when = new Date(version.committedAtMs).toISOString();
-          const what = version.deleted ? 'deleted' : `${version.content?.size ?? 0} bytes`;
-          process.stdout.write(`v${version.version}  ${when}  ${what}  device ${version.deviceId}\n`);
-        }
+        const versions = await client.versionHistory(await namespacePath(client, path));
+        process.stdout.write(
+          options.json ? `${JSON.stringify(versions)}\n` : `${versionLines(versions).join('\n')}\n`,
+        );
+      });
+    });
+
+  program
+    .command('trash')
+    .description('list deleted files that can still be restored, at or below PATH (default: everything)')
+    .argument('[path]', 'a file or folder in your filesync folder or below a synced folder')
+    .option('--json', 'print the deleted files as JSON')
+    .action(async (path: string | undefined, options: { json?: boolean }) => {
+      await withClient(async (client) => {
+        const target = path === undefined ? '' : await namespacePath(client, path);
+        const items = await client.trash(target);
+        process.stdout.write(
+          options.json ? `${JSON.stringify(items)}\n` : `${trashLines(items, target).join('\n')}\n`,
+        );
+      });
+    });
+
+  program
+    .command('restore')
+    .description(
+      'bring back a deleted file, every deleted file below a folder, or (--version N) an older version ' +
+        'of a file, as new versions; nothing is uploaded and a file made again since is never overwritten',
+    )
+    .argument('<path>', 'a file or folder in your filesync folder or below a synced folder')
+    .option('--version <n>', 'restore version N of the file (see `filesync versions`)', parseVersion)
+    .option('--json', 'print what was restored and what was not as JSON')
+    .action(async (path: string, options: { version?: number; json?: boolean }) => {
+      await withClient(async (client) => {
+        const target = await namespacePath(client, path);
+        if (target === '') throw new Error('name a file or folder to restore, not the whole synced folder');
+        const report = await client.restore(target, { version: options.version });
+        process.stdout.write(
+          options.json ? `${JSON.stringify(report)}\n` : `${restoreLines(report).join('\n')}\n`,
+        );
+        // Like a sync pass that skipped paths: the rest was done, these were not.
+        if (report.refused.length > 0) outcome.exitCode = EXIT.incomplete;
       });
     });
 
@@ -295,6 +327,13 @@ function listed(lines: readonly string[], shown = 20): string[] {
     : [...lines.slice(0, shown), `  ... and ${lines.length - shown} more (--json lists them all)`];
 }
 
+function parseVersion(value: string): number {
+  const version = Number(value);
+  if (!Number.isSafeInteger(version) || version < 1)
+    throw new InvalidArgumentError('expected a version number, 1 or more');
+  return version;
+}
+
 function parseCount(value: string): number {
   const count = Number(value);
   if (!Number.isSafeInteger(count) || count < 0)
@@ -317,16 +356,16 @@ async function namespacePath(client: FilesyncClient, input: string): Promise<str
   return input;
 }
 
-/** The real path of a file, or of its folder when the file itself is gone (deleted versions). */
+/**
+ * The real path of a file, or below the nearest folder of it that still exists when the file
+ * (or its folders) are gone: deleted files and folders are still named by their local paths.
+ */
 async function realLocation(path: string): Promise<string> {
   try {
     return await realpath(path);
   } catch {
-    try {
-      return join(await realpath(dirname(path)), basename(path));
-    } catch {
-      return path;
-    }
+    const parent = dirname(path);
+    return parent === path ? path : join(await realLocation(parent), basename(path));
   }
 }
 

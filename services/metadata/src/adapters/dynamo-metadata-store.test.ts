@@ -375,6 +375,7 @@ describe('kind 4: a namespace from before the live count or folder markers', () 
         seq: 3,
         live: 12,
         folderMarkers: true,
+        trashIndexed: true,
         windowStartMs: 5,
         windowLiveAtStart: 20,
         windowDeleted: 8,

@@ -5,20 +5,24 @@ import {
   PutCommand,
   QueryCommand,
   TransactWriteCommand,
+  UpdateCommand,
   type DynamoDBDocumentClient,
   type QueryCommandInput,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { TABLES } from '@filesync/resources';
+import { RETENTION, TABLES, TRASH_INDEX } from '@filesync/resources';
+import { comparePaths, isAtOrBelow } from '@filesync/sync-core';
 import { MAX_INLINE_BLOCK_HASHES } from '../domain/commit-plan';
 import { ancestorsOf } from '../domain/tree';
-import type { FileEntry, Follow, JournalRecord } from '../domain/model';
+import type { FileEntry, Follow, JournalRecord, TrashEntry } from '../domain/model';
 import {
   versionKey as refKey,
   type HeadState,
   type MetadataStore,
   type TransactionOutcome,
   type TransactionWrite,
+  type TrashPage,
+  type TrashQuery,
 } from '../domain/ports';
 import { batchGetAll, batchWriteAll, type Item } from './dynamo-batch';
 import {
@@ -34,6 +38,9 @@ import {
   fileBelowPrefix,
   nsKey,
   outboxKey,
+  trashBelowPrefix,
+  trashGroupStart,
+  trashKey,
   versionKey,
   versionPrefix,
 } from './keys';
@@ -63,14 +70,19 @@ type Slot = { kind: 'head' } | { kind: 'file'; path: string } | { kind: 'other' 
  */
 export class DynamoMetadataStore implements MetadataStore {
   private readonly now: () => number;
+  private readonly retentionMs: number;
 
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tables: MetadataTables,
-    /** `now`: the clock expiry is judged by (Unix milliseconds). */
-    options: { now?: () => number } = {},
+    /**
+     * `now`: the clock expiry is judged by (Unix milliseconds); `retentionMs`: how long deleted
+     * files stay restorable, for tombstones indexed after the fact (default RETENTION's).
+     */
+    options: { now?: () => number; retentionMs?: number } = {},
   ) {
     this.now = options.now ?? Date.now;
+    this.retentionMs = options.retentionMs ?? RETENTION.defaultDays * 24 * 60 * 60 * 1000;
   }
 
   async readHead(namespaceId: string): Promise<number> {
@@ -94,11 +106,17 @@ export class DynamoMetadataStore implements MetadataStore {
     );
     if (!item) return { seq: 0, live: 0, window: undefined };
     const seq = Number(item.seq);
-    // A head without the live count or the folder flag: one listing of the files brings both.
+    // A head without the live count, the folder flag or the trash flag: one listing of the files
+    // brings what it lacks.
+    const counted = typeof item.live === 'number' && item[FOLDER_MARKERS] === true;
     const live =
-      typeof item.live === 'number' && item[FOLDER_MARKERS] === true
-        ? item.live
-        : await this.indexTree(namespaceId, typeof item.live === 'number' ? item.live : undefined);
+      counted && item[TRASH_INDEXED] === true
+        ? Number(item.live)
+        : await this.indexTree(namespaceId, {
+            kept: typeof item.live === 'number' ? item.live : undefined,
+            folders: !counted,
+            trash: item[TRASH_INDEXED] !== true,
+          });
     const window =
       typeof item.windowStartMs === 'number'
         ? {
@@ -118,22 +136,131 @@ export class DynamoMetadataStore implements MetadataStore {
    * and the flag. A commit of an older version in between writes a head without the flag, so the
    * next reader lists again. Returns `kept` when the head had a count, else the count found.
    */
-  private async indexTree(namespaceId: string, kept: number | undefined): Promise<number> {
+  private async indexTree(
+    namespaceId: string,
+    todo: { kept: number | undefined; folders: boolean; trash: boolean },
+  ): Promise<number> {
     const marked = new Set<string>();
     let live = 0;
     for await (const items of this.query({
       KeyConditionExpression: PREFIX_CONDITION,
-      ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk', '#path': 'path', '#deleted': 'deleted' },
+      ExpressionAttributeNames: {
+        '#pk': 'pk',
+        '#sk': 'sk',
+        '#path': 'path',
+        '#deleted': 'deleted',
+        '#version': 'version',
+        '#committedAtMs': 'committedAtMs',
+        '#trashPk': TRASH_INDEX.partitionKey,
+      },
       ExpressionAttributeValues: { ':pk': nsKey(namespaceId), ':prefix': FILE_PREFIX },
-      ProjectionExpression: '#path, #deleted',
+      ProjectionExpression: '#path, #deleted, #version, #committedAtMs, #trashPk',
     })) {
       const paths = items.filter((item) => item.deleted !== true).map((item) => String(item.path));
       live += paths.length;
-      const unmarked = [...new Set(paths.flatMap(ancestorsOf))].filter((folder) => !marked.has(folder));
-      for (const folder of unmarked) marked.add(folder);
-      await this.markFolders(namespaceId, unmarked);
+      if (todo.folders) {
+        const unmarked = [...new Set(paths.flatMap(ancestorsOf))].filter((folder) => !marked.has(folder));
+        for (const folder of unmarked) marked.add(folder);
+        await this.markFolders(namespaceId, unmarked);
+      }
+      if (todo.trash) {
+        await this.indexTombstones(
+          namespaceId,
+          items.filter((item) => item.deleted === true && item[TRASH_INDEX.partitionKey] === undefined),
+        );
+      }
     }
-    return kept ?? live;
+    return todo.kept ?? live;
+  }
+
+  /**
+   * Issue 8: tombstones committed before the trash index existed (or by an older service version
+   * during a rolling deployment) get their index attributes from the version they superseded,
+   * each only if it is still that tombstone. One whose last live version is gone is not
+   * restorable and stays out. An old-layout version without an expiry counts the retention period
+   * from the deletion.
+   */
+  private async indexTombstones(namespaceId: string, tombstones: readonly Item[]): Promise<void> {
+    if (tombstones.length === 0) return;
+    const pk = nsKey(namespaceId);
+    const previous = new Map(
+      (
+        await batchGetAll(
+          this.client,
+          this.tables.metadata,
+          tombstones.map((item) => ({ pk, sk: versionKey(String(item.path), Number(item.version) - 1) })),
+        )
+      ).map((item) => [refKey(String(item.path), Number(item.version)), item]),
+    );
+    for (const tombstone of tombstones) {
+      const path = String(tombstone.path);
+      const version = Number(tombstone.version);
+      const last = previous.get(refKey(path, version - 1));
+      if (!last || last.deleted === true) continue;
+      const expiresAtMs =
+        typeof last[EXPIRES_AT] === 'number'
+          ? last[EXPIRES_AT] * 1000
+          : Number(tombstone.committedAtMs ?? 0) + this.retentionMs;
+      try {
+        await this.client.send(
+          new UpdateCommand({
+            TableName: this.tables.metadata,
+            Key: { pk, sk: tombstone.sk },
+            UpdateExpression: 'SET #trashPk = :pk, #trashSk = :sk, #expires = :expires, #size = :size',
+            ConditionExpression: '#version = :version AND #deleted = :deleted',
+            ExpressionAttributeNames: {
+              '#trashPk': TRASH_INDEX.partitionKey,
+              '#trashSk': TRASH_INDEX.sortKey,
+              '#expires': 'trashExpiresAtMs',
+              '#size': 'trashSize',
+              '#version': 'version',
+              '#deleted': 'deleted',
+            },
+            ExpressionAttributeValues: {
+              ':pk': pk,
+              ':sk': trashKey(path),
+              ':expires': expiresAtMs,
+              ':size': Number(last.size ?? 0),
+              ':version': version,
+              ':deleted': true,
+            },
+          }),
+        );
+      } catch (error) {
+        // A commit changed the file since it was listed, and wrote its own index attributes.
+        if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+      }
+    }
+  }
+
+  /**
+   * ListTrash before any commit by this service version: tombstones of older ones are indexed
+   * first, and the head says so unless a commit moved it meanwhile (then the next reader checks).
+   */
+  private async ensureTrashIndexed(namespaceId: string, signal?: AbortSignal): Promise<void> {
+    const key = { pk: nsKey(namespaceId), sk: HEAD_KEY };
+    const { Item: head } = await this.client.send(
+      new GetCommand({ TableName: this.tables.metadata, Key: key, ConsistentRead: true }),
+      { abortSignal: signal },
+    );
+    if (!head || head[TRASH_INDEXED] === true) return;
+    await this.indexTree(namespaceId, { kept: 0, folders: false, trash: true });
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tables.metadata,
+          Key: key,
+          UpdateExpression: 'SET #indexed = :true',
+          ConditionExpression: '#seq = :seq',
+          ExpressionAttributeNames: { '#indexed': TRASH_INDEXED, '#seq': 'seq' },
+          ExpressionAttributeValues: { ':true': true, ':seq': head.seq },
+        }),
+        { abortSignal: signal },
+      );
+    } catch (error) {
+      const name = (error as Error).name;
+      if (name !== 'ConditionalCheckFailedException' && name !== 'TransactionConflictException') throw error;
+    }
   }
 
   async foldersAmong(namespaceId: string, paths: readonly string[]): Promise<Set<string>> {
@@ -304,6 +431,7 @@ export class DynamoMetadataStore implements MetadataStore {
           updatedAtMs: journal.committedAtMs,
           live: write.head.live,
           [FOLDER_MARKERS]: true,
+          [TRASH_INDEXED]: true,
           ...(write.head.window
             ? {
                 windowStartMs: write.head.window.startMs,
@@ -325,10 +453,21 @@ export class DynamoMetadataStore implements MetadataStore {
     const expiresAt = Math.floor(write.supersededExpireAtMs / 1000);
     for (const { entry, expectedVersion, superseded } of write.files) {
       slots.push({ kind: 'file', path: entry.path });
+      // A deletion of a live file enters the trash index; any other write of the item (a restore,
+      // new content) leaves it, since the whole item is replaced.
+      const trash =
+        entry.deleted && superseded && !superseded.deleted
+          ? {
+              [TRASH_INDEX.partitionKey]: pk,
+              [TRASH_INDEX.sortKey]: trashKey(entry.path),
+              trashExpiresAtMs: write.supersededExpireAtMs,
+              trashSize: superseded.content?.size ?? 0,
+            }
+          : {};
       items.push({
         Put: {
           TableName: metadata,
-          Item: { pk, sk: fileKey(entry.path), ...entryAttributes(entry) },
+          Item: { pk, sk: fileKey(entry.path), ...entryAttributes(entry), ...trash },
           ...(expectedVersion === 0
             ? { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': 'pk' } }
             : {
@@ -380,6 +519,101 @@ export class DynamoMetadataStore implements MetadataStore {
     for await (const items of inPathOrder(pages, (item) => String(item.path))) {
       yield await this.entriesOf(namespaceId, items);
     }
+  }
+
+  /**
+   * Reads the trash index below the prefix only: the path itself (one key) and the range of keys
+   * below `prefix/`, from the group of `afterPath` on. Long paths sharing their first
+   * ORDER_PREFIX_BYTES are put back in path order (inPathOrder); entries past their retention are
+   * left out. The index is eventually consistent on AWS (no strongly consistent reads of a GSI).
+   */
+  async listTrash(namespaceId: string, query: TrashQuery, signal?: AbortSignal): Promise<TrashPage> {
+    await this.ensureTrashIndexed(namespaceId, signal);
+    const { prefix, afterPath, limit } = query;
+    const nowMs = this.now();
+    const isAfter = (path: string) => afterPath === undefined || comparePaths(path, afterPath) > 0;
+    // Keys compare as UTF-8 bytes, like comparePaths (not like JavaScript's `<`).
+    // A range's keys may belong to other paths (a long path's key is cut): `holds` tells its own.
+    const ranges: (KeyRange & { holds: (path: string) => boolean })[] = [];
+    const start = afterPath === undefined ? undefined : trashGroupStart(afterPath);
+    if (prefix === '') {
+      ranges.push({ from: start, to: undefined, holds: () => true });
+    } else {
+      const key = trashKey(prefix);
+      if (isAfter(prefix)) ranges.push({ from: key, to: key, holds: (path) => path === prefix });
+      const below = trashBelowPrefix(prefix);
+      const from = start !== undefined && comparePaths(start, below) > 0 ? start : below;
+      const to = prefixEnd(below);
+      if (comparePaths(from, to) <= 0) {
+        ranges.push({ from, to, holds: (path) => path !== prefix && isAtOrBelow(path, prefix) });
+      }
+    }
+    const entries: TrashEntry[] = [];
+    for (const range of ranges) {
+      const pages = inPathOrder(this.queryTrash(namespaceId, range, limit + 1, signal), (item) =>
+        String(item.path),
+      );
+      for await (const items of pages) {
+        for (const item of items) {
+          const path = String(item.path);
+          const expiresAtMs = Number(item.trashExpiresAtMs ?? 0);
+          if (!range.holds(path) || !isAfter(path) || expiresAtMs <= nowMs) continue;
+          entries.push({
+            path,
+            version: Number(item.version),
+            deletedAtMs: Number(item.committedAtMs ?? 0),
+            deviceId: String(item.deviceId ?? ''),
+            expiresAtMs,
+            size: Number(item.trashSize ?? 0),
+          });
+        }
+        if (entries.length > limit) break;
+      }
+      if (entries.length > limit) break;
+    }
+    return { entries: entries.slice(0, limit), hasMore: entries.length > limit };
+  }
+
+  /** Pages of the trash index of a namespace, keys from `from` to `to` (inclusive; open when undefined). */
+  private async *queryTrash(
+    namespaceId: string,
+    range: KeyRange,
+    pageSize: number,
+    signal: AbortSignal | undefined,
+  ): AsyncIterable<Item[]> {
+    const { from, to } = range;
+    const condition =
+      from === undefined
+        ? ''
+        : to === undefined
+          ? ' AND #sk >= :from'
+          : to === from
+            ? ' AND #sk = :from'
+            : ' AND #sk BETWEEN :from AND :to';
+    let startKey: Record<string, any> | undefined;
+    do {
+      const output = await this.client.send(
+        new QueryCommand({
+          TableName: this.tables.metadata,
+          IndexName: TRASH_INDEX.name,
+          KeyConditionExpression: `#pk = :pk${condition}`,
+          ExpressionAttributeNames: {
+            '#pk': TRASH_INDEX.partitionKey,
+            ...(condition ? { '#sk': TRASH_INDEX.sortKey } : {}),
+          },
+          ExpressionAttributeValues: {
+            ':pk': nsKey(namespaceId),
+            ...(from === undefined ? {} : { ':from': from }),
+            ...(to === undefined || to === from ? {} : { ':to': to }),
+          },
+          Limit: pageSize,
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+        { abortSignal: signal },
+      );
+      yield output.Items ?? [];
+      startKey = output.LastEvaluatedKey;
+    } while (startKey);
   }
 
   async listVersions(namespaceId: string, path: string): Promise<FileEntry[]> {
@@ -558,9 +792,17 @@ export class DynamoMetadataStore implements MetadataStore {
   }
 }
 
+/** Sort keys from `from` to `to`, both included; undefined leaves that end open. */
+interface KeyRange {
+  readonly from: string | undefined;
+  readonly to: string | undefined;
+}
+
 /** Key condition of a query for the sort keys that start with `:prefix` (see query()). */
 /** Head attribute: the folders of every live file are marked (see indexTree). */
 const FOLDER_MARKERS = 'folderMarkers';
+/** Head attribute: every tombstone of a live file is in the trash index (see indexTombstones). */
+const TRASH_INDEXED = 'trashIndexed';
 
 const PREFIX_CONDITION = '#pk = :pk AND begins_with(#sk, :prefix)';
 
@@ -645,6 +887,8 @@ export function entryOf(namespaceId: string, item: Item, blockList?: readonly st
     committedAtMs: Number(item.committedAtMs ?? 0),
     deviceId: String(item.deviceId ?? ''),
     journalSeq: Number(item.journalSeq ?? 0),
+    // A superseded version's end of retention (only VER# items carry one).
+    ...(typeof item[EXPIRES_AT] === 'number' ? { expiresAtMs: item[EXPIRES_AT] * 1000 } : {}),
   };
 }
 

@@ -59,6 +59,16 @@ export const versionKey = (path: string, version: number) => `${versionPrefix(pa
 export const fileBelowPrefix = (folder: string) =>
   `${FILE_PREFIX}${utf8Prefix(`${folder}/`, ORDER_PREFIX_BYTES)}`;
 /**
+ * Keys of the trash index (TRASH_INDEX, issue 8): the namespace, and the path keyed like a file
+ * key (no prefix), so the index sorts like paths but for long paths sharing their first
+ * ORDER_PREFIX_BYTES, which readers put back in order (path-order.ts).
+ */
+export const trashKey = (path: string) => keyPath(path, 0);
+/** Every trash key of a path below `folder` starts with this (callers filter on the path attribute). */
+export const trashBelowPrefix = (folder: string) => utf8Prefix(`${folder}/`, ORDER_PREFIX_BYTES);
+/** Every trash key of a path after `path` in path order is at least this. */
+export const trashGroupStart = (path: string) => utf8Prefix(path, ORDER_PREFIX_BYTES);
+/**
  * Folder markers (issue 7): a folder that had a live file below it at some time. A new file's
  * path is checked against the tree with one batched read of these instead of a query per file.
  */

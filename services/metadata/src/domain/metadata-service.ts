@@ -1,9 +1,13 @@
-import { LIMITS } from '@filesync/resources';
-import { failedPrecondition, invalidArgument, notFound } from '@filesync/server-kit';
+import { LIMITS, RETENTION } from '@filesync/resources';
+import { notFound } from '@filesync/server-kit';
 import type { BlockLocation, Blocks, PackRegistration, RegisterResult } from './blocks';
 import type { Committer } from './commit';
-import type { Actor, ChangeOutcome, CommitOptions, CommitResult, FileChange, FileEntry } from './model';
-import { versionKey, type MetadataStore } from './ports';
+import { singleChangeError } from './change-errors';
+import type { Actor, CommitOptions, CommitResult, FileChange, FileEntry } from './model';
+import { versionKey, type MetadataStore, type TrashPage } from './ports';
+import { Restorer, type RestoreFilesResult, type RestoreResume } from './restore';
+
+export { singleChangeError } from './change-errors';
 
 /** Bytes of block lists per ListChanges answer, far below the 16 MB gRPC message limit. */
 export const LIST_CHANGES_BYTES = 8 * 1024 * 1024;
@@ -19,11 +23,17 @@ export interface JournalPage {
 
 /** The use cases of the metadata service, in domain terms. */
 export class MetadataService {
+  private readonly restorer: Restorer;
+
   constructor(
     private readonly store: MetadataStore,
     private readonly committer: Committer,
     private readonly blocks: Blocks,
-  ) {}
+    /** How long superseded versions are kept (the committer's), for messages about expiry. */
+    retentionMs = RETENTION.defaultDays * 24 * 60 * 60 * 1000,
+  ) {
+    this.restorer = new Restorer(store, committer, retentionMs);
+  }
 
   commitMany(
     namespaceId: string,
@@ -83,6 +93,41 @@ export class MetadataService {
     const versions = await this.store.listVersions(namespaceId, path);
     if (versions.length === 0) throw notFound(`${path} has no versions in this namespace`);
     return versions;
+  }
+
+  /** The trash at or below `prefix` ('' = everything), a page at a time (issue 8). */
+  listTrash(
+    namespaceId: string,
+    prefix: string,
+    afterPath: string | undefined,
+    limit: number,
+    signal?: AbortSignal,
+  ): Promise<TrashPage> {
+    return this.restorer.listTrash(namespaceId, prefix, afterPath, limit, signal);
+  }
+
+  /** Restores the deleted files at or below `paths` (see Restorer.restoreFiles). */
+  restoreFiles(
+    namespaceId: string,
+    actor: Actor,
+    paths: readonly string[],
+    options: { resume?: RestoreResume; signal?: AbortSignal } = {},
+  ): Promise<RestoreFilesResult> {
+    return this.restorer.restoreFiles(namespaceId, actor, paths, {
+      ...options,
+      maxFiles: LIMITS.maxRestoreFilesPerCall,
+    });
+  }
+
+  /** Commits an older version of a file on top of the current one (see Restorer.restoreVersion). */
+  restoreVersion(
+    namespaceId: string,
+    actor: Actor,
+    path: string,
+    version: number,
+    baseVersion: number,
+  ): Promise<{ entry: FileEntry; cursor: number }> {
+    return this.restorer.restoreVersion(namespaceId, actor, path, version, baseVersion);
   }
 
   follow(namespaceId: string, path: string, actor: Actor): Promise<void> {
@@ -166,44 +211,4 @@ export class MetadataService {
   ): Promise<{ locations: BlockLocation[]; missing: string[] }> {
     return this.blocks.locate(namespaceId, hashes);
   }
-}
-
-/** The error CommitFile and DeleteFile answer when their one change was not committed. */
-export function singleChangeError(
-  change: FileChange,
-  outcome: Exclude<ChangeOutcome, { kind: 'committed' }>,
-) {
-  if (outcome.kind === 'missing-blocks') {
-    return failedPrecondition(
-      `${outcome.blockHashes.length} block(s) of ${change.path} are not in storage: upload them, then commit again`,
-      { 'missing-blocks': outcome.blockHashes.join(',') },
-    );
-  }
-  if (outcome.kind === 'rejected') {
-    switch (outcome.reason) {
-      case 'invalid-path':
-      case 'invalid-change':
-        return invalidArgument(outcome.message);
-      case 'path-clash':
-        // Trailer values must be printable ASCII: the path is percent-encoded UTF-8.
-        return failedPrecondition(outcome.message, {
-          'clashing-path': encodeURIComponent(outcome.clashingPath ?? ''),
-        });
-      case 'mass-delete':
-        return failedPrecondition(outcome.message, { 'mass-delete': 'confirm_mass_delete' });
-    }
-  }
-  const current = outcome.current;
-  const isDelete = change.content === undefined;
-  if (isDelete && !current) return notFound(`${change.path} does not exist: nothing to delete`);
-  const currentVersion = current?.version ?? 0;
-  const details = { 'current-version': String(currentVersion) };
-  if (isDelete && current?.deleted && current.version === change.baseVersion) {
-    return failedPrecondition(`${change.path} is already deleted (version ${currentVersion})`, details);
-  }
-  return failedPrecondition(
-    `${change.path} changed since version ${change.baseVersion}: the current version is ${currentVersion}; ` +
-      'fetch it and commit again based on it',
-    details,
-  );
 }

@@ -20,7 +20,46 @@ export interface FileEntry {
   readonly committedAtMs: number;
   readonly deviceId: string;
   readonly journalSeq: number;
+  /**
+   * For a superseded version: when it stops being retained (Unix ms). Undefined for the current
+   * entry, which never expires, and for versions kept without an expiry.
+   */
+  readonly expiresAtMs?: number;
 }
+
+/** A deleted file that can still be restored, as the trash index records it (issue 8). */
+export interface TrashEntry {
+  readonly path: string;
+  /** The tombstone's version. */
+  readonly version: number;
+  readonly deletedAtMs: number;
+  /** Device that deleted it. */
+  readonly deviceId: string;
+  /** When its last live version stops being retained (deletion time + retention), Unix ms. */
+  readonly expiresAtMs: number;
+  /** Bytes of that last live version. */
+  readonly size: number;
+}
+
+/** Why one file was not restored (RestoreFiles). */
+export type RestoreRefusalReason = 'not-in-trash' | 'live' | 'expired' | 'path-clash' | 'conflict';
+
+/** The outcome of restoring one file. */
+export type RestoreOutcome =
+  | {
+      readonly kind: 'restored';
+      readonly path: string;
+      readonly fromVersion: number;
+      readonly entry: FileEntry;
+    }
+  | {
+      readonly kind: 'refused';
+      readonly path: string;
+      /** The version that would have been brought back; 0 when none was found. */
+      readonly fromVersion: number;
+      readonly reason: RestoreRefusalReason;
+      readonly message: string;
+    };
 
 /** A validated change request: canonical path, verified content hash. */
 export interface FileChange {

@@ -1,4 +1,4 @@
-import type { ChangeEvent, FileEntry, Follow, JournalRecord } from './model';
+import type { ChangeEvent, FileEntry, Follow, JournalRecord, TrashEntry } from './model';
 
 /** One file of a commit transaction and the version it must still be at. */
 export interface FileWrite {
@@ -101,6 +101,13 @@ export interface MetadataStore {
   /** Current entries ordered by path, page by page. */
   listFiles(namespaceId: string): AsyncIterable<readonly FileEntry[]>;
   /**
+   * The trash (issue 8): files whose current entry is a tombstone that superseded a live version
+   * still retained, at or below `query.prefix` ('' = everywhere), in path order, after
+   * `query.afterPath` when given, at most `query.limit`. `hasMore` when more may follow. Costs
+   * reads of the trash below the prefix only, never of live files.
+   */
+  listTrash(namespaceId: string, query: TrashQuery, signal?: AbortSignal): Promise<TrashPage>;
+  /**
    * Every retained version of a path, newest first: the current entry and the superseded
    * versions whose retention has not run out.
    */
@@ -122,6 +129,19 @@ export interface MetadataStore {
   listFollows(namespaceId: string): Promise<Follow[]>;
   putFollow(follow: Follow): Promise<void>;
   deleteFollow(namespaceId: string, path: string, userId: string): Promise<void>;
+}
+
+export interface TrashQuery {
+  /** A canonical path: the file itself and everything below it; '' for the whole namespace. */
+  readonly prefix: string;
+  /** Only paths after this one (path order); undefined from the start. */
+  readonly afterPath?: string;
+  readonly limit: number;
+}
+
+export interface TrashPage {
+  readonly entries: readonly TrashEntry[];
+  readonly hasMore: boolean;
 }
 
 export const versionKey = (path: string, version: number) => `${version}:${path}`;

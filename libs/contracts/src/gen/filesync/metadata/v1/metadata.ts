@@ -90,6 +90,73 @@ export function rejectionReasonToJSON(object: RejectionReason): string {
   }
 }
 
+/** Why a restore of one path was refused. */
+export enum RestoreRefusalReason {
+  /** RESTORE_REFUSAL_REASON_UNSPECIFIED - Not set. */
+  RESTORE_REFUSAL_REASON_UNSPECIFIED = 0,
+  /** RESTORE_REFUSAL_REASON_NOT_IN_TRASH - Nothing deleted at or below the path. */
+  RESTORE_REFUSAL_REASON_NOT_IN_TRASH = 1,
+  /**
+   * RESTORE_REFUSAL_REASON_LIVE - The path holds a live file (made again after the deletion, or never deleted): it is not
+   * overwritten; RestoreVersion brings an older version back on top of it.
+   */
+  RESTORE_REFUSAL_REASON_LIVE = 2,
+  /** RESTORE_REFUSAL_REASON_EXPIRED - The version to bring back is past the retention period, or its blocks are no longer stored. */
+  RESTORE_REFUSAL_REASON_EXPIRED = 3,
+  /** RESTORE_REFUSAL_REASON_PATH_CLASH - A live file sits at a folder of the path, or live files lie below it (the tree rule). */
+  RESTORE_REFUSAL_REASON_PATH_CLASH = 4,
+  /** RESTORE_REFUSAL_REASON_CONFLICT - The path changed while it was being restored; list the trash again. */
+  RESTORE_REFUSAL_REASON_CONFLICT = 5,
+  UNRECOGNIZED = -1,
+}
+
+export function restoreRefusalReasonFromJSON(object: any): RestoreRefusalReason {
+  switch (object) {
+    case 0:
+    case "RESTORE_REFUSAL_REASON_UNSPECIFIED":
+      return RestoreRefusalReason.RESTORE_REFUSAL_REASON_UNSPECIFIED;
+    case 1:
+    case "RESTORE_REFUSAL_REASON_NOT_IN_TRASH":
+      return RestoreRefusalReason.RESTORE_REFUSAL_REASON_NOT_IN_TRASH;
+    case 2:
+    case "RESTORE_REFUSAL_REASON_LIVE":
+      return RestoreRefusalReason.RESTORE_REFUSAL_REASON_LIVE;
+    case 3:
+    case "RESTORE_REFUSAL_REASON_EXPIRED":
+      return RestoreRefusalReason.RESTORE_REFUSAL_REASON_EXPIRED;
+    case 4:
+    case "RESTORE_REFUSAL_REASON_PATH_CLASH":
+      return RestoreRefusalReason.RESTORE_REFUSAL_REASON_PATH_CLASH;
+    case 5:
+    case "RESTORE_REFUSAL_REASON_CONFLICT":
+      return RestoreRefusalReason.RESTORE_REFUSAL_REASON_CONFLICT;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return RestoreRefusalReason.UNRECOGNIZED;
+  }
+}
+
+export function restoreRefusalReasonToJSON(object: RestoreRefusalReason): string {
+  switch (object) {
+    case RestoreRefusalReason.RESTORE_REFUSAL_REASON_UNSPECIFIED:
+      return "RESTORE_REFUSAL_REASON_UNSPECIFIED";
+    case RestoreRefusalReason.RESTORE_REFUSAL_REASON_NOT_IN_TRASH:
+      return "RESTORE_REFUSAL_REASON_NOT_IN_TRASH";
+    case RestoreRefusalReason.RESTORE_REFUSAL_REASON_LIVE:
+      return "RESTORE_REFUSAL_REASON_LIVE";
+    case RestoreRefusalReason.RESTORE_REFUSAL_REASON_EXPIRED:
+      return "RESTORE_REFUSAL_REASON_EXPIRED";
+    case RestoreRefusalReason.RESTORE_REFUSAL_REASON_PATH_CLASH:
+      return "RESTORE_REFUSAL_REASON_PATH_CLASH";
+    case RestoreRefusalReason.RESTORE_REFUSAL_REASON_CONFLICT:
+      return "RESTORE_REFUSAL_REASON_CONFLICT";
+    case RestoreRefusalReason.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** One change of one file. */
 export interface FileChange {
   /** Path of the file. */
@@ -269,6 +336,121 @@ export interface ListVersionsRequest {
 export interface ListVersionsResponse {
   /** Versions, newest first. */
   versions: FileEntry[];
+  /**
+   * One per version, in the same order: when that version stops being restorable (the end of the
+   * retention period), Unix milliseconds; 0 for the current version, which never expires, and for
+   * versions kept without an expiry.
+   */
+  expiresAtMs: number[];
+}
+
+/** Request of MetadataService.ListTrash. */
+export interface ListTrashRequest {
+  /** Namespace of the trash. */
+  namespaceId: string;
+  /**
+   * A file or folder path: lists the deleted file at that path and those below it; empty lists
+   * the whole namespace.
+   */
+  pathPrefix: string;
+  /** Most entries per answer (1 to 1000; 0 means 100). */
+  limit: number;
+  /** next_page_token of the previous answer (same path_prefix), or empty for the first page. */
+  pageToken: string;
+}
+
+/** Response of MetadataService.ListTrash. */
+export interface ListTrashResponse {
+  /** Deleted files, ordered by path. */
+  entries: TrashEntry[];
+  /** Pass it to get the next page; empty when this was the last. */
+  nextPageToken: string;
+}
+
+/** A deleted file that can be restored. */
+export interface TrashEntry {
+  /** Path of the file. */
+  path: string;
+  /** Version of the tombstone (the deletion). */
+  version: number;
+  /** When it was deleted, Unix milliseconds. */
+  deletedAtMs: number;
+  /** Device that deleted it. */
+  deviceId: string;
+  /** Until when it can be restored (the deletion time plus the retention period), Unix milliseconds. */
+  expiresAtMs: number;
+  /** Size in bytes of the version a restore brings back (the last one before the deletion). */
+  size: number;
+}
+
+/** Request of MetadataService.RestoreFiles. */
+export interface RestoreFilesRequest {
+  /** Namespace of the files. */
+  namespaceId: string;
+  /**
+   * Deleted files or folders to restore (1 to LIMITS.maxPathsPerRestore, none below another); a
+   * folder restores every deleted file below it.
+   */
+  paths: string[];
+  /** next_page_token of the previous answer (same paths), or empty for the first call. */
+  pageToken: string;
+}
+
+/** Response of MetadataService.RestoreFiles. */
+export interface RestoreFilesResponse {
+  /** One result per deleted file considered, in path order per requested path. */
+  results: RestoreResult[];
+  /** Journal sequence after the call (the namespace cursor). */
+  cursor: number;
+  /** More deleted files remain below the paths: call again with it (and the same paths). */
+  nextPageToken: string;
+}
+
+/** Outcome of restoring one file. */
+export interface RestoreResult {
+  /** Path of the file. */
+  path: string;
+  /** The version brought back (0 when nothing was found to restore). */
+  fromVersion: number;
+  /** Outcome. */
+  outcome:
+    | //
+    /** Restored: the new current entry. */
+    { $case: "restored"; value: FileEntry }
+    | //
+    /** Refused; the path was left as it is. */
+    { $case: "refused"; value: RestoreRefusal }
+    | undefined;
+}
+
+/** Why one file was not restored. */
+export interface RestoreRefusal {
+  /** The kind of refusal. */
+  reason: RestoreRefusalReason;
+  /** What happened, for the user's eyes. */
+  message: string;
+}
+
+/** Request of MetadataService.RestoreVersion. */
+export interface RestoreVersionRequest {
+  /** Namespace of the file. */
+  namespaceId: string;
+  /** Path of the file. */
+  path: string;
+  /** The version to bring back (1 or more, older than the current one). */
+  version: number;
+  /** The current version as the caller knows it, or 0 to restore on top of whatever is current. */
+  baseVersion: number;
+}
+
+/** Response of MetadataService.RestoreVersion. */
+export interface RestoreVersionResponse {
+  /** The new current entry (version: the former current one plus 1). */
+  entry:
+    | FileEntry
+    | undefined;
+  /** Journal sequence after the commit. */
+  cursor: number;
 }
 
 /** Request of MetadataService.DeleteFile. */
@@ -1915,13 +2097,20 @@ export const ListVersionsRequest: MessageFns<ListVersionsRequest> = {
 };
 
 function createBaseListVersionsResponse(): ListVersionsResponse {
-  return { versions: [] };
+  return { versions: [], expiresAtMs: [] };
 }
 
 export const ListVersionsResponse: MessageFns<ListVersionsResponse> = {
   encode(message: ListVersionsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.versions) {
       FileEntry.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.expiresAtMs.length !== 0) {
+      writer.uint32(18).fork();
+      for (const v of message.expiresAtMs) {
+        writer.int64(v);
+      }
+      writer.join();
     }
     return writer;
   },
@@ -1947,6 +2136,24 @@ export const ListVersionsResponse: MessageFns<ListVersionsResponse> = {
             message.versions.push(FileEntry.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag === 16) {
+              message.expiresAtMs.push(longToNumber(reader.int64()));
+
+              continue;
+            }
+
+            if (tag === 18) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.expiresAtMs.push(longToNumber(reader.int64()));
+              }
+
+              continue;
+            }
+
+            break;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1964,6 +2171,11 @@ export const ListVersionsResponse: MessageFns<ListVersionsResponse> = {
       versions: globalThis.Array.isArray(object?.versions)
         ? object.versions.map((e: any) => FileEntry.fromJSON(e))
         : [],
+      expiresAtMs: globalThis.Array.isArray(object?.expiresAtMs)
+        ? object.expiresAtMs.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.expires_at_ms)
+        ? object.expires_at_ms.map((e: any) => globalThis.Number(e))
+        : [],
     };
   },
 
@@ -1971,6 +2183,9 @@ export const ListVersionsResponse: MessageFns<ListVersionsResponse> = {
     const obj: any = {};
     if (message.versions?.length) {
       obj.versions = message.versions.map((e) => FileEntry.toJSON(e));
+    }
+    if (message.expiresAtMs?.length) {
+      obj.expiresAtMs = message.expiresAtMs.map((e) => Math.round(e));
     }
     return obj;
   },
@@ -1981,6 +2196,1036 @@ export const ListVersionsResponse: MessageFns<ListVersionsResponse> = {
   fromPartial(object: DeepPartial<ListVersionsResponse>): ListVersionsResponse {
     const message = createBaseListVersionsResponse();
     message.versions = object.versions?.map((e) => FileEntry.fromPartial(e)) || [];
+    message.expiresAtMs = object.expiresAtMs?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseListTrashRequest(): ListTrashRequest {
+  return { namespaceId: "", pathPrefix: "", limit: 0, pageToken: "" };
+}
+
+export const ListTrashRequest: MessageFns<ListTrashRequest> = {
+  encode(message: ListTrashRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.namespaceId !== "") {
+      writer.uint32(10).string(message.namespaceId);
+    }
+    if (message.pathPrefix !== "") {
+      writer.uint32(18).string(message.pathPrefix);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(24).int32(message.limit);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(34).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListTrashRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListTrashRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.namespaceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pathPrefix = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.limit = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListTrashRequest {
+    return {
+      namespaceId: isSet(object.namespaceId)
+        ? globalThis.String(object.namespaceId)
+        : isSet(object.namespace_id)
+        ? globalThis.String(object.namespace_id)
+        : "",
+      pathPrefix: isSet(object.pathPrefix)
+        ? globalThis.String(object.pathPrefix)
+        : isSet(object.path_prefix)
+        ? globalThis.String(object.path_prefix)
+        : "",
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListTrashRequest): unknown {
+    const obj: any = {};
+    if (message.namespaceId !== "") {
+      obj.namespaceId = message.namespaceId;
+    }
+    if (message.pathPrefix !== "") {
+      obj.pathPrefix = message.pathPrefix;
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListTrashRequest>): ListTrashRequest {
+    return ListTrashRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListTrashRequest>): ListTrashRequest {
+    const message = createBaseListTrashRequest();
+    message.namespaceId = object.namespaceId ?? "";
+    message.pathPrefix = object.pathPrefix ?? "";
+    message.limit = object.limit ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseListTrashResponse(): ListTrashResponse {
+  return { entries: [], nextPageToken: "" };
+}
+
+export const ListTrashResponse: MessageFns<ListTrashResponse> = {
+  encode(message: ListTrashResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.entries) {
+      TrashEntry.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListTrashResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListTrashResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entries.push(TrashEntry.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListTrashResponse {
+    return {
+      entries: globalThis.Array.isArray(object?.entries) ? object.entries.map((e: any) => TrashEntry.fromJSON(e)) : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListTrashResponse): unknown {
+    const obj: any = {};
+    if (message.entries?.length) {
+      obj.entries = message.entries.map((e) => TrashEntry.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListTrashResponse>): ListTrashResponse {
+    return ListTrashResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListTrashResponse>): ListTrashResponse {
+    const message = createBaseListTrashResponse();
+    message.entries = object.entries?.map((e) => TrashEntry.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseTrashEntry(): TrashEntry {
+  return { path: "", version: 0, deletedAtMs: 0, deviceId: "", expiresAtMs: 0, size: 0 };
+}
+
+export const TrashEntry: MessageFns<TrashEntry> = {
+  encode(message: TrashEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.path !== "") {
+      writer.uint32(10).string(message.path);
+    }
+    if (message.version !== 0) {
+      writer.uint32(16).int64(message.version);
+    }
+    if (message.deletedAtMs !== 0) {
+      writer.uint32(24).int64(message.deletedAtMs);
+    }
+    if (message.deviceId !== "") {
+      writer.uint32(34).string(message.deviceId);
+    }
+    if (message.expiresAtMs !== 0) {
+      writer.uint32(40).int64(message.expiresAtMs);
+    }
+    if (message.size !== 0) {
+      writer.uint32(48).int64(message.size);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TrashEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTrashEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.path = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.version = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.deletedAtMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.deviceId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.expiresAtMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.size = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TrashEntry {
+    return {
+      path: isSet(object.path) ? globalThis.String(object.path) : "",
+      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+      deletedAtMs: isSet(object.deletedAtMs)
+        ? globalThis.Number(object.deletedAtMs)
+        : isSet(object.deleted_at_ms)
+        ? globalThis.Number(object.deleted_at_ms)
+        : 0,
+      deviceId: isSet(object.deviceId)
+        ? globalThis.String(object.deviceId)
+        : isSet(object.device_id)
+        ? globalThis.String(object.device_id)
+        : "",
+      expiresAtMs: isSet(object.expiresAtMs)
+        ? globalThis.Number(object.expiresAtMs)
+        : isSet(object.expires_at_ms)
+        ? globalThis.Number(object.expires_at_ms)
+        : 0,
+      size: isSet(object.size) ? globalThis.Number(object.size) : 0,
+    };
+  },
+
+  toJSON(message: TrashEntry): unknown {
+    const obj: any = {};
+    if (message.path !== "") {
+      obj.path = message.path;
+    }
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    if (message.deletedAtMs !== 0) {
+      obj.deletedAtMs = Math.round(message.deletedAtMs);
+    }
+    if (message.deviceId !== "") {
+      obj.deviceId = message.deviceId;
+    }
+    if (message.expiresAtMs !== 0) {
+      obj.expiresAtMs = Math.round(message.expiresAtMs);
+    }
+    if (message.size !== 0) {
+      obj.size = Math.round(message.size);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TrashEntry>): TrashEntry {
+    return TrashEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TrashEntry>): TrashEntry {
+    const message = createBaseTrashEntry();
+    message.path = object.path ?? "";
+    message.version = object.version ?? 0;
+    message.deletedAtMs = object.deletedAtMs ?? 0;
+    message.deviceId = object.deviceId ?? "";
+    message.expiresAtMs = object.expiresAtMs ?? 0;
+    message.size = object.size ?? 0;
+    return message;
+  },
+};
+
+function createBaseRestoreFilesRequest(): RestoreFilesRequest {
+  return { namespaceId: "", paths: [], pageToken: "" };
+}
+
+export const RestoreFilesRequest: MessageFns<RestoreFilesRequest> = {
+  encode(message: RestoreFilesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.namespaceId !== "") {
+      writer.uint32(10).string(message.namespaceId);
+    }
+    for (const v of message.paths) {
+      writer.uint32(18).string(v!);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(26).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RestoreFilesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRestoreFilesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.namespaceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.paths.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RestoreFilesRequest {
+    return {
+      namespaceId: isSet(object.namespaceId)
+        ? globalThis.String(object.namespaceId)
+        : isSet(object.namespace_id)
+        ? globalThis.String(object.namespace_id)
+        : "",
+      paths: globalThis.Array.isArray(object?.paths) ? object.paths.map((e: any) => globalThis.String(e)) : [],
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: RestoreFilesRequest): unknown {
+    const obj: any = {};
+    if (message.namespaceId !== "") {
+      obj.namespaceId = message.namespaceId;
+    }
+    if (message.paths?.length) {
+      obj.paths = message.paths;
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RestoreFilesRequest>): RestoreFilesRequest {
+    return RestoreFilesRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RestoreFilesRequest>): RestoreFilesRequest {
+    const message = createBaseRestoreFilesRequest();
+    message.namespaceId = object.namespaceId ?? "";
+    message.paths = object.paths?.map((e) => e) || [];
+    message.pageToken = object.pageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseRestoreFilesResponse(): RestoreFilesResponse {
+  return { results: [], cursor: 0, nextPageToken: "" };
+}
+
+export const RestoreFilesResponse: MessageFns<RestoreFilesResponse> = {
+  encode(message: RestoreFilesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.results) {
+      RestoreResult.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.cursor !== 0) {
+      writer.uint32(16).int64(message.cursor);
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(26).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RestoreFilesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRestoreFilesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.results.push(RestoreResult.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.cursor = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RestoreFilesResponse {
+    return {
+      results: globalThis.Array.isArray(object?.results)
+        ? object.results.map((e: any) => RestoreResult.fromJSON(e))
+        : [],
+      cursor: isSet(object.cursor) ? globalThis.Number(object.cursor) : 0,
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: RestoreFilesResponse): unknown {
+    const obj: any = {};
+    if (message.results?.length) {
+      obj.results = message.results.map((e) => RestoreResult.toJSON(e));
+    }
+    if (message.cursor !== 0) {
+      obj.cursor = Math.round(message.cursor);
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RestoreFilesResponse>): RestoreFilesResponse {
+    return RestoreFilesResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RestoreFilesResponse>): RestoreFilesResponse {
+    const message = createBaseRestoreFilesResponse();
+    message.results = object.results?.map((e) => RestoreResult.fromPartial(e)) || [];
+    message.cursor = object.cursor ?? 0;
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseRestoreResult(): RestoreResult {
+  return { path: "", fromVersion: 0, outcome: undefined };
+}
+
+export const RestoreResult: MessageFns<RestoreResult> = {
+  encode(message: RestoreResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.path !== "") {
+      writer.uint32(10).string(message.path);
+    }
+    if (message.fromVersion !== 0) {
+      writer.uint32(16).int64(message.fromVersion);
+    }
+    switch (message.outcome?.$case) {
+      case "restored":
+        FileEntry.encode(message.outcome.value, writer.uint32(26).fork()).join();
+        break;
+      case "refused":
+        RestoreRefusal.encode(message.outcome.value, writer.uint32(34).fork()).join();
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RestoreResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRestoreResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.path = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.fromVersion = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.outcome = { $case: "restored", value: FileEntry.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.outcome = { $case: "refused", value: RestoreRefusal.decode(reader, reader.uint32()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RestoreResult {
+    return {
+      path: isSet(object.path) ? globalThis.String(object.path) : "",
+      fromVersion: isSet(object.fromVersion)
+        ? globalThis.Number(object.fromVersion)
+        : isSet(object.from_version)
+        ? globalThis.Number(object.from_version)
+        : 0,
+      outcome: isSet(object.restored)
+        ? { $case: "restored", value: FileEntry.fromJSON(object.restored) }
+        : isSet(object.refused)
+        ? { $case: "refused", value: RestoreRefusal.fromJSON(object.refused) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: RestoreResult): unknown {
+    const obj: any = {};
+    if (message.path !== "") {
+      obj.path = message.path;
+    }
+    if (message.fromVersion !== 0) {
+      obj.fromVersion = Math.round(message.fromVersion);
+    }
+    if (message.outcome?.$case === "restored") {
+      obj.restored = FileEntry.toJSON(message.outcome.value);
+    } else if (message.outcome?.$case === "refused") {
+      obj.refused = RestoreRefusal.toJSON(message.outcome.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RestoreResult>): RestoreResult {
+    return RestoreResult.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RestoreResult>): RestoreResult {
+    const message = createBaseRestoreResult();
+    message.path = object.path ?? "";
+    message.fromVersion = object.fromVersion ?? 0;
+    switch (object.outcome?.$case) {
+      case "restored": {
+        if (object.outcome?.value !== undefined && object.outcome?.value !== null) {
+          message.outcome = { $case: "restored", value: FileEntry.fromPartial(object.outcome.value) };
+        }
+        break;
+      }
+      case "refused": {
+        if (object.outcome?.value !== undefined && object.outcome?.value !== null) {
+          message.outcome = { $case: "refused", value: RestoreRefusal.fromPartial(object.outcome.value) };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
+
+function createBaseRestoreRefusal(): RestoreRefusal {
+  return { reason: 0, message: "" };
+}
+
+export const RestoreRefusal: MessageFns<RestoreRefusal> = {
+  encode(message: RestoreRefusal, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.reason !== 0) {
+      writer.uint32(8).int32(message.reason);
+    }
+    if (message.message !== "") {
+      writer.uint32(18).string(message.message);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RestoreRefusal {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRestoreRefusal();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.reason = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RestoreRefusal {
+    return {
+      reason: isSet(object.reason) ? restoreRefusalReasonFromJSON(object.reason) : 0,
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+    };
+  },
+
+  toJSON(message: RestoreRefusal): unknown {
+    const obj: any = {};
+    if (message.reason !== 0) {
+      obj.reason = restoreRefusalReasonToJSON(message.reason);
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RestoreRefusal>): RestoreRefusal {
+    return RestoreRefusal.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RestoreRefusal>): RestoreRefusal {
+    const message = createBaseRestoreRefusal();
+    message.reason = object.reason ?? 0;
+    message.message = object.message ?? "";
+    return message;
+  },
+};
+
+function createBaseRestoreVersionRequest(): RestoreVersionRequest {
+  return { namespaceId: "", path: "", version: 0, baseVersion: 0 };
+}
+
+export const RestoreVersionRequest: MessageFns<RestoreVersionRequest> = {
+  encode(message: RestoreVersionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.namespaceId !== "") {
+      writer.uint32(10).string(message.namespaceId);
+    }
+    if (message.path !== "") {
+      writer.uint32(18).string(message.path);
+    }
+    if (message.version !== 0) {
+      writer.uint32(24).int64(message.version);
+    }
+    if (message.baseVersion !== 0) {
+      writer.uint32(32).int64(message.baseVersion);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RestoreVersionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRestoreVersionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.namespaceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.path = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.version = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.baseVersion = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RestoreVersionRequest {
+    return {
+      namespaceId: isSet(object.namespaceId)
+        ? globalThis.String(object.namespaceId)
+        : isSet(object.namespace_id)
+        ? globalThis.String(object.namespace_id)
+        : "",
+      path: isSet(object.path) ? globalThis.String(object.path) : "",
+      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+      baseVersion: isSet(object.baseVersion)
+        ? globalThis.Number(object.baseVersion)
+        : isSet(object.base_version)
+        ? globalThis.Number(object.base_version)
+        : 0,
+    };
+  },
+
+  toJSON(message: RestoreVersionRequest): unknown {
+    const obj: any = {};
+    if (message.namespaceId !== "") {
+      obj.namespaceId = message.namespaceId;
+    }
+    if (message.path !== "") {
+      obj.path = message.path;
+    }
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    if (message.baseVersion !== 0) {
+      obj.baseVersion = Math.round(message.baseVersion);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RestoreVersionRequest>): RestoreVersionRequest {
+    return RestoreVersionRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RestoreVersionRequest>): RestoreVersionRequest {
+    const message = createBaseRestoreVersionRequest();
+    message.namespaceId = object.namespaceId ?? "";
+    message.path = object.path ?? "";
+    message.version = object.version ?? 0;
+    message.baseVersion = object.baseVersion ?? 0;
+    return message;
+  },
+};
+
+function createBaseRestoreVersionResponse(): RestoreVersionResponse {
+  return { entry: undefined, cursor: 0 };
+}
+
+export const RestoreVersionResponse: MessageFns<RestoreVersionResponse> = {
+  encode(message: RestoreVersionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.entry !== undefined) {
+      FileEntry.encode(message.entry, writer.uint32(10).fork()).join();
+    }
+    if (message.cursor !== 0) {
+      writer.uint32(16).int64(message.cursor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RestoreVersionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRestoreVersionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entry = FileEntry.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.cursor = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RestoreVersionResponse {
+    return {
+      entry: isSet(object.entry) ? FileEntry.fromJSON(object.entry) : undefined,
+      cursor: isSet(object.cursor) ? globalThis.Number(object.cursor) : 0,
+    };
+  },
+
+  toJSON(message: RestoreVersionResponse): unknown {
+    const obj: any = {};
+    if (message.entry !== undefined) {
+      obj.entry = FileEntry.toJSON(message.entry);
+    }
+    if (message.cursor !== 0) {
+      obj.cursor = Math.round(message.cursor);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RestoreVersionResponse>): RestoreVersionResponse {
+    return RestoreVersionResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RestoreVersionResponse>): RestoreVersionResponse {
+    const message = createBaseRestoreVersionResponse();
+    message.entry = (object.entry !== undefined && object.entry !== null)
+      ? FileEntry.fromPartial(object.entry)
+      : undefined;
+    message.cursor = object.cursor ?? 0;
     return message;
   },
 };
@@ -3751,6 +4996,60 @@ export const MetadataServiceService = {
     responseDeserialize: (value: Buffer): DeleteFileResponse => DeleteFileResponse.decode(value),
   },
   /**
+   * The trash: deleted files (paths whose current entry is a tombstone) at or below a path that
+   * can still be restored, ordered by path, a page at a time. Cost grows with the trash below the
+   * path, never with the namespace's live files (a sparse index of tombstones). The index is
+   * eventually consistent: a deletion may take a moment to show.
+   * Errors: INVALID_ARGUMENT for an invalid path_prefix, limit or page_token.
+   */
+  listTrash: {
+    path: "/filesync.metadata.v1.MetadataService/ListTrash" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListTrashRequest): Buffer => Buffer.from(ListTrashRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListTrashRequest => ListTrashRequest.decode(value),
+    responseSerialize: (value: ListTrashResponse): Buffer => Buffer.from(ListTrashResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListTrashResponse => ListTrashResponse.decode(value),
+  },
+  /**
+   * Restores deleted files without an upload: each deleted file named, or below a folder named,
+   * gets its last live version back as a new version committed on top of its tombstone (journal,
+   * change event and concurrency as for any commit, so other devices download it on their next
+   * pass). Up to LIMITS.maxRestoreFilesPerCall files per call; `next_page_token` continues.
+   * A path that is live again (made anew after the deletion), whose last version is past the
+   * retention period, or that clashes with the tree is refused on its own and left as it is.
+   * Errors: INVALID_ARGUMENT for an invalid path, overlapping or too many paths, a bad page_token.
+   */
+  restoreFiles: {
+    path: "/filesync.metadata.v1.MetadataService/RestoreFiles" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RestoreFilesRequest): Buffer => Buffer.from(RestoreFilesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RestoreFilesRequest => RestoreFilesRequest.decode(value),
+    responseSerialize: (value: RestoreFilesResponse): Buffer =>
+      Buffer.from(RestoreFilesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RestoreFilesResponse => RestoreFilesResponse.decode(value),
+  },
+  /**
+   * Commits an older version of one file (live or deleted) as a new version on top of the current
+   * one, without an upload. The current version stays in the version history.
+   * Errors: INVALID_ARGUMENT (bad path, version < 1); NOT_FOUND (no such path or version);
+   * FAILED_PRECONDITION when the version is past the retention period or its blocks are no longer
+   * stored (`filesync-restore: expired`), when it is the current version or a deletion, when
+   * base_version is set and stale (`filesync-current-version`), or when it clashes with the tree.
+   */
+  restoreVersion: {
+    path: "/filesync.metadata.v1.MetadataService/RestoreVersion" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RestoreVersionRequest): Buffer =>
+      Buffer.from(RestoreVersionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RestoreVersionRequest => RestoreVersionRequest.decode(value),
+    responseSerialize: (value: RestoreVersionResponse): Buffer =>
+      Buffer.from(RestoreVersionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RestoreVersionResponse => RestoreVersionResponse.decode(value),
+  },
+  /**
    * Follows a file or folder: every later change at or below the path is mailed to the caller.
    * Errors: FAILED_PRECONDITION until the caller's email is verified (auth.v1 VerifyEmail).
    */
@@ -3870,6 +5169,33 @@ export interface MetadataServiceServer extends UntypedServiceImplementation {
   listVersions: handleUnaryCall<ListVersionsRequest, ListVersionsResponse>;
   /** Moves a file to the trash by committing a tombstone version. Same errors as CommitFile. */
   deleteFile: handleUnaryCall<DeleteFileRequest, DeleteFileResponse>;
+  /**
+   * The trash: deleted files (paths whose current entry is a tombstone) at or below a path that
+   * can still be restored, ordered by path, a page at a time. Cost grows with the trash below the
+   * path, never with the namespace's live files (a sparse index of tombstones). The index is
+   * eventually consistent: a deletion may take a moment to show.
+   * Errors: INVALID_ARGUMENT for an invalid path_prefix, limit or page_token.
+   */
+  listTrash: handleUnaryCall<ListTrashRequest, ListTrashResponse>;
+  /**
+   * Restores deleted files without an upload: each deleted file named, or below a folder named,
+   * gets its last live version back as a new version committed on top of its tombstone (journal,
+   * change event and concurrency as for any commit, so other devices download it on their next
+   * pass). Up to LIMITS.maxRestoreFilesPerCall files per call; `next_page_token` continues.
+   * A path that is live again (made anew after the deletion), whose last version is past the
+   * retention period, or that clashes with the tree is refused on its own and left as it is.
+   * Errors: INVALID_ARGUMENT for an invalid path, overlapping or too many paths, a bad page_token.
+   */
+  restoreFiles: handleUnaryCall<RestoreFilesRequest, RestoreFilesResponse>;
+  /**
+   * Commits an older version of one file (live or deleted) as a new version on top of the current
+   * one, without an upload. The current version stays in the version history.
+   * Errors: INVALID_ARGUMENT (bad path, version < 1); NOT_FOUND (no such path or version);
+   * FAILED_PRECONDITION when the version is past the retention period or its blocks are no longer
+   * stored (`filesync-restore: expired`), when it is the current version or a deletion, when
+   * base_version is set and stale (`filesync-current-version`), or when it clashes with the tree.
+   */
+  restoreVersion: handleUnaryCall<RestoreVersionRequest, RestoreVersionResponse>;
   /**
    * Follows a file or folder: every later change at or below the path is mailed to the caller.
    * Errors: FAILED_PRECONDITION until the caller's email is verified (auth.v1 VerifyEmail).
@@ -4026,6 +5352,75 @@ export interface MetadataServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: DeleteFileResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * The trash: deleted files (paths whose current entry is a tombstone) at or below a path that
+   * can still be restored, ordered by path, a page at a time. Cost grows with the trash below the
+   * path, never with the namespace's live files (a sparse index of tombstones). The index is
+   * eventually consistent: a deletion may take a moment to show.
+   * Errors: INVALID_ARGUMENT for an invalid path_prefix, limit or page_token.
+   */
+  listTrash(
+    request: ListTrashRequest,
+    callback: (error: ServiceError | null, response: ListTrashResponse) => void,
+  ): ClientUnaryCall;
+  listTrash(
+    request: ListTrashRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListTrashResponse) => void,
+  ): ClientUnaryCall;
+  listTrash(
+    request: ListTrashRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListTrashResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Restores deleted files without an upload: each deleted file named, or below a folder named,
+   * gets its last live version back as a new version committed on top of its tombstone (journal,
+   * change event and concurrency as for any commit, so other devices download it on their next
+   * pass). Up to LIMITS.maxRestoreFilesPerCall files per call; `next_page_token` continues.
+   * A path that is live again (made anew after the deletion), whose last version is past the
+   * retention period, or that clashes with the tree is refused on its own and left as it is.
+   * Errors: INVALID_ARGUMENT for an invalid path, overlapping or too many paths, a bad page_token.
+   */
+  restoreFiles(
+    request: RestoreFilesRequest,
+    callback: (error: ServiceError | null, response: RestoreFilesResponse) => void,
+  ): ClientUnaryCall;
+  restoreFiles(
+    request: RestoreFilesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RestoreFilesResponse) => void,
+  ): ClientUnaryCall;
+  restoreFiles(
+    request: RestoreFilesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RestoreFilesResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Commits an older version of one file (live or deleted) as a new version on top of the current
+   * one, without an upload. The current version stays in the version history.
+   * Errors: INVALID_ARGUMENT (bad path, version < 1); NOT_FOUND (no such path or version);
+   * FAILED_PRECONDITION when the version is past the retention period or its blocks are no longer
+   * stored (`filesync-restore: expired`), when it is the current version or a deletion, when
+   * base_version is set and stale (`filesync-current-version`), or when it clashes with the tree.
+   */
+  restoreVersion(
+    request: RestoreVersionRequest,
+    callback: (error: ServiceError | null, response: RestoreVersionResponse) => void,
+  ): ClientUnaryCall;
+  restoreVersion(
+    request: RestoreVersionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RestoreVersionResponse) => void,
+  ): ClientUnaryCall;
+  restoreVersion(
+    request: RestoreVersionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RestoreVersionResponse) => void,
   ): ClientUnaryCall;
   /**
    * Follows a file or folder: every later change at or below the path is mailed to the caller.
