@@ -53,9 +53,11 @@ describe('unary', () => {
     const controller = new AbortController();
     const added = jest.spyOn(controller.signal, 'addEventListener');
     const removed = jest.spyOn(controller.signal, 'removeEventListener');
+    const held = pending.length;
     const call = getFiles(controller.signal);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    pending.pop()?.();
+    // Answered once the server holds it: a fixed wait lost the race on a busy machine.
+    while (pending.length === held) await new Promise((resolve) => setTimeout(resolve, 5));
+    pending.pop()!();
     await expect(call).resolves.toEqual({ entries: [], pathsAnswered: 0 });
     expect(removed).toHaveBeenCalledWith('abort', added.mock.calls[0]?.[1]);
   });

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
 import { STATE_SCHEMA_VERSION, StateDb, StateDbTooNewError, type FileState } from './state-db';
 
@@ -100,10 +101,13 @@ describe('StateDb', () => {
     const file = join(dir, 'new.db');
     StateDb.open(file).close();
     const raw = new DatabaseSync(file);
-    raw.exec(`PRAGMA user_version = ${STATE_SCHEMA_VERSION + 1}`);
+    raw.exec(`PRAGMA journal_mode = DELETE; PRAGMA user_version = ${STATE_SCHEMA_VERSION + 1}`);
     raw.close();
+    const before = readFileSync(file);
     expect(() => StateDb.open(file)).toThrow(StateDbTooNewError);
     expect(() => StateDb.open(file)).toThrow(/newer filesync/);
+    // Not even its journal mode changed.
+    expect(readFileSync(file).equals(before)).toBe(true);
   });
 
   it('keeps pending server changes until the synced base catches up with them', () => {

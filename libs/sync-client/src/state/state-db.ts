@@ -143,10 +143,13 @@ export class StateDb {
   static open(file: string): StateDb {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     const db = new DatabaseSync(file);
-    // WAL keeps a crash mid-sync from losing committed rows and lets a second reader in.
-    db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
     const state = new StateDb(db);
     try {
+      db.exec('PRAGMA busy_timeout = 5000;');
+      // Before anything writes: a database of a newer client is left exactly as it is.
+      state.refuseNewer(file);
+      // WAL keeps a crash mid-sync from losing committed rows and lets a second reader in.
+      db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
       state.migrate(file);
     } catch (error) {
       db.close();
@@ -155,11 +158,18 @@ export class StateDb {
     return state;
   }
 
+  private version(): number {
+    return (this.db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
+  }
+
+  private refuseNewer(file: string): void {
+    if (this.version() > STATE_SCHEMA_VERSION) throw new StateDbTooNewError(file, this.version());
+  }
+
   /** Brings the schema to STATE_SCHEMA_VERSION, one migration per transaction. */
   private migrate(file: string): void {
-    const version = () =>
-      (this.db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
-    if (version() > STATE_SCHEMA_VERSION) throw new StateDbTooNewError(file, version());
+    const version = () => this.version();
+    this.refuseNewer(file);
     while (version() < STATE_SCHEMA_VERSION) {
       const next = version() + 1;
       // Checked again inside the write lock: another process may have migrated meanwhile.

@@ -5,12 +5,13 @@ import { utimesSync, writeFileSync } from 'node:fs';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { common, syncdiff } from '@filesync/contracts';
-import { FULL_DIFF_INTERVAL_MS } from './engine';
+import { FULL_DIFF_INTERVAL_MS, syncFolder } from './engine';
 import type { DiffOptions, DiffOutcome } from './remote';
 import {
   act,
   closeEngineFolder,
   contentOf,
+  engineDeps,
   entry,
   markSynced,
   openEngineFolder,
@@ -18,6 +19,7 @@ import {
   ScriptedRemote,
   type EngineFolder,
 } from './testing/engine-fakes';
+import { ModelServer } from './testing/model-server';
 
 const { ActionKind } = syncdiff;
 
@@ -192,5 +194,67 @@ describe('incremental passes', () => {
     await expect(runEngine(folder, remote)).rejects.toMatchObject({ name: 'MassDeleteError' });
     expect(folder.state.folder(folder.root)?.cursor).toBe(7);
     expect(await readFile(join(folder.root, 'a.txt'), 'utf8')).toBe('text of a.txt');
+  });
+});
+
+describe('the cursor after a pass that committed', () => {
+  let folder: EngineFolder;
+  beforeEach(async () => {
+    folder = await openEngineFolder('engine-cursor');
+  });
+  afterEach(() => closeEngineFolder(folder));
+
+  const pass = (server: ModelServer, device: string) =>
+    syncFolder(
+      folder.root,
+      'ns',
+      engineDeps({ state: folder.state, blocks: server.blocks, remote: server.remoteFor(device) }),
+      { force: true },
+    );
+
+  it('moves past its own commits, so the next pass does not hear of them again', async () => {
+    const server = new ModelServer();
+    for (const name of ['a', 'b', 'c']) await writeFile(join(folder.root, name), `text of ${name}`);
+    await pass(server, 'laptop');
+    expect(server.head).toBe(3);
+    expect(folder.state.folder(folder.root)?.cursor).toBe(3);
+  });
+
+  it('stops before a commit of anyone else, which the next pass then applies', async () => {
+    const server = new ModelServer();
+    await writeFile(join(folder.root, 'a'), 'text of a');
+    await pass(server, 'laptop');
+    // Another device commits between this device's diff and its commit: simulated by a remote
+    // whose diff answer is taken before the other device's commit lands.
+    await writeFile(join(folder.root, 'b'), 'text of b');
+    const other = server.remoteFor('desktop');
+    await server.blocks.seed('from the desktop');
+    const laptop = server.remoteFor('laptop');
+    const racing = {
+      ...laptop,
+      diff: async (...args: Parameters<typeof laptop.diff>) => {
+        const answer = await laptop.diff(...args);
+        await other.commitFiles('ns', [
+          {
+            path: 'c',
+            baseVersion: 0,
+            delete: false,
+            modifiedAtMs: 1,
+            content: contentOf('from the desktop'),
+          },
+        ]);
+        return answer;
+      },
+    };
+    await syncFolder(
+      folder.root,
+      'ns',
+      engineDeps({ state: folder.state, blocks: server.blocks, remote: racing }),
+    );
+    // a (seq 1), then the desktop's c (seq 2), then this pass's b (seq 3): the cursor stays at 1.
+    expect(folder.state.folder(folder.root)?.cursor).toBe(1);
+    await pass(server, 'laptop');
+    expect(await readFile(join(folder.root, 'c'), 'utf8')).toBe('from the desktop');
+    expect(folder.state.folder(folder.root)?.cursor).toBe(3);
   });
 });

@@ -38,8 +38,8 @@ describe('downloads from blocks already on this device', () => {
     expect(summary).toMatchObject({ filesDownloaded: 1, downloadedBytes: 0, deleted: 1, failed: [] });
     expect(summary.reusedBytes).toBe(Buffer.byteLength(TEXT));
     expect(await readFile(join(folder.root, 'new', 'name.txt'), 'utf8')).toBe(TEXT);
-    // The moved-aside original is gone once the download took it: no temp file is left behind.
-    expect(await readdir(join(folder.root, 'old'))).toEqual([]);
+    // The moved-aside original is gone once the download took it, and so is the emptied folder.
+    expect(await readdir(folder.root)).toEqual(['new']);
     expect(folder.state.get(folder.root, 'new/name.txt')).toMatchObject({ baseVersion: 1 });
   });
 

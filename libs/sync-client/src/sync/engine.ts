@@ -173,6 +173,13 @@ class SyncRun {
   private localBlocks = new LocalBlocks([]);
   /** Files deleted here whose blocks a download wants: moved aside until the downloads are done. */
   private readonly stashed: string[] = [];
+  /**
+   * Journal seqs of this pass's own commits: how many committed changes each holds, and how many
+   * of those this device recorded as its base (see cursorAfterOwnCommits).
+   */
+  private readonly ownSeqs = new Map<number, { committed: number; recorded: number }>();
+  /** A commit answer did not account for every change sent: own commits prove nothing then. */
+  private ownSeqsUnsure = false;
   /** Server changes this pass learned and set out to apply (see StateDb.putPending). */
   private readonly learned: PendingRemote[] = [];
   /** Pack buffers of every upload of this pass, streamed or not (see BufferPool). */
@@ -291,7 +298,10 @@ class SyncRun {
     state.transaction(() => {
       state.putPending(this.root, this.learned);
       state.settlePending(this.root);
-      state.markSynced(this.root, cursor, Date.now(), { full, rulesHash: this.scan.rulesFingerprint });
+      state.markSynced(this.root, this.cursorAfterOwnCommits(cursor), Date.now(), {
+        full,
+        rulesHash: this.scan.rulesFingerprint,
+      });
     });
     this.progress('done', 1, 1, 'files');
     if (this.refusedDeletes.length > 0) {
@@ -399,6 +409,22 @@ class SyncRun {
   /** Left alone by the ignore rules (not merely unseen by the scan). */
   private ignored(path: string): boolean {
     return this.scan.excluded(path) && !this.scan.unknown.covers(path);
+  }
+
+  /**
+   * The diff's cursor, moved past the journal entries that directly follow it and are this pass's
+   * own commits, every change of which this device recorded as its base: the next pass need not
+   * hear of them again (after a first sync of 20,000 files, they would be 20,000 changes). An
+   * entry of anyone else (another device, a restore) stops it, so nothing is skipped unheard.
+   */
+  private cursorAfterOwnCommits(cursor: number): number {
+    if (this.ownSeqsUnsure) return cursor;
+    let next = cursor;
+    for (;;) {
+      const own = this.ownSeqs.get(next + 1);
+      if (!own || own.recorded !== own.committed) return next;
+      next += 1;
+    }
   }
 
   // ---- mass-delete guard ----
@@ -544,10 +570,16 @@ class SyncRun {
       const result = outcome.results[index];
       const path = changePath(change);
       if (!result || result.path !== path) {
+        this.ownSeqsUnsure = true;
         this.fail(path, 'the server did not answer for this path');
         continue;
       }
       const value = result.outcome;
+      if (value?.$case === 'committed') {
+        const own = this.ownSeqs.get(value.value.journalSeq) ?? { committed: 0, recorded: 0 };
+        own.committed += 1;
+        this.ownSeqs.set(value.value.journalSeq, own);
+      }
       if (value?.$case === 'missingBlocks' && round === 1 && change.kind === 'upload') {
         if (!this.superseded.has(path)) reupload.push({ change, hashes: value.value.blockHashes });
         continue;
@@ -578,7 +610,7 @@ class SyncRun {
     // A file moved with its folder after its commit was sent: the move's own upload replaces it.
     if (this.superseded.has(changePath(change))) return undefined;
     switch (outcome.$case) {
-      case 'committed':
+      case 'committed': {
         if (change.kind === 'upload') {
           this.recordLocal(change.file, outcome.value);
           this.summary.filesUploaded++;
@@ -586,7 +618,10 @@ class SyncRun {
           this.deps.state.delete(this.root, change.path);
           this.summary.deleted++;
         }
+        const own = this.ownSeqs.get(outcome.value.journalSeq);
+        if (own) own.recorded += 1;
         return undefined;
+      }
       case 'missingBlocks':
         // The first round's are uploaded again by commitBatch; still missing after that, give up.
         throw new Error('blocks still missing after upload');
@@ -1093,18 +1128,28 @@ class SyncRun {
       return;
     }
     await assertReadable(file.absPath);
-    if (this.localBlocks.holdsWanted(file)) {
-      // A move made elsewhere: the download at the new path takes these bytes instead of storage.
-      const stash = join(dirname(file.absPath), newTempName());
-      await rename(file.absPath, stash);
-      this.stashed.push(stash);
-      this.localBlocks.add({ absPath: stash, blocks: file.blocks });
-    } else {
+    if (!(this.localBlocks.holdsWanted(file) && (await this.stash(file))))
       await rm(file.absPath, { force: true });
-    }
     this.deps.state.delete(this.root, entry.path);
     this.summary.deleted++;
     await this.removeEmptyFolders(dirname(file.absPath));
+  }
+
+  /**
+   * A move made elsewhere: the download at the new path takes these bytes instead of storage.
+   * Moved aside to the folder's root, which no download moves away (a folder below may be: a
+   * file from the server can take its name); false when that is not possible (another file system).
+   */
+  private async stash(file: LocalFile): Promise<boolean> {
+    const stash = join(this.root, newTempName());
+    try {
+      await rename(file.absPath, stash);
+    } catch {
+      return false;
+    }
+    this.stashed.push(stash);
+    this.localBlocks.add({ absPath: stash, blocks: file.blocks });
+    return true;
   }
 
   /** Folders emptied by remote deletions go too, as they did on the other device; never the root. */
