@@ -332,7 +332,7 @@ export async function describeError(error: unknown): Promise<string> {
   // start) comes from a command that has loaded @grpc/grpc-js already.
   const code = (error as Partial<ServiceError> | null | undefined)?.code;
   if (typeof code === 'number') {
-    const { status: grpcStatus } = await import('@grpc/grpc-js');
+    const { status: grpcStatus } = await import('./grpc-status');
     const details = (error as ServiceError).details || (error as Error).message;
     return `${grpcStatus[code] ?? `status ${code}`}: ${details}`;
   }
