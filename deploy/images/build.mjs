@@ -10,6 +10,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'no
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { esmRequireBanner as banner } from '../../libs/local-stack/bin/esm-require-banner.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -43,16 +44,6 @@ const RUNTIME_PROTOS = [
   { usedBy: 'node_modules/grpc-health-check/', from: 'node_modules/grpc-health-check/proto/health' },
   { usedBy: 'node_modules/@grpc/reflection/', from: 'node_modules/@grpc/reflection/build/proto/grpc' },
 ];
-
-// ESM output, but bundled CommonJS code still calls require() and reads __dirname.
-const banner = [
-  "import { createRequire as __filesyncCreateRequire } from 'node:module';",
-  "import { fileURLToPath as __filesyncFileURLToPath } from 'node:url';",
-  "import { dirname as __filesyncDirname } from 'node:path';",
-  'const require = __filesyncCreateRequire(import.meta.url);',
-  'const __filename = __filesyncFileURLToPath(import.meta.url);',
-  'const __dirname = __filesyncDirname(__filename);',
-].join('\n');
 
 /** Jobs bundled next to a service's main.mjs: the task runs them by overriding the entry point. */
 const JOBS = { metadata: [{ entry: 'gc-main.ts', outfile: 'gc.mjs' }] };

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { buildServices, repoRoot, startStack } from '@filesync/local-stack';
+import { buildClient, buildServices, repoRoot, startStack } from '@filesync/local-stack';
 import { verificationCode } from '@filesync/test-support';
 import { machineNow, PASSWORD, PEER_BUCKET, peerEnv, PORTS, quiet, say, type Machine } from './bench-env';
 import { measure, type CommandCost } from './measure';
@@ -211,7 +211,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     smallBytes = await writeSmallFiles(folder, smallFiles, options.seed);
     if (options.big > 0) await writeBigFile(join(bigFolder, 'big.bin'), options.big, options.seed);
     say('building the services and starting the bench stack');
-    await buildServices();
+    await Promise.all([buildServices(), buildClient()]);
     await runPhases();
   } finally {
     stackLog.end();

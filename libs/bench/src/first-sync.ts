@@ -3,7 +3,7 @@ import { open, mkdtemp, rm, cp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { buildServices, repoRoot, startStack, type RunningStack } from '@filesync/local-stack';
+import { buildClient, buildServices, repoRoot, startStack, type RunningStack } from '@filesync/local-stack';
 import { acceptanceDataset, writeDataset } from './dataset';
 
 const run = promisify(execFile);
@@ -130,7 +130,7 @@ async function repeat(work: (round: number) => Promise<void>): Promise<number[]>
  * bytes, then the bytes a one-byte edit of the 50 MiB file uploads, beside rsync's delta.
  */
 export async function main(): Promise<void> {
-  await buildServices();
+  await Promise.all([buildServices(), buildClient()]);
   const work = await mkdtemp(join(tmpdir(), 'filesync-bench-'));
   const stack = await startStack({
     ...BENCH_PORTS,

@@ -3,7 +3,7 @@ import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { buildServices, repoRoot, startStack } from '@filesync/local-stack';
+import { buildClient, buildServices, repoRoot, startStack } from '@filesync/local-stack';
 import { machineNow, PASSWORD, PEER_BUCKET, peerEnv, PORTS, quiet, say } from './bench-env';
 import { measure, type CommandCost } from './measure';
 import { describeCount, MotoRequestLog, type S3RequestCount } from './moto-requests';
@@ -129,7 +129,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     say(`writing ${plan.length} files below ${folder}`);
     const bytes = await writeSmallFiles(folder, plan, 11);
     say(`${formatSize(bytes)} written; building the services and starting the bench stack`);
-    await buildServices();
+    await Promise.all([buildServices(), buildClient()]);
     const offset = options.portOffset;
     const buckets = new Set([PEER_BUCKET]);
     const motoPort = PORTS.emulators.moto + offset;

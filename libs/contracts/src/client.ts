@@ -71,19 +71,34 @@ export function unary<Req, Res>(
  * `NO_SIDE_EFFECTS`, read from the compiled descriptors so the proto stays the only source.
  */
 export function retryableMethods(serviceName: string): string[] {
+  const methods = retryableByService().get(serviceName);
+  if (!methods) throw new Error(`no service ${serviceName} in the compiled protos`);
+  return [...methods];
+}
+
+let retryable: Map<string, readonly string[]> | undefined;
+/**
+ * Every service's retryable methods, decoded once: a client of four services (the CLI at every
+ * start) decodes the descriptors once, not four times.
+ */
+function retryableByService(): Map<string, readonly string[]> {
+  if (retryable) return retryable;
+  retryable = new Map();
   const descriptors = fromBinary(FileDescriptorSetSchema, Buffer.from(descriptorSetBase64, 'base64'));
   for (const file of descriptors.file) {
     for (const service of file.service) {
-      if (`${file.package}.${service.name}` !== serviceName) continue;
-      return service.method
-        .filter(
-          (method) =>
-            (method.options?.idempotencyLevel ?? 0) !== MethodOptions_IdempotencyLevel.IDEMPOTENCY_UNKNOWN,
-        )
-        .map((method) => method.name);
+      retryable.set(
+        `${file.package}.${service.name}`,
+        service.method
+          .filter(
+            (method) =>
+              (method.options?.idempotencyLevel ?? 0) !== MethodOptions_IdempotencyLevel.IDEMPOTENCY_UNKNOWN,
+          )
+          .map((method) => method.name),
+      );
     }
   }
-  throw new Error(`no service ${serviceName} in the compiled protos`);
+  return retryable;
 }
 
 /**

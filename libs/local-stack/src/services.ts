@@ -36,17 +36,25 @@ export function servicePorts(basePort: number, metricsBasePort?: number): Servic
 }
 
 /** Bundles every service with esbuild into dist/services/<name>/main.mjs; resolves with its report line. */
-export async function buildServices(root = repoRoot()): Promise<string> {
+export function buildServices(root = repoRoot()): Promise<string> {
+  return runBuildScript('libs/local-stack/bin/build-services.mjs', 'the services', root);
+}
+
+/**
+ * Bundles the `filesync` CLI into libs/sync-client/dist, so node_modules/.bin/filesync runs the
+ * bundle as an installed client does, not its sources through tsx (libs/sync-client/tools/bundle.mjs).
+ */
+export function buildClient(root = repoRoot()): Promise<string> {
+  return runBuildScript('libs/sync-client/tools/bundle.mjs', 'the filesync CLI', root);
+}
+
+async function runBuildScript(script: string, what: string, root: string): Promise<string> {
   try {
-    const { stdout } = await promisify(execFile)(
-      nodeBinary(root),
-      [join(root, 'libs/local-stack/bin/build-services.mjs')],
-      { cwd: root },
-    );
+    const { stdout } = await promisify(execFile)(nodeBinary(root), [join(root, script)], { cwd: root });
     return stdout.trim();
   } catch (error) {
     const { stderr } = error as { stderr?: string };
-    throw new Error(`building the services failed:\n${stderr?.trim() || String(error)}`);
+    throw new Error(`building ${what} failed:\n${stderr?.trim() || String(error)}`);
   }
 }
 

@@ -4,7 +4,7 @@ import { acquireLock, StackAlreadyRunningError } from './lock';
 import { PortInUseError } from './ports';
 import { consoleSink, type LogSink } from './processes';
 import { repoRoot } from './repo';
-import { buildServices } from './services';
+import { buildClient, buildServices } from './services';
 import { startStack, type RunningStack } from './stack';
 
 // moto logs every request; successful ones would drown the services' own lines.
@@ -59,7 +59,8 @@ export async function main(): Promise<void> {
     process.once('SIGINT', () => void stop('SIGINT'));
     process.once('SIGTERM', () => void stop('SIGTERM'));
     // Built only once the lock is ours, so a second `npm start` never rewrites running bundles.
-    process.stdout.write(`${await buildServices()}\n`);
+    // The CLI too: the walkthrough's `npx filesync` then runs its bundle.
+    process.stdout.write(`${(await Promise.all([buildServices(), buildClient()])).join('\n')}\n`);
     starting = startStack({
       basePort: SERVICE_PORTS.auth.grpc,
       metricsBasePort: SERVICE_PORTS.auth.metrics,

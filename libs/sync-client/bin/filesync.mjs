@@ -6,14 +6,16 @@
 // V8 reads it only at start-up, so it must be on the command line: `npx filesync` and
 // node_modules/.bin/filesync run this line (`env -S` splits it: coreutils 8.30+, macOS, npm's
 // Windows shims); `node bin/filesync.mjs` runs without it (correct, just a larger peak).
-// It runs the TypeScript sources through tsx's loader, so the CLI
-// needs no build step. Everything below the version check is loaded dynamically: older Node
-// versions must reach the check before anything they cannot run.
+// It runs the bundle in ../dist (tools/bundle.mjs: JavaScript, nothing compiled at start); inside
+// the repository, where ../src is, tools/from-repository.mjs picks the bundle or, when the bundle
+// is missing or older than the sources, the sources through tsx. Everything below the version
+// check is loaded dynamically: older Node versions must reach the check before anything they
+// cannot run.
 const major = Number(process.versions.node.split('.')[0]);
 if (major < 24) {
   process.stderr.write(
     `filesync needs Node.js 24 or newer, but this is Node.js ${process.version}.\n` +
-      'Run it as `npx filesync` from the repository (npm puts the pinned Node 24 on PATH) or install Node 24.\n',
+      'Install Node.js 24 (in the repository, `npx filesync` runs the pinned Node 24 that npm puts on PATH).\n',
   );
   process.exit(1);
 }
@@ -27,13 +29,13 @@ if (major < 24) {
 // File operations run on libuv's thread pool (4 threads by default): a download of thousands of
 // small files makes a dozen of them per file. Read when the pool starts, so set before any I/O.
 process.env.UV_THREADPOOL_SIZE ??= '16';
-const { fileURLToPath } = await import('node:url');
-// The sources are CommonJS-flavoured TypeScript (the repository has no "type": "module"), so
-// tsx's require hook is needed besides its ESM loader; it finds the path aliases through
-// TSX_TSCONFIG_PATH, which also reaches the hashing worker threads.
-process.env.TSX_TSCONFIG_PATH ??= fileURLToPath(new URL('../../../tsconfig.json', import.meta.url));
-const [{ register }, cjs] = await Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]);
-cjs.register();
-register({ tsconfig: process.env.TSX_TSCONFIG_PATH });
-const { main } = await import('../src/cli/main.ts');
+
+// V8 keeps the code it compiled for each module file (os.tmpdir()/node-compile-cache, keyed by the
+// file's content): later starts skip compiling the client's chunks. A no-op where not writable.
+(await import('node:module')).enableCompileCache?.();
+const { existsSync } = await import('node:fs');
+const entry = existsSync(new URL('../src/', import.meta.url))
+  ? await (await import('../tools/from-repository.mjs')).cliEntry()
+  : new URL('../dist/filesync.mjs', import.meta.url);
+const { main } = await import(entry);
 process.exitCode = await main(process.argv);

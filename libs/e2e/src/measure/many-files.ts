@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildServices, repoRoot, startStack, type RunningStack } from '@filesync/local-stack';
+import { buildClient, buildServices, repoRoot, startStack, type RunningStack } from '@filesync/local-stack';
 
 const MiB = 1024 * 1024;
 
@@ -95,7 +95,7 @@ async function writeSmallFiles(root: string, files: number): Promise<number> {
 export async function main(args: readonly string[]): Promise<void> {
   const files = Number(args.find((arg) => /^\d+$/.test(arg)) ?? 10_000);
   const withRclone = !args.includes('--no-rclone');
-  await buildServices();
+  await Promise.all([buildServices(), buildClient()]);
   const work = await mkdtemp(join(tmpdir(), 'filesync-many-'));
   const stack = await startStack({
     ...PORTS,

@@ -14,12 +14,20 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/**
- * The `filesync` CLI run to its end, with the test password in FILESYNC_PASSWORD; `unprivileged`
- * runs it as `nobody` when the tests run as root (a no-op otherwise).
- */
-export function cli(args: readonly string[], options: { unprivileged?: boolean } = {}): Promise<CliResult> {
-  const bin = join(repoRootOf(), 'node_modules/.bin/filesync');
+export interface CliOptions {
+  /** Run it as `nobody` when the tests run as root (a no-op otherwise). */
+  readonly unprivileged?: boolean;
+  /** Another `filesync` than the repository's node_modules/.bin/filesync: an installed one. */
+  readonly bin?: string;
+  /** Its whole environment instead of this process's (FILESYNC_PASSWORD is added either way). */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Its working directory instead of this process's. */
+  readonly cwd?: string;
+}
+
+/** The `filesync` CLI run to its end, with the test password in FILESYNC_PASSWORD. */
+export function cli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
+  const bin = options.bin ?? join(repoRootOf(), 'node_modules/.bin/filesync');
   const asNobody = options.unprivileged === true && process.getuid?.() === 0;
   const [file, argv] = asNobody
     ? ['setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', bin, ...args]]
@@ -29,7 +37,11 @@ export function cli(args: readonly string[], options: { unprivileged?: boolean }
       file,
       argv,
       // A pass over many files may print a long summary; the default 1 MiB would cut it.
-      { env: { ...process.env, FILESYNC_PASSWORD: TEST_PASSWORD }, maxBuffer: 16 * 1024 * 1024 },
+      {
+        env: { ...(options.env ?? process.env), FILESYNC_PASSWORD: TEST_PASSWORD },
+        cwd: options.cwd,
+        maxBuffer: 16 * 1024 * 1024,
+      },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
         resolve({ code, stdout, stderr });

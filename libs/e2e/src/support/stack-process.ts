@@ -5,7 +5,7 @@ import { nodeBinary, repoRootOf, startRunner, stopRunner } from '@filesync/test-
 import { e2eDir, stackInfoFile, TEST_PORTS, TEST_QUEUE_VISIBILITY_SECONDS } from './harness';
 
 /**
- * Builds the services and starts the whole local stack once for the integration tier, in
+ * Builds the services and the CLI and starts the whole local stack once for the integration tier, in
  * local-stack's runner process (libs/local-stack/bin/stack-runner.mjs).
  */
 export async function startTestStack(): Promise<void> {
@@ -17,10 +17,9 @@ export async function startTestStack(): Promise<void> {
   rmSync(stateDir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
 
-  execFileSync(nodeBinary(root), [join(root, 'libs/local-stack/bin/build-services.mjs')], {
-    cwd: root,
-    stdio: 'inherit',
-  });
+  // The CLI too, so the tests that run node_modules/.bin/filesync run its bundle, as users do.
+  for (const script of ['libs/local-stack/bin/build-services.mjs', 'libs/sync-client/tools/bundle.mjs'])
+    execFileSync(nodeBinary(root), [join(root, script)], { cwd: root, stdio: 'inherit' });
 
   const infoFile = stackInfoFile(root);
   await startRunner({

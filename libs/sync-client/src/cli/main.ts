@@ -1,14 +1,12 @@
 import { realpath } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import { status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
+import type { ServiceError } from '@grpc/grpc-js';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { grpcCode } from '@filesync/contracts';
-import { FilesyncClient } from '../client';
+import type { FilesyncClient } from '../client';
 import { InvalidServerError } from '../config/server-addresses';
 import { MassDeleteError, SyncIncompleteError, type SyncSummary } from '../sync/summary';
 import { errorReport, exitCodeForError, exitCodeForSummary, EXIT } from './exit-codes';
 import { readPassword } from './password';
-import { SyncProgressBar } from './progress-bar';
 import { restoreLines, trashLines, versionLines } from './trash-output';
 
 interface GlobalOptions {
@@ -25,7 +23,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return outcome.exitCode;
   } catch (error) {
     const exitCode = exitCodeForError(error);
-    const message = describeError(error);
+    const message = await describeError(error);
     if (!(error instanceof CommanderError)) process.stderr.write(`filesync: ${message}\n`);
     // A script that asked for JSON always gets one object, even when the command line was wrong.
     if (wantsJson(argv) && exitCode !== EXIT.success && !outcome.printedJson)
@@ -58,6 +56,9 @@ function buildProgram(outcome: Outcome): Command {
 
   const withClient = async <T>(work: (client: FilesyncClient) => Promise<T>): Promise<T> => {
     const options = program.opts<GlobalOptions>();
+    // Loaded here, not at the top: `--help` and usage errors never pay for gRPC, the AWS SDK and
+    // node:sqlite (see bin/filesync.mjs on start time).
+    const { FilesyncClient } = await import('../client');
     const client = await FilesyncClient.open({ home: options.home, server: options.server });
     try {
       return await work(client);
@@ -123,7 +124,10 @@ function buildProgram(outcome: Outcome): Command {
           movedFrom?: string;
         },
       ) => {
-        const bar = process.stdout.isTTY && !options.json ? new SyncProgressBar() : undefined;
+        const bar =
+          process.stdout.isTTY && !options.json
+            ? new (await import('./progress-bar')).SyncProgressBar()
+            : undefined;
         let summary: SyncSummary;
         try {
           summary = await withClient((client) =>
@@ -370,9 +374,12 @@ async function realLocation(path: string): Promise<string> {
 }
 
 /** One line: the gRPC status and its details, or the error message. */
-export function describeError(error: unknown): string {
-  const code = grpcCode(error);
-  if (code !== undefined) {
+export async function describeError(error: unknown): Promise<string> {
+  // A gRPC error (grpcCode of @filesync/contracts, not imported here: it would load gRPC at every
+  // start) comes from a command that has loaded @grpc/grpc-js already.
+  const code = (error as Partial<ServiceError> | null | undefined)?.code;
+  if (typeof code === 'number') {
+    const { status: grpcStatus } = await import('./grpc-status');
     const details = (error as ServiceError).details || (error as Error).message;
     return `${grpcStatus[code] ?? `status ${code}`}: ${details}`;
   }

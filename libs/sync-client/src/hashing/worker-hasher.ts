@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { LIMITS } from '@filesync/resources';
 import { hashFile, type FileHash, type Hasher } from './hash-file';
@@ -42,15 +41,18 @@ type Reply =
 /** Two maximum-size blocks. */
 export const INLINE_BELOW_BYTES = 2 * LIMITS.chunkMaxBytes;
 
+/**
+ * Beside this module: from the sources the tsx shim in src/hashing, which loads hash-worker.ts; in
+ * the bundle (tools/bundle.mjs) the bundled hash-worker.ts in dist/, beside the chunk holding this.
+ */
 const WORKER_ENTRY = new URL('./hash-worker.mjs', import.meta.url);
-const TSCONFIG = fileURLToPath(new URL('../../../../tsconfig.json', import.meta.url));
 
 /**
  * Chunks and hashes files on a small pool of worker threads, so reading and SHA-256 of large
  * files do not stall the event loop that drives transfers and use both cores. Files below
  * INLINE_BELOW_BYTES are hashed inline: at about 400 MB/s that blocks the loop for under 25 ms,
- * while starting a worker (which loads the TypeScript through tsx) costs a few hundred ms, so a
- * folder of small files never pays for workers at all.
+ * while starting a worker costs tens of ms bundled (a few hundred ms when it loads the TypeScript
+ * through tsx), so a folder of small files never pays for workers at all.
  */
 export class WorkerHasher implements Hasher {
   private readonly slots: Slot[] = [];
@@ -116,7 +118,7 @@ export class WorkerHasher implements Hasher {
   /** A new worker while the pool has room; it takes work once it reports ready. */
   private spawn(): Slot | undefined {
     if (this.slots.length >= this.poolSize) return undefined;
-    const worker = new Worker(WORKER_ENTRY, { workerData: { tsconfig: TSCONFIG } });
+    const worker = new Worker(WORKER_ENTRY);
     const slot: Slot = { worker, ready: false, job: undefined };
     this.slots.push(slot);
     worker.on('message', (reply: Reply) => {

@@ -1,5 +1,4 @@
-import { GetObjectCommand, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { blockKey, packKey } from '@filesync/resources';
 import { blockHash } from '@filesync/sync-core';
 import type { StorageCredentials } from './storage-credentials';
@@ -48,13 +47,21 @@ export interface S3BlockStoreOptions {
   readonly requestTimeoutMs?: number;
 }
 
+/** The S3 client of a store, with the SDK's commands, loaded with it (see S3BlockStore). */
+interface S3Access {
+  readonly s3: S3Client;
+  readonly bucket: string;
+  readonly sdk: typeof import('./s3-sdk');
+}
+
 /**
  * Blocks in S3 under `ns/<namespace>/blocks/<sha256>`, moved with the short-lived credentials
  * auth hands out. The client is built once from the first credentials (bucket, region and
- * endpoint do not change) and asks the provider for fresh keys on every request.
+ * endpoint do not change) and asks the provider for fresh keys on every request. The AWS SDK is
+ * loaded then (s3-sdk.ts), not with this module: a pass with no block to move never loads it.
  */
 export class S3BlockStore implements BlockStore {
-  private client: Promise<{ s3: S3Client; bucket: string }> | undefined;
+  private client: Promise<S3Access> | undefined;
 
   constructor(
     private readonly credentials: () => Promise<StorageCredentials>,
@@ -76,8 +83,8 @@ export class S3BlockStore implements BlockStore {
    * hash the body a second time on the main thread, and S3 refuses a body that does not match it.
    */
   private async putOnce(key: string, bytes: Uint8Array, sha256: string): Promise<'uploaded' | 'exists'> {
-    const { s3, bucket } = await this.s3();
-    const command = new PutObjectCommand({
+    const { s3, bucket, sdk } = await this.s3();
+    const command = new sdk.PutObjectCommand({
       Bucket: bucket,
       Key: key,
       Body: bytes,
@@ -104,10 +111,10 @@ export class S3BlockStore implements BlockStore {
   }
 
   async get(namespaceId: string, hash: string): Promise<Uint8Array> {
-    const { s3, bucket } = await this.s3();
+    const { s3, bucket, sdk } = await this.s3();
     for (let attempt = 1; ; attempt++) {
       const response = await s3
-        .send(new GetObjectCommand({ Bucket: bucket, Key: blockKey(namespaceId, hash) }))
+        .send(new sdk.GetObjectCommand({ Bucket: bucket, Key: blockKey(namespaceId, hash) }))
         .catch(goneOr);
       if (!response.Body) throw new Error(`block ${hash}: empty response body`);
       const bytes = await response.Body.transformToByteArray();
@@ -125,11 +132,15 @@ export class S3BlockStore implements BlockStore {
     length: number,
     into?: Uint8Array,
   ): Promise<Uint8Array> {
-    const { s3, bucket } = await this.s3();
+    const { s3, bucket, sdk } = await this.s3();
     const key = packKey(namespaceId, packId);
     const response = await s3
       .send(
-        new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${offset}-${offset + length - 1}` }),
+        new sdk.GetObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Range: `bytes=${offset}-${offset + length - 1}`,
+        }),
       )
       .catch(goneOr);
     if (!response.Body) throw new Error(`pack ${packId}: empty response body`);
@@ -152,33 +163,11 @@ export class S3BlockStore implements BlockStore {
     );
   }
 
-  private s3(): Promise<{ s3: S3Client; bucket: string }> {
-    this.client ??= this.credentials().then((first) => ({
+  private s3(): Promise<S3Access> {
+    this.client ??= Promise.all([this.credentials(), import('./s3-sdk')]).then(([first, sdk]) => ({
       bucket: first.bucket,
-      s3: new S3Client({
-        region: first.region,
-        ...(first.endpoint ? { endpoint: first.endpoint } : {}),
-        forcePathStyle: first.forcePathStyle,
-        maxAttempts: 3,
-        // We verify SHA-256 of every block ourselves; extra CRC checksums would only cost CPU.
-        requestChecksumCalculation: 'WHEN_REQUIRED',
-        responseChecksumValidation: 'WHEN_REQUIRED',
-        requestHandler:
-          this.options.requestHandler ??
-          new NodeHttpHandler({
-            connectionTimeout: 5_000,
-            requestTimeout: this.options.requestTimeoutMs ?? 120_000,
-          }),
-        credentials: async () => {
-          const current = await this.credentials();
-          return {
-            accessKeyId: current.accessKeyId,
-            secretAccessKey: current.secretAccessKey,
-            sessionToken: current.sessionToken,
-            expiration: new Date(current.expiresAtMs),
-          };
-        },
-      }),
+      sdk,
+      s3: sdk.createS3Client(first, this.credentials, this.options),
     }));
     this.client.catch(() => {
       this.client = undefined;
