@@ -1,8 +1,12 @@
 // What the benchmarks share: their ports, the peers' environment, the machine they ran on.
 import { execFile } from 'node:child_process';
+import type { WriteStream } from 'node:fs';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { InvalidArgumentError } from 'commander';
+import { repoRoot, startStack } from '@filesync/local-stack';
+import { MotoRequestLog } from './moto-requests';
 
 const run = promisify(execFile);
 
@@ -70,4 +74,57 @@ export function peerEnv(work: string, moto: string): NodeJS.ProcessEnv {
   delete env.AWS_PROFILE;
   delete env.AWS_ENDPOINT_URL;
   return env;
+}
+
+export const TOOLS = ['filesync', 'aws', 'rclone'] as const;
+export type Tool = (typeof TOOLS)[number];
+
+/** `--tools a,b`: a subset of TOOLS. */
+export function parseTools(text: string): Tool[] {
+  const tools = text.split(',').map((tool) => tool.trim());
+  for (const tool of tools) {
+    if (!(TOOLS as readonly string[]).includes(tool)) {
+      throw new InvalidArgumentError(`unknown tool "${tool}"; known: ${TOOLS.join(', ')}`);
+    }
+  }
+  return tools as Tool[];
+}
+
+/** What a report says it measured: the commit (and whether the tree had changes), the peers' versions. */
+export async function runInfo(): Promise<{ commit: string; dirty: boolean; aws: string; rclone: string }> {
+  const root = repoRoot();
+  const [commit, dirty, aws, rclone] = await Promise.all([
+    quiet('git', ['-C', root, 'rev-parse', '--short', 'HEAD']),
+    quiet('git', ['-C', root, 'status', '--porcelain', '--untracked-files=no']).then((out) => out !== ''),
+    quiet('aws', ['--version']),
+    quiet('rclone', ['version']),
+  ]);
+  return { commit, dirty, aws, rclone };
+}
+
+/**
+ * The bench stack on PORTS shifted by `offset`, its logs in `stackLog`, with S3 requests to the
+ * peers' bucket and filesync's counted at moto (`log`).
+ */
+export async function startBenchStack(offset: number, work: string, stackLog: WriteStream) {
+  // filesync's bucket joins once the stack says its name; nothing touches S3 before that.
+  const buckets = new Set([PEER_BUCKET]);
+  const motoPort = PORTS.emulators.moto + offset;
+  const log = new MotoRequestLog(`http://127.0.0.1:${motoPort}`, buckets);
+  const stack = await startStack({
+    basePort: PORTS.basePort + offset,
+    emulatorPorts: {
+      moto: motoPort,
+      dynamodb: PORTS.emulators.dynamodb + offset,
+      ses: PORTS.emulators.ses + offset,
+    },
+    stateDir: join(work, 'state'),
+    sink: (name, line) => {
+      if (name === 'moto') log.observe(line);
+      stackLog.write(`[${name}] ${line}\n`);
+    },
+    logLevel: 'warn',
+  });
+  buckets.add(stack.resources.bucket);
+  return { stack, log };
 }

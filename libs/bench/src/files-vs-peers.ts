@@ -3,11 +3,23 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { buildClient, buildServices, repoRoot, startStack } from '@filesync/local-stack';
+import { buildClient, buildServices, repoRoot } from '@filesync/local-stack';
 import { verificationCode } from '@filesync/test-support';
-import { machineNow, PASSWORD, PEER_BUCKET, peerEnv, PORTS, quiet, say, type Machine } from './bench-env';
+import {
+  machineNow,
+  PASSWORD,
+  PEER_BUCKET,
+  peerEnv,
+  say,
+  type Machine,
+  parseTools,
+  runInfo,
+  startBenchStack,
+  TOOLS,
+  type Tool,
+} from './bench-env';
 import { measure, type CommandCost } from './measure';
-import { describeCount, MotoRequestLog, type S3RequestCount } from './moto-requests';
+import { describeCount, type S3RequestCount } from './moto-requests';
 import {
   compareTrees,
   formatSize,
@@ -21,8 +33,6 @@ import {
   type TreeDifference,
 } from './small-files';
 
-const TOOLS = ['filesync', 'aws', 'rclone'] as const;
-type Tool = (typeof TOOLS)[number];
 type DataSet = 'files' | 'big';
 type Direction = 'up' | 'down';
 
@@ -84,16 +94,6 @@ function parseSizeOption(text: string): number {
   } catch (error) {
     throw new InvalidArgumentError((error as Error).message);
   }
-}
-
-function parseTools(text: string): Tool[] {
-  const tools = text.split(',').map((tool) => tool.trim());
-  for (const tool of tools) {
-    if (!(TOOLS as readonly string[]).includes(tool)) {
-      throw new InvalidArgumentError(`unknown tool "${tool}"; known: ${TOOLS.join(', ')}`);
-    }
-  }
-  return tools as Tool[];
 }
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
@@ -180,12 +180,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   const machine = machineNow();
   const startedAt = new Date().toISOString();
   const root = repoRoot();
-  const [commit, dirty, awsVersion, rcloneVersion] = await Promise.all([
-    quiet('git', ['-C', root, 'rev-parse', '--short', 'HEAD']),
-    quiet('git', ['-C', root, 'status', '--porcelain', '--untracked-files=no']).then((out) => out !== ''),
-    quiet('aws', ['--version']),
-    quiet('rclone', ['version']),
-  ]);
+  const { commit, dirty, aws: awsVersion, rclone: rcloneVersion } = await runInfo();
   say(`${commandLine} (commit ${commit}${dirty ? ', uncommitted changes' : ''})`);
   say(`load ${machine.loadAtStart.join(' ')} on ${machine.cores} cores`);
 
@@ -220,26 +215,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   }
 
   async function runPhases(): Promise<void> {
-    const offset = options.portOffset;
-    // filesync's bucket joins once the stack says its name; nothing touches S3 before that.
-    const buckets = new Set([PEER_BUCKET]);
-    const motoPort = PORTS.emulators.moto + offset;
-    const log = new MotoRequestLog(`http://127.0.0.1:${motoPort}`, buckets);
-    const stack = await startStack({
-      basePort: PORTS.basePort + offset,
-      emulatorPorts: {
-        moto: motoPort,
-        dynamodb: PORTS.emulators.dynamodb + offset,
-        ses: PORTS.emulators.ses + offset,
-      },
-      stateDir: join(work, 'state'),
-      sink: (name, line) => {
-        if (name === 'moto') log.observe(line);
-        stackLog.write(`[${name}] ${line}\n`);
-      },
-      logLevel: 'warn',
-    });
-    buckets.add(stack.resources.bucket);
+    const { stack, log } = await startBenchStack(options.portOffset, work, stackLog);
     const moto = stack.endpoints.emulators.moto;
     try {
       const env = peerEnv(work, moto);

@@ -3,14 +3,23 @@ import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { buildClient, buildServices, repoRoot, startStack } from '@filesync/local-stack';
-import { machineNow, PASSWORD, PEER_BUCKET, peerEnv, PORTS, quiet, say } from './bench-env';
+import { buildClient, buildServices, repoRoot } from '@filesync/local-stack';
+import {
+  machineNow,
+  PASSWORD,
+  PEER_BUCKET,
+  peerEnv,
+  say,
+  parseTools,
+  runInfo,
+  startBenchStack,
+  TOOLS,
+  type Tool,
+} from './bench-env';
 import { measure, type CommandCost } from './measure';
-import { describeCount, MotoRequestLog, type S3RequestCount } from './moto-requests';
+import { describeCount, type S3RequestCount } from './moto-requests';
 import { formatSize, KiB, planSmallFiles, writeSmallFiles } from './small-files';
 
-const TOOLS = ['filesync', 'aws', 'rclone'] as const;
-type Tool = (typeof TOOLS)[number];
 type Scenario = 'no-op' | 'one edit';
 
 export interface IncrementalBenchOptions {
@@ -39,16 +48,6 @@ function parseCount(text: string): number {
   const value = Number(text.replaceAll(/[,_]/g, ''));
   if (!Number.isInteger(value) || value < 1) throw new InvalidArgumentError('expected a whole number >= 1');
   return value;
-}
-
-function parseTools(text: string): Tool[] {
-  const tools = text.split(',').map((tool) => tool.trim());
-  for (const tool of tools) {
-    if (!(TOOLS as readonly string[]).includes(tool)) {
-      throw new InvalidArgumentError(`unknown tool "${tool}"; known: ${TOOLS.join(', ')}`);
-    }
-  }
-  return tools as Tool[];
 }
 
 export function parseIncrementalOptions(argv: readonly string[]): IncrementalBenchOptions {
@@ -108,12 +107,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   const machine = machineNow();
   const startedAt = new Date().toISOString();
   const root = repoRoot();
-  const [commit, dirty, awsVersion, rcloneVersion] = await Promise.all([
-    quiet('git', ['-C', root, 'rev-parse', '--short', 'HEAD']),
-    quiet('git', ['-C', root, 'status', '--porcelain', '--untracked-files=no']).then((out) => out !== ''),
-    quiet('aws', ['--version']),
-    quiet('rclone', ['version']),
-  ]);
+  const { commit, dirty, aws: awsVersion, rclone: rcloneVersion } = await runInfo();
   say(`${commandLine} (commit ${commit}${dirty ? ', uncommitted changes' : ''})`);
   const jsonPath =
     options.json ?? join(root, '.local', 'bench', `incremental-${startedAt.replaceAll(':', '-')}.json`);
@@ -130,25 +124,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     const bytes = await writeSmallFiles(folder, plan, 11);
     say(`${formatSize(bytes)} written; building the services and starting the bench stack`);
     await Promise.all([buildServices(), buildClient()]);
-    const offset = options.portOffset;
-    const buckets = new Set([PEER_BUCKET]);
-    const motoPort = PORTS.emulators.moto + offset;
-    const log = new MotoRequestLog(`http://127.0.0.1:${motoPort}`, buckets);
-    const stack = await startStack({
-      basePort: PORTS.basePort + offset,
-      emulatorPorts: {
-        moto: motoPort,
-        dynamodb: PORTS.emulators.dynamodb + offset,
-        ses: PORTS.emulators.ses + offset,
-      },
-      stateDir: join(work, 'state'),
-      sink: (name, line) => {
-        if (name === 'moto') log.observe(line);
-        stackLog.write(`[${name}] ${line}\n`);
-      },
-      logLevel: 'warn',
-    });
-    buckets.add(stack.resources.bucket);
+    const { stack, log } = await startBenchStack(options.portOffset, work, stackLog);
     try {
       const moto = stack.endpoints.emulators.moto;
       const env = peerEnv(work, moto);
