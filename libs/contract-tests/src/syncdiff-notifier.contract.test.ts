@@ -107,7 +107,7 @@ describe('SyncDiffService (sync-diff image)', () => {
     expect(actions.find((action) => action.path === 'server-newer.txt')?.serverEntry?.version).toBe(2);
     expect(summary).toEqual({
       $case: 'summary',
-      value: { cursor: 6, entriesReceived: 5, actionsSent: 4 },
+      value: { cursor: 6, entriesReceived: 5, actionsSent: 4, fullDiffRequired: false, incremental: false },
     });
   });
 
