@@ -128,3 +128,18 @@ export async function startBenchStack(offset: number, work: string, stackLog: Wr
   buckets.add(stack.resources.bucket);
   return { stack, log };
 }
+
+/**
+ * The parsed command line, or undefined with the exit code set: 2 and the message for a bad
+ * option (commander has already printed its own usage errors and --help, with their codes).
+ */
+export function parsedOrExit<T>(parse: () => T): T | undefined {
+  try {
+    return parse();
+  } catch (error) {
+    const code = (error as { exitCode?: number }).exitCode;
+    process.exitCode = code ?? 2;
+    if (code === undefined) process.stderr.write(`${(error as Error).message}\n`);
+    return undefined;
+  }
+}

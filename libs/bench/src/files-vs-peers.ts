@@ -17,6 +17,7 @@ import {
   startBenchStack,
   TOOLS,
   type Tool,
+  parsedOrExit,
 } from './bench-env';
 import { measure, type CommandCost } from './measure';
 import { describeCount, type S3RequestCount } from './moto-requests';
@@ -166,16 +167,10 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
  * run, with S3 requests counted at moto. See README "Benchmark".
  */
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
-  let options: BenchOptions;
-  try {
-    options = parseOptions(argv);
-  } catch (error) {
-    // commander already printed usage errors and --help.
-    const code = (error as { exitCode?: number }).exitCode;
-    process.exitCode = code ?? 2;
-    if (code === undefined) process.stderr.write(`${(error as Error).message}\n`);
-    return;
-  }
+  const parsed = parsedOrExit(() => parseOptions(argv));
+  if (!parsed) return;
+  // A const of its own: the phases below read it from closures.
+  const options: BenchOptions = parsed;
   const commandLine = ['npm run bench:files --', ...argv].join(' ');
   const machine = machineNow();
   const startedAt = new Date().toISOString();

@@ -15,6 +15,7 @@ import {
   startBenchStack,
   TOOLS,
   type Tool,
+  parsedOrExit,
 } from './bench-env';
 import { measure, type CommandCost } from './measure';
 import { describeCount, type S3RequestCount } from './moto-requests';
@@ -94,15 +95,8 @@ const median = (values: readonly number[]): number | undefined => {
  * moto, each run --runs times (medians reported). Each tool syncs after the same edit.
  */
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
-  let options: IncrementalBenchOptions;
-  try {
-    options = parseIncrementalOptions(argv);
-  } catch (error) {
-    const code = (error as { exitCode?: number }).exitCode;
-    process.exitCode = code ?? 2;
-    if (code === undefined) process.stderr.write(`${(error as Error).message}\n`);
-    return;
-  }
+  const options = parsedOrExit(() => parseIncrementalOptions(argv));
+  if (!options) return;
   const commandLine = ['npm run bench:incremental --', ...argv].join(' ');
   const machine = machineNow();
   const startedAt = new Date().toISOString();

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { FilesyncClient } from '@filesync/sync-client';
-import { TEST_PASSWORD, uniqueEmail } from '@filesync/test-support';
+import { closeDevices, twoFolderDevices, type FolderDevice } from './support/devices';
 import { readTestStack } from './support/harness';
 import { tempDir, treeDigest, writeTree } from './support/trees';
 
@@ -12,24 +11,22 @@ import { tempDir, treeDigest, writeTree } from './support/trees';
 
 describe('a folder renamed on one device', () => {
   const stack = readTestStack();
-  const dirs = { laptop: tempDir('rename-laptop'), desktop: tempDir('rename-desktop') };
-  const homes = { laptop: tempDir('rename-laptop-home'), desktop: tempDir('rename-desktop-home') };
-  let laptop: FilesyncClient;
-  let desktop: FilesyncClient;
+  const dirs: string[] = [];
+  let laptop: FolderDevice;
+  let desktop: FolderDevice;
 
   beforeAll(async () => {
-    laptop = await FilesyncClient.open({ home: homes.laptop, server: stack.server });
-    desktop = await FilesyncClient.open({ home: homes.desktop, server: stack.server });
-    const email = uniqueEmail('renames');
-    await laptop.signup(email, TEST_PASSWORD, 'laptop');
-    await desktop.login(email, TEST_PASSWORD, 'desktop');
+    const dir = (label: string) => {
+      const made = tempDir(label);
+      dirs.push(made);
+      return made;
+    };
+    ({ laptop, desktop } = await twoFolderDevices(stack.server, dir, 'renames'));
   });
 
   afterAll(async () => {
-    await laptop?.close();
-    await desktop?.close();
-    for (const dir of [...Object.values(dirs), ...Object.values(homes)])
-      rmSync(dir, { recursive: true, force: true });
+    await closeDevices(...[laptop, desktop].filter(Boolean));
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
   test('uploads no content and the other device downloads none', async () => {
@@ -38,14 +35,14 @@ describe('a folder renamed on one device', () => {
     for (let index = 0; index < 3; index++) files[`album/big-${index}.bin`] = randomBytes(6 * 1024 * 1024);
     for (let index = 0; index < 20; index++) files[`album/small/${index}.txt`] = randomBytes(3000 + index);
     const bytes = Object.values(files).reduce((sum, content) => sum + content.byteLength, 0);
-    writeTree(dirs.laptop, files);
-    await laptop.sync(dirs.laptop);
-    await desktop.sync(dirs.desktop);
-    expect(treeDigest(dirs.desktop)).toEqual(treeDigest(dirs.laptop));
+    writeTree(laptop.folder, files);
+    await laptop.sync();
+    await desktop.sync();
+    expect(treeDigest(desktop.folder)).toEqual(treeDigest(laptop.folder));
 
-    mkdirSync(join(dirs.laptop, 'photos'));
-    renameSync(join(dirs.laptop, 'album'), join(dirs.laptop, 'photos', 'album 2026'));
-    const moved = await laptop.sync(dirs.laptop);
+    mkdirSync(join(laptop.folder, 'photos'));
+    renameSync(join(laptop.folder, 'album'), join(laptop.folder, 'photos', 'album 2026'));
+    const moved = await laptop.sync();
     expect(moved).toMatchObject({
       filesUploaded: 23,
       deleted: 23,
@@ -54,9 +51,9 @@ describe('a folder renamed on one device', () => {
       failed: [],
     });
 
-    const arrived = await desktop.sync(dirs.desktop);
+    const arrived = await desktop.sync();
     expect(arrived).toMatchObject({ filesDownloaded: 23, deleted: 23, downloadedBytes: 0, failed: [] });
     expect(arrived.reusedBytes).toBe(bytes);
-    expect(treeDigest(dirs.desktop)).toEqual(treeDigest(dirs.laptop));
+    expect(treeDigest(desktop.folder)).toEqual(treeDigest(laptop.folder));
   });
 });

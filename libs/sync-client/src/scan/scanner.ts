@@ -398,7 +398,7 @@ export function changedManifest(scan: ScanResult, recheck: Iterable<string>): sy
 }
 
 /** What the scan knows of one path, as a manifest entry. */
-function manifestEntry(scan: ScanResult, path: string): syncdiff.ManifestEntry {
+export function manifestEntry(scan: ScanResult, path: string): syncdiff.ManifestEntry {
   const base = scan.known.get(path);
   const baseVersion = base?.baseVersion ?? 0;
   const baseContentHash = base?.baseContentHash ?? '';

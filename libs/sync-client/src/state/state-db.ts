@@ -150,7 +150,7 @@ export class StateDb {
       state.refuseNewer(file);
       // WAL keeps a crash mid-sync from losing committed rows and lets a second reader in.
       db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
-      state.migrate(file);
+      state.migrate();
     } catch (error) {
       db.close();
       throw error;
@@ -166,15 +166,13 @@ export class StateDb {
     if (this.version() > STATE_SCHEMA_VERSION) throw new StateDbTooNewError(file, this.version());
   }
 
-  /** Brings the schema to STATE_SCHEMA_VERSION, one migration per transaction. */
-  private migrate(file: string): void {
-    const version = () => this.version();
-    this.refuseNewer(file);
-    while (version() < STATE_SCHEMA_VERSION) {
-      const next = version() + 1;
+  /** Brings the schema to STATE_SCHEMA_VERSION, one migration per transaction (after refuseNewer). */
+  private migrate(): void {
+    while (this.version() < STATE_SCHEMA_VERSION) {
+      const next = this.version() + 1;
       // Checked again inside the write lock: another process may have migrated meanwhile.
       this.transaction(() => {
-        if (version() >= next) return;
+        if (this.version() >= next) return;
         this.db.exec(MIGRATIONS[next - 1]!);
         this.db.exec(`PRAGMA user_version = ${next}`);
       });

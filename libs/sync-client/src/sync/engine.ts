@@ -4,11 +4,12 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import type { Logger } from 'pino';
 import { common, metadata, syncdiff } from '@filesync/contracts';
 import { LIMITS } from '@filesync/resources';
-import { canonicalPath, decide, isAtOrBelow, isMassDelete, type LocalEntry } from '@filesync/sync-core';
+import { canonicalPath, decide, isAtOrBelow, isMassDelete } from '@filesync/sync-core';
 import type { Hasher } from '../hashing/hash-file';
 import {
   changedManifest,
   manifestEntries,
+  manifestEntry,
   scanFolder,
   type LocalFile,
   type ScanFileSystem,
@@ -25,7 +26,7 @@ import { Downloader, type BlockSource, type DownloadFile } from './downloader';
 import { LocalBlockChangedError, LocalBlocks } from './local-blocks';
 import { FolderSpellings, onDiskPath } from './local-path';
 import { deletionsToGuard } from './mass-delete-guard';
-import type { CommitOutcome, DiffOutcome, SyncRemote } from './remote';
+import { ACTION_OF, type CommitOutcome, type DiffOutcome, type SyncRemote } from './remote';
 import { BufferPool, PACK_BUFFERS, packBufferBytes } from './pack-buffers';
 import { STREAMED_UPLOAD_MIN_BYTES, UploadingHasher } from './streamed-upload';
 import { uploadPacks, type StoredPack, type PackSource } from './uploader';
@@ -57,15 +58,6 @@ const COMMIT_CALL = LIMITS.maxChangesPerCommit;
  * observer reported (a state database restored from a backup, a server restored from one).
  */
 export const FULL_DIFF_INTERVAL_MS = 24 * 60 * 60 * 1000;
-/** The server's action for each kind of decision of the shared rule (decide). */
-const ACTION_OF: Record<NonNullable<ReturnType<typeof decide>>['kind'], syncdiff.ActionKind> = {
-  upload: ActionKind.ACTION_KIND_UPLOAD,
-  download: ActionKind.ACTION_KIND_DOWNLOAD,
-  'delete-local': ActionKind.ACTION_KIND_DELETE_LOCAL,
-  'delete-remote': ActionKind.ACTION_KIND_DELETE_REMOTE,
-  conflict: ActionKind.ACTION_KIND_CONFLICT,
-  record: ActionKind.ACTION_KIND_RECORD,
-};
 /** Actions that apply a server change here; what they learned is pending until applied. */
 const REMOTE_ACTIONS: ReadonlySet<syncdiff.ActionKind> = new Set([
   ActionKind.ACTION_KIND_DOWNLOAD,
@@ -364,22 +356,10 @@ class SyncRun {
   private decideUnnamed(action: syncdiff.DiffAction): syncdiff.DiffAction[] {
     const server = action.serverEntry;
     if (!server) return [];
-    const file = this.scan.files.get(action.path);
-    const base = this.scan.known.get(action.path);
-    const baseVersion = base?.baseVersion ?? 0;
-    const baseContentHash = base?.baseContentHash ?? '';
-    const local: LocalEntry | undefined = file
-      ? {
-          path: file.path,
-          contentHash: file.contentHash,
-          size: file.size,
-          baseVersion,
-          baseContentHash,
-          deleted: false,
-        }
-      : baseVersion > 0
-        ? { path: action.path, contentHash: '', size: 0, baseVersion, baseContentHash, deleted: true }
-        : undefined;
+    // A path with neither a file nor a synced base here is one this device never had.
+    const known =
+      this.scan.files.has(action.path) || (this.scan.known.get(action.path)?.baseVersion ?? 0) > 0;
+    const local = known ? manifestEntry(this.scan, action.path) : undefined;
     const decision = decide(local, {
       version: server.version,
       deleted: server.deleted,

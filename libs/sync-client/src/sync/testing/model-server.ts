@@ -6,18 +6,16 @@
  * Test-only, like the rest of testing/.
  */
 import { common, metadata, syncdiff } from '@filesync/contracts';
-import { comparePaths, decide, type ActionKind, type LocalEntry } from '@filesync/sync-core';
-import type { CommitOptions, DiffOptions, DiffOutcome, PackRecord, SyncRemote } from '../remote';
+import { comparePaths, decide, type LocalEntry } from '@filesync/sync-core';
+import {
+  ACTION_OF,
+  type CommitOptions,
+  type DiffOptions,
+  type DiffOutcome,
+  type PackRecord,
+  type SyncRemote,
+} from '../remote';
 import { MemoryBlocks } from './engine-fakes';
-
-const ACTION: Record<ActionKind, syncdiff.ActionKind> = {
-  upload: syncdiff.ActionKind.ACTION_KIND_UPLOAD,
-  download: syncdiff.ActionKind.ACTION_KIND_DOWNLOAD,
-  'delete-local': syncdiff.ActionKind.ACTION_KIND_DELETE_LOCAL,
-  'delete-remote': syncdiff.ActionKind.ACTION_KIND_DELETE_REMOTE,
-  conflict: syncdiff.ActionKind.ACTION_KIND_CONFLICT,
-  record: syncdiff.ActionKind.ACTION_KIND_RECORD,
-};
 
 const isBelow = (path: string, folder: string) => path.startsWith(`${folder}/`);
 
@@ -84,7 +82,7 @@ export class ModelServer {
       if (decision) {
         actions.push({
           path,
-          kind: ACTION[decision.kind],
+          kind: ACTION_OF[decision.kind],
           baseVersion: decision.baseVersion,
           serverEntry: server,
         });
@@ -107,7 +105,7 @@ export class ModelServer {
       const server = this.files.get(path)!;
       actions.push({
         path,
-        kind: server.deleted ? ACTION['delete-local'] : ACTION.download,
+        kind: server.deleted ? ACTION_OF['delete-local'] : ACTION_OF.download,
         baseVersion: 0,
         serverEntry: server,
       });
