@@ -33,4 +33,14 @@ describe('ignoreRules', () => {
     expect(rules.ignores(`a/${temp}`, true)).toBe(false);
     expect(rules.ignores('a/notes.txt')).toBe(false);
   });
+
+  it('treats a file of comments and blank lines as no rules, and still honours any real rule', () => {
+    const none = ignoreRules('# nothing here\n\n   \n#*.txt\n');
+    expect(none.ignores('a/notes.txt')).toBe(false);
+    expect(none.ignores('#x')).toBe(false);
+    const escapedSpace = ignoreRules('# a file named one space\n\\ \n');
+    expect(escapedSpace.ignores('a/ ')).toBe(true);
+    expect(escapedSpace.ignores('a/b')).toBe(false);
+    expect(ignoreRules('*.log').ignores('x.log')).toBe(true);
+  });
 });
