@@ -62,7 +62,8 @@ describe('a sync killed in the middle of its uploads', () => {
     const first = await FilesyncClient.open({ home: homes.crashing, server: stack.server });
     const { namespaceId } = await first.signup(email, TEST_PASSWORD, 'crashing');
     await first.close();
-    const big = randomBytes(40 * 1024 * 1024);
+    // 40 MiB by default; FILESYNC_E2E_CRASH_MIB=200 replays issue 8's acceptance (a 200 MiB upload).
+    const big = randomBytes(Number(process.env.FILESYNC_E2E_CRASH_MIB || 40) * 1024 * 1024);
     writeTree(dirs.folder, { 'big.bin': big, 'notes/a.txt': 'first note\n', 'notes/b.txt': 'second note\n' });
     const blocks = chunkBuffer(big).length + 2;
 
