@@ -35,7 +35,7 @@ export async function startTestStack(): Promise<void> {
     infoFile,
     logs: logFile,
     failureLog: logFile,
-    startupTimeoutMs: 90_000,
+    startupTimeoutMs: 180_000,
   });
 }
 
