@@ -192,6 +192,8 @@ export class FilesyncClient {
       throw new WatchBusyError(`${root} is watched already by filesync (pid ${other})`);
     }
     const watcherPid = process.pid;
+    // Watching from now on for status (a folder synced before; a new one once its first pass binds it).
+    this.state.setWatcher(root, watcherPid);
     const privateFolders = [await realpath(this.home)];
     try {
       await watchFolder(

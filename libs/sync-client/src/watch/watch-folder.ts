@@ -98,7 +98,18 @@ export async function watchFolder(deps: WatchDeps, signal: AbortSignal): Promise
   signal.addEventListener('abort', stopAll, { once: true });
   let fatal: unknown;
 
+  // The journal is followed from the cursor the first pass stored: a folder new to this device
+  // would otherwise hear the namespace's whole history replayed.
+  let firstPassEnded!: () => void;
+  const firstPass = new Promise<void>((resolve) => (firstPassEnded = resolve));
   const pass = async (request: PassRequest): Promise<PassOutcome> => {
+    try {
+      return await attempt(request);
+    } finally {
+      firstPassEnded();
+    }
+  };
+  const attempt = async (request: PassRequest): Promise<PassOutcome> => {
     const reasons = [...request.reasons];
     if (await needless(request)) {
       logger.debug({ reasons, paths: request.localPaths.size }, 'watch: nothing to do for these events');
@@ -158,21 +169,24 @@ export async function watchFolder(deps: WatchDeps, signal: AbortSignal): Promise
     emit({ kind: 'watching' });
     scheduler.kick('start');
     armSafetyPass();
-    const following = followRemote(deps.feed, {
-      namespaceId: deps.namespaceId,
-      storedCursor,
-      onChanges: (cursor) => scheduler.remote(cursor),
-      onCursorAhead: () => scheduler.rescan(),
-      onState: (feed) => emit({ kind: 'server', ...feed }),
-      renewSession: deps.renewSession,
-      signal: stop.signal,
-      clock,
-      pollIntervalMs: timing.pollIntervalMs,
-      reconnect: timing.reconnect,
-    });
+    const following = firstPass.then(() =>
+      followRemote(deps.feed, {
+        namespaceId: deps.namespaceId,
+        storedCursor,
+        onChanges: (cursor) => scheduler.remote(cursor),
+        onCursorAhead: () => scheduler.rescan(),
+        onState: (feed) => emit({ kind: 'server', ...feed }),
+        renewSession: deps.renewSession,
+        signal: stop.signal,
+        clock,
+        pollIntervalMs: timing.pollIntervalMs,
+        reconnect: timing.reconnect,
+      }),
+    );
     const stopped = new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve()));
     await Promise.race([scheduler.done, stopped]);
     stop.abort();
+    firstPassEnded();
     await scheduler.stop();
     await following;
   } finally {
