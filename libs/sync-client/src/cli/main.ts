@@ -131,7 +131,7 @@ function buildProgram(outcome: Outcome): Command {
       ) => {
         if (options.watch) {
           if (options.movedFrom !== undefined)
-            throw new InvalidArgumentError('--moved-from needs one pass first: run it without --watch');
+            throw new Error('--moved-from needs one pass first: run it without --watch, then with --watch');
           await withClient((client) => watchCommand(client, dir, options));
           return;
         }
