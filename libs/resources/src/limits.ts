@@ -24,6 +24,12 @@ export const LIMITS = {
    */
   maxAbsModifiedAtMs: 8.64e15,
   listFilesPageSize: 500,
+  /**
+   * Push (metadata WatchChanges): a stream that has sent nothing for this long sends a heartbeat,
+   * so a client that hears nothing for a few of these knows the stream is dead and reconnects.
+   * Milliseconds; below the usual 60 s idle timeouts of load balancers and NATs.
+   */
+  watchHeartbeatMs: 15_000,
   /** Most paths in one GetFiles call. */
   maxPathsPerGetFiles: 1000,
   /** Most files or folders named in one RestoreFiles call. */

@@ -1,4 +1,4 @@
-import { mkdir, realpath } from 'node:fs/promises';
+import { mkdir, realpath, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
@@ -12,13 +12,25 @@ import { WorkerHasher } from './hashing/worker-hasher';
 import type { ScanFileSystem } from './scan/scanner';
 import { Authenticator } from './session/authenticator';
 import { SessionStore, type StoredSession } from './session/session-store';
-import { StateDb, type FolderState } from './state/state-db';
+import { StateDb, StateDbTooNewError, type FolderState, type PassOutcomeName } from './state/state-db';
 import { S3BlockStore } from './storage/block-store';
 import { StorageCredentialsProvider } from './storage/storage-credentials';
 import { syncFolder, type SyncOptions } from './sync/engine';
 import { GrpcSyncRemote } from './sync/remote';
 import { acquireSyncLock } from './sync/sync-lock';
-import { forgetSyncRoot, moveSyncRoot, openSyncRoot } from './sync/sync-root';
+import {
+  forgetSyncRoot,
+  moveSyncRoot,
+  openSyncRoot,
+  SyncFolderMissingError,
+  SyncFolderUnreadableError,
+  SyncRootChoiceError,
+} from './sync/sync-root';
+import { GrpcChangeFeed } from './grpc/change-feed';
+import { NotSignedInError } from './session/authenticator';
+import { isIncomplete, SyncIncompleteError } from './sync/summary';
+import { countLocalChanges } from './watch/local-changes';
+import { watchFolder, type WatchEvent, type WatchTiming } from './watch/watch-folder';
 import { TrashClient, type RestoreReport, type TrashItem, type VersionInfo } from './trash/trash-client';
 import type { SyncSummary } from './sync/summary';
 
@@ -59,12 +71,54 @@ export interface AccountInfo {
   readonly server: string;
 }
 
+export interface WatchCallOptions {
+  /** Ends the watch: the running pass stops at a safe point (or finishes), then it resolves. */
+  readonly signal: AbortSignal;
+  /** Create `dir` when it is missing (see SyncCallOptions.create); only at the start. */
+  readonly create?: boolean;
+  /** Passes may delete many files at once (see SyncOptions.force). */
+  readonly force?: boolean;
+  readonly maxDelete?: number;
+  readonly onEvent?: (event: WatchEvent) => void;
+  /** Debounce, backoffs and polling (defaults in DEFAULT_WATCH_TIMING). */
+  readonly timing?: Partial<WatchTiming>;
+}
+
+/** A synced folder as `filesync status` shows it. */
+export interface FolderStatus extends FolderState {
+  /** A live `filesync sync --watch` keeps it in sync (its pid is watcherPid). */
+  readonly watching: boolean;
+  /**
+   * Paths that differ from the synced base by size and mtime (new, edited, deleted here);
+   * undefined when the folder could not be read (lastError says why, or it is missing).
+   */
+  readonly pendingLocalChanges: number | undefined;
+  /** The folder is not there (moved, deleted, not mounted). */
+  readonly missing: boolean;
+}
+
+export interface ServerCheck {
+  /** The server answered an authenticated call within the timeout. */
+  readonly reachable: boolean;
+  /** The session is valid (the server accepted it, renewing the access token if needed). */
+  readonly sessionValid: boolean;
+  /** Round trip of the check, ms. */
+  readonly ms: number;
+  /** What went wrong, when something did. */
+  readonly error?: string;
+}
+
 export interface ClientStatus extends AccountInfo {
   readonly home: string;
   readonly accessTokenExpiresAtMs: number;
   readonly refreshTokenExpiresAtMs: number;
-  readonly syncedFolders: FolderState[];
+  readonly syncedFolders: FolderStatus[];
+  /** Absent when the check was not asked for (status({ checkServer: false })). */
+  readonly serverCheck?: ServerCheck;
 }
+
+/** How long `status` waits for the server. */
+const STATUS_CHECK_TIMEOUT_MS = 5_000;
 
 export function defaultHome(): string {
   return process.env.FILESYNC_HOME || join(homedir(), '.filesync');
@@ -121,14 +175,68 @@ export class FilesyncClient {
 
   /** One two-way sync pass of `dir` with the account's root namespace. */
   async sync(dir: string, options: SyncCallOptions = {}): Promise<SyncSummary> {
+    return this.pass(dir, options);
+  }
+
+  /**
+   * Keeps `dir` in sync until `options.signal` aborts (see watchFolder): file-system events and
+   * the server's journal trigger passes. Records this process as the folder's watcher while it
+   * runs. Rejects with the error that ended it early: SyncFolderMissingError (nothing deleted),
+   * NotSignedInError, SyncRootChoiceError; another watcher of the folder is refused at the start.
+   */
+  async watch(dir: string, options: WatchCallOptions): Promise<void> {
+    const session = this.auth.requireSession();
+    const root = await openSyncRoot(dir, this.state, { create: options.create });
+    const other = this.state.folder(root)?.watcherPid ?? 0;
+    if (other !== 0 && other !== process.pid && processAlive(other)) {
+      throw new WatchBusyError(`${root} is watched already by filesync (pid ${other})`);
+    }
+    const watcherPid = process.pid;
+    // Watching from now on for status (a folder synced before; a new one once its first pass binds it).
+    this.state.setWatcher(root, watcherPid);
+    const privateFolders = [await realpath(this.home)];
+    try {
+      await watchFolder(
+        {
+          root,
+          namespaceId: session.rootNamespaceId,
+          state: this.state,
+          feed: new GrpcChangeFeed(this.clients, () => this.auth.accessToken()),
+          renewSession: async () => {
+            await this.auth.renewAccessToken();
+          },
+          runPass: ({ full, signal }) =>
+            this.pass(root, { full, signal, force: options.force, maxDelete: options.maxDelete }, watcherPid),
+          watchLocal: async (events) =>
+            (await import('./watch/local-watcher')).watchLocalFolder(root, events, { privateFolders }),
+          isFatal: (error) =>
+            error instanceof SyncFolderMissingError ||
+            error instanceof SyncFolderUnreadableError ||
+            error instanceof SyncRootChoiceError ||
+            error instanceof NotSignedInError ||
+            error instanceof StateDbTooNewError,
+          logger: this.logger,
+          timing: options.timing,
+          onEvent: options.onEvent,
+        },
+        options.signal,
+      );
+    } finally {
+      this.state.clearWatcher(root, watcherPid);
+    }
+  }
+
+  /** One pass under the sync lock, its outcome recorded for status (and its watcher, if any). */
+  private async pass(dir: string, options: SyncCallOptions, watcherPid?: number): Promise<SyncSummary> {
     const session = this.auth.requireSession();
     const release = await acquireSyncLock(this.home);
+    let root: string | undefined;
     try {
       if (options.movedFrom !== undefined) await moveSyncRoot(options.movedFrom, dir, this.state);
-      const root = await openSyncRoot(dir, this.state, { create: options.create });
+      root = await openSyncRoot(dir, this.state, { create: options.create });
       this.hasher ??= new WorkerHasher(2);
       this.blocks ??= new S3BlockStore(() => this.storageCredentials.get());
-      return await syncFolder(
+      const summary = await syncFolder(
         root,
         session.rootNamespaceId,
         {
@@ -146,11 +254,25 @@ export class FilesyncClient {
           force: options.force,
           maxDelete: options.maxDelete,
           full: options.full,
+          signal: options.signal,
         },
       );
+      this.recordPass(root, isIncomplete(summary) ? 'incomplete' : 'ok', '', watcherPid);
+      return summary;
+    } catch (error) {
+      if (root !== undefined) {
+        const outcome = error instanceof SyncIncompleteError ? 'incomplete' : 'failed';
+        this.recordPass(root, outcome, error instanceof Error ? error.message : String(error), watcherPid);
+      }
+      throw error;
     } finally {
       await release();
     }
+  }
+
+  private recordPass(root: string, outcome: PassOutcomeName, error: string, watcherPid?: number): void {
+    this.state.recordPass(root, { atMs: Date.now(), outcome, error });
+    if (watcherPid !== undefined) this.state.setWatcher(root, watcherPid);
   }
 
   /**
@@ -230,15 +352,77 @@ export class FilesyncClient {
     return new TrashClient(this.clients, () => this.auth.accessToken(), this.namespaceId());
   }
 
-  async status(): Promise<ClientStatus> {
+  /**
+   * Who is signed in, each synced folder (watched or not, its last pass, local changes waiting,
+   * its last error) and, unless `checkServer` is false, whether the server answers and accepts
+   * the session (within STATUS_CHECK_TIMEOUT_MS; never throws for an unreachable server).
+   */
+  async status(options: { checkServer?: boolean } = {}): Promise<ClientStatus> {
     const session = this.auth.requireSession();
+    const privateFolders = [await realpath(this.home)];
+    const syncedFolders = await Promise.all(
+      this.state.folders().map(async (folder): Promise<FolderStatus> => {
+        const pending = await isFolder(folder.root).then((present) =>
+          present ? countLocalChanges(folder.root, this.state, privateFolders).catch(() => undefined) : null,
+        );
+        return {
+          ...folder,
+          watching: folder.watcherPid !== 0 && processAlive(folder.watcherPid),
+          pendingLocalChanges: pending ?? undefined,
+          missing: pending === null,
+        };
+      }),
+    );
+    const serverCheck = options.checkServer === false ? undefined : await this.checkServer();
+    // The check may have renewed the access token.
+    const current = this.auth.requireSession();
     return {
       ...accountInfo(session),
       home: this.home,
-      accessTokenExpiresAtMs: session.accessTokenExpiresAtMs,
-      refreshTokenExpiresAtMs: session.refreshTokenExpiresAtMs,
-      syncedFolders: this.state.folders(),
+      accessTokenExpiresAtMs: current.accessTokenExpiresAtMs,
+      refreshTokenExpiresAtMs: current.refreshTokenExpiresAtMs,
+      syncedFolders,
+      ...(serverCheck ? { serverCheck } : {}),
     };
+  }
+
+  /** One cheap authenticated call (ListDevices), renewing the access token if it expired. */
+  private async checkServer(): Promise<ServerCheck> {
+    const startedMs = Date.now();
+    const signal = AbortSignal.timeout(STATUS_CHECK_TIMEOUT_MS);
+    const elapsed = () => Date.now() - startedMs;
+    try {
+      const token = await Promise.race([
+        this.auth.accessToken(),
+        new Promise<never>((_, reject) =>
+          signal.addEventListener('abort', () => reject(new Error('no answer')), { once: true }),
+        ),
+      ]);
+      await unary(
+        this.clients.auth.listDevices.bind(this.clients.auth),
+        {},
+        { timeoutMs: STATUS_CHECK_TIMEOUT_MS, accessToken: token, signal },
+      );
+      return { reachable: true, sessionValid: true, ms: elapsed() };
+    } catch (error) {
+      const code = grpcCode(error);
+      const message = (error as Partial<{ details: string; message: string }>).details || String(error);
+      if (code === status.UNAUTHENTICATED || error instanceof NotSignedInError) {
+        return { reachable: true, sessionValid: false, ms: elapsed(), error: `session refused: ${message}` };
+      }
+      const unreachable =
+        code === undefined ||
+        code === status.UNAVAILABLE ||
+        code === status.DEADLINE_EXCEEDED ||
+        code === status.CANCELLED;
+      if (!unreachable) return { reachable: true, sessionValid: true, ms: elapsed(), error: message };
+      return {
+        reachable: false,
+        sessionValid: false,
+        ms: elapsed(),
+        error: `${this.server} did not answer within ${STATUS_CHECK_TIMEOUT_MS / 1000} s: ${message}`,
+      };
+    }
   }
 
   async close(): Promise<void> {
@@ -259,6 +443,25 @@ export class FilesyncClient {
     );
     return this.storageCredentialsProvider;
   }
+}
+
+/** Another process watches the folder already. */
+export class WatchBusyError extends Error {
+  override name = 'WatchBusyError';
+}
+
+/** Whether a process with this id runs (signal 0 only checks; EPERM: it runs as another user). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function isFolder(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => undefined))?.isDirectory() ?? false;
 }
 
 function followPath(path: string): string {

@@ -3,6 +3,10 @@ export {
   defaultHome,
   type AccountInfo,
   type ClientStatus,
+  type FolderStatus,
+  type ServerCheck,
+  type WatchCallOptions,
+  WatchBusyError,
   type OpenOptions,
   type SyncCallOptions,
 } from './client';
@@ -22,3 +26,5 @@ export {
   type ScanDirEntry,
 } from './scan/scanner';
 export type { RestoreReport, TrashItem, VersionInfo } from './trash/trash-client';
+export type { WatchEvent, WatchTiming } from './watch/watch-folder';
+export { DEFAULT_WATCH_TIMING } from './watch/watch-folder';

@@ -1,3 +1,4 @@
+import { status } from '@grpc/grpc-js';
 import { metadata, type common } from '@filesync/contracts';
 import { LIMITS } from '@filesync/resources';
 import { failedPrecondition, type CallContext, type Handlers } from '@filesync/server-kit';
@@ -218,6 +219,15 @@ export function metadataHandlers(service: MetadataService): MetadataHandlers {
         cursor: page.cursor,
         hasMore: page.hasMore,
       };
+    },
+
+    // Until the push stream is served, clients that keep a folder in sync poll ListChanges.
+    // eslint-disable-next-line require-yield
+    async *watchChanges() {
+      throw Object.assign(new Error('WatchChanges is not served by this metadata version'), {
+        code: status.UNIMPLEMENTED,
+        details: 'WatchChanges is not served by this metadata version: poll ListChanges',
+      });
     },
 
     async findMissingBlocks(request, context) {

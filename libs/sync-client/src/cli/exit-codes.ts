@@ -23,6 +23,11 @@ export const EXIT = {
    * follows a move, `--create` re-creates it.
    */
   missingFolder: 5,
+  /**
+   * `sync --watch` was told to stop twice (Ctrl-C, SIGTERM) and quit without waiting for a safe
+   * point (128 + SIGINT, as shells report it). A single signal stops it cleanly with 0.
+   */
+  interrupted: 130,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

@@ -112,6 +112,10 @@ function buildProgram(outcome: Outcome): Command {
       '--moved-from <old>',
       'DIR is the synced folder OLD moved to a new place: its sync state moves with it (OLD must be gone)',
     )
+    .option(
+      '--watch',
+      'keep DIR in sync until Ctrl-C: local changes and changes from other devices sync within a second',
+    )
     .action(
       async (
         dir: string,
@@ -122,8 +126,15 @@ function buildProgram(outcome: Outcome): Command {
           maxDelete?: number;
           full?: boolean;
           movedFrom?: string;
+          watch?: boolean;
         },
       ) => {
+        if (options.watch) {
+          if (options.movedFrom !== undefined)
+            throw new Error('--moved-from needs one pass first: run it without --watch, then with --watch');
+          await withClient((client) => watchCommand(client, dir, options));
+          return;
+        }
         const bar =
           process.stdout.isTTY && !options.json
             ? new (await import('./progress-bar')).SyncProgressBar()
@@ -260,31 +271,76 @@ function buildProgram(outcome: Outcome): Command {
 
   program
     .command('status')
-    .description('who is signed in and which folders are synced')
+    .description(
+      'who is signed in, whether the server answers, and per synced folder: watched or not, last pass, local changes waiting, last error',
+    )
     .option('--json', 'print the status as JSON')
-    .action(async (options: { json?: boolean }) => {
+    .option('--offline', 'do not ask the server')
+    .action(async (options: { json?: boolean; offline?: boolean }) => {
       await withClient(async (client) => {
-        const status = await client.status();
+        const status = await client.status({ checkServer: options.offline !== true });
         if (options.json) {
           process.stdout.write(`${JSON.stringify(status)}\n`);
-          return;
+        } else {
+          process.stdout.write(`${(await import('./status-output')).statusLines(status).join('\n')}\n`);
         }
-        const lines = [
-          `Signed in as ${status.email} (user ${status.userId})`,
-          `Device ${status.deviceName} (${status.deviceId})`,
-          `Server ${status.server}, namespace ${status.namespaceId}`,
-          `Home ${status.home}`,
-          ...(status.syncedFolders.length === 0 ? ['No folder synced yet.'] : ['Synced folders:']),
-          ...status.syncedFolders.map(
-            (folder) =>
-              `  ${folder.root}: ${folder.files} files, last sync ${folder.lastSyncAtMs ? new Date(folder.lastSyncAtMs).toISOString() : 'never'}`,
-          ),
-        ];
-        process.stdout.write(`${lines.join('\n')}\n`);
+        if (status.serverCheck && !status.serverCheck.reachable) outcome.exitCode = EXIT.error;
       });
     });
 
   return program;
+}
+
+/**
+ * `filesync sync DIR --watch`: passes until SIGINT or SIGTERM, one line per pass that changed
+ * something (`--json`: one JSON object per line, for every event). The first signal stops at a
+ * safe point (exit 0); a second one exits at once (EXIT.interrupted), as a crash would leave it.
+ */
+async function watchCommand(
+  client: FilesyncClient,
+  dir: string,
+  options: { json?: boolean; create?: boolean; force?: boolean; maxDelete?: number },
+): Promise<void> {
+  const { watchEventLine } = await import('./watch-output');
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(EXIT.interrupted);
+    if (!options.json)
+      process.stderr.write(`filesync: ${signal}: stopping at a safe point (again to quit now)\n`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await client.watch(dir, {
+      signal: controller.signal,
+      create: options.create === true,
+      force: options.force === true,
+      maxDelete: options.maxDelete,
+      onEvent: (event) => {
+        const line = options.json ? JSON.stringify(watchEventJson(event)) : watchEventLine(event, dir);
+        if (line === undefined) return;
+        const failed = event.kind === 'pass-failed' || (event.kind === 'server' && !event.connected);
+        (failed && !options.json ? process.stderr : process.stdout).write(`${line}\n`);
+      },
+    });
+    if (!options.json) process.stdout.write('Stopped; the next sync resumes from here.\n');
+    else process.stdout.write(`${JSON.stringify({ event: 'stopped' })}\n`);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** A watch event as a JSON line: errors by their message. */
+function watchEventJson(event: import('../watch/watch-folder').WatchEvent): Record<string, unknown> {
+  const { kind, ...rest } = event;
+  const error = 'error' in rest && rest.error !== undefined ? { error: errorMessage(rest.error) } : {};
+  return { event: kind, ...rest, ...error };
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** `filesync sync --json` when the mass-delete guard stopped the pass: what it would delete, and why. */

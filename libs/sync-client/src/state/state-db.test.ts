@@ -51,11 +51,39 @@ describe('StateDb', () => {
         lastFullAtMs: 1000,
         rulesHash: 'r1',
         files: 1,
+        watcherPid: 0,
+        lastPassAtMs: 0,
+        lastPassOutcome: '',
+        lastError: '',
       },
     ]);
     again.delete('/sync/a', row.path);
     expect(again.get('/sync/a', row.path)).toBeUndefined();
     again.close();
+  });
+
+  it("records each folder's watcher and last pass, and which folders hold synced paths", () => {
+    const db = StateDb.open(':memory:');
+    db.bindFolder('/r', 'ns');
+    db.put('/r', { ...row, path: 'docs/a.txt', baseVersion: 1 });
+    db.put('/r', { ...row, path: 'docs0', baseVersion: 1 });
+    db.recordPass('/r', { atMs: 5, outcome: 'failed', error: 'server unreachable' });
+    db.setWatcher('/r', 1234);
+    expect(db.folder('/r')).toMatchObject({
+      watcherPid: 1234,
+      lastPassAtMs: 5,
+      lastPassOutcome: 'failed',
+      lastError: 'server unreachable',
+    });
+    db.clearWatcher('/r', 999);
+    expect(db.folder('/r')?.watcherPid).toBe(1234);
+    db.clearWatcher('/r', 1234);
+    expect(db.folder('/r')?.watcherPid).toBe(0);
+    expect(db.syncedBelow('/r', 'docs')).toBe(true);
+    expect(db.syncedBelow('/r', 'doc')).toBe(false);
+    db.delete('/r', 'docs/a.txt');
+    expect(db.syncedBelow('/r', 'docs')).toBe(false);
+    db.close();
   });
 
   it('rolls a failed transaction back', () => {

@@ -38,7 +38,17 @@ export interface FolderState {
   /** Hash of the ignore rules the cursor was kept under ('' before the first pass). */
   readonly rulesHash: string;
   readonly files: number;
+  /** Process id of the `filesync sync --watch` that recorded itself watching; 0: none. */
+  readonly watcherPid: number;
+  /** When the last pass ended (done or failed), and how: '' (never), 'ok', 'incomplete', 'failed'. */
+  readonly lastPassAtMs: number;
+  readonly lastPassOutcome: PassOutcomeName;
+  /** The last pass's error, '' when it ended well. */
+  readonly lastError: string;
 }
+
+/** How a pass ended, as status shows it. */
+export type PassOutcomeName = '' | 'ok' | 'incomplete' | 'failed';
 
 interface FileRow {
   path: string;
@@ -95,6 +105,11 @@ const MIGRATIONS: readonly string[] = [
    ALTER TABLE folders ADD COLUMN last_full_ms INTEGER NOT NULL DEFAULT 0;
    ALTER TABLE folders ADD COLUMN rules_hash TEXT NOT NULL DEFAULT '';
    UPDATE folders SET cursor = 0;`,
+  // 3: status of continuous sync: who watches the folder, how its last pass ended.
+  `ALTER TABLE folders ADD COLUMN watcher_pid INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE folders ADD COLUMN last_pass_ms INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE folders ADD COLUMN last_pass_outcome TEXT NOT NULL DEFAULT '';
+   ALTER TABLE folders ADD COLUMN last_error TEXT NOT NULL DEFAULT '';`,
 ];
 
 /** The schema version this client writes; a database from a newer client is refused. */
@@ -273,6 +288,34 @@ export class StateDb {
     return left.n;
   }
 
+  /**
+   * Records how a pass of `root` ended (status shows it): `error` is its message, '' when it ended
+   * well. A folder the state does not know yet (its first pass failed before binding) is skipped.
+   */
+  recordPass(root: string, pass: { atMs: number; outcome: PassOutcomeName; error: string }): void {
+    this.statement(
+      'UPDATE folders SET last_pass_ms = ?, last_pass_outcome = ?, last_error = ? WHERE root = ?',
+    ).run(pass.atMs, pass.outcome, pass.error, root);
+  }
+
+  /** Records the process watching `root` (0: none); clearing is only by that process. */
+  setWatcher(root: string, pid: number): void {
+    this.statement('UPDATE folders SET watcher_pid = ? WHERE root = ?').run(pid, root);
+  }
+
+  clearWatcher(root: string, pid: number): void {
+    this.statement('UPDATE folders SET watcher_pid = 0 WHERE root = ? AND watcher_pid = ?').run(root, pid);
+  }
+
+  /** Whether any path below the folder path `prefix` has a synced base. */
+  syncedBelow(root: string, prefix: string): boolean {
+    // Paths below `prefix/` sort between `prefix/` and `prefix0` ('0' follows '/').
+    const row = this.statement(
+      'SELECT 1 FROM files WHERE root = ? AND path > ? AND path < ? AND base_version > 0 LIMIT 1',
+    ).get(root, `${prefix}/`, `${prefix}0`);
+    return row !== undefined;
+  }
+
   folder(root: string): FolderState | undefined {
     return this.folders().find((folder) => folder.root === root);
   }
@@ -280,6 +323,7 @@ export class StateDb {
   folders(): FolderState[] {
     const rows = this.statement(
       `SELECT f.root, f.namespace_id, f.cursor, f.last_sync_ms, f.last_full_ms, f.rules_hash,
+                f.watcher_pid, f.last_pass_ms, f.last_pass_outcome, f.last_error,
                 (SELECT COUNT(*) FROM files WHERE files.root = f.root AND base_version > 0) AS files
          FROM folders f ORDER BY f.root`,
     ).all() as unknown as {
@@ -289,6 +333,10 @@ export class StateDb {
       last_sync_ms: number;
       last_full_ms: number;
       rules_hash: string;
+      watcher_pid: number;
+      last_pass_ms: number;
+      last_pass_outcome: PassOutcomeName;
+      last_error: string;
       files: number;
     }[];
     return rows.map((row) => ({
@@ -299,6 +347,10 @@ export class StateDb {
       lastFullAtMs: row.last_full_ms,
       rulesHash: row.rules_hash,
       files: row.files,
+      watcherPid: row.watcher_pid,
+      lastPassAtMs: row.last_pass_ms,
+      lastPassOutcome: row.last_pass_outcome,
+      lastError: row.last_error,
     }));
   }
 

@@ -96,6 +96,12 @@ export interface SyncOptions {
   readonly maxDelete?: number;
   /** Compare the whole folder with the whole namespace even when an incremental diff would do. */
   readonly full?: boolean;
+  /**
+   * Stops the pass at the next safe point before it changes anything (after the scan, after the
+   * diff), rejecting with the signal's reason; a pass past those points runs to its end. The
+   * state stays as a crash there would leave it: the next pass resumes.
+   */
+  readonly signal?: AbortSignal;
 }
 
 interface PendingUpload {
@@ -221,6 +227,7 @@ class SyncRun {
     for (const skipped of this.scan.skipped) this.skip(skipped.path, skipped.reason);
 
     this.phaseDone('scan', { files: this.scan.files.size });
+    this.options.signal?.throwIfAborted();
     this.progress('comparing', 0, 0, 'files');
     const { actions, cursor, full } = await this.diff();
     this.guardMassDelete(actions);
@@ -265,6 +272,7 @@ class SyncRun {
     }
 
     this.phaseDone('diff', { actions: actions.length, full: full ? 1 : 0 });
+    this.options.signal?.throwIfAborted();
     // Everything the pass needs of them is queued: a namespace's worth of actions (with the
     // server's entries) need not stay in memory through the transfers.
     actions.length = 0;

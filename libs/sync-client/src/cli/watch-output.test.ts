@@ -1,0 +1,88 @@
+import type { ClientStatus } from '../client';
+import { emptySummary } from '../sync/summary';
+import { statusLines } from './status-output';
+import { watchEventLine } from './watch-output';
+
+describe('watch lines', () => {
+  it('tells passes that changed something, and is silent for the rest', () => {
+    const summary = { ...emptySummary(), filesUploaded: 2, deleted: 1 };
+    expect(watchEventLine({ kind: 'pass', reasons: ['local'], summary, ms: 84 }, 'docs')).toMatch(
+      /^\d\d:\d\d:\d\d 2 uploaded, 1 deleted \(84 ms\)$/,
+    );
+    expect(
+      watchEventLine({ kind: 'pass', reasons: ['remote'], summary: emptySummary(), ms: 3 }, 'docs'),
+    ).toBeUndefined();
+  });
+
+  it('says what failed and what happens next', () => {
+    const error = new Error('connect ECONNREFUSED');
+    expect(
+      watchEventLine({ kind: 'pass-failed', reasons: ['local'], error, retrying: true }, 'docs'),
+    ).toMatch(/sync failed: connect ECONNREFUSED; retrying$/);
+    expect(watchEventLine({ kind: 'server', mode: 'push', connected: false, error }, 'docs')).toMatch(
+      /server unreachable \(connect ECONNREFUSED\); reconnecting$/,
+    );
+    expect(watchEventLine({ kind: 'server', mode: 'poll', connected: true }, 'docs')).toMatch(
+      /does not push changes/,
+    );
+  });
+});
+
+describe('status lines', () => {
+  const base: ClientStatus = {
+    email: 'me@example.com',
+    userId: 'u1',
+    deviceId: 'd1',
+    deviceName: 'laptop',
+    namespaceId: 'ns',
+    server: '127.0.0.1:50051',
+    home: '/home/me/.filesync',
+    accessTokenExpiresAtMs: 0,
+    refreshTokenExpiresAtMs: 0,
+    syncedFolders: [
+      {
+        root: '/home/me/docs',
+        namespaceId: 'ns',
+        cursor: 4,
+        lastSyncAtMs: 1_000,
+        lastFullAtMs: 1_000,
+        rulesHash: '',
+        files: 12,
+        watcherPid: 4242,
+        lastPassAtMs: 2_000,
+        lastPassOutcome: 'failed',
+        lastError: 'UNAVAILABLE: no connection',
+        watching: true,
+        pendingLocalChanges: 3,
+        missing: false,
+      },
+    ],
+    serverCheck: {
+      reachable: false,
+      sessionValid: false,
+      ms: 5_000,
+      error: '127.0.0.1:50051 did not answer',
+    },
+  };
+
+  it('shows per folder: watching, last pass, pending local changes, last error; and an unreachable server', () => {
+    const text = statusLines(base).join('\n');
+    expect(text).toContain('UNREACHABLE (127.0.0.1:50051 did not answer)');
+    expect(text).toContain('watching (pid 4242), 12 files synced, 3 local changes not synced yet');
+    expect(text).toContain('last pass 1970-01-01T00:00:02.000Z: failed');
+    expect(text).toContain('last error: UNAVAILABLE: no connection');
+  });
+
+  it('names a missing folder and a refused session', () => {
+    const text = statusLines({
+      ...base,
+      syncedFolders: [
+        { ...base.syncedFolders[0]!, watching: false, missing: true, pendingLocalChanges: undefined },
+      ],
+      serverCheck: { reachable: true, sessionValid: false, ms: 3, error: 'session refused: revoked' },
+    }).join('\n');
+    expect(text).toContain('not watching');
+    expect(text).toContain('MISSING');
+    expect(text).toContain('run `filesync login`');
+  });
+});
