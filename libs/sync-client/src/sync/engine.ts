@@ -176,6 +176,11 @@ class SyncRun {
   private readonly learned: PendingRemote[] = [];
   /** Pack buffers of every upload of this pass, streamed or not (see BufferPool). */
   private readonly packBuffers = new BufferPool(PACK_BUFFERS, packBufferBytes());
+  /**
+   * Block bytes stored while the scan hashed big files (see UploadingHasher): part of the upload
+   * the progress reports, though they went up before the upload phase began.
+   */
+  private streamedBytes = 0;
 
   constructor(
     private readonly root: string,
@@ -200,7 +205,10 @@ class SyncRun {
         blocks: this.deps.blocks,
         remote,
         pool: this.packBuffers,
-        onPackStored: (pack) => this.countStored(pack),
+        onPackStored: (pack) => {
+          this.countStored(pack);
+          this.streamedBytes += pack.bytes;
+        },
       },
       this.deps.streamedUploadMinBytes ?? STREAMED_UPLOAD_MIN_BYTES,
       (path, { failure, ...report }) =>
@@ -730,7 +738,13 @@ class SyncRun {
     const stored = new Map<PendingChange, Readiness>();
     const uploads = changes.filter((change): change is PendingUpload => change.kind === 'upload');
     const unique = [...new Set(uploads.flatMap((upload) => upload.file.blocks.map((block) => block.hash)))];
-    if (unique.length === 0) return { stored, finished: () => true, done: Promise.resolve() };
+    // What big files sent while they were hashed counts as done of this phase: without it a
+    // 128 MiB file streamed during the scan showed as the few MiB left after the diff.
+    const streamed = this.streamedBytes;
+    if (unique.length === 0) {
+      if (streamed > 0) this.progress('uploading', streamed, streamed, 'bytes');
+      return { stored, finished: () => true, done: Promise.resolve() };
+    }
     let missing: Set<string>;
     try {
       missing = new Set(await this.deps.remote.findMissingBlocks(this.namespaceId, unique));
@@ -754,8 +768,9 @@ class SyncRun {
     for (const source of sources)
       for (const ref of source.blocks)
         if (!counted.has(ref.hash) && counted.add(ref.hash)) total += ref.length;
-    let done = 0;
-    this.progress('uploading', 0, total, 'bytes');
+    total += streamed;
+    let done = streamed;
+    this.progress('uploading', done, total, 'bytes');
     const registered = this.uploadPacks(sources, (bytes) => {
       done += bytes;
       this.progress('uploading', done, total, 'bytes');
