@@ -137,7 +137,8 @@ describe('filesync sync --dry-run', () => {
     const real = await desktop!.cli('sync', desktop!.folder, '--json');
     expect(real.code).toBe(EXIT.success);
     const summary = json(real);
-    expect(summary).toMatchObject({ filesDownloaded: 1, deleted: 2, conflicts: 1, failed: [], skipped: [] });
+    // Downloaded: the new file and the server's side of the conflict.
+    expect(summary).toMatchObject({ filesDownloaded: 2, deleted: 2, conflicts: 1, failed: [], skipped: [] });
     expect(summary.conflicted).toEqual([
       { path: 'both.txt', copy: expect.stringMatching(/^both \(conflicted copy desktop .*\)\.txt$/) },
     ]);
