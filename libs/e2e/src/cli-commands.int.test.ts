@@ -1,4 +1,6 @@
 import { readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -268,6 +270,45 @@ describe('exit codes of a server that cannot be reached and of a pass already ru
     expect(busy.code).toBe(EXIT.busy);
     expect(busy.stderr).toContain(`another filesync sync is running for this home (pid ${process.pid})`);
     rmSync(join(laptop!.home, 'sync.lock'));
+  });
+});
+
+describe('Ctrl-C during a pass', () => {
+  test('exits 130 saying the work is kept; the next sync goes on and the other device gets everything', async () => {
+    const [laptop, desktop] = await devices('interrupt', ['laptop', 'desktop']);
+    // 40 files of 2 MiB: below the size that uploads while hashing, so the upload runs after the
+    // diff, where the pass is stopped, and takes seconds on the emulator.
+    writeTree(
+      laptop!.folder,
+      Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`f${i}.bin`, randomBytes(2 * 1024 * 1024)])),
+    );
+    const child = spawn(
+      join(repoRootOf(), 'node_modules/.bin/filesync'),
+      ['--server', stack.server, '--home', laptop!.home, '-vv', 'sync', laptop!.folder],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    let signalled = false;
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      // The diff is done: the uploads start now.
+      if (!signalled && /"phase":"diff"/.test(stderr)) {
+        signalled = true;
+        child.kill('SIGINT');
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(signalled).toBe(true);
+    expect(code).toBe(EXIT.interrupted);
+    expect(stderr).toContain(
+      'filesync: interrupted. What was synced so far is kept; run the same command again',
+    );
+
+    const resumed = await laptop!.cli('sync', laptop!.folder, '--json');
+    expect(resumed.code).toBe(EXIT.success);
+    expect(json(resumed)).toMatchObject({ filesUploaded: 40, failed: [] });
+    await desktop!.client.sync(desktop!.folder);
+    expect(treeDigest(desktop!.folder)).toEqual(treeDigest(laptop!.folder));
   });
 });
 

@@ -2,7 +2,13 @@ import { NotSignedInError } from '../session/errors';
 import { SyncBusyError } from '../sync/sync-busy-error';
 import { describeError } from './error-messages';
 import { humanLogLine, logLevel } from './logging';
-import { formatBytes, formatDuration, progressLine, progressReport } from './progress-display';
+import {
+  formatBytes,
+  formatDuration,
+  ProgressDisplay,
+  progressLine,
+  progressReport,
+} from './progress-display';
 import { parseConflictCopyName, conflictCopyName } from '../sync/conflict-name';
 
 const grpcError = (code: number, details: string) =>
@@ -118,5 +124,31 @@ describe('issue 9: conflicted copies are read back from their names', () => {
       parseConflictCopyName(conflictCopyName('plan', 'desk', at, 1, { keepExtension: false }))?.original,
     ).toBe('plan');
     expect(parseConflictCopyName('report.txt')).toBeUndefined();
+  });
+});
+
+describe('issue 9: the progress display gives the terminal back', () => {
+  it('draws one line per phase, keeps the finished ones, and restores the cursor and line wrap', () => {
+    let out = '';
+    const stream = {
+      columns: 100,
+      write: (text: string) => ((out += text), true),
+    } as unknown as NodeJS.WriteStream;
+    let now = 0;
+    const display = new ProgressDisplay(stream, () => now);
+    display.update({ phase: 'scanning', done: 3, total: 0, unit: 'files' });
+    now = 2000;
+    display.update({ phase: 'uploading', done: 0, total: 4 * 1048576, unit: 'bytes' });
+    now = 4000;
+    display.update({ phase: 'uploading', done: 1048576, total: 4 * 1048576, unit: 'bytes' });
+    expect(display.report()).toBe(
+      'scanning done (3 files); stopped while uploading: 1.0 MiB of 4.0 MiB, 3.0 MiB left',
+    );
+    display.stop();
+    expect(out.startsWith('\x1b[?25l\x1b[?7l')).toBe(true);
+    expect(out.endsWith('\x1b[?7h\x1b[?25h')).toBe(true);
+    // The scanning line stays above the uploading one.
+    expect(out).toContain('Scanning    3 files, 2s\n');
+    expect(out).toContain('Uploading   1.0 MiB / 4.0 MiB, 25%, 512 KiB/s, ETA 6s');
   });
 });
