@@ -22,6 +22,12 @@ interface GlobalOptions {
 
 /** Runs the CLI; resolves with the process exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
+  // Only as the first argument: commander would take a program-level --version anywhere, and
+  // `filesync restore PATH --version N` has an option of that name.
+  if (argv[2] === '--version' || argv[2] === '-V') {
+    process.stdout.write(`${packageJson.version}\n`);
+    return EXIT.success;
+  }
   const outcome: Outcome = { exitCode: EXIT.success, printedJson: false };
   const program = buildProgram(outcome);
   try {
@@ -64,7 +70,7 @@ function wantsJson(argv: readonly string[]): boolean {
 
 function buildProgram(outcome: Outcome): Command {
   const program = new Command('filesync')
-    .description('Keep folders in sync with filesync')
+    .description('Keep folders in sync with filesync (`filesync --version` prints the version)')
     .option('--server <host[:port]>', 'deployment to use (default: FILESYNC_SERVER, then 127.0.0.1:50051)')
     .option('--home <dir>', 'where the session and state live (default: FILESYNC_HOME, then ~/.filesync)')
     .option(
@@ -77,7 +83,6 @@ function buildProgram(outcome: Outcome): Command {
       '--log-file <file>',
       'append the log to FILE as JSON lines (default: stderr, human lines on a terminal)',
     )
-    .version(packageJson.version, '-V, --version', 'print the version of filesync')
     .addHelpText('after', `\n${EXIT_CODES_HELP}`)
     .exitOverride()
     .showHelpAfterError();
