@@ -159,9 +159,9 @@ describe('kind 1: a synced folder that is gone or unreadable stops with its own 
       parent,
       '--json',
     ]);
-    expect(signedOut.code).toBe(EXIT.error);
+    expect(signedOut.code).toBe(EXIT.authRequired);
     expect(jsonLines(signedOut.stdout)).toEqual([
-      { error: { code: 'error', message: expect.any(String), exitCode: 1 } },
+      { error: { code: 'auth-required', message: expect.stringContaining('filesync login'), exitCode: 6 } },
     ]);
   });
 

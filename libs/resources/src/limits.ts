@@ -39,6 +39,9 @@ export const LIMITS = {
   /** Entries of a ListTrash answer: the default and the most a caller may ask for. */
   trashPageSize: 100,
   maxTrashPageSize: 1000,
+  /** Paths of a ListFollows answer: the default and the most a caller may ask for. */
+  followsPageSize: 100,
+  maxFollowsPageSize: 1000,
   /**
    * Most paths an incremental diff handles (the client's changed paths, and separately the paths
    * the journal changed after its cursor); beyond it a full diff costs about as much and holds

@@ -1,4 +1,4 @@
-import { mkdir, realpath, stat } from 'node:fs/promises';
+import { access, mkdir, realpath, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
@@ -11,6 +11,7 @@ import type { Hasher } from './hashing/hash-file';
 import { WorkerHasher } from './hashing/worker-hasher';
 import type { ScanFileSystem } from './scan/scanner';
 import { Authenticator } from './session/authenticator';
+import { DeviceChoiceError } from './session/errors';
 import { SessionStore, type StoredSession } from './session/session-store';
 import { StateDb, StateDbTooNewError, type FolderState, type PassOutcomeName } from './state/state-db';
 import { S3BlockStore } from './storage/block-store';
@@ -31,6 +32,7 @@ import { NotSignedInError } from './session/authenticator';
 import { isIncomplete, SyncIncompleteError } from './sync/summary';
 import { countLocalChanges } from './watch/local-changes';
 import { watchFolder, type WatchEvent, type WatchTiming } from './watch/watch-folder';
+import { parseConflictCopyName } from './sync/conflict-name';
 import { TrashClient, type RestoreReport, type TrashItem, type VersionInfo } from './trash/trash-client';
 import type { SyncSummary } from './sync/summary';
 
@@ -119,6 +121,30 @@ export interface ClientStatus extends AccountInfo {
 
 /** How long `status` waits for the server. */
 const STATUS_CHECK_TIMEOUT_MS = 5_000;
+/** A device of the account, as `filesync devices` lists it. */
+export interface DeviceInfo {
+  readonly deviceId: string;
+  readonly name: string;
+  /** When it signed in, Unix ms. */
+  readonly createdAtMs: number;
+  /** This device. */
+  readonly current: boolean;
+}
+
+/** A conflicted copy in a synced folder. */
+export interface ConflictCopy {
+  /** The synced folder. */
+  readonly root: string;
+  /** The copy, relative to the folder. */
+  readonly path: string;
+  readonly absPath: string;
+  /** The file it was kept beside, relative to the folder. */
+  readonly original: string;
+  /** The device that kept it ('' when its name had no room for it). */
+  readonly device: string;
+  /** When, `YYYY-MM-DD HHMMSS` local time of that device. */
+  readonly madeAt: string;
+}
 
 export function defaultHome(): string {
   return process.env.FILESYNC_HOME || join(homedir(), '.filesync');
@@ -163,6 +189,11 @@ export class FilesyncClient {
       logger,
       options.scanFileSystem,
     );
+  }
+
+  /** The signed-in account's email, undefined when nobody is signed in. */
+  get signedInEmail(): string | undefined {
+    return this.auth.session?.email;
   }
 
   async signup(email: string, password: string, deviceName?: string): Promise<AccountInfo> {
@@ -255,6 +286,7 @@ export class FilesyncClient {
           maxDelete: options.maxDelete,
           full: options.full,
           signal: options.signal,
+          dryRun: options.dryRun,
         },
       );
       this.recordPass(root, isIncomplete(summary) ? 'incomplete' : 'ok', '', watcherPid);
@@ -350,6 +382,106 @@ export class FilesyncClient {
 
   private trashClient(): TrashClient {
     return new TrashClient(this.clients, () => this.auth.accessToken(), this.namespaceId());
+  }
+
+  /**
+   * Signs this device out (see Authenticator.logout): `revoked` says whether the server ended the
+   * session too. The synced folders' state stays, so a later login on this device goes on with it.
+   */
+  async logout(): Promise<{ email: string; revoked: boolean; error?: unknown }> {
+    const { email } = this.auth.requireSession();
+    return { email, ...(await this.auth.logout()) };
+  }
+
+  /** The account's devices, oldest first; `current` marks this one. */
+  async devices(): Promise<DeviceInfo[]> {
+    const session = this.auth.requireSession();
+    const { devices } = await unary(
+      this.clients.auth.listDevices.bind(this.clients.auth),
+      {},
+      { timeoutMs: TIMEOUTS.unaryMs, accessToken: await this.auth.accessToken() },
+    );
+    return devices.map((device) => ({
+      deviceId: device.deviceId,
+      name: device.name,
+      createdAtMs: device.createdAtMs,
+      current: device.deviceId === session.deviceId,
+    }));
+  }
+
+  /**
+   * Removes another device of the account, named by its id, an unambiguous id prefix or its name
+   * (when no other device has it). Throws DeviceChoiceError when the name fits none or several.
+   */
+  async removeDevice(nameOrId: string): Promise<DeviceInfo> {
+    const devices = await this.devices();
+    const byId = devices.filter(
+      (device) =>
+        device.deviceId === nameOrId || (nameOrId.length >= 4 && device.deviceId.startsWith(nameOrId)),
+    );
+    const matches = byId.length > 0 ? byId : devices.filter((device) => device.name === nameOrId);
+    if (matches.length === 0)
+      throw new DeviceChoiceError(
+        `no device named or with id "${nameOrId}": \`filesync devices\` lists them`,
+      );
+    if (matches.length > 1)
+      throw new DeviceChoiceError(
+        `${matches.length} devices are named "${nameOrId}": name one by its id (\`filesync devices\` lists them)`,
+      );
+    const device = matches[0]!;
+    if (device.current)
+      throw new DeviceChoiceError('that is this device: sign it out with `filesync logout`');
+    await unary(
+      this.clients.auth.removeDevice.bind(this.clients.auth),
+      { deviceId: device.deviceId },
+      { timeoutMs: TIMEOUTS.unaryMs, accessToken: await this.auth.accessToken() },
+    );
+    return device;
+  }
+
+  /** Stops following a namespace path ('' = the whole namespace); no error when it was not followed. */
+  async unfollow(path: string): Promise<void> {
+    await unary(
+      this.clients.metadata.unfollow.bind(this.clients.metadata),
+      { namespaceId: this.namespaceId(), path: followPath(path) },
+      { timeoutMs: TIMEOUTS.unaryMs, accessToken: await this.auth.accessToken() },
+    );
+  }
+
+  /** Every path this account follows, sorted ('' = everything). */
+  async following(): Promise<string[]> {
+    const paths: string[] = [];
+    let pageToken = '';
+    do {
+      const page = await unary(
+        this.clients.metadata.listFollows.bind(this.clients.metadata),
+        { namespaceId: this.namespaceId(), limit: 0, pageToken },
+        { timeoutMs: TIMEOUTS.unaryMs, accessToken: await this.auth.accessToken() },
+      );
+      paths.push(...page.paths);
+      pageToken = page.nextPageToken;
+    } while (pageToken !== '');
+    return paths;
+  }
+
+  /**
+   * The conflicted copies in this device's synced folders (by name, from the state database: no
+   * scan, no hashing), each with the path of the file it was kept beside. Only copies still on disk.
+   */
+  async conflicts(): Promise<ConflictCopy[]> {
+    const copies: ConflictCopy[] = [];
+    for (const { root } of this.state.folders()) {
+      for (const path of this.state.conflictCopyPaths(root)) {
+        const slash = path.lastIndexOf('/');
+        const info = parseConflictCopyName(path.slice(slash + 1));
+        if (!info) continue;
+        const absPath = join(root, ...path.split('/'));
+        if (!(await exists(absPath))) continue;
+        const original = `${slash >= 0 ? path.slice(0, slash + 1) : ''}${info.original}`;
+        copies.push({ root, path, absPath, original, device: info.device, madeAt: info.madeAt });
+      }
+    }
+    return copies;
   }
 
   /**
@@ -478,4 +610,13 @@ function accountInfo(session: StoredSession): AccountInfo {
     namespaceId: session.rootNamespaceId,
     server: session.server,
   };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -164,3 +164,62 @@ describe('kind 15: sign-up mails a code, and only that code verifies the address
     });
   });
 });
+
+describe('RemoveDevice: a lost device is signed out from another one', () => {
+  it('removes another device of the account: its refresh token and access tokens stop working', async () => {
+    const { handlers, context } = await setup();
+    const { session: laptop } = await handlers.signUp(signUp, context());
+    const { session: phone } = await handlers.login({ ...signUp, deviceName: 'phone' }, context());
+    await handlers.removeDevice({ deviceId: phone!.deviceId }, context(laptop!.accessToken));
+    const { devices } = await handlers.listDevices({}, context(laptop!.accessToken));
+    expect(devices.map((device) => device.name)).toEqual(['laptop']);
+    await expect(
+      handlers.refreshSession({ refreshToken: phone!.refreshToken }, context()),
+    ).rejects.toMatchObject({
+      kind: 'unauthenticated',
+      message: /removed from the account/,
+    });
+    await expect(handlers.listRevokedDevices({}, context())).resolves.toEqual({
+      deviceIds: [phone!.deviceId],
+    });
+    // The laptop goes on as before.
+    await expect(
+      handlers.refreshSession({ refreshToken: laptop!.refreshToken }, context()),
+    ).resolves.toBeDefined();
+  });
+
+  it('answers another account’s device NOT_FOUND, like one that never existed, and changes nothing', async () => {
+    const { handlers, context } = await setup();
+    const { session: alice } = await handlers.signUp(signUp, context());
+    const { session: bob } = await handlers.signUp({ ...signUp, email: 'bob@example.com' }, context());
+    const caller = context(alice!.accessToken);
+    await expect(handlers.removeDevice({ deviceId: bob!.deviceId }, caller)).rejects.toMatchObject({
+      kind: 'not-found',
+    });
+    await expect(
+      handlers.removeDevice({ deviceId: '00000000-0000-4000-8000-000000000000' }, caller),
+    ).rejects.toMatchObject({ kind: 'not-found' });
+    await expect(handlers.listDevices({}, context(bob!.accessToken))).resolves.toMatchObject({
+      devices: [{ deviceId: bob!.deviceId }],
+    });
+  });
+
+  it('refuses bad input, the calling device and a caller without a token', async () => {
+    const { handlers, context } = await setup();
+    const { session } = await handlers.signUp(signUp, context());
+    const caller = context(session!.accessToken);
+    await expect(handlers.removeDevice({ deviceId: '' }, caller)).rejects.toMatchObject({
+      kind: 'invalid-argument',
+    });
+    await expect(handlers.removeDevice({ deviceId: 'laptop' }, caller)).rejects.toMatchObject({
+      kind: 'invalid-argument',
+    });
+    await expect(handlers.removeDevice({ deviceId: session!.deviceId }, caller)).rejects.toMatchObject({
+      kind: 'failed-precondition',
+      message: /filesync logout/,
+    });
+    await expect(handlers.removeDevice({ deviceId: session!.deviceId }, context())).rejects.toMatchObject({
+      kind: 'unauthenticated',
+    });
+  });
+});

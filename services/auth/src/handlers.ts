@@ -3,7 +3,13 @@ import { invalidArgument, type Handlers } from '@filesync/server-kit';
 import type { PublishedKey } from './domain/access-tokens';
 import type { Accounts } from './domain/accounts';
 import { verificationCodeOf, type EmailVerification } from './domain/email-verification';
-import { checkLoginPassword, checkNewPassword, deviceNameOf, normaliseEmail } from './domain/input-rules';
+import {
+  checkDeviceId,
+  checkLoginPassword,
+  checkNewPassword,
+  deviceNameOf,
+  normaliseEmail,
+} from './domain/input-rules';
 import type { Session, Sessions } from './domain/sessions';
 import type { StorageCredentials } from './domain/storage-credentials';
 
@@ -62,6 +68,12 @@ export function authHandlers(domain: AuthDomain): Handlers<typeof auth.AuthServi
       return {
         devices: devices.map(({ deviceId, name, createdAtMs }) => ({ deviceId, name, createdAtMs })),
       };
+    },
+
+    async removeDevice(request, context) {
+      const deviceId = checkDeviceId(request.deviceId);
+      await domain.accounts.removeDevice(await context.principal(), deviceId);
+      return {};
     },
 
     async getPublicKeys() {

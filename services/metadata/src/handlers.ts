@@ -17,6 +17,8 @@ import {
   checkChanges,
   checkDelete,
   checkFollowPath,
+  checkFollowsLimit,
+  checkFollowsPageToken,
   checkJournalQuery,
   checkNamespace,
   checkPacks,
@@ -208,6 +210,18 @@ export function metadataHandlers(service: MetadataService): MetadataHandlers {
       const { actor, namespaceId } = await authorise(context, request.namespaceId);
       await service.unfollow(namespaceId, checkFollowPath(request.path), actor);
       return {};
+    },
+
+    async listFollows(request, context) {
+      const { actor, namespaceId } = await authorise(context, request.namespaceId);
+      const limit = checkFollowsLimit(request.limit);
+      const after = checkFollowsPageToken(request.pageToken);
+      const page = await service.listFollows(namespaceId, actor, after, limit);
+      const last = page.paths.at(-1);
+      return {
+        paths: page.paths,
+        nextPageToken: page.hasMore && last !== undefined ? encodePageToken({ after: last }) : '',
+      };
     },
 
     async listChanges(request, context) {

@@ -305,7 +305,7 @@ export function encodePageToken(value: { index?: number; after: string }): strin
   return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
 }
 
-function decodePageToken(token: string): { index: number; after: string } {
+function decodePageToken(token: string, { allowRoot = false } = {}): { index: number; after: string } {
   const malformed = () => invalidArgument('page_token is malformed: pass next_page_token unchanged');
   let value: unknown;
   try {
@@ -317,11 +317,28 @@ function decodePageToken(token: string): { index: number; after: string } {
   const { index = 0, after } = value as { index?: unknown; after?: unknown };
   if (typeof after !== 'string' || !Number.isSafeInteger(index) || (index as number) < 0) throw malformed();
   try {
-    if (canonicalPath(after) !== after) throw malformed();
+    if (!(allowRoot && after === '') && canonicalPath(after) !== after) throw malformed();
   } catch {
     throw malformed();
   }
   return { index: index as number, after };
+}
+
+/** ListFollows' limit: 0 means LIMITS.followsPageSize. */
+export function checkFollowsLimit(limit: number): number {
+  if (limit === 0) return LIMITS.followsPageSize;
+  if (!Number.isInteger(limit) || limit < 1 || limit > LIMITS.maxFollowsPageSize) {
+    throw invalidArgument(
+      `limit must be between 1 and ${LIMITS.maxFollowsPageSize} (0 means ${LIMITS.followsPageSize})`,
+    );
+  }
+  return limit;
+}
+
+/** ListFollows' page_token: the last path of the previous page ('' is the whole namespace). */
+export function checkFollowsPageToken(token: string): string | undefined {
+  if (token === '') return undefined;
+  return decodePageToken(token, { allowRoot: true }).after;
 }
 
 /** ListTrash's page_token: the last path of the previous page, at or below the prefix. */

@@ -2,7 +2,10 @@ import { CommanderError } from 'commander';
 import { emptySummary, MassDeleteError, SyncIncompleteError } from '../sync/summary';
 import { InvalidServerError } from '../config/server-addresses';
 import { SyncFolderMissingError, SyncFolderUnreadableError } from '../sync/sync-root';
-import { errorReport, EXIT, exitCodeForError, exitCodeForSummary } from './exit-codes';
+import { DeviceChoiceError, NotSignedInError } from '../session/errors';
+import { SyncBusyError } from '../sync/sync-busy-error';
+import { errorReport, EXIT, EXIT_CODES_HELP, exitCodeForError, exitCodeForSummary } from './exit-codes';
+import { InterruptedError } from './interrupt';
 
 describe('kinds 2 and 5: the exit code tells a complete pass from an incomplete or stopped one', () => {
   it('is 0 only when nothing was skipped or failed', () => {
@@ -55,5 +58,57 @@ describe('kinds 1 and 2: every error of the CLI has the right exit code and a JS
     });
     const stopped = new MassDeleteError(emptySummary(), { local: [], remote: ['a'] }, 1, false);
     expect(errorReport(stopped, stopped.message).error).toMatchObject({ code: 'mass-delete', exitCode: 4 });
+  });
+});
+
+describe('issue 9: every way a command ends has its own exit code', () => {
+  const grpcError = (code: number, details: string) =>
+    Object.assign(new Error(`${code} X: ${details}`), { code, details });
+
+  it('tells sign-in needed, unreachable, busy and interrupted apart, and keeps the released numbers', () => {
+    expect(EXIT).toMatchObject({
+      success: 0,
+      error: 1,
+      usage: 2,
+      incomplete: 3,
+      massDelete: 4,
+      missingFolder: 5,
+    });
+    expect(exitCodeForError(new NotSignedInError())).toBe(EXIT.authRequired);
+    expect(exitCodeForError(grpcError(16, 'refresh token is not valid: sign in again'))).toBe(
+      EXIT.authRequired,
+    );
+    expect(
+      exitCodeForError(grpcError(14, 'No connection established. Last error: connect ECONNREFUSED')),
+    ).toBe(EXIT.unreachable);
+    expect(exitCodeForError(grpcError(4, 'Deadline exceeded after 15.001s,LB pick: 0.001s'))).toBe(
+      EXIT.unreachable,
+    );
+    // A deadline after the connection was made is the call's, not the network's.
+    expect(exitCodeForError(grpcError(4, 'Deadline exceeded after 15s,remote_addr=127.0.0.1:50052'))).toBe(
+      EXIT.error,
+    );
+    expect(exitCodeForError(grpcError(9, 'version expired'))).toBe(EXIT.error);
+    expect(exitCodeForError(new SyncBusyError(4242))).toBe(EXIT.busy);
+    expect(exitCodeForError(new InterruptedError('SIGINT', ''))).toBe(130);
+    expect(exitCodeForError(new InterruptedError('SIGTERM', ''))).toBe(143);
+    expect(exitCodeForError(new DeviceChoiceError('no such device'))).toBe(EXIT.usage);
+    expect(new Set(Object.values(EXIT)).size).toBe(Object.keys(EXIT).length);
+  });
+
+  it('names each in --json reports, and lists every code in --help', () => {
+    expect(errorReport(new NotSignedInError(), 'm').error.code).toBe('auth-required');
+    expect(errorReport(new SyncBusyError(1), 'm').error).toMatchObject({ code: 'busy', exitCode: 8 });
+    expect(errorReport(grpcError(14, 'x'), 'm').error).toMatchObject({ code: 'unreachable', exitCode: 7 });
+    expect(errorReport(new InterruptedError('SIGINT', ''), 'm').error).toMatchObject({
+      code: 'interrupted',
+      exitCode: 130,
+    });
+    expect(errorReport(new InterruptedError('SIGTERM', ''), 'm').error).toMatchObject({
+      code: 'interrupted',
+      exitCode: 143,
+    });
+    for (const code of Object.values(EXIT))
+      expect(EXIT_CODES_HELP).toMatch(new RegExp(`(^|\\s)${code}\\s`, 'm'));
   });
 });

@@ -1,7 +1,10 @@
 import { CommanderError } from 'commander';
 import { isIncomplete, MassDeleteError, SyncIncompleteError, type SyncSummary } from '../sync/summary';
 import { InvalidServerError } from '../config/server-addresses';
+import { DeviceChoiceError, NotSignedInError } from '../session/errors';
+import { SyncBusyError } from '../sync/sync-busy-error';
 import { SyncFolderMissingError, SyncFolderUnreadableError } from '../sync/sync-root';
+import { InterruptedError } from './interrupt';
 
 /**
  * The CLI's exit codes, in one place so scripts can tell outcomes apart. Codes are never reused
@@ -10,7 +13,7 @@ import { SyncFolderMissingError, SyncFolderUnreadableError } from '../sync/sync-
 export const EXIT = {
   /** Everything asked for was done. */
   success: 0,
-  /** An unexpected error (server unreachable, not signed in, a bug): nothing more specific applies. */
+  /** An error nothing below names (a refusal by the server, a local I/O error, a bug). */
   error: 1,
   /** The command line was wrong (an unknown option, a missing argument, a malformed --server). */
   usage: 2,
@@ -24,11 +27,33 @@ export const EXIT = {
    */
   missingFolder: 5,
   /**
-   * `sync --watch` was told to stop twice (Ctrl-C, SIGTERM) and quit without waiting for a safe
-   * point (128 + SIGINT, as shells report it). A single signal stops it cleanly with 0.
+   * Signing in is needed: nobody is signed in on this device (or `filesync logout`), the session
+   * expired or was revoked (`filesync devices remove`, a reused refresh token), or the email or
+   * password given to `login` is wrong.
    */
+  authRequired: 6,
+  /** The server could not be reached: connection refused, a name that does not resolve, no answer in time. */
+  unreachable: 7,
+  /** Another pass holds this home's sync lock (its pid is in the message). */
+  busy: 8,
+  /** Ctrl-C (SIGINT) stopped the command; what was committed stays, the next pass goes on from there. */
   interrupted: 130,
+  /** SIGTERM stopped the command, as Ctrl-C does. */
+  terminated: 143,
 } as const;
+
+/** The exit codes as `filesync --help` lists them (the README has the same table). */
+export const EXIT_CODES_HELP = `Exit codes:
+  0    done
+  1    an error not listed below (the message says what happened and what to do)
+  2    usage: a wrong option, argument or --server
+  3    incomplete: some paths were skipped or failed (listed); the rest synced
+  4    the mass-delete guard stopped the pass (nothing deleted; --force goes on)
+  5    the synced folder is missing (or a file is in its place)
+  6    sign in needed: not signed in, session expired or revoked, wrong password
+  7    the server cannot be reached
+  8    another filesync sync is running for this home
+  130  interrupted (Ctrl-C); 143 stopped by SIGTERM: the next sync goes on`;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
@@ -40,11 +65,46 @@ export function exitCodeForSummary(summary: SyncSummary): ExitCode {
 /** The exit code for an error that ended a command. */
 export function exitCodeForError(error: unknown): number {
   if (error instanceof CommanderError) return error.exitCode === 1 ? EXIT.usage : error.exitCode;
-  if (error instanceof InvalidServerError) return EXIT.usage;
+  if (error instanceof InvalidServerError || error instanceof DeviceChoiceError) return EXIT.usage;
   if (error instanceof MassDeleteError) return EXIT.massDelete;
   if (error instanceof SyncFolderMissingError) return EXIT.missingFolder;
   if (error instanceof SyncIncompleteError) return EXIT.incomplete;
+  if (error instanceof NotSignedInError) return EXIT.authRequired;
+  if (error instanceof SyncBusyError) return EXIT.busy;
+  if (error instanceof InterruptedError)
+    return error.signal === 'SIGTERM' ? EXIT.terminated : EXIT.interrupted;
+  const grpc = grpcCodeOf(error);
+  if (grpc === GRPC_CODE.UNAUTHENTICATED) return EXIT.authRequired;
+  if (isUnreachable(error)) return EXIT.unreachable;
   return EXIT.error;
+}
+
+/**
+ * The gRPC status codes the CLI tells apart (numbers fixed by the gRPC specification), here
+ * rather than from @grpc/grpc-js: this module is in the CLI's first chunk, which must not load gRPC.
+ */
+export const GRPC_CODE = {
+  DEADLINE_EXCEEDED: 4,
+  UNAVAILABLE: 14,
+  UNAUTHENTICATED: 16,
+} as const;
+
+/** The status code of a gRPC error (a number; Node's own errors carry string codes), else undefined. */
+export function grpcCodeOf(error: unknown): number | undefined {
+  const code = (error as { code?: unknown } | null | undefined)?.code;
+  return typeof code === 'number' ? code : undefined;
+}
+
+/**
+ * The server was never reached: UNAVAILABLE (refused, unresolvable, dropped), or a deadline that
+ * passed before a connection was made (grpc-js names the peer, `remote_addr=`, once it had one).
+ */
+export function isUnreachable(error: unknown): boolean {
+  const code = grpcCodeOf(error);
+  if (code === GRPC_CODE.UNAVAILABLE) return true;
+  if (code !== GRPC_CODE.DEADLINE_EXCEEDED) return false;
+  const details = String((error as { details?: unknown }).details ?? (error as Error).message ?? '');
+  return !details.includes('remote_addr=');
 }
 
 /** What `--json` prints on stdout when a command ends with an error (one object, never nothing). */
@@ -66,6 +126,8 @@ export function errorReport(error: unknown, message: string): ErrorReport {
       ? 'unreadable-folder'
       : error instanceof InvalidServerError
         ? 'invalid-server'
-        : (named ?? 'error').replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+        : exitCode === EXIT.terminated
+          ? 'interrupted'
+          : (named ?? 'error').replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
   return { error: { code, message, exitCode } };
 }

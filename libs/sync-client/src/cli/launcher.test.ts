@@ -47,7 +47,7 @@ describe('the filesync launcher (node_modules/.bin/filesync, as `npx filesync` r
     expect(report.young).toBeLessThanOrEqual(16 * 1024 * 1024);
   });
 
-  test('a server that cannot be reached is one line naming the gRPC status, from the bundle too', async () => {
+  test('a server that cannot be reached is one line naming the address given, from the bundle too', async () => {
     const home = join(dir, 'home');
     const failed = await run(
       BIN,
@@ -59,8 +59,10 @@ describe('the filesync launcher (node_modules/.bin/filesync, as `npx filesync` r
       () => undefined,
       (error: { code: number; stderr: string }) => error,
     );
-    expect(failed?.code).toBe(1);
-    expect(failed?.stderr).toMatch(/^filesync: UNAVAILABLE: .*\n$/);
+    expect(failed?.code).toBe(7);
+    expect(failed?.stderr).toMatch(
+      /^filesync: cannot reach the filesync server at 127\.0\.0\.1:1 \(connection refused\): check the address .*\n$/,
+    );
   });
 
   /** The CLI's entry module the launcher loaded: the bundle or the TypeScript sources. */

@@ -1,21 +1,33 @@
 import { realpath } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import type { ServiceError } from '@grpc/grpc-js';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import packageJson from '../../package.json' with { type: 'json' };
 import type { FilesyncClient } from '../client';
-import { InvalidServerError } from '../config/server-addresses';
+import { DEFAULT_SERVER } from '../config/server-addresses';
 import { MassDeleteError, SyncIncompleteError, type SyncSummary } from '../sync/summary';
-import { errorReport, exitCodeForError, exitCodeForSummary, EXIT } from './exit-codes';
+import { registerAccountCommands } from './account-commands';
+import { describeError } from './error-messages';
+import { errorReport, exitCodeForError, exitCodeForSummary, EXIT, EXIT_CODES_HELP } from './exit-codes';
+import { InterruptedError, withSignals } from './interrupt';
 import { readPassword } from './password';
+import { planLines, summaryLines } from './sync-output';
 import { restoreLines, trashLines, versionLines } from './trash-output';
 
 interface GlobalOptions {
   server?: string;
   home?: string;
+  verbose: number;
+  logFile?: string;
 }
 
 /** Runs the CLI; resolves with the process exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
+  // Only as the first argument: commander would take a program-level --version anywhere, and
+  // `filesync restore PATH --version N` has an option of that name.
+  if (argv[2] === '--version' || argv[2] === '-V') {
+    process.stdout.write(`${packageJson.version}\n`);
+    return EXIT.success;
+  }
   const outcome: Outcome = { exitCode: EXIT.success, printedJson: false };
   const program = buildProgram(outcome);
   try {
@@ -23,7 +35,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     return outcome.exitCode;
   } catch (error) {
     const exitCode = exitCodeForError(error);
-    const message = await describeError(error);
+    const options = program.opts<GlobalOptions>();
+    const message = await describeError(error, {
+      server: outcome.server ?? options.server ?? (process.env.FILESYNC_SERVER || DEFAULT_SERVER),
+      command: outcome.command,
+      email: outcome.email,
+    });
     if (!(error instanceof CommanderError)) process.stderr.write(`filesync: ${message}\n`);
     // A script that asked for JSON always gets one object, even when the command line was wrong.
     if (wantsJson(argv) && exitCode !== EXIT.success && !outcome.printedJson)
@@ -37,6 +54,11 @@ interface Outcome {
   exitCode: number;
   /** The command printed its own JSON object for the error it ended with. */
   printedJson: boolean;
+  /** The deployment the command talked to (host:port), once the client was open. */
+  server?: string;
+  /** The command that ran, and the signed-in account: what the error message may name. */
+  command?: string;
+  email?: string;
 }
 
 /** `--json` among the arguments (before a `--`), whether or not commander got to parse them. */
@@ -48,18 +70,35 @@ function wantsJson(argv: readonly string[]): boolean {
 
 function buildProgram(outcome: Outcome): Command {
   const program = new Command('filesync')
-    .description('Keep folders in sync with filesync')
+    .description('Keep folders in sync with filesync (`filesync --version` prints the version)')
     .option('--server <host[:port]>', 'deployment to use (default: FILESYNC_SERVER, then 127.0.0.1:50051)')
     .option('--home <dir>', 'where the session and state live (default: FILESYNC_HOME, then ~/.filesync)')
+    .option(
+      '-v, --verbose',
+      'log more (-v info, -vv debug; default: FILESYNC_LOG_LEVEL, then warn)',
+      countFlag,
+      0,
+    )
+    .option(
+      '--log-file <file>',
+      'append the log to FILE as JSON lines (default: stderr, human lines on a terminal)',
+    )
+    .addHelpText('after', `\n${EXIT_CODES_HELP}`)
     .exitOverride()
     .showHelpAfterError();
+  program.hook('preAction', (_program, command) => {
+    outcome.command = command.name();
+  });
 
   const withClient = async <T>(work: (client: FilesyncClient) => Promise<T>): Promise<T> => {
     const options = program.opts<GlobalOptions>();
     // Loaded here, not at the top: `--help` and usage errors never pay for gRPC, the AWS SDK and
     // node:sqlite (see bin/filesync.mjs on start time).
-    const { FilesyncClient } = await import('../client');
-    const client = await FilesyncClient.open({ home: options.home, server: options.server });
+    const [{ FilesyncClient }, { cliLogger }] = await Promise.all([import('../client'), import('./logging')]);
+    const logger = cliLogger({ verbose: options.verbose, logFile: options.logFile });
+    const client = await FilesyncClient.open({ home: options.home, server: options.server, logger });
+    outcome.server = client.server;
+    outcome.email = client.signedInEmail;
     try {
       return await work(client);
     } finally {
@@ -116,6 +155,10 @@ function buildProgram(outcome: Outcome): Command {
       '--watch',
       'keep DIR in sync until Ctrl-C: local changes and changes from other devices sync within a second',
     )
+    .option(
+      '--dry-run',
+      'show what the pass would upload, download, delete and keep as conflicted copies; change nothing',
+    )
     .action(
       async (
         dir: string,
@@ -127,29 +170,49 @@ function buildProgram(outcome: Outcome): Command {
           full?: boolean;
           movedFrom?: string;
           watch?: boolean;
+          dryRun?: boolean;
         },
       ) => {
+        if (options.watch && options.dryRun)
+          throw new InvalidArgumentError('--dry-run is one pass that changes nothing: it cannot be used with --watch');
         if (options.watch) {
           if (options.movedFrom !== undefined)
             throw new Error('--moved-from needs one pass first: run it without --watch, then with --watch');
           await withClient((client) => watchCommand(client, dir, options));
           return;
         }
+        if (options.dryRun && (options.create || options.movedFrom !== undefined))
+          throw new InvalidArgumentError(
+            '--dry-run changes nothing: it cannot be used with --create or --moved-from',
+          );
+        // Progress goes to a terminal only: a script reading stdout or stderr gets none.
         const bar =
           process.stdout.isTTY && !options.json
-            ? new (await import('./progress-bar')).SyncProgressBar()
+            ? new (await import('./progress-display')).ProgressDisplay(process.stdout)
             : undefined;
         let summary: SyncSummary;
         try {
-          summary = await withClient((client) =>
-            client.sync(dir, {
-              onProgress: bar ? (progress) => bar.update(progress) : undefined,
-              create: options.create === true,
-              force: options.force === true,
-              maxDelete: options.maxDelete,
-              full: options.full === true,
-              movedFrom: options.movedFrom,
-            }),
+          summary = await withSignals(
+            () =>
+              withClient((client) =>
+                client.sync(dir, {
+                  onProgress: bar ? (progress) => bar.update(progress) : undefined,
+                  create: options.create === true,
+                  force: options.force === true,
+                  maxDelete: options.maxDelete,
+                  full: options.full === true,
+                  movedFrom: options.movedFrom,
+                  dryRun: options.dryRun === true,
+                }),
+              ),
+            (signal) => {
+              bar?.stop();
+              const interrupted = new InterruptedError(signal, bar?.report() ?? '');
+              process.stderr.write(`filesync: ${interrupted.message}\n`);
+              if (options.json)
+                process.stdout.write(`${JSON.stringify(errorReport(interrupted, interrupted.message))}\n`);
+              return exitCodeForError(interrupted);
+            },
           );
         } catch (error) {
           bar?.stop();
@@ -163,7 +226,9 @@ function buildProgram(outcome: Outcome): Command {
           throw error;
         }
         bar?.stop();
-        printSummary(summary, options.json);
+        if (summary.plan && !options.json)
+          process.stdout.write(`${planLines(summary.plan, summary).join('\n')}\n`);
+        else printSummary(summary, options.json);
         outcome.exitCode = exitCodeForSummary(summary);
       },
     );
@@ -269,6 +334,8 @@ function buildProgram(outcome: Outcome): Command {
       });
     });
 
+  registerAccountCommands(program, { withClient, outcome, namespacePath });
+
   program
     .command('status')
     .description(
@@ -356,35 +423,12 @@ function massDeleteReport(error: MassDeleteError) {
 }
 
 function printSummary(summary: SyncSummary, json: boolean | undefined): void {
-  if (json) {
-    process.stdout.write(`${JSON.stringify(summary)}\n`);
-    return;
-  }
-  const mib = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MiB`;
-  const lines = [
-    `Uploaded ${summary.filesUploaded} files (${summary.uploadedBlocks} blocks, ${mib(summary.uploadedBytes)}), ` +
-      `downloaded ${summary.filesDownloaded} files (${summary.downloadedBlocks} blocks, ${mib(summary.downloadedBytes)}` +
-      (summary.reusedBlocks > 0 ? `; ${mib(summary.reusedBytes)} more copied from files already here` : '') +
-      '), ' +
-      `${summary.deleted} deleted, ${summary.conflicts} conflicts.`,
-  ];
-  if (summary.skipped.length > 0 || summary.failed.length > 0) {
-    lines.push(
-      `Not synced: ${summary.skipped.length} skipped, ${summary.failed.length} failed (the rest is in sync):`,
-      ...listed(summary.skipped.map((skip) => `  skipped ${JSON.stringify(skip.path)}: ${skip.reason}`)),
-      ...listed(
-        summary.failed.map((failure) => `  failed ${JSON.stringify(failure.path)}: ${failure.reason}`),
-      ),
-    );
-  }
-  process.stdout.write(`${lines.join('\n')}\n`);
+  process.stdout.write(json ? `${JSON.stringify(summary)}\n` : `${summaryLines(summary).join('\n')}\n`);
 }
 
-/** The first lines of a long list, and how many more there are (--json lists them all). */
-function listed(lines: readonly string[], shown = 20): string[] {
-  return lines.length <= shown
-    ? [...lines]
-    : [...lines.slice(0, shown), `  ... and ${lines.length - shown} more (--json lists them all)`];
+/** Commander's way to count a repeated flag (`-vv`). */
+function countFlag(_value: string, previous: number): number {
+  return previous + 1;
 }
 
 function parseVersion(value: string): number {
@@ -427,18 +471,4 @@ async function realLocation(path: string): Promise<string> {
     const parent = dirname(path);
     return parent === path ? path : join(await realLocation(parent), basename(path));
   }
-}
-
-/** One line: the gRPC status and its details, or the error message. */
-export async function describeError(error: unknown): Promise<string> {
-  // A gRPC error (grpcCode of @filesync/contracts, not imported here: it would load gRPC at every
-  // start) comes from a command that has loaded @grpc/grpc-js already.
-  const code = (error as Partial<ServiceError> | null | undefined)?.code;
-  if (typeof code === 'number') {
-    const { status: grpcStatus } = await import('./grpc-status');
-    const details = (error as ServiceError).details || (error as Error).message;
-    return `${grpcStatus[code] ?? `status ${code}`}: ${details}`;
-  }
-  if (error instanceof InvalidServerError) return error.message;
-  return error instanceof Error ? error.message : String(error);
 }

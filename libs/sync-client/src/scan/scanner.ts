@@ -77,6 +77,11 @@ export interface ScanOptions {
   readonly privateFolders?: readonly string[];
   /** Default: node:fs. */
   readonly fileSystem?: ScanFileSystem;
+  /**
+   * Change nothing (`filesync sync --dry-run`): no partial download is removed and no hash is
+   * cached in the state database; the result is what a writing scan would see.
+   */
+  readonly readOnly?: boolean;
 }
 
 /** The synced folder itself cannot be listed: the pass must stop, since every file would look gone. */
@@ -177,7 +182,7 @@ export async function scanFolder(
       }
       const absPath = join(dir, name);
       if (entry.isFile() && isOurTempName(name)) {
-        await removeLeftover(absPath, path, skipped);
+        if (!options.readOnly) await removeLeftover(absPath, path, skipped);
         continue;
       }
       if (entry.isFile() ? rules.ignores(path) : rules.ignores(path, true)) continue;
@@ -230,7 +235,8 @@ export async function scanFolder(
   const hashedRows: FileState[] = [];
   const writeHashedRows = () => {
     const rows = hashedRows.splice(0);
-    if (rows.length > 0) state.transaction(() => rows.forEach((row) => state.put(root, row)));
+    if (rows.length > 0 && !options.readOnly)
+      state.transaction(() => rows.forEach((row) => state.put(root, row)));
   };
   const hashOne = async ({ path, absPath, size, mtimeMs }: (typeof found)[number]): Promise<void> => {
     const cached = known.get(path);
@@ -293,7 +299,7 @@ export async function scanFolder(
     if (files.has(row.path) || excluded(row.path)) continue;
     // A path never synced that vanished is just forgotten; a synced one is a local deletion.
     if (row.baseVersion > 0) deleted.push(row);
-    else state.delete(root, row.path);
+    else if (!options.readOnly) state.delete(root, row.path);
   }
   return { root, files, deleted, known, skipped, unknown, excluded, rulesFingerprint: rules.fingerprint };
 }

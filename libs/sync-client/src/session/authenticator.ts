@@ -1,17 +1,13 @@
 import { hostname } from 'node:os';
 import { auth, unary } from '@filesync/contracts';
 import { TIMEOUTS } from '../grpc/clients';
+import { NotSignedInError } from './errors';
 import type { SessionStore, StoredSession } from './session-store';
 
 /** Access tokens are renewed this long before they expire, so no call starts with a dying token. */
 const REFRESH_MARGIN_MS = 60_000;
 
-export class NotSignedInError extends Error {
-  override name = 'NotSignedInError';
-  constructor() {
-    super('not signed in: run `filesync login --email <address>` (or `filesync signup`) first');
-  }
-}
+export { NotSignedInError };
 
 /** Signs the device in and hands out a valid access token, refreshing and rotating as needed. */
 export class Authenticator {
@@ -86,6 +82,31 @@ export class Authenticator {
       { timeoutMs: TIMEOUTS.unaryMs, accessToken: await this.accessToken() },
     );
     return response.alreadyVerified;
+  }
+
+  /**
+   * Ends this device's session: the server revokes its tokens and forgets the device, then the
+   * stored session is removed. When the server cannot be told (unreachable, or the session had
+   * ended already) the local session is removed all the same and `revoked` is false: the refresh
+   * token is gone with it, and the device stays listed until `filesync devices remove`.
+   * Throws NotSignedInError when nobody is signed in.
+   */
+  async logout(): Promise<{ revoked: boolean; error?: unknown }> {
+    const session = this.requireSession();
+    let outcome: { revoked: boolean; error?: unknown };
+    try {
+      await unary(
+        this.client.logout.bind(this.client),
+        { refreshToken: session.refreshToken },
+        { timeoutMs: TIMEOUTS.unaryMs, accessToken: await this.accessToken() },
+      );
+      outcome = { revoked: true };
+    } catch (error) {
+      outcome = { revoked: false, error };
+    }
+    await this.store.clear();
+    this.current = undefined;
+    return outcome;
   }
 
   /**

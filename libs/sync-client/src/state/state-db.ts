@@ -362,6 +362,17 @@ export class StateDb {
     return files;
   }
 
+  /**
+   * Paths of a folder whose name holds the conflicted-copy marker (see conflictCopyName), sorted:
+   * files this device synced or saw. One indexed range of the folder's rows, no hashing.
+   */
+  conflictCopyPaths(root: string): string[] {
+    const rows = this.statement(
+      `SELECT path FROM files WHERE root = ? AND path LIKE '%(conflicted copy %' ORDER BY path`,
+    ).all(root) as unknown as { path: string }[];
+    return rows.map((row) => row.path);
+  }
+
   get(root: string, path: string): FileState | undefined {
     const row = this.statement('SELECT * FROM files WHERE root = ? AND path = ?').get(root, path) as
       FileRow | undefined;

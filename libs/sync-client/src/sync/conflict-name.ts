@@ -130,3 +130,23 @@ export async function pathExists(path: string): Promise<boolean> {
     return false;
   }
 }
+
+/** What a conflicted copy's name says (see conflictCopyName). */
+export interface ConflictCopyInfo {
+  /** The name the copy was kept beside, as far as the copy's name tells (a long stem may be cut). */
+  readonly original: string;
+  /** The device that kept the copy; empty when the name had no room for it. */
+  readonly device: string;
+  /** When the copy was made, `YYYY-MM-DD HHMMSS` local time of that device. */
+  readonly madeAt: string;
+}
+
+const COPY_NAME = / \(conflicted copy (?:(.+) )?(\d{4}-\d{2}-\d{2}) (\d{6})(?: \d+)?\)/;
+
+/** Reads a conflicted copy's name back; undefined for any other name. */
+export function parseConflictCopyName(name: string): ConflictCopyInfo | undefined {
+  const match = COPY_NAME.exec(name);
+  if (!match) return undefined;
+  const original = name.slice(0, match.index) + name.slice(match.index + match[0].length);
+  return { original, device: match[1] ?? '', madeAt: `${match[2]} ${match[3]}` };
+}

@@ -5,6 +5,7 @@ import { syncdiff } from '@filesync/contracts';
 import { blockHash, readPackTrailer } from '@filesync/sync-core';
 import { syncFolder } from './engine';
 import { SKIP_REASONS } from '../scan/scanner';
+import type { SyncProgress } from './summary';
 import {
   act,
   closeEngineFolder,
@@ -28,26 +29,54 @@ describe('syncFolder uploads big files while it scans them', () => {
   const order: string[] = [];
   beforeEach(async () => {
     folder = await openEngineFolder('engine-streamed');
-    remote = new ScriptedRemote([act(ActionKind.ACTION_KIND_UPLOAD, 'big.bin', 0)], async () => {
-      order.push('diff');
-    });
-    const registered = new Set<string>();
-    const registerPacks = remote.registerPacks.bind(remote);
-    remote.registerPacks = async (ns, packs) => {
-      await registerPacks(ns, packs);
-      for (const pack of packs) for (const block of pack.blocks) registered.add(block.hash);
-    };
-    remote.findMissingBlocks = async (_ns, hashes) => hashes.filter((hash) => !registered.has(hash));
+    remote = knowingRemote(['big.bin']);
     order.length = 0;
   });
   afterEach(async () => {
     await closeEngineFolder(folder);
   });
 
-  function run() {
-    const { root, state, blocks } = folder;
-    return syncFolder(root, 'ns', engineDeps({ state, blocks, remote, streamedUploadMinBytes: 4 * MiB }));
+  /** Uploads of `paths`, from a server that answers FindMissingBlocks from what was registered. */
+  function knowingRemote(paths: readonly string[]): ScriptedRemote {
+    const scripted = new ScriptedRemote(
+      paths.map((path) => act(ActionKind.ACTION_KIND_UPLOAD, path, 0)),
+      async () => {
+        order.push('diff');
+      },
+    );
+    const registered = new Set<string>();
+    const registerPacks = scripted.registerPacks.bind(scripted);
+    scripted.registerPacks = async (ns, packs) => {
+      await registerPacks(ns, packs);
+      for (const pack of packs) for (const block of pack.blocks) registered.add(block.hash);
+    };
+    scripted.findMissingBlocks = async (_ns, hashes) => hashes.filter((hash) => !registered.has(hash));
+    return scripted;
   }
+
+  function run(onProgress?: (progress: SyncProgress) => void) {
+    const { root, state, blocks } = folder;
+    return syncFolder(root, 'ns', engineDeps({ state, blocks, remote, streamedUploadMinBytes: 4 * MiB }), {
+      onProgress,
+    });
+  }
+
+  it('reports the bytes sent while hashing as uploaded: the upload phase ends at the whole file', async () => {
+    // Several files streamed at once, their packs stored concurrently with the scan: the upload
+    // phase must count every one of their bytes, not only what was left after the diff.
+    remote = knowingRemote(['a.bin', 'b.bin', 'c.bin']);
+    const sizes = [12 * MiB, 9 * MiB, 6 * MiB + 5];
+    for (const [index, name] of ['a.bin', 'b.bin', 'c.bin'].entries())
+      await writeFile(join(folder.root, name), randomBytes(sizes[index]!));
+    const uploading: SyncProgress[] = [];
+    const summary = await run((progress) => {
+      if (progress.phase === 'uploading') uploading.push(progress);
+    });
+    const total = sizes.reduce((sum, size) => sum + size, 0);
+    expect(summary.uploadedBytes).toBe(total);
+    expect(uploading.at(-1)).toEqual({ phase: 'uploading', done: total, total, unit: 'bytes' });
+    for (const progress of uploading) expect(progress.done).toBeLessThanOrEqual(progress.total);
+  }, 60_000);
 
   it('stores and registers a big file before the diff, reads it once and commits it', async () => {
     const data = randomBytes(40 * MiB);

@@ -35,6 +35,7 @@ import {
   emptySummary,
   MassDeleteError,
   SyncIncompleteError,
+  type SyncPlan,
   type SyncProgress,
   type SyncSummary,
 } from './summary';
@@ -102,6 +103,14 @@ export interface SyncOptions {
    * state stays as a crash there would leave it: the next pass resumes.
    */
   readonly signal?: AbortSignal;
+  /**
+   * Plan only (`filesync sync --dry-run`): scan without writing, ask the server's diff, and
+   * answer the plan in `summary.plan`. Nothing is uploaded, committed, written, moved or deleted,
+   * and the state database is left as it was (no hash cache, no cursor, no binding), so the next
+   * pass does exactly what it would have done without the dry run. The mass-delete guard stops a
+   * dry run as it would stop the pass.
+   */
+  readonly dryRun?: boolean;
 }
 
 interface PendingUpload {
@@ -182,6 +191,11 @@ class SyncRun {
   private readonly learned: PendingRemote[] = [];
   /** Pack buffers of every upload of this pass, streamed or not (see BufferPool). */
   private readonly packBuffers = new BufferPool(PACK_BUFFERS, packBufferBytes());
+  /**
+   * Block bytes stored while the scan hashed big files (see UploadingHasher): part of the upload
+   * the progress reports, though they went up before the upload phase began.
+   */
+  private streamedBytes = 0;
 
   constructor(
     private readonly root: string,
@@ -199,31 +213,38 @@ class SyncRun {
     this.progress('scanning', 0, 0, 'files');
     // Big files upload while they are hashed: by the time the diff asks for them, their blocks
     // are stored and registered, and the commit path has nothing left to send for them.
-    const hasher = new UploadingHasher(
-      this.deps.hasher,
-      {
-        namespaceId: this.namespaceId,
-        blocks: this.deps.blocks,
-        remote,
-        pool: this.packBuffers,
-        onPackStored: (pack) => this.countStored(pack),
-      },
-      this.deps.streamedUploadMinBytes ?? STREAMED_UPLOAD_MIN_BYTES,
-      (path, { failure, ...report }) =>
-        this.deps.logger.debug(
-          { path, ...report, ...(failure === undefined ? {} : { failure: errorText(failure) }) },
-          failure === undefined
-            ? 'uploaded while hashing'
-            : 'upload while hashing failed; what is missing uploads after the diff',
-        ),
-    );
+    const dryRun = this.options.dryRun === true;
+    const hasher = dryRun
+      ? this.deps.hasher
+      : new UploadingHasher(
+          this.deps.hasher,
+          {
+            namespaceId: this.namespaceId,
+            blocks: this.deps.blocks,
+            remote,
+            pool: this.packBuffers,
+            onPackStored: (pack) => {
+              this.countStored(pack);
+              this.streamedBytes += pack.bytes;
+            },
+          },
+          this.deps.streamedUploadMinBytes ?? STREAMED_UPLOAD_MIN_BYTES,
+          (path, { failure, ...report }) =>
+            this.deps.logger.debug(
+              { path, ...report, ...(failure === undefined ? {} : { failure: errorText(failure) }) },
+              failure === undefined
+                ? 'uploaded while hashing'
+                : 'upload while hashing failed; what is missing uploads after the diff',
+            ),
+        );
     this.scan = await scanFolder(this.root, state, hasher, {
       onFileHashed: () => this.progress('scanning', ++hashed, 0, 'files'),
       privateFolders: this.deps.privateFolders,
       fileSystem: this.deps.scanFileSystem,
+      readOnly: dryRun,
     });
     // Bound only once the folder could be read: a missing folder is never taken for an empty one.
-    state.bindFolder(this.root, this.namespaceId);
+    if (!dryRun) state.bindFolder(this.root, this.namespaceId);
     for (const skipped of this.scan.skipped) this.skip(skipped.path, skipped.reason);
 
     this.phaseDone('scan', { files: this.scan.files.size });
@@ -231,6 +252,11 @@ class SyncRun {
     this.progress('comparing', 0, 0, 'files');
     const { actions, cursor, full } = await this.diff();
     this.guardMassDelete(actions);
+    if (dryRun) {
+      this.summary.plan = this.planOf(actions);
+      this.progress('done', 1, 1, 'files');
+      return this.summary;
+    }
     const changes: PendingChange[] = [];
     const localDeletes: common.FileEntry[] = [];
     for (const action of actions) {
@@ -314,6 +340,51 @@ class SyncRun {
     }
     if (this.summary.failed.length > 0) throw new SyncIncompleteError(this.summary, this.summary.failed);
     return this.summary;
+  }
+
+  /** What the diff's actions would do, for a dry run; the same paths the pass would act on. */
+  private planOf(actions: readonly syncdiff.DiffAction[]): SyncPlan {
+    const plan = {
+      upload: [] as string[],
+      download: [] as string[],
+      deleteLocal: [] as string[],
+      deleteRemote: [] as string[],
+      conflicts: [] as string[],
+      uploadBytes: 0,
+      downloadBytes: 0,
+    };
+    for (const action of actions) {
+      if (this.scan.excluded(action.path)) continue;
+      const server = action.serverEntry;
+      switch (action.kind) {
+        case ActionKind.ACTION_KIND_UPLOAD: {
+          const file = this.scan.files.get(action.path);
+          if (!file) break;
+          plan.upload.push(action.path);
+          plan.uploadBytes += file.size;
+          break;
+        }
+        case ActionKind.ACTION_KIND_DELETE_REMOTE:
+          plan.deleteRemote.push(action.path);
+          break;
+        case ActionKind.ACTION_KIND_DOWNLOAD:
+          if (!server || server.deleted) break;
+          plan.download.push(action.path);
+          plan.downloadBytes += server.content?.size ?? 0;
+          break;
+        case ActionKind.ACTION_KIND_DELETE_LOCAL:
+          plan.deleteLocal.push(action.path);
+          break;
+        case ActionKind.ACTION_KIND_CONFLICT:
+          plan.conflicts.push(action.path);
+          break;
+        default:
+          break;
+      }
+    }
+    for (const list of [plan.upload, plan.download, plan.deleteLocal, plan.deleteRemote, plan.conflicts])
+      list.sort();
+    return plan;
   }
 
   // ---- diff ----
@@ -676,8 +747,8 @@ class SyncRun {
    * the server's files below it download in this pass. Both contents stay reachable.
    */
   private async moveFileAsideForClash(file: LocalFile): Promise<PendingUpload> {
-    this.summary.conflicts++;
     const copy = await this.moveAsideAsNewFile(file);
+    this.conflicted(file.path, copy.file.path);
     this.deps.state.delete(this.root, file.path);
     this.deps.logger.warn(
       { path: file.path, copy: copy.file.path },
@@ -703,7 +774,7 @@ class SyncRun {
       const path = await this.moveAside(absPath, folder, { keepExtension: false });
       moved = { path, absPath: join(dirname(absPath), basename(path)), from: absPath };
       this.movedFolders.set(folder, moved);
-      this.summary.conflicts++;
+      this.conflicted(folder, path);
       this.deps.logger.warn(
         { path: folder, copy: path },
         'a file on the server has this name: folder kept as a conflicted copy',
@@ -738,7 +809,13 @@ class SyncRun {
     const stored = new Map<PendingChange, Readiness>();
     const uploads = changes.filter((change): change is PendingUpload => change.kind === 'upload');
     const unique = [...new Set(uploads.flatMap((upload) => upload.file.blocks.map((block) => block.hash)))];
-    if (unique.length === 0) return { stored, finished: () => true, done: Promise.resolve() };
+    // What big files sent while they were hashed counts as done of this phase: without it a
+    // 128 MiB file streamed during the scan showed as the few MiB left after the diff.
+    const streamed = this.streamedBytes;
+    if (unique.length === 0) {
+      if (streamed > 0) this.progress('uploading', streamed, streamed, 'bytes');
+      return { stored, finished: () => true, done: Promise.resolve() };
+    }
     let missing: Set<string>;
     try {
       missing = new Set(await this.deps.remote.findMissingBlocks(this.namespaceId, unique));
@@ -762,8 +839,9 @@ class SyncRun {
     for (const source of sources)
       for (const ref of source.blocks)
         if (!counted.has(ref.hash) && counted.add(ref.hash)) total += ref.length;
-    let done = 0;
-    this.progress('uploading', 0, total, 'bytes');
+    total += streamed;
+    let done = streamed;
+    this.progress('uploading', done, total, 'bytes');
     const registered = this.uploadPacks(sources, (bytes) => {
       done += bytes;
       this.progress('uploading', done, total, 'bytes');
@@ -854,12 +932,13 @@ class SyncRun {
     serverEntry: common.FileEntry,
   ): Promise<PendingUpload | undefined> {
     const file = this.scan.files.get(path);
-    this.summary.conflicts++;
     if (!file) {
+      this.conflicted(path, undefined);
       if (!serverEntry.deleted) this.queueDownload(serverEntry);
       return undefined;
     }
     const copy = await this.moveAsideAsNewFile(file);
+    this.conflicted(path, copy.file.path);
     if (serverEntry.deleted) this.deps.state.delete(this.root, path);
     else this.downloads.push(pendingDownload(serverEntry, undefined));
     return copy;
@@ -904,6 +983,12 @@ class SyncRun {
     await this.safe.checkTarget(absPath);
     await rename(absPath, join(folder, name));
     return canonicalPath(parent ? `${parent}/${name}` : name);
+  }
+
+  /** A conflict at `path`, the local side kept as `copy` (none when there was nothing to keep). */
+  private conflicted(path: string, copy: string | undefined): void {
+    this.summary.conflicts++;
+    this.summary.conflicted.push(copy === undefined ? { path } : { path, copy });
   }
 
   private isConflictCopy(path: string): boolean {
@@ -1024,7 +1109,7 @@ class SyncRun {
       if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
     }
     const copy = await this.moveAside(target, path, { keepExtension: false });
-    this.summary.conflicts++;
+    this.conflicted(path, copy);
     this.deps.logger.warn(
       { path, copy },
       'a file from the server has this name: folder kept as a conflicted copy',
@@ -1098,7 +1183,7 @@ class SyncRun {
     }
     if (!now.isFile()) throw new Error('a folder or special file is in the way');
     const copy = await this.moveAside(target, path);
-    this.summary.conflicts++;
+    this.conflicted(path, copy);
     this.deps.logger.warn({ path, copy }, 'local file changed during sync: kept as a conflicted copy');
   }
 

@@ -12,6 +12,33 @@ export interface SyncFailure {
   readonly reason: string;
 }
 
+/** A conflict a pass settled: the server's version is at `path`, this device's kept as `copy`. */
+export interface ConflictedPath {
+  readonly path: string;
+  /** Where the local side was kept; absent when there was no local file to keep (it was deleted here). */
+  readonly copy?: string;
+}
+
+/**
+ * What a pass would do (`filesync sync --dry-run`), from the diff, before anything moves. Paths
+ * are namespace-relative; a conflict may also arise at commit time (another device committed
+ * meanwhile), which no plan can know.
+ */
+export interface SyncPlan {
+  readonly upload: string[];
+  readonly download: string[];
+  /** Files deleted on the server that the pass would delete here. */
+  readonly deleteLocal: string[];
+  /** Files deleted here that the pass would delete on the server. */
+  readonly deleteRemote: string[];
+  /** Paths changed on both sides: the server's version would win, this device's be kept as a copy. */
+  readonly conflicts: string[];
+  /** Bytes of the files to upload (what storage lacks may be less). */
+  readonly uploadBytes: number;
+  /** Bytes of the files to download (what this device holds already may spare some). */
+  readonly downloadBytes: number;
+}
+
 /** What one sync pass did; `filesync sync --json` prints exactly this. */
 export interface SyncSummary {
   uploadedBytes: number;
@@ -34,6 +61,10 @@ export interface SyncSummary {
   skipped: SkippedPath[];
   /** Paths that failed this pass (a server refusal, a local I/O error); every other path synced. */
   failed: SyncFailure[];
+  /** Every conflict this pass settled (`conflicts` counts them). */
+  conflicted: ConflictedPath[];
+  /** Set by a dry run only: what the pass would do. Nothing was changed. */
+  plan?: SyncPlan;
 }
 
 export function emptySummary(): SyncSummary {
@@ -51,6 +82,7 @@ export function emptySummary(): SyncSummary {
     deleted: 0,
     skipped: [],
     failed: [],
+    conflicted: [],
   };
 }
 

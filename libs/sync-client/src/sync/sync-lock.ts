@@ -1,9 +1,8 @@
 import { join } from 'node:path';
 import { acquirePidLock, LockHeldError } from '@filesync/sync-core';
+import { SyncBusyError } from './sync-busy-error';
 
-export class SyncBusyError extends Error {
-  override name = 'SyncBusyError';
-}
+export { SyncBusyError };
 
 /**
  * One sync at a time per filesync home: two passes over the same state database would each
@@ -14,9 +13,7 @@ export async function acquireSyncLock(home: string): Promise<() => Promise<void>
     const release = acquirePidLock(join(home, 'sync.lock'), 0o600);
     return async () => release();
   } catch (error) {
-    if (error instanceof LockHeldError) {
-      throw new SyncBusyError(`another filesync sync is running for this home (pid ${error.pid})`);
-    }
+    if (error instanceof LockHeldError) throw new SyncBusyError(error.pid);
     throw error;
   }
 }

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import {
   ACCESS_TOKEN,
   DomainError,
+  failedPrecondition,
+  notFound,
   resourceExhausted,
   unauthenticated,
   type Principal,
@@ -114,6 +116,25 @@ export class Accounts {
     const untilMs = clock.now() + (accessTokenTtlSeconds + ACCESS_TOKEN.clockToleranceSeconds) * 1000;
     await revocations.revokeDevice(ended.deviceId, untilMs);
     await accounts.removeDevice(caller.userId, ended.deviceId);
+  }
+
+  /**
+   * Removes another device of the caller's account: it goes from the device list, so its refresh
+   * tokens are refused (Sessions.refresh checks the device), and it is put on the revoked list
+   * for as long as one of its access tokens can live. A device of another account is NOT_FOUND,
+   * exactly like one that does not exist: another answer would confirm it is someone's.
+   */
+  async removeDevice(caller: Principal, deviceId: string): Promise<void> {
+    const { accounts, revocations, clock, accessTokenTtlSeconds } = this.deps;
+    if (deviceId === caller.deviceId) {
+      throw failedPrecondition('this is the calling device: log it out instead (`filesync logout`)');
+    }
+    if (!(await accounts.hasDevice(caller.userId, deviceId))) {
+      throw notFound('no such device in your account: `filesync devices` lists them');
+    }
+    const untilMs = clock.now() + (accessTokenTtlSeconds + ACCESS_TOKEN.clockToleranceSeconds) * 1000;
+    await revocations.revokeDevice(deviceId, untilMs);
+    await accounts.removeDevice(caller.userId, deviceId);
   }
 
   /** Refuses a caller whose device has logged out, with one consistent read (no cache window). */

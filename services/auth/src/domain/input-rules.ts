@@ -42,6 +42,16 @@ export function checkLoginPassword(password: string): string {
   return password;
 }
 
+const DEVICE_ID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** A device id as ListDevices names it (a UUID); anything else is INVALID_ARGUMENT. */
+export function checkDeviceId(raw: string): string {
+  if (raw === '') throw invalidArgument('device_id is required: name a device as `ListDevices` lists it');
+  if (!DEVICE_ID_SHAPE.test(raw))
+    throw invalidArgument('device_id is malformed: expected a device id (a UUID)');
+  return raw;
+}
+
 /** An empty name is allowed (clients may not ask for one); control characters are not. */
 export function deviceNameOf(raw: string): string {
   const name = raw.trim();

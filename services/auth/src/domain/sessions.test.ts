@@ -7,6 +7,12 @@ const profile = { userId: 'user-1', email: 'a@example.com', rootNamespaceId: 'ns
 async function signedIn() {
   const domain = await createTestDomain();
   domain.accountStore.accounts.set(profile.email, { ...profile, passwordHash: 'unused', createdAtMs: 0 });
+  await domain.accountStore.addDevice({
+    userId: profile.userId,
+    deviceId: 'dev-1',
+    name: 'laptop',
+    createdAtMs: 0,
+  });
   const session = await domain.sessions.start(profile, 'dev-1');
   return { ...domain, session };
 }
@@ -49,6 +55,15 @@ describe('Sessions', () => {
     expect(fresh?.familyId).toBe(old?.familyId);
     const third = await sessions.refresh(next.refreshToken);
     expect(third.refreshToken).not.toBe(next.refreshToken);
+  });
+
+  it('refuses the refresh of a device removed from the account', async () => {
+    const { session, sessions, accountStore } = await signedIn();
+    await accountStore.removeDevice(profile.userId, 'dev-1');
+    await expect(sessions.refresh(session.refreshToken)).rejects.toMatchObject({
+      kind: 'unauthenticated',
+      message: expect.stringMatching(/removed from the account: sign in again/),
+    });
   });
 
   it('detects reuse: presenting a used token revokes the whole family', async () => {

@@ -67,6 +67,10 @@ export class Sessions {
     }
     const profile = await accounts.findProfile(current.userId);
     if (!profile) throw unauthenticated(SIGN_IN_AGAIN);
+    // A device removed from the account (RemoveDevice) keeps no way back in: its chain ends here.
+    if (!(await accounts.hasDevice(current.userId, current.deviceId))) {
+      throw unauthenticated('this device was removed from the account: sign in again');
+    }
 
     const next = this.newRefreshToken(current.userId, current.deviceId, current.familyId);
     const outcome = await tokens.rotate(current, next.record, clock.now());

@@ -144,6 +144,25 @@ export class MetadataService {
     return this.store.deleteFollow(namespaceId, path, actor.userId);
   }
 
+  /**
+   * The actor's follows in the namespace, sorted by path ('' first), at most `limit` after the
+   * path `after` (undefined: from the start). Reads the namespace's follows (one query: a
+   * namespace has as many as its members follow paths, few) and pages them here.
+   */
+  async listFollows(
+    namespaceId: string,
+    actor: Actor,
+    after: string | undefined,
+    limit: number,
+  ): Promise<{ paths: string[]; hasMore: boolean }> {
+    const paths = (await this.store.listFollows(namespaceId))
+      .filter((follow) => follow.userId === actor.userId)
+      .map((follow) => follow.path)
+      .sort(comparePaths)
+      .filter((path) => after === undefined || comparePaths(path, after) > 0);
+    return { paths: paths.slice(0, limit), hasMore: paths.length > limit };
+  }
+
   async listChanges(namespaceId: string, afterSeq: number, limit: number): Promise<JournalPage> {
     const listed = await this.store.listJournal(namespaceId, afterSeq, limit);
     // Block lists are read only for the records a page can hold: a committed block is at least
@@ -211,4 +230,9 @@ export class MetadataService {
   ): Promise<{ locations: BlockLocation[]; missing: string[] }> {
     return this.blocks.locate(namespaceId, hashes);
   }
+}
+
+/** Follow paths in code-unit order, the whole namespace ('') first. */
+function comparePaths(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -122,6 +122,16 @@ export interface Device {
   createdAtMs: number;
 }
 
+/** Request of AuthService.RemoveDevice. */
+export interface RemoveDeviceRequest {
+  /** The device to remove, as ListDevices names it. */
+  deviceId: string;
+}
+
+/** Response of AuthService.RemoveDevice. */
+export interface RemoveDeviceResponse {
+}
+
 /** Request of AuthService.GetPublicKeys. */
 export interface GetPublicKeysRequest {
 }
@@ -1297,6 +1307,131 @@ export const Device: MessageFns<Device> = {
   },
 };
 
+function createBaseRemoveDeviceRequest(): RemoveDeviceRequest {
+  return { deviceId: "" };
+}
+
+export const RemoveDeviceRequest: MessageFns<RemoveDeviceRequest> = {
+  encode(message: RemoveDeviceRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.deviceId !== "") {
+      writer.uint32(10).string(message.deviceId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RemoveDeviceRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemoveDeviceRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.deviceId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RemoveDeviceRequest {
+    return {
+      deviceId: isSet(object.deviceId)
+        ? globalThis.String(object.deviceId)
+        : isSet(object.device_id)
+        ? globalThis.String(object.device_id)
+        : "",
+    };
+  },
+
+  toJSON(message: RemoveDeviceRequest): unknown {
+    const obj: any = {};
+    if (message.deviceId !== "") {
+      obj.deviceId = message.deviceId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RemoveDeviceRequest>): RemoveDeviceRequest {
+    return RemoveDeviceRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RemoveDeviceRequest>): RemoveDeviceRequest {
+    const message = createBaseRemoveDeviceRequest();
+    message.deviceId = object.deviceId ?? "";
+    return message;
+  },
+};
+
+function createBaseRemoveDeviceResponse(): RemoveDeviceResponse {
+  return {};
+}
+
+export const RemoveDeviceResponse: MessageFns<RemoveDeviceResponse> = {
+  encode(_: RemoveDeviceResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RemoveDeviceResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemoveDeviceResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): RemoveDeviceResponse {
+    return {};
+  },
+
+  toJSON(_: RemoveDeviceResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<RemoveDeviceResponse>): RemoveDeviceResponse {
+    return RemoveDeviceResponse.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<RemoveDeviceResponse>): RemoveDeviceResponse {
+    const message = createBaseRemoveDeviceResponse();
+    return message;
+  },
+};
+
 function createBaseGetPublicKeysRequest(): GetPublicKeysRequest {
   return {};
 }
@@ -2390,6 +2525,23 @@ export const AuthServiceService = {
     responseSerialize: (value: ListDevicesResponse): Buffer => Buffer.from(ListDevicesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListDevicesResponse => ListDevicesResponse.decode(value),
   },
+  /**
+   * Removes one of the caller's other devices (a lost or sold one): its refresh tokens stop
+   * working at once, its access tokens as after a Logout (storage credentials at once, the other
+   * services within seconds). The calling device logs out with Logout instead.
+   * Errors: INVALID_ARGUMENT (a malformed device_id), FAILED_PRECONDITION (the calling device),
+   * NOT_FOUND (no such device of the caller's account, whoever else it may belong to).
+   */
+  removeDevice: {
+    path: "/filesync.auth.v1.AuthService/RemoveDevice" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RemoveDeviceRequest): Buffer => Buffer.from(RemoveDeviceRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RemoveDeviceRequest => RemoveDeviceRequest.decode(value),
+    responseSerialize: (value: RemoveDeviceResponse): Buffer =>
+      Buffer.from(RemoveDeviceResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RemoveDeviceResponse => RemoveDeviceResponse.decode(value),
+  },
   /** The public keys (JWK) access tokens are signed with. Services verify tokens with them. */
   getPublicKeys: {
     path: "/filesync.auth.v1.AuthService/GetPublicKeys" as const,
@@ -2504,6 +2656,14 @@ export interface AuthServiceServer extends UntypedServiceImplementation {
   logout: handleUnaryCall<LogoutRequest, LogoutResponse>;
   /** Lists the caller's devices. */
   listDevices: handleUnaryCall<ListDevicesRequest, ListDevicesResponse>;
+  /**
+   * Removes one of the caller's other devices (a lost or sold one): its refresh tokens stop
+   * working at once, its access tokens as after a Logout (storage credentials at once, the other
+   * services within seconds). The calling device logs out with Logout instead.
+   * Errors: INVALID_ARGUMENT (a malformed device_id), FAILED_PRECONDITION (the calling device),
+   * NOT_FOUND (no such device of the caller's account, whoever else it may belong to).
+   */
+  removeDevice: handleUnaryCall<RemoveDeviceRequest, RemoveDeviceResponse>;
   /** The public keys (JWK) access tokens are signed with. Services verify tokens with them. */
   getPublicKeys: handleUnaryCall<GetPublicKeysRequest, GetPublicKeysResponse>;
   /**
@@ -2639,6 +2799,28 @@ export interface AuthServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListDevicesResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Removes one of the caller's other devices (a lost or sold one): its refresh tokens stop
+   * working at once, its access tokens as after a Logout (storage credentials at once, the other
+   * services within seconds). The calling device logs out with Logout instead.
+   * Errors: INVALID_ARGUMENT (a malformed device_id), FAILED_PRECONDITION (the calling device),
+   * NOT_FOUND (no such device of the caller's account, whoever else it may belong to).
+   */
+  removeDevice(
+    request: RemoveDeviceRequest,
+    callback: (error: ServiceError | null, response: RemoveDeviceResponse) => void,
+  ): ClientUnaryCall;
+  removeDevice(
+    request: RemoveDeviceRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RemoveDeviceResponse) => void,
+  ): ClientUnaryCall;
+  removeDevice(
+    request: RemoveDeviceRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RemoveDeviceResponse) => void,
   ): ClientUnaryCall;
   /** The public keys (JWK) access tokens are signed with. Services verify tokens with them. */
   getPublicKeys(

@@ -499,6 +499,24 @@ export interface UnfollowRequest {
 export interface UnfollowResponse {
 }
 
+/** Request of MetadataService.ListFollows. */
+export interface ListFollowsRequest {
+  /** Namespace of the follows. */
+  namespaceId: string;
+  /** Most paths per page (1 to LIMITS.maxFollowsPageSize; 0 means LIMITS.followsPageSize). */
+  limit: number;
+  /** next_page_token of the previous answer, or empty for the first page. */
+  pageToken: string;
+}
+
+/** Response of MetadataService.ListFollows. */
+export interface ListFollowsResponse {
+  /** Followed paths, sorted; "" is the whole namespace. */
+  paths: string[];
+  /** Pass it as page_token for the next page; empty when this was the last. */
+  nextPageToken: string;
+}
+
 /** Request of MetadataService.ListChanges. */
 export interface ListChangesRequest {
   /** Namespace of the journal. */
@@ -3744,6 +3762,204 @@ export const UnfollowResponse: MessageFns<UnfollowResponse> = {
   },
 };
 
+function createBaseListFollowsRequest(): ListFollowsRequest {
+  return { namespaceId: "", limit: 0, pageToken: "" };
+}
+
+export const ListFollowsRequest: MessageFns<ListFollowsRequest> = {
+  encode(message: ListFollowsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.namespaceId !== "") {
+      writer.uint32(10).string(message.namespaceId);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(16).int32(message.limit);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(26).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListFollowsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListFollowsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.namespaceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.limit = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListFollowsRequest {
+    return {
+      namespaceId: isSet(object.namespaceId)
+        ? globalThis.String(object.namespaceId)
+        : isSet(object.namespace_id)
+        ? globalThis.String(object.namespace_id)
+        : "",
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListFollowsRequest): unknown {
+    const obj: any = {};
+    if (message.namespaceId !== "") {
+      obj.namespaceId = message.namespaceId;
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListFollowsRequest>): ListFollowsRequest {
+    return ListFollowsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListFollowsRequest>): ListFollowsRequest {
+    const message = createBaseListFollowsRequest();
+    message.namespaceId = object.namespaceId ?? "";
+    message.limit = object.limit ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseListFollowsResponse(): ListFollowsResponse {
+  return { paths: [], nextPageToken: "" };
+}
+
+export const ListFollowsResponse: MessageFns<ListFollowsResponse> = {
+  encode(message: ListFollowsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.paths) {
+      writer.uint32(10).string(v!);
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListFollowsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListFollowsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.paths.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListFollowsResponse {
+    return {
+      paths: globalThis.Array.isArray(object?.paths) ? object.paths.map((e: any) => globalThis.String(e)) : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListFollowsResponse): unknown {
+    const obj: any = {};
+    if (message.paths?.length) {
+      obj.paths = message.paths;
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListFollowsResponse>): ListFollowsResponse {
+    return ListFollowsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListFollowsResponse>): ListFollowsResponse {
+    const message = createBaseListFollowsResponse();
+    message.paths = object.paths?.map((e) => e) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
 function createBaseListChangesRequest(): ListChangesRequest {
   return { namespaceId: "", afterCursor: 0, limit: 0 };
 }
@@ -5268,6 +5484,19 @@ export const MetadataServiceService = {
     responseSerialize: (value: UnfollowResponse): Buffer => Buffer.from(UnfollowResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): UnfollowResponse => UnfollowResponse.decode(value),
   },
+  /**
+   * The caller's follows in a namespace, by path ("" = the whole namespace first), a page at a time.
+   * Errors: INVALID_ARGUMENT for a limit out of range or a bad page_token.
+   */
+  listFollows: {
+    path: "/filesync.metadata.v1.MetadataService/ListFollows" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListFollowsRequest): Buffer => Buffer.from(ListFollowsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListFollowsRequest => ListFollowsRequest.decode(value),
+    responseSerialize: (value: ListFollowsResponse): Buffer => Buffer.from(ListFollowsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListFollowsResponse => ListFollowsResponse.decode(value),
+  },
   /** Journal entries of a namespace after a cursor, oldest first. */
   listChanges: {
     path: "/filesync.metadata.v1.MetadataService/ListChanges" as const,
@@ -5419,6 +5648,11 @@ export interface MetadataServiceServer extends UntypedServiceImplementation {
   follow: handleUnaryCall<FollowRequest, FollowResponse>;
   /** Stops following a path. */
   unfollow: handleUnaryCall<UnfollowRequest, UnfollowResponse>;
+  /**
+   * The caller's follows in a namespace, by path ("" = the whole namespace first), a page at a time.
+   * Errors: INVALID_ARGUMENT for a limit out of range or a bad page_token.
+   */
+  listFollows: handleUnaryCall<ListFollowsRequest, ListFollowsResponse>;
   /** Journal entries of a namespace after a cursor, oldest first. */
   listChanges: handleUnaryCall<ListChangesRequest, ListChangesResponse>;
   /**
@@ -5683,6 +5917,25 @@ export interface MetadataServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: UnfollowResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * The caller's follows in a namespace, by path ("" = the whole namespace first), a page at a time.
+   * Errors: INVALID_ARGUMENT for a limit out of range or a bad page_token.
+   */
+  listFollows(
+    request: ListFollowsRequest,
+    callback: (error: ServiceError | null, response: ListFollowsResponse) => void,
+  ): ClientUnaryCall;
+  listFollows(
+    request: ListFollowsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListFollowsResponse) => void,
+  ): ClientUnaryCall;
+  listFollows(
+    request: ListFollowsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListFollowsResponse) => void,
   ): ClientUnaryCall;
   /** Journal entries of a namespace after a cursor, oldest first. */
   listChanges(

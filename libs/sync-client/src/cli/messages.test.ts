@@ -1,0 +1,154 @@
+import { NotSignedInError } from '../session/errors';
+import { SyncBusyError } from '../sync/sync-busy-error';
+import { describeError } from './error-messages';
+import { humanLogLine, logLevel } from './logging';
+import {
+  formatBytes,
+  formatDuration,
+  ProgressDisplay,
+  progressLine,
+  progressReport,
+} from './progress-display';
+import { parseConflictCopyName, conflictCopyName } from '../sync/conflict-name';
+
+const grpcError = (code: number, details: string) =>
+  Object.assign(new Error(`${code} X: ${details}`), { code, details });
+
+describe('issue 9: every error a user can meet says what to do, in one line', () => {
+  const context = { server: 'files.example.com:50051', command: 'sync', email: 'me@example.com' };
+
+  it('an unreachable server names the address the user gave, not a service port, and what to check', async () => {
+    const refused = grpcError(
+      14,
+      'No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:50053 (nested: Error: ...)',
+    );
+    const message = await describeError(refused, context);
+    expect(message).toBe(
+      'cannot reach the filesync server at files.example.com:50051 (connection refused): check the address ' +
+        '(--server or FILESYNC_SERVER), that the server is running and that this device is online',
+    );
+    expect(message).not.toContain('50053');
+    expect(
+      await describeError(grpcError(14, 'Name resolution failed for target dns:nope.invalid:50052'), context),
+    ).toContain('(the name does not resolve)');
+    expect(await describeError(grpcError(4, 'Deadline exceeded after 15s,LB pick: 0s'), context)).toContain(
+      '(no answer in time)',
+    );
+  });
+
+  it('an ended session says how to sign in again; a wrong password at login says to check it', async () => {
+    expect(await describeError(grpcError(16, 'this device has logged out: sign in again'), context)).toBe(
+      'your session on this device has ended (this device has logged out: sign in again): sign in again with ' +
+        '`filesync login --email me@example.com`',
+    );
+    expect(
+      await describeError(grpcError(16, 'email or password is wrong'), { ...context, command: 'login' }),
+    ).toBe('email or password is wrong: check the email address and password and try again');
+    expect(await describeError(new NotSignedInError(), context)).toContain('filesync login --email');
+  });
+
+  it('a held lock names its pid and what to do; a server failure says to try again', async () => {
+    expect(await describeError(new SyncBusyError(4242), context)).toMatch(
+      /pid 4242\): wait for it to finish/,
+    );
+    expect(await describeError(grpcError(13, 'boom'), context)).toMatch(
+      /^the server failed \(INTERNAL: boom\): try again/,
+    );
+    expect(await describeError(grpcError(9, 'version 2 of plan.md has expired'), context)).toBe(
+      'FAILED_PRECONDITION: version 2 of plan.md has expired',
+    );
+  });
+});
+
+describe('issue 9: progress like rclone -P', () => {
+  it('shows done of total, percent, rate and time left for bytes; a count for a phase without a total', () => {
+    const state = { phase: 'uploading' as const, unit: 'bytes' as const, startedAtMs: 0 };
+    expect(progressLine({ ...state, done: 32 * 1048576, total: 128 * 1048576 }, 4000)).toBe(
+      'Uploading   32.0 MiB / 128 MiB, 25%, 8.0 MiB/s, ETA 12s',
+    );
+    expect(progressLine({ ...state, done: 128 * 1048576, total: 128 * 1048576 }, 16000)).toBe(
+      'Uploading   128 MiB / 128 MiB, 100%, 8.0 MiB/s, 16s',
+    );
+    expect(
+      progressLine({ phase: 'scanning', unit: 'files', done: 1200, total: 0, startedAtMs: 0 }, 3000),
+    ).toBe('Scanning    1200 files, 3s');
+    expect(formatBytes(512)).toBe('512 B');
+    expect(formatBytes(1.5 * 1073741824)).toBe('1.5 GiB');
+    expect(formatDuration(3723_000)).toBe('1h02m');
+  });
+
+  it('says what a stopped pass had done and what was left', () => {
+    const report = progressReport(
+      [{ phase: 'scanning', unit: 'files', done: 40, total: 0, startedAtMs: 0 }],
+      { phase: 'uploading', unit: 'bytes', done: 16 * 1048576, total: 64 * 1048576, startedAtMs: 0 },
+    );
+    expect(report).toBe(
+      'scanning done (40 files); stopped while uploading: 16.0 MiB of 64.0 MiB, 48.0 MiB left',
+    );
+  });
+});
+
+describe('issue 9: logs for people on a terminal, JSON lines otherwise', () => {
+  it('turns a pino line into a short human one', () => {
+    const line = JSON.stringify({
+      level: 40,
+      time: Date.UTC(2026, 0, 2, 3, 4, 5),
+      pid: 1,
+      hostname: 'h',
+      name: 'filesync',
+      msg: 'kept a copy',
+      path: 'a.txt',
+    });
+    expect(humanLogLine(line)).toMatch(/^\d\d:\d\d:\d\d WARN kept a copy path="a.txt"\n$/);
+    expect(humanLogLine('not json')).toBe('not json\n');
+  });
+
+  it('-v is info, -vv debug, otherwise FILESYNC_LOG_LEVEL or warn', () => {
+    expect(logLevel({ verbose: 0 }, {})).toBe('warn');
+    expect(logLevel({ verbose: 0 }, { FILESYNC_LOG_LEVEL: 'error' })).toBe('error');
+    expect(logLevel({ verbose: 1 }, { FILESYNC_LOG_LEVEL: 'error' })).toBe('info');
+    expect(logLevel({ verbose: 3 }, {})).toBe('debug');
+  });
+});
+
+describe('issue 9: conflicted copies are read back from their names', () => {
+  it('gives the original name, the device and when, for every name conflictCopyName makes', () => {
+    const at = new Date(2026, 0, 2, 3, 4, 5);
+    expect(parseConflictCopyName(conflictCopyName('report.txt', 'my laptop', at))).toEqual({
+      original: 'report.txt',
+      device: 'my laptop',
+      madeAt: '2026-01-02 030405',
+    });
+    expect(parseConflictCopyName(conflictCopyName('.bashrc', 'desk', at, 3))?.original).toBe('.bashrc');
+    expect(
+      parseConflictCopyName(conflictCopyName('plan', 'desk', at, 1, { keepExtension: false }))?.original,
+    ).toBe('plan');
+    expect(parseConflictCopyName('report.txt')).toBeUndefined();
+  });
+});
+
+describe('issue 9: the progress display gives the terminal back', () => {
+  it('draws one line per phase, keeps the finished ones, and restores the cursor and line wrap', () => {
+    let out = '';
+    const stream = {
+      columns: 100,
+      write: (text: string) => ((out += text), true),
+    } as unknown as NodeJS.WriteStream;
+    let now = 0;
+    const display = new ProgressDisplay(stream, () => now);
+    display.update({ phase: 'scanning', done: 3, total: 0, unit: 'files' });
+    now = 2000;
+    display.update({ phase: 'uploading', done: 0, total: 4 * 1048576, unit: 'bytes' });
+    now = 4000;
+    display.update({ phase: 'uploading', done: 1048576, total: 4 * 1048576, unit: 'bytes' });
+    expect(display.report()).toBe(
+      'scanning done (3 files); stopped while uploading: 1.0 MiB of 4.0 MiB, 3.0 MiB left',
+    );
+    display.stop();
+    expect(out.startsWith('\x1b[?25l\x1b[?7l')).toBe(true);
+    expect(out.endsWith('\x1b[?7h\x1b[?25h')).toBe(true);
+    // The scanning line stays above the uploading one.
+    expect(out).toContain('Scanning    3 files, 2s\n');
+    expect(out).toContain('Uploading   1.0 MiB / 4.0 MiB, 25%, 512 KiB/s, ETA 6s');
+  });
+});
