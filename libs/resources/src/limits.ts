@@ -24,6 +24,12 @@ export const LIMITS = {
    */
   maxAbsModifiedAtMs: 8.64e15,
   listFilesPageSize: 500,
+  /**
+   * Push (metadata WatchChanges): a stream that has sent nothing for this long sends a heartbeat,
+   * so a client that hears nothing for a few of these knows the stream is dead and reconnects.
+   * Milliseconds; below the usual 60 s idle timeouts of load balancers and NATs.
+   */
+  watchHeartbeatMs: 15_000,
   /** Most paths in one GetFiles call. */
   maxPathsPerGetFiles: 1000,
   /** Most files or folders named in one RestoreFiles call. */
@@ -56,4 +62,11 @@ export const LIMITS = {
   chunkMinBytes: 256 * 1024,
   chunkAvgBytes: 1024 * 1024,
   chunkMaxBytes: 4 * 1024 * 1024,
+  /**
+   * Most WatchChanges streams one metadata task holds open; one more is answered
+   * RESOURCE_EXHAUSTED, so the client reconnects, through the load balancer, to another task.
+   */
+  maxWatchStreamsPerTask: 5_000,
+  /** Journal entries per WatchChanges message while a stream catches up. */
+  watchPageEntries: 100,
 } as const;

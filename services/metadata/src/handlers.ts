@@ -220,6 +220,21 @@ export function metadataHandlers(service: MetadataService): MetadataHandlers {
       };
     },
 
+    async *watchChanges(request, context) {
+      const { namespaceId } = await authorise(context, request.namespaceId);
+      const { afterSeq } = checkJournalQuery(request.afterCursor, 0);
+      const expiresAtMs = await context.principalExpiresAtMs?.();
+      for await (const message of service.watchChanges(namespaceId, afterSeq, {
+        signal: context.signal,
+        expiresAtMs,
+      })) {
+        yield {
+          entries: message.entries.map(({ seq, changes }) => ({ seq, changes: changes.map(toProto) })),
+          cursor: message.cursor,
+        };
+      }
+    },
+
     async findMissingBlocks(request, context) {
       const { namespaceId } = await authorise(context, request.namespaceId);
       const hashes = checkBlockHashes(request.blockHashes);

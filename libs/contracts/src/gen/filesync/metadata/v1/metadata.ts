@@ -519,6 +519,22 @@ export interface ListChangesResponse {
   hasMore: boolean;
 }
 
+/** Request of MetadataService.WatchChanges. */
+export interface WatchChangesRequest {
+  /** Namespace of the journal. */
+  namespaceId: string;
+  /** Stream entries with a sequence greater than this; 0 for all. */
+  afterCursor: number;
+}
+
+/** One message of MetadataService.WatchChanges: new journal entries, or a heartbeat (no entries). */
+export interface WatchChangesResponse {
+  /** Journal entries, oldest first, each after the previous message's cursor. */
+  entries: JournalEntry[];
+  /** Sequence of the last entry sent so far: the cursor to reconnect from. */
+  cursor: number;
+}
+
 /** One committed batch of changes. */
 export interface JournalEntry {
   /** Sequence number, increasing by one per commit in the namespace. */
@@ -3944,6 +3960,186 @@ export const ListChangesResponse: MessageFns<ListChangesResponse> = {
   },
 };
 
+function createBaseWatchChangesRequest(): WatchChangesRequest {
+  return { namespaceId: "", afterCursor: 0 };
+}
+
+export const WatchChangesRequest: MessageFns<WatchChangesRequest> = {
+  encode(message: WatchChangesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.namespaceId !== "") {
+      writer.uint32(10).string(message.namespaceId);
+    }
+    if (message.afterCursor !== 0) {
+      writer.uint32(16).int64(message.afterCursor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchChangesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchChangesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.namespaceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.afterCursor = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchChangesRequest {
+    return {
+      namespaceId: isSet(object.namespaceId)
+        ? globalThis.String(object.namespaceId)
+        : isSet(object.namespace_id)
+        ? globalThis.String(object.namespace_id)
+        : "",
+      afterCursor: isSet(object.afterCursor)
+        ? globalThis.Number(object.afterCursor)
+        : isSet(object.after_cursor)
+        ? globalThis.Number(object.after_cursor)
+        : 0,
+    };
+  },
+
+  toJSON(message: WatchChangesRequest): unknown {
+    const obj: any = {};
+    if (message.namespaceId !== "") {
+      obj.namespaceId = message.namespaceId;
+    }
+    if (message.afterCursor !== 0) {
+      obj.afterCursor = Math.round(message.afterCursor);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WatchChangesRequest>): WatchChangesRequest {
+    return WatchChangesRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WatchChangesRequest>): WatchChangesRequest {
+    const message = createBaseWatchChangesRequest();
+    message.namespaceId = object.namespaceId ?? "";
+    message.afterCursor = object.afterCursor ?? 0;
+    return message;
+  },
+};
+
+function createBaseWatchChangesResponse(): WatchChangesResponse {
+  return { entries: [], cursor: 0 };
+}
+
+export const WatchChangesResponse: MessageFns<WatchChangesResponse> = {
+  encode(message: WatchChangesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.entries) {
+      JournalEntry.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.cursor !== 0) {
+      writer.uint32(16).int64(message.cursor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchChangesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchChangesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entries.push(JournalEntry.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.cursor = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchChangesResponse {
+    return {
+      entries: globalThis.Array.isArray(object?.entries)
+        ? object.entries.map((e: any) => JournalEntry.fromJSON(e))
+        : [],
+      cursor: isSet(object.cursor) ? globalThis.Number(object.cursor) : 0,
+    };
+  },
+
+  toJSON(message: WatchChangesResponse): unknown {
+    const obj: any = {};
+    if (message.entries?.length) {
+      obj.entries = message.entries.map((e) => JournalEntry.toJSON(e));
+    }
+    if (message.cursor !== 0) {
+      obj.cursor = Math.round(message.cursor);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WatchChangesResponse>): WatchChangesResponse {
+    return WatchChangesResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WatchChangesResponse>): WatchChangesResponse {
+    const message = createBaseWatchChangesResponse();
+    message.entries = object.entries?.map((e) => JournalEntry.fromPartial(e)) || [];
+    message.cursor = object.cursor ?? 0;
+    return message;
+  },
+};
+
 function createBaseJournalEntry(): JournalEntry {
   return { seq: 0, changes: [] };
 }
@@ -5083,6 +5279,30 @@ export const MetadataServiceService = {
     responseDeserialize: (value: Buffer): ListChangesResponse => ListChangesResponse.decode(value),
   },
   /**
+   * Push: streams the journal entries of a namespace after a cursor as they commit, for clients
+   * that keep a folder in sync. The stream first sends every entry after `after_cursor` (as
+   * ListChanges would, oldest first), then each new entry within about a second of its commit,
+   * whichever metadata task handled the commit. A heartbeat (a message without entries, carrying
+   * the cursor) follows every LIMITS.watchHeartbeatMs of silence so clients notice a dead stream,
+   * and comes at once when there is no backlog, so a client knows the stream is up.
+   * The stream never ends on its own; clients reconnect from their cursor after any error.
+   * Errors: INVALID_ARGUMENT for a negative cursor; FAILED_PRECONDITION (`filesync-cursor:
+   * ahead`) when after_cursor is beyond the journal; PERMISSION_DENIED for another namespace;
+   * UNAUTHENTICATED when the access token expires (refresh, then reconnect); RESOURCE_EXHAUSTED
+   * when the task holds its most streams and UNAVAILABLE when it shuts down (reconnect: the load
+   * balancer picks another task).
+   */
+  watchChanges: {
+    path: "/filesync.metadata.v1.MetadataService/WatchChanges" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: WatchChangesRequest): Buffer => Buffer.from(WatchChangesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): WatchChangesRequest => WatchChangesRequest.decode(value),
+    responseSerialize: (value: WatchChangesResponse): Buffer =>
+      Buffer.from(WatchChangesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): WatchChangesResponse => WatchChangesResponse.decode(value),
+  },
+  /**
    * Which of the given blocks are not stored for the namespace yet. Answered from the namespace's
    * block index alone (no storage request): cost grows with the hashes asked, never with the
    * namespace.
@@ -5205,6 +5425,21 @@ export interface MetadataServiceServer extends UntypedServiceImplementation {
   unfollow: handleUnaryCall<UnfollowRequest, UnfollowResponse>;
   /** Journal entries of a namespace after a cursor, oldest first. */
   listChanges: handleUnaryCall<ListChangesRequest, ListChangesResponse>;
+  /**
+   * Push: streams the journal entries of a namespace after a cursor as they commit, for clients
+   * that keep a folder in sync. The stream first sends every entry after `after_cursor` (as
+   * ListChanges would, oldest first), then each new entry within about a second of its commit,
+   * whichever metadata task handled the commit. A heartbeat (a message without entries, carrying
+   * the cursor) follows every LIMITS.watchHeartbeatMs of silence so clients notice a dead stream,
+   * and comes at once when there is no backlog, so a client knows the stream is up.
+   * The stream never ends on its own; clients reconnect from their cursor after any error.
+   * Errors: INVALID_ARGUMENT for a negative cursor; FAILED_PRECONDITION (`filesync-cursor:
+   * ahead`) when after_cursor is beyond the journal; PERMISSION_DENIED for another namespace;
+   * UNAUTHENTICATED when the access token expires (refresh, then reconnect); RESOURCE_EXHAUSTED
+   * when the task holds its most streams and UNAVAILABLE when it shuts down (reconnect: the load
+   * balancer picks another task).
+   */
+  watchChanges: handleServerStreamingCall<WatchChangesRequest, WatchChangesResponse>;
   /**
    * Which of the given blocks are not stored for the namespace yet. Answered from the namespace's
    * block index alone (no storage request): cost grows with the hashes asked, never with the
@@ -5473,6 +5708,29 @@ export interface MetadataServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListChangesResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * Push: streams the journal entries of a namespace after a cursor as they commit, for clients
+   * that keep a folder in sync. The stream first sends every entry after `after_cursor` (as
+   * ListChanges would, oldest first), then each new entry within about a second of its commit,
+   * whichever metadata task handled the commit. A heartbeat (a message without entries, carrying
+   * the cursor) follows every LIMITS.watchHeartbeatMs of silence so clients notice a dead stream,
+   * and comes at once when there is no backlog, so a client knows the stream is up.
+   * The stream never ends on its own; clients reconnect from their cursor after any error.
+   * Errors: INVALID_ARGUMENT for a negative cursor; FAILED_PRECONDITION (`filesync-cursor:
+   * ahead`) when after_cursor is beyond the journal; PERMISSION_DENIED for another namespace;
+   * UNAUTHENTICATED when the access token expires (refresh, then reconnect); RESOURCE_EXHAUSTED
+   * when the task holds its most streams and UNAVAILABLE when it shuts down (reconnect: the load
+   * balancer picks another task).
+   */
+  watchChanges(
+    request: WatchChangesRequest,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<WatchChangesResponse>;
+  watchChanges(
+    request: WatchChangesRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<WatchChangesResponse>;
   /**
    * Which of the given blocks are not stored for the namespace yet. Answered from the namespace's
    * block index alone (no storage request): cost grows with the hashes asked, never with the
