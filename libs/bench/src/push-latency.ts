@@ -172,6 +172,10 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
         row('CommitFiles answered by task A', commitTimes),
         row('entry received on task B (SNS -> task queue)', remote),
         row('entry received on task A (in-process)', local),
+        row(
+          'task B: after CommitFiles answered (push hop)',
+          remote.map((ms, index) => ms - commitTimes[index]!),
+        ),
         '',
       ].join('\n'),
     );
