@@ -2,9 +2,17 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as ses from 'aws-cdk-lib/aws-ses';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { BLOCKS_BUCKET, CHANGE_EVENTS_QUEUE, MAIL_SENDER, TABLES, type TableKey } from '@filesync/resources';
+import {
+  BLOCKS_BUCKET,
+  CHANGE_EVENTS_QUEUE,
+  MAIL_SENDER,
+  NAMESPACE_ADVANCED_TOPIC,
+  TABLES,
+  type TableKey,
+} from '@filesync/resources';
 
 export interface DataStoresProps {
   /** SES identity: a domain, or an email address. */
@@ -24,6 +32,11 @@ export class DataStores extends Construct {
   readonly accessLogsBucket: s3.Bucket;
   readonly queue: sqs.Queue;
   readonly deadLetterQueue: sqs.Queue;
+  /**
+   * Push between metadata tasks: each task subscribes a queue of its own at start (the queues are
+   * not part of the stack: tasks come and go with auto scaling).
+   */
+  readonly advanceTopic: sns.Topic;
   readonly mailIdentity: ses.EmailIdentity;
 
   constructor(scope: Construct, id: string, props: DataStoresProps) {
@@ -92,6 +105,8 @@ export class DataStores extends Construct {
       retentionPeriod: Duration.seconds(CHANGE_EVENTS_QUEUE.retentionSeconds),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: CHANGE_EVENTS_QUEUE.maxReceiveCount },
     });
+
+    this.advanceTopic = new sns.Topic(this, NAMESPACE_ADVANCED_TOPIC.id, { enforceSSL: true });
 
     this.mailIdentity = new ses.EmailIdentity(this, MAIL_SENDER.id, {
       identity: props.mailIdentity.includes('@')

@@ -2,6 +2,7 @@ import {
   BLOCKS_BUCKET,
   CHANGE_EVENTS_QUEUE,
   MAIL_SENDER,
+  NAMESPACE_ADVANCED_TOPIC,
   RETENTION,
   SERVICE_PORTS,
   STORAGE_ROLE,
@@ -16,6 +17,8 @@ export interface DeployedResources {
   readonly tableNames: Readonly<Record<TableKey, string>>;
   readonly bucketName: string;
   readonly queueUrl: string;
+  /** The SNS topic metadata tasks tell each other of commits through (push). */
+  readonly advanceTopicArn: string;
   readonly storageRoleArn: string;
   readonly mailFrom: string;
   /** `host:port` of auth and metadata inside the VPC. */
@@ -56,6 +59,7 @@ export function serviceEnvironment(name: ServiceName, resources: DeployedResourc
         [TABLES.outbox.envVar]: resources.tableNames.outbox,
         [BLOCKS_BUCKET.envVar]: resources.bucketName,
         [CHANGE_EVENTS_QUEUE.urlEnvVar]: resources.queueUrl,
+        [NAMESPACE_ADVANCED_TOPIC.arnEnvVar]: resources.advanceTopicArn,
         FILESYNC_AUTH_ADDRESS: resources.authAddress,
         [RETENTION.envVar]: String(resources.retentionDays),
       };

@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
@@ -9,6 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import {
+  NAMESPACE_ADVANCED_TOPIC,
   SERVICE_NAMES,
   SERVICE_PORTS,
   STORAGE_ROLE,
@@ -93,6 +94,12 @@ export class FilesyncStack extends Stack {
     const arns: ResourceArns = {
       tables: mapTables((key) => this.data.tables[key].tableArn),
       queue: this.data.queue.queueArn,
+      advanceTopic: this.data.advanceTopic.topicArn,
+      taskQueuesPrefix: this.formatArn({
+        service: 'sqs',
+        resource: NAMESPACE_ADVANCED_TOPIC.taskQueuePrefix,
+        arnFormat: ArnFormat.NO_RESOURCE_NAME,
+      }),
       bucket: this.data.blocksBucket.bucketArn,
       storageRole: this.storageRole.roleArn,
       mailIdentity: this.data.mailIdentity.emailIdentityArn,
@@ -141,6 +148,7 @@ export class FilesyncStack extends Stack {
           tableNames: mapTables((key) => this.data.tables[key].tableName),
           bucketName: this.data.blocksBucket.bucketName,
           queueUrl: this.data.queue.queueUrl,
+          advanceTopicArn: this.data.advanceTopic.topicArn,
           storageRoleArn: this.storageRole.roleArn,
           mailFrom: config.mailFrom,
           authAddress: internalAddress('auth'),
@@ -174,6 +182,7 @@ export class FilesyncStack extends Stack {
         tableNames: mapTables((key) => this.data.tables[key].tableName),
         bucketName: this.data.blocksBucket.bucketName,
         queueUrl: this.data.queue.queueUrl,
+        advanceTopicArn: this.data.advanceTopic.topicArn,
         storageRoleArn: this.storageRole.roleArn,
         mailFrom: config.mailFrom,
         authAddress: internalAddress('auth'),

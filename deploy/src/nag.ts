@@ -1,6 +1,6 @@
 import { Stack, Validations, type CfnResource } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import { SERVICE_NAMES } from '@filesync/resources';
+import { NAMESPACE_ADVANCED_TOPIC, SERVICE_NAMES } from '@filesync/resources';
 import type { FilesyncStack } from './filesync-stack';
 import type { PrerequisitesStack } from './prerequisites-stack';
 
@@ -66,6 +66,13 @@ export function acknowledgeNagFindings(prerequisites: PrerequisitesStack, main: 
     'Block objects of all namespaces, narrowed per session by auth',
   );
   acknowledge(main.services.metadata.taskRole, namespaceObjects, 'HeadObject on any block of any namespace');
+  // Push between tasks: each metadata task creates, reads and deletes a queue of its own, named
+  // at start with a random task id, so the grant is the name prefix (NAMESPACE_ADVANCED_TOPIC).
+  acknowledge(
+    main.services.metadata.taskRole,
+    `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sqs:<AWS::Region>:<AWS::AccountId>:${NAMESPACE_ADVANCED_TOPIC.taskQueuePrefix}*]`,
+    'Per-task wake-up queues, created at task start with a random id under a fixed name prefix',
+  );
   const collector = main.garbageCollector;
   acknowledge(
     collector.taskRole,

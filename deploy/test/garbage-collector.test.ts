@@ -1,6 +1,8 @@
+import { ArnFormat } from 'aws-cdk-lib';
 import {
   GARBAGE_COLLECTION,
   GARBAGE_COLLECTOR_PERMISSIONS,
+  NAMESPACE_ADVANCED_TOPIC,
   TABLES,
   type TableKey,
 } from '@filesync/resources';
@@ -33,6 +35,12 @@ describe('garbage collector scheduled task', () => {
         (Object.keys(TABLES) as TableKey[]).map((key) => [key, main.data.tables[key].tableArn]),
       ) as Record<TableKey, string>,
       queue: main.data.queue.queueArn,
+      advanceTopic: main.data.advanceTopic.topicArn,
+      taskQueuesPrefix: main.formatArn({
+        service: 'sqs',
+        resource: NAMESPACE_ADVANCED_TOPIC.taskQueuePrefix,
+        arnFormat: ArnFormat.NO_RESOURCE_NAME,
+      }),
       bucket: main.data.blocksBucket.bucketArn,
       storageRole: main.storageRole.roleArn,
       mailIdentity: main.data.mailIdentity.emailIdentityArn,

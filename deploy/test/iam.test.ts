@@ -1,4 +1,5 @@
-import { TABLES, type ServiceName, type TableKey } from '@filesync/resources';
+import { ArnFormat } from 'aws-cdk-lib';
+import { NAMESPACE_ADVANCED_TOPIC, TABLES, type ServiceName, type TableKey } from '@filesync/resources';
 import {
   SERVICE_PERMISSIONS,
   STORAGE_ROLE_PERMISSIONS,
@@ -24,6 +25,12 @@ beforeAll(() => {
       (Object.keys(TABLES) as TableKey[]).map((key) => [key, main.data.tables[key].tableArn]),
     ) as Record<TableKey, string>,
     queue: main.data.queue.queueArn,
+    advanceTopic: main.data.advanceTopic.topicArn,
+    taskQueuesPrefix: main.formatArn({
+      service: 'sqs',
+      resource: NAMESPACE_ADVANCED_TOPIC.taskQueuePrefix,
+      arnFormat: ArnFormat.NO_RESOURCE_NAME,
+    }),
     bucket: main.data.blocksBucket.bucketArn,
     storageRole: main.storageRole.roleArn,
     mailIdentity: main.data.mailIdentity.emailIdentityArn,

@@ -215,6 +215,22 @@ describe('data stores', () => {
     }
   });
 
+  it('has the push topic, TLS only, that metadata tasks subscribe their own queues to', () => {
+    const topic = logicalId(synth.main, synth.main.data.advanceTopic);
+    expect(Object.keys(resourcesOfType(synth.template, 'AWS::SNS::Topic'))).toContain(topic);
+    synth.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [{ Ref: topic }],
+      PolicyDocument: {
+        Statement: [
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ],
+      },
+    });
+    // The per-task queues come and go with the tasks: none is part of the stack besides the two
+    // change-event queues.
+    expect(Object.keys(resourcesOfType(synth.template, 'AWS::SQS::Queue'))).toHaveLength(2);
+  });
+
   it('verifies the default sender address, or the domain given in context', () => {
     synth.template.hasResourceProperties('AWS::SES::EmailIdentity', {
       EmailIdentity: MAIL_SENDER.defaultAddress,

@@ -28,6 +28,13 @@ const CALL_TO_ACTIONS: readonly [RegExp, string][] = [
   [/\bnew ReceiveMessageCommand\(/, 'sqs:ReceiveMessage'],
   [/\bnew DeleteMessage(Batch)?Command\(/, 'sqs:DeleteMessage'],
   [/\bnew ChangeMessageVisibility(Batch)?Command\(/, 'sqs:ChangeMessageVisibility'],
+  [/\bnew CreateQueueCommand\(/, 'sqs:CreateQueue'],
+  [/\bnew GetQueueAttributesCommand\(/, 'sqs:GetQueueAttributes'],
+  [/\bnew SetQueueAttributesCommand\(/, 'sqs:SetQueueAttributes'],
+  [/\bnew DeleteQueueCommand\(/, 'sqs:DeleteQueue'],
+  [/\bnew PublishCommand\(/, 'sns:Publish'],
+  [/\bnew SubscribeCommand\(/, 'sns:Subscribe'],
+  [/\bnew UnsubscribeCommand\(/, 'sns:Unsubscribe'],
   [/\bnew SendEmailCommand\(/, 'ses:SendEmail'],
   [/\bnew AssumeRoleCommand\(/, 'sts:AssumeRole'],
 ];

@@ -24,6 +24,7 @@ const EXPECTED_VARIABLES: Record<ServiceName, string[]> = {
     'FILESYNC_CHANGE_EVENTS_QUEUE_URL',
     'FILESYNC_AUTH_ADDRESS',
     'FILESYNC_RETENTION_DAYS',
+    'FILESYNC_NAMESPACE_ADVANCED_TOPIC_ARN',
   ],
   'sync-diff': ['FILESYNC_AUTH_ADDRESS', 'FILESYNC_METADATA_ADDRESS'],
   notifier: [
@@ -120,6 +121,12 @@ describe.each(SERVICE_NAMES)('%s service', (name) => {
     }
     // The retention period comes from the same constant the service defaults to (30 days).
     if (name === 'metadata') expect(variables.FILESYNC_RETENTION_DAYS).toBe(String(RETENTION.defaultDays));
+    // Push between tasks: every metadata task publishes to, and subscribes its queue to, the topic.
+    if (name === 'metadata') {
+      expect(variables.FILESYNC_NAMESPACE_ADVANCED_TOPIC_ARN).toEqual({
+        Ref: logicalId(synth.main, synth.main.data.advanceTopic),
+      });
+    }
     if (name === 'auth') {
       expect(container.Secrets).toEqual([{ Name: SIGNING_KEY_ENV, ValueFrom: expect.anything() }]);
     } else {

@@ -7,11 +7,13 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { CreateRoleCommand, GetRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
   BLOCKS_BUCKET,
   CHANGE_EVENTS_QUEUE,
   DEFAULT_REGION,
+  NAMESPACE_ADVANCED_TOPIC,
   STORAGE_ROLE,
   storageRoleStatements,
   TABLES,
@@ -32,6 +34,8 @@ export interface BootstrappedResources {
   readonly tables: { readonly [K in keyof typeof TABLES]: string };
   readonly queueUrl: string;
   readonly deadLetterQueueUrl: string;
+  /** The topic metadata processes tell each other of commits through (push). */
+  readonly advanceTopicArn: string;
   readonly storageRoleArn: string;
 }
 
@@ -107,6 +111,15 @@ async function ensureQueues(
   return { queueUrl: main.QueueUrl as string, deadLetterQueueUrl };
 }
 
+/** The push topic; each metadata process subscribes a queue of its own to it at start. */
+async function ensureAdvanceTopic(sns: SNSClient): Promise<string> {
+  // CreateTopic is idempotent: the same name answers the existing topic's ARN.
+  const created = await sns.send(new CreateTopicCommand({ Name: NAMESPACE_ADVANCED_TOPIC.defaultName }));
+  if (!created.TopicArn)
+    throw new Error(`SNS did not return the ARN of ${NAMESPACE_ADVANCED_TOPIC.defaultName}`);
+  return created.TopicArn;
+}
+
 /**
  * The role auth assumes to mint per-user storage credentials. Its trust policy names the local
  * account root, the principal moto sees for the 'test' credentials the services use.
@@ -173,8 +186,9 @@ export async function bootstrap(
   const s3 = new S3Client({ ...clientConfig(endpoints.moto), forcePathStyle: true });
   const sqs = new SQSClient(clientConfig(endpoints.moto));
   const iam = new IAMClient(clientConfig(endpoints.moto));
+  const sns = new SNSClient(clientConfig(endpoints.moto));
   try {
-    const [, , queues, storageRoleArn] = await Promise.all([
+    const [, , queues, storageRoleArn, advanceTopicArn] = await Promise.all([
       Promise.all(Object.values(TABLES).map((table) => ensureTable(dynamodb, table))),
       ensureBucket(s3),
       ensureQueues(
@@ -182,6 +196,7 @@ export async function bootstrap(
         options.queueVisibilityTimeoutSeconds ?? CHANGE_EVENTS_QUEUE.visibilityTimeoutSeconds,
       ),
       ensureStorageRole(iam, BLOCKS_BUCKET.defaultName),
+      ensureAdvanceTopic(sns),
     ]);
     return {
       region: DEFAULT_REGION,
@@ -193,9 +208,10 @@ export async function bootstrap(
         notifier: TABLES.notifier.defaultName,
       },
       ...queues,
+      advanceTopicArn,
       storageRoleArn,
     };
   } finally {
-    for (const client of [dynamodb, s3, sqs, iam]) client.destroy();
+    for (const client of [dynamodb, s3, sqs, iam, sns]) client.destroy();
   }
 }

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import {
   DEFAULT_REGION,
+  NAMESPACE_ADVANCED_TOPIC,
   GARBAGE_COLLECTION,
   LOCAL_EMULATOR_PORTS,
   SERVICE_PORTS,
@@ -51,6 +52,7 @@ export async function main(): Promise<void> {
       // Not read by the collector; the URL moto gives the stack's queue.
       queueUrl: `http://${host}:${ports.moto}/${LOCAL_ACCOUNT_ID}/${CHANGE_EVENTS_QUEUE.defaultName}`,
       deadLetterQueueUrl: '',
+      advanceTopicArn: `arn:aws:sns:${DEFAULT_REGION}:${LOCAL_ACCOUNT_ID}:${NAMESPACE_ADVANCED_TOPIC.defaultName}`,
       storageRoleArn: '',
     },
     signingKey: '',

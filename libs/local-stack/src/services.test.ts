@@ -13,6 +13,7 @@ const resources: BootstrappedResources = {
   },
   queueUrl: 'http://127.0.0.1:4566/123456789012/filesync-change-events',
   deadLetterQueueUrl: 'http://127.0.0.1:4566/123456789012/filesync-change-events-dlq',
+  advanceTopicArn: 'arn:aws:sns:us-east-1:123456789012:filesync-namespace-advanced',
   storageRoleArn: 'arn:aws:iam::123456789012:role/filesync-storage-access',
 };
 const emulators = {
@@ -44,6 +45,7 @@ describe('serviceEnvironment', () => {
       FILESYNC_AUTH_ADDRESS: '127.0.0.1:51051',
       FILESYNC_METADATA_ADDRESS: '127.0.0.1:51052',
       FILESYNC_CHANGE_EVENTS_QUEUE_URL: resources.queueUrl,
+      FILESYNC_NAMESPACE_ADVANCED_TOPIC_ARN: resources.advanceTopicArn,
       FILESYNC_S3_FORCE_PATH_STYLE: 'true',
     });
     for (const table of Object.values(TABLES)) expect(env[table.envVar]).toBeDefined();

@@ -1,10 +1,12 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
   BLOCKS_BUCKET,
   CHANGE_EVENTS_QUEUE,
+  NAMESPACE_ADVANCED_TOPIC,
   RETENTION,
   SERVICE_NAMES,
   TABLES,
@@ -103,8 +105,9 @@ export function serviceEnvironment(name: ServiceName, options: ServiceEnvOptions
     FILESYNC_METADATA_ADDRESS: `${host}:${ports.metadata.grpc}`,
     FILESYNC_POLL_WAIT_SECONDS: '1',
   };
-  if (name === 'metadata' && options.retentionDays !== undefined) {
-    env[RETENTION.envVar] = options.retentionDays;
+  if (name === 'metadata') {
+    env[NAMESPACE_ADVANCED_TOPIC.arnEnvVar] = resources.advanceTopicArn;
+    if (options.retentionDays !== undefined) env[RETENTION.envVar] = options.retentionDays;
   }
   if (name === 'auth') {
     env.FILESYNC_SIGNING_KEY = options.signingKey;
@@ -177,4 +180,66 @@ export async function startServices(options: StartServicesOptions): Promise<Runn
     throw error;
   }
   return { stop: () => stopAll(started, 5_000) };
+}
+
+/** A port the system has free on 127.0.0.1 now (for a process started right after). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen({ host: '127.0.0.1', port: 0 }, () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+export interface ReplicaOptions extends ServiceEnvOptions {
+  readonly sink: LogSink;
+  /** gRPC port of the replica; its metrics port is picked by the system. */
+  readonly grpcPort: number;
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Starts one more process of a service beside a running stack (same emulators, resources and
+ * peers), as a second task behind the load balancer would run: e.g. a second metadata to test
+ * push between tasks. Waits until it reports SERVING.
+ */
+export async function startServiceReplica(
+  name: ServiceName,
+  options: ReplicaOptions,
+): Promise<ManagedProcess> {
+  const root = repoRoot();
+  const env = {
+    ...inheritedEnvironment(),
+    ...serviceEnvironment(name, options),
+    FILESYNC_GRPC_PORT: String(options.grpcPort),
+    FILESYNC_METRICS_PORT: '0',
+  };
+  const managed = startProcess({
+    name: `${name}-replica`,
+    command: nodeBinary(root),
+    args: ['--enable-source-maps', serviceBundle(name, root)],
+    cwd: root,
+    env,
+    sink: options.sink,
+  });
+  const address = `127.0.0.1:${options.grpcPort}`;
+  try {
+    await waitUntil(`${managed.name} at ${address}`, () => checkServing(address), {
+      timeoutMs: options.timeoutMs ?? 30_000,
+      intervalMs: 150,
+      aborted: () => {
+        const reason = managed.exitReason();
+        return reason && `${reason}\n${managed.recentOutput()}`;
+      },
+    });
+  } catch (error) {
+    await managed.stop(2_000);
+    throw error;
+  }
+  return managed;
 }

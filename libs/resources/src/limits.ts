@@ -65,4 +65,11 @@ export const LIMITS = {
   chunkMinBytes: 256 * 1024,
   chunkAvgBytes: 1024 * 1024,
   chunkMaxBytes: 4 * 1024 * 1024,
+  /**
+   * Most WatchChanges streams one metadata task holds open; one more is answered
+   * RESOURCE_EXHAUSTED, so the client reconnects, through the load balancer, to another task.
+   */
+  maxWatchStreamsPerTask: 5_000,
+  /** Journal entries per WatchChanges message while a stream catches up. */
+  watchPageEntries: 100,
 } as const;

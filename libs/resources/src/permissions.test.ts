@@ -18,6 +18,8 @@ const arns: ResourceArns = {
     ]),
   ) as Record<TableKey, string>,
   queue: 'arn:aws:sqs:us-east-1:123456789012:filesync-change-events',
+  advanceTopic: 'arn:aws:sns:us-east-1:123456789012:filesync-namespace-advanced',
+  taskQueuesPrefix: 'arn:aws:sqs:us-east-1:123456789012:filesync-watch-',
   bucket: 'arn:aws:s3:::filesync-blocks',
   storageRole: 'arn:aws:iam::123456789012:role/filesync-storage-access',
   mailIdentity: 'arn:aws:ses:us-east-1:123456789012:identity/notifications@filesync.local',
@@ -77,7 +79,24 @@ describe('service permissions', () => {
     });
     const actions = statements.flatMap((statement) => statement.Action);
     expect(actions).not.toContain('s3:PutObject');
-    expect(actions).not.toContain('sqs:ReceiveMessage');
+    // The change events are the notifier's to consume; metadata reads only its own wake-up queue.
+    const onChangeEvents = statements.filter((statement) => statement.Resource.includes(arns.queue));
+    expect(onChangeEvents.flatMap((statement) => statement.Action)).toEqual(['sqs:SendMessage']);
+  });
+
+  it('lets metadata publish and subscribe to the push topic and manage only queues of the task prefix', () => {
+    const statements = policyStatements(SERVICE_PERMISSIONS.metadata, arns);
+    expect(statements).toContainEqual({
+      Effect: 'Allow',
+      Action: ['sns:Publish', 'sns:Subscribe', 'sns:Unsubscribe'],
+      Resource: [arns.advanceTopic],
+    });
+    const taskQueues = statements.filter((statement) =>
+      statement.Action.some((action) => action === 'sqs:CreateQueue' || action === 'sqs:DeleteQueue'),
+    );
+    expect(taskQueues.map((statement) => statement.Resource)).toEqual([
+      ['arn:aws:sqs:us-east-1:123456789012:filesync-watch-*'],
+    ]);
   });
 
   it('lets the notifier consume the queue and send mail from its identity only', () => {
@@ -94,7 +113,7 @@ describe('service permissions', () => {
     });
   });
 
-  it('never grants wildcard actions or resources outside the namespace prefix', () => {
+  it('never grants wildcard actions, nor resources outside the namespace and task-queue prefixes', () => {
     const all = [
       ...Object.values(SERVICE_PERMISSIONS).flat(),
       ...STORAGE_ROLE_PERMISSIONS,
@@ -103,7 +122,8 @@ describe('service permissions', () => {
     for (const statement of policyStatements(all, arns)) {
       for (const action of statement.Action) expect(action).not.toContain('*');
       for (const resource of statement.Resource) {
-        expect(resource === `${arns.bucket}/${NAMESPACE_OBJECTS}` || !resource.includes('*')).toBe(true);
+        const prefixes = [`${arns.bucket}/${NAMESPACE_OBJECTS}`, `${arns.taskQueuesPrefix}*`];
+        expect(prefixes.includes(resource) || !resource.includes('*')).toBe(true);
       }
     }
   });

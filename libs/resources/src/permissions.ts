@@ -18,6 +18,10 @@ export type ResourceRef =
   /** A global secondary index of a table (queries of an index are authorised on its own ARN). */
   | { readonly kind: 'table-index'; readonly table: TableKey; readonly index: string }
   | { readonly kind: 'queue' }
+  /** The SNS topic metadata tasks tell each other of commits through (NAMESPACE_ADVANCED_TOPIC). */
+  | { readonly kind: 'advance-topic' }
+  /** The per-task wake-up queues: every queue whose name starts with the task queue prefix. */
+  | { readonly kind: 'task-queues' }
   /** The bucket itself (bucket-level actions such as s3:ListBucket). */
   | { readonly kind: 'bucket' }
   /** Objects of the bucket whose keys match the pattern (IAM wildcards). */
@@ -84,6 +88,23 @@ export const SERVICE_PERMISSIONS: Readonly<Record<ServiceName, readonly Grant[]>
     { actions: ['s3:ListBucket'], on: { kind: 'bucket' } },
     // SendMessageBatch is authorised as sqs:SendMessage.
     { actions: ['sqs:SendMessage'], on: { kind: 'queue' } },
+    // Push between tasks: each commit publishes a wake-up; each task subscribes its own queue at
+    // start and unsubscribes at shutdown (Unsubscribe is authorised on the topic).
+    { actions: ['sns:Publish', 'sns:Subscribe', 'sns:Unsubscribe'], on: { kind: 'advance-topic' } },
+    {
+      // Each task creates its queue, reads its ARN, sets the policy that lets only the topic
+      // deliver to it, long-polls it, deletes what it read (DeleteMessageBatch is authorised as
+      // sqs:DeleteMessage) and deletes the queue at shutdown.
+      actions: [
+        'sqs:CreateQueue',
+        'sqs:SetQueueAttributes',
+        'sqs:GetQueueAttributes',
+        'sqs:ReceiveMessage',
+        'sqs:DeleteMessage',
+        'sqs:DeleteQueue',
+      ],
+      on: { kind: 'task-queues' },
+    },
   ],
   // Computes diffs from metadata's answers over gRPC: no AWS access at all.
   'sync-diff': [],
@@ -144,6 +165,9 @@ export const STORAGE_ROLE_PERMISSIONS: readonly Grant[] = [
 export interface ResourceArns {
   readonly tables: Readonly<Record<TableKey, string>>;
   readonly queue: string;
+  readonly advanceTopic: string;
+  /** ARN prefix of the per-task queues: `arn:aws:sqs:<region>:<account>:<taskQueuePrefix>`. */
+  readonly taskQueuesPrefix: string;
   readonly bucket: string;
   readonly storageRole: string;
   readonly mailIdentity: string;
@@ -157,6 +181,10 @@ export function resourceArn(ref: ResourceRef, arns: ResourceArns): string {
       return `${arns.tables[ref.table]}/index/${ref.index}`;
     case 'queue':
       return arns.queue;
+    case 'advance-topic':
+      return arns.advanceTopic;
+    case 'task-queues':
+      return `${arns.taskQueuesPrefix}*`;
     case 'bucket':
       return arns.bucket;
     case 'objects':

@@ -28,3 +28,28 @@ export const CHANGE_EVENTS_QUEUE = {
     retentionSeconds: 14 * 24 * 3600,
   },
 } as const satisfies QueueDefinition;
+
+/**
+ * Push between metadata tasks (issue 8, WatchChanges): a commit handled by one task must wake the
+ * watchers connected to every other. Each commit publishes a tiny wake-up, `{namespaceId, seq}`,
+ * to this SNS topic; each metadata task subscribes a queue of its own (created at start, deleted at
+ * shutdown) and long-polls it. The message is only a wake-up: a watcher reads the journal from
+ * its own cursor, so a lost, duplicated or reordered message costs latency at worst.
+ */
+export const NAMESPACE_ADVANCED_TOPIC = {
+  id: 'NamespaceAdvancedTopic',
+  defaultName: 'filesync-namespace-advanced',
+  arnEnvVar: 'FILESYNC_NAMESPACE_ADVANCED_TOPIC_ARN',
+  /**
+   * Name prefix of the per-task queues (the task appends a random id): the task role may create
+   * and delete queues of this prefix only.
+   */
+  taskQueuePrefix: 'filesync-watch-',
+  /**
+   * A queue whose task died without deleting it holds wake-ups nobody reads: this short retention
+   * (SQS's minimum, seconds) keeps it tiny until it is cleaned up.
+   */
+  taskQueueRetentionSeconds: 60,
+  /** Longest SQS long poll: it returns as soon as a message arrives. */
+  receiveWaitSeconds: 20,
+} as const;

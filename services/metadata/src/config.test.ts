@@ -5,6 +5,7 @@ import { loadMetadataConfig } from './config';
 const base = {
   AWS_REGION: 'us-east-1',
   FILESYNC_CHANGE_EVENTS_QUEUE_URL: 'http://127.0.0.1:4566/000000000000/filesync-change-events/',
+  FILESYNC_NAMESPACE_ADVANCED_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:filesync-namespace-advanced',
 };
 
 describe('loadMetadataConfig', () => {
@@ -20,7 +21,17 @@ describe('loadMetadataConfig', () => {
       changeEventsQueueUrl: 'http://127.0.0.1:4566/000000000000/filesync-change-events',
       authAddress: '127.0.0.1:50051',
       retentionDays: 30,
+      advanceTopicArn: 'arn:aws:sns:us-east-1:123456789012:filesync-namespace-advanced',
     });
+  });
+
+  it('refuses a push topic that is not an SNS topic ARN, and names it when missing', () => {
+    const run = (value?: string) => () =>
+      loadMetadataConfig({ ...base, FILESYNC_NAMESPACE_ADVANCED_TOPIC_ARN: value });
+    expect(run('filesync-namespace-advanced')).toThrow(
+      /FILESYNC_NAMESPACE_ADVANCED_TOPIC_ARN is invalid: expected an SNS topic ARN/,
+    );
+    expect(run(undefined)).toThrow(/FILESYNC_NAMESPACE_ADVANCED_TOPIC_ARN is required/);
   });
 
   it('takes a retention of whole days, 0 included', () => {

@@ -3,6 +3,7 @@ import {
   CHANGE_EVENTS_QUEUE,
   BLOCKS_BUCKET,
   GARBAGE_COLLECTION,
+  NAMESPACE_ADVANCED_TOPIC,
   RETENTION,
   SERVICE_PORTS,
   TABLES,
@@ -25,6 +26,9 @@ const schema = z
     [BLOCKS_BUCKET.envVar]: z.string().min(1).default(BLOCKS_BUCKET.defaultName),
     FILESYNC_S3_FORCE_PATH_STYLE: booleanVar(),
     [CHANGE_EVENTS_QUEUE.urlEnvVar]: url(),
+    [NAMESPACE_ADVANCED_TOPIC.arnEnvVar]: z
+      .string()
+      .regex(/^arn:aws[\w-]*:sns:[\w-]+:\d{12}:[\w-]{1,256}$/, 'expected an SNS topic ARN'),
     FILESYNC_AUTH_ADDRESS: grpcTarget().default(`127.0.0.1:${SERVICE_PORTS.auth.grpc}`),
     // Whole days as digits: a coerced number would take "" for 0 and expire every old version.
     [RETENTION.envVar]: z
@@ -44,6 +48,8 @@ const schema = z
     blocksBucket: env[BLOCKS_BUCKET.envVar],
     s3ForcePathStyle: env.FILESYNC_S3_FORCE_PATH_STYLE,
     changeEventsQueueUrl: env[CHANGE_EVENTS_QUEUE.urlEnvVar],
+    /** Push between tasks: the topic every commit's wake-up goes to. */
+    advanceTopicArn: env[NAMESPACE_ADVANCED_TOPIC.arnEnvVar],
     authAddress: env.FILESYNC_AUTH_ADDRESS,
     /** How long old versions and deleted files' last content stay retrievable. */
     retentionDays: env[RETENTION.envVar],

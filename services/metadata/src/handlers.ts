@@ -1,4 +1,3 @@
-import { status } from '@grpc/grpc-js';
 import { metadata, type common } from '@filesync/contracts';
 import { LIMITS } from '@filesync/resources';
 import { failedPrecondition, type CallContext, type Handlers } from '@filesync/server-kit';
@@ -235,13 +234,19 @@ export function metadataHandlers(service: MetadataService): MetadataHandlers {
       };
     },
 
-    // Until the push stream is served, clients that keep a folder in sync poll ListChanges.
-    // eslint-disable-next-line require-yield
-    async *watchChanges() {
-      throw Object.assign(new Error('WatchChanges is not served by this metadata version'), {
-        code: status.UNIMPLEMENTED,
-        details: 'WatchChanges is not served by this metadata version: poll ListChanges',
-      });
+    async *watchChanges(request, context) {
+      const { namespaceId } = await authorise(context, request.namespaceId);
+      const { afterSeq } = checkJournalQuery(request.afterCursor, 0);
+      const expiresAtMs = await context.principalExpiresAtMs?.();
+      for await (const message of service.watchChanges(namespaceId, afterSeq, {
+        signal: context.signal,
+        expiresAtMs,
+      })) {
+        yield {
+          entries: message.entries.map(({ seq, changes }) => ({ seq, changes: changes.map(toProto) })),
+          cursor: message.cursor,
+        };
+      }
     },
 
     async findMissingBlocks(request, context) {

@@ -9,6 +9,8 @@ const ARNS: ResourceArns = {
     notifier: 'table/notifier',
   },
   queue: 'queue',
+  advanceTopic: 'topic',
+  taskQueuesPrefix: 'task-queue-',
   bucket: 'bucket',
   storageRole: 'role',
   mailIdentity: 'identity',

@@ -10,6 +10,7 @@ import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
   GARBAGE_COLLECTOR_PERMISSIONS,
   MAIL_SENDER,
+  NAMESPACE_ADVANCED_TOPIC,
   SERVICE_NAMES,
   SERVICE_PERMISSIONS,
   STORAGE_ROLE_PERMISSIONS,
@@ -67,6 +68,8 @@ export async function localResourceArns(
       notifier: table(resources.tables.notifier),
     },
     queue: queueArn,
+    advanceTopic: resources.advanceTopicArn,
+    taskQueuesPrefix: `arn:aws:sqs:${region}:${LOCAL_ACCOUNT_ID}:${NAMESPACE_ADVANCED_TOPIC.taskQueuePrefix}`,
     bucket: `arn:aws:s3:::${resources.bucket}`,
     storageRole: resources.storageRoleArn,
     mailIdentity: `arn:aws:ses:${region}:${LOCAL_ACCOUNT_ID}:identity/${MAIL_SENDER.defaultAddress}`,

@@ -52,6 +52,8 @@ export interface TestStack {
     bucket: string;
     queueUrl: string;
     deadLetterQueueUrl: string;
+    advanceTopicArn: string;
+    storageRoleArn: string;
     tables: { auth: string; metadata: string; outbox: string; notifier: string };
   };
   readonly logFile: string;

@@ -1,4 +1,5 @@
 import type { Metadata } from '@grpc/grpc-js';
+import { decodeJwt } from 'jose';
 import { unauthenticated } from '../errors';
 import type { Logger } from '../logger';
 import type { Principal, TokenVerifier } from '../auth/principal';
@@ -16,6 +17,12 @@ export interface CallContext {
   readonly bearerToken: string | undefined;
   /** The verified caller; throws UNAUTHENTICATED when the token is missing, expired or forged. */
   principal(): Promise<Principal>;
+  /**
+   * Unix ms the caller's access token expires at (its `exp`), once principal() verified it; a
+   * long call (a stream) ends then, so that the client refreshes its session. Always set by
+   * implement(); optional so that hand-made contexts (tests) need not.
+   */
+  principalExpiresAtMs?(): Promise<number>;
 }
 
 export function bearerTokenOf(metadata: Metadata): string | undefined {
@@ -49,6 +56,11 @@ export function createContext(options: {
       }
       verified ??= options.verifier.verify(token);
       return verified;
+    },
+    async principalExpiresAtMs() {
+      await this.principal();
+      // Verified above: `exp` is present (a required claim) and signed.
+      return decodeJwt(token!).exp! * 1000;
     },
   };
 }

@@ -33,6 +33,12 @@ export interface GrpcServiceOptions {
   readonly logger: Logger;
   readonly metrics: ServiceMetrics;
   readonly services: readonly ServiceRegistration[];
+  /**
+   * Called once the drain starts (after drainDelayMs, as the server stops taking calls): ends the
+   * calls that would never end by themselves, such as push streams, so that their clients
+   * reconnect to another task instead of holding the drain for the whole grace period.
+   */
+  readonly onDrain?: () => void;
   /** Released after the server stopped taking calls: pollers, relays, SDK clients. */
   readonly onShutdown?: () => Promise<void>;
 }
@@ -102,6 +108,7 @@ export async function startGrpcService(options: GrpcServiceOptions): Promise<Run
         setAll('NOT_SERVING');
         if (settings.drainDelayMs > 0)
           await new Promise((resolve) => setTimeout(resolve, settings.drainDelayMs));
+        options.onDrain?.();
         await new Promise<void>((resolve) => {
           const force = setTimeout(() => {
             logger.warn('grace period over: cancelling remaining calls');

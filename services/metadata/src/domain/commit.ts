@@ -31,8 +31,11 @@ export interface CommitterOptions {
   readonly retentionMs?: number;
   /** How often one transaction is retried after losing a race for the namespace head. */
   readonly maxRaceRetries?: number;
-  /** Called once after a call committed anything (wakes the outbox relay). */
-  readonly onCommitted?: () => void;
+  /**
+   * Called once after a call committed anything, with the namespace and the journal sequence its
+   * last transaction wrote (wakes the outbox relay and the namespace's watchers).
+   */
+  readonly onCommitted?: (namespaceId: string, seq: number) => void;
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
@@ -178,7 +181,7 @@ export class Committer {
         head = await this.commitChunk(namespaceId, actor, chunk, context, outcomes);
       }
       if ([...outcomes.values()].some((outcome) => outcome.kind === 'committed')) {
-        this.options.onCommitted?.();
+        this.options.onCommitted?.(namespaceId, head);
       }
     }
     return {

@@ -6,6 +6,13 @@ import { singleChangeError } from './change-errors';
 import type { Actor, CommitOptions, CommitResult, FileChange, FileEntry } from './model';
 import { versionKey, type MetadataStore, type TrashPage } from './ports';
 import { Restorer, type RestoreFilesResult, type RestoreResume } from './restore';
+import {
+  watchJournal,
+  WatchHub,
+  type WatchMessage,
+  type WatchSettings,
+  type WatchStreamOptions,
+} from './watch';
 
 export { singleChangeError } from './change-errors';
 
@@ -24,6 +31,9 @@ export interface JournalPage {
 /** The use cases of the metadata service, in domain terms. */
 export class MetadataService {
   private readonly restorer: Restorer;
+  private readonly watchSettings: WatchSettings;
+  /** The task's open watch streams; the committer's onCommitted and the fan-out wake them. */
+  readonly watches: WatchHub;
 
   constructor(
     private readonly store: MetadataStore,
@@ -31,8 +41,16 @@ export class MetadataService {
     private readonly blocks: Blocks,
     /** How long superseded versions are kept (the committer's), for messages about expiry. */
     retentionMs = RETENTION.defaultDays * 24 * 60 * 60 * 1000,
+    watch: { hub?: WatchHub; settings?: Partial<WatchSettings> } = {},
   ) {
     this.restorer = new Restorer(store, committer, retentionMs);
+    this.watches = watch.hub ?? new WatchHub();
+    this.watchSettings = {
+      heartbeatMs: LIMITS.watchHeartbeatMs,
+      pageEntries: LIMITS.watchPageEntries,
+      clock: { now: () => Date.now() },
+      ...watch.settings,
+    };
   }
 
   commitMany(
@@ -214,6 +232,15 @@ export class MetadataService {
       cursor: last ? last.seq : afterSeq,
       hasMore: hasMore || kept.length < entries.length,
     };
+  }
+
+  /** Push: the journal after `afterSeq`, then each new entry as it commits (see watchJournal). */
+  watchChanges(
+    namespaceId: string,
+    afterSeq: number,
+    options: WatchStreamOptions,
+  ): AsyncGenerator<WatchMessage> {
+    return watchJournal(this, this.watches, this.watchSettings, namespaceId, afterSeq, options);
   }
 
   findMissingBlocks(namespaceId: string, hashes: readonly string[]): Promise<string[]> {

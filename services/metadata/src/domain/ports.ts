@@ -242,3 +242,23 @@ export interface PackStorage {
 export interface Clock {
   now(): number;
 }
+
+/** A namespace's journal reached `seq`: some task committed it. */
+export interface Advance {
+  readonly namespaceId: string;
+  readonly seq: number;
+}
+
+/**
+ * Carries advances between the service's tasks, so a watcher connected to one task hears of a
+ * commit another handled. Only a wake-up: watchers read the journal from their own cursor, so a
+ * message lost, repeated or out of order costs at most a re-read or the slow safety re-read.
+ */
+export interface AdvanceFanout {
+  /** Tells every task (this one included, perhaps). Best effort: never throws, never waits. */
+  publish(advance: Advance): void;
+  /** Starts hearing every task's advances; resolves once subscribed. */
+  start(onAdvance: (advance: Advance) => void): Promise<void>;
+  /** Stops hearing and releases what start made; publishes in flight finish first. */
+  stop(): Promise<void>;
+}

@@ -5512,10 +5512,14 @@ export const MetadataServiceService = {
    * that keep a folder in sync. The stream first sends every entry after `after_cursor` (as
    * ListChanges would, oldest first), then each new entry within about a second of its commit,
    * whichever metadata task handled the commit. A heartbeat (a message without entries, carrying
-   * the cursor) follows every LIMITS.watchHeartbeatMs of silence so clients notice a dead stream.
+   * the cursor) follows every LIMITS.watchHeartbeatMs of silence so clients notice a dead stream,
+   * and comes at once when there is no backlog, so a client knows the stream is up.
    * The stream never ends on its own; clients reconnect from their cursor after any error.
    * Errors: INVALID_ARGUMENT for a negative cursor; FAILED_PRECONDITION (`filesync-cursor:
-   * ahead`) when after_cursor is beyond the journal; PERMISSION_DENIED for another namespace.
+   * ahead`) when after_cursor is beyond the journal; PERMISSION_DENIED for another namespace;
+   * UNAUTHENTICATED when the access token expires (refresh, then reconnect); RESOURCE_EXHAUSTED
+   * when the task holds its most streams and UNAVAILABLE when it shuts down (reconnect: the load
+   * balancer picks another task).
    */
   watchChanges: {
     path: "/filesync.metadata.v1.MetadataService/WatchChanges" as const,
@@ -5660,10 +5664,14 @@ export interface MetadataServiceServer extends UntypedServiceImplementation {
    * that keep a folder in sync. The stream first sends every entry after `after_cursor` (as
    * ListChanges would, oldest first), then each new entry within about a second of its commit,
    * whichever metadata task handled the commit. A heartbeat (a message without entries, carrying
-   * the cursor) follows every LIMITS.watchHeartbeatMs of silence so clients notice a dead stream.
+   * the cursor) follows every LIMITS.watchHeartbeatMs of silence so clients notice a dead stream,
+   * and comes at once when there is no backlog, so a client knows the stream is up.
    * The stream never ends on its own; clients reconnect from their cursor after any error.
    * Errors: INVALID_ARGUMENT for a negative cursor; FAILED_PRECONDITION (`filesync-cursor:
-   * ahead`) when after_cursor is beyond the journal; PERMISSION_DENIED for another namespace.
+   * ahead`) when after_cursor is beyond the journal; PERMISSION_DENIED for another namespace;
+   * UNAUTHENTICATED when the access token expires (refresh, then reconnect); RESOURCE_EXHAUSTED
+   * when the task holds its most streams and UNAVAILABLE when it shuts down (reconnect: the load
+   * balancer picks another task).
    */
   watchChanges: handleServerStreamingCall<WatchChangesRequest, WatchChangesResponse>;
   /**
@@ -5958,10 +5966,14 @@ export interface MetadataServiceClient extends Client {
    * that keep a folder in sync. The stream first sends every entry after `after_cursor` (as
    * ListChanges would, oldest first), then each new entry within about a second of its commit,
    * whichever metadata task handled the commit. A heartbeat (a message without entries, carrying
-   * the cursor) follows every LIMITS.watchHeartbeatMs of silence so clients notice a dead stream.
+   * the cursor) follows every LIMITS.watchHeartbeatMs of silence so clients notice a dead stream,
+   * and comes at once when there is no backlog, so a client knows the stream is up.
    * The stream never ends on its own; clients reconnect from their cursor after any error.
    * Errors: INVALID_ARGUMENT for a negative cursor; FAILED_PRECONDITION (`filesync-cursor:
-   * ahead`) when after_cursor is beyond the journal; PERMISSION_DENIED for another namespace.
+   * ahead`) when after_cursor is beyond the journal; PERMISSION_DENIED for another namespace;
+   * UNAUTHENTICATED when the access token expires (refresh, then reconnect); RESOURCE_EXHAUSTED
+   * when the task holds its most streams and UNAVAILABLE when it shuts down (reconnect: the load
+   * balancer picks another task).
    */
   watchChanges(
     request: WatchChangesRequest,
