@@ -160,6 +160,8 @@ export class ModelServer {
         committedAtMs: 0,
         deviceId,
         journalSeq: this.head + 1,
+        movedFrom: '',
+        movedTo: '',
       };
       this.files.set(path, entry);
       this.history.push(entry);
@@ -180,6 +182,8 @@ export class ModelServer {
       committedAtMs: 0,
       deviceId: '',
       journalSeq: 0,
+      movedFrom: '',
+      movedTo: '',
     };
   }
 
