@@ -87,7 +87,15 @@ describe('issue 7 block index', () => {
       {
         namespaceId: session.rootNamespaceId,
         changes: [
-          { path, baseVersion: 0, content, delete: false, modifiedAtMs: 1_700_000_000_000, moveFrom: '', moveFromBaseVersion: 0 },
+          {
+            path,
+            baseVersion: 0,
+            content,
+            delete: false,
+            modifiedAtMs: 1_700_000_000_000,
+            moveFrom: '',
+            moveFromBaseVersion: 0,
+          },
         ],
         confirmMassDelete: false,
       },

@@ -13,13 +13,7 @@
  * diff makes it of a 'download' whose version a move made (see syncdiff.proto, MOVE_LOCAL).
  */
 export type ActionKind =
-  | 'upload'
-  | 'download'
-  | 'delete-local'
-  | 'delete-remote'
-  | 'conflict'
-  | 'record'
-  | 'move-local';
+  'upload' | 'download' | 'delete-local' | 'delete-remote' | 'conflict' | 'record' | 'move-local';
 
 /** What the client reports for a path (validated and canonical). */
 export interface LocalEntry {

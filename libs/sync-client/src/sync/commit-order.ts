@@ -114,7 +114,8 @@ export function pairLocalMoves(
     if (side.contentHash && !taken.has(index)) group(side.contentHash).arrivals.push(index);
   });
   for (const sides of byContent.values()) {
-    if (sides.deletions.length === 1 && sides.arrivals.length === 1) pairs.set(sides.deletions[0]!, sides.arrivals[0]!);
+    if (sides.deletions.length === 1 && sides.arrivals.length === 1)
+      pairs.set(sides.deletions[0]!, sides.arrivals[0]!);
   }
   return pairs;
 }

@@ -1267,10 +1267,12 @@ class SyncRun {
     const target = await onDiskPath(this.root, download.path, this.spellings);
     await this.safe.checkTarget(target, { create: true });
     // Never over something that appeared there: it is kept, and the download deals with it.
-    if (await lstat(target).then(
-      () => true,
-      () => false,
-    ))
+    if (
+      await lstat(target).then(
+        () => true,
+        () => false,
+      )
+    )
       return false;
     await rename(file.absPath, target);
     this.deps.state.transaction(() => {

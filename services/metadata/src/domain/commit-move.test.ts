@@ -47,7 +47,13 @@ describe('Committer: moves', () => {
       ['old', 'docs'],
       ['new', 'archive'],
     ] as const) {
-      await store.putFollow({ namespaceId: NS, path, userId, email: `${userId}@example.com`, emailVerified: true });
+      await store.putFollow({
+        namespaceId: NS,
+        path,
+        userId,
+        email: `${userId}@example.com`,
+        emailVerified: true,
+      });
     }
     await committer.commit(NS, ACTOR, [move('archive/a.txt', 'docs/a.txt', 1)]);
 

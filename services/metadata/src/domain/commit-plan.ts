@@ -88,7 +88,9 @@ export function estimatedWriteBytes(change: FileChange, previous?: FileEntry): n
     entryBytes(change.path, hashCount(change)) +
     (previous ? entryBytes(previous.path, previous.content?.blockHashes.length ?? 0) : 0) +
     // A move's source: its tombstone and the superseded version with the block list.
-    (change.moveFrom ? entryBytes(change.moveFrom.path, 0) + entryBytes(change.moveFrom.path, hashCount(change)) : 0)
+    (change.moveFrom
+      ? entryBytes(change.moveFrom.path, 0) + entryBytes(change.moveFrom.path, hashCount(change))
+      : 0)
   );
 }
 

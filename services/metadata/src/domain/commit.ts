@@ -262,7 +262,9 @@ export class Committer {
 
       // A move's source leaves the tree in the same transaction.
       const sources = pending.flatMap((change) =>
-        change.moveFrom ? [{ ...change.moveFrom, content: undefined, modifiedAtMs: change.modifiedAtMs }] : [],
+        change.moveFrom
+          ? [{ ...change.moveFrom, content: undefined, modifiedAtMs: change.modifiedAtMs }]
+          : [],
       );
       const clashes = await findClashes(store, namespaceId, [...sources, ...pending], context.wasLive);
       if (clashes.length > 0) {
@@ -304,7 +306,9 @@ export class Committer {
       }
       if (result.conflictingPaths.length > 0) {
         // A move's source that changed meanwhile fails the move, reported at the move's path.
-        const moveOf = new Map(pending.flatMap((change) => (change.moveFrom ? [[change.moveFrom.path, change.path]] : [])));
+        const moveOf = new Map(
+          pending.flatMap((change) => (change.moveFrom ? [[change.moveFrom.path, change.path]] : [])),
+        );
         await this.reportConflicts(namespaceId, result.conflictingPaths, outcomes, moveOf);
         const conflicting = new Set(result.conflictingPaths.map((path) => moveOf.get(path) ?? path));
         pending = pending.filter((change) => !conflicting.has(change.path));

@@ -13,7 +13,11 @@ export function composeMail(event: ChangeEvent, recipient: Recipient): MailConte
   const lines = recipient.paths.flatMap((path) => {
     const change = changeByPath.get(path);
     if (!change) return [`  changed  ${path}`];
-    const move = change.movedTo ? [path, change.movedTo] : change.movedFrom ? [change.movedFrom, path] : undefined;
+    const move = change.movedTo
+      ? [path, change.movedTo]
+      : change.movedFrom
+        ? [change.movedFrom, path]
+        : undefined;
     if (move) {
       const line = `  moved    ${move[0]} -> ${move[1]}`;
       if (moves.has(line)) return [];

@@ -16,8 +16,7 @@ export const FAKE_NS = 'ns-1';
  * the two halves of a move (see common.FileEntry).
  */
 export type FakeChange = (
-  | { readonly path: string; readonly contentHash: string }
-  | { readonly path: string; readonly deleted: true }
+  { readonly path: string; readonly contentHash: string } | { readonly path: string; readonly deleted: true }
 ) & { readonly movedFrom?: string; readonly movedTo?: string };
 
 export interface FakeCall {
