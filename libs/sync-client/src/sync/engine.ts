@@ -455,10 +455,12 @@ class SyncRun {
       fromServer: of(ActionKind.ACTION_KIND_DELETE_LOCAL)
         .filter((action) => this.scan.files.has(action.path))
         .map((action) => ({ path: action.path, contentHash: this.scan.files.get(action.path)!.contentHash })),
-      downloads: of(ActionKind.ACTION_KIND_DOWNLOAD).map((action) => ({
-        path: action.path,
-        contentHash: action.serverEntry?.content?.contentHash ?? '',
-      })),
+      downloads: [...of(ActionKind.ACTION_KIND_DOWNLOAD), ...of(ActionKind.ACTION_KIND_MOVE_LOCAL)].map(
+        (action) => ({
+          path: action.path,
+          contentHash: action.serverEntry?.content?.contentHash ?? '',
+        }),
+      ),
     });
     const live = this.syncedFiles();
     const count = deleting.local.length + deleting.remote.length;
