@@ -142,6 +142,8 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
                 content: EMPTY_CONTENT,
                 delete: false,
                 modifiedAtMs: Date.now(),
+                moveFrom: '',
+                moveFromBaseVersion: 0,
               },
             ],
             confirmMassDelete: false,

@@ -51,6 +51,8 @@ describe('a native client syncs a folder between two devices', () => {
     baseVersion,
     content,
     delete: false,
+    moveFrom: '',
+    moveFromBaseVersion: 0,
     modifiedAtMs: Date.now(),
   });
   const registerPacks = (session: auth.Session, packs: readonly BuiltPack[]) =>

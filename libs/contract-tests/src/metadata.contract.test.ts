@@ -42,6 +42,8 @@ describe('MetadataService (metadata image)', () => {
     baseVersion,
     content: EMPTY_CONTENT,
     delete: false,
+    moveFrom: '',
+    moveFromBaseVersion: 0,
     modifiedAtMs: 1_700_000_000_000,
   });
   const listFiles = (session: auth.Session | undefined, namespaceId: string, includeDeleted = true) =>

@@ -44,7 +44,15 @@ describe('SyncDiffService (sync-diff image)', () => {
         {
           confirmMassDelete: false,
           namespaceId: ns,
-          change: { path, baseVersion, content: EMPTY_CONTENT, delete: remove, modifiedAtMs: 1 },
+          change: {
+            path,
+            baseVersion,
+            content: EMPTY_CONTENT,
+            delete: remove,
+            modifiedAtMs: 1,
+            moveFrom: '',
+            moveFromBaseVersion: 0,
+          },
         },
         as(alice),
       );

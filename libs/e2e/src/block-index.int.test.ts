@@ -86,7 +86,17 @@ describe('issue 7 block index', () => {
       stubs.metadata.commitFiles.bind(stubs.metadata),
       {
         namespaceId: session.rootNamespaceId,
-        changes: [{ path, baseVersion: 0, content, delete: false, modifiedAtMs: 1_700_000_000_000 }],
+        changes: [
+          {
+            path,
+            baseVersion: 0,
+            content,
+            delete: false,
+            modifiedAtMs: 1_700_000_000_000,
+            moveFrom: '',
+            moveFromBaseVersion: 0,
+          },
+        ],
         confirmMassDelete: false,
       },
       as(session),

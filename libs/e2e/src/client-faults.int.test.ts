@@ -231,7 +231,15 @@ describe('kind 7: one bad path never blocks the others', () => {
   test('a batch with one invalid change commits the others, and the other device gets them', async () => {
     const email = uniqueEmail('one-bad-path');
     const session = await signUp(stubs, 'one-bad-path', email);
-    const good = { path: 'good.txt', baseVersion: 0, content: EMPTY_CONTENT, delete: false, modifiedAtMs: 0 };
+    const good = {
+      path: 'good.txt',
+      baseVersion: 0,
+      content: EMPTY_CONTENT,
+      delete: false,
+      modifiedAtMs: 0,
+      moveFrom: '',
+      moveFromBaseVersion: 0,
+    };
     const bad = { ...good, path: 'bad.txt', content: { ...EMPTY_CONTENT, contentHash: 'not a hash' } };
     const response = await unary(
       stubs.metadata.commitFiles.bind(stubs.metadata),

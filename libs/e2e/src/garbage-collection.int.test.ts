@@ -126,6 +126,8 @@ describe('issue 7 storage garbage collection', () => {
           baseVersion: change.baseVersion ?? 0,
           content: change.content,
           delete: change.content === undefined,
+          moveFrom: '',
+          moveFromBaseVersion: 0,
           modifiedAtMs: 1_700_000_000_000,
         })),
         confirmMassDelete: true,

@@ -61,6 +61,8 @@ describe('incremental Diff', () => {
           baseVersion: 0,
           content: undefined,
           delete: false,
+          moveFrom: '',
+          moveFromBaseVersion: 0,
           modifiedAtMs: 1_700_000_000_000,
           ...change,
         })),

@@ -40,6 +40,8 @@ describe('issue 6 server kinds', () => {
     baseVersion,
     content: EMPTY_CONTENT,
     delete: false,
+    moveFrom: '',
+    moveFromBaseVersion: 0,
     modifiedAtMs,
   });
   const removal = (path: string, baseVersion: number): metadata.FileChange => ({
@@ -47,6 +49,8 @@ describe('issue 6 server kinds', () => {
     baseVersion,
     content: undefined,
     delete: true,
+    moveFrom: '',
+    moveFromBaseVersion: 0,
     modifiedAtMs: 1_700_000_000_000,
   });
   const commitFiles = (session: auth.Session, changes: metadata.FileChange[], confirmMassDelete = false) =>

@@ -73,6 +73,8 @@ describe('notifications', () => {
             baseVersion: 0,
             content: EMPTY_CONTENT,
             delete: false,
+            moveFrom: '',
+            moveFromBaseVersion: 0,
             modifiedAtMs: Date.now(),
           })),
         },

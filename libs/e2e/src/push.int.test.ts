@@ -71,7 +71,15 @@ describe('push across two metadata processes', () => {
       {
         namespaceId,
         changes: [
-          { path, baseVersion: 0, content: EMPTY_CONTENT, delete: false, modifiedAtMs: 1_700_000_000_000 },
+          {
+            path,
+            baseVersion: 0,
+            content: EMPTY_CONTENT,
+            delete: false,
+            modifiedAtMs: 1_700_000_000_000,
+            moveFrom: '',
+            moveFromBaseVersion: 0,
+          },
         ],
         confirmMassDelete: false,
       },

@@ -3,11 +3,11 @@ import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { closeDevices, twoFolderDevices, type FolderDevice } from './support/devices';
 import { readTestStack } from './support/harness';
-import { tempDir, treeDigest, writeTree } from './support/trees';
+import { sha256, tempDir, treeDigest, writeTree } from './support/trees';
 
-// Real services and emulators. A folder renamed on one device: its bytes are on the server
-// already, so nothing is uploaded; the other device moves its own copies into place instead of
-// downloading them again (issue 8: renames and moves).
+// Real services and emulators. A folder renamed on one device is committed as moves: nothing is
+// uploaded, the journal says where each file went, and the other device renames its own copies
+// instead of downloading or copying them (issue 8, section 4: renames and moves).
 
 describe('a folder renamed on one device', () => {
   const stack = readTestStack();
@@ -43,17 +43,58 @@ describe('a folder renamed on one device', () => {
     mkdirSync(join(laptop.folder, 'photos'));
     renameSync(join(laptop.folder, 'album'), join(laptop.folder, 'photos', 'album 2026'));
     const moved = await laptop.sync();
+    // Committed as moves: nothing uploaded, nothing deleted, nothing created.
     expect(moved).toMatchObject({
-      filesUploaded: 23,
-      deleted: 23,
+      moved: 23,
+      filesUploaded: 0,
+      deleted: 0,
       uploadedBytes: 0,
+      uploadedBlocks: 0,
       conflicts: 0,
       failed: [],
     });
+    // The journal says where each file went, and where it came from.
+    const [arrivedAt] = await laptop.client.versions('photos/album 2026/big-0.bin');
+    expect(arrivedAt).toMatchObject({ version: 1, movedFrom: 'album/big-0.bin', deleted: false });
+    const [leftFrom] = await laptop.client.versions('album/big-0.bin');
+    expect(leftFrom).toMatchObject({ version: 2, movedTo: 'photos/album 2026/big-0.bin', deleted: true });
 
+    // The other device renames its own copies: nothing downloaded, nothing read back.
     const arrived = await desktop.sync();
-    expect(arrived).toMatchObject({ filesDownloaded: 23, deleted: 23, downloadedBytes: 0, failed: [] });
-    expect(arrived.reusedBytes).toBe(bytes);
+    expect(arrived).toMatchObject({
+      moved: 23,
+      filesDownloaded: 0,
+      deleted: 0,
+      downloadedBytes: 0,
+      reusedBytes: 0,
+      downloadRequests: 0,
+      conflicts: 0,
+      failed: [],
+    });
     expect(treeDigest(desktop.folder)).toEqual(treeDigest(laptop.folder));
+    expect(bytes).toBeGreaterThan(18 * 1024 * 1024);
+  });
+
+  test('a move racing an edit of the old path on the other device keeps both contents', async () => {
+    const original = randomBytes(200_000);
+    writeTree(laptop.folder, { 'race/notes.bin': original });
+    await laptop.sync();
+    await desktop.sync();
+
+    renameSync(join(laptop.folder, 'race', 'notes.bin'), join(laptop.folder, 'race', 'moved.bin'));
+    const edited = Buffer.concat([original, Buffer.from('an edit on the desktop')]);
+    writeTree(desktop.folder, { 'race/notes.bin': edited });
+    expect(await laptop.sync()).toMatchObject({ moved: 1, uploadedBytes: 0, failed: [] });
+
+    // The desktop's edit of the moved path wins over the move's deletion there; the moved file
+    // arrives beside it. Then the laptop gets the edit back.
+    const desktopPass = await desktop.sync();
+    expect(desktopPass.failed).toEqual([]);
+    await laptop.sync();
+    await desktop.sync();
+    expect(treeDigest(desktop.folder)).toEqual(treeDigest(laptop.folder));
+    const tree = treeDigest(desktop.folder);
+    expect(tree['race/moved.bin']).toBe(sha256(original));
+    expect(tree['race/notes.bin']).toBe(sha256(edited));
   });
 });

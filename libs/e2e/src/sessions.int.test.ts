@@ -142,6 +142,8 @@ describe('sessions and storage credentials', () => {
             baseVersion: 0,
             content: { contentHash: contentHash([hash]), size: block.length, blockHashes: [hash] },
             delete: false,
+            moveFrom: '',
+            moveFromBaseVersion: 0,
             modifiedAtMs: Date.now(),
           },
         },

@@ -8,7 +8,12 @@
  * content as a conflicted copy; an edit wins over a concurrent delete, on either side.
  */
 
-export type ActionKind = 'upload' | 'download' | 'delete-local' | 'delete-remote' | 'conflict' | 'record';
+/**
+ * What a client does for one path. 'move-local' is never the rule's own answer: an incremental
+ * diff makes it of a 'download' whose version a move made (see syncdiff.proto, MOVE_LOCAL).
+ */
+export type ActionKind =
+  'upload' | 'download' | 'delete-local' | 'delete-remote' | 'conflict' | 'record' | 'move-local';
 
 /** What the client reports for a path (validated and canonical). */
 export interface LocalEntry {

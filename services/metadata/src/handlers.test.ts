@@ -31,6 +31,8 @@ const protoChange = (path: string, baseVersion: number): metadata.FileChange => 
     path,
     baseVersion,
     delete: false,
+    moveFrom: '',
+    moveFromBaseVersion: 0,
     modifiedAtMs: 1,
     content: { ...change.content!, blockHashes: [...change.content!.blockHashes] },
   };

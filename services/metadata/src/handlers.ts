@@ -308,6 +308,8 @@ export function toProto(entry: FileEntry): common.FileEntry {
     committedAtMs: entry.committedAtMs,
     deviceId: entry.deviceId,
     journalSeq: entry.journalSeq,
+    movedFrom: entry.movedFrom ?? '',
+    movedTo: entry.movedTo ?? '',
   };
 }
 

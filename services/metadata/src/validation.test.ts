@@ -21,6 +21,8 @@ function change(overrides: Partial<metadata.FileChange> = {}): metadata.FileChan
     path: 'docs/a.txt',
     baseVersion: 0,
     delete: false,
+    moveFrom: '',
+    moveFromBaseVersion: 0,
     modifiedAtMs: 1,
     content: { contentHash: contentHash(blockHashes), size: 20, blockHashes },
     ...overrides,

@@ -118,9 +118,10 @@ function validChange(change: metadata.FileChange, field: string): FileChange {
   const path = canonical(change.path, `${field}.path`);
   const baseVersion = changeCount(change.baseVersion, `${field}.base_version`);
   const modifiedAtMs = changeTime(change.modifiedAtMs, `${field}.modified_at_ms`);
+  const reject = (message: string) => new ChangeRejectedError('invalid-change', message);
+  if (change.delete && change.moveFrom !== '') throw reject(`${field}: a move cannot be a deletion`);
   if (change.delete) return { path, baseVersion, modifiedAtMs, content: undefined };
 
-  const reject = (message: string) => new ChangeRejectedError('invalid-change', message);
   const content = change.content;
   if (!content) throw reject(`${field}.content is required unless delete is true`);
   const size = changeCount(content.size, `${field}.content.size`);
@@ -137,12 +138,26 @@ function validChange(change: metadata.FileChange, field: string): FileChange {
   if ((size === 0) !== (content.blockHashes.length === 0)) {
     throw reject(`${field}.content: an empty file has no blocks and a non-empty file has at least one`);
   }
+  const moveFrom = change.moveFrom === '' ? undefined : validMoveSource(change, path, field);
   return {
     path,
     baseVersion,
     modifiedAtMs,
     content: { contentHash: content.contentHash, size, blockHashes: [...content.blockHashes] },
+    ...(moveFrom ? { moveFrom } : {}),
   };
+}
+
+/** A move's source: a canonical path apart from the target, at a synced version. */
+function validMoveSource(change: metadata.FileChange, path: string, field: string): FileChange['moveFrom'] {
+  const from = canonical(change.moveFrom, `${field}.move_from`);
+  const baseVersion = changeCount(change.moveFromBaseVersion, `${field}.move_from_base_version`);
+  const reject = (message: string) => new ChangeRejectedError('invalid-change', message);
+  if (baseVersion === 0) throw reject(`${field}.move_from_base_version must name the version moved`);
+  if (isAtOrBelow(from, path) || isAtOrBelow(path, from)) {
+    throw reject(`${field}: a file cannot move to its own path or to a path at or below itself`);
+  }
+  return { path: from, baseVersion };
 }
 
 /** DeleteFile's change: a tombstone stamped with the server's time. */
@@ -191,6 +206,13 @@ export function checkChanges(changes: readonly (metadata.FileChange | undefined)
     const path = result.ok ? result.change.path : canonicalOrAsNamed(result.rejection.path);
     if (seen.has(path)) throw invalidArgument(`changes name ${path} more than once`);
     seen.add(path);
+  }
+  // A move writes its source too: a path one change moves away no other change may name.
+  for (const result of checked) {
+    const from = result.ok ? result.change.moveFrom?.path : undefined;
+    if (from === undefined) continue;
+    if (seen.has(from)) throw invalidArgument(`changes name ${from} more than once (as a move's move_from)`);
+    seen.add(from);
   }
   return checked;
 }

@@ -31,6 +31,8 @@ function serverFile(path: string, version: number, contentHash: string): Metadat
     committedAtMs: 0,
     deviceId: 'd',
     journalSeq: version,
+    movedFrom: '',
+    movedTo: '',
   };
   return { path, version, deleted: false, contentHash, entry };
 }

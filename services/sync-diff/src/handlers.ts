@@ -1,5 +1,5 @@
 import { LIMITS } from '@filesync/resources';
-import { syncdiff } from '@filesync/contracts';
+import { ACTION_OF, syncdiff } from '@filesync/contracts';
 import {
   DomainError,
   invalidArgument,
@@ -9,7 +9,6 @@ import {
 } from '@filesync/server-kit';
 import { isBlockHash } from '@filesync/sync-core';
 import { callBudget } from './call-budget';
-import type { ActionKind } from '@filesync/sync-core';
 import { diffManifest, type DiffOutput, type HeldEntriesProbe } from './domain/diff';
 import { diffSinceCursor } from './domain/incremental';
 import { ManifestReader, type ManifestEntryInput } from './domain/manifest';
@@ -25,15 +24,6 @@ const DIFF_MAX_MS = 10 * 60_000;
 const UNARY_MAX_MS = 10_000;
 /** What a user refused a further Diff stream is told to wait before retrying. */
 const STREAM_RETRY_AFTER_MS = 5_000;
-
-const ACTION_KINDS: Record<ActionKind, syncdiff.ActionKind> = {
-  upload: syncdiff.ActionKind.ACTION_KIND_UPLOAD,
-  download: syncdiff.ActionKind.ACTION_KIND_DOWNLOAD,
-  'delete-local': syncdiff.ActionKind.ACTION_KIND_DELETE_LOCAL,
-  'delete-remote': syncdiff.ActionKind.ACTION_KIND_DELETE_REMOTE,
-  conflict: syncdiff.ActionKind.ACTION_KIND_CONFLICT,
-  record: syncdiff.ActionKind.ACTION_KIND_RECORD,
-};
 
 export interface SyncDiffDependencies {
   readonly files: ServerFiles<MetadataFile>;
@@ -172,7 +162,7 @@ function toResponse(output: DiffOutput<MetadataFile>, incremental: boolean): syn
       $case: 'action',
       value: {
         path: output.path,
-        kind: ACTION_KINDS[decision.kind],
+        kind: ACTION_OF[decision.kind],
         baseVersion: decision.baseVersion,
         serverEntry: decision.server?.entry,
       },

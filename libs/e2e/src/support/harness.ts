@@ -16,8 +16,9 @@ export const TEST_PORTS = portsShiftedBy(portOffset());
 function portOffset(): number {
   const raw = process.env.FILESYNC_E2E_PORT_OFFSET ?? '0';
   const offset = Number(raw);
-  if (!Number.isInteger(offset) || offset < 0 || offset > 900) {
-    throw new Error(`FILESYNC_E2E_PORT_OFFSET must be an integer from 0 to 900, got ${JSON.stringify(raw)}`);
+  // 2000 puts the highest port (the fourth service) at 29054.
+  if (!Number.isInteger(offset) || offset < 0 || offset > 2000) {
+    throw new Error(`FILESYNC_E2E_PORT_OFFSET must be an integer from 0 to 2000, got ${JSON.stringify(raw)}`);
   }
   return offset;
 }

@@ -68,6 +68,8 @@ describe('filesync versions', () => {
       committedAtMs: T,
       deviceId: 'd-1',
       journalSeq: n,
+      movedFrom: '',
+      movedTo: '',
       deviceName: 'laptop',
       expiresAtMs: 0,
       ...extra,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { syncdiff } from '@filesync/contracts';
 import { canonicalPath, comparePaths, InvalidPathError } from '@filesync/sync-core';
 import type { FileHash, Hasher } from '../hashing/hash-file';
-import type { FileState, StateDb } from '../state/state-db';
+import { fileIdOf, type FileState, type StateDb } from '../state/state-db';
 import { errorText } from '../storage/fs-error';
 import { isOurTempName } from '../storage/temp-name';
 import { loadIgnoreRules, type IgnoreRules } from './ignore-rules';
@@ -18,6 +18,8 @@ export interface LocalFile extends FileHash {
   /** Where the file is on disk (its name as the file system spells it). */
   readonly absPath: string;
   readonly mtimeMs: number;
+  /** Device and inode as the scan saw them (fileIdOf); '' or absent when unknown. */
+  readonly fileId?: string;
 }
 
 export interface SkippedPath {
@@ -136,7 +138,7 @@ export async function scanFolder(
   const skipped: SkippedPath[] = [];
   const unknown = new UnknownPaths();
   // Only what hashing needs: a Stats object per file would cost hundreds of bytes each.
-  const found: { path: string; absPath: string; size: number; mtimeMs: number }[] = [];
+  const found: { path: string; absPath: string; size: number; mtimeMs: number; fileId: string }[] = [];
   const seen = new Set<string>();
   const privateFolders = new Set(options.privateFolders);
   const cannotSee = (path: string, reason: string) => {
@@ -222,7 +224,7 @@ export async function scanFolder(
         continue;
       }
       if (!stats.isFile()) cannotSee(path, SKIP_REASONS.changedType);
-      else found.push({ path, absPath, size: stats.size, mtimeMs: stats.mtimeMs });
+      else found.push({ path, absPath, size: stats.size, mtimeMs: stats.mtimeMs, fileId: fileIdOf(stats) });
     }
   };
   await walk(root, '');
@@ -238,12 +240,31 @@ export async function scanFolder(
     if (rows.length > 0 && !options.readOnly)
       state.transaction(() => rows.forEach((row) => state.put(root, row)));
   };
-  const hashOne = async ({ path, absPath, size, mtimeMs }: (typeof found)[number]): Promise<void> => {
+  const movedFrom = goneByFileId(known, found);
+  const hashOne = async ({ path, absPath, size, mtimeMs, fileId }: (typeof found)[number]): Promise<void> => {
     const cached = known.get(path);
     const unchanged = cached && cached.size === size && cached.mtimeMs === mtimeMs && cached.contentHash;
+    // A synced path gone this scan whose file this is (same identity, size and mtime): moved, and
+    // its hash holds as a path's own cached hash would. A reused inode has another size or mtime.
+    const gone = unchanged || !fileId ? undefined : movedFrom.get(fileId);
+    const moved = gone && gone.size === size && gone.mtimeMs === mtimeMs ? gone : undefined;
     let hash: FileHash;
     if (unchanged) {
       hash = cached;
+      // Identities are recorded as files are seen (rows written before they were have none).
+      if ((cached.fileId ?? '') !== fileId) hashedRows.push({ ...cached, fileId });
+    } else if (moved) {
+      hash = moved;
+      hashedRows.push({
+        path,
+        baseVersion: cached?.baseVersion ?? 0,
+        baseContentHash: cached?.baseContentHash ?? '',
+        size,
+        mtimeMs,
+        contentHash: moved.contentHash,
+        blocks: moved.blocks,
+        fileId,
+      });
     } else {
       try {
         hash = await hasher.hash(absPath, size);
@@ -267,6 +288,7 @@ export async function scanFolder(
         mtimeMs,
         contentHash: hash.contentHash,
         blocks: hash.blocks,
+        fileId,
       });
     }
     const file: LocalFile = {
@@ -276,6 +298,7 @@ export async function scanFolder(
       size: hash.size,
       contentHash: hash.contentHash,
       blocks: hash.blocks,
+      ...(fileId ? { fileId } : {}),
     };
     files.set(path, file);
     if (hashedRows.length >= HASHED_ROWS_PER_TRANSACTION) writeHashedRows();
@@ -302,6 +325,26 @@ export async function scanFolder(
     else if (!options.readOnly) state.delete(root, row.path);
   }
   return { root, files, deleted, known, skipped, unknown, excluded, rulesFingerprint: rules.fingerprint };
+}
+
+/**
+ * The hash-cache rows of paths the walk did not find, by file identity: where a file renamed
+ * since the last scan came from. An identity two such rows share says nothing and is left out.
+ */
+function goneByFileId(
+  known: ReadonlyMap<string, FileState>,
+  found: readonly { readonly path: string }[],
+): Map<string, FileState & { readonly size: number }> {
+  const present = new Set(found.map((file) => file.path));
+  const byId = new Map<string, FileState>();
+  const shared = new Set<string>();
+  for (const row of known.values()) {
+    if (!row.fileId || !row.contentHash || present.has(row.path)) continue;
+    if (byId.has(row.fileId)) shared.add(row.fileId);
+    byId.set(row.fileId, row);
+  }
+  for (const id of shared) byId.delete(id);
+  return byId;
 }
 
 /** A partial download of a killed run: never synced, and removed so it does not pile up. */

@@ -25,6 +25,11 @@ export interface FileState {
   /** Content hash of the local file as of size/mtimeMs. */
   readonly contentHash: string;
   readonly blocks: readonly BlockRef[];
+  /**
+   * The local file's identity as of size/mtimeMs (see fileIdOf: device and inode); '' or absent
+   * when unknown. A new path with a gone path's identity, size and mtime is that file, moved.
+   */
+  readonly fileId?: string;
 }
 
 export interface FolderState {
@@ -59,10 +64,11 @@ interface FileRow {
   content_hash: string;
   block_hashes: string;
   block_lengths: string;
+  file_id: string;
 }
 
 const FILE_COLUMNS =
-  'path, base_version, base_content_hash, size, mtime_ms, content_hash, block_hashes, block_lengths';
+  'path, base_version, base_content_hash, size, mtime_ms, content_hash, block_hashes, block_lengths, file_id';
 
 /**
  * The schema's history, oldest first: migration N (index N - 1) brings a database at version
@@ -110,6 +116,9 @@ const MIGRATIONS: readonly string[] = [
    ALTER TABLE folders ADD COLUMN last_pass_ms INTEGER NOT NULL DEFAULT 0;
    ALTER TABLE folders ADD COLUMN last_pass_outcome TEXT NOT NULL DEFAULT '';
    ALTER TABLE folders ADD COLUMN last_error TEXT NOT NULL DEFAULT '';`,
+  // 4: moves. The local file's device and inode beside its size and mtime, so a file renamed
+  // here is known by them without reading it ('' until the next scan or download records it).
+  `ALTER TABLE files ADD COLUMN file_id TEXT NOT NULL DEFAULT '';`,
 ];
 
 /** The schema version this client writes; a database from a newer client is refused. */
@@ -381,12 +390,13 @@ export class StateDb {
 
   put(root: string, state: FileState): void {
     this.statement(
-      `INSERT INTO files (root, path, base_version, base_content_hash, size, mtime_ms, content_hash, block_hashes, block_lengths)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO files (root, path, base_version, base_content_hash, size, mtime_ms, content_hash, block_hashes, block_lengths, file_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (root, path) DO UPDATE SET
            base_version = excluded.base_version, base_content_hash = excluded.base_content_hash,
            size = excluded.size, mtime_ms = excluded.mtime_ms, content_hash = excluded.content_hash,
-           block_hashes = excluded.block_hashes, block_lengths = excluded.block_lengths`,
+           block_hashes = excluded.block_hashes, block_lengths = excluded.block_lengths,
+           file_id = excluded.file_id`,
     ).run(
       root,
       state.path,
@@ -397,6 +407,7 @@ export class StateDb {
       state.contentHash,
       JSON.stringify(state.blocks.map((block) => block.hash)),
       JSON.stringify(state.blocks.map((block) => block.length)),
+      state.fileId ?? '',
     );
   }
 
@@ -441,5 +452,17 @@ function fromRow(row: FileRow): FileState {
     mtimeMs: row.mtime_ms,
     contentHash: row.content_hash,
     blocks,
+    ...(row.file_id ? { fileId: row.file_id } : {}),
   };
+}
+
+/**
+ * A local file's identity for move detection: its device and inode, as lstat reports them. Two
+ * paths with one identity at one moment are one file; across time an inode may be reused, so a
+ * match counts only with the same size and mtime (and, for a commit, the same content hash).
+ */
+export function fileIdOf(stats: { readonly dev?: number; readonly ino?: number }): string {
+  // A file system without inodes (or a fake) reports none: no identity, rather than one for all.
+  if (typeof stats.dev !== 'number' || typeof stats.ino !== 'number' || stats.ino === 0) return '';
+  return `${stats.dev}:${stats.ino}`;
 }

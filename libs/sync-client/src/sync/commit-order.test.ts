@@ -1,4 +1,4 @@
-import { commitBatches, commitWindows, type CommitUnitOf } from './commit-order';
+import { commitBatches, commitWindows, pairLocalMoves, type CommitUnitOf } from './commit-order';
 
 const upload = (path: string, size: number, contentHash = `h-${path}`): CommitUnitOf => ({
   kind: 'upload',
@@ -63,5 +63,33 @@ describe('commitWindows (bounded client memory: issue 7)', () => {
       [['b', 'b2', 'b3']],
       [['c']],
     ]);
+  });
+});
+
+describe('local moves (issue 8, section 4)', () => {
+  const side = (contentHash: string, fileId = '') => ({ contentHash, fileId });
+  const pairs = (deletions: ReturnType<typeof side>[], arrivals: ReturnType<typeof side>[]) =>
+    [...pairLocalMoves(deletions, arrivals)].sort(([a], [b]) => a - b);
+
+  it('pairs by device and inode with the same content, whatever else holds that content', () => {
+    expect(pairs([side('h', '1:10'), side('h', '1:11')], [side('h', '1:11'), side('h', '1:10')])).toEqual([
+      [0, 1],
+      [1, 0],
+    ]);
+  });
+
+  it('does not pair a reused inode that holds other content', () => {
+    expect(pairs([side('old', '1:10')], [side('new', '1:10')])).toEqual([]);
+  });
+
+  it('pairs by content alone only when one deletion and one arrival hold it', () => {
+    // A copy to another file system and a delete: no identity in common.
+    expect(pairs([side('h', '1:10')], [side('h', '2:99')])).toEqual([[0, 0]]);
+    // Two new files with the content of one gone file: which one moved is unknown, so neither.
+    expect(pairs([side('h')], [side('h'), side('h')])).toEqual([]);
+    expect(pairs([side('h'), side('h')], [side('h')])).toEqual([]);
+    // Unless the identity tells: the other is a copy.
+    expect(pairs([side('h', '1:10')], [side('h', '1:77'), side('h', '1:10')])).toEqual([[0, 1]]);
+    expect(pairs([side('')], [side('')])).toEqual([]);
   });
 });

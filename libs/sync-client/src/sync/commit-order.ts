@@ -68,6 +68,58 @@ export function commitUnits<T>(changes: readonly T[], describe: (change: T) => C
   return units.map((unit) => unit.members);
 }
 
+/** One side of a possible local move: a synced file gone here, or a new file. */
+export interface MoveSide {
+  /** Deletion: the synced content; arrival: the local content ('' never pairs). */
+  readonly contentHash: string;
+  /** Device and inode (fileIdOf); '' when unknown. */
+  readonly fileId: string;
+}
+
+/**
+ * Which deletions and arrivals of one pass are moves, as a map deletion index -> arrival index:
+ * first by identity (the same device and inode and the same content: the file itself, renamed),
+ * then by content alone where exactly one deletion and one arrival of the rest hold it (a copy
+ * and a delete, as across file systems). Two arrivals of one content with no identity to tell
+ * them apart pair with nothing: they are committed as a deletion and uploads, which lose nothing
+ * either. A pair always holds the same bytes, so a wrong guess costs a move's meaning, not data.
+ */
+export function pairLocalMoves(
+  deletions: readonly MoveSide[],
+  arrivals: readonly MoveSide[],
+): Map<number, number> {
+  const pairs = new Map<number, number>();
+  const taken = new Set<number>();
+  const byId = new Map<string, number>();
+  deletions.forEach((side, index) => {
+    if (side.fileId && side.contentHash) byId.set(side.fileId, index);
+  });
+  arrivals.forEach((side, index) => {
+    const deletion = side.fileId ? byId.get(side.fileId) : undefined;
+    if (deletion === undefined || pairs.has(deletion)) return;
+    if (deletions[deletion]!.contentHash !== side.contentHash) return;
+    pairs.set(deletion, index);
+    taken.add(index);
+  });
+  const byContent = new Map<string, { deletions: number[]; arrivals: number[] }>();
+  const group = (hash: string) => {
+    let found = byContent.get(hash);
+    if (!found) byContent.set(hash, (found = { deletions: [], arrivals: [] }));
+    return found;
+  };
+  deletions.forEach((side, index) => {
+    if (side.contentHash && !pairs.has(index)) group(side.contentHash).deletions.push(index);
+  });
+  arrivals.forEach((side, index) => {
+    if (side.contentHash && !taken.has(index)) group(side.contentHash).arrivals.push(index);
+  });
+  for (const sides of byContent.values()) {
+    if (sides.deletions.length === 1 && sides.arrivals.length === 1)
+      pairs.set(sides.deletions[0]!, sides.arrivals[0]!);
+  }
+  return pairs;
+}
+
 /**
  * Most changes uploaded and committed together. What tracks an upload (its blocks' waiters, its
  * readiness) exists for one window at a time, so the client's memory for a first sync of

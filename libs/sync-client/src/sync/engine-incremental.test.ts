@@ -239,6 +239,8 @@ describe('the cursor after a pass that committed', () => {
             path: 'c',
             baseVersion: 0,
             delete: false,
+            moveFrom: '',
+            moveFromBaseVersion: 0,
             modifiedAtMs: 1,
             content: contentOf('from the desktop'),
           },

@@ -15,13 +15,13 @@ import {
   type ScanFileSystem,
   type ScanResult,
 } from '../scan/scanner';
-import type { BlockRef, FileState, PendingRemote, StateDb } from '../state/state-db';
+import { fileIdOf, type BlockRef, type FileState, type PendingRemote, type StateDb } from '../state/state-db';
 import { writeFileAtomically } from '../storage/atomic-write';
 import { newTempName } from '../storage/temp-name';
 import type { BlockStore } from '../storage/block-store';
 import { errorText } from '../storage/fs-error';
 import { freeConflictCopyName, nameRoom, pathExists } from './conflict-name';
-import { commitUnits, commitWindows, type CommitUnitOf } from './commit-order';
+import { commitUnits, commitWindows, pairLocalMoves, type CommitUnitOf } from './commit-order';
 import { Downloader, type BlockSource, type DownloadFile } from './downloader';
 import { LocalBlockChangedError, LocalBlocks } from './local-blocks';
 import { FolderSpellings, onDiskPath } from './local-path';
@@ -65,6 +65,7 @@ const REMOTE_ACTIONS: ReadonlySet<syncdiff.ActionKind> = new Set([
   ActionKind.ACTION_KIND_DELETE_LOCAL,
   ActionKind.ACTION_KIND_CONFLICT,
   ActionKind.ACTION_KIND_RECORD,
+  ActionKind.ACTION_KIND_MOVE_LOCAL,
 ]);
 
 export interface EngineDeps {
@@ -125,7 +126,19 @@ interface PendingDelete {
   baseVersion: number;
 }
 
-type PendingChange = PendingUpload | PendingDelete;
+/**
+ * A file renamed here: committed as a move (no upload) of the synced file at `from`, version
+ * `fromBaseVersion`, to `file.path`. Refused, it is committed as its deletion and upload instead.
+ */
+interface PendingMove {
+  readonly kind: 'move';
+  file: LocalFile;
+  baseVersion: number;
+  readonly from: string;
+  readonly fromBaseVersion: number;
+}
+
+type PendingChange = PendingUpload | PendingDelete | PendingMove;
 
 /**
  * A file to download: the Downloader's DownloadFile and what writing it needs of the server's
@@ -138,12 +151,14 @@ interface PendingDownload extends DownloadFile {
   readonly contentHash: string;
   /** The local file the scan saw at the path; undefined when the path must be free. */
   readonly expected: LocalFile | undefined;
+  /** The version was made by moving the file at this path ('' otherwise): a rename may stand for it. */
+  readonly movedFrom: string;
 }
 
 function pendingDownload(entry: common.FileEntry, expected: LocalFile | undefined): PendingDownload {
   const { contentHash, size, blockHashes } = entry.content ?? { contentHash: '', size: 0, blockHashes: [] };
-  const { path, version, modifiedAtMs } = entry;
-  return { path, version, modifiedAtMs, contentHash, size, blockHashes, expected };
+  const { path, version, modifiedAtMs, movedFrom } = entry;
+  return { path, version, modifiedAtMs, contentHash, size, blockHashes, expected, movedFrom };
 }
 
 /**
@@ -278,6 +293,7 @@ class SyncRun {
             changes.push({ kind: 'delete', path: action.path, baseVersion: action.baseVersion });
             return;
           case ActionKind.ACTION_KIND_DOWNLOAD:
+          case ActionKind.ACTION_KIND_MOVE_LOCAL:
             if (action.serverEntry) this.queueDownload(action.serverEntry);
             return;
           case ActionKind.ACTION_KIND_DELETE_LOCAL:
@@ -302,13 +318,14 @@ class SyncRun {
     // Everything the pass needs of them is queued: a namespace's worth of actions (with the
     // server's entries) need not stay in memory through the transfers.
     actions.length = 0;
-    await this.commit(changes);
+    await this.commit(this.withMoves(changes));
     this.phaseDone('commit', { changes: changes.length });
     // Local deletions before downloads: a file and a folder can trade places (file `notes`
     // replaced by folder `notes/` elsewhere, or the other way round), and the download can only
     // land once the old file, or the files below the old folder and the emptied folder, are gone.
     // Only what the scan saw unchanged is removed (deleteLocal); anything else stays and the
     // download that needs its place fails for that path alone.
+    await this.renameMoved(localDeletes);
     this.indexLocalBlocks();
     try {
       for (const entry of localDeletes) await this.guard(entry.path, () => this.deleteLocal(entry));
@@ -445,10 +462,12 @@ class SyncRun {
       contentHash: server.content?.contentHash ?? '',
     });
     if (!decision) return [];
+    // A move's arrival stays one when the rule would download it: the rename may stand for that.
+    const moved = action.kind === ActionKind.ACTION_KIND_MOVE_LOCAL && decision.kind === 'download';
     return [
       {
         path: action.path,
-        kind: ACTION_OF[decision.kind],
+        kind: moved ? action.kind : ACTION_OF[decision.kind],
         baseVersion: decision.baseVersion,
         serverEntry: server,
       },
@@ -515,10 +534,12 @@ class SyncRun {
       fromServer: of(ActionKind.ACTION_KIND_DELETE_LOCAL)
         .filter((action) => this.scan.files.has(action.path))
         .map((action) => ({ path: action.path, contentHash: this.scan.files.get(action.path)!.contentHash })),
-      downloads: of(ActionKind.ACTION_KIND_DOWNLOAD).map((action) => ({
-        path: action.path,
-        contentHash: action.serverEntry?.content?.contentHash ?? '',
-      })),
+      downloads: [...of(ActionKind.ACTION_KIND_DOWNLOAD), ...of(ActionKind.ACTION_KIND_MOVE_LOCAL)].map(
+        (action) => ({
+          path: action.path,
+          contentHash: action.serverEntry?.content?.contentHash ?? '',
+        }),
+      ),
     });
     const live = this.syncedFiles();
     const count = deleting.local.length + deleting.remote.length;
@@ -602,6 +623,8 @@ class SyncRun {
   }
 
   private describeChange(change: PendingChange): CommitUnitOf {
+    // Nothing to upload, and its deletion rides in the same change: paired with nothing else.
+    if (change.kind === 'move') return { kind: 'upload', path: change.file.path, size: 0, contentHash: '' };
     if (change.kind === 'upload') {
       const { file } = change;
       return { kind: 'upload', path: file.path, size: file.size, contentHash: file.contentHash };
@@ -634,6 +657,16 @@ class SyncRun {
         continue;
       }
       const value = result.outcome;
+      if (change.kind === 'move' && value?.$case !== 'committed') {
+        // Refused as a move (the source or the target changed on the server): committed as the
+        // deletion and the upload it stands for next round, where the usual rules settle each.
+        this.deps.logger.debug({ path, from: change.from, outcome: value?.$case }, 'move refused: split');
+        retry.push(
+          { kind: 'delete', path: change.from, baseVersion: change.fromBaseVersion },
+          { kind: 'upload', file: change.file, baseVersion: change.baseVersion },
+        );
+        continue;
+      }
       if (value?.$case === 'committed') {
         const own = this.ownSeqs.get(value.value.journalSeq) ?? { committed: 0, recorded: 0 };
         own.committed += 1;
@@ -670,7 +703,13 @@ class SyncRun {
     if (this.superseded.has(changePath(change))) return undefined;
     switch (outcome.$case) {
       case 'committed': {
-        if (change.kind === 'upload') {
+        if (change.kind === 'move') {
+          this.deps.state.transaction(() => {
+            this.deps.state.delete(this.root, change.from);
+            this.recordLocal(change.file, outcome.value);
+          });
+          this.summary.moved++;
+        } else if (change.kind === 'upload') {
           this.recordLocal(change.file, outcome.value);
           this.summary.filesUploaded++;
         } else {
@@ -686,6 +725,7 @@ class SyncRun {
         throw new Error('blocks still missing after upload');
       case 'conflict': {
         const current = outcome.value;
+        if (change.kind === 'move') throw new Error('a refused move is split before it is settled');
         if (current.version > 0) this.learn(current);
         if (change.kind === 'delete') {
           // Changed on the server since we saw it: the edit wins over our deletion.
@@ -1165,6 +1205,7 @@ class SyncRun {
       mtimeMs: written.mtimeMs,
       contentHash: download.contentHash,
       blocks,
+      fileId: fileIdOf(written),
     });
     this.summary.filesDownloaded++;
   }
@@ -1240,6 +1281,113 @@ class SyncRun {
 
   // ---- state ----
 
+  // ---- moves ----
+
+  /**
+   * Local renames among the pass's changes: a deletion and an upload of one file (the same device
+   * and inode with the synced size and mtime, or else the only deletion and the only new file of
+   * that content: see pairLocalMoves) become one move, committed without an upload. A new file
+   * only where this device has no synced file: a move never replaces one.
+   */
+  private withMoves(changes: PendingChange[]): PendingChange[] {
+    const deletes = changes.filter((change): change is PendingDelete => change.kind === 'delete');
+    const uploads = changes.filter(
+      (change): change is PendingUpload =>
+        change.kind === 'upload' && (this.scan.known.get(change.file.path)?.baseVersion ?? 0) === 0,
+    );
+    if (deletes.length === 0 || uploads.length === 0) return changes;
+    const pairs = pairLocalMoves(
+      deletes.map((change) => {
+        const base = this.scan.known.get(change.path);
+        // The synced content, and the local file's identity while it held exactly that.
+        const inSync = base !== undefined && base.contentHash === base.baseContentHash;
+        return { contentHash: base?.baseContentHash ?? '', fileId: inSync ? (base.fileId ?? '') : '' };
+      }),
+      uploads.map((change) => ({ contentHash: change.file.contentHash, fileId: change.file.fileId ?? '' })),
+    );
+    if (pairs.size === 0) return changes;
+    const paired = new Set<PendingChange>();
+    const moves: PendingMove[] = [];
+    for (const [deleteIndex, uploadIndex] of pairs) {
+      const source = deletes[deleteIndex]!;
+      const target = uploads[uploadIndex]!;
+      paired.add(source).add(target);
+      moves.push({
+        kind: 'move',
+        file: target.file,
+        baseVersion: target.baseVersion,
+        from: source.path,
+        fromBaseVersion: source.baseVersion,
+      });
+    }
+    return [...changes.filter((change) => !paired.has(change)), ...moves];
+  }
+
+  /**
+   * Applies moves made elsewhere by renaming: a download a move made (its entry names the path it
+   * came from) whose source this pass deletes here, unchanged since the scan, with that content,
+   * is a rename of the local file when nothing is at the new path. Each rename takes the download
+   * and the deletion off the pass; anything else leaves both to run as usual.
+   */
+  private async renameMoved(localDeletes: common.FileEntry[]): Promise<void> {
+    const deleting = new Map(localDeletes.map((entry, index) => [entry.path, index] as const));
+    const renamed = new Set<PendingDownload>();
+    const applied = new Set<number>();
+    for (const download of this.downloads) {
+      const index = download.movedFrom ? deleting.get(download.movedFrom) : undefined;
+      const file = index === undefined ? undefined : this.scan.files.get(download.movedFrom);
+      if (!file || download.expected || file.contentHash !== download.contentHash) continue;
+      if (this.scan.excluded(download.path) || this.scan.excluded(file.path)) continue;
+      await this.guard(download.path, async () => {
+        if (!(await this.renameLocal(file, download))) return;
+        renamed.add(download);
+        applied.add(index!);
+      });
+    }
+    if (renamed.size === 0) return;
+    const left = this.downloads.filter((download) => !renamed.has(download));
+    this.downloads.splice(0, this.downloads.length, ...left);
+    const kept = localDeletes.filter((_, index) => !applied.has(index));
+    localDeletes.splice(0, localDeletes.length, ...kept);
+  }
+
+  /**
+   * Renames `file` to the download's path; false (nothing done) when the file changed since the
+   * scan or something is at the new path: the download and the deletion then run as usual.
+   */
+  private async renameLocal(file: LocalFile, download: PendingDownload): Promise<boolean> {
+    await this.safe.checkTarget(file.absPath);
+    const now = await lstat(file.absPath).catch(() => undefined);
+    if (!now?.isFile() || now.size !== file.size || now.mtimeMs !== file.mtimeMs) return false;
+    const target = await onDiskPath(this.root, download.path, this.spellings);
+    await this.safe.checkTarget(target, { create: true });
+    // Never over something that appeared there: it is kept, and the download deals with it.
+    if (
+      await lstat(target).then(
+        () => true,
+        () => false,
+      )
+    )
+      return false;
+    await rename(file.absPath, target);
+    this.deps.state.transaction(() => {
+      this.deps.state.delete(this.root, file.path);
+      this.deps.state.put(this.root, {
+        path: download.path,
+        baseVersion: download.version,
+        baseContentHash: download.contentHash,
+        size: file.size,
+        mtimeMs: file.mtimeMs,
+        contentHash: file.contentHash,
+        blocks: file.blocks,
+        ...(file.fileId ? { fileId: file.fileId } : {}),
+      });
+    });
+    this.summary.moved++;
+    await this.removeEmptyFolders(dirname(file.absPath));
+    return true;
+  }
+
   private record(entry: common.FileEntry): void {
     const file = this.scan.files.get(entry.path);
     if (entry.deleted || !file) {
@@ -1259,6 +1407,7 @@ class SyncRun {
       mtimeMs: file.mtimeMs,
       contentHash: file.contentHash,
       blocks: file.blocks,
+      ...(file.fileId ? { fileId: file.fileId } : {}),
     });
   }
 
@@ -1346,7 +1495,7 @@ function settledFlag(promise: Promise<boolean>): Readiness {
 }
 
 function changePath(change: PendingChange): string {
-  return change.kind === 'upload' ? change.file.path : change.path;
+  return change.kind === 'delete' ? change.path : change.file.path;
 }
 
 function toFileChange(change: PendingChange): metadata.FileChange {
@@ -1357,6 +1506,8 @@ function toFileChange(change: PendingChange): metadata.FileChange {
       content: undefined,
       delete: true,
       modifiedAtMs: Date.now(),
+      moveFrom: '',
+      moveFromBaseVersion: 0,
     };
   }
   const { file } = change;
@@ -1370,5 +1521,7 @@ function toFileChange(change: PendingChange): metadata.FileChange {
     },
     delete: false,
     modifiedAtMs: Math.floor(file.mtimeMs),
+    moveFrom: change.kind === 'move' ? change.from : '',
+    moveFromBaseVersion: change.kind === 'move' ? change.fromBaseVersion : 0,
   };
 }

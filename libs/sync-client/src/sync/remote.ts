@@ -1,7 +1,6 @@
 import type { ClientDuplexStream } from '@grpc/grpc-js';
 import { callMetadata, callOptions, metadata, syncdiff, unary } from '@filesync/contracts';
 import { LIMITS } from '@filesync/resources';
-import type { ActionKind } from '@filesync/sync-core';
 import { TIMEOUTS, type ServiceClients } from '../grpc/clients';
 
 export interface DiffOutcome {
@@ -25,15 +24,8 @@ export interface DiffOptions {
   readonly sinceCursor?: number;
 }
 
-/** The Diff action of each kind of decision of the shared rule (decide in @filesync/sync-core). */
-export const ACTION_OF: Readonly<Record<ActionKind, syncdiff.ActionKind>> = {
-  upload: syncdiff.ActionKind.ACTION_KIND_UPLOAD,
-  download: syncdiff.ActionKind.ACTION_KIND_DOWNLOAD,
-  'delete-local': syncdiff.ActionKind.ACTION_KIND_DELETE_LOCAL,
-  'delete-remote': syncdiff.ActionKind.ACTION_KIND_DELETE_REMOTE,
-  conflict: syncdiff.ActionKind.ACTION_KIND_CONFLICT,
-  record: syncdiff.ActionKind.ACTION_KIND_RECORD,
-};
+/** The Diff action of each kind of decision of the shared rule (one map, in @filesync/contracts). */
+export { ACTION_OF } from '@filesync/contracts';
 
 export interface CommitOutcome {
   readonly results: metadata.CommitResult[];

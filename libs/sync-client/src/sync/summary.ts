@@ -55,6 +55,11 @@ export interface SyncSummary {
   downloadRequests: number;
   filesUploaded: number;
   filesDownloaded: number;
+  /**
+   * Files moved: renamed here and committed as moves (nothing uploaded), or moved elsewhere and
+   * renamed here (nothing downloaded nor read); not in filesUploaded/filesDownloaded.
+   */
+  moved: number;
   conflicts: number;
   deleted: number;
   /** Paths left out of this pass, with why; they are not treated as deleted. */
@@ -78,6 +83,7 @@ export function emptySummary(): SyncSummary {
     downloadRequests: 0,
     filesUploaded: 0,
     filesDownloaded: 0,
+    moved: 0,
     conflicts: 0,
     deleted: 0,
     skipped: [],

@@ -862,6 +862,8 @@ function entryAttributes(entry: FileEntry): Item {
     committedAtMs: entry.committedAtMs,
     deviceId: entry.deviceId,
     journalSeq: entry.journalSeq,
+    ...(entry.movedFrom ? { movedFrom: entry.movedFrom } : {}),
+    ...(entry.movedTo ? { movedTo: entry.movedTo } : {}),
   };
 }
 
@@ -887,6 +889,8 @@ export function entryOf(namespaceId: string, item: Item, blockList?: readonly st
     committedAtMs: Number(item.committedAtMs ?? 0),
     deviceId: String(item.deviceId ?? ''),
     journalSeq: Number(item.journalSeq ?? 0),
+    ...(typeof item.movedFrom === 'string' ? { movedFrom: item.movedFrom } : {}),
+    ...(typeof item.movedTo === 'string' ? { movedTo: item.movedTo } : {}),
     // A superseded version's end of retention (only VER# items carry one).
     ...(typeof item[EXPIRES_AT] === 'number' ? { expiresAtMs: item[EXPIRES_AT] * 1000 } : {}),
   };
@@ -921,6 +925,8 @@ function journalOf(namespaceId: string, item: Item): JournalRecord {
       size: Number(change.size ?? 0),
       contentHash: String(change.contentHash ?? ''),
       modifiedAtMs: Number(change.modifiedAtMs ?? 0),
+      ...(typeof change.movedFrom === 'string' ? { movedFrom: change.movedFrom } : {}),
+      ...(typeof change.movedTo === 'string' ? { movedTo: change.movedTo } : {}),
     })),
   };
 }

@@ -6,11 +6,15 @@ export const eventIdOf = (namespaceId: string, seq: number) => `${namespaceId}:$
 
 /** The event announcing one committed transaction, with its recipients resolved. */
 export function buildChangeEvent(journal: JournalRecord, follows: readonly Follow[]): ChangeEvent {
-  const changes = journal.changes.map(({ path, version, deleted, size }) => ({
+  // A move is its two halves, each saying where the file went or came from: followers of the
+  // old path and of the new one are both told it moved.
+  const changes = journal.changes.map(({ path, version, deleted, size, movedFrom, movedTo }) => ({
     path,
     version,
     deleted,
     size,
+    ...(movedFrom ? { movedFrom } : {}),
+    ...(movedTo ? { movedTo } : {}),
   }));
   return {
     eventId: eventIdOf(journal.namespaceId, journal.seq),

@@ -18,13 +18,27 @@ export function planChanges(
     const currentVersion = entry?.version ?? 0;
     const isDelete = change.content === undefined;
     const nothingToDelete = isDelete && (entry === undefined || entry.deleted);
-    if (change.baseVersion !== currentVersion || nothingToDelete) {
+    // A move needs a free target and its source live at the version and content it names.
+    const targetTaken = change.moveFrom !== undefined && entry !== undefined && !entry.deleted;
+    if (change.baseVersion !== currentVersion || nothingToDelete || targetTaken) {
       rejected.push({ kind: 'conflict', path: change.path, current: entry });
+    } else if (change.moveFrom && !sourceHolds(change, current.get(change.moveFrom.path))) {
+      rejected.push({ kind: 'conflict', path: change.path, current: current.get(change.moveFrom.path) });
     } else {
       accepted.push(change);
     }
   }
   return { accepted, rejected };
+}
+
+/** A move's source is still what the client moved: live, at the named version, with this content. */
+function sourceHolds(change: FileChange, source: FileEntry | undefined): boolean {
+  return (
+    source !== undefined &&
+    !source.deleted &&
+    source.version === change.moveFrom!.baseVersion &&
+    source.content?.contentHash === change.content?.contentHash
+  );
 }
 
 /** DynamoDB caps a transaction at 4 MB; stay well below with the estimate below. */
@@ -51,16 +65,18 @@ export const MAX_TRANSACTION_PATH_BYTES = 40 * 1024;
  */
 export const MAX_TRANSACTION_BLOCK_HASHES = 100_000;
 
-const pathBytes = (change: FileChange) => Buffer.byteLength(change.path, 'utf8');
+const pathBytes = (change: FileChange) =>
+  Buffer.byteLength(change.path, 'utf8') + Buffer.byteLength(change.moveFrom?.path ?? '', 'utf8');
 const hashCount = (change: FileChange) => change.content?.blockHashes.length ?? 0;
 
 /**
  * Items one file adds to a commit transaction: its current entry, and the version it supersedes
  * (kept for the retention period) unless the path is new. So a new file costs 1, an edit, a
- * deletion or a file made again over its tombstone 2 (see LIMITS.maxItemsPerTransaction).
+ * deletion or a file made again over its tombstone 2 (see LIMITS.maxItemsPerTransaction); a move
+ * 2 more, for its source's tombstone and superseded version.
  */
 export function transactionItems(change: FileChange, previous: FileEntry | undefined): number {
-  return previous ? 2 : 1;
+  return (previous ? 2 : 1) + (change.moveFrom ? 2 : 0);
 }
 
 const entryBytes = (path: string, hashes: number) =>
@@ -70,7 +86,11 @@ const entryBytes = (path: string, hashes: number) =>
 export function estimatedWriteBytes(change: FileChange, previous?: FileEntry): number {
   return (
     entryBytes(change.path, hashCount(change)) +
-    (previous ? entryBytes(previous.path, previous.content?.blockHashes.length ?? 0) : 0)
+    (previous ? entryBytes(previous.path, previous.content?.blockHashes.length ?? 0) : 0) +
+    // A move's source: its tombstone and the superseded version with the block list.
+    (change.moveFrom
+      ? entryBytes(change.moveFrom.path, 0) + entryBytes(change.moveFrom.path, hashCount(change))
+      : 0)
   );
 }
 
@@ -131,22 +151,41 @@ export function buildWrites(
   actor: Actor,
   current: ReadonlyMap<string, FileEntry> = new Map(),
 ): FileWrite[] {
-  return changes.map((change) => ({
-    expectedVersion: change.baseVersion,
-    wasLive: current.has(change.path) && !current.get(change.path)!.deleted,
-    superseded: current.get(change.path),
-    entry: {
-      namespaceId,
-      path: change.path,
-      version: change.baseVersion + 1,
-      deleted: change.content === undefined,
-      content: change.content,
-      modifiedAtMs: change.modifiedAtMs,
-      committedAtMs,
-      deviceId: actor.deviceId,
-      journalSeq: seq,
-    },
-  }));
+  const stamp = { namespaceId, committedAtMs, deviceId: actor.deviceId, journalSeq: seq };
+  return changes.flatMap((change): FileWrite[] => {
+    const write: FileWrite = {
+      expectedVersion: change.baseVersion,
+      wasLive: current.has(change.path) && !current.get(change.path)!.deleted,
+      superseded: current.get(change.path),
+      entry: {
+        ...stamp,
+        path: change.path,
+        version: change.baseVersion + 1,
+        deleted: change.content === undefined,
+        content: change.content,
+        modifiedAtMs: change.modifiedAtMs,
+        ...(change.moveFrom ? { movedFrom: change.moveFrom.path } : {}),
+      },
+    };
+    if (!change.moveFrom) return [write];
+    // The source's tombstone first: a move is the old path's deletion and the new path's creation.
+    const { path, baseVersion } = change.moveFrom;
+    const source: FileWrite = {
+      expectedVersion: baseVersion,
+      wasLive: true,
+      superseded: current.get(path),
+      entry: {
+        ...stamp,
+        path,
+        version: baseVersion + 1,
+        deleted: true,
+        content: undefined,
+        modifiedAtMs: change.modifiedAtMs,
+        movedTo: change.path,
+      },
+    };
+    return [source, write];
+  });
 }
 
 export function buildJournal(
@@ -168,6 +207,8 @@ export function buildJournal(
       size: entry.content?.size ?? 0,
       contentHash: entry.content?.contentHash ?? '',
       modifiedAtMs: entry.modifiedAtMs,
+      ...(entry.movedFrom ? { movedFrom: entry.movedFrom } : {}),
+      ...(entry.movedTo ? { movedTo: entry.movedTo } : {}),
     })),
   };
 }

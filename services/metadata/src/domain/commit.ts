@@ -92,7 +92,8 @@ function findMoves(
   current: ReadonlyMap<string, FileEntry>,
 ): Map<string, string> {
   const deletions = accepted.filter((change) => !change.content);
-  const creations = accepted.filter((change) => change.content);
+  // A move carries its own deletion: it excuses no other.
+  const creations = accepted.filter((change) => change.content && !change.moveFrom);
   const partners = pairMoves(
     deletions.map((change) => ({
       path: change.path,
@@ -104,6 +105,7 @@ function findMoves(
   partners.forEach((partner, index) => {
     if (partner !== undefined) moves.set(deletions[index]!.path, creations[partner]!.path);
   });
+  for (const change of accepted) if (change.moveFrom) moves.set(change.moveFrom.path, change.path);
   return moves;
 }
 
@@ -141,10 +143,13 @@ export class Committer {
     // A creation (base version 0) is not read first: its transaction is conditioned on the path
     // being absent, and a path that exists after all is reported as a conflict from there. A
     // first sync of many files then reads no entries at all.
-    const current = await store.currentEntries(
-      namespaceId,
-      ready.filter((change) => change.baseVersion > 0 || !change.content).map((change) => change.path),
-    );
+    // A move's target is read too (it must be free), and its source (live at the version moved).
+    const current = await store.currentEntries(namespaceId, [
+      ...ready
+        .filter((change) => change.baseVersion > 0 || !change.content || change.moveFrom)
+        .map((change) => change.path),
+      ...ready.flatMap((change) => (change.moveFrom ? [change.moveFrom.path] : [])),
+    ]);
     const { accepted, rejected } = planChanges(ready, current);
     for (const outcome of rejected) outcomes.set(outcome.path, outcome);
     const wasLive = new Map(
@@ -195,10 +200,12 @@ export class Committer {
     changes: readonly FileChange[],
     outcomes: Map<string, ChangeOutcome>,
   ): Promise<FileChange[]> {
-    const hashes = changes.flatMap((change) => change.content?.blockHashes ?? []);
+    // A move's content is its source's (planChanges checks it), whose blocks a commit checked.
+    const hashes = changes.flatMap((change) => (change.moveFrom ? [] : (change.content?.blockHashes ?? [])));
     const missing = new Set(await this.options.blocks.missingForCommit(namespaceId, hashes));
     if (missing.size === 0) return [...changes];
     return changes.filter((change) => {
+      if (change.moveFrom) return true;
       const absent = [...new Set(change.content?.blockHashes ?? [])].filter((hash) => missing.has(hash));
       if (absent.length === 0) return true;
       outcomes.set(change.path, { kind: 'missing-blocks', path: change.path, blockHashes: absent });
@@ -256,7 +263,13 @@ export class Committer {
       }
       if (pending.length === 0) break;
 
-      const clashes = await findClashes(store, namespaceId, pending, context.wasLive);
+      // A move's source leaves the tree in the same transaction.
+      const sources = pending.flatMap((change) =>
+        change.moveFrom
+          ? [{ ...change.moveFrom, content: undefined, modifiedAtMs: change.modifiedAtMs }]
+          : [],
+      );
+      const clashes = await findClashes(store, namespaceId, [...sources, ...pending], context.wasLive);
       if (clashes.length > 0) {
         for (const clash of clashes) outcomes.set(clash.path, clash);
         const clashing = new Set(clashes.map((clash) => clash.path));
@@ -289,13 +302,18 @@ export class Committer {
       });
       if (result.kind === 'committed') {
         context.head = head;
+        // A move's source tombstone is no change of the request: only its target is answered.
         for (const { entry } of files)
-          outcomes.set(entry.path, { kind: 'committed', path: entry.path, entry });
+          if (!entry.movedTo) outcomes.set(entry.path, { kind: 'committed', path: entry.path, entry });
         return seq;
       }
       if (result.conflictingPaths.length > 0) {
-        await this.reportConflicts(namespaceId, result.conflictingPaths, outcomes);
-        const conflicting = new Set(result.conflictingPaths);
+        // A move's source that changed meanwhile fails the move, reported at the move's path.
+        const moveOf = new Map(
+          pending.flatMap((change) => (change.moveFrom ? [[change.moveFrom.path, change.path]] : [])),
+        );
+        await this.reportConflicts(namespaceId, result.conflictingPaths, outcomes, moveOf);
+        const conflicting = new Set(result.conflictingPaths.map((path) => moveOf.get(path) ?? path));
         pending = pending.filter((change) => !conflicting.has(change.path));
         this.unpairMoves(context, conflicting, pending);
       }
@@ -331,12 +349,17 @@ export class Committer {
     return forgotten;
   }
 
+  /** `moveOf`: a move's source path → the move's path, under which its conflict is reported. */
   private async reportConflicts(
     namespaceId: string,
     paths: readonly string[],
     outcomes: Map<string, ChangeOutcome>,
+    moveOf: ReadonlyMap<string, string> = new Map(),
   ): Promise<void> {
     const current: Map<string, FileEntry> = await this.options.store.currentEntries(namespaceId, paths);
-    for (const path of paths) outcomes.set(path, { kind: 'conflict', path, current: current.get(path) });
+    for (const path of paths) {
+      const reported = moveOf.get(path) ?? path;
+      outcomes.set(reported, { kind: 'conflict', path: reported, current: current.get(path) });
+    }
   }
 }

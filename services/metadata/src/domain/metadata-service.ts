@@ -214,6 +214,8 @@ export class MetadataService {
             committedAtMs: record.committedAtMs,
             deviceId: record.actor.deviceId,
             journalSeq: record.seq,
+            ...(change.movedFrom ? { movedFrom: change.movedFrom } : {}),
+            ...(change.movedTo ? { movedTo: change.movedTo } : {}),
           },
       ),
     }));

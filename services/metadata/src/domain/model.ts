@@ -20,6 +20,10 @@ export interface FileEntry {
   readonly committedAtMs: number;
   readonly deviceId: string;
   readonly journalSeq: number;
+  /** A version made by a move: the path the file came from (whose tombstone has `movedTo`). */
+  readonly movedFrom?: string;
+  /** A tombstone written by a move: the path the file went to. */
+  readonly movedTo?: string;
   /**
    * For a superseded version: when it stops being retained (Unix ms). Undefined for the current
    * entry, which never expires, and for versions kept without an expiry.
@@ -68,6 +72,11 @@ export interface FileChange {
   /** Undefined means: delete (commit a tombstone). */
   readonly content: FileContent | undefined;
   readonly modifiedAtMs: number;
+  /**
+   * A move: the live file at `moveFrom.path`, at version `moveFrom.baseVersion` and with this
+   * change's content, leaves a tombstone there and arrives at `path`, in one transaction.
+   */
+  readonly moveFrom?: { readonly path: string; readonly baseVersion: number };
 }
 
 /** Who commits: the verified caller. */
@@ -139,6 +148,9 @@ export interface JournalChange {
   readonly size: number;
   readonly contentHash: string;
   readonly modifiedAtMs: number;
+  /** See FileEntry.movedFrom and movedTo: set on the two halves of a move. */
+  readonly movedFrom?: string;
+  readonly movedTo?: string;
 }
 
 /**
@@ -151,6 +163,17 @@ export interface ChangeEvent {
   readonly seq: number;
   readonly committedAtMs: number;
   readonly actor: Actor;
-  readonly changes: readonly { path: string; version: number; deleted: boolean; size: number }[];
+  /**
+   * The two halves of a move carry where the file went (`movedTo`, on the old path's tombstone)
+   * and where it came from (`movedFrom`, on the new path's version).
+   */
+  readonly changes: readonly {
+    path: string;
+    version: number;
+    deleted: boolean;
+    size: number;
+    movedFrom?: string;
+    movedTo?: string;
+  }[];
   readonly recipients: readonly { userId: string; email: string; emailVerified: true; paths: string[] }[];
 }

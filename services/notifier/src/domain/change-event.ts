@@ -17,6 +17,9 @@ export const changeEventSchema = z.object({
       version: z.number().int().nonnegative(),
       deleted: z.boolean(),
       size: z.number().int().nonnegative(),
+      /** The two halves of a move: the new path's version names the old path, and the other way. */
+      movedFrom: z.string().min(1).optional(),
+      movedTo: z.string().min(1).optional(),
     }),
   ),
   recipients: z.array(

@@ -30,6 +30,25 @@ describe('composeMail', () => {
     expect(mail.text).toContain('2026-01-02T03:04:05.000Z');
   });
 
+  it('tells a move once, old path and new, to followers of either path or both', () => {
+    const moved: ChangeEvent = {
+      ...event,
+      changes: [
+        { path: 'docs/a.txt', version: 3, deleted: true, size: 0, movedTo: 'archive/a.txt' },
+        { path: 'archive/a.txt', version: 1, deleted: false, size: 10, movedFrom: 'docs/a.txt' },
+      ],
+    };
+    const to = (paths: string[]) => composeMail(moved, { userId: 'u', email: 'u@example.com', paths });
+    for (const paths of [['docs/a.txt'], ['archive/a.txt'], ['docs/a.txt', 'archive/a.txt']]) {
+      const mail = to(paths);
+      expect(mail.subject).toBe('filesync: 1 change in your followed folders');
+      expect(mail.text).toContain('ada@example.com changed a file you follow');
+      expect(mail.text.match(/moved {4}docs\/a\.txt -> archive\/a\.txt/g)).toHaveLength(1);
+      expect(mail.text).not.toContain('deleted');
+      expect(mail.text).not.toContain('added');
+    }
+  });
+
   it('uses the singular for one change', () => {
     expect(composeMail(event, { userId: 'u', email: 'u@example.com', paths: ['new.txt'] }).subject).toBe(
       'filesync: 1 change in your followed folders',

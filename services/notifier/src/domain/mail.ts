@@ -7,16 +7,29 @@ export interface MailContent {
 
 /** The notification one follower gets for one event: the paths they follow that changed, and by whom. */
 export function composeMail(event: ChangeEvent, recipient: Recipient): MailContent {
-  const count = recipient.paths.length;
-  const subject = `filesync: ${count} ${count === 1 ? 'change' : 'changes'} in your followed folders`;
   const changeByPath = new Map(event.changes.map((change) => [change.path, change]));
-  const lines = recipient.paths.map((path) => {
+  // A move is told once, as "old -> new", to a follower of either path or of both.
+  const moves = new Set<string>();
+  const lines = recipient.paths.flatMap((path) => {
     const change = changeByPath.get(path);
-    if (!change) return `  changed  ${path}`;
-    if (change.deleted) return `  deleted  ${path}`;
+    if (!change) return [`  changed  ${path}`];
+    const move = change.movedTo
+      ? [path, change.movedTo]
+      : change.movedFrom
+        ? [change.movedFrom, path]
+        : undefined;
+    if (move) {
+      const line = `  moved    ${move[0]} -> ${move[1]}`;
+      if (moves.has(line)) return [];
+      moves.add(line);
+      return [line];
+    }
+    if (change.deleted) return [`  deleted  ${path}`];
     const verb = change.version === 1 ? 'added  ' : 'updated';
-    return `  ${verb}  ${path} (version ${change.version}, ${formatBytes(change.size)})`;
+    return [`  ${verb}  ${path} (version ${change.version}, ${formatBytes(change.size)})`];
   });
+  const count = lines.length;
+  const subject = `filesync: ${count} ${count === 1 ? 'change' : 'changes'} in your followed folders`;
   const who = event.actor.email || 'someone';
   const text = [
     'Hello,',

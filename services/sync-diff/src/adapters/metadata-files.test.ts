@@ -25,6 +25,8 @@ const fileEntry = (path: string, version: number, deleted = false): common.FileE
   committedAtMs: 0,
   deviceId: 'd',
   journalSeq: 1,
+  movedFrom: '',
+  movedTo: '',
 });
 
 interface Seen {

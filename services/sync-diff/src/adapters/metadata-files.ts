@@ -93,6 +93,8 @@ function toMetadataFile(entry: common.FileEntry): MetadataFile {
     version: entry.version,
     deleted: entry.deleted,
     contentHash: entry.deleted ? '' : (entry.content?.contentHash ?? ''),
+    ...(entry.movedFrom ? { movedFrom: entry.movedFrom } : {}),
+    ...(entry.movedTo ? { movedTo: entry.movedTo } : {}),
     entry,
   };
 }

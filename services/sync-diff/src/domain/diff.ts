@@ -4,6 +4,10 @@ import type { ManifestReader } from './manifest';
 /** A server entry the diff can match to a manifest path. */
 export interface ServerFile extends ServerState {
   readonly path: string;
+  /** A version a move made: the path it came from (see common.FileEntry.moved_from). */
+  readonly movedFrom?: string;
+  /** A tombstone a move left: the path the file went to (common.FileEntry.moved_to). */
+  readonly movedTo?: string;
 }
 
 /** One page of the server listing (current entries and tombstones). */

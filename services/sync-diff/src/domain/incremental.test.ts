@@ -93,6 +93,32 @@ describe('diffSinceCursor', () => {
     expect(gone?.type === 'action' && gone.decision.server?.entry.deleted).toBe(true);
   });
 
+  it('answers a move both of whose paths the manifest leaves out with MOVE_LOCAL and DELETE_LOCAL', async () => {
+    const files = new FakeNamespace();
+    files.commit([put('docs/a'), put('docs/b'), put('docs/c')]);
+    const cursor = files.head;
+    const move = (from: string, to: string): FakeChange[] => [
+      { path: from, deleted: true, movedTo: to },
+      { path: to, contentHash: A, movedFrom: from },
+    ];
+    files.commit([...move('docs/a', 'new/a'), ...move('docs/b', 'new/b'), ...move('docs/c', 'new/c')]);
+    // Moved on again: docs/c's move no longer says where the file is, and the move from new/c
+    // (which this client never had) is one it downloads instead.
+    files.commit([...move('new/c', 'again/c')]);
+
+    expect(brief(await run(files, cursor, [local('new/b', B)]))).toEqual([
+      ['again/c', 'move-local', 0, 1],
+      ['docs/a', 'delete-local', 0, 2],
+      ['docs/b', 'delete-local', 0, 2],
+      ['docs/c', 'delete-local', 0, 2],
+      ['new/a', 'move-local', 0, 1],
+      // Named by the manifest: decided by the rule, never a move.
+      ['new/b', 'conflict', 0, 1],
+      ['new/c', 'delete-local', 0, 2],
+      summary(3, 1, 7),
+    ]);
+  });
+
   it('decides manifest paths the journal does not name against their current entries', async () => {
     const files = new FakeNamespace();
     files.commit([put('edited'), put('deleted-here'), put('unchanged')]);

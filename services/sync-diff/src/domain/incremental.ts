@@ -26,7 +26,9 @@ export interface SinceCursor {
  *   it, else metadata's current entry, else none), exactly as the full diff decides it;
  * - a journal path the manifest does not name is a DOWNLOAD (live) or DELETE_LOCAL (tombstone) of
  *   its latest entry: the client decides it again against its own synced base, which the server
- *   does not know and which may hold that version already.
+ *   does not know and which may hold that version already. A DOWNLOAD is a MOVE_LOCAL when a move
+ *   made that entry and its source's latest entry is still the move's tombstone, unnamed too: the
+ *   client may rename its file at the source instead of downloading.
  * The summary's cursor is the last journal record read (the cursor itself when none followed).
  *
  * Costs one journal page per 1,000 records after the cursor and one current-entries call per
@@ -84,7 +86,11 @@ export async function* diffSinceCursor<S extends ServerFile>(
     } else {
       path = journalOnly[nextJournal++]!;
       const server = latest.get(path)!;
-      decision = { kind: server.deleted ? 'delete-local' : 'download', baseVersion: 0, server };
+      decision = {
+        kind: server.deleted ? 'delete-local' : movedHere(server, latest, named) ? 'move-local' : 'download',
+        baseVersion: 0,
+        server,
+      };
     }
     if (decision) {
       actionsSent += 1;
@@ -92,6 +98,20 @@ export async function* diffSinceCursor<S extends ServerFile>(
     }
   }
   yield { type: 'summary', cursor, entriesReceived: manifest.received, actionsSent, fullDiffRequired: false };
+}
+
+/**
+ * True when `server` is a move's arrival whose source the journal last saw leave by that move and
+ * the manifest does not name (the client reports it unchanged): a rename can stand for the download.
+ */
+function movedHere<S extends ServerFile>(
+  server: S,
+  latest: ReadonlyMap<string, S>,
+  named: ReadonlySet<string>,
+): boolean {
+  if (server.movedFrom === undefined || named.has(server.movedFrom)) return false;
+  const source = latest.get(server.movedFrom);
+  return source !== undefined && source.deleted && source.movedTo === server.path;
 }
 
 /** The whole manifest, in path order; INVALID_ARGUMENT past LIMITS.maxIncrementalPaths entries. */

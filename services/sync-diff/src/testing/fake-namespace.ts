@@ -11,9 +11,13 @@ import type { CallBudget, CurrentEntries, JournalPage, JournalRecord, ServerFile
 
 export const FAKE_NS = 'ns-1';
 
-/** One change of a fake commit: new content (its hash) or a deletion. */
-export type FakeChange =
-  { readonly path: string; readonly contentHash: string } | { readonly path: string; readonly deleted: true };
+/**
+ * One change of a fake commit: new content (its hash) or a deletion; `movedFrom` / `movedTo` mark
+ * the two halves of a move (see common.FileEntry).
+ */
+export type FakeChange = (
+  { readonly path: string; readonly contentHash: string } | { readonly path: string; readonly deleted: true }
+) & { readonly movedFrom?: string; readonly movedTo?: string };
 
 export interface FakeCall {
   readonly method: 'list' | 'changes' | 'currentEntries' | 'findMissingBlocks';
@@ -111,6 +115,12 @@ function fakeFile(change: FakeChange, version: number, seq: number): MetadataFil
     committedAtMs: 0,
     deviceId: 'other-device',
     journalSeq: seq,
+    movedFrom: change.movedFrom ?? '',
+    movedTo: change.movedTo ?? '',
   };
-  return { path: change.path, version, deleted, contentHash, entry };
+  const moved = {
+    ...(change.movedFrom ? { movedFrom: change.movedFrom } : {}),
+    ...(change.movedTo ? { movedTo: change.movedTo } : {}),
+  };
+  return { path: change.path, version, deleted, contentHash, ...moved, entry };
 }

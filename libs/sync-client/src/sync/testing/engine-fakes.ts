@@ -163,6 +163,8 @@ export function entry(
     committedAtMs: 1_700_000_000_000,
     deviceId: 'other',
     journalSeq: version,
+    movedFrom: '',
+    movedTo: '',
   };
 }
 

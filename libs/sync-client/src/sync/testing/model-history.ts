@@ -191,6 +191,7 @@ export async function playHistory(
       const moved = summary
         ? summary.filesUploaded +
           summary.filesDownloaded +
+          summary.moved +
           summary.deleted +
           summary.conflicts +
           summary.failed.length

@@ -103,9 +103,16 @@ export class ModelServer {
         continue;
       }
       const server = this.files.get(path)!;
+      // As sync-diff does: a move's arrival whose unnamed source still holds the move's tombstone.
+      const source = server.movedFrom ? this.files.get(server.movedFrom) : undefined;
+      const moved = !named.has(server.movedFrom) && source?.deleted === true && source.movedTo === path;
       actions.push({
         path,
-        kind: server.deleted ? ACTION_OF['delete-local'] : ACTION_OF.download,
+        kind: server.deleted
+          ? ACTION_OF['delete-local']
+          : moved
+            ? ACTION_OF['move-local']
+            : ACTION_OF.download,
         baseVersion: 0,
         serverEntry: server,
       });
@@ -114,7 +121,10 @@ export class ModelServer {
   }
 
   private commit(deviceId: string, changes: readonly metadata.FileChange[]) {
-    const deleting = new Set(changes.filter((change) => change.delete).map((change) => change.path));
+    const deleting = new Set([
+      ...changes.filter((change) => change.delete).map((change) => change.path),
+      ...changes.filter((change) => change.moveFrom !== '').map((change) => change.moveFrom),
+    ]);
     const isLive = (path: string) => {
       const current = this.files.get(path);
       return current !== undefined && !current.deleted && !deleting.has(path);
@@ -126,8 +136,23 @@ export class ModelServer {
       if (change.baseVersion !== currentVersion || (change.delete && (!current || current.deleted))) {
         return { path, outcome: { $case: 'conflict', value: current ?? this.absent(path) } };
       }
+      const source = change.moveFrom ? this.files.get(change.moveFrom) : undefined;
+      if (change.moveFrom) {
+        // As metadata does: a free target, and the source live at the version and content moved.
+        if (current && !current.deleted) return { path, outcome: { $case: 'conflict', value: current } };
+        if (
+          !source ||
+          source.deleted ||
+          source.version !== change.moveFromBaseVersion ||
+          source.content?.contentHash !== change.content?.contentHash
+        ) {
+          return { path, outcome: { $case: 'conflict', value: source ?? this.absent(change.moveFrom) } };
+        }
+      }
       if (!change.delete) {
-        const missing = (change.content?.blockHashes ?? []).filter((hash) => !this.blocks.stored.has(hash));
+        const missing = change.moveFrom
+          ? []
+          : (change.content?.blockHashes ?? []).filter((hash) => !this.blocks.stored.has(hash));
         if (missing.length > 0) {
           return { path, outcome: { $case: 'missingBlocks', value: { blockHashes: missing } } };
         }
@@ -150,6 +175,22 @@ export class ModelServer {
           }
         }
       }
+      if (source) {
+        const tombstone: common.FileEntry = {
+          ...source,
+          version: source.version + 1,
+          deleted: true,
+          content: undefined,
+          modifiedAtMs: change.modifiedAtMs,
+          deviceId,
+          journalSeq: this.head + 1,
+          movedFrom: '',
+          movedTo: path,
+        };
+        this.files.set(source.path, tombstone);
+        this.history.push(tombstone);
+        this.journal.push(tombstone);
+      }
       const entry: common.FileEntry = {
         namespaceId: 'ns',
         path,
@@ -160,6 +201,8 @@ export class ModelServer {
         committedAtMs: 0,
         deviceId,
         journalSeq: this.head + 1,
+        movedFrom: change.moveFrom,
+        movedTo: '',
       };
       this.files.set(path, entry);
       this.history.push(entry);
@@ -180,6 +223,8 @@ export class ModelServer {
       committedAtMs: 0,
       deviceId: '',
       journalSeq: 0,
+      movedFrom: '',
+      movedTo: '',
     };
   }
 

@@ -56,6 +56,16 @@ export interface FileEntry {
   deviceId: string;
   /** Journal sequence number of the commit that produced this version. */
   journalSeq: number;
+  /**
+   * For a version made by a move (FileChange.move_from): the path the file was moved from, whose
+   * tombstone the same commit wrote. Empty otherwise.
+   */
+  movedFrom: string;
+  /**
+   * For a tombstone written by a move: the path the file was moved to, whose version the same
+   * commit wrote with this file's content. Empty otherwise.
+   */
+  movedTo: string;
 }
 
 function createBaseFileContent(): FileContent {
@@ -178,6 +188,8 @@ function createBaseFileEntry(): FileEntry {
     committedAtMs: 0,
     deviceId: "",
     journalSeq: 0,
+    movedFrom: "",
+    movedTo: "",
   };
 }
 
@@ -209,6 +221,12 @@ export const FileEntry: MessageFns<FileEntry> = {
     }
     if (message.journalSeq !== 0) {
       writer.uint32(72).int64(message.journalSeq);
+    }
+    if (message.movedFrom !== "") {
+      writer.uint32(82).string(message.movedFrom);
+    }
+    if (message.movedTo !== "") {
+      writer.uint32(90).string(message.movedTo);
     }
     return writer;
   },
@@ -298,6 +316,22 @@ export const FileEntry: MessageFns<FileEntry> = {
             message.journalSeq = longToNumber(reader.int64());
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.movedFrom = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.movedTo = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -341,6 +375,16 @@ export const FileEntry: MessageFns<FileEntry> = {
         : isSet(object.journal_seq)
         ? globalThis.Number(object.journal_seq)
         : 0,
+      movedFrom: isSet(object.movedFrom)
+        ? globalThis.String(object.movedFrom)
+        : isSet(object.moved_from)
+        ? globalThis.String(object.moved_from)
+        : "",
+      movedTo: isSet(object.movedTo)
+        ? globalThis.String(object.movedTo)
+        : isSet(object.moved_to)
+        ? globalThis.String(object.moved_to)
+        : "",
     };
   },
 
@@ -373,6 +417,12 @@ export const FileEntry: MessageFns<FileEntry> = {
     if (message.journalSeq !== 0) {
       obj.journalSeq = Math.round(message.journalSeq);
     }
+    if (message.movedFrom !== "") {
+      obj.movedFrom = message.movedFrom;
+    }
+    if (message.movedTo !== "") {
+      obj.movedTo = message.movedTo;
+    }
     return obj;
   },
 
@@ -392,6 +442,8 @@ export const FileEntry: MessageFns<FileEntry> = {
     message.committedAtMs = object.committedAtMs ?? 0;
     message.deviceId = object.deviceId ?? "";
     message.journalSeq = object.journalSeq ?? 0;
+    message.movedFrom = object.movedFrom ?? "";
+    message.movedTo = object.movedTo ?? "";
     return message;
   },
 };

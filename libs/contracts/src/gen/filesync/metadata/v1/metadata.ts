@@ -177,6 +177,22 @@ export interface FileChange {
    * holds (within ±8.64e15), before 1970 (negative) and 0 included, stored exactly.
    */
   modifiedAtMs: number;
+  /**
+   * A move (rename) of the file at this path to `path`: set, the change commits, in one
+   * transaction and one journal entry, a tombstone at move_from (its entry's `moved_to` names
+   * `path`) and a version at `path` with `content` (its entry's `moved_from` names move_from),
+   * without checking blocks: `content` must be the content of move_from's version
+   * move_from_base_version, whose blocks are stored. A valid canonical path, distinct from `path`,
+   * neither at or below the other, and named by no other change of the request; `delete` must be
+   * false. The move is refused for this path alone, changing nothing: `conflict` with the current
+   * entry of move_from (its path is move_from) when move_from is not live at
+   * move_from_base_version with this content; `conflict` with the current entry of `path` when
+   * base_version is stale or `path` holds a live file (the target must be free). A client then
+   * commits the deletion and the creation apart, as it would without moves.
+   */
+  moveFrom: string;
+  /** The version of move_from the client last synced and moves (see move_from); 0 when no move. */
+  moveFromBaseVersion: number;
 }
 
 /** Request of MetadataService.CommitFile. */
@@ -652,7 +668,15 @@ export interface LocateBlocksResponse {
 }
 
 function createBaseFileChange(): FileChange {
-  return { path: "", baseVersion: 0, content: undefined, delete: false, modifiedAtMs: 0 };
+  return {
+    path: "",
+    baseVersion: 0,
+    content: undefined,
+    delete: false,
+    modifiedAtMs: 0,
+    moveFrom: "",
+    moveFromBaseVersion: 0,
+  };
 }
 
 export const FileChange: MessageFns<FileChange> = {
@@ -671,6 +695,12 @@ export const FileChange: MessageFns<FileChange> = {
     }
     if (message.modifiedAtMs !== 0) {
       writer.uint32(40).int64(message.modifiedAtMs);
+    }
+    if (message.moveFrom !== "") {
+      writer.uint32(50).string(message.moveFrom);
+    }
+    if (message.moveFromBaseVersion !== 0) {
+      writer.uint32(56).int64(message.moveFromBaseVersion);
     }
     return writer;
   },
@@ -728,6 +758,22 @@ export const FileChange: MessageFns<FileChange> = {
             message.modifiedAtMs = longToNumber(reader.int64());
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.moveFrom = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.moveFromBaseVersion = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -755,6 +801,16 @@ export const FileChange: MessageFns<FileChange> = {
         : isSet(object.modified_at_ms)
         ? globalThis.Number(object.modified_at_ms)
         : 0,
+      moveFrom: isSet(object.moveFrom)
+        ? globalThis.String(object.moveFrom)
+        : isSet(object.move_from)
+        ? globalThis.String(object.move_from)
+        : "",
+      moveFromBaseVersion: isSet(object.moveFromBaseVersion)
+        ? globalThis.Number(object.moveFromBaseVersion)
+        : isSet(object.move_from_base_version)
+        ? globalThis.Number(object.move_from_base_version)
+        : 0,
     };
   },
 
@@ -775,6 +831,12 @@ export const FileChange: MessageFns<FileChange> = {
     if (message.modifiedAtMs !== 0) {
       obj.modifiedAtMs = Math.round(message.modifiedAtMs);
     }
+    if (message.moveFrom !== "") {
+      obj.moveFrom = message.moveFrom;
+    }
+    if (message.moveFromBaseVersion !== 0) {
+      obj.moveFromBaseVersion = Math.round(message.moveFromBaseVersion);
+    }
     return obj;
   },
 
@@ -790,6 +852,8 @@ export const FileChange: MessageFns<FileChange> = {
       : undefined;
     message.delete = object.delete ?? false;
     message.modifiedAtMs = object.modifiedAtMs ?? 0;
+    message.moveFrom = object.moveFrom ?? "";
+    message.moveFromBaseVersion = object.moveFromBaseVersion ?? 0;
     return message;
   },
 };

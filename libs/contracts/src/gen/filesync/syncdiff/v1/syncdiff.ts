@@ -45,6 +45,13 @@ export enum ActionKind {
   ACTION_KIND_CONFLICT = 5,
   /** ACTION_KIND_RECORD - Contents already match: record the server version as the synced base. */
   ACTION_KIND_RECORD = 6,
+  /**
+   * ACTION_KIND_MOVE_LOCAL - A DOWNLOAD of server_entry made by a move (its `moved_from` names the old path, which the
+   * same answer deletes with DELETE_LOCAL): a client holding the old path unchanged at the moved
+   * content renames it instead of downloading; otherwise it downloads as for DOWNLOAD. Sent only
+   * by incremental diffs, and only when neither path is in the manifest.
+   */
+  ACTION_KIND_MOVE_LOCAL = 7,
   UNRECOGNIZED = -1,
 }
 
@@ -71,6 +78,9 @@ export function actionKindFromJSON(object: any): ActionKind {
     case 6:
     case "ACTION_KIND_RECORD":
       return ActionKind.ACTION_KIND_RECORD;
+    case 7:
+    case "ACTION_KIND_MOVE_LOCAL":
+      return ActionKind.ACTION_KIND_MOVE_LOCAL;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -94,6 +104,8 @@ export function actionKindToJSON(object: ActionKind): string {
       return "ACTION_KIND_CONFLICT";
     case ActionKind.ACTION_KIND_RECORD:
       return "ACTION_KIND_RECORD";
+    case ActionKind.ACTION_KIND_MOVE_LOCAL:
+      return "ACTION_KIND_MOVE_LOCAL";
     case ActionKind.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
