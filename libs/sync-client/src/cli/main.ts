@@ -174,7 +174,9 @@ function buildProgram(outcome: Outcome): Command {
         },
       ) => {
         if (options.watch && options.dryRun)
-          throw new InvalidArgumentError('--dry-run is one pass that changes nothing: it cannot be used with --watch');
+          throw new InvalidArgumentError(
+            '--dry-run is one pass that changes nothing: it cannot be used with --watch',
+          );
         if (options.watch) {
           if (options.movedFrom !== undefined)
             throw new Error('--moved-from needs one pass first: run it without --watch, then with --watch');
