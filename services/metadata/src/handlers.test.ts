@@ -90,6 +90,8 @@ describe('metadata handlers', () => {
           committedAtMs: 0,
           deviceId: '',
           journalSeq: 0,
+          movedFrom: '',
+          movedTo: '',
         },
       },
     });

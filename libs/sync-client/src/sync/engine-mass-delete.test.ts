@@ -54,7 +54,8 @@ describe('kind 2: a move is not a mass deletion (client guard)', () => {
       ...NAMES.map((name) => act(ActionKind.ACTION_KIND_DELETE_REMOTE, `docs/${name}`, 1)),
     ]);
     const summary = await run(remote);
-    expect(summary).toMatchObject({ filesUploaded: 3, deleted: 3, failed: [] });
+    // Committed as moves (issue 8, section 4): nothing uploaded, nothing deleted.
+    expect(summary).toMatchObject({ moved: 3, filesUploaded: 0, deleted: 0, failed: [] });
     expect(remote.options.every((options) => options?.confirmMassDelete === false)).toBe(true);
     for (const call of remote.calls)
       for (const path of call.filter((p) => p.startsWith('docs/')))
