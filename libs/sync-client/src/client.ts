@@ -289,10 +289,11 @@ export class FilesyncClient {
           dryRun: options.dryRun,
         },
       );
-      this.recordPass(root, isIncomplete(summary) ? 'incomplete' : 'ok', '', watcherPid);
+      // A dry run leaves the state as it was, the status's last pass included.
+      if (!options.dryRun) this.recordPass(root, isIncomplete(summary) ? 'incomplete' : 'ok', '', watcherPid);
       return summary;
     } catch (error) {
-      if (root !== undefined) {
+      if (root !== undefined && !options.dryRun) {
         const outcome = error instanceof SyncIncompleteError ? 'incomplete' : 'failed';
         this.recordPass(root, outcome, error instanceof Error ? error.message : String(error), watcherPid);
       }
