@@ -65,11 +65,17 @@ describe('kind 2: a move is not a mass deletion', () => {
     const moved = await laptop.cli('sync', laptopFolder, '--json');
     expect(moved.stderr).toBe('');
     expect(moved.code).toBe(EXIT.success);
-    expect(JSON.parse(moved.stdout)).toMatchObject({ filesUploaded: 12, deleted: 12, failed: [] });
+    // Committed as moves (issue 8, section 4): nothing uploaded, nothing deleted.
+    expect(JSON.parse(moved.stdout)).toMatchObject({ moved: 12, filesUploaded: 0, deleted: 0, failed: [] });
 
     const arrived = await desktop.cli('sync', desktopFolder, '--json');
     expect(arrived.code).toBe(EXIT.success);
-    expect(JSON.parse(arrived.stdout)).toMatchObject({ filesDownloaded: 12, deleted: 12, failed: [] });
+    expect(JSON.parse(arrived.stdout)).toMatchObject({
+      moved: 12,
+      filesDownloaded: 0,
+      deleted: 0,
+      failed: [],
+    });
     expect(treeDigest(desktopFolder)).toEqual(treeDigest(laptopFolder));
     expect(Object.keys(treeDigest(desktopFolder)).every((path) => path.startsWith('archive/'))).toBe(true);
   });

@@ -34,9 +34,15 @@ describe('motoStatements', () => {
   test('changes nothing else: same statements, same resources, no new action without its base', () => {
     for (const grants of Object.values(SERVICE_PERMISSIONS)) {
       const plain = policyStatements(grants, ARNS);
-      const moto = motoStatements(plain);
+      const all = motoStatements(plain);
+      const moto = all.slice(0, plain.length);
       expect(moto.map((statement) => statement.Resource)).toEqual(
         plain.map((statement) => statement.Resource),
+      );
+      // Beyond them only CreateQueue on "*", for a role granted CreateQueue (moto's unscoped check).
+      const granted = plain.some((statement) => statement.Action.includes('sqs:CreateQueue'));
+      expect(all.slice(plain.length)).toEqual(
+        granted ? [{ Effect: 'Allow', Action: ['sqs:CreateQueue'], Resource: ['*'] }] : [],
       );
       moto.forEach((statement, index) => {
         const base = plain[index]?.Action ?? [];

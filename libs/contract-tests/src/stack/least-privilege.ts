@@ -41,11 +41,23 @@ const MOTO_ACTION_ALIASES: Readonly<Record<string, readonly string[]>> = {
   'sqs:DeleteMessage': ['sqs:DeleteMessageBatch'],
 };
 
+/**
+ * Actions moto authorises against "*" rather than the resource they create: its SQS checks a
+ * queue's ARN only once the queue exists, so CreateQueue of `filesync-watch-<id>` is asked as "*"
+ * and a grant on the ARN prefix (what AWS checks) never matches. The emulator policy adds the
+ * action on "*" for a role granted it on some resource; everything else stays as on AWS.
+ */
+const MOTO_UNSCOPED_ACTIONS: readonly string[] = ['sqs:CreateQueue'];
+
 export function motoStatements(statements: readonly PolicyStatementJson[]): PolicyStatementJson[] {
-  return statements.map((statement) => ({
+  const mapped: PolicyStatementJson[] = statements.map((statement) => ({
     ...statement,
     Action: statement.Action.flatMap((action) => [action, ...(MOTO_ACTION_ALIASES[action] ?? [])]),
   }));
+  const unscoped = MOTO_UNSCOPED_ACTIONS.filter((action) =>
+    statements.some((statement) => statement.Action.includes(action)),
+  );
+  return unscoped.length === 0 ? mapped : [...mapped, { Effect: 'Allow', Action: unscoped, Resource: ['*'] }];
 }
 
 /** ARNs of the bootstrapped resources as moto names them (its fixed account). */
