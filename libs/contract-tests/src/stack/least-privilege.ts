@@ -42,12 +42,18 @@ const MOTO_ACTION_ALIASES: Readonly<Record<string, readonly string[]>> = {
 };
 
 /**
- * Actions moto authorises against "*" rather than the resource they create: its SQS checks a
- * queue's ARN only once the queue exists, so CreateQueue of `filesync-watch-<id>` is asked as "*"
- * and a grant on the ARN prefix (what AWS checks) never matches. The emulator policy adds the
- * action on "*" for a role granted it on some resource; everything else stays as on AWS.
+ * Actions moto authorises against "*" rather than their resource: its SQS checks a queue's ARN
+ * only once the queue exists (CreateQueue of `filesync-watch-<id>` is asked as "*"), and its SNS
+ * never names the topic. A grant on the ARN (what AWS checks) never matches "*", so the emulator
+ * policy adds these actions on "*" for a role granted them on some resource; everything else
+ * stays as on AWS.
  */
-const MOTO_UNSCOPED_ACTIONS: readonly string[] = ['sqs:CreateQueue'];
+const MOTO_UNSCOPED_ACTIONS: readonly string[] = [
+  'sqs:CreateQueue',
+  'sns:Publish',
+  'sns:Subscribe',
+  'sns:Unsubscribe',
+];
 
 export function motoStatements(statements: readonly PolicyStatementJson[]): PolicyStatementJson[] {
   const mapped: PolicyStatementJson[] = statements.map((statement) => ({
