@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { status } from '@grpc/grpc-js';
 import { type common, grpcCode, unary } from '@filesync/contracts';
-import { canonicalPath } from '@filesync/sync-core';
+import { canonicalPath, isAlive } from '@filesync/sync-core';
 import { DEFAULT_SERVER, serverAddresses } from './config/server-addresses';
 import { createServiceClients, TIMEOUTS, type ServiceClients } from './grpc/clients';
 import type { Hasher } from './hashing/hash-file';
@@ -219,7 +219,7 @@ export class FilesyncClient {
     const session = this.auth.requireSession();
     const root = await openSyncRoot(dir, this.state, { create: options.create });
     const other = this.state.folder(root)?.watcherPid ?? 0;
-    if (other !== 0 && other !== process.pid && processAlive(other)) {
+    if (other !== 0 && other !== process.pid && isAlive(other)) {
       throw new WatchBusyError(`${root} is watched already by filesync (pid ${other})`);
     }
     const watcherPid = process.pid;
@@ -500,7 +500,7 @@ export class FilesyncClient {
         );
         return {
           ...folder,
-          watching: folder.watcherPid !== 0 && processAlive(folder.watcherPid),
+          watching: folder.watcherPid !== 0 && isAlive(folder.watcherPid),
           pendingLocalChanges: pending ?? undefined,
           missing: pending === null,
         };
@@ -581,16 +581,6 @@ export class FilesyncClient {
 /** Another process watches the folder already. */
 export class WatchBusyError extends Error {
   override name = 'WatchBusyError';
-}
-
-/** Whether a process with this id runs (signal 0 only checks; EPERM: it runs as another user). */
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 async function isFolder(path: string): Promise<boolean> {
