@@ -5,3 +5,4 @@ export * as syncdiff from './gen/filesync/syncdiff/v1/syncdiff';
 export * as notifier from './gen/filesync/notifier/v1/notifier';
 export { descriptorSetBase64 } from './gen/descriptor-set';
 export * from './client';
+export * from './tls';
