@@ -3,15 +3,19 @@ import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import type { ServiceError } from '@grpc/grpc-js';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import type { FilesyncClient } from '../client';
-import { InvalidServerError } from '../config/server-addresses';
+import { InvalidCaError, insecureWarning, InvalidServerError } from '../config/server-addresses';
 import { MassDeleteError, SyncIncompleteError, type SyncSummary } from '../sync/summary';
 import { errorReport, exitCodeForError, exitCodeForSummary, EXIT } from './exit-codes';
 import { readPassword } from './password';
+import { describeTlsFailure } from './tls-errors';
 import { restoreLines, trashLines, versionLines } from './trash-output';
 
 interface GlobalOptions {
   server?: string;
   home?: string;
+  tls?: boolean;
+  insecure?: boolean;
+  ca?: string;
 }
 
 /** Runs the CLI; resolves with the process exit code. */
@@ -23,7 +27,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return outcome.exitCode;
   } catch (error) {
     const exitCode = exitCodeForError(error);
-    const message = await describeError(error);
+    const message = await describeError(error, program.opts<GlobalOptions>().insecure === true);
     if (!(error instanceof CommanderError)) process.stderr.write(`filesync: ${message}\n`);
     // A script that asked for JSON always gets one object, even when the command line was wrong.
     if (wantsJson(argv) && exitCode !== EXIT.success && !outcome.printedJson)
@@ -49,7 +53,16 @@ function wantsJson(argv: readonly string[]): boolean {
 function buildProgram(outcome: Outcome): Command {
   const program = new Command('filesync')
     .description('Keep folders in sync with filesync')
-    .option('--server <host[:port]>', 'deployment to use (default: FILESYNC_SERVER, then 127.0.0.1:50051)')
+    .option(
+      '--server <[grpcs://]host[:port]>',
+      'deployment to use (default: FILESYNC_SERVER, the signed-in one, then 127.0.0.1:50051); TLS unless loopback',
+    )
+    .option('--tls', 'TLS to a loopback server too (as grpcs:// does; kept by signup and login)')
+    .option(
+      '--insecure',
+      'plaintext to a server that is not loopback (warns: everything crosses the network readable)',
+    )
+    .option('--ca <file>', 'trust this CA certificate (PEM) beside the system ones (default: FILESYNC_CA)')
     .option('--home <dir>', 'where the session and state live (default: FILESYNC_HOME, then ~/.filesync)')
     .exitOverride()
     .showHelpAfterError();
@@ -59,7 +72,13 @@ function buildProgram(outcome: Outcome): Command {
     // Loaded here, not at the top: `--help` and usage errors never pay for gRPC, the AWS SDK and
     // node:sqlite (see bin/filesync.mjs on start time).
     const { FilesyncClient } = await import('../client');
-    const client = await FilesyncClient.open({ home: options.home, server: options.server });
+    const client = await FilesyncClient.open({
+      home: options.home,
+      server: options.server,
+      transport: { tls: options.tls, insecure: options.insecure },
+      ca: options.ca,
+    });
+    if (client.insecure) process.stderr.write(insecureWarning(client.server));
     try {
       return await work(client);
     } finally {
@@ -373,16 +392,18 @@ async function realLocation(path: string): Promise<string> {
   }
 }
 
-/** One line: the gRPC status and its details, or the error message. */
-export async function describeError(error: unknown): Promise<string> {
+/** One line: the gRPC status and its details, or the error message; `insecure`: the run had --insecure. */
+export async function describeError(error: unknown, insecure = false): Promise<string> {
   // A gRPC error (grpcCode of @filesync/contracts, not imported here: it would load gRPC at every
   // start) comes from a command that has loaded @grpc/grpc-js already.
   const code = (error as Partial<ServiceError> | null | undefined)?.code;
   if (typeof code === 'number') {
     const { status: grpcStatus } = await import('./grpc-status');
     const details = (error as ServiceError).details || (error as Error).message;
+    const tls = describeTlsFailure(details, { insecure });
+    if (tls) return tls;
     return `${grpcStatus[code] ?? `status ${code}`}: ${details}`;
   }
-  if (error instanceof InvalidServerError) return error.message;
+  if (error instanceof InvalidServerError || error instanceof InvalidCaError) return error.message;
   return error instanceof Error ? error.message : String(error);
 }
