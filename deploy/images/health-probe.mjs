@@ -16,7 +16,12 @@ function fail(reason) {
 
 if (!Number.isInteger(port) || port <= 0) fail('no gRPC port (FILESYNC_GRPC_PORT or argument)');
 
-const session = connect(`http://127.0.0.1:${port}`);
+// A service given a certificate (FILESYNC_TLS_CERT_FILE) serves TLS only. This probe asks its own
+// container over loopback and sends nothing secret, so it does not verify the certificate, which
+// names the service's public address rather than 127.0.0.1.
+const session = process.env.FILESYNC_TLS_CERT_FILE
+  ? connect(`https://127.0.0.1:${port}`, { rejectUnauthorized: false })
+  : connect(`http://127.0.0.1:${port}`);
 const timer = setTimeout(() => fail(`no answer within ${TIMEOUT_MS} ms`), TIMEOUT_MS);
 session.on('error', (error) => fail(error.message));
 

@@ -6,3 +6,4 @@ export * as notifier from './gen/filesync/notifier/v1/notifier';
 export { descriptorSetBase64 } from './gen/descriptor-set';
 export * from './client';
 export { ACTION_OF } from './actions';
+export * from './tls';

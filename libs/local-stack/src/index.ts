@@ -7,3 +7,4 @@ export * from './processes';
 export * from './signing-key';
 export * from './health';
 export * from './repo';
+export * from './tls';

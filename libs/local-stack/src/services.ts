@@ -10,14 +10,16 @@ import {
   RETENTION,
   SERVICE_NAMES,
   TABLES,
+  TLS_ENV,
   type ServiceName,
 } from '@filesync/resources';
 import { LOCAL_CREDENTIALS, type BootstrappedResources } from './bootstrap';
 import type { EmulatorEndpoints } from './emulators';
-import { checkServing } from './health';
+import { checkServing, healthCredentials } from './health';
 import { assertPortsFree, waitUntil } from './ports';
 import { startProcess, stopAll, type LogSink, type ManagedProcess } from './processes';
 import { nodeBinary, repoRoot } from './repo';
+import type { LocalTlsFiles } from './tls';
 
 export interface ServiceAddress {
   readonly grpc: number;
@@ -75,6 +77,8 @@ export interface ServiceEnvOptions {
    * start`): the service validates it; absent = its default.
    */
   readonly retentionDays?: string;
+  /** Serve TLS with these files (and call each other over TLS, trusting the CA); absent = plaintext. */
+  readonly tls?: LocalTlsFiles;
 }
 
 /** The environment of one service process: the contract between the stack and the services' config. */
@@ -105,6 +109,11 @@ export function serviceEnvironment(name: ServiceName, options: ServiceEnvOptions
     FILESYNC_METADATA_ADDRESS: `${host}:${ports.metadata.grpc}`,
     FILESYNC_POLL_WAIT_SECONDS: '1',
   };
+  if (options.tls) {
+    env[TLS_ENV.certFile] = options.tls.certFile;
+    env[TLS_ENV.keyFile] = options.tls.keyFile;
+    env[TLS_ENV.caFile] = options.tls.caFile;
+  }
   if (name === 'metadata') {
     env[NAMESPACE_ADVANCED_TOPIC.arnEnvVar] = resources.advanceTopicArn;
     if (options.retentionDays !== undefined) env[RETENTION.envVar] = options.retentionDays;
@@ -148,6 +157,7 @@ export async function startServices(options: StartServicesOptions): Promise<Runn
     }
   }
   const node = nodeBinary(root);
+  const credentials = healthCredentials(options.tls?.caFile);
   const started: ManagedProcess[] = [];
   try {
     for (const name of SERVICE_NAMES) {
@@ -165,14 +175,18 @@ export async function startServices(options: StartServicesOptions): Promise<Runn
     await Promise.all(
       started.map((managed) => {
         const address = `127.0.0.1:${options.ports[managed.name as ServiceName].grpc}`;
-        return waitUntil(`${managed.name} at ${address}`, () => checkServing(address), {
-          timeoutMs: options.timeoutMs ?? 30_000,
-          intervalMs: 150,
-          aborted: () => {
-            const reason = managed.exitReason();
-            return reason && `${reason}\n${managed.recentOutput()}`;
+        return waitUntil(
+          `${managed.name} at ${address}`,
+          () => checkServing(address, '', 1_000, credentials),
+          {
+            timeoutMs: options.timeoutMs ?? 30_000,
+            intervalMs: 150,
+            aborted: () => {
+              const reason = managed.exitReason();
+              return reason && `${reason}\n${managed.recentOutput()}`;
+            },
           },
-        });
+        );
       }),
     );
   } catch (error) {

@@ -6,6 +6,7 @@ import { startEmulators, type EmulatorEndpoints, type EmulatorPorts } from './em
 import { consoleSink, type LogSink } from './processes';
 import { generateSigningKey, persistentSigningKey } from './signing-key';
 import { servicePorts, startServices } from './services';
+import { ensureLocalTls } from './tls';
 
 export interface StackOptions {
   /** gRPC port of auth; metadata, sync-diff and notifier follow at +1, +2, +3. */
@@ -27,6 +28,8 @@ export interface StackOptions {
   readonly retentionDays?: string;
   /** See BootstrapOptions. */
   readonly queueVisibilityTimeoutSeconds?: number;
+  /** Serve TLS with a CA and certificate kept in `<stateDir>/tls` (ensureLocalTls). */
+  readonly tls?: boolean;
 }
 
 export interface StackEndpoints {
@@ -38,8 +41,10 @@ export interface StackEndpoints {
 
 export interface RunningStack {
   readonly endpoints: StackEndpoints;
-  /** What clients pass as `server`: host:port of auth, the other services at the next ports. */
+  /** What clients pass as `server`: [grpcs://]host:port of auth, the other services at the next ports. */
   readonly server: string;
+  /** The CA clients trust (`--ca`) when the stack serves TLS. */
+  readonly caFile: string | undefined;
   /** aws-ses-v2-local's mailbox page; GET <mailboxUrl>store lists sent mail as JSON. */
   readonly mailboxUrl: string;
   readonly resources: BootstrappedResources;
@@ -59,6 +64,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     ? persistentSigningKey(signingKeyFile(options.stateDir))
     : generateSigningKey();
   const ports = servicePorts(basePort, options.metricsBasePort);
+  const tls = options.tls ? ensureLocalTls(join(options.stateDir, 'tls')) : undefined;
 
   const emulators = await startEmulators({ ports: options.emulatorPorts ?? LOCAL_EMULATOR_PORTS, sink });
   try {
@@ -75,6 +81,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       sink,
       ...(options.logLevel ? { logLevel: options.logLevel } : {}),
       ...(options.retentionDays !== undefined ? { retentionDays: options.retentionDays } : {}),
+      ...(tls ? { tls } : {}),
     });
     const endpoints: StackEndpoints = {
       emulators: emulators.endpoints,
@@ -89,7 +96,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     let stopped: Promise<void> | undefined;
     return {
       endpoints,
-      server: `127.0.0.1:${basePort}`,
+      server: `${tls ? 'grpcs://' : ''}127.0.0.1:${basePort}`,
+      caFile: tls?.caFile,
       mailboxUrl: `${emulators.endpoints.ses}/`,
       resources,
       stop: () => {

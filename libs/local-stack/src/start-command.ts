@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { LOCAL_EMULATOR_PORTS, RETENTION, SERVICE_NAMES, SERVICE_PORTS } from '@filesync/resources';
 import { acquireLock, StackAlreadyRunningError } from './lock';
 import { PortInUseError } from './ports';
@@ -31,13 +31,30 @@ function describe(stack: RunningStack, seconds: string): string {
     ...rows.map(([label, where]) => `  ${(label as string).padEnd(width)}  ${where}`),
     `  ${'mailbox'.padEnd(width)}  ${stack.mailboxUrl}`,
     '',
-    `Clients: FILESYNC_SERVER=${stack.server} (the default). Ctrl-C stops everything.`,
+    stack.caFile
+      ? `TLS: clients pass --server ${stack.server} --ca ${relative(process.cwd(), stack.caFile) || stack.caFile}\n` +
+        `  (or FILESYNC_SERVER=${stack.server} FILESYNC_CA=${stack.caFile}). Ctrl-C stops everything.`
+      : `Clients: FILESYNC_SERVER=${stack.server} (the default). Ctrl-C stops everything.`,
     '',
   ].join('\n');
 }
 
-/** `npm start`: the whole stack on the default ports until Ctrl-C or SIGTERM. */
+/** `npm start -- --tls`: the only option (anything else is refused rather than ignored). */
+function parseArguments(args: readonly string[]): { tls: boolean } {
+  const unknown = args.filter((arg) => arg !== '--tls');
+  if (unknown.length > 0) {
+    process.stderr.write(`npm start: unknown option ${unknown.join(' ')} (the only one is --tls)\n`);
+    process.exit(2);
+  }
+  return { tls: args.includes('--tls') };
+}
+
+/**
+ * `npm start`: the whole stack on the default ports until Ctrl-C or SIGTERM; `npm start -- --tls`
+ * serves the services over TLS with a CA of its own in .local/tls (made once, reused while valid).
+ */
 export async function main(): Promise<void> {
+  const { tls } = parseArguments(process.argv.slice(2));
   const started = Date.now();
   const stateDir = join(repoRoot(), '.local');
   let release: (() => void) | undefined;
@@ -67,6 +84,7 @@ export async function main(): Promise<void> {
       emulatorPorts: LOCAL_EMULATOR_PORTS,
       stateDir,
       persistent: true,
+      tls,
       sink: quietSink,
       ...(process.env.FILESYNC_LOG_LEVEL ? { logLevel: process.env.FILESYNC_LOG_LEVEL } : {}),
       // The services do not inherit FILESYNC_* variables: the deployment settings are passed on by name.

@@ -10,6 +10,17 @@ export const SERVICE_PORTS = {
 
 export const SERVICE_NAMES = Object.keys(SERVICE_PORTS) as ServiceName[];
 
+/**
+ * The variables of a service's own TLS, all optional: its certificate chain and private key (PEM
+ * files; both or neither: with them it serves TLS and calls the other services over TLS), and a
+ * CA file it trusts in those services beside the system roots.
+ */
+export const TLS_ENV = {
+  certFile: 'FILESYNC_TLS_CERT_FILE',
+  keyFile: 'FILESYNC_TLS_KEY_FILE',
+  caFile: 'FILESYNC_TLS_CA_FILE',
+} as const;
+
 /** Local AWS emulators started by `npm start` and by the integration tests. */
 export const LOCAL_EMULATOR_PORTS = {
   /** moto_server: S3, STS, IAM, SQS. */

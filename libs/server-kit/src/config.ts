@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { serverTls, tlsEnv, type ServerTls } from './tls';
 
 /** Thrown when the environment does not describe a runnable service; the message is one line per problem. */
 export class ConfigError extends Error {
@@ -36,6 +37,8 @@ export const serviceEnv = {
    */
   FILESYNC_DRAIN_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
   AWS_REGION: z.string().min(1),
+  /** The service's own certificate and key, and the roots it trusts in its peers: see tls.ts. */
+  ...tlsEnv,
 };
 
 export const portVar = (defaultPort: number) => port.default(defaultPort);
@@ -75,11 +78,19 @@ export interface ServiceSettings {
   readonly shutdownGraceMs: number;
   readonly drainDelayMs: number;
   readonly region: string;
+  /** Serve TLS (and call the other services over TLS) with this; absent = plaintext. */
+  readonly tls?: ServerTls | undefined;
 }
 
+/**
+ * The settings every service shares, from its parsed environment. Throws ConfigError when the
+ * TLS variables do not fit together (see serverTls).
+ */
 export function serviceSettings(
   env: z.infer<z.ZodObject<ReturnType<typeof serviceEnvFor>>>,
 ): ServiceSettings {
+  const { tls, problems } = serverTls(env);
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   return {
     host: env.FILESYNC_BIND_HOST,
     port: env.FILESYNC_GRPC_PORT,
@@ -88,5 +99,6 @@ export function serviceSettings(
     shutdownGraceMs: env.FILESYNC_SHUTDOWN_GRACE_MS,
     drainDelayMs: env.FILESYNC_DRAIN_DELAY_MS,
     region: env.AWS_REGION,
+    tls,
   };
 }

@@ -1,5 +1,6 @@
 export * from './errors';
 export * from './config';
+export * from './tls';
 export * from './logger';
 export * from './metrics';
 export * from './aws';

@@ -30,6 +30,11 @@ if (major < 24) {
 // small files makes a dozen of them per file. Read when the pool starts, so set before any I/O.
 process.env.UV_THREADPOOL_SIZE ??= '16';
 
+// Node's deprecation warnings speak to the authors of the code, not to its users; one (DEP0123)
+// would print whenever gRPC opens TLS to a server named by an IP address (grpc-js passes the
+// address as the TLS server name).
+process.noDeprecation = true;
+
 // V8 keeps the code it compiled for each module file (os.tmpdir()/node-compile-cache, keyed by the
 // file's content): later starts skip compiling the client's chunks. A no-op where not writable.
 (await import('node:module')).enableCompileCache?.();

@@ -5,7 +5,8 @@ import pino, { type Logger } from 'pino';
 import { status } from '@grpc/grpc-js';
 import { type common, grpcCode, unary } from '@filesync/contracts';
 import { canonicalPath, isAlive } from '@filesync/sync-core';
-import { DEFAULT_SERVER, serverAddresses } from './config/server-addresses';
+import { DEFAULT_SERVER, serverAddresses, type TransportChoice } from './config/server-addresses';
+import { readTrustedCa } from './config/trusted-ca';
 import { createServiceClients, TIMEOUTS, type ServiceClients } from './grpc/clients';
 import type { Hasher } from './hashing/hash-file';
 import { WorkerHasher } from './hashing/worker-hasher';
@@ -39,8 +40,12 @@ import type { SyncSummary } from './sync/summary';
 export interface OpenOptions {
   /** Where session.json and state.db live; default FILESYNC_HOME or ~/.filesync. */
   readonly home?: string;
-  /** `host[:basePort]` of the deployment; default: FILESYNC_SERVER, the signed-in server, then the local stack. */
+  /** `[grpcs://]host[:basePort]` of the deployment; default: FILESYNC_SERVER, the signed-in server, then the local stack. */
   readonly server?: string;
+  /** `--tls`, `--insecure`: see serverAddresses. */
+  readonly transport?: TransportChoice;
+  /** A CA file trusted beside the system roots (`--ca`); default FILESYNC_CA. */
+  readonly ca?: string;
   /** Default: pino to stderr at FILESYNC_LOG_LEVEL (warn). */
   readonly logger?: Logger;
   /** The scan's reads of synced folders; default node:fs (a port for injecting disk faults). */
@@ -158,11 +163,14 @@ export class FilesyncClient {
   private constructor(
     readonly home: string,
     readonly server: string,
+    /** Plaintext to a host that is not loopback (`--insecure`): the CLI warns. */
+    readonly insecure: boolean,
     private readonly clients: ServiceClients,
     private readonly auth: Authenticator,
     private readonly state: StateDb,
     private readonly logger: Logger,
     private readonly scanFileSystem: ScanFileSystem | undefined,
+    private readonly extraCa: string | undefined,
   ) {}
 
   static async open(options: OpenOptions = {}): Promise<FilesyncClient> {
@@ -173,8 +181,10 @@ export class FilesyncClient {
     // An explicit choice wins over the server the session was created with.
     const addresses = serverAddresses(
       options.server ?? (process.env.FILESYNC_SERVER || undefined) ?? stored?.server ?? DEFAULT_SERVER,
+      options.transport,
     );
-    const clients = createServiceClients(addresses);
+    const extraCa = await readTrustedCa(options.ca);
+    const clients = createServiceClients(addresses, extraCa);
     const auth = new Authenticator(store, clients.auth, addresses.server);
     await auth.load();
     const logger =
@@ -183,11 +193,13 @@ export class FilesyncClient {
     return new FilesyncClient(
       home,
       addresses.server,
+      addresses.insecure,
       clients,
       auth,
       StateDb.open(join(home, 'state.db')),
       logger,
       options.scanFileSystem,
+      extraCa,
     );
   }
 
@@ -266,7 +278,7 @@ export class FilesyncClient {
       if (options.movedFrom !== undefined) await moveSyncRoot(options.movedFrom, dir, this.state);
       root = await openSyncRoot(dir, this.state, { create: options.create });
       this.hasher ??= new WorkerHasher(2);
-      this.blocks ??= new S3BlockStore(() => this.storageCredentials.get());
+      this.blocks ??= new S3BlockStore(() => this.storageCredentials.get(), { extraCa: this.extraCa });
       const summary = await syncFolder(
         root,
         session.rootNamespaceId,

@@ -4,6 +4,7 @@ import {
   unavailable,
   createLogger,
   connectTokenVerifier,
+  peerCredentials,
   createMetrics,
   implement,
   startGrpcService,
@@ -35,7 +36,7 @@ export async function start(env: NodeJS.ProcessEnv): Promise<RunningService & { 
   const metrics = createMetrics('metadata');
 
   const aws = createAwsClients(config);
-  const auth = connectTokenVerifier(config.authAddress);
+  const auth = connectTokenVerifier(config.authAddress, peerCredentials(config));
   const retentionMs = config.retentionDays * 24 * 60 * 60 * 1000;
   const store = new DynamoMetadataStore(
     aws.documents,

@@ -9,6 +9,7 @@ import {
   createLogger,
   createMetrics,
   implement,
+  peerCredentials,
   startGrpcService,
   type RunningService,
 } from '@filesync/server-kit';
@@ -35,7 +36,7 @@ export async function start(env: NodeJS.ProcessEnv): Promise<RunningService> {
   // A receive may legitimately wait the whole long poll: its deadline must outlast it.
   const sqs = new SQSClient(awsClientConfig(config.region, (config.pollWaitSeconds + 10) * 1000));
   const ses = new SESv2Client(awsClientConfig(config.region));
-  const keys = connectTokenVerifier(config.authAddress);
+  const keys = connectTokenVerifier(config.authAddress, peerCredentials(config));
 
   const ledger = new DynamoDeliveryLedger(dynamo, config.table);
   const delivery = new ChangeEventDelivery({

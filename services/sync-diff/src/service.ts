@@ -1,6 +1,7 @@
-import { channelOptions, insecureCredentials, metadata, syncdiff } from '@filesync/contracts';
+import { channelOptions, metadata, syncdiff } from '@filesync/contracts';
 import {
   connectTokenVerifier,
+  peerCredentials,
   createLogger,
   createMetrics,
   implement,
@@ -19,10 +20,11 @@ export async function start(env: NodeJS.ProcessEnv): Promise<RunningService> {
   const logger = createLogger('sync-diff', config.logLevel);
   const metrics = createMetrics('sync-diff');
 
-  const keys = connectTokenVerifier(config.authAddress);
+  const peers = peerCredentials(config);
+  const keys = connectTokenVerifier(config.authAddress, peers);
   const metadataClient = new metadata.MetadataServiceClient(
     config.metadataAddress,
-    insecureCredentials(),
+    peers,
     channelOptions(metadata.MetadataServiceClient.serviceName),
   );
 

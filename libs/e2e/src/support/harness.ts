@@ -26,6 +26,8 @@ function portOffset(): number {
 function portsShiftedBy(offset: number) {
   return {
     basePort: 21051 + offset * 4,
+    /** The services a second time, serving TLS (tls.int.test.ts): below 32768 for every offset. */
+    tlsBasePort: 25051 + offset * 4,
     emulatorPorts: { moto: 14566 + offset, dynamodb: 18000 + offset * 2, ses: 18005 + offset * 2 },
   } as const;
 }

@@ -26,7 +26,8 @@ export async function startTestStack(): Promise<void> {
     label: 'local stack',
     script: join(root, 'libs/local-stack/bin/stack-runner.mjs'),
     request: {
-      ...TEST_PORTS,
+      basePort: TEST_PORTS.basePort,
+      emulatorPorts: TEST_PORTS.emulatorPorts,
       stateDir,
       infoFile,
       logFile,

@@ -6,6 +6,7 @@ import {
   type JSONWebKeySet,
   type JWK,
 } from 'jose';
+import type { ChannelCredentials } from '@grpc/grpc-js';
 import { auth, channelOptions, insecureCredentials, unary } from '@filesync/contracts';
 import { unauthenticated, unavailable } from '../errors';
 import { ACCESS_TOKEN, type AccessTokenClaims, type Principal, type TokenVerifier } from './principal';
@@ -186,11 +187,17 @@ function toUnauthenticated(error: unknown) {
   return unauthenticated('access token is invalid');
 }
 
-/** A verifier fed by the auth service at `authAddress`, and the means to close its channel. */
-export function connectTokenVerifier(authAddress: string): { verifier: TokenVerifier; close(): void } {
+/**
+ * A verifier fed by the auth service at `authAddress`, and the means to close its channel.
+ * `credentials`: how to reach auth (peerCredentials of the service's settings); default plaintext.
+ */
+export function connectTokenVerifier(
+  authAddress: string,
+  credentials: ChannelCredentials = insecureCredentials(),
+): { verifier: TokenVerifier; close(): void } {
   const client = new auth.AuthServiceClient(
     authAddress,
-    insecureCredentials(),
+    credentials,
     channelOptions(auth.AuthServiceClient.serviceName),
   );
   return {

@@ -24,7 +24,7 @@ export interface ServiceRegistration {
 /** Where and how the server runs: every service's config carries these (see ServiceSettings). */
 export type ServerSettings = Pick<
   ServiceSettings,
-  'host' | 'port' | 'metricsPort' | 'shutdownGraceMs' | 'drainDelayMs'
+  'host' | 'port' | 'metricsPort' | 'shutdownGraceMs' | 'drainDelayMs' | 'tls'
 >;
 
 export interface GrpcServiceOptions {
@@ -69,7 +69,13 @@ export async function startGrpcService(options: GrpcServiceOptions): Promise<Run
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(
       `${settings.host}:${settings.port}`,
-      ServerCredentials.createInsecure(),
+      settings.tls
+        ? ServerCredentials.createSsl(
+            null,
+            [{ cert_chain: settings.tls.certChain, private_key: settings.tls.privateKey }],
+            false,
+          )
+        : ServerCredentials.createInsecure(),
       (error, bound) => (error ? reject(error) : resolve(bound)),
     ),
   );
@@ -96,7 +102,10 @@ export async function startGrpcService(options: GrpcServiceOptions): Promise<Run
     for (const service of options.services) health.setStatus(service.name, state);
   };
   setAll('SERVING');
-  logger.info({ port, metricsPort, host: settings.host }, `${options.serviceName} serving`);
+  logger.info(
+    { port, metricsPort, host: settings.host, tls: settings.tls !== undefined },
+    `${options.serviceName} serving`,
+  );
 
   let stopping: Promise<void> | undefined;
   return {

@@ -1,6 +1,7 @@
 import type { ServiceError } from '@grpc/grpc-js';
-import { InvalidServerError } from '../config/server-addresses';
+import { InvalidCaError, InvalidServerError } from '../config/server-addresses';
 import { GRPC_CODE, grpcCodeOf, isUnreachable } from './exit-codes';
+import { describeTlsFailure } from './tls-errors';
 
 /** What the message of a failed command may name: where it went, what it was. */
 export interface ErrorContext {
@@ -10,6 +11,8 @@ export interface ErrorContext {
   readonly command?: string | undefined;
   /** The signed-in account, for the `filesync login` advice. */
   readonly email?: string | undefined;
+  /** The run was plaintext on purpose (`--insecure`): a dropped connection may mean the server wants TLS. */
+  readonly insecure?: boolean | undefined;
 }
 
 /**
@@ -22,6 +25,9 @@ export async function describeError(error: unknown, context: ErrorContext): Prom
   const code = grpcCodeOf(error);
   if (code !== undefined) {
     const details = ((error as ServiceError).details || (error as Error).message || '').trim();
+    // Before "unreachable": a failed handshake surfaces as UNAVAILABLE too.
+    const tls = describeTlsFailure(details, { insecure: context.insecure === true });
+    if (tls) return tls;
     if (isUnreachable(error)) return unreachableMessage(context.server, details);
     if (code === GRPC_CODE.UNAUTHENTICATED) return unauthenticatedMessage(details, context);
     // Loaded only here: a gRPC error comes from a command that loaded @grpc/grpc-js already.
@@ -31,7 +37,7 @@ export async function describeError(error: unknown, context: ErrorContext): Prom
       return `the server failed (${name}: ${details}): try again; if it keeps failing, tell the people who run ${context.server}`;
     return `${name}: ${details}`;
   }
-  if (error instanceof InvalidServerError) return error.message;
+  if (error instanceof InvalidServerError || error instanceof InvalidCaError) return error.message;
   return error instanceof Error ? error.message : String(error);
 }
 

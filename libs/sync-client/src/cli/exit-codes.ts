@@ -1,6 +1,6 @@
 import { CommanderError } from 'commander';
 import { isIncomplete, MassDeleteError, SyncIncompleteError, type SyncSummary } from '../sync/summary';
-import { InvalidServerError } from '../config/server-addresses';
+import { InvalidCaError, InvalidServerError } from '../config/server-addresses';
 import { DeviceChoiceError, NotSignedInError } from '../session/errors';
 import { SyncBusyError } from '../sync/sync-busy-error';
 import { SyncFolderMissingError, SyncFolderUnreadableError } from '../sync/sync-root';
@@ -15,7 +15,7 @@ export const EXIT = {
   success: 0,
   /** An error nothing below names (a refusal by the server, a local I/O error, a bug). */
   error: 1,
-  /** The command line was wrong (an unknown option, a missing argument, a malformed --server). */
+  /** The command line was wrong (an unknown option, a missing argument, a malformed --server, an unreadable --ca). */
   usage: 2,
   /** The pass ran but some paths were skipped or failed: listed in the summary; the rest synced. */
   incomplete: 3,
@@ -65,7 +65,12 @@ export function exitCodeForSummary(summary: SyncSummary): ExitCode {
 /** The exit code for an error that ended a command. */
 export function exitCodeForError(error: unknown): number {
   if (error instanceof CommanderError) return error.exitCode === 1 ? EXIT.usage : error.exitCode;
-  if (error instanceof InvalidServerError || error instanceof DeviceChoiceError) return EXIT.usage;
+  if (
+    error instanceof InvalidServerError ||
+    error instanceof InvalidCaError ||
+    error instanceof DeviceChoiceError
+  )
+    return EXIT.usage;
   if (error instanceof MassDeleteError) return EXIT.massDelete;
   if (error instanceof SyncFolderMissingError) return EXIT.missingFolder;
   if (error instanceof SyncIncompleteError) return EXIT.incomplete;

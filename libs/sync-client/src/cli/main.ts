@@ -3,7 +3,7 @@ import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
 import type { FilesyncClient } from '../client';
-import { DEFAULT_SERVER } from '../config/server-addresses';
+import { DEFAULT_SERVER, insecureWarning } from '../config/server-addresses';
 import { MassDeleteError, SyncIncompleteError, type SyncSummary } from '../sync/summary';
 import { registerAccountCommands } from './account-commands';
 import { describeError } from './error-messages';
@@ -18,6 +18,9 @@ interface GlobalOptions {
   home?: string;
   verbose: number;
   logFile?: string;
+  tls?: boolean;
+  insecure?: boolean;
+  ca?: string;
 }
 
 /** Runs the CLI; resolves with the process exit code. */
@@ -40,6 +43,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       server: outcome.server ?? options.server ?? (process.env.FILESYNC_SERVER || DEFAULT_SERVER),
       command: outcome.command,
       email: outcome.email,
+      insecure: options.insecure === true,
     });
     if (!(error instanceof CommanderError)) process.stderr.write(`filesync: ${message}\n`);
     // A script that asked for JSON always gets one object, even when the command line was wrong.
@@ -71,7 +75,16 @@ function wantsJson(argv: readonly string[]): boolean {
 function buildProgram(outcome: Outcome): Command {
   const program = new Command('filesync')
     .description('Keep folders in sync with filesync (`filesync --version` prints the version)')
-    .option('--server <host[:port]>', 'deployment to use (default: FILESYNC_SERVER, then 127.0.0.1:50051)')
+    .option(
+      '--server <[grpcs://]host[:port]>',
+      'deployment to use (default: FILESYNC_SERVER, the signed-in one, then 127.0.0.1:50051); TLS unless loopback',
+    )
+    .option('--tls', 'TLS to a loopback server too (as grpcs:// does; kept by signup and login)')
+    .option(
+      '--insecure',
+      'plaintext to a server that is not loopback (warns: everything crosses the network readable)',
+    )
+    .option('--ca <file>', 'trust this CA certificate (PEM) beside the system ones (default: FILESYNC_CA)')
     .option('--home <dir>', 'where the session and state live (default: FILESYNC_HOME, then ~/.filesync)')
     .option(
       '-v, --verbose',
@@ -96,9 +109,16 @@ function buildProgram(outcome: Outcome): Command {
     // node:sqlite (see bin/filesync.mjs on start time).
     const [{ FilesyncClient }, { cliLogger }] = await Promise.all([import('../client'), import('./logging')]);
     const logger = cliLogger({ verbose: options.verbose, logFile: options.logFile });
-    const client = await FilesyncClient.open({ home: options.home, server: options.server, logger });
+    const client = await FilesyncClient.open({
+      home: options.home,
+      server: options.server,
+      transport: { tls: options.tls, insecure: options.insecure },
+      ca: options.ca,
+      logger,
+    });
     outcome.server = client.server;
     outcome.email = client.signedInEmail;
+    if (client.insecure) process.stderr.write(insecureWarning(client.server));
     try {
       return await work(client);
     } finally {

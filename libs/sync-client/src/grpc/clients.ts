@@ -1,4 +1,4 @@
-import { auth, channelOptions, insecureCredentials, metadata, notifier, syncdiff } from '@filesync/contracts';
+import { auth, channelCredentials, channelOptions, metadata, notifier, syncdiff } from '@filesync/contracts';
 import type { ServerAddresses } from '../config/server-addresses';
 
 /** Deadlines of outgoing calls. */
@@ -21,8 +21,12 @@ export interface ServiceClients {
   close(): void;
 }
 
-export function createServiceClients(addresses: ServerAddresses): ServiceClients {
-  const credentials = insecureCredentials();
+/**
+ * Clients of the four services at `addresses`: over TLS when `addresses.tls` (trusting the system
+ * roots and `extraCa`, the PEM of `--ca`), plaintext otherwise.
+ */
+export function createServiceClients(addresses: ServerAddresses, extraCa?: string): ServiceClients {
+  const credentials = channelCredentials(addresses.tls, extraCa);
   const authClient = new auth.AuthServiceClient(
     addresses.auth,
     credentials,

@@ -45,6 +45,8 @@ export interface S3BlockStoreOptions {
   readonly requestHandler?: S3ClientConfig['requestHandler'];
   /** Per-request deadline; a 4 MiB block over a slow link needs a while. */
   readonly requestTimeoutMs?: number;
+  /** PEM of `--ca`: trusted beside the system roots when the S3 endpoint is https. */
+  readonly extraCa?: string;
 }
 
 /** The S3 client of a store, with the SDK's commands, loaded with it (see S3BlockStore). */

@@ -4,6 +4,7 @@
 // those are CommonJS, whose named exports a bundle's chunk does not re-export.
 import { S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { trustedRoots } from '@filesync/contracts';
 import type { S3BlockStoreOptions } from './block-store';
 import type { StorageCredentials } from './storage-credentials';
 
@@ -31,6 +32,8 @@ export function createS3Client(
       new NodeHttpHandler({
         connectionTimeout: 5_000,
         requestTimeout: options.requestTimeoutMs ?? 120_000,
+        // The roots gRPC trusts (system store and --ca), for an https endpoint; AWS's own is https.
+        ...(first.endpoint?.startsWith('http:') ? {} : { httpsAgent: { ca: trustedRoots(options.extraCa) } }),
       }),
     credentials: async () => {
       const current = await credentials();

@@ -1,0 +1,50 @@
+import { describeTlsFailure } from './tls-errors';
+
+// gRPC's details as grpc-js 1.14 words them on Node 24 (seen against a grpc-js server).
+const details = (last: string) =>
+  `round_robin: No connection established. Last error: No connection established. Last error: ${last}. Resolution note: `;
+
+describe('describeTlsFailure', () => {
+  it('says an untrusted certificate is not trusted and points to --ca', () => {
+    for (const reason of [
+      'Error: unable to verify the first certificate; if the root CA is installed locally, try running Node.js with --use-system-ca',
+      'Error: self-signed certificate in certificate chain',
+      'Error: certificate has expired',
+    ]) {
+      const line = describeTlsFailure(details(reason), { insecure: false });
+      expect(line).toMatch(/^the server's certificate is not trusted \(.+\): .*--ca FILE .*FILESYNC_CA/);
+      expect(line).not.toContain('\n');
+    }
+  });
+
+  it('names a certificate for another host', () => {
+    expect(
+      describeTlsFailure(
+        details(
+          `Error: Hostname/IP does not match certificate's altnames: IP: 10.0.0.2 is not in the cert's list: 127.0.0.1`,
+        ),
+        { insecure: false },
+      ),
+    ).toMatch(/not for the name you gave/);
+  });
+
+  it('says a plaintext server does not speak TLS and how to connect to it', () => {
+    expect(
+      describeTlsFailure(
+        details(
+          'Error: 40ED66684E7F0000:error:0A00010B:SSL routines:tls_validate_record_header:wrong version number',
+        ),
+        { insecure: false },
+      ),
+    ).toMatch(/does not speak TLS: .*--insecure/);
+  });
+
+  it('suggests TLS when an --insecure connection is dropped, and leaves other failures alone', () => {
+    const dropped = details('Failed to connect (2026-11-30T11:18:30.669Z)');
+    expect(describeTlsFailure(dropped, { insecure: true })).toMatch(/may require TLS \(drop --insecure\)/);
+    expect(describeTlsFailure(dropped, { insecure: false })).toBeUndefined();
+    expect(
+      describeTlsFailure('access token expired: refresh the session', { insecure: false }),
+    ).toBeUndefined();
+  });
+});
