@@ -18,7 +18,8 @@ import { StorageCredentialsProvider } from './storage/storage-credentials';
 import { syncFolder, type SyncOptions } from './sync/engine';
 import { GrpcSyncRemote } from './sync/remote';
 import { acquireSyncLock } from './sync/sync-lock';
-import { forgetSyncRoot, moveSyncRoot, openSyncRoot } from './sync/sync-root';
+import { BoundRemote, parseRemotePath, pathRoom } from './sync/remote-binding';
+import { bindSyncRoot, forgetSyncRoot, moveSyncRoot, openSyncRoot } from './sync/sync-root';
 import { TrashClient, type RestoreReport, type TrashItem, type VersionInfo } from './trash/trash-client';
 import type { SyncSummary } from './sync/summary';
 
@@ -47,6 +48,13 @@ export interface SyncCallOptions extends SyncOptions {
    * makes conflicted copies.
    */
   readonly movedFrom?: string;
+  /**
+   * The remote path to bind `dir` to (`--remote /Photos`; '/' is the namespace root): only the
+   * files below it sync into the folder. Absent: as bound, or the root for a folder synced for the
+   * first time. A bound folder asked for another path, or a path that overlaps another folder's
+   * binding, is refused (FolderBindingError); an invalid path is a RemotePathError.
+   */
+  readonly remote?: string;
 }
 
 /** Who is signed in on this device. */
@@ -119,23 +127,30 @@ export class FilesyncClient {
     return accountInfo(await this.auth.login(email, password, deviceName));
   }
 
-  /** One two-way sync pass of `dir` with the account's root namespace. */
+  /** One two-way sync pass of `dir` with its remote path of the account's root namespace. */
   async sync(dir: string, options: SyncCallOptions = {}): Promise<SyncSummary> {
     const session = this.auth.requireSession();
+    const wanted = options.remote === undefined ? undefined : parseRemotePath(options.remote);
     const release = await acquireSyncLock(this.home);
     try {
       if (options.movedFrom !== undefined) await moveSyncRoot(options.movedFrom, dir, this.state);
       const root = await openSyncRoot(dir, this.state, { create: options.create });
+      const namespaceId = session.rootNamespaceId;
+      const remotePath = bindSyncRoot(root, this.state, { namespaceId, remotePath: wanted });
       this.hasher ??= new WorkerHasher(2);
       this.blocks ??= new S3BlockStore(() => this.storageCredentials.get());
       return await syncFolder(
         root,
-        session.rootNamespaceId,
+        namespaceId,
         {
           state: this.state,
           hasher: this.hasher,
           blocks: this.blocks,
-          remote: new GrpcSyncRemote(this.clients, () => this.auth.accessToken()),
+          remote: new BoundRemote(
+            new GrpcSyncRemote(this.clients, () => this.auth.accessToken()),
+            remotePath,
+          ),
+          maxPathBytes: pathRoom(remotePath),
           logger: this.logger,
           deviceLabel: session.deviceName || session.deviceId.slice(0, 8),
           privateFolders: [await realpath(this.home)],
@@ -154,16 +169,22 @@ export class FilesyncClient {
   }
 
   /**
-   * Stops knowing `dir` as a synced folder of this device (a folder deleted or moved for good):
-   * status no longer lists it. Its files stay where they are, here and on the server.
+   * Stops knowing `dir` as a synced folder of this device and forgets its binding to a remote
+   * path (a folder deleted or moved for good, or to be bound elsewhere): status no longer lists
+   * it. Its files stay where they are, here and on the server; syncing it again is a first sync.
    */
-  async forget(dir: string): Promise<FolderState> {
+  async unlink(dir: string): Promise<FolderState> {
     const release = await acquireSyncLock(this.home);
     try {
       return await forgetSyncRoot(dir, this.state);
     } finally {
       await release();
     }
+  }
+
+  /** The former name of unlink. */
+  forget(dir: string): Promise<FolderState> {
+    return this.unlink(dir);
   }
 
   /** Confirms the account's email address with the code from the verification mail. */

@@ -1,7 +1,8 @@
 import { CommanderError } from 'commander';
 import { isIncomplete, MassDeleteError, SyncIncompleteError, type SyncSummary } from '../sync/summary';
 import { InvalidServerError } from '../config/server-addresses';
-import { SyncFolderMissingError, SyncFolderUnreadableError } from '../sync/sync-root';
+import { RemotePathError } from '../sync/remote-binding';
+import { FolderBindingError, SyncFolderMissingError, SyncFolderUnreadableError } from '../sync/sync-root';
 
 /**
  * The CLI's exit codes, in one place so scripts can tell outcomes apart. Codes are never reused
@@ -36,6 +37,7 @@ export function exitCodeForSummary(summary: SyncSummary): ExitCode {
 export function exitCodeForError(error: unknown): number {
   if (error instanceof CommanderError) return error.exitCode === 1 ? EXIT.usage : error.exitCode;
   if (error instanceof InvalidServerError) return EXIT.usage;
+  if (error instanceof FolderBindingError || error instanceof RemotePathError) return EXIT.usage;
   if (error instanceof MassDeleteError) return EXIT.massDelete;
   if (error instanceof SyncFolderMissingError) return EXIT.missingFolder;
   if (error instanceof SyncIncompleteError) return EXIT.incomplete;
@@ -61,6 +63,8 @@ export function errorReport(error: unknown, message: string): ErrorReport {
       ? 'unreadable-folder'
       : error instanceof InvalidServerError
         ? 'invalid-server'
-        : (named ?? 'error').replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+        : error instanceof FolderBindingError
+          ? 'folder-binding'
+          : (named ?? 'error').replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
   return { error: { code, message, exitCode } };
 }

@@ -112,6 +112,10 @@ function buildProgram(outcome: Outcome): Command {
       '--moved-from <old>',
       'DIR is the synced folder OLD moved to a new place: its sync state moves with it (OLD must be gone)',
     )
+    .option(
+      '--remote <path>',
+      'bind DIR to this folder of your filesync folder, e.g. /Photos (default: / for a new folder; a bound folder keeps its path)',
+    )
     .action(
       async (
         dir: string,
@@ -122,6 +126,7 @@ function buildProgram(outcome: Outcome): Command {
           maxDelete?: number;
           full?: boolean;
           movedFrom?: string;
+          remote?: string;
         },
       ) => {
         const bar =
@@ -138,6 +143,7 @@ function buildProgram(outcome: Outcome): Command {
               maxDelete: options.maxDelete,
               full: options.full === true,
               movedFrom: options.movedFrom,
+              remote: options.remote,
             }),
           );
         } catch (error) {
@@ -158,15 +164,17 @@ function buildProgram(outcome: Outcome): Command {
     );
 
   program
-    .command('forget')
+    .command('unlink')
+    .alias('forget')
     .description(
-      'stop knowing DIR as a synced folder of this device (its files stay, here and on the server)',
+      'stop syncing DIR and forget its binding (its files stay, here and on the server; a later sync is a first sync)',
     )
     .argument('<dir>', 'a synced folder, as `filesync status` lists it')
     .action(async (dir: string) => {
-      const forgotten = await withClient((client) => client.forget(dir));
+      const unlinked = await withClient((client) => client.unlink(dir));
       process.stdout.write(
-        `Forgot ${forgotten.root} (${forgotten.files} files were synced); no file was changed.\n`,
+        `Unlinked ${unlinked.root} from /${unlinked.remotePath} (${unlinked.files} files were synced); ` +
+          'no file was changed.\n',
       );
     });
 
@@ -277,7 +285,7 @@ function buildProgram(outcome: Outcome): Command {
           ...(status.syncedFolders.length === 0 ? ['No folder synced yet.'] : ['Synced folders:']),
           ...status.syncedFolders.map(
             (folder) =>
-              `  ${folder.root}: ${folder.files} files, last sync ${folder.lastSyncAtMs ? new Date(folder.lastSyncAtMs).toISOString() : 'never'}`,
+              `  ${folder.root} <-> /${folder.remotePath}: ${folder.files} files, last sync ${folder.lastSyncAtMs ? new Date(folder.lastSyncAtMs).toISOString() : 'never'}`,
           ),
         ];
         process.stdout.write(`${lines.join('\n')}\n`);
@@ -347,15 +355,18 @@ function parseCount(value: string): number {
 
 /**
  * A path as the user typed it, made namespace-relative: a local path inside a synced folder is
- * taken relative to that folder; anything else is already a namespace path.
+ * taken relative to that folder and put below the folder's remote path; anything else is already
+ * a namespace path.
  */
 async function namespacePath(client: FilesyncClient, input: string): Promise<string> {
   if (input.trim() === '' || input.trim() === '/') return '';
   const absolute = await realLocation(resolve(input));
   const { syncedFolders } = await client.status();
+  const { remotePathOf } = await import('../sync/remote-binding');
   for (const folder of syncedFolders) {
-    if (absolute === folder.root) return '';
-    if (absolute.startsWith(folder.root + sep)) return relative(folder.root, absolute).split(sep).join('/');
+    if (absolute === folder.root) return remotePathOf(folder.remotePath, '');
+    if (absolute.startsWith(folder.root + sep))
+      return remotePathOf(folder.remotePath, relative(folder.root, absolute).split(sep).join('/'));
   }
   return input;
 }

@@ -2,6 +2,7 @@ import type { Stats } from 'node:fs';
 import { lstat, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { syncdiff } from '@filesync/contracts';
+import { LIMITS } from '@filesync/resources';
 import { canonicalPath, comparePaths, InvalidPathError } from '@filesync/sync-core';
 import type { FileHash, Hasher } from '../hashing/hash-file';
 import type { FileState, StateDb } from '../state/state-db';
@@ -73,6 +74,11 @@ export interface ScanOptions {
   readonly privateFolders?: readonly string[];
   /** Default: node:fs. */
   readonly fileSystem?: ScanFileSystem;
+  /**
+   * Most UTF-8 bytes of a folder path (default LIMITS.maxPathBytes): less in a folder bound to a
+   * remote path, whose namespace paths are longer (see pathRoom). A longer one is skipped.
+   */
+  readonly maxPathBytes?: number;
 }
 
 /** The synced folder itself cannot be listed: the pass must stop, since every file would look gone. */
@@ -130,6 +136,7 @@ export async function scanFolder(
   const found: { path: string; absPath: string; size: number; mtimeMs: number }[] = [];
   const seen = new Set<string>();
   const privateFolders = new Set(options.privateFolders);
+  const maxPathBytes = options.maxPathBytes;
   const cannotSee = (path: string, reason: string) => {
     skipped.push({ path, reason });
     unknown.add(path);
@@ -177,6 +184,15 @@ export async function scanFolder(
         continue;
       }
       if (entry.isFile() ? rules.ignores(path) : rules.ignores(path, true)) continue;
+      // Its namespace path would break the path rules: never synced, never taken for deleted.
+      if (maxPathBytes !== undefined && Buffer.byteLength(path, 'utf8') > maxPathBytes) {
+        cannotSee(
+          path,
+          `path is longer than ${maxPathBytes} bytes, the most this folder's remote path leaves ` +
+            `(${LIMITS.maxPathBytes} in all)`,
+        );
+        continue;
+      }
       if (entry.isSymbolicLink()) {
         cannotSee(path, SKIP_REASONS.symlink);
         continue;
