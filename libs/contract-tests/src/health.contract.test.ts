@@ -133,7 +133,10 @@ describe('SIGTERM drains a service container', () => {
       // served, so the signal cannot find it still connecting however loaded the machine is.
       const served = new Promise<void>((resolve) => call.once('metadata', () => resolve()));
       call.write({
-        message: { $case: 'start', value: { namespaceId: session.rootNamespaceId, sinceCursor: 0 } },
+        message: {
+          $case: 'start',
+          value: { namespaceId: session.rootNamespaceId, sinceCursor: 0, remoteRoot: '' },
+        },
       });
       call.write(entry('sigterm-1-before.txt'));
       // A call that fails before answering settles `answers`: the assertions below then say why.

@@ -73,7 +73,10 @@ describe('a native client syncs a folder between two devices', () => {
   const diff = (session: auth.Session, entries: syncdiff.ManifestEntry[]) =>
     exchange(stubs.syncDiff.diff(callMetadata(session.accessToken), deadline()), [
       {
-        message: { $case: 'start' as const, value: { namespaceId: session.rootNamespaceId, sinceCursor: 0 } },
+        message: {
+          $case: 'start' as const,
+          value: { namespaceId: session.rootNamespaceId, sinceCursor: 0, remoteRoot: '' },
+        },
       },
       ...entries.map((value) => ({ message: { $case: 'entry' as const, value } })),
     ]);

@@ -49,7 +49,7 @@ describe('MetadataService (metadata image)', () => {
   const listFiles = (session: auth.Session | undefined, namespaceId: string, includeDeleted = true) =>
     collect(
       stubs.metadata.listFiles(
-        { namespaceId, includeDeleted },
+        { namespaceId, includeDeleted, pathPrefix: '' },
         callMetadata(session?.accessToken),
         deadline(),
       ),

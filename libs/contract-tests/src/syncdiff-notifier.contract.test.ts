@@ -23,7 +23,7 @@ describe('SyncDiffService (sync-diff image)', () => {
   let bob: auth.Session;
 
   const start = (namespaceId: string): syncdiff.DiffRequest => ({
-    message: { $case: 'start', value: { namespaceId, sinceCursor: 0 } },
+    message: { $case: 'start', value: { namespaceId, sinceCursor: 0, remoteRoot: '' } },
   });
   const entry = (value: Partial<syncdiff.ManifestEntry> & { path: string }): syncdiff.DiffRequest => ({
     message: {
@@ -115,7 +115,63 @@ describe('SyncDiffService (sync-diff image)', () => {
     expect(actions.find((action) => action.path === 'server-newer.txt')?.serverEntry?.version).toBe(2);
     expect(summary).toEqual({
       $case: 'summary',
-      value: { cursor: 6, entriesReceived: 5, actionsSent: 4, fullDiffRequired: false, incremental: false },
+      value: {
+        cursor: 6,
+        entriesReceived: 5,
+        actionsSent: 4,
+        fullDiffRequired: false,
+        incremental: false,
+        remoteRoot: '',
+      },
+    });
+  });
+
+  test('Diff with a remote_root: only the paths below it, echoed in the summary; a root that is a file or a path outside it is refused', async () => {
+    const carol = await signUp(stubs, 'diff-carol');
+    const ns = carol.rootNamespaceId;
+    for (const path of ['Photos/a.jpg', 'Photos2/b.jpg', 'Photos.txt']) {
+      await unary(
+        stubs.metadata.commitFile.bind(stubs.metadata),
+        {
+          confirmMassDelete: false,
+          namespaceId: ns,
+          change: {
+            path,
+            baseVersion: 0,
+            content: EMPTY_CONTENT,
+            delete: false,
+            modifiedAtMs: 1,
+            moveFrom: '',
+            moveFromBaseVersion: 0,
+          },
+        },
+        as(carol),
+      );
+    }
+    const rooted = (remoteRoot: string): syncdiff.DiffRequest => ({
+      message: { $case: 'start', value: { namespaceId: ns, sinceCursor: 0, remoteRoot } },
+    });
+    const answers = await diff(carol, [
+      rooted('Photos'),
+      entry({ path: 'Photos/new.jpg', contentHash: OTHER_HASH, size: 3 }),
+    ]);
+    const actions = answers.slice(0, -1).map((answer) => answer.message?.value as syncdiff.DiffAction);
+    expect(actions.map((action) => [action.path, action.kind])).toEqual([
+      ['Photos/a.jpg', ActionKind.ACTION_KIND_DOWNLOAD],
+      ['Photos/new.jpg', ActionKind.ACTION_KIND_UPLOAD],
+    ]);
+    expect(answers.at(-1)?.message).toMatchObject({
+      $case: 'summary',
+      value: { remoteRoot: 'Photos', cursor: 3 },
+    });
+    expect({
+      rootIsAFile: await statusOf(diff(carol, [rooted('Photos.txt')])),
+      entryOutside: await statusOf(diff(carol, [rooted('Photos'), entry({ path: 'Photos2/b.jpg' })])),
+      notCanonical: await statusOf(diff(carol, [rooted('/Photos')])),
+    }).toEqual({
+      rootIsAFile: 'FAILED_PRECONDITION',
+      entryOutside: 'INVALID_ARGUMENT',
+      notCanonical: 'INVALID_ARGUMENT',
     });
   });
 

@@ -76,7 +76,7 @@ describe('incremental Diff', () => {
 
   const diff = (session: auth.Session, sinceCursor: number, entries: syncdiff.ManifestEntry[] = []) =>
     exchange(stubs.syncDiff.diff(callMetadata(session.accessToken), deadline()), [
-      { message: { $case: 'start', value: { namespaceId, sinceCursor } } },
+      { message: { $case: 'start', value: { namespaceId, sinceCursor, remoteRoot: '' } } },
       ...entries.map((value) => ({ message: { $case: 'entry' as const, value } })),
     ]);
 
@@ -152,6 +152,7 @@ describe('incremental Diff', () => {
       actionsSent: 5,
       fullDiffRequired: false,
       incremental: true,
+      remoteRoot: '',
     });
 
     // Once caught up, an incremental diff with nothing changed answers nothing and the same cursor.
@@ -166,6 +167,7 @@ describe('incremental Diff', () => {
             actionsSent: 0,
             fullDiffRequired: false,
             incremental: true,
+            remoteRoot: '',
           },
         },
       },
@@ -181,6 +183,7 @@ describe('incremental Diff', () => {
       actionsSent: 0,
       fullDiffRequired: true,
       incremental: true,
+      remoteRoot: '',
     });
     expect(await statusOf(diff(laptop, -1))).toBe('INVALID_ARGUMENT');
   });

@@ -74,7 +74,7 @@ describe('issue 6 server kinds', () => {
   const listFiles = (session: auth.Session, includeDeleted = false) =>
     collect(
       stubs.metadata.listFiles(
-        { namespaceId: session.rootNamespaceId, includeDeleted },
+        { namespaceId: session.rootNamespaceId, includeDeleted, pathPrefix: '' },
         callMetadata(session.accessToken),
         deadline(),
       ),

@@ -61,7 +61,7 @@ describe('bad input is rejected', () => {
   const listFiles = (session: auth.Session, namespaceId = session.rootNamespaceId) =>
     collect(
       stubs.metadata.listFiles(
-        { namespaceId, includeDeleted: true },
+        { namespaceId, includeDeleted: true, pathPrefix: '' },
         callMetadata(session.accessToken),
         deadline(),
       ),
@@ -108,7 +108,12 @@ describe('bad input is rejected', () => {
         `Diff ${JSON.stringify(path)}`,
         () =>
           diff(alice, [
-            { message: { $case: 'start', value: { namespaceId: alice.rootNamespaceId, sinceCursor: 0 } } },
+            {
+              message: {
+                $case: 'start',
+                value: { namespaceId: alice.rootNamespaceId, sinceCursor: 0, remoteRoot: '' },
+              },
+            },
             { message: { $case: 'entry', value: { ...manifestEntry, path } } },
           ]),
       ] as const,
@@ -304,7 +309,10 @@ describe('bad input is rejected', () => {
       ],
       [
         'sync-diff Diff',
-        () => diff(bob, [{ message: { $case: 'start', value: { namespaceId: foreign, sinceCursor: 0 } } }]),
+        () =>
+          diff(bob, [
+            { message: { $case: 'start', value: { namespaceId: foreign, sinceCursor: 0, remoteRoot: '' } } },
+          ]),
       ],
     ];
     expect(await statusTable(calls)).toEqual(expectedTable(calls, 'PERMISSION_DENIED'));

@@ -64,7 +64,10 @@ describe('TLS', () => {
     // No --server: the session recorded grpcs://, so this pass is TLS too (and needs the CA again).
     const up = await succeeds(['--ca', tls.caFile, '--home', laptop.home, 'sync', laptop.folder, '--json']);
     expect(JSON.parse(up)).toMatchObject({ filesUploaded: Object.keys(files).length, failed: [] });
-    const status = JSON.parse(await succeeds(['--home', laptop.home, 'status', '--json'])) as {
+    // status asks the server too, over TLS: the CA is needed again.
+    const status = JSON.parse(
+      await succeeds(['--ca', tls.caFile, '--home', laptop.home, 'status', '--json']),
+    ) as {
       server: string;
     };
     expect(status.server).toBe(tls.server);

@@ -6,6 +6,7 @@ import { status } from '@grpc/grpc-js';
 import { type common, grpcCode, unary } from '@filesync/contracts';
 import { canonicalPath, isAlive } from '@filesync/sync-core';
 import { DEFAULT_SERVER, serverAddresses, type TransportChoice } from './config/server-addresses';
+import { describeTlsFailure } from './config/tls-errors';
 import { readTrustedCa } from './config/trusted-ca';
 import { createServiceClients, TIMEOUTS, type ServiceClients } from './grpc/clients';
 import type { Hasher } from './hashing/hash-file';
@@ -21,6 +22,8 @@ import { syncFolder, type SyncOptions } from './sync/engine';
 import { GrpcSyncRemote } from './sync/remote';
 import { acquireSyncLock } from './sync/sync-lock';
 import {
+  bindSyncRoot,
+  FolderBindingError,
   forgetSyncRoot,
   moveSyncRoot,
   openSyncRoot,
@@ -34,6 +37,7 @@ import { isIncomplete, SyncIncompleteError } from './sync/summary';
 import { countLocalChanges } from './watch/local-changes';
 import { watchFolder, type WatchEvent, type WatchTiming } from './watch/watch-folder';
 import { parseConflictCopyName } from './sync/conflict-name';
+import { BoundRemote, parseRemotePath, pathRoom, RemotePathError } from './sync/remote-binding';
 import { TrashClient, type RestoreReport, type TrashItem, type VersionInfo } from './trash/trash-client';
 import type { SyncSummary } from './sync/summary';
 
@@ -66,6 +70,13 @@ export interface SyncCallOptions extends SyncOptions {
    * makes conflicted copies.
    */
   readonly movedFrom?: string;
+  /**
+   * The remote path to bind `dir` to (`--remote /Photos`; '/' is the namespace root): only the
+   * files below it sync into the folder. Absent: as bound, or the root for a folder synced for the
+   * first time. A bound folder asked for another path, or a path that overlaps another folder's
+   * binding, is refused (FolderBindingError); an invalid path is a RemotePathError.
+   */
+  readonly remote?: string;
 }
 
 /** Who is signed in on this device. */
@@ -83,6 +94,8 @@ export interface WatchCallOptions {
   readonly signal: AbortSignal;
   /** Create `dir` when it is missing (see SyncCallOptions.create); only at the start. */
   readonly create?: boolean;
+  /** The remote path to bind a folder not bound yet (see SyncCallOptions.remote). */
+  readonly remote?: string;
   /** Passes may delete many files at once (see SyncOptions.force). */
   readonly force?: boolean;
   readonly maxDelete?: number;
@@ -216,7 +229,7 @@ export class FilesyncClient {
     return accountInfo(await this.auth.login(email, password, deviceName));
   }
 
-  /** One two-way sync pass of `dir` with the account's root namespace. */
+  /** One two-way sync pass of `dir` with its remote path of the account's root namespace. */
   async sync(dir: string, options: SyncCallOptions = {}): Promise<SyncSummary> {
     return this.pass(dir, options);
   }
@@ -249,13 +262,19 @@ export class FilesyncClient {
             await this.auth.renewAccessToken();
           },
           runPass: ({ full, signal }) =>
-            this.pass(root, { full, signal, force: options.force, maxDelete: options.maxDelete }, watcherPid),
+            this.pass(
+              root,
+              { full, signal, force: options.force, maxDelete: options.maxDelete, remote: options.remote },
+              watcherPid,
+            ),
           watchLocal: async (events) =>
             (await import('./watch/local-watcher')).watchLocalFolder(root, events, { privateFolders }),
           isFatal: (error) =>
             error instanceof SyncFolderMissingError ||
             error instanceof SyncFolderUnreadableError ||
             error instanceof SyncRootChoiceError ||
+            error instanceof FolderBindingError ||
+            error instanceof RemotePathError ||
             error instanceof NotSignedInError ||
             error instanceof StateDbTooNewError,
           logger: this.logger,
@@ -272,21 +291,33 @@ export class FilesyncClient {
   /** One pass under the sync lock, its outcome recorded for status (and its watcher, if any). */
   private async pass(dir: string, options: SyncCallOptions, watcherPid?: number): Promise<SyncSummary> {
     const session = this.auth.requireSession();
+    const wanted = options.remote === undefined ? undefined : parseRemotePath(options.remote);
     const release = await acquireSyncLock(this.home);
     let root: string | undefined;
     try {
       if (options.movedFrom !== undefined) await moveSyncRoot(options.movedFrom, dir, this.state);
       root = await openSyncRoot(dir, this.state, { create: options.create });
+      const namespaceId = session.rootNamespaceId;
+      // A dry run checks the binding but records none.
+      const remotePath = bindSyncRoot(root, this.state, {
+        namespaceId,
+        remotePath: wanted,
+        record: options.dryRun !== true,
+      });
       this.hasher ??= new WorkerHasher(2);
       this.blocks ??= new S3BlockStore(() => this.storageCredentials.get(), { extraCa: this.extraCa });
       const summary = await syncFolder(
         root,
-        session.rootNamespaceId,
+        namespaceId,
         {
           state: this.state,
           hasher: this.hasher,
           blocks: this.blocks,
-          remote: new GrpcSyncRemote(this.clients, () => this.auth.accessToken()),
+          remote: new BoundRemote(
+            new GrpcSyncRemote(this.clients, () => this.auth.accessToken()),
+            remotePath,
+          ),
+          maxPathBytes: pathRoom(remotePath),
           logger: this.logger,
           deviceLabel: session.deviceName || session.deviceId.slice(0, 8),
           privateFolders: [await realpath(this.home)],
@@ -321,16 +352,22 @@ export class FilesyncClient {
   }
 
   /**
-   * Stops knowing `dir` as a synced folder of this device (a folder deleted or moved for good):
-   * status no longer lists it. Its files stay where they are, here and on the server.
+   * Stops knowing `dir` as a synced folder of this device and forgets its binding to a remote
+   * path (a folder deleted or moved for good, or to be bound elsewhere): status no longer lists
+   * it. Its files stay where they are, here and on the server; syncing it again is a first sync.
    */
-  async forget(dir: string): Promise<FolderState> {
+  async unlink(dir: string): Promise<FolderState> {
     const release = await acquireSyncLock(this.home);
     try {
       return await forgetSyncRoot(dir, this.state);
     } finally {
       await release();
     }
+  }
+
+  /** The former name of unlink. */
+  forget(dir: string): Promise<FolderState> {
+    return this.unlink(dir);
   }
 
   /** Confirms the account's email address with the code from the verification mail. */
@@ -561,11 +598,16 @@ export class FilesyncClient {
         code === status.DEADLINE_EXCEEDED ||
         code === status.CANCELLED;
       if (!unreachable) return { reachable: true, sessionValid: true, ms: elapsed(), error: message };
+      const timedOut = code === status.DEADLINE_EXCEEDED || signal.aborted;
       return {
         reachable: false,
         sessionValid: false,
         ms: elapsed(),
-        error: `${this.server} did not answer within ${STATUS_CHECK_TIMEOUT_MS / 1000} s: ${message}`,
+        error:
+          describeTlsFailure(message, { insecure: this.insecure }) ??
+          (timedOut
+            ? `${this.server} did not answer within ${STATUS_CHECK_TIMEOUT_MS / 1000} s: ${message}`
+            : `${this.server} cannot be reached: ${message}`),
       };
     }
   }

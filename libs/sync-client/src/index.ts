@@ -18,7 +18,8 @@ export { NotSignedInError } from './session/authenticator';
 export { serverAddresses, DEFAULT_SERVER, type ServerAddresses } from './config/server-addresses';
 export type { FolderState } from './state/state-db';
 export { SyncBusyError } from './sync/sync-lock';
-export { SyncFolderMissingError } from './sync/sync-root';
+export { FolderBindingError, SyncFolderMissingError } from './sync/sync-root';
+export { RemotePathError, RemoteRootUnsupportedError } from './sync/remote-binding';
 export {
   FolderUnreadableError,
   nodeScanFileSystem,

@@ -62,15 +62,17 @@ describe('metadata handlers', () => {
 
   it('streams an empty namespace as one empty page carrying the cursor', async () => {
     const { handlers } = setup();
-    expect(await collect(handlers.listFiles({ namespaceId: NS, includeDeleted: false }, context))).toEqual([
-      { entries: [], cursor: 0 },
-    ]);
+    expect(
+      await collect(handlers.listFiles({ namespaceId: NS, includeDeleted: false, pathPrefix: '' }, context)),
+    ).toEqual([{ entries: [], cursor: 0 }]);
   });
 
   it('streams pages of the configured size, ordered by path', async () => {
     const { handlers, store } = setup();
     for (let index = 0; index < 1001; index += 1) store.put(entry(`f${String(index).padStart(4, '0')}`, 1));
-    const pages = await collect(handlers.listFiles({ namespaceId: NS, includeDeleted: true }, context));
+    const pages = await collect(
+      handlers.listFiles({ namespaceId: NS, includeDeleted: true, pathPrefix: '' }, context),
+    );
     expect(pages.map((page) => page.entries.length)).toEqual([500, 500, 1]);
     expect(pages[2]!.entries[0]!.path).toBe('f1000');
   });
@@ -219,7 +221,9 @@ describe('metadata handlers', () => {
     for (const path of ['a', 'b', 'c', 'd', 'e']) {
       store.put({ ...entry(path, 1), content: { contentHash: 'h', size: 10_000, blockHashes } });
     }
-    const pages = await collect(handlers.listFiles({ namespaceId: NS, includeDeleted: false }, context));
+    const pages = await collect(
+      handlers.listFiles({ namespaceId: NS, includeDeleted: false, pathPrefix: '' }, context),
+    );
     expect(pages.map((page) => page.entries.length)).toEqual([3, 2]);
     expect(pages.flatMap((page) => page.entries.map((file) => file.content!.blockHashes.length))).toEqual(
       Array(5).fill(10_000),

@@ -28,6 +28,7 @@ import {
   checkRestoreVersion,
   checkTrashLimit,
   checkTrashPageToken,
+  checkListPrefix,
   checkTrashPrefix,
   encodePageToken,
 } from './validation';
@@ -105,7 +106,8 @@ export function metadataHandlers(service: MetadataService): MetadataHandlers {
 
     async *listFiles(request, context) {
       const { namespaceId } = await authorise(context, request.namespaceId);
-      const { cursor, pages } = await service.listFiles(namespaceId, request.includeDeleted);
+      const prefix = checkListPrefix(request.pathPrefix);
+      const { cursor, pages } = await service.listFiles(namespaceId, request.includeDeleted, prefix);
       let buffer: common.FileEntry[] = [];
       let bytes = 0;
       let sent = false;

@@ -305,6 +305,11 @@ export function checkJournalQuery(afterCursor: number, limit: number): { afterSe
 }
 
 /** ListTrash's path_prefix: '' (the whole namespace) or a canonical path. */
+/** ListFiles' path_prefix: '' (the whole namespace) or a canonical folder path. */
+export function checkListPrefix(path: string): string {
+  return path === '' ? '' : checkPath(path, 'path_prefix');
+}
+
 export function checkTrashPrefix(path: string): string {
   return path === '' ? '' : checkPath(path, 'path_prefix');
 }

@@ -84,7 +84,7 @@ const entry = (path: string, baseVersion = 1): syncdiff.DiffRequest => ({
   },
 });
 const start: syncdiff.DiffRequest = {
-  message: { $case: 'start', value: { namespaceId: NS, sinceCursor: 0 } },
+  message: { $case: 'start', value: { namespaceId: NS, sinceCursor: 0, remoteRoot: '' } },
 };
 
 interface Harness {
@@ -201,6 +201,7 @@ describe('kind 13: Diff is bounded in memory, time and streams per user', () => 
           actionsSent: total / 10,
           fullDiffRequired: false,
           incremental: false,
+          remoteRoot: '',
         },
       });
       // Answers flowed while the client was still sending: the server never waited for all of it.
@@ -222,7 +223,7 @@ describe('kind 13: Diff is bounded in memory, time and streams per user', () => 
       try {
         const call = open(harness.client);
         const { ended } = outcome(call);
-        call.write({ message: { $case: 'start', value: { namespaceId: NS, sinceCursor } } });
+        call.write({ message: { $case: 'start', value: { namespaceId: NS, sinceCursor, remoteRoot: '' } } });
         call.write(entry(pathOf(0)));
         // ...and then nothing, without half-closing: a stuck or vanished client.
         const { error } = await ended;

@@ -55,8 +55,8 @@ async function* stream(...messages: syncdiff.DiffRequest[]) {
   for (const message of messages) yield message;
 }
 
-const startMsg = (namespaceId = NS, sinceCursor = 0): syncdiff.DiffRequest => ({
-  message: { $case: 'start', value: { namespaceId, sinceCursor } },
+const startMsg = (namespaceId = NS, sinceCursor = 0, remoteRoot = ''): syncdiff.DiffRequest => ({
+  message: { $case: 'start', value: { namespaceId, sinceCursor, remoteRoot } },
 });
 const entryMsg = (path: string, contentHash: string, baseVersion = 0): syncdiff.DiffRequest => ({
   message: {
@@ -124,6 +124,7 @@ describe('SyncDiff handlers', () => {
       actionsSent: 2,
       fullDiffRequired: false,
       incremental: false,
+      remoteRoot: '',
     });
     expect(files.budgets[0]?.accessToken).toBe('token-1');
     expect(files.budgets[0]?.deadline.getTime()).toBeLessThanOrEqual(ctx.deadline!.getTime());
@@ -212,6 +213,7 @@ describe('SyncDiff handlers: incremental diff (since_cursor > 0)', () => {
       actionsSent: 3,
       fullDiffRequired: false,
       incremental: true,
+      remoteRoot: '',
     });
     const download = out[1]?.message?.value as syncdiff.DiffAction;
     expect(download.serverEntry).toEqual(files.entry('b.txt')?.entry);
@@ -234,7 +236,14 @@ describe('SyncDiff handlers: incremental diff (since_cursor > 0)', () => {
       {
         message: {
           $case: 'summary',
-          value: { cursor: 0, entriesReceived: 1, actionsSent: 0, fullDiffRequired: true, incremental: true },
+          value: {
+            cursor: 0,
+            entriesReceived: 1,
+            actionsSent: 0,
+            fullDiffRequired: true,
+            incremental: true,
+            remoteRoot: '',
+          },
         },
       },
     ]);
@@ -280,5 +289,120 @@ describe('SyncDiff handlers: incremental diff (since_cursor > 0)', () => {
         'invalid-argument',
       );
     }
+  });
+});
+
+describe('SyncDiff handlers: a folder bound to a remote root (DiffStart.remote_root)', () => {
+  const actions = (out: syncdiff.DiffResponse[]) =>
+    out.flatMap((r) => (r.message?.$case === 'action' ? [[r.message.value.path, r.message.value.kind]] : []));
+  const summaryOf = (out: syncdiff.DiffResponse[]) =>
+    out.at(-1)?.message?.$case === 'summary' ? out.at(-1)?.message?.value : undefined;
+  const { ACTION_KIND_DOWNLOAD, ACTION_KIND_UPLOAD, ACTION_KIND_DELETE_LOCAL } = syncdiff.ActionKind;
+
+  /** Photos/ and its neighbours whose names start the same, or sort around it. */
+  function namespaceAroundPhotos(): FakeNamespace {
+    const files = new FakeNamespace();
+    files.commit([
+      { path: 'Photos/a.jpg', contentHash: A },
+      { path: 'Photos/sub/b.jpg', contentHash: A },
+      { path: 'Photos2/c.jpg', contentHash: A },
+      { path: 'Photos.txt', contentHash: A },
+      { path: 'Ph/d.jpg', contentHash: A },
+    ]);
+    return files;
+  }
+
+  it('a full diff lists and answers only the paths below the root, and echoes the root', async () => {
+    const files = namespaceAroundPhotos();
+    const out = await collect(
+      createHandlers({ files, ...LIMITS }).diff(
+        stream(startMsg(NS, 0, 'Photos'), entryMsg('Photos/new.jpg', B)),
+        context(),
+      ),
+    );
+    expect(actions(out)).toEqual([
+      ['Photos/a.jpg', ACTION_KIND_DOWNLOAD],
+      ['Photos/new.jpg', ACTION_KIND_UPLOAD],
+      ['Photos/sub/b.jpg', ACTION_KIND_DOWNLOAD],
+    ]);
+    expect(summaryOf(out)).toMatchObject({ cursor: 1, remoteRoot: 'Photos', incremental: false });
+  });
+
+  it('an incremental diff ignores journal entries outside the root, and its cursor moves past them', async () => {
+    const files = namespaceAroundPhotos();
+    files.commit([{ path: 'Photos2/c.jpg', deleted: true }]);
+    files.commit([
+      { path: 'Photos/a.jpg', contentHash: B },
+      { path: 'Photos.txt', contentHash: B },
+    ]);
+    files.commit([{ path: 'Other/x', contentHash: B }]);
+    const out = await collect(
+      createHandlers({ files, ...LIMITS }).diff(stream(startMsg(NS, 1, 'Photos')), context()),
+    );
+    expect(actions(out)).toEqual([['Photos/a.jpg', ACTION_KIND_DOWNLOAD]]);
+    expect(summaryOf(out)).toMatchObject({ cursor: 4, remoteRoot: 'Photos', incremental: true });
+
+    const onlyOutside = await collect(
+      createHandlers({ files, ...LIMITS }).diff(stream(startMsg(NS, 3, 'Photos')), context()),
+    );
+    expect(actions(onlyOutside)).toEqual([]);
+    expect(summaryOf(onlyOutside)).toMatchObject({ cursor: 4, fullDiffRequired: false });
+  });
+
+  it('deletions below the root reach the client; a root deleted as a whole is no error', async () => {
+    const files = namespaceAroundPhotos();
+    files.commit([
+      { path: 'Photos/a.jpg', deleted: true },
+      { path: 'Photos/sub/b.jpg', deleted: true },
+    ]);
+    const out = await collect(
+      createHandlers({ files, ...LIMITS }).diff(stream(startMsg(NS, 1, 'Photos')), context()),
+    );
+    expect(actions(out)).toEqual([
+      ['Photos/a.jpg', ACTION_KIND_DELETE_LOCAL],
+      ['Photos/sub/b.jpg', ACTION_KIND_DELETE_LOCAL],
+    ]);
+  });
+
+  it('refuses a manifest entry outside the root (a prefix of the name is not below it)', async () => {
+    for (const path of ['Photos2/c.jpg', 'Photos', 'a.txt']) {
+      const files = namespaceAroundPhotos();
+      expect(
+        await kindOfFailure(() =>
+          collect(
+            createHandlers({ files, ...LIMITS }).diff(
+              stream(startMsg(NS, 0, 'Photos'), entryMsg(path, A)),
+              context(),
+            ),
+          ),
+        ),
+      ).toBe('invalid-argument');
+    }
+  });
+
+  it('refuses a root that is not a canonical path, before reading anything', async () => {
+    for (const root of ['/Photos', 'Photos/', 'a//b', '..', 'Cafe\u0301']) {
+      const files = namespaceAroundPhotos();
+      expect(
+        await kindOfFailure(() =>
+          collect(createHandlers({ files, ...LIMITS }).diff(stream(startMsg(NS, 0, root)), context())),
+        ),
+      ).toBe('invalid-argument');
+      expect(files.calls).toEqual([]);
+    }
+  });
+
+  it('refuses a root that is a live file on the server (FAILED_PRECONDITION), not a deleted one', async () => {
+    const files = namespaceAroundPhotos();
+    expect(
+      await kindOfFailure(() =>
+        collect(createHandlers({ files, ...LIMITS }).diff(stream(startMsg(NS, 0, 'Photos.txt')), context())),
+      ),
+    ).toBe('failed-precondition');
+    files.commit([{ path: 'Photos.txt', deleted: true }]);
+    const out = await collect(
+      createHandlers({ files, ...LIMITS }).diff(stream(startMsg(NS, 0, 'Photos.txt')), context()),
+    );
+    expect(summaryOf(out)).toMatchObject({ remoteRoot: 'Photos.txt', actionsSent: 0 });
   });
 });

@@ -13,6 +13,7 @@ import { diffManifest, type DiffOutput, type HeldEntriesProbe } from './domain/d
 import { diffSinceCursor } from './domain/incremental';
 import { ManifestReader, type ManifestEntryInput } from './domain/manifest';
 import type { ServerFiles } from './domain/ports';
+import { assertRootIsNoFile, parseRemoteRoot } from './domain/remote-root';
 import type { MetadataFile } from './adapters/metadata-files';
 import { StreamLimit } from './stream-limit';
 
@@ -54,17 +55,22 @@ export function createHandlers({
       if (!Number.isSafeInteger(sinceCursor) || sinceCursor < 0) {
         throw invalidArgument('since_cursor must be 0 (a full diff) or a cursor of an earlier DiffSummary');
       }
+      const remoteRoot = parseRemoteRoot(start.value.remoteRoot);
       const namespaceId = await authorizedNamespace(start.value.namespaceId, context);
       const release = streams.acquire((await context.principal()).userId);
       try {
-        const manifest = new ManifestReader(entriesOf(messages));
+        const manifest = new ManifestReader(entriesOf(messages), remoteRoot);
         const budget = callBudget(context, DIFF_MAX_MS);
+        await assertRootIsNoFile(files, namespaceId, remoteRoot, budget);
         const outputs =
           sinceCursor > 0
-            ? diffSinceCursor(manifest, files, { namespaceId, sinceCursor, budget })
-            : diffManifest(manifest, files.list(namespaceId, budget), heldEntriesProbe);
-        for await (const output of outputs) yield toResponse(output, sinceCursor > 0);
-        context.logger.debug({ namespaceId, sinceCursor, entries: manifest.received }, 'diff done');
+            ? diffSinceCursor(manifest, files, { namespaceId, sinceCursor, budget, remoteRoot })
+            : diffManifest(manifest, files.list(namespaceId, budget, remoteRoot), heldEntriesProbe);
+        for await (const output of outputs) yield toResponse(output, sinceCursor > 0, remoteRoot);
+        context.logger.debug(
+          { namespaceId, sinceCursor, remoteRoot, entries: manifest.received },
+          'diff done',
+        );
       } finally {
         release();
       }
@@ -146,13 +152,17 @@ async function authorizedNamespace(namespaceId: string, context: CallContext): P
   return namespaceId;
 }
 
-function toResponse(output: DiffOutput<MetadataFile>, incremental: boolean): syncdiff.DiffResponse {
+function toResponse(
+  output: DiffOutput<MetadataFile>,
+  incremental: boolean,
+  remoteRoot: string,
+): syncdiff.DiffResponse {
   if (output.type === 'summary') {
     const { cursor, entriesReceived, actionsSent, fullDiffRequired } = output;
     return {
       message: {
         $case: 'summary',
-        value: { cursor, entriesReceived, actionsSent, fullDiffRequired, incremental },
+        value: { cursor, entriesReceived, actionsSent, fullDiffRequired, incremental, remoteRoot },
       },
     };
   }

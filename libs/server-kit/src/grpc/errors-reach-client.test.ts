@@ -222,6 +222,7 @@ describe('kind 11: requests the server cannot decode answer INVALID_ARGUMENT, an
                       actionsSent: 0,
                       fullDiffRequired: false,
                       incremental: false,
+                      remoteRoot: '',
                     },
                   },
                 };

@@ -46,6 +46,7 @@ describe('implement + startGrpcService', () => {
                       actionsSent: 0,
                       fullDiffRequired: false,
                       incremental: false,
+                      remoteRoot: '',
                     },
                   },
                 };
@@ -144,7 +145,9 @@ describe('implement + startGrpcService', () => {
       call.on('data', (message: syncdiff.DiffResponse) => messages.push(message));
       call.on('error', (error: ServiceError) => resolve({ messages, error }));
       call.on('end', () => resolve({ messages }));
-      call.write({ message: { $case: 'start', value: { namespaceId: 'ns', sinceCursor: 0 } } });
+      call.write({
+        message: { $case: 'start', value: { namespaceId: 'ns', sinceCursor: 0, remoteRoot: '' } },
+      });
       for (const path of paths) {
         call.write({
           message: {
@@ -170,6 +173,7 @@ describe('implement + startGrpcService', () => {
             actionsSent: 0,
             fullDiffRequired: false,
             incremental: false,
+            remoteRoot: '',
           },
         },
       },

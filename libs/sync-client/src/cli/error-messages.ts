@@ -1,7 +1,7 @@
 import type { ServiceError } from '@grpc/grpc-js';
 import { InvalidCaError, InvalidServerError } from '../config/server-addresses';
 import { GRPC_CODE, grpcCodeOf, isUnreachable } from './exit-codes';
-import { describeTlsFailure } from './tls-errors';
+import { describeTlsFailure } from '../config/tls-errors';
 
 /** What the message of a failed command may name: where it went, what it was. */
 export interface ErrorContext {

@@ -2,9 +2,11 @@ import { CommanderError } from 'commander';
 import { isIncomplete, MassDeleteError, SyncIncompleteError, type SyncSummary } from '../sync/summary';
 import { InvalidCaError, InvalidServerError } from '../config/server-addresses';
 import { DeviceChoiceError, NotSignedInError } from '../session/errors';
+import { RemotePathError } from '../sync/remote-binding';
 import { SyncBusyError } from '../sync/sync-busy-error';
-import { SyncFolderMissingError, SyncFolderUnreadableError } from '../sync/sync-root';
+import { FolderBindingError, SyncFolderMissingError, SyncFolderUnreadableError } from '../sync/sync-root';
 import { InterruptedError } from './interrupt';
+import { describeTlsFailure } from '../config/tls-errors';
 
 /**
  * The CLI's exit codes, in one place so scripts can tell outcomes apart. Codes are never reused
@@ -62,8 +64,11 @@ export function exitCodeForSummary(summary: SyncSummary): ExitCode {
   return isIncomplete(summary) ? EXIT.incomplete : EXIT.success;
 }
 
-/** The exit code for an error that ended a command. */
-export function exitCodeForError(error: unknown): number {
+/**
+ * The exit code for an error that ended a command. `context.insecure`: the run had `--insecure`
+ * (a dropped plaintext connection then most likely means a TLS server).
+ */
+export function exitCodeForError(error: unknown, context: { insecure?: boolean } = {}): number {
   if (error instanceof CommanderError) return error.exitCode === 1 ? EXIT.usage : error.exitCode;
   if (
     error instanceof InvalidServerError ||
@@ -71,6 +76,7 @@ export function exitCodeForError(error: unknown): number {
     error instanceof DeviceChoiceError
   )
     return EXIT.usage;
+  if (error instanceof FolderBindingError || error instanceof RemotePathError) return EXIT.usage;
   if (error instanceof MassDeleteError) return EXIT.massDelete;
   if (error instanceof SyncFolderMissingError) return EXIT.missingFolder;
   if (error instanceof SyncIncompleteError) return EXIT.incomplete;
@@ -80,6 +86,10 @@ export function exitCodeForError(error: unknown): number {
     return error.signal === 'SIGTERM' ? EXIT.terminated : EXIT.interrupted;
   const grpc = grpcCodeOf(error);
   if (grpc === GRPC_CODE.UNAUTHENTICATED) return EXIT.authRequired;
+  // The server answered, but not in a way this client may trust or speak: configuration to fix
+  // (--ca, --tls, --insecure), not a server to wait for.
+  if (grpc !== undefined && describeTlsFailure(errorDetails(error), { insecure: context.insecure === true }))
+    return EXIT.error;
   if (isUnreachable(error)) return EXIT.unreachable;
   return EXIT.error;
 }
@@ -108,8 +118,12 @@ export function isUnreachable(error: unknown): boolean {
   const code = grpcCodeOf(error);
   if (code === GRPC_CODE.UNAVAILABLE) return true;
   if (code !== GRPC_CODE.DEADLINE_EXCEEDED) return false;
-  const details = String((error as { details?: unknown }).details ?? (error as Error).message ?? '');
-  return !details.includes('remote_addr=');
+  return !errorDetails(error).includes('remote_addr=');
+}
+
+/** A gRPC error's details, else its message. */
+function errorDetails(error: unknown): string {
+  return String((error as { details?: unknown }).details || (error as Error).message || '');
 }
 
 /** What `--json` prints on stdout when a command ends with an error (one object, never nothing). */
@@ -131,8 +145,10 @@ export function errorReport(error: unknown, message: string): ErrorReport {
       ? 'unreadable-folder'
       : error instanceof InvalidServerError
         ? 'invalid-server'
-        : exitCode === EXIT.terminated
-          ? 'interrupted'
-          : (named ?? 'error').replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+        : error instanceof FolderBindingError
+          ? 'folder-binding'
+          : exitCode === EXIT.terminated
+            ? 'interrupted'
+            : (named ?? 'error').replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
   return { error: { code, message, exitCode } };
 }

@@ -37,7 +37,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     await program.parseAsync([...argv]);
     return outcome.exitCode;
   } catch (error) {
-    const exitCode = exitCodeForError(error);
+    const exitCode = exitCodeForError(error, { insecure: program.opts<GlobalOptions>().insecure === true });
     const options = program.opts<GlobalOptions>();
     const message = await describeError(error, {
       server: outcome.server ?? options.server ?? (process.env.FILESYNC_SERVER || DEFAULT_SERVER),
@@ -179,6 +179,10 @@ function buildProgram(outcome: Outcome): Command {
       '--dry-run',
       'show what the pass would upload, download, delete and keep as conflicted copies; change nothing',
     )
+    .option(
+      '--remote <path>',
+      'bind DIR to this folder of your filesync folder, e.g. /Photos (default: / for a new folder; a bound folder keeps its path)',
+    )
     .action(
       async (
         dir: string,
@@ -191,6 +195,7 @@ function buildProgram(outcome: Outcome): Command {
           movedFrom?: string;
           watch?: boolean;
           dryRun?: boolean;
+          remote?: string;
         },
       ) => {
         if (options.watch && options.dryRun)
@@ -225,6 +230,7 @@ function buildProgram(outcome: Outcome): Command {
                   full: options.full === true,
                   movedFrom: options.movedFrom,
                   dryRun: options.dryRun === true,
+                  remote: options.remote,
                 }),
               ),
             (signal) => {
@@ -256,15 +262,17 @@ function buildProgram(outcome: Outcome): Command {
     );
 
   program
-    .command('forget')
+    .command('unlink')
+    .alias('forget')
     .description(
-      'stop knowing DIR as a synced folder of this device (its files stay, here and on the server)',
+      'stop syncing DIR and forget its binding (its files stay, here and on the server; a later sync is a first sync)',
     )
     .argument('<dir>', 'a synced folder, as `filesync status` lists it')
     .action(async (dir: string) => {
-      const forgotten = await withClient((client) => client.forget(dir));
+      const unlinked = await withClient((client) => client.unlink(dir));
       process.stdout.write(
-        `Forgot ${forgotten.root} (${forgotten.files} files were synced); no file was changed.\n`,
+        `Unlinked ${unlinked.root} from /${unlinked.remotePath} (${unlinked.files} files were synced); ` +
+          'no file was changed.\n',
       );
     });
 
@@ -388,7 +396,7 @@ function buildProgram(outcome: Outcome): Command {
 async function watchCommand(
   client: FilesyncClient,
   dir: string,
-  options: { json?: boolean; create?: boolean; force?: boolean; maxDelete?: number },
+  options: { json?: boolean; create?: boolean; force?: boolean; maxDelete?: number; remote?: string },
 ): Promise<void> {
   const { watchEventLine } = await import('./watch-output');
   const controller = new AbortController();
@@ -406,6 +414,7 @@ async function watchCommand(
       create: options.create === true,
       force: options.force === true,
       maxDelete: options.maxDelete,
+      remote: options.remote,
       onEvent: (event) => {
         const line = options.json ? JSON.stringify(watchEventJson(event)) : watchEventLine(event, dir);
         if (line === undefined) return;
@@ -469,15 +478,18 @@ function parseCount(value: string): number {
 
 /**
  * A path as the user typed it, made namespace-relative: a local path inside a synced folder is
- * taken relative to that folder; anything else is already a namespace path.
+ * taken relative to that folder and put below the folder's remote path; anything else is already
+ * a namespace path.
  */
 async function namespacePath(client: FilesyncClient, input: string): Promise<string> {
   if (input.trim() === '' || input.trim() === '/') return '';
   const absolute = await realLocation(resolve(input));
   const { syncedFolders } = await client.status();
+  const { remotePathOf } = await import('../sync/remote-binding');
   for (const folder of syncedFolders) {
-    if (absolute === folder.root) return '';
-    if (absolute.startsWith(folder.root + sep)) return relative(folder.root, absolute).split(sep).join('/');
+    if (absolute === folder.root) return remotePathOf(folder.remotePath, '');
+    if (absolute.startsWith(folder.root + sep))
+      return remotePathOf(folder.remotePath, relative(folder.root, absolute).split(sep).join('/'));
   }
   return input;
 }

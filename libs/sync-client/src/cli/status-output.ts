@@ -29,7 +29,7 @@ function folderLines(folder: FolderStatus): string[] {
       ? 'local changes unknown (cannot read the folder)'
       : `${folder.pendingLocalChanges} local changes not synced yet`;
   const lines = [
-    `  ${folder.root}`,
+    `  ${folder.root} <-> /${folder.remotePath}`,
     `    ${folder.watching ? `watching (pid ${folder.watcherPid})` : 'not watching'}, ${folder.files} files synced, ${pending}`,
     `    last pass ${when(folder.lastPassAtMs || folder.lastSyncAtMs)}` +
       (folder.lastPassOutcome ? `: ${folder.lastPassOutcome}` : ''),

@@ -49,6 +49,7 @@ describe('status lines', () => {
         rulesHash: '',
         files: 12,
         watcherPid: 4242,
+        remotePath: '',
         lastPassAtMs: 2_000,
         lastPassOutcome: 'failed',
         lastError: 'UNAVAILABLE: no connection',

@@ -193,6 +193,31 @@ describe('scanFolder', () => {
       },
     ]);
   });
+  it('skips a path longer than the room its remote path leaves, and never takes it for deleted', async () => {
+    // The room a long remote path leaves (pathRoom): real 4 KiB paths exceed what the OS opens.
+    const room = 100;
+    const fits = `deep/${'f'.repeat(room - 9)}.txt`;
+    const tooLong = `deep/${'l'.repeat(room - 8)}.txt`;
+    await put(fits, 'fits');
+    await put(tooLong, 'too long');
+    state.put(root, {
+      path: tooLong,
+      baseVersion: 2,
+      baseContentHash: 'h',
+      size: 8,
+      mtimeMs: 1,
+      contentHash: 'h',
+      blocks: [],
+    });
+    const scan = await scanFolder(root, state, inlineHasher, { maxPathBytes: room });
+    expect([...scan.files.keys()]).toEqual([fits]);
+    expect(scan.skipped).toEqual([
+      { path: tooLong, reason: expect.stringContaining(`longer than ${room} bytes`) },
+    ]);
+    expect(scan.unknown.covers(tooLong)).toBe(true);
+    expect(manifestOf(scan).filter((entry) => entry.deleted)).toEqual([]);
+  });
+
   it('sends its manifest in the order the server lists and sync-diff merges (code point order)', async () => {
     // JavaScript's `<` puts U+1F600 (a surrogate pair) before U+FF5E; UTF-8 and DynamoDB after.
     await put('a\uFF5E.txt', 'fullwidth tilde');

@@ -3,6 +3,7 @@ import { lstatSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { syncdiff } from '@filesync/contracts';
+import { LIMITS } from '@filesync/resources';
 import { canonicalPath, comparePaths, InvalidPathError } from '@filesync/sync-core';
 import type { FileHash, Hasher } from '../hashing/hash-file';
 import { fileIdOf, type FileState, type StateDb } from '../state/state-db';
@@ -84,6 +85,11 @@ export interface ScanOptions {
    * cached in the state database; the result is what a writing scan would see.
    */
   readonly readOnly?: boolean;
+  /**
+   * Most UTF-8 bytes of a folder path (default LIMITS.maxPathBytes): less in a folder bound to a
+   * remote path, whose namespace paths are longer (see pathRoom). A longer one is skipped.
+   */
+  readonly maxPathBytes?: number;
 }
 
 /** The synced folder itself cannot be listed: the pass must stop, since every file would look gone. */
@@ -141,6 +147,7 @@ export async function scanFolder(
   const found: { path: string; absPath: string; size: number; mtimeMs: number; fileId: string }[] = [];
   const seen = new Set<string>();
   const privateFolders = new Set(options.privateFolders);
+  const maxPathBytes = options.maxPathBytes;
   const cannotSee = (path: string, reason: string) => {
     skipped.push({ path, reason });
     unknown.add(path);
@@ -188,6 +195,15 @@ export async function scanFolder(
         continue;
       }
       if (entry.isFile() ? rules.ignores(path) : rules.ignores(path, true)) continue;
+      // Its namespace path would break the path rules: never synced, never taken for deleted.
+      if (maxPathBytes !== undefined && Buffer.byteLength(path, 'utf8') > maxPathBytes) {
+        cannotSee(
+          path,
+          `path is longer than ${maxPathBytes} bytes, the most this folder's remote path leaves ` +
+            `(${LIMITS.maxPathBytes} in all)`,
+        );
+        continue;
+      }
       if (entry.isSymbolicLink()) {
         cannotSee(path, SKIP_REASONS.symlink);
         continue;

@@ -46,6 +46,7 @@ describe('StateDb', () => {
       {
         root: '/sync/a',
         namespaceId: 'ns-1',
+        remotePath: '',
         cursor: 42,
         lastSyncAtMs: 1000,
         lastFullAtMs: 1000,
@@ -123,6 +124,60 @@ describe('StateDb', () => {
     raw.close();
     // Opening again runs nothing twice.
     StateDb.open(file).close();
+  });
+
+  it('migrates a database of version 2: every folder stays bound to the root, its cursor and rows kept', () => {
+    const file = join(dir, 'v2.db');
+    const v2 = new DatabaseSync(file);
+    v2.exec(`
+      CREATE TABLE folders (root TEXT PRIMARY KEY, namespace_id TEXT NOT NULL,
+        cursor INTEGER NOT NULL DEFAULT 0, last_sync_ms INTEGER NOT NULL DEFAULT 0,
+        last_full_ms INTEGER NOT NULL DEFAULT 0, rules_hash TEXT NOT NULL DEFAULT '');
+      CREATE TABLE files (root TEXT NOT NULL, path TEXT NOT NULL, base_version INTEGER NOT NULL,
+        base_content_hash TEXT NOT NULL, size INTEGER NOT NULL, mtime_ms REAL NOT NULL,
+        content_hash TEXT NOT NULL, block_hashes TEXT NOT NULL, block_lengths TEXT NOT NULL,
+        PRIMARY KEY (root, path)) WITHOUT ROWID;
+      CREATE TABLE remote_pending (root TEXT NOT NULL, path TEXT NOT NULL, version INTEGER NOT NULL,
+        deleted INTEGER NOT NULL, content_hash TEXT NOT NULL, PRIMARY KEY (root, path)) WITHOUT ROWID;
+      INSERT INTO folders VALUES ('/r', 'ns', 17, 5, 4, 'rules');
+      INSERT INTO files VALUES ('/r', 'a.txt', 3, '${'a'.repeat(64)}', 4, 9, '${'a'.repeat(64)}', '["${'c'.repeat(64)}"]', '[4]');
+      PRAGMA user_version = 2;
+    `);
+    v2.close();
+
+    const db = StateDb.open(file);
+    // An upgrade changes nothing: the incremental cursor survives, the folder mirrors the root.
+    expect(db.folder('/r')).toEqual({
+      root: '/r',
+      namespaceId: 'ns',
+      remotePath: '',
+      cursor: 17,
+      lastSyncAtMs: 5,
+      lastFullAtMs: 4,
+      rulesHash: 'rules',
+      files: 1,
+      watcherPid: 0,
+      lastPassAtMs: 0,
+      lastPassOutcome: '',
+      lastError: '',
+    });
+    expect(db.get('/r', 'a.txt')).toMatchObject({ baseVersion: 3 });
+    db.close();
+    const raw = new DatabaseSync(file);
+    expect(raw.prepare('PRAGMA user_version').get()).toEqual({ user_version: STATE_SCHEMA_VERSION });
+    raw.close();
+  });
+
+  it("keeps a bound folder's remote path when it is bound again", () => {
+    const db = StateDb.open(':memory:');
+    db.bindFolder('/photos', 'ns', 'Photos');
+    db.markSynced('/photos', 3, 1, { full: true, rulesHash: '' });
+    db.bindFolder('/photos', 'ns');
+    expect(db.folder('/photos')).toMatchObject({ remotePath: 'Photos', cursor: 3 });
+    db.forgetFolder('/photos');
+    db.bindFolder('/photos', 'ns', 'Other');
+    expect(db.folder('/photos')).toMatchObject({ remotePath: 'Other', cursor: 0 });
+    db.close();
   });
 
   it('refuses a database written by a newer client, leaving it untouched', () => {

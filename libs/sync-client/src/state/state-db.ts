@@ -35,6 +35,11 @@ export interface FileState {
 export interface FolderState {
   readonly root: string;
   readonly namespaceId: string;
+  /**
+   * The namespace path the folder is bound to: '' for the namespace root, else a canonical path
+   * such as `Photos` (shown to people as `/Photos`; see remote-binding.ts).
+   */
+  readonly remotePath: string;
   /** Journal cursor of the namespace this folder has learned every change up to; 0: none yet. */
   readonly cursor: number;
   readonly lastSyncAtMs: number;
@@ -119,6 +124,9 @@ const MIGRATIONS: readonly string[] = [
   // 4: moves. The local file's device and inode beside its size and mtime, so a file renamed
   // here is known by them without reading it ('' until the next scan or download records it).
   `ALTER TABLE files ADD COLUMN file_id TEXT NOT NULL DEFAULT '';`,
+  // 5: folder bindings (issue 8, section 6). The remote path each folder is bound to, canonical
+  // and without slashes ('' = the namespace root, where every folder was bound before).
+  `ALTER TABLE folders ADD COLUMN remote_path TEXT NOT NULL DEFAULT '';`,
 ];
 
 /** The schema version this client writes; a database from a newer client is refused. */
@@ -203,12 +211,17 @@ export class StateDb {
     }
   }
 
-  bindFolder(root: string, namespaceId: string): void {
+  /**
+   * Binds `root` to a namespace. `remotePath` applies to a folder not bound yet; a bound folder
+   * keeps its remote path (rebinding one in place would make every file look deleted on one side:
+   * see openSyncRoot, which refuses it, and forgetFolder).
+   */
+  bindFolder(root: string, namespaceId: string, remotePath = ''): void {
     this.statement(
-      `INSERT INTO folders (root, namespace_id) VALUES (?, ?)
+      `INSERT INTO folders (root, namespace_id, remote_path) VALUES (?, ?, ?)
          ON CONFLICT (root) DO UPDATE SET namespace_id = excluded.namespace_id,
            cursor = CASE WHEN folders.namespace_id = excluded.namespace_id THEN folders.cursor ELSE 0 END`,
-    ).run(root, namespaceId);
+    ).run(root, namespaceId, remotePath);
   }
 
   /**
@@ -331,13 +344,14 @@ export class StateDb {
 
   folders(): FolderState[] {
     const rows = this.statement(
-      `SELECT f.root, f.namespace_id, f.cursor, f.last_sync_ms, f.last_full_ms, f.rules_hash,
+      `SELECT f.root, f.namespace_id, f.remote_path, f.cursor, f.last_sync_ms, f.last_full_ms, f.rules_hash,
                 f.watcher_pid, f.last_pass_ms, f.last_pass_outcome, f.last_error,
                 (SELECT COUNT(*) FROM files WHERE files.root = f.root AND base_version > 0) AS files
          FROM folders f ORDER BY f.root`,
     ).all() as unknown as {
       root: string;
       namespace_id: string;
+      remote_path: string;
       cursor: number;
       last_sync_ms: number;
       last_full_ms: number;
@@ -351,6 +365,7 @@ export class StateDb {
     return rows.map((row) => ({
       root: row.root,
       namespaceId: row.namespace_id,
+      remotePath: row.remote_path,
       cursor: row.cursor,
       lastSyncAtMs: row.last_sync_ms,
       lastFullAtMs: row.last_full_ms,

@@ -85,6 +85,11 @@ export interface EngineDeps {
   readonly commitWindow?: number;
   /** Files from this size on upload while the scan hashes them; default STREAMED_UPLOAD_MIN_BYTES. */
   readonly streamedUploadMinBytes?: number;
+  /**
+   * Most bytes of a folder path: less than LIMITS.maxPathBytes in a folder bound to a remote
+   * path (pathRoom in remote-binding.ts; `remote` maps the paths). Longer paths are skipped.
+   */
+  readonly maxPathBytes?: number;
 }
 
 export interface SyncOptions {
@@ -257,6 +262,7 @@ class SyncRun {
       privateFolders: this.deps.privateFolders,
       fileSystem: this.deps.scanFileSystem,
       readOnly: dryRun,
+      maxPathBytes: this.deps.maxPathBytes,
     });
     // Bound only once the folder could be read: a missing folder is never taken for an empty one.
     if (!dryRun) state.bindFolder(this.root, this.namespaceId);

@@ -14,6 +14,11 @@ export interface DiffOutcome {
    * know incremental diffs, whose answer to one is unusable.
    */
   readonly incremental?: boolean;
+  /**
+   * The remote root the server applied (DiffSummary.remote_root); '' from a server that does not
+   * know remote roots, whose answer covers the whole namespace.
+   */
+  readonly remoteRoot?: string;
 }
 
 export interface DiffOptions {
@@ -22,6 +27,11 @@ export interface DiffOptions {
    * applied, and `manifest` names only what changed (see syncdiff.proto, Diff).
    */
   readonly sinceCursor?: number;
+  /**
+   * The folder's remote root ('' or absent: the namespace root): the server considers only the
+   * paths below it, and every manifest path must lie below it (see remote-binding.ts).
+   */
+  readonly remoteRoot?: string;
 }
 
 /** The Diff action of each kind of decision of the shared rule (one map, in @filesync/contracts). */
@@ -108,7 +118,12 @@ export class GrpcSyncRemote implements SyncRemote {
     // Read while writing: the server may answer before the manifest is complete, and an
     // unread response stream would stall it.
     const reading = readDiff(call);
-    const writing = writeManifest(call, namespaceId, options.sinceCursor ?? 0, manifest);
+    const start = {
+      namespaceId,
+      sinceCursor: options.sinceCursor ?? 0,
+      remoteRoot: options.remoteRoot ?? '',
+    };
+    const writing = writeManifest(call, start, manifest);
     const [outcome] = await Promise.all([
       reading,
       writing.catch(async (error) => {
@@ -232,18 +247,18 @@ async function readDiff(call: DiffCall): Promise<DiffOutcome> {
     cursor: summary.cursor,
     fullDiffRequired: summary.fullDiffRequired,
     incremental: summary.incremental,
+    remoteRoot: summary.remoteRoot,
   };
 }
 
 async function writeManifest(
   call: DiffCall,
-  namespaceId: string,
-  sinceCursor: number,
+  start: syncdiff.DiffStart,
   manifest: Iterable<syncdiff.ManifestEntry>,
 ) {
   const send = (request: syncdiff.DiffRequest) =>
     call.write(request) ? Promise.resolve() : new Promise<void>((resolve) => drainedOrClosed(call, resolve));
-  await send({ message: { $case: 'start', value: { namespaceId, sinceCursor } } });
+  await send({ message: { $case: 'start', value: start } });
   for (const entry of manifest) {
     if (call.destroyed || call.writableEnded) return;
     await send({ message: { $case: 'entry', value: entry } });

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StateDb } from '../state/state-db';
 import {
+  bindSyncRoot,
+  FolderBindingError,
   forgetSyncRoot,
   moveSyncRoot,
   openSyncRoot,
@@ -77,7 +79,10 @@ describe('kind 1: a missing synced folder is never taken for an empty one', () =
     expect(await openSyncRoot(folder, state, { create: true })).toBe(folder);
     expect(await readdir(parent)).toEqual(['Documents']);
     expect(state.files(folder).size).toBe(0);
-    expect(state.folders()).toEqual([]);
+    // Afresh, but still bound where it was.
+    expect(state.folders()).toEqual([
+      expect.objectContaining({ root: folder, namespaceId: 'ns', remotePath: '', cursor: 0, files: 0 }),
+    ]);
     // An existing folder is used as it is, its state untouched.
     syncedBefore(folder);
     expect(await openSyncRoot(folder, state, { create: true })).toBe(folder);
@@ -92,7 +97,7 @@ describe('kind 1: a missing synced folder is never taken for an empty one', () =
     expect(error).toBeInstanceOf(SyncFolderMissingError);
     expect(error).toMatchObject({ notAFolder: true, syncedBefore: { root: folder, files: 1 } });
     expect((error as Error).message).toMatch(
-      /is not a folder.*synced before.*--moved-from.*filesync forget/s,
+      /is not a folder.*synced before.*--moved-from.*filesync unlink/s,
     );
     expect(state.get(folder, 'a.txt')).toBeDefined();
   });
@@ -135,5 +140,76 @@ describe('kind 1: a missing synced folder is never taken for an empty one', () =
     expect(state.folders()).toEqual([]);
     expect(state.files(folder).size).toBe(0);
     await expect(forgetSyncRoot(folder, state)).rejects.toThrow(SyncRootChoiceError);
+  });
+});
+
+describe('folder bindings: one remote path per folder, no two folders over the same files', () => {
+  let parent: string;
+  let state: StateDb;
+  beforeEach(async () => {
+    parent = await realpath(await mkdtemp(join(tmpdir(), 'sync-bind-')));
+    state = StateDb.open(':memory:');
+  });
+  afterEach(async () => {
+    state.close();
+    await rm(parent, { recursive: true, force: true });
+  });
+
+  const bind = (root: string, remotePath?: string) =>
+    bindSyncRoot(join(parent, root), state, { namespaceId: 'ns', remotePath });
+
+  it('binds a new folder to the root by default, or where asked, and keeps a bound folder where it is', () => {
+    expect(bind('docs')).toBe('');
+    expect(bind('docs')).toBe('');
+    expect(state.folder(join(parent, 'docs'))?.remotePath).toBe('');
+    // The root holds every other remote path: a second folder needs the first one unlinked.
+    state.forgetFolder(join(parent, 'docs'));
+    expect(bind('photos', 'Photos')).toBe('Photos');
+    // Asked again without --remote, or with the same path: as bound.
+    expect(bind('photos')).toBe('Photos');
+    expect(bind('photos', 'Photos')).toBe('Photos');
+    expect(state.folder(join(parent, 'photos'))?.remotePath).toBe('Photos');
+  });
+
+  it('refuses to move a bound folder to another remote path in place, telling to unlink first', () => {
+    bind('photos', 'Photos');
+    expect(() => bind('photos', 'Other')).toThrow(FolderBindingError);
+    expect(() => bind('photos', 'Other')).toThrow(/synced with \/Photos, not \/Other.*filesync unlink/s);
+    expect(() => bind('photos', '')).toThrow(FolderBindingError);
+    expect(state.folder(join(parent, 'photos'))?.remotePath).toBe('Photos');
+  });
+
+  it('refuses a new folder over the same, an enclosing or an enclosed remote path; siblings are fine', () => {
+    bind('a', 'A');
+    expect(() => bind('a-again', 'A')).toThrow(/is bound to \/A already/);
+    expect(() => bind('ab', 'A/B')).toThrow(/bound to \/A, which holds \/A\/B/);
+    expect(() => bind('everything', '')).toThrow(/bound to \/A, which lies inside \//);
+    expect(() => bind('everything')).toThrow(FolderBindingError);
+    expect(bind('a2', 'A2')).toBe('A2');
+    expect(bind('b', 'B')).toBe('B');
+    expect(state.folders().map((folder) => folder.remotePath)).toEqual(['A', 'A2', 'B']);
+  });
+
+  it('after unlink, the remote path is free for another folder and the folder for another path', async () => {
+    bind('a', 'A');
+    await mkdir(join(parent, 'a'));
+    await forgetSyncRoot(join(parent, 'a'), state);
+    expect(bind('other', 'A')).toBe('A');
+    expect(bind('a', 'B')).toBe('B');
+  });
+
+  it('leaves folders bound before bindings existed (both to the root) syncing', () => {
+    state.bindFolder(join(parent, 'one'), 'ns');
+    state.bindFolder(join(parent, 'two'), 'ns');
+    expect(bind('one')).toBe('');
+    expect(bind('two')).toBe('');
+  });
+
+  it('a folder re-created with --create starts afresh, still bound to its remote path', async () => {
+    const folder = join(parent, 'photos');
+    state.bindFolder(folder, 'ns', 'Photos');
+    state.markSynced(folder, 7, 1, { full: true, rulesHash: '' });
+    await openSyncRoot(folder, state, { create: true });
+    expect(state.folder(folder)).toMatchObject({ remotePath: 'Photos', cursor: 0, files: 0 });
   });
 });

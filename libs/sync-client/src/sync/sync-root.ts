@@ -1,7 +1,9 @@
 import { constants } from 'node:fs';
 import { access, mkdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
+import { isAtOrBelow } from '@filesync/sync-core';
 import type { FolderState, StateDb } from '../state/state-db';
+import { displayRemotePath, remotePathsOverlap } from './remote-binding';
 
 /**
  * The folder to sync does not exist (or a file took its place). Nothing was changed: an empty
@@ -26,7 +28,7 @@ export class SyncFolderMissingError extends Error {
             `\`filesync sync NEW_PLACE --moved-from ${dir}\` so its sync state moves with it (syncing ` +
             'the new place without --moved-from starts it over and makes conflicted copies of your ' +
             'edits); if it is on a drive that is not mounted, mount it and sync again. To stop syncing ' +
-            `it, run \`filesync forget ${dir}\`` +
+            `it, run \`filesync unlink ${dir}\`` +
             (notAFolder
               ? '.'
               : '; to start over with a new, empty folder at this place and download everything into ' +
@@ -62,6 +64,14 @@ export class SyncRootChoiceError extends Error {
 }
 
 /**
+ * A binding the command line asked for that this device refuses (a usage error): a bound folder
+ * asked to bind elsewhere, or two folders whose remote paths overlap. Nothing was changed.
+ */
+export class FolderBindingError extends SyncRootChoiceError {
+  override name = 'FolderBindingError';
+}
+
+/**
  * The real path of the folder a pass syncs. A missing folder stops the pass unless `create` asks
  * for a new one. A folder created where one was synced before starts afresh (its old state is
  * forgotten), so the pass downloads everything into it instead of deleting everything.
@@ -80,7 +90,11 @@ export async function openSyncRoot(
     }
     await mkdir(absolute, { recursive: true });
     root = await realpath(absolute);
+    const before = knownFolder(state, [...names, root]);
     for (const name of [...names, root]) state.forgetFolder(name);
+    // It starts afresh, still bound where it was: an empty folder that now mirrored the whole
+    // namespace instead would be a surprise of gigabytes.
+    if (before) state.bindFolder(root, before.namespaceId, before.remotePath);
   }
   // A file where the synced folder was is the folder gone, like a missing one; never a wipe.
   if (!(await stat(root)).isDirectory()) {
@@ -96,8 +110,8 @@ export async function openSyncRoot(
 }
 
 /**
- * Every synced folder mirrors the whole namespace: one inside another would copy the namespace
- * into itself on every pass, one level deeper each time, on every device.
+ * A synced folder inside another would sync its files twice, as files of both, and one bound to
+ * the other's remote path would copy them into themselves on every pass, one level deeper each time.
  */
 function assertNotNested(root: string, state: StateDb): void {
   const inside = (path: string, folder: string) =>
@@ -109,7 +123,7 @@ function assertNotNested(root: string, state: StateDb): void {
       throw new SyncRootChoiceError(
         `${inner} is inside ${outer}, and this device syncs ${other === outer ? outer : inner} already: ` +
           'a synced folder inside another would copy your files into themselves. Sync ' +
-          `${other} instead, or run \`filesync forget ${other}\` first; nothing was changed`,
+          `${other} instead, or run \`filesync unlink ${other}\` first; nothing was changed`,
       );
     }
   }
@@ -138,7 +152,7 @@ export async function moveSyncRoot(from: string, to: string, state: StateDb): Pr
   }
   if (state.folders().some((folder) => folder.root === newRoot) || state.files(newRoot).size > 0) {
     throw new SyncRootChoiceError(
-      `${to} has a sync state of its own; nothing was changed (\`filesync forget ${to}\` first if it ` +
+      `${to} has a sync state of its own; nothing was changed (\`filesync unlink ${to}\` first if it ` +
         'should take over the history of the moved folder)',
     );
   }
@@ -146,9 +160,61 @@ export async function moveSyncRoot(from: string, to: string, state: StateDb): Pr
 }
 
 /**
- * `filesync forget DIR`: this device stops knowing DIR as synced (status no longer lists it). The
- * files stay where they are, here and on the server; syncing DIR again is a first sync, which
- * downloads and uploads but deletes nothing.
+ * Binds the folder at `root` (a real path from openSyncRoot) to `remotePath` of the namespace, or
+ * checks the binding it has; returns the remote path the pass syncs it with. `remotePath`
+ * undefined: as bound, or the namespace root ('') for a folder bound for the first time.
+ * `record` false (a dry run): the same checks and answer, but a new binding is not stored.
+ *
+ * Refused with FolderBindingError, nothing changed:
+ * - a bound folder asked for another remote path: rebinding in place would take every file of
+ *   the old place for deleted on one side and upload or delete them all (unlink first);
+ * - a new binding whose remote path is, holds or lies inside the remote path of another folder of
+ *   this device: the same server files would sync into two folders, and a deletion in one would
+ *   delete in the other. Folders bound before bindings existed (all to the root) keep syncing.
+ */
+export function bindSyncRoot(
+  root: string,
+  state: StateDb,
+  binding: { namespaceId: string; remotePath: string | undefined; record?: boolean },
+): string {
+  const { namespaceId, remotePath, record = true } = binding;
+  const bound = state.folder(root);
+  if (bound) {
+    if (remotePath !== undefined && remotePath !== bound.remotePath) {
+      throw new FolderBindingError(
+        `${root} is synced with ${displayRemotePath(bound.remotePath)}, not ${displayRemotePath(remotePath)}; ` +
+          'nothing was changed. A folder is not moved to another remote path in place (every file would ' +
+          `look deleted on one side): run \`filesync unlink ${root}\` first, then sync it with --remote ` +
+          `${displayRemotePath(remotePath)} (a first sync: it deletes nothing and keeps both sides' files)`,
+      );
+    }
+    return bound.remotePath;
+  }
+  const wanted = remotePath ?? '';
+  const other = state
+    .folders()
+    .find((folder) => folder.namespaceId === namespaceId && remotePathsOverlap(folder.remotePath, wanted));
+  if (other) {
+    const how =
+      other.remotePath === wanted
+        ? `is bound to ${displayRemotePath(wanted)} already`
+        : `is bound to ${displayRemotePath(other.remotePath)}, which ${
+            isAtOrBelow(wanted, other.remotePath) ? 'holds' : 'lies inside'
+          } ${displayRemotePath(wanted)}`;
+    throw new FolderBindingError(
+      `${other.root} ${how}: two folders syncing the same server files would each delete what is ` +
+        `deleted in the other; nothing was changed. Choose another remote path with --remote, or run ` +
+        `\`filesync unlink ${other.root}\` first`,
+    );
+  }
+  if (record) state.bindFolder(root, namespaceId, wanted);
+  return wanted;
+}
+
+/**
+ * `filesync unlink DIR` (also `forget`): this device stops knowing DIR as synced (status no longer
+ * lists it) and forgets its binding to a remote path. The files stay where they are, here and on
+ * the server; syncing DIR again is a first sync, which downloads and uploads but deletes nothing.
  */
 export async function forgetSyncRoot(dir: string, state: StateDb): Promise<FolderState> {
   const absolute = resolve(dir);

@@ -510,14 +510,20 @@ export class DynamoMetadataStore implements MetadataStore {
     return { items, slots };
   }
 
-  async *listFiles(namespaceId: string): AsyncIterable<readonly FileEntry[]> {
+  async *listFiles(namespaceId: string, prefix = ''): AsyncIterable<readonly FileEntry[]> {
     const pages = this.query({
       KeyConditionExpression: PREFIX_CONDITION,
       ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
-      ExpressionAttributeValues: { ':pk': nsKey(namespaceId), ':prefix': FILE_PREFIX },
+      ExpressionAttributeValues: {
+        ':pk': nsKey(namespaceId),
+        ':prefix': prefix === '' ? FILE_PREFIX : fileBelowPrefix(prefix),
+      },
     });
+    // A long prefix is cut in the key (fileBelowPrefix): its range may hold other paths.
+    const below = (path: string) => prefix === '' || path.startsWith(`${prefix}/`);
     for await (const items of inPathOrder(pages, (item) => String(item.path))) {
-      yield await this.entriesOf(namespaceId, items);
+      const kept = items.filter((item) => below(String(item.path)));
+      if (kept.length > 0) yield await this.entriesOf(namespaceId, kept);
     }
   }
 

@@ -91,13 +91,17 @@ export class MetadataService {
     return this.store.currentEntries(namespaceId, paths);
   }
 
-  /** The cursor is read before listing: entries may be newer than it, never older. */
+  /**
+   * Current entries in path order, of the whole namespace or of the paths strictly below `prefix`
+   * ('' = everything). The cursor is read before listing: entries may be newer than it, never older.
+   */
   async listFiles(
     namespaceId: string,
     includeDeleted: boolean,
+    prefix = '',
   ): Promise<{ cursor: number; pages: AsyncIterable<FileEntry[]> }> {
     const cursor = await this.store.readHead(namespaceId);
-    const source = this.store.listFiles(namespaceId);
+    const source = this.store.listFiles(namespaceId, prefix);
     async function* pages() {
       for await (const page of source) {
         const entries = includeDeleted ? [...page] : page.filter((entry) => !entry.deleted);

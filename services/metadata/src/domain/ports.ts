@@ -98,8 +98,11 @@ export interface MetadataStore {
   currentEntries(namespaceId: string, paths: readonly string[]): Promise<Map<string, FileEntry>>;
   /** Commits one transaction; a failed precondition is an outcome, not an exception. */
   commit(write: TransactionWrite): Promise<TransactionOutcome>;
-  /** Current entries ordered by path, page by page. */
-  listFiles(namespaceId: string): AsyncIterable<readonly FileEntry[]>;
+  /**
+   * Current entries ordered by path, page by page: every path, or with a non-empty `prefix` (a
+   * folder path) only the paths strictly below it, read without touching the rest.
+   */
+  listFiles(namespaceId: string, prefix?: string): AsyncIterable<readonly FileEntry[]>;
   /**
    * The trash (issue 8): files whose current entry is a tombstone that superseded a live version
    * still retained, at or below `query.prefix` ('' = everywhere), in path order, after

@@ -167,9 +167,10 @@ export class InMemoryStore implements MetadataStore {
       .map(({ entry, expiresAtMs }) => ({ ...entry, expiresAtMs }));
   }
 
-  async *listFiles(namespaceId: string) {
+  async *listFiles(namespaceId: string, prefix = '') {
     const entries = [...this.files.values()]
       .filter((entry) => entry.namespaceId === namespaceId)
+      .filter((entry) => prefix === '' || entry.path.startsWith(`${prefix}/`))
       .sort((a, b) => comparePaths(a.path, b.path));
     for (let index = 0; index < entries.length; index += 3) yield entries.slice(index, index + 3);
   }

@@ -12,9 +12,13 @@ export interface MetadataFile extends ServerFile {
 export class MetadataFiles implements ServerFiles<MetadataFile> {
   constructor(private readonly client: metadata.MetadataServiceClient) {}
 
-  async *list(namespaceId: string, budget: CallBudget): AsyncGenerator<ListingPage<MetadataFile>> {
+  async *list(
+    namespaceId: string,
+    budget: CallBudget,
+    below = '',
+  ): AsyncGenerator<ListingPage<MetadataFile>> {
     const call = this.client.listFiles(
-      { namespaceId, includeDeleted: true },
+      { namespaceId, includeDeleted: true, pathPrefix: below },
       callMetadata(budget.accessToken),
       { deadline: budget.deadline },
     );

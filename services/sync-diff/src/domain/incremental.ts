@@ -4,6 +4,7 @@ import { comparePaths, decide, type Decision, type LocalEntry } from '@filesync/
 import type { DiffOutput, ServerFile } from './diff';
 import type { ManifestReader } from './manifest';
 import type { CallBudget, JournalRecord, ServerFiles } from './ports';
+import { isBelowRoot } from './remote-root';
 
 /** Journal records asked per page: the most ListChanges answers at once. */
 export const JOURNAL_PAGE_LIMIT = 1000;
@@ -15,6 +16,8 @@ export interface SinceCursor {
   readonly sinceCursor: number;
   /** Every metadata call of the diff runs within it. */
   readonly budget: CallBudget;
+  /** The folder's remote root ('' = namespace root): journal paths outside it are left out. */
+  readonly remoteRoot?: string;
 }
 
 /**
@@ -30,6 +33,8 @@ export interface SinceCursor {
  *   made that entry and its source's latest entry is still the move's tombstone, unnamed too: the
  *   client may rename its file at the source instead of downloading.
  * The summary's cursor is the last journal record read (the cursor itself when none followed).
+ * With a remote root, journal paths outside it are read past and left out: they neither make
+ * actions nor count toward LIMITS.maxIncrementalPaths, and the cursor moves past them all the same.
  *
  * Costs one journal page per 1,000 records after the cursor and one current-entries call per
  * LIMITS.maxPathsPerGetFiles manifest paths the journal does not name; it never lists the
@@ -45,10 +50,10 @@ export interface SinceCursor {
 export async function* diffSinceCursor<S extends ServerFile>(
   manifest: ManifestReader,
   files: ServerFiles<S>,
-  { namespaceId, sinceCursor, budget }: SinceCursor,
+  { namespaceId, sinceCursor, budget, remoteRoot = '' }: SinceCursor,
 ): AsyncGenerator<DiffOutput<S>> {
   const local = await readManifest(manifest);
-  const journal = await readJournal(files, namespaceId, sinceCursor, budget);
+  const journal = await readJournal(files, namespaceId, sinceCursor, budget, remoteRoot);
   if (journal === 'full-diff-required') {
     yield {
       type: 'summary',
@@ -139,6 +144,7 @@ async function readJournal<S extends ServerFile>(
   namespaceId: string,
   sinceCursor: number,
   budget: CallBudget,
+  remoteRoot: string,
 ): Promise<{ latest: Map<string, S>; cursor: number } | 'full-diff-required'> {
   // The first page starts one record early: the record at the cursor shows, in the same call, that
   // the journal reached the cursor. A client whose cursor is ahead (its namespace was recreated,
@@ -156,6 +162,7 @@ async function readJournal<S extends ServerFile>(
       }
       previous = record.seq;
       for (const change of record.changes) {
+        if (!isBelowRoot(change.path, remoteRoot)) continue;
         latest.set(change.path, change);
         if (latest.size > LIMITS.maxIncrementalPaths) return 'full-diff-required';
       }

@@ -1,6 +1,7 @@
 import { DomainError, invalidArgument } from '@filesync/server-kit';
 import { InvalidPathError, canonicalPath, comparePaths, isBlockHash } from '@filesync/sync-core';
 import type { LocalEntry } from '@filesync/sync-core';
+import { isBelowRoot } from './remote-root';
 
 /** Entries one diff may carry: far above a real folder, and a bound on the time one diff takes. */
 export const MAX_MANIFEST_ENTRIES = 1_000_000;
@@ -18,7 +19,14 @@ export class ManifestReader {
   private count = 0;
   private previous: string | undefined;
 
-  constructor(private readonly source: AsyncIterator<ManifestEntryInput>) {}
+  /**
+   * `remoteRoot`: the folder's remote root ('' = the namespace root); every entry must lie
+   * strictly below it (see remote-root.ts).
+   */
+  constructor(
+    private readonly source: AsyncIterator<ManifestEntryInput>,
+    private readonly remoteRoot = '',
+  ) {}
 
   /** Entries read so far. */
   get received(): number {
@@ -30,6 +38,11 @@ export class ManifestReader {
     const item = await this.source.next();
     if (item.done) return undefined;
     const entry = validateEntry(item.value);
+    if (!isBelowRoot(entry.path, this.remoteRoot)) {
+      throw invalidArgument(
+        `manifest entry ${quote(entry.path)} is not below the diff's remote_root ${quote(this.remoteRoot)}`,
+      );
+    }
     if (this.previous !== undefined) {
       const order = comparePaths(this.previous, entry.path);
       if (order === 0) {

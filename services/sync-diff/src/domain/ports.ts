@@ -35,8 +35,11 @@ export interface CurrentEntries<S extends ServerFile> {
 
 /** Server-side file state, as the metadata service reports it. */
 export interface ServerFiles<S extends ServerFile> {
-  /** Current entries and tombstones of a namespace, page by page in path order. */
-  list(namespaceId: string, budget: CallBudget): AsyncIterable<ListingPage<S>>;
+  /**
+   * Current entries and tombstones of a namespace, page by page in path order; with a non-empty
+   * `below` (a folder path), only the paths strictly below it.
+   */
+  list(namespaceId: string, budget: CallBudget, below?: string): AsyncIterable<ListingPage<S>>;
   /**
    * Journal records with a seq greater than `afterCursor`, oldest first, at most `limit` (1 to
    * 1000) of them. A cursor past the journal's head answers no record and `afterCursor`.

@@ -60,10 +60,16 @@ export class FakeNamespace implements ServerFiles<MetadataFile> {
     return this.calls.filter((call) => call.method === method).length;
   }
 
-  async *list(_namespaceId: string, budget: CallBudget): AsyncGenerator<ListingPage<MetadataFile>> {
+  async *list(
+    _namespaceId: string,
+    budget: CallBudget,
+    below = '',
+  ): AsyncGenerator<ListingPage<MetadataFile>> {
     this.calls.push({ method: 'list', budget });
     const cursor = this.head;
-    const entries = [...this.current.values()].sort((a, b) => comparePaths(a.path, b.path));
+    const entries = [...this.current.values()]
+      .filter((file) => below === '' || file.path.startsWith(`${below}/`))
+      .sort((a, b) => comparePaths(a.path, b.path));
     for (let start = 0; start < entries.length; start += 500) {
       yield { cursor, entries: entries.slice(start, start + 500) };
     }

@@ -330,6 +330,12 @@ export interface ListFilesRequest {
   namespaceId: string;
   /** Include tombstones of deleted files (sync clients need them). */
   includeDeleted: boolean;
+  /**
+   * Empty for the whole namespace; otherwise a canonical folder path: only the paths strictly
+   * below it (`path_prefix/...`) are listed, not the path itself. Cost grows with the paths below
+   * it, not with the namespace.
+   */
+  pathPrefix: string;
 }
 
 /** One message of the MetadataService.ListFiles stream. */
@@ -1928,7 +1934,7 @@ export const GetFilesResponse: MessageFns<GetFilesResponse> = {
 };
 
 function createBaseListFilesRequest(): ListFilesRequest {
-  return { namespaceId: "", includeDeleted: false };
+  return { namespaceId: "", includeDeleted: false, pathPrefix: "" };
 }
 
 export const ListFilesRequest: MessageFns<ListFilesRequest> = {
@@ -1938,6 +1944,9 @@ export const ListFilesRequest: MessageFns<ListFilesRequest> = {
     }
     if (message.includeDeleted !== false) {
       writer.uint32(16).bool(message.includeDeleted);
+    }
+    if (message.pathPrefix !== "") {
+      writer.uint32(26).string(message.pathPrefix);
     }
     return writer;
   },
@@ -1971,6 +1980,14 @@ export const ListFilesRequest: MessageFns<ListFilesRequest> = {
             message.includeDeleted = reader.bool();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.pathPrefix = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1995,6 +2012,11 @@ export const ListFilesRequest: MessageFns<ListFilesRequest> = {
         : isSet(object.include_deleted)
         ? globalThis.Boolean(object.include_deleted)
         : false,
+      pathPrefix: isSet(object.pathPrefix)
+        ? globalThis.String(object.pathPrefix)
+        : isSet(object.path_prefix)
+        ? globalThis.String(object.path_prefix)
+        : "",
     };
   },
 
@@ -2006,6 +2028,9 @@ export const ListFilesRequest: MessageFns<ListFilesRequest> = {
     if (message.includeDeleted !== false) {
       obj.includeDeleted = message.includeDeleted;
     }
+    if (message.pathPrefix !== "") {
+      obj.pathPrefix = message.pathPrefix;
+    }
     return obj;
   },
 
@@ -2016,6 +2041,7 @@ export const ListFilesRequest: MessageFns<ListFilesRequest> = {
     const message = createBaseListFilesRequest();
     message.namespaceId = object.namespaceId ?? "";
     message.includeDeleted = object.includeDeleted ?? false;
+    message.pathPrefix = object.pathPrefix ?? "";
     return message;
   },
 };
@@ -5440,7 +5466,10 @@ export const MetadataServiceService = {
     responseSerialize: (value: GetFilesResponse): Buffer => Buffer.from(GetFilesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetFilesResponse => GetFilesResponse.decode(value),
   },
-  /** Streams the current entry of every path of a namespace, ordered by path. */
+  /**
+   * Streams the current entry of every path of a namespace, or of every path below
+   * `path_prefix`, ordered by path. Errors: INVALID_ARGUMENT for an invalid path_prefix.
+   */
   listFiles: {
     path: "/filesync.metadata.v1.MetadataService/ListFiles" as const,
     requestStream: false as const,
@@ -5676,7 +5705,10 @@ export interface MetadataServiceServer extends UntypedServiceImplementation {
    * Errors: INVALID_ARGUMENT for an invalid or repeated path or too many paths.
    */
   getFiles: handleUnaryCall<GetFilesRequest, GetFilesResponse>;
-  /** Streams the current entry of every path of a namespace, ordered by path. */
+  /**
+   * Streams the current entry of every path of a namespace, or of every path below
+   * `path_prefix`, ordered by path. Errors: INVALID_ARGUMENT for an invalid path_prefix.
+   */
   listFiles: handleServerStreamingCall<ListFilesRequest, ListFilesResponse>;
   /** Every version of a path, newest first. Errors: NOT_FOUND. */
   listVersions: handleUnaryCall<ListVersionsRequest, ListVersionsResponse>;
@@ -5847,7 +5879,10 @@ export interface MetadataServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetFilesResponse) => void,
   ): ClientUnaryCall;
-  /** Streams the current entry of every path of a namespace, ordered by path. */
+  /**
+   * Streams the current entry of every path of a namespace, or of every path below
+   * `path_prefix`, ordered by path. Errors: INVALID_ARGUMENT for an invalid path_prefix.
+   */
   listFiles(request: ListFilesRequest, options?: Partial<CallOptions>): ClientReadableStream<ListFilesResponse>;
   listFiles(
     request: ListFilesRequest,

@@ -135,6 +135,12 @@ export interface DiffStart {
    * what changed: see Diff.
    */
   sinceCursor: number;
+  /**
+   * The remote path the folder is bound to: empty for the namespace root, otherwise a canonical
+   * path (as in common.proto's path rules) of a folder of the namespace, without a leading or
+   * trailing slash. It need not exist yet: its first upload creates it. See Diff.
+   */
+  remoteRoot: string;
 }
 
 /** What the client knows of one path. */
@@ -204,6 +210,12 @@ export interface DiffSummary {
    * its answer misses the server's deletions of unnamed paths; run a full diff.
    */
   incremental: boolean;
+  /**
+   * The remote_root of the DiffStart the server applied. A client that asked for a non-empty one
+   * and reads anything else talks to a server that does not know remote roots (a rolling deploy):
+   * its answer covers the whole namespace and must not be applied.
+   */
+  remoteRoot: string;
 }
 
 /** Request of SyncDiffService.FindMissingBlocks. */
@@ -322,7 +334,7 @@ export const DiffRequest: MessageFns<DiffRequest> = {
 };
 
 function createBaseDiffStart(): DiffStart {
-  return { namespaceId: "", sinceCursor: 0 };
+  return { namespaceId: "", sinceCursor: 0, remoteRoot: "" };
 }
 
 export const DiffStart: MessageFns<DiffStart> = {
@@ -332,6 +344,9 @@ export const DiffStart: MessageFns<DiffStart> = {
     }
     if (message.sinceCursor !== 0) {
       writer.uint32(16).int64(message.sinceCursor);
+    }
+    if (message.remoteRoot !== "") {
+      writer.uint32(26).string(message.remoteRoot);
     }
     return writer;
   },
@@ -365,6 +380,14 @@ export const DiffStart: MessageFns<DiffStart> = {
             message.sinceCursor = longToNumber(reader.int64());
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.remoteRoot = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -389,6 +412,11 @@ export const DiffStart: MessageFns<DiffStart> = {
         : isSet(object.since_cursor)
         ? globalThis.Number(object.since_cursor)
         : 0,
+      remoteRoot: isSet(object.remoteRoot)
+        ? globalThis.String(object.remoteRoot)
+        : isSet(object.remote_root)
+        ? globalThis.String(object.remote_root)
+        : "",
     };
   },
 
@@ -400,6 +428,9 @@ export const DiffStart: MessageFns<DiffStart> = {
     if (message.sinceCursor !== 0) {
       obj.sinceCursor = Math.round(message.sinceCursor);
     }
+    if (message.remoteRoot !== "") {
+      obj.remoteRoot = message.remoteRoot;
+    }
     return obj;
   },
 
@@ -410,6 +441,7 @@ export const DiffStart: MessageFns<DiffStart> = {
     const message = createBaseDiffStart();
     message.namespaceId = object.namespaceId ?? "";
     message.sinceCursor = object.sinceCursor ?? 0;
+    message.remoteRoot = object.remoteRoot ?? "";
     return message;
   },
 };
@@ -804,7 +836,7 @@ export const DiffAction: MessageFns<DiffAction> = {
 };
 
 function createBaseDiffSummary(): DiffSummary {
-  return { cursor: 0, entriesReceived: 0, actionsSent: 0, fullDiffRequired: false, incremental: false };
+  return { cursor: 0, entriesReceived: 0, actionsSent: 0, fullDiffRequired: false, incremental: false, remoteRoot: "" };
 }
 
 export const DiffSummary: MessageFns<DiffSummary> = {
@@ -823,6 +855,9 @@ export const DiffSummary: MessageFns<DiffSummary> = {
     }
     if (message.incremental !== false) {
       writer.uint32(40).bool(message.incremental);
+    }
+    if (message.remoteRoot !== "") {
+      writer.uint32(50).string(message.remoteRoot);
     }
     return writer;
   },
@@ -880,6 +915,14 @@ export const DiffSummary: MessageFns<DiffSummary> = {
             message.incremental = reader.bool();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.remoteRoot = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -911,6 +954,11 @@ export const DiffSummary: MessageFns<DiffSummary> = {
         ? globalThis.Boolean(object.full_diff_required)
         : false,
       incremental: isSet(object.incremental) ? globalThis.Boolean(object.incremental) : false,
+      remoteRoot: isSet(object.remoteRoot)
+        ? globalThis.String(object.remoteRoot)
+        : isSet(object.remote_root)
+        ? globalThis.String(object.remote_root)
+        : "",
     };
   },
 
@@ -931,6 +979,9 @@ export const DiffSummary: MessageFns<DiffSummary> = {
     if (message.incremental !== false) {
       obj.incremental = message.incremental;
     }
+    if (message.remoteRoot !== "") {
+      obj.remoteRoot = message.remoteRoot;
+    }
     return obj;
   },
 
@@ -944,6 +995,7 @@ export const DiffSummary: MessageFns<DiffSummary> = {
     message.actionsSent = object.actionsSent ?? 0;
     message.fullDiffRequired = object.fullDiffRequired ?? false;
     message.incremental = object.incremental ?? false;
+    message.remoteRoot = object.remoteRoot ?? "";
     return message;
   },
 };
@@ -1145,6 +1197,13 @@ export const SyncDiffServiceService = {
    * ahead of the namespace's journal, the answer is only a summary with `full_diff_required`: the
    * client runs a full diff. A manifest of more than LIMITS.maxIncrementalPaths entries is
    * INVALID_ARGUMENT. Answers come once the whole manifest is in.
+   *
+   * A folder bound to a remote path below the namespace root (`start.remote_root`, say
+   * `Photos`): the diff considers only the paths strictly below it. Every manifest entry must lie
+   * below it (INVALID_ARGUMENT otherwise), the full diff lists only that part of the namespace,
+   * and an incremental diff ignores journal entries outside it (its cursor still moves past them).
+   * Paths stay namespace paths both ways: the client adds and strips the remote root. A remote
+   * root that is a live file is FAILED_PRECONDITION. The summary echoes the root it applied.
    */
   diff: {
     path: "/filesync.syncdiff.v1.SyncDiffService/Diff" as const,
@@ -1193,6 +1252,13 @@ export interface SyncDiffServiceServer extends UntypedServiceImplementation {
    * ahead of the namespace's journal, the answer is only a summary with `full_diff_required`: the
    * client runs a full diff. A manifest of more than LIMITS.maxIncrementalPaths entries is
    * INVALID_ARGUMENT. Answers come once the whole manifest is in.
+   *
+   * A folder bound to a remote path below the namespace root (`start.remote_root`, say
+   * `Photos`): the diff considers only the paths strictly below it. Every manifest entry must lie
+   * below it (INVALID_ARGUMENT otherwise), the full diff lists only that part of the namespace,
+   * and an incremental diff ignores journal entries outside it (its cursor still moves past them).
+   * Paths stay namespace paths both ways: the client adds and strips the remote root. A remote
+   * root that is a live file is FAILED_PRECONDITION. The summary echoes the root it applied.
    */
   diff: handleBidiStreamingCall<DiffRequest, DiffResponse>;
   /** Which of the given blocks the server lacks for the namespace. */
@@ -1223,6 +1289,13 @@ export interface SyncDiffServiceClient extends Client {
    * ahead of the namespace's journal, the answer is only a summary with `full_diff_required`: the
    * client runs a full diff. A manifest of more than LIMITS.maxIncrementalPaths entries is
    * INVALID_ARGUMENT. Answers come once the whole manifest is in.
+   *
+   * A folder bound to a remote path below the namespace root (`start.remote_root`, say
+   * `Photos`): the diff considers only the paths strictly below it. Every manifest entry must lie
+   * below it (INVALID_ARGUMENT otherwise), the full diff lists only that part of the namespace,
+   * and an incremental diff ignores journal entries outside it (its cursor still moves past them).
+   * Paths stay namespace paths both ways: the client adds and strips the remote root. A remote
+   * root that is a live file is FAILED_PRECONDITION. The summary echoes the root it applied.
    */
   diff(): ClientDuplexStream<DiffRequest, DiffResponse>;
   diff(options: Partial<CallOptions>): ClientDuplexStream<DiffRequest, DiffResponse>;

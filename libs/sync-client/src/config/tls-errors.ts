@@ -1,4 +1,4 @@
-import { CA_ENV } from '../config/server-addresses';
+import { CA_ENV } from './server-addresses';
 
 /** Node's words for a certificate chain it does not trust (tls.connect's authorizationError). */
 const UNTRUSTED =

@@ -1,0 +1,220 @@
+import { metadata, type common, type syncdiff } from '@filesync/contracts';
+import { LIMITS } from '@filesync/resources';
+import { InvalidPathError, canonicalPath, isAtOrBelow } from '@filesync/sync-core';
+import type {
+  CommitOptions,
+  CommitOutcome,
+  DiffOptions,
+  DiffOutcome,
+  LocatedBlocks,
+  PackRecord,
+  SyncRemote,
+} from './remote';
+
+/**
+ * A synced folder is bound to a remote path of its namespace: '' for the namespace root, else a
+ * canonical path such as `Photos` (shown as `/Photos`). The folder's files are the namespace's
+ * files below that path: `IMG_1.jpg` in the folder is `Photos/IMG_1.jpg` on the server. This
+ * module is the one place that maps folder paths to namespace paths and back: BoundRemote for
+ * the engine (diffs and commits), remotePathOf for commands given a local path.
+ */
+
+/** A remote path a folder cannot be bound to; nothing was changed. */
+export class RemotePathError extends Error {
+  override name = 'RemotePathError';
+}
+
+/** The server ignored the folder's remote root: its answer covers the whole namespace. */
+export class RemoteRootUnsupportedError extends Error {
+  override name = 'RemoteRootUnsupportedError';
+  constructor(remoteRoot: string) {
+    super(
+      `the server does not know folders bound to a remote path (it ignored ${displayRemotePath(remoteRoot)}), ` +
+        'so its answer covered your whole filesync folder; nothing was changed, here or on the server. ' +
+        'Try again once the server is updated.',
+    );
+  }
+}
+
+/**
+ * The remote path a person typed (`/Photos`, `Photos/`, `/`) as the state database keeps it:
+ * '' for the root, else canonical (NFC, no leading or trailing slash). The path rules are those
+ * of every namespace path (canonicalPath); a file below it must still fit LIMITS.maxPathBytes.
+ * Throws RemotePathError.
+ */
+export function parseRemotePath(input: string): string {
+  const trimmed = input.trim();
+  const stripped = trimmed.replace(/^\/+/, '').replace(/\/+$/, '');
+  if (stripped === '') return '';
+  let path: string;
+  try {
+    path = canonicalPath(stripped);
+  } catch (error) {
+    if (!(error instanceof InvalidPathError)) throw error;
+    throw new RemotePathError(`--remote ${JSON.stringify(input)} is not a valid path: ${error.message}`);
+  }
+  if (pathRoom(path) < 1) {
+    throw new RemotePathError(
+      `--remote ${JSON.stringify(input)} leaves no room for file names below it (paths are at most ` +
+        `${LIMITS.maxPathBytes} bytes in all)`,
+    );
+  }
+  return path;
+}
+
+/** How people see a remote path: `/` for the root, `/Photos`. */
+export function displayRemotePath(remotePath: string): string {
+  return `/${remotePath}`;
+}
+
+/** The namespace path of a folder path ('' is the folder itself). */
+export function remotePathOf(remoteRoot: string, localPath: string): string {
+  if (remoteRoot === '') return localPath;
+  return localPath === '' ? remoteRoot : `${remoteRoot}/${localPath}`;
+}
+
+/** The folder path of a namespace path; undefined when it does not lie strictly below the root. */
+export function localPathOf(remoteRoot: string, remotePath: string): string | undefined {
+  if (remoteRoot === '') return remotePath;
+  return remotePath.startsWith(`${remoteRoot}/`) ? remotePath.slice(remoteRoot.length + 1) : undefined;
+}
+
+/** Most UTF-8 bytes of a folder path bound to `remoteRoot`: its namespace path takes the rest. */
+export function pathRoom(remoteRoot: string): number {
+  return remoteRoot === '' ? LIMITS.maxPathBytes : LIMITS.maxPathBytes - Buffer.byteLength(remoteRoot) - 1;
+}
+
+/**
+ * Two remote paths whose files would overlap: the same path, or one inside the other (the root
+ * holds everything). `Photos` and `Photos2` do not overlap.
+ */
+export function remotePathsOverlap(a: string, b: string): boolean {
+  return isAtOrBelow(a, b) || isAtOrBelow(b, a);
+}
+
+/**
+ * The server side of a folder bound to `remoteRoot`, as the engine sees it: folder paths in,
+ * folder paths out. Diffs carry the root (the server lists and answers only below it, and says
+ * so: an answer that does not echo it is refused before anything is applied); manifest and
+ * commit paths gain the root, action and result paths lose it. Block calls have no paths.
+ */
+export class BoundRemote implements SyncRemote {
+  constructor(
+    private readonly inner: SyncRemote,
+    readonly remoteRoot: string,
+  ) {}
+
+  async diff(
+    namespaceId: string,
+    manifest: Iterable<syncdiff.ManifestEntry>,
+    options: DiffOptions = {},
+  ): Promise<DiffOutcome> {
+    const root = this.remoteRoot;
+    if (root === '') return this.inner.diff(namespaceId, manifest, options);
+    const outcome = await this.inner.diff(
+      namespaceId,
+      mapIterable(manifest, (entry) => this.toRemote(entry)),
+      {
+        ...options,
+        remoteRoot: root,
+      },
+    );
+    if (outcome.remoteRoot !== root) throw new RemoteRootUnsupportedError(root);
+    // Only what lies below the root (a server that answers anything else is wrong: dropped).
+    const actions = outcome.actions.flatMap((action) => {
+      const path = localPathOf(root, action.path);
+      return path === undefined
+        ? []
+        : [{ ...action, path, serverEntry: this.entryToLocal(action.serverEntry) }];
+    });
+    return { ...outcome, actions };
+  }
+
+  async commitFiles(
+    namespaceId: string,
+    changes: metadata.FileChange[],
+    options?: CommitOptions,
+  ): Promise<CommitOutcome> {
+    const root = this.remoteRoot;
+    if (root === '') return this.inner.commitFiles(namespaceId, changes, options);
+    const outcome = await this.inner.commitFiles(
+      namespaceId,
+      changes.map((change) => ({
+        ...this.toRemote(change),
+        moveFrom: change.moveFrom && remotePathOf(root, change.moveFrom),
+      })),
+      options,
+    );
+    return { ...outcome, results: outcome.results.map((result) => this.resultToLocal(result)) };
+  }
+
+  findMissingBlocks(namespaceId: string, hashes: readonly string[]): Promise<string[]> {
+    return this.inner.findMissingBlocks(namespaceId, hashes);
+  }
+
+  locateBlocks(namespaceId: string, hashes: readonly string[]): Promise<LocatedBlocks> {
+    return this.inner.locateBlocks(namespaceId, hashes);
+  }
+
+  registerPacks(namespaceId: string, packs: readonly PackRecord[]): Promise<void> {
+    return this.inner.registerPacks(namespaceId, packs);
+  }
+
+  private toRemote<T extends { path: string }>(item: T): T {
+    return { ...item, path: remotePathOf(this.remoteRoot, item.path) };
+  }
+
+  /**
+   * A server path outside the root becomes a path no action names ('/' and the namespace path),
+   * so the engine refuses it for that path alone rather than writing it anywhere.
+   */
+  private toLocal(remotePath: string): string {
+    return localPathOf(this.remoteRoot, remotePath) ?? `/${remotePath}`;
+  }
+
+  /**
+   * A move's other end outside the root is no move for this folder ('' : a plain download or
+   * deletion here), since the folder never held the file or no longer will.
+   */
+  private entryToLocal(entry: common.FileEntry | undefined): common.FileEntry | undefined {
+    const root = this.remoteRoot;
+    return (
+      entry && {
+        ...entry,
+        path: this.toLocal(entry.path),
+        movedFrom: entry.movedFrom && (localPathOf(root, entry.movedFrom) ?? ''),
+        movedTo: entry.movedTo && (localPathOf(root, entry.movedTo) ?? ''),
+      }
+    );
+  }
+
+  private resultToLocal(result: metadata.CommitResult): metadata.CommitResult {
+    const path = this.toLocal(result.path);
+    const outcome = result.outcome;
+    if (outcome?.$case === 'committed' || outcome?.$case === 'conflict') {
+      return { path, outcome: { ...outcome, value: this.entryToLocal(outcome.value)! } };
+    }
+    if (outcome?.$case === 'rejected') {
+      const clashing = localPathOf(this.remoteRoot, outcome.value.clashingPath);
+      // A file at the root or above it: the folder's own place on the server is taken. Not a
+      // clash the engine can settle by moving local files aside.
+      const rejection =
+        clashing === undefined && outcome.value.clashingPath !== ''
+          ? {
+              ...outcome.value,
+              reason: metadata.RejectionReason.REJECTION_REASON_UNSPECIFIED,
+              clashingPath: '',
+              message:
+                `${displayRemotePath(outcome.value.clashingPath)} is a file on the server, where this ` +
+                `folder's remote path ${displayRemotePath(this.remoteRoot)} needs a folder`,
+            }
+          : { ...outcome.value, clashingPath: clashing ?? '' };
+      return { path, outcome: { $case: 'rejected', value: rejection } };
+    }
+    return { ...result, path };
+  }
+}
+
+function* mapIterable<T, U>(source: Iterable<T>, map: (item: T) => U): Iterable<U> {
+  for (const item of source) yield map(item);
+}
