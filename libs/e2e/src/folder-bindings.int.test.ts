@@ -94,7 +94,7 @@ describe('folders bound to remote paths', () => {
     const folders = (JSON.parse(status) as { syncedFolders: { root: string; remotePath: string }[] })
       .syncedFolders;
     expect(folders.map((folder) => folder.remotePath).sort()).toEqual(['A', 'B']);
-    expect((await laptop!.cli('status')).stdout).toContain(' <-> /A: ');
+    expect((await laptop!.cli('status')).stdout).toContain(' <-> /A\n');
   });
 
   test('an incremental pass reads past journal entries outside its remote path; its cursor moves on', async () => {

@@ -98,18 +98,6 @@ describe('TLS', () => {
     expect(lines(result.stderr)).toEqual([
       expect.stringMatching(/^filesync: the server's certificate is not trusted \(.+\): .*--ca FILE/),
     ]);
-
-    const json = await filesync([
-      '--server',
-      tls.server,
-      '--home',
-      home,
-      'login',
-      '--email',
-      uniqueEmail('tls-no-ca'),
-      '--json',
-    ]);
-    expect(JSON.parse(json.stdout)).toMatchObject({ error: { message: expect.stringContaining('--ca') } });
   });
 
   test('--insecure against the TLS server fails within seconds, suggesting TLS', async () => {
