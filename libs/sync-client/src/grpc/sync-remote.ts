@@ -1,5 +1,5 @@
 import type { ClientDuplexStream } from '@grpc/grpc-js';
-import { callMetadata, callOptions, unary, type metadata, type syncdiff } from '@filesync/contracts';
+import { callMetadata, callOptions, unary, type syncdiff } from '@filesync/contracts';
 import { LIMITS } from '@filesync/resources';
 import {
   registerBatches,
@@ -11,9 +11,14 @@ import {
   type PackRecord,
   type SyncRemote,
 } from '../sync/remote';
+import type { DiffAction, FileChange, ManifestEntry, UnrecognizedAction } from '../sync/model';
 import { TIMEOUTS, type ServiceClients } from './clients';
+import { changeOutcomeOf, diffActionOf, fileChangeToProto, manifestEntryToProto } from './sync-mapping';
 
-/** The sync-diff and metadata services as the engine's SyncRemote (see sync/remote.ts). */
+/**
+ * The sync-diff and metadata services as the engine's SyncRemote (see sync/remote.ts): the
+ * client's model in, the client's model out (grpc/sync-mapping.ts maps it).
+ */
 export class GrpcSyncRemote implements SyncRemote {
   constructor(
     private readonly clients: ServiceClients,
@@ -22,7 +27,7 @@ export class GrpcSyncRemote implements SyncRemote {
 
   async diff(
     namespaceId: string,
-    manifest: Iterable<syncdiff.ManifestEntry>,
+    manifest: Iterable<ManifestEntry>,
     options: DiffOptions = {},
   ): Promise<DiffOutcome> {
     const token = await this.accessToken();
@@ -83,15 +88,19 @@ export class GrpcSyncRemote implements SyncRemote {
 
   async commitFiles(
     namespaceId: string,
-    changes: metadata.FileChange[],
+    changes: readonly FileChange[],
     options: CommitOptions = {},
   ): Promise<CommitOutcome> {
     const response = await unary(
       this.clients.metadata.commitFiles.bind(this.clients.metadata),
-      { confirmMassDelete: options.confirmMassDelete === true, namespaceId, changes },
+      {
+        confirmMassDelete: options.confirmMassDelete === true,
+        namespaceId,
+        changes: changes.map(fileChangeToProto),
+      },
       { timeoutMs: TIMEOUTS.commitMs, accessToken: await this.accessToken() },
     );
-    return { results: response.results, cursor: response.cursor };
+    return { results: response.results.map(changeOutcomeOf), cursor: response.cursor };
   }
 
   async registerPacks(namespaceId: string, packs: readonly PackRecord[]): Promise<void> {
@@ -120,16 +129,21 @@ export class GrpcSyncRemote implements SyncRemote {
 type DiffCall = ClientDuplexStream<syncdiff.DiffRequest, syncdiff.DiffResponse>;
 
 async function readDiff(call: DiffCall): Promise<DiffOutcome> {
-  const actions: syncdiff.DiffAction[] = [];
+  const actions: DiffAction[] = [];
+  const unrecognized: UnrecognizedAction[] = [];
   let summary: syncdiff.DiffSummary | undefined;
   for await (const response of call as AsyncIterable<syncdiff.DiffResponse>) {
     const message = response.message;
-    if (message?.$case === 'action') actions.push(message.value);
-    else if (message?.$case === 'summary') summary = message.value;
+    if (message?.$case === 'action') {
+      const mapped = diffActionOf(message.value);
+      if ('action' in mapped) actions.push(mapped.action);
+      else unrecognized.push(mapped.unrecognized);
+    } else if (message?.$case === 'summary') summary = message.value;
   }
   if (summary === undefined) throw new Error('sync-diff ended the diff without a summary');
   return {
     actions,
+    unrecognized,
     cursor: summary.cursor,
     fullDiffRequired: summary.fullDiffRequired,
     incremental: summary.incremental,
@@ -137,17 +151,13 @@ async function readDiff(call: DiffCall): Promise<DiffOutcome> {
   };
 }
 
-async function writeManifest(
-  call: DiffCall,
-  start: syncdiff.DiffStart,
-  manifest: Iterable<syncdiff.ManifestEntry>,
-) {
+async function writeManifest(call: DiffCall, start: syncdiff.DiffStart, manifest: Iterable<ManifestEntry>) {
   const send = (request: syncdiff.DiffRequest) =>
     call.write(request) ? Promise.resolve() : new Promise<void>((resolve) => drainedOrClosed(call, resolve));
   await send({ message: { $case: 'start', value: start } });
   for (const entry of manifest) {
     if (call.destroyed || call.writableEnded) return;
-    await send({ message: { $case: 'entry', value: entry } });
+    await send({ message: { $case: 'entry', value: manifestEntryToProto(entry) } });
   }
   call.end();
 }

@@ -1,8 +1,14 @@
-import type { metadata, syncdiff } from '@filesync/contracts';
 import { LIMITS } from '@filesync/resources';
+import type { ChangeOutcome, DiffAction, FileChange, ManifestEntry, UnrecognizedAction } from './model';
 
 export interface DiffOutcome {
-  readonly actions: syncdiff.DiffAction[];
+  /** One per path that needs work, in path order. */
+  readonly actions: DiffAction[];
+  /**
+   * Actions of a kind this client does not know (a newer server): never applied, only reported.
+   * Absent means none.
+   */
+  readonly unrecognized?: readonly UnrecognizedAction[];
   /** The namespace cursor the diff was computed at. */
   readonly cursor: number;
   /** An incremental diff the server would not compute (no actions): run a full one. */
@@ -32,11 +38,10 @@ export interface DiffOptions {
   readonly remoteRoot?: string;
 }
 
-/** The Diff action of each kind of decision of the shared rule (one map, in @filesync/contracts). */
-export { ACTION_OF } from '@filesync/contracts';
-
 export interface CommitOutcome {
-  readonly results: metadata.CommitResult[];
+  /** One per change, in request order. */
+  readonly results: ChangeOutcome[];
+  /** The namespace's journal seq after the call. */
   readonly cursor: number;
 }
 
@@ -61,11 +66,7 @@ export interface LocatedBlocks {
 /** The server side of a sync as the engine sees it; gRPC (grpc/sync-remote.ts) is one implementation. */
 export interface SyncRemote {
   /** `manifest` in comparePaths order; it is read once, as the stream takes it. */
-  diff(
-    namespaceId: string,
-    manifest: Iterable<syncdiff.ManifestEntry>,
-    options?: DiffOptions,
-  ): Promise<DiffOutcome>;
+  diff(namespaceId: string, manifest: Iterable<ManifestEntry>, options?: DiffOptions): Promise<DiffOutcome>;
   findMissingBlocks(namespaceId: string, hashes: readonly string[]): Promise<string[]>;
   /** Where blocks are stored; any number of hashes (the adapter splits them into calls). */
   locateBlocks(namespaceId: string, hashes: readonly string[]): Promise<LocatedBlocks>;
@@ -75,7 +76,7 @@ export interface SyncRemote {
    */
   commitFiles(
     namespaceId: string,
-    changes: metadata.FileChange[],
+    changes: readonly FileChange[],
     options?: CommitOptions,
   ): Promise<CommitOutcome>;
   /**
