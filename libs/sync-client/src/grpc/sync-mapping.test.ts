@@ -202,6 +202,14 @@ describe('commit results', () => {
     expect(rejected(42 as metadata.RejectionReason, '')).toMatchObject({ reason: 'other', message: '' });
   });
 
+  test('a path clash that names no clashing path is no clash to settle', () => {
+    expect(rejected(RejectionReason.REJECTION_REASON_PATH_CLASH, 'clash', '')).toMatchObject({
+      reason: 'other',
+      message: 'clash',
+      clashingPath: '',
+    });
+  });
+
   test('a result without an outcome (a newer server) is a refusal the engine cannot settle', () => {
     expect(changeOutcomeOf({ path: 'a', outcome: undefined })).toEqual({
       kind: 'rejected',

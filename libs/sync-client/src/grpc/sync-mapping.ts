@@ -15,7 +15,7 @@ import type {
  * ways. What the model cannot say becomes something harmless: an action kind this client does
  * not know is an UnrecognizedAction (reported, never applied: least of all as a deletion), a
  * refusal reason it does not know, or a commit result without an outcome, is the refusal 'other'
- * (the path fails).
+ * (the path fails), and so is a path clash that names no clashing path.
  */
 
 /** The model's kind of each wire kind; every model kind has one (ACTION_OF is the one map). */
@@ -112,10 +112,13 @@ export function changeOutcomeOf(result: metadata.CommitResult): ChangeOutcome {
     case 'rejected': {
       const { reason, message, clashingPath } = outcome.value;
       const known = REASON_OF.get(reason);
+      // A clash names the path it clashes with; one that does not is no clash to settle (the
+      // engine would take '' for the namespace root and move a whole folder aside).
+      const settleable = known !== 'path-clash' || clashingPath !== '';
       return {
         kind: 'rejected',
         path,
-        reason: known ?? 'other',
+        reason: known !== undefined && settleable ? known : 'other',
         // The server's own words; failing those, the wire name of its reason.
         message: message || (metadata.RejectionReason[reason] ?? ''),
         clashingPath,

@@ -113,6 +113,6 @@ export interface PathRejection {
   readonly reason: RejectionReason;
   /** What is wrong, for the user's eyes; may be ''. */
   readonly message: string;
-  /** For 'path-clash': the live path this change clashes with; '' otherwise. */
+  /** For 'path-clash': the live path this change clashes with (never ''); '' otherwise. */
   readonly clashingPath: string;
 }
