@@ -64,6 +64,9 @@ const boundaries = (sourceTag, extra) => [
   },
 ];
 
+const clientCoreMessage =
+  "The sync client's core speaks its model (sync/model.ts); proto belongs in an adapter (grpc/).";
+
 export default tseslint.config(
   { ignores: ['**/node_modules', '**/dist', '**/src/gen/**', '**/cdk.out', '.nx', '.local', 'coverage'] },
   eslint.configs.recommended,
@@ -87,6 +90,30 @@ export default tseslint.config(
       '@typescript-eslint/ban-ts-comment': [
         'error',
         { 'ts-ignore': true, 'ts-expect-error': 'allow-with-description' },
+      ],
+    },
+  },
+  {
+    // The sync client's core speaks its own model (libs/sync-client/src/sync/model.ts); the proto
+    // messages and call helpers of @filesync/contracts stay in the adapters listed here, which
+    // talk to the services (or, for TLS roots, to storage) and map at their edge.
+    files: ['libs/sync-client/src/**/*.ts'],
+    ignores: [
+      'libs/sync-client/src/grpc/**',
+      'libs/sync-client/src/session/**',
+      'libs/sync-client/src/trash/**',
+      'libs/sync-client/src/storage/s3-sdk.ts',
+      'libs/sync-client/src/storage/storage-credentials.ts',
+      'libs/sync-client/src/config/trusted-ca.ts',
+      'libs/sync-client/src/client.ts',
+    ],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: '@filesync/contracts', message: clientCoreMessage }],
+          patterns: [{ group: ['@filesync/contracts/*'], message: clientCoreMessage }],
+        },
       ],
     },
   },

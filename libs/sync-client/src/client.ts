@@ -19,7 +19,7 @@ import { StateDb, StateDbTooNewError, type FolderState, type PassOutcomeName } f
 import { S3BlockStore } from './storage/block-store';
 import { StorageCredentialsProvider } from './storage/storage-credentials';
 import { syncFolder, type SyncOptions } from './sync/engine';
-import { GrpcSyncRemote } from './sync/remote';
+import { GrpcSyncRemote } from './grpc/sync-remote';
 import { acquireSyncLock } from './sync/sync-lock';
 import {
   bindSyncRoot,

@@ -2,11 +2,11 @@ import type { Stats } from 'node:fs';
 import { lstatSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { syncdiff } from '@filesync/contracts';
 import { LIMITS } from '@filesync/resources';
 import { canonicalPath, comparePaths, InvalidPathError } from '@filesync/sync-core';
 import type { FileHash, Hasher } from '../hashing/hash-file';
 import { fileIdOf, type FileState, type StateDb } from '../state/state-db';
+import type { ManifestEntry } from '../sync/model';
 import { errorText } from '../storage/fs-error';
 import { isOurTempName } from '../storage/temp-name';
 import { loadIgnoreRules, type IgnoreRules } from './ignore-rules';
@@ -425,7 +425,7 @@ function ignoredBelow(rules: IgnoreRules, path: string): boolean {
  * an unknown path is listed, least of all as deleted: the server then offers it as a download,
  * which the engine leaves alone for the same reason.
  */
-export function manifestOf(scan: ScanResult): syncdiff.ManifestEntry[] {
+export function manifestOf(scan: ScanResult): ManifestEntry[] {
   return [...manifestEntries(scan)];
 }
 
@@ -433,7 +433,7 @@ export function manifestOf(scan: ScanResult): syncdiff.ManifestEntry[] {
  * manifestOf one entry at a time: only the sorted paths are held, each entry is made as the
  * diff stream takes it (100,000 files need not mean 100,000 entries in memory at once).
  */
-export function* manifestEntries(scan: ScanResult): Generator<syncdiff.ManifestEntry> {
+export function* manifestEntries(scan: ScanResult): Generator<ManifestEntry> {
   const paths = [...scan.files.keys()].filter((path) => !scan.unknown.covers(path));
   for (const gone of scan.deleted) if (!scan.unknown.covers(gone.path)) paths.push(gone.path);
   // The order the server lists in and sync-diff merges by (comparePaths), not JavaScript's `<`.
@@ -447,7 +447,7 @@ export function* manifestEntries(scan: ScanResult): Generator<syncdiff.ManifestE
  * plus `recheck` (paths with server changes not applied yet), sorted by comparePaths. A path
  * the scan could not see or left alone is never named: the server would take it for absent.
  */
-export function changedManifest(scan: ScanResult, recheck: Iterable<string>): syncdiff.ManifestEntry[] {
+export function changedManifest(scan: ScanResult, recheck: Iterable<string>): ManifestEntry[] {
   const paths = new Set<string>();
   for (const file of scan.files.values()) {
     const base = scan.known.get(file.path);
@@ -462,7 +462,7 @@ export function changedManifest(scan: ScanResult, recheck: Iterable<string>): sy
 }
 
 /** What the scan knows of one path, as a manifest entry. */
-export function manifestEntry(scan: ScanResult, path: string): syncdiff.ManifestEntry {
+export function manifestEntry(scan: ScanResult, path: string): ManifestEntry {
   const base = scan.known.get(path);
   const baseVersion = base?.baseVersion ?? 0;
   const baseContentHash = base?.baseContentHash ?? '';

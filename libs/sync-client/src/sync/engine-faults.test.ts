@@ -1,9 +1,9 @@
 import { mkdir, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { metadata, syncdiff } from '@filesync/contracts';
 import type { StateDb } from '../state/state-db';
 import { UNSAFE_PATH_REASONS } from './safe-path';
 import type { SyncOptions } from './engine';
+import type { RejectionReason } from './model';
 import type { SyncRemote } from './remote';
 import { MassDeleteError, SyncIncompleteError, type SyncSummary } from './summary';
 import {
@@ -20,12 +20,10 @@ import {
 // Issue 6 on the engine: per-path faults (kinds 2, 4, 5, 6, 7) against a scripted fake of the
 // SyncRemote port.
 
-const { ActionKind } = syncdiff;
-const { RejectionReason } = metadata;
 const COPY = '(conflicted copy laptop 2026-01-02 030405)';
 
-function rejection(reason: metadata.RejectionReason, clashingPath = ''): metadata.PathRejection {
-  return { reason, message: `rejected (${metadata.RejectionReason[reason]})`, clashingPath };
+function rejection(reason: RejectionReason, clashingPath = '') {
+  return { reason, message: `rejected (${reason})`, clashingPath };
 }
 
 describe('engine faults (issue 6)', () => {
@@ -57,10 +55,10 @@ describe('engine faults (issue 6)', () => {
   describe('kind 2: the mass-delete guard stops a pass before it commits anything', () => {
     const emptied = () =>
       new ScriptedRemote([
-        act(ActionKind.ACTION_KIND_UPLOAD, 'new.txt', 0),
-        act(ActionKind.ACTION_KIND_DELETE_REMOTE, 'a.txt', 1),
-        act(ActionKind.ACTION_KIND_DELETE_REMOTE, 'b.txt', 1),
-        act(ActionKind.ACTION_KIND_DELETE_REMOTE, 'c.txt', 1),
+        act('upload', 'new.txt', 0),
+        act('delete-remote', 'a.txt', 1),
+        act('delete-remote', 'b.txt', 1),
+        act('delete-remote', 'c.txt', 1),
       ]);
 
     beforeEach(async () => {
@@ -99,13 +97,10 @@ describe('engine faults (issue 6)', () => {
 
     it('never confirms without --force, and --max-delete lowers the bar', async () => {
       await synced('d.txt', 'd');
-      const one = new ScriptedRemote([act(ActionKind.ACTION_KIND_DELETE_REMOTE, 'a.txt', 1)]);
+      const one = new ScriptedRemote([act('delete-remote', 'a.txt', 1)]);
       await run(one);
       expect(one.options).toEqual([{ confirmMassDelete: false }]);
-      const two = new ScriptedRemote([
-        act(ActionKind.ACTION_KIND_DELETE_REMOTE, 'b.txt', 1),
-        act(ActionKind.ACTION_KIND_DELETE_REMOTE, 'c.txt', 1),
-      ]);
+      const two = new ScriptedRemote([act('delete-remote', 'b.txt', 1), act('delete-remote', 'c.txt', 1)]);
       await expect(run(two, { maxDelete: 1 })).rejects.toThrow(MassDeleteError);
       expect(two.options).toEqual([]);
     });
@@ -113,9 +108,7 @@ describe('engine faults (issue 6)', () => {
     it('guards deletions of local files coming from the server the same way', async () => {
       for (const name of ['a.txt', 'b.txt', 'c.txt']) await synced(name, name);
       const remote = new ScriptedRemote(
-        ['a.txt', 'b.txt', 'c.txt'].map((path) =>
-          act(ActionKind.ACTION_KIND_DELETE_LOCAL, path, 0, entry(path, 2)),
-        ),
+        ['a.txt', 'b.txt', 'c.txt'].map((path) => act('delete-local', path, 0, entry(path, 2))),
       );
       await expect(run(remote)).rejects.toThrow(MassDeleteError);
       expect(Object.keys(await tree()).sort()).toEqual(['a.txt', 'b.txt', 'c.txt', 'new.txt']);
@@ -124,11 +117,8 @@ describe('engine faults (issue 6)', () => {
 
     it('a deletion the server refuses is reported the same way and stays proposed', async () => {
       for (const name of ['b.txt', 'c.txt']) await synced(name, name);
-      const remote = new ScriptedRemote([
-        act(ActionKind.ACTION_KIND_UPLOAD, 'new.txt', 0),
-        act(ActionKind.ACTION_KIND_DELETE_REMOTE, 'a.txt', 1),
-      ]);
-      remote.rejections.set('a.txt', rejection(RejectionReason.REJECTION_REASON_MASS_DELETE));
+      const remote = new ScriptedRemote([act('upload', 'new.txt', 0), act('delete-remote', 'a.txt', 1)]);
+      remote.rejections.set('a.txt', rejection('mass-delete'));
       const error = await run(remote).catch((failure: unknown) => failure);
       expect(error).toMatchObject({ paths: ['a.txt'], refusedByServer: true });
       expect((error as MassDeleteError).summary.filesUploaded).toBe(1);
@@ -146,15 +136,15 @@ describe('engine faults (issue 6)', () => {
       await writeFile(join(root, 'bad.txt'), 'bad');
       const content = await onServer('from elsewhere');
       const remote = new ScriptedRemote([
-        act(ActionKind.ACTION_KIND_UPLOAD, 'bad.txt', 0),
-        act(ActionKind.ACTION_KIND_UPLOAD, 'good.txt', 0),
-        act(ActionKind.ACTION_KIND_DOWNLOAD, 'down.txt', 0, entry('down.txt', 4, content)),
+        act('upload', 'bad.txt', 0),
+        act('upload', 'good.txt', 0),
+        act('download', 'down.txt', 0, entry('down.txt', 4, content)),
       ]);
-      remote.rejections.set('bad.txt', rejection(RejectionReason.REJECTION_REASON_INVALID_CHANGE));
+      remote.rejections.set('bad.txt', rejection('invalid-change'));
       const error = (await run(remote).catch((failure: unknown) => failure)) as SyncIncompleteError;
       expect(error).toBeInstanceOf(SyncIncompleteError);
       expect(error.failures).toEqual([
-        { path: 'bad.txt', reason: expect.stringContaining('REJECTION_REASON_INVALID_CHANGE') },
+        { path: 'bad.txt', reason: expect.stringContaining('rejected (invalid-change)') },
       ]);
       expect(error.summary).toMatchObject({ filesUploaded: 1, filesDownloaded: 1, failed: error.failures });
       expect(remote.commits.map((change) => change.path)).toEqual(['good.txt']);
@@ -167,9 +157,9 @@ describe('engine faults (issue 6)', () => {
       await synced('gone.txt', 'gone');
       const content = await onServer('from elsewhere');
       const remote = new ScriptedRemote([
-        act(ActionKind.ACTION_KIND_UPLOAD, 'up.txt', 0),
-        act(ActionKind.ACTION_KIND_DOWNLOAD, 'down.txt', 0, entry('down.txt', 4, content)),
-        act(ActionKind.ACTION_KIND_DELETE_LOCAL, 'gone.txt', 0, entry('gone.txt', 2)),
+        act('upload', 'up.txt', 0),
+        act('download', 'down.txt', 0, entry('down.txt', 4, content)),
+        act('delete-local', 'gone.txt', 0, entry('gone.txt', 2)),
       ]);
       remote.failCallsWith = new Error('UNAVAILABLE: connection reset');
       const error = (await run(remote).catch((failure: unknown) => failure)) as SyncIncompleteError;
@@ -190,8 +180,8 @@ describe('engine faults (issue 6)', () => {
       const content = await onServer('part one');
       const summary = await run(
         new ScriptedRemote([
-          act(ActionKind.ACTION_KIND_DELETE_LOCAL, 'notes', 0, entry('notes', 2)),
-          act(ActionKind.ACTION_KIND_DOWNLOAD, 'notes/part1.txt', 0, entry('notes/part1.txt', 1, content)),
+          act('delete-local', 'notes', 0, entry('notes', 2)),
+          act('download', 'notes/part1.txt', 0, entry('notes/part1.txt', 1, content)),
         ]),
       );
       expect(summary).toMatchObject({ deleted: 1, filesDownloaded: 1, failed: [] });
@@ -204,9 +194,9 @@ describe('engine faults (issue 6)', () => {
       const content = await onServer('now a file');
       const summary = await run(
         new ScriptedRemote([
-          act(ActionKind.ACTION_KIND_DELETE_LOCAL, 'x/a.txt', 0, entry('x/a.txt', 2)),
-          act(ActionKind.ACTION_KIND_DELETE_LOCAL, 'x/deeper/b.txt', 0, entry('x/deeper/b.txt', 2)),
-          act(ActionKind.ACTION_KIND_DOWNLOAD, 'x', 0, entry('x', 1, content)),
+          act('delete-local', 'x/a.txt', 0, entry('x/a.txt', 2)),
+          act('delete-local', 'x/deeper/b.txt', 0, entry('x/deeper/b.txt', 2)),
+          act('download', 'x', 0, entry('x', 1, content)),
         ]),
       );
       expect(summary).toMatchObject({ deleted: 2, filesDownloaded: 1, failed: [] });
@@ -221,13 +211,13 @@ describe('engine faults (issue 6)', () => {
       await writeFile(join(root, 'plan', 'Cafe\u0301', 'ch3.txt'), 'chapter 3');
       const content = await onServer('the plan');
       const remote = new ScriptedRemote([
-        act(ActionKind.ACTION_KIND_DOWNLOAD, 'plan', 0, entry('plan', 1, content)),
-        act(ActionKind.ACTION_KIND_UPLOAD, 'plan/ch1.txt', 0),
-        act(ActionKind.ACTION_KIND_UPLOAD, 'plan/ch2.txt', 0),
-        act(ActionKind.ACTION_KIND_UPLOAD, 'plan/Caf\u00e9/ch3.txt', 0),
+        act('download', 'plan', 0, entry('plan', 1, content)),
+        act('upload', 'plan/ch1.txt', 0),
+        act('upload', 'plan/ch2.txt', 0),
+        act('upload', 'plan/Caf\u00e9/ch3.txt', 0),
       ]);
       for (const path of ['plan/ch1.txt', 'plan/ch2.txt', 'plan/Caf\u00e9/ch3.txt'])
-        remote.rejections.set(path, rejection(RejectionReason.REJECTION_REASON_PATH_CLASH, 'plan'));
+        remote.rejections.set(path, rejection('path-clash', 'plan'));
       const summary = await run(remote);
       expect(await tree()).toEqual({
         plan: 'the plan',
@@ -250,18 +240,10 @@ describe('engine faults (issue 6)', () => {
       await writeFile(join(root, 'notes.md'), 'my notes');
       const content = await onServer('part one');
       const remote = new ScriptedRemote([
-        act(ActionKind.ACTION_KIND_UPLOAD, 'notes.md', 0),
-        act(
-          ActionKind.ACTION_KIND_DOWNLOAD,
-          'notes.md/part1.txt',
-          0,
-          entry('notes.md/part1.txt', 1, content),
-        ),
+        act('upload', 'notes.md', 0),
+        act('download', 'notes.md/part1.txt', 0, entry('notes.md/part1.txt', 1, content)),
       ]);
-      remote.rejections.set(
-        'notes.md',
-        rejection(RejectionReason.REJECTION_REASON_PATH_CLASH, 'notes.md/part1.txt'),
-      );
+      remote.rejections.set('notes.md', rejection('path-clash', 'notes.md/part1.txt'));
       const summary = await run(remote);
       expect(await tree()).toEqual({
         [`notes ${COPY}.md`]: 'my notes',
@@ -281,9 +263,9 @@ describe('engine faults (issue 6)', () => {
       const y = await onServer('y is a file');
       const summary = await run(
         new ScriptedRemote([
-          act(ActionKind.ACTION_KIND_DELETE_LOCAL, 'x/a.txt', 0, entry('x/a.txt', 2)),
-          act(ActionKind.ACTION_KIND_DOWNLOAD, 'x', 0, entry('x', 3, x)),
-          act(ActionKind.ACTION_KIND_DOWNLOAD, 'y', 0, entry('y', 1, y)),
+          act('delete-local', 'x/a.txt', 0, entry('x/a.txt', 2)),
+          act('download', 'x', 0, entry('x', 3, x)),
+          act('download', 'y', 0, entry('y', 1, y)),
         ]),
       );
       expect(summary).toMatchObject({ deleted: 1, filesDownloaded: 2, conflicts: 1, failed: [] });
@@ -301,8 +283,8 @@ describe('engine faults (issue 6)', () => {
       const content = await onServer('part one');
       const remote = new ScriptedRemote(
         [
-          act(ActionKind.ACTION_KIND_DELETE_LOCAL, 'notes', 0, entry('notes', 2)),
-          act(ActionKind.ACTION_KIND_DOWNLOAD, 'notes/part1.txt', 0, entry('notes/part1.txt', 1, content)),
+          act('delete-local', 'notes', 0, entry('notes', 2)),
+          act('download', 'notes/part1.txt', 0, entry('notes/part1.txt', 1, content)),
         ],
         // Edited after the scan saw it unchanged (and the diff said delete-local).
         () => writeFile(join(root, 'notes'), 'edited during the pass'),
@@ -323,7 +305,7 @@ describe('engine faults (issue 6)', () => {
       await writeFile(join(root, nfd, 'menu.txt'), 'menu');
       const content = await onServer('dessert');
       const path = `${nfd.normalize('NFC')}/crème.txt`;
-      await run(new ScriptedRemote([act(ActionKind.ACTION_KIND_DOWNLOAD, path, 0, entry(path, 1, content))]));
+      await run(new ScriptedRemote([act('download', path, 0, entry(path, 1, content))]));
       expect(await readdir(root)).toEqual([nfd]);
       expect((await readdir(join(root, nfd))).sort()).toEqual(['crème.txt', 'menu.txt']);
     });
@@ -332,9 +314,7 @@ describe('engine faults (issue 6)', () => {
       const name = `${'n'.repeat(236)}.txt`;
       await writeFile(join(root, name), 'mine');
       const server = await onServer('theirs');
-      const remote = new ScriptedRemote([
-        act(ActionKind.ACTION_KIND_CONFLICT, name, 1, entry(name, 2, server)),
-      ]);
+      const remote = new ScriptedRemote([act('conflict', name, 1, entry(name, 2, server))]);
       const summary = await run(remote);
       expect(summary).toMatchObject({ conflicts: 1, filesUploaded: 1, filesDownloaded: 1 });
       const copy = (await readdir(root)).find((file) => file !== name)!;
@@ -350,7 +330,7 @@ describe('engine faults (issue 6)', () => {
         Buffer.concat([Buffer.from(`${root}/bad`), Buffer.from([0xff]), Buffer.from('.txt')]),
         'x',
       );
-      const remote = new ScriptedRemote([act(ActionKind.ACTION_KIND_UPLOAD, 'c:notes.txt', 0)]);
+      const remote = new ScriptedRemote([act('upload', 'c:notes.txt', 0)]);
       const summary: SyncSummary = await run(remote);
       expect(summary.skipped).toEqual(
         expect.arrayContaining([
@@ -369,11 +349,7 @@ describe('engine faults (issue 6)', () => {
       ['before 1970', Date.UTC(1960, 0, 1)],
     ])('downloads keep %s', async (_name, mtimeMs) => {
       const content = await onServer(`dated ${mtimeMs}`);
-      await run(
-        new ScriptedRemote([
-          act(ActionKind.ACTION_KIND_DOWNLOAD, 'old.txt', 0, entry('old.txt', 1, content, mtimeMs)),
-        ]),
-      );
+      await run(new ScriptedRemote([act('download', 'old.txt', 0, entry('old.txt', 1, content, mtimeMs))]));
       expect((await stat(join(root, 'old.txt'))).mtimeMs).toBe(mtimeMs);
     });
 
@@ -383,10 +359,7 @@ describe('engine faults (issue 6)', () => {
       await utimes(join(root, 'zero.txt'), 0, 0);
       // A Date, not seconds: Node reads a negative number of seconds as "now".
       await utimes(join(root, 'old.txt'), new Date(Date.UTC(1960, 0, 1)), new Date(Date.UTC(1960, 0, 1)));
-      const remote = new ScriptedRemote([
-        act(ActionKind.ACTION_KIND_UPLOAD, 'zero.txt', 0),
-        act(ActionKind.ACTION_KIND_UPLOAD, 'old.txt', 0),
-      ]);
+      const remote = new ScriptedRemote([act('upload', 'zero.txt', 0), act('upload', 'old.txt', 0)]);
       await run(remote);
       expect(Object.fromEntries(remote.commits.map((change) => [change.path, change.modifiedAtMs]))).toEqual({
         'zero.txt': 0,

@@ -4,8 +4,9 @@
 import { utimesSync, writeFileSync } from 'node:fs';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { common, syncdiff } from '@filesync/contracts';
+import pino from 'pino';
 import { FULL_DIFF_INTERVAL_MS, syncFolder } from './engine';
+import type { ManifestEntry, ServerEntry } from './model';
 import type { DiffOptions, DiffOutcome } from './remote';
 import {
   act,
@@ -21,15 +22,13 @@ import {
 } from './testing/engine-fakes';
 import { ModelServer } from './testing/model-server';
 
-const { ActionKind } = syncdiff;
-
 /** A scripted server whose Diff answers depend on the call: records every call's manifest and cursor. */
 class DiffScript extends ScriptedRemote {
   readonly diffs: { paths: string[]; sinceCursor: number }[] = [];
   constructor(private readonly answer: (sinceCursor: number, paths: string[]) => Partial<DiffOutcome>) {
     super([]);
   }
-  override async diff(_ns: string, manifest: Iterable<syncdiff.ManifestEntry>, options: DiffOptions = {}) {
+  override async diff(_ns: string, manifest: Iterable<ManifestEntry>, options: DiffOptions = {}) {
     const entries = [...manifest];
     this.manifests.push(entries);
     const paths = entries.map((item) => item.path);
@@ -39,7 +38,7 @@ class DiffScript extends ScriptedRemote {
   }
 }
 
-const download = (server: common.FileEntry) => act(ActionKind.ACTION_KIND_DOWNLOAD, server.path, 0, server);
+const download = (server: ServerEntry) => act('download', server.path, 0, server);
 
 describe('incremental passes', () => {
   let folder: EngineFolder;
@@ -83,7 +82,7 @@ describe('incremental passes', () => {
         // The version this device already has (its own commit, replayed by the journal).
         download(entry('a.txt', 1, contentOf('text of a.txt'))),
         download(entry('b.txt', 2, newer)),
-        act(ActionKind.ACTION_KIND_DELETE_LOCAL, 'c.txt', 0, entry('c.txt', 2)),
+        act('delete-local', 'c.txt', 0, entry('c.txt', 2)),
       ],
     }));
     const summary = await runEngine(folder, remote);
@@ -92,6 +91,28 @@ describe('incremental passes', () => {
     expect(await readFile(join(folder.root, 'a.txt'), 'utf8')).toBe('text of a.txt');
     expect(folder.state.get(folder.root, 'c.txt')).toBeUndefined();
     expect(folder.state.pending(folder.root)).toEqual([]);
+  });
+
+  it('an action of a kind it does not know (a newer server) is reported and changes nothing', async () => {
+    await syncedFolder();
+    const logged: { path?: string; kind?: string; msg: string }[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void logged.push(JSON.parse(line)) });
+    // Journal paths the manifest did not name: no rule decides them again, least of all to delete.
+    const remote = new DiffScript(() => ({
+      unrecognized: [
+        { path: 'c.txt', kind: '9' },
+        { path: 'gone.txt', kind: 'ACTION_KIND_UNSPECIFIED' },
+      ],
+    }));
+    const { root, state, blocks } = folder;
+    const summary = await syncFolder(root, 'ns', engineDeps({ state, blocks, remote, logger }));
+    expect(summary).toMatchObject({ deleted: 0, filesDownloaded: 0, failed: [] });
+    expect(await readFile(join(root, 'c.txt'), 'utf8')).toBe('text of c.txt');
+    expect(state.get(root, 'c.txt')).toMatchObject({ baseVersion: 1 });
+    expect(logged.filter((line) => line.msg === 'unknown diff action ignored')).toEqual([
+      expect.objectContaining({ path: 'c.txt', kind: '9' }),
+      expect.objectContaining({ path: 'gone.txt', kind: 'ACTION_KIND_UNSPECIFIED' }),
+    ]);
   });
 
   it('an unnamed path edited after the scan is kept as a conflicted copy, not overwritten', async () => {
@@ -187,9 +208,7 @@ describe('incremental passes', () => {
     await syncedFolder();
     const remote = new DiffScript(() => ({
       cursor: 20,
-      actions: ['a.txt', 'b.txt', 'c.txt'].map((path) =>
-        act(ActionKind.ACTION_KIND_DELETE_LOCAL, path, 0, entry(path, 2)),
-      ),
+      actions: ['a.txt', 'b.txt', 'c.txt'].map((path) => act('delete-local', path, 0, entry(path, 2))),
     }));
     await expect(runEngine(folder, remote)).rejects.toMatchObject({ name: 'MassDeleteError' });
     expect(folder.state.folder(folder.root)?.cursor).toBe(7);
@@ -235,15 +254,7 @@ describe('the cursor after a pass that committed', () => {
       diff: async (...args: Parameters<typeof laptop.diff>) => {
         const answer = await laptop.diff(...args);
         await other.commitFiles('ns', [
-          {
-            path: 'c',
-            baseVersion: 0,
-            delete: false,
-            moveFrom: '',
-            moveFromBaseVersion: 0,
-            modifiedAtMs: 1,
-            content: contentOf('from the desktop'),
-          },
+          { path: 'c', baseVersion: 0, modifiedAtMs: 1, content: contentOf('from the desktop') },
         ]);
         return answer;
       },

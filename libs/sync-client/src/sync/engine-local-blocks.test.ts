@@ -2,7 +2,6 @@
 // of the server (ScriptedRemote) and in-memory storage (MemoryBlocks), on a real temp folder.
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { syncdiff } from '@filesync/contracts';
 import {
   act,
   closeEngineFolder,
@@ -15,7 +14,6 @@ import {
   type EngineFolder,
 } from './testing/engine-fakes';
 
-const { ActionKind } = syncdiff;
 const TEXT = 'the bytes of a file that moved on another device\n'.repeat(200);
 
 describe('downloads from blocks already on this device', () => {
@@ -31,8 +29,8 @@ describe('downloads from blocks already on this device', () => {
     const summary = await runEngine(
       folder,
       new ScriptedRemote([
-        act(ActionKind.ACTION_KIND_DOWNLOAD, 'new/name.txt', 0, entry('new/name.txt', 1, contentOf(TEXT))),
-        act(ActionKind.ACTION_KIND_DELETE_LOCAL, 'old/name.txt', 0, entry('old/name.txt', 2)),
+        act('download', 'new/name.txt', 0, entry('new/name.txt', 1, contentOf(TEXT))),
+        act('delete-local', 'old/name.txt', 0, entry('old/name.txt', 2)),
       ]),
     );
     expect(summary).toMatchObject({ filesDownloaded: 1, downloadedBytes: 0, deleted: 1, failed: [] });
@@ -47,9 +45,7 @@ describe('downloads from blocks already on this device', () => {
     await markSynced(folder, 'a.txt', TEXT, 1);
     const summary = await runEngine(
       folder,
-      new ScriptedRemote([
-        act(ActionKind.ACTION_KIND_DOWNLOAD, 'copy.txt', 0, entry('copy.txt', 1, contentOf(TEXT))),
-      ]),
+      new ScriptedRemote([act('download', 'copy.txt', 0, entry('copy.txt', 1, contentOf(TEXT)))]),
     );
     expect(summary).toMatchObject({ filesDownloaded: 1, downloadedBytes: 0, failed: [] });
     expect(await readFile(join(folder.root, 'copy.txt'), 'utf8')).toBe(TEXT);
@@ -60,7 +56,7 @@ describe('downloads from blocks already on this device', () => {
     await markSynced(folder, 'a.txt', TEXT, 1);
     await folder.blocks.seed(TEXT);
     const remote = new ScriptedRemote(
-      [act(ActionKind.ACTION_KIND_DOWNLOAD, 'copy.txt', 0, entry('copy.txt', 1, contentOf(TEXT)))],
+      [act('download', 'copy.txt', 0, entry('copy.txt', 1, contentOf(TEXT)))],
       // After the scan, before the downloads: same size, other bytes.
       () => writeFile(join(folder.root, 'a.txt'), TEXT.toUpperCase()),
     );

@@ -1,6 +1,5 @@
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { syncdiff } from '@filesync/contracts';
 import type { StateDb } from '../state/state-db';
 import type { SyncOptions } from './engine';
 import { MassDeleteError } from './summary';
@@ -17,7 +16,6 @@ import {
 
 // The engine's mass-delete guard (issue 6, kind 2) against moves, and what it tells the user.
 
-const { ActionKind } = syncdiff;
 const NAMES = ['a.txt', 'b.txt', 'c.txt'];
 
 describe('kind 2: a move is not a mass deletion (client guard)', () => {
@@ -50,8 +48,8 @@ describe('kind 2: a move is not a mass deletion (client guard)', () => {
       await writeFile(join(root, 'archive', name), `text of ${name}`);
     }
     const remote = new ScriptedRemote([
-      ...NAMES.map((name) => act(ActionKind.ACTION_KIND_UPLOAD, `archive/${name}`, 0)),
-      ...NAMES.map((name) => act(ActionKind.ACTION_KIND_DELETE_REMOTE, `docs/${name}`, 1)),
+      ...NAMES.map((name) => act('upload', `archive/${name}`, 0)),
+      ...NAMES.map((name) => act('delete-remote', `docs/${name}`, 1)),
     ]);
     const summary = await run(remote);
     // Committed as moves (issue 8, section 4): nothing uploaded, nothing deleted.
@@ -67,8 +65,8 @@ describe('kind 2: a move is not a mass deletion (client guard)', () => {
     for (const name of NAMES) await rm(join(root, name));
     await writeFile(join(root, 'new.txt'), 'something else');
     const emptied = new ScriptedRemote([
-      act(ActionKind.ACTION_KIND_UPLOAD, 'new.txt', 0),
-      ...NAMES.map((name) => act(ActionKind.ACTION_KIND_DELETE_REMOTE, name, 1)),
+      act('upload', 'new.txt', 0),
+      ...NAMES.map((name) => act('delete-remote', name, 1)),
     ]);
     await expect(run(emptied)).rejects.toThrow(MassDeleteError);
     expect(emptied.calls).toEqual([]);
@@ -76,8 +74,8 @@ describe('kind 2: a move is not a mass deletion (client guard)', () => {
     // One of them renamed, the others deleted: under --max-delete 1 the rename is free, two are not.
     await writeFile(join(root, 'renamed.txt'), 'text of a.txt');
     const mixed = new ScriptedRemote([
-      act(ActionKind.ACTION_KIND_UPLOAD, 'renamed.txt', 0),
-      ...NAMES.map((name) => act(ActionKind.ACTION_KIND_DELETE_REMOTE, name, 1)),
+      act('upload', 'renamed.txt', 0),
+      ...NAMES.map((name) => act('delete-remote', name, 1)),
     ]);
     const error = await run(mixed, { maxDelete: 1 }).catch((caught: unknown) => caught);
     expect(error).toMatchObject({ wouldDelete: { local: ['b.txt', 'c.txt'], remote: [] } });
@@ -88,10 +86,8 @@ describe('kind 2: a move is not a mass deletion (client guard)', () => {
     const actions = [];
     for (const name of NAMES) {
       const content = await blocks.seed(`text of ${name}`);
-      actions.push(
-        act(ActionKind.ACTION_KIND_DOWNLOAD, `archive/${name}`, 0, entry(`archive/${name}`, 1, content)),
-      );
-      actions.push(act(ActionKind.ACTION_KIND_DELETE_LOCAL, `docs/${name}`, 1, entry(`docs/${name}`, 2)));
+      actions.push(act('download', `archive/${name}`, 0, entry(`archive/${name}`, 1, content)));
+      actions.push(act('delete-local', `docs/${name}`, 1, entry(`docs/${name}`, 2)));
     }
     const summary = await run(new ScriptedRemote(actions));
     expect(summary).toMatchObject({ filesDownloaded: 3, deleted: 3, failed: [] });
@@ -103,8 +99,8 @@ describe('kind 2: a move is not a mass deletion (client guard)', () => {
     for (const name of [...NAMES, 'lost.txt']) await synced(name, `text of ${name}`);
     await rm(join(root, 'lost.txt'));
     const remote = new ScriptedRemote([
-      act(ActionKind.ACTION_KIND_DELETE_REMOTE, 'lost.txt', 1),
-      ...NAMES.map((name) => act(ActionKind.ACTION_KIND_DELETE_LOCAL, name, 1, entry(name, 2))),
+      act('delete-remote', 'lost.txt', 1),
+      ...NAMES.map((name) => act('delete-local', name, 1, entry(name, 2))),
     ]);
     const error = (await run(remote).catch((caught: unknown) => caught)) as MassDeleteError;
     expect(error).toBeInstanceOf(MassDeleteError);

@@ -56,9 +56,7 @@ async function runHistory(seed: number): Promise<string[]> {
         devices,
         serverTree: async () => server.liveTree(),
         serverHistory: async () =>
-          new Set(
-            server.history.flatMap((version) => (version.content ? [version.content.contentHash] : [])),
-          ),
+          new Set(server.history.flatMap((version) => (version.deleted ? [] : [version.contentHash]))),
       },
       next,
       { steps: STEPS },

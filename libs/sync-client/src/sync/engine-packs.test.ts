@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { syncdiff } from '@filesync/contracts';
 import { syncFolder } from './engine';
 import type { SyncProgress } from './summary';
 import {
@@ -14,8 +13,6 @@ import {
   ScriptedRemote,
   type EngineFolder,
 } from './testing/engine-fakes';
-
-const { ActionKind } = syncdiff;
 
 // Unit tests of the engine's upload side with the fakes of its ports (MemoryBlocks for storage,
 // ScriptedRemote for the server): packs, registration, commit calls and progress.
@@ -36,7 +33,7 @@ describe('syncFolder uploads in packs', () => {
   it('uploads 200 small files as one pack, one registration and one CommitFiles call', async () => {
     const paths = Array.from({ length: 200 }, (_, i) => `d/${String(i).padStart(3, '0')}.txt`);
     for (const path of paths) await write(path, `file ${path}`);
-    const remote = new ScriptedRemote(paths.map((path) => act(ActionKind.ACTION_KIND_UPLOAD, path, 0)));
+    const remote = new ScriptedRemote(paths.map((path) => act('upload', path, 0)));
     const summary = await runEngine(folder, remote);
     expect(summary.filesUploaded).toBe(200);
     expect(folder.blocks.packs.size).toBe(1);
@@ -47,9 +44,7 @@ describe('syncFolder uploads in packs', () => {
   it('commits the files of a registered pack while later packs still upload, smallest first', async () => {
     await write('d/small.txt', 'small');
     await writeFile(join(folder.root, 'd/big.bin'), randomBytes(20 * 1024 * 1024));
-    const remote = new ScriptedRemote(
-      ['d/big.bin', 'd/small.txt'].map((path) => act(ActionKind.ACTION_KIND_UPLOAD, path, 0)),
-    );
+    const remote = new ScriptedRemote(['d/big.bin', 'd/small.txt'].map((path) => act('upload', path, 0)));
     // The second pack's PUT completes only once a commit went through: without the pipeline
     // (commit after every upload) this pass would never end.
     let release!: () => void;
@@ -76,7 +71,7 @@ describe('syncFolder uploads in packs', () => {
   it('uploads and commits in windows: what tracks uploads exists for one window at a time (bounded memory)', async () => {
     for (const name of ['a', 'b', 'c', 'd', 'e']) await write(`d/${name}.txt`, `file ${name}`);
     const remote = new ScriptedRemote(
-      ['a', 'b', 'c', 'd', 'e'].map((name) => act(ActionKind.ACTION_KIND_UPLOAD, `d/${name}.txt`, 0)),
+      ['a', 'b', 'c', 'd', 'e'].map((name) => act('upload', `d/${name}.txt`, 0)),
     );
     const asked: number[] = [];
     const findMissing = remote.findMissingBlocks.bind(remote);
@@ -98,9 +93,7 @@ describe('syncFolder uploads in packs', () => {
   it('uploads blocks a commit reports missing again in a new pack, registers it and commits again', async () => {
     await write('d/a.txt', 'first file');
     await write('d/b.txt', 'second file');
-    const remote = new ScriptedRemote(
-      ['d/a.txt', 'd/b.txt'].map((path) => act(ActionKind.ACTION_KIND_UPLOAD, path, 0)),
-    );
+    const remote = new ScriptedRemote(['d/a.txt', 'd/b.txt'].map((path) => act('upload', path, 0)));
     const lost = contentOf('second file').blockHashes[0]!;
     remote.missingBlocks.set('d/b.txt', [lost]);
     const summary = await runEngine(folder, remote);
@@ -116,9 +109,7 @@ describe('syncFolder uploads in packs', () => {
   it('fails a file whose blocks are still missing after the re-upload, and commits the rest', async () => {
     await write('d/a.txt', 'first file');
     await write('d/b.txt', 'second file');
-    const remote = new ScriptedRemote(
-      ['d/a.txt', 'd/b.txt'].map((path) => act(ActionKind.ACTION_KIND_UPLOAD, path, 0)),
-    );
+    const remote = new ScriptedRemote(['d/a.txt', 'd/b.txt'].map((path) => act('upload', path, 0)));
     const lost = contentOf('second file').blockHashes[0]!;
     remote.missingBlocks.set('d/b.txt', [lost]);
     const commit = remote.commitFiles.bind(remote);
@@ -135,9 +126,7 @@ describe('syncFolder uploads in packs', () => {
   it('counts each uploaded byte once in the progress and the summary, shared blocks included', async () => {
     const texts = Array.from({ length: 50 }, (_, i) => `content ${i % 10}`);
     for (const [i, text] of texts.entries()) await write(`d/${i}.txt`, text);
-    const remote = new ScriptedRemote(
-      texts.map((_, i) => act(ActionKind.ACTION_KIND_UPLOAD, `d/${i}.txt`, 0)),
-    );
+    const remote = new ScriptedRemote(texts.map((_, i) => act('upload', `d/${i}.txt`, 0)));
     const progress: SyncProgress[] = [];
     const summary = await runEngine(folder, remote, { onProgress: (p) => progress.push(p) });
     const unique = new Set(texts);

@@ -2,22 +2,16 @@ import { mkdir, mkdtemp, readdir, readFile, rename, rm, symlink, writeFile } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { common, syncdiff } from '@filesync/contracts';
 import { nodeScanFileSystem, type ScanFileSystem } from '../scan/scanner';
 import { StateDb } from '../state/state-db';
 import { syncFolder, type SyncOptions } from './engine';
 import type { SyncRemote } from './remote';
 import { UNSAFE_PATH_REASONS } from './safe-path';
 import { engineDeps, entry, MemoryBlocks, ScriptedRemote } from './testing/engine-fakes';
+import type { ActionKind, DiffAction, ServerEntry } from './model';
 
-const { ActionKind } = syncdiff;
-
-function action(
-  kind: syncdiff.ActionKind,
-  path: string,
-  serverEntry?: common.FileEntry,
-): syncdiff.DiffAction {
-  return { path, kind, baseVersion: 0, serverEntry };
+function action(kind: ActionKind, path: string, server?: ServerEntry): DiffAction {
+  return { path, kind, baseVersion: 0, server };
 }
 
 describe('the engine writes nothing it should not', () => {
@@ -71,13 +65,9 @@ describe('the engine writes nothing it should not', () => {
       const summary = await run(
         new ScriptedRemote(
           [
-            action(ActionKind.ACTION_KIND_DOWNLOAD, 'docs/new.txt', entry('docs/new.txt', 1, content)),
-            action(
-              ActionKind.ACTION_KIND_DOWNLOAD,
-              'docs/deeper/new.txt',
-              entry('docs/deeper/new.txt', 1, content),
-            ),
-            action(ActionKind.ACTION_KIND_DOWNLOAD, 'fine.txt', entry('fine.txt', 1, content)),
+            action('download', 'docs/new.txt', entry('docs/new.txt', 1, content)),
+            action('download', 'docs/deeper/new.txt', entry('docs/deeper/new.txt', 1, content)),
+            action('download', 'fine.txt', entry('fine.txt', 1, content)),
           ],
           () => symlink(join(outside, 'docs'), join(root, 'docs')),
         ),
@@ -98,9 +88,8 @@ describe('the engine writes nothing it should not', () => {
       await writeFile(join(outside, 'target.txt'), 'outside');
       const content = await serverContent('server bytes');
       await run(
-        new ScriptedRemote(
-          [action(ActionKind.ACTION_KIND_DOWNLOAD, 'a.txt', entry('a.txt', 1, content))],
-          () => symlink(join(outside, 'target.txt'), join(root, 'a.txt')),
+        new ScriptedRemote([action('download', 'a.txt', entry('a.txt', 1, content))], () =>
+          symlink(join(outside, 'target.txt'), join(root, 'a.txt')),
         ),
       );
       expect(await readFile(join(outside, 'target.txt'), 'utf8')).toBe('outside');
@@ -112,7 +101,7 @@ describe('the engine writes nothing it should not', () => {
       await writeFile(join(root, 'docs', 'a.txt'), 'keep me');
       await run(
         new ScriptedRemote(
-          [action(ActionKind.ACTION_KIND_DELETE_LOCAL, 'docs/a.txt', entry('docs/a.txt', 2))],
+          [action('delete-local', 'docs/a.txt', entry('docs/a.txt', 2))],
           swapDocsForSymlink,
         ),
         undefined,
@@ -128,7 +117,7 @@ describe('the engine writes nothing it should not', () => {
       await writeFile(join(root, 'docs', 'a.txt'), 'mine');
       const theirs = await serverContent('theirs');
       const remote = new ScriptedRemote(
-        [action(ActionKind.ACTION_KIND_CONFLICT, 'docs/a.txt', entry('docs/a.txt', 2, theirs))],
+        [action('conflict', 'docs/a.txt', entry('docs/a.txt', 2, theirs))],
         swapDocsForSymlink,
       );
       await run(remote);
@@ -154,10 +143,10 @@ describe('the engine writes nothing it should not', () => {
         },
       };
       const remote = new ScriptedRemote([
-        action(ActionKind.ACTION_KIND_DOWNLOAD, 'private/new.txt', entry('private/new.txt', 1, content)),
-        action(ActionKind.ACTION_KIND_DELETE_LOCAL, 'private/a.txt', entry('private/a.txt', 2)),
-        action(ActionKind.ACTION_KIND_CONFLICT, 'private/b.txt', entry('private/b.txt', 2, content)),
-        action(ActionKind.ACTION_KIND_DOWNLOAD, 'ok.txt', entry('ok.txt', 1, content)),
+        action('download', 'private/new.txt', entry('private/new.txt', 1, content)),
+        action('delete-local', 'private/a.txt', entry('private/a.txt', 2)),
+        action('conflict', 'private/b.txt', entry('private/b.txt', 2, content)),
+        action('download', 'ok.txt', entry('ok.txt', 1, content)),
       ]);
       const summary = await run(remote, unreadable);
       expect((await readdir(join(root, 'private'))).sort()).toEqual(['a.txt', 'b.txt']);
@@ -170,9 +159,8 @@ describe('the engine writes nothing it should not', () => {
     it('a folder gone during the pass is not re-created by a download', async () => {
       const content = await serverContent('server bytes');
       const failure = await run(
-        new ScriptedRemote(
-          [action(ActionKind.ACTION_KIND_DOWNLOAD, 'a/b.txt', entry('a/b.txt', 1, content))],
-          () => rm(root, { recursive: true }),
+        new ScriptedRemote([action('download', 'a/b.txt', entry('a/b.txt', 1, content))], () =>
+          rm(root, { recursive: true }),
         ),
       ).catch((error: unknown) => error);
       expect(failure).toMatchObject({

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { syncdiff } from '@filesync/contracts';
 import { blockHash, readPackTrailer } from '@filesync/sync-core';
 import { syncFolder } from './engine';
 import { SKIP_REASONS } from '../scan/scanner';
@@ -15,7 +14,6 @@ import {
   type EngineFolder,
 } from './testing/engine-fakes';
 
-const { ActionKind } = syncdiff;
 const MiB = 1024 * 1024;
 
 /**
@@ -39,7 +37,7 @@ describe('syncFolder uploads big files while it scans them', () => {
   /** Uploads of `paths`, from a server that answers FindMissingBlocks from what was registered. */
   function knowingRemote(paths: readonly string[]): ScriptedRemote {
     const scripted = new ScriptedRemote(
-      paths.map((path) => act(ActionKind.ACTION_KIND_UPLOAD, path, 0)),
+      paths.map((path) => act('upload', path, 0)),
       async () => {
         order.push('diff');
       },

@@ -1,21 +1,14 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { common, syncdiff } from '@filesync/contracts';
 import { StateDb } from '../state/state-db';
 import { syncFolder } from './engine';
 import type { SyncRemote } from './remote';
 import { contentOf, engineDeps, entry, MemoryBlocks, ScriptedRemote } from './testing/engine-fakes';
+import type { ActionKind, DiffAction, ServerEntry } from './model';
 
-const { ActionKind } = syncdiff;
-
-function action(
-  kind: syncdiff.ActionKind,
-  path: string,
-  baseVersion: number,
-  serverEntry?: common.FileEntry,
-): syncdiff.DiffAction {
-  return { path, kind, baseVersion, serverEntry };
+function action(kind: ActionKind, path: string, baseVersion: number, server?: ServerEntry): DiffAction {
+  return { path, kind, baseVersion, server };
 }
 
 describe('syncFolder', () => {
@@ -38,7 +31,7 @@ describe('syncFolder', () => {
 
   it('uploads missing blocks, commits and records the new base', async () => {
     await writeFile(join(root, 'a.txt'), 'hello');
-    const remote = new ScriptedRemote([action(ActionKind.ACTION_KIND_UPLOAD, 'a.txt', 0)]);
+    const remote = new ScriptedRemote([action('upload', 'a.txt', 0)]);
     const summary = await run(remote);
     expect(summary).toMatchObject({ filesUploaded: 1, uploadedBlocks: 1, uploadedBytes: 5, conflicts: 0 });
     expect(remote.manifests[0]).toEqual([
@@ -54,7 +47,6 @@ describe('syncFolder', () => {
     expect(remote.commits[0]).toMatchObject({
       path: 'a.txt',
       baseVersion: 0,
-      delete: false,
       content: contentOf('hello'),
     });
     expect(state.get(root, 'a.txt')).toMatchObject({
@@ -69,9 +61,9 @@ describe('syncFolder', () => {
     const outside = join(root, '..', 'escaped.txt');
     const failure = await run(
       new ScriptedRemote([
-        action(ActionKind.ACTION_KIND_DOWNLOAD, '../escaped.txt', 0, entry('../escaped.txt', 1, content)),
-        action(ActionKind.ACTION_KIND_DOWNLOAD, 'ok.txt', 0, entry('other.txt', 1, content)),
-        action(ActionKind.ACTION_KIND_DOWNLOAD, 'fine.txt', 0, entry('fine.txt', 1, content)),
+        action('download', '../escaped.txt', 0, entry('../escaped.txt', 1, content)),
+        action('download', 'ok.txt', 0, entry('other.txt', 1, content)),
+        action('download', 'fine.txt', 0, entry('fine.txt', 1, content)),
       ]),
     ).catch((error: unknown) => error);
     expect(failure).toMatchObject({
@@ -86,7 +78,7 @@ describe('syncFolder', () => {
 
   it('records instead of making a conflicted copy when the server already holds the same bytes', async () => {
     await writeFile(join(root, 'a.txt'), 'same bytes');
-    const remote = new ScriptedRemote([action(ActionKind.ACTION_KIND_UPLOAD, 'a.txt', 2)]);
+    const remote = new ScriptedRemote([action('upload', 'a.txt', 2)]);
     remote.conflicts.set('a.txt', entry('a.txt', 3, contentOf('same bytes')));
     const summary = await run(remote);
     expect(summary.conflicts).toBe(0);
@@ -104,7 +96,7 @@ describe('syncFolder', () => {
     await writeFile(join(root, 'broken.txt'), 'this upload fails');
     // Same size, other bytes, after the scan hashed it: its block no longer reads back as hashed.
     const remote = new ScriptedRemote(
-      ['big.txt', 'broken.txt', ...names].map((path) => action(ActionKind.ACTION_KIND_UPLOAD, path, 0)),
+      ['big.txt', 'broken.txt', ...names].map((path) => action('upload', path, 0)),
       () => writeFile(join(root, 'broken.txt'), 'THIS UPLOAD FAILS'),
     );
     const failure = (await run(remote).catch((error: unknown) => error)) as {
@@ -125,9 +117,7 @@ describe('syncFolder', () => {
   it('downloads into place atomically and records the base', async () => {
     const content = await seedServer('from elsewhere');
     const summary = await run(
-      new ScriptedRemote([
-        action(ActionKind.ACTION_KIND_DOWNLOAD, 'dir/b.txt', 0, entry('dir/b.txt', 3, content)),
-      ]),
+      new ScriptedRemote([action('download', 'dir/b.txt', 0, entry('dir/b.txt', 3, content))]),
     );
     expect(await readFile(join(root, 'dir', 'b.txt'), 'utf8')).toBe('from elsewhere');
     expect(await readdir(join(root, 'dir'))).toEqual(['b.txt']);
@@ -138,9 +128,7 @@ describe('syncFolder', () => {
   it('keeps a conflicting local edit as a conflicted copy and takes the server version', async () => {
     await writeFile(join(root, 'a.txt'), 'mine');
     const server = await seedServer('theirs');
-    const remote = new ScriptedRemote([
-      action(ActionKind.ACTION_KIND_CONFLICT, 'a.txt', 1, entry('a.txt', 2, server)),
-    ]);
+    const remote = new ScriptedRemote([action('conflict', 'a.txt', 1, entry('a.txt', 2, server))]);
     const summary = await run(remote);
     const copy = 'a (conflicted copy laptop 2026-01-02 030405).txt';
     expect(await readFile(join(root, 'a.txt'), 'utf8')).toBe('theirs');
@@ -154,7 +142,7 @@ describe('syncFolder', () => {
   it('turns a commit conflict into a conflicted copy too', async () => {
     await writeFile(join(root, 'a.txt'), 'mine');
     const server = await seedServer('theirs');
-    const remote = new ScriptedRemote([action(ActionKind.ACTION_KIND_UPLOAD, 'a.txt', 0)]);
+    const remote = new ScriptedRemote([action('upload', 'a.txt', 0)]);
     remote.conflicts.set('a.txt', entry('a.txt', 1, server));
     const summary = await run(remote);
     expect(await readFile(join(root, 'a.txt'), 'utf8')).toBe('theirs');
@@ -171,9 +159,9 @@ describe('syncFolder', () => {
     await writeFile(join(root, 'same.txt'), 'same');
     const first = await run(
       new ScriptedRemote([
-        action(ActionKind.ACTION_KIND_UPLOAD, 'sub/deeper/gone-remote.txt', 0),
-        action(ActionKind.ACTION_KIND_UPLOAD, 'deleted-here.txt', 0),
-        action(ActionKind.ACTION_KIND_RECORD, 'same.txt', 0, entry('same.txt', 5, contentOf('same'))),
+        action('upload', 'sub/deeper/gone-remote.txt', 0),
+        action('upload', 'deleted-here.txt', 0),
+        action('record', 'same.txt', 0, entry('same.txt', 5, contentOf('same'))),
       ]),
     );
     expect(first.filesUploaded).toBe(1);
@@ -191,20 +179,16 @@ describe('syncFolder', () => {
     });
     await rm(join(root, 'deleted-here.txt'));
     const remote = new ScriptedRemote([
-      action(
-        ActionKind.ACTION_KIND_DELETE_LOCAL,
-        'sub/deeper/gone-remote.txt',
-        0,
-        entry('sub/deeper/gone-remote.txt', 2),
-      ),
-      action(ActionKind.ACTION_KIND_DELETE_REMOTE, 'deleted-here.txt', 2),
+      action('delete-local', 'sub/deeper/gone-remote.txt', 0, entry('sub/deeper/gone-remote.txt', 2)),
+      action('delete-remote', 'deleted-here.txt', 2),
     ]);
     const summary = await run(remote);
     expect(remote.manifests[0]).toContainEqual(
       expect.objectContaining({ path: 'deleted-here.txt', deleted: true, baseVersion: 2 }),
     );
     expect(remote.commits).toEqual([
-      expect.objectContaining({ path: 'deleted-here.txt', delete: true, baseVersion: 2 }),
+      // No content: a deletion.
+      expect.objectContaining({ path: 'deleted-here.txt', content: undefined, baseVersion: 2 }),
     ]);
     expect((await readdir(root)).sort()).toEqual(['same.txt']);
     expect(summary.deleted).toBe(2);

@@ -2,7 +2,6 @@ import { lstat, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Logger } from 'pino';
-import { common, metadata, syncdiff } from '@filesync/contracts';
 import { LIMITS } from '@filesync/resources';
 import { canonicalPath, decide, isAtOrBelow, isMassDelete } from '@filesync/sync-core';
 import type { Hasher } from '../hashing/hash-file';
@@ -26,7 +25,8 @@ import { Downloader, type BlockSource, type DownloadFile } from './downloader';
 import { LocalBlockChangedError, LocalBlocks } from './local-blocks';
 import { FolderSpellings, onDiskPath } from './local-path';
 import { deletionsToGuard } from './mass-delete-guard';
-import { ACTION_OF, type CommitOutcome, type DiffOutcome, type SyncRemote } from './remote';
+import type { ActionKind, ChangeOutcome, DiffAction, FileChange, PathRejection, ServerEntry } from './model';
+import type { CommitOutcome, DiffOutcome, SyncRemote } from './remote';
 import { BufferPool, PACK_BUFFERS, packBufferBytes } from './pack-buffers';
 import { STREAMED_UPLOAD_MIN_BYTES, UploadingHasher } from './streamed-upload';
 import { uploadPacks, type StoredPack, type PackSource } from './uploader';
@@ -39,9 +39,6 @@ import {
   type SyncProgress,
   type SyncSummary,
 } from './summary';
-
-const { ActionKind } = syncdiff;
-const { RejectionReason } = metadata;
 
 /** Blocks moved to or from storage at once. */
 const TRANSFER_CONCURRENCY = 8;
@@ -60,12 +57,12 @@ const COMMIT_CALL = LIMITS.maxChangesPerCommit;
  */
 export const FULL_DIFF_INTERVAL_MS = 24 * 60 * 60 * 1000;
 /** Actions that apply a server change here; what they learned is pending until applied. */
-const REMOTE_ACTIONS: ReadonlySet<syncdiff.ActionKind> = new Set([
-  ActionKind.ACTION_KIND_DOWNLOAD,
-  ActionKind.ACTION_KIND_DELETE_LOCAL,
-  ActionKind.ACTION_KIND_CONFLICT,
-  ActionKind.ACTION_KIND_RECORD,
-  ActionKind.ACTION_KIND_MOVE_LOCAL,
+const REMOTE_ACTIONS: ReadonlySet<ActionKind> = new Set<ActionKind>([
+  'download',
+  'delete-local',
+  'conflict',
+  'record',
+  'move-local',
 ]);
 
 export interface EngineDeps {
@@ -147,8 +144,7 @@ type PendingChange = PendingUpload | PendingDelete | PendingMove;
 
 /**
  * A file to download: the Downloader's DownloadFile and what writing it needs of the server's
- * entry. A pass may queue a whole namespace: the full entry (with its namespace and device ids,
- * one string copy each per file) is not kept for it.
+ * entry. A pass may queue a whole namespace, so the entry itself is not kept.
  */
 interface PendingDownload extends DownloadFile {
   readonly version: number;
@@ -160,9 +156,8 @@ interface PendingDownload extends DownloadFile {
   readonly movedFrom: string;
 }
 
-function pendingDownload(entry: common.FileEntry, expected: LocalFile | undefined): PendingDownload {
-  const { contentHash, size, blockHashes } = entry.content ?? { contentHash: '', size: 0, blockHashes: [] };
-  const { path, version, modifiedAtMs, movedFrom } = entry;
+function pendingDownload(entry: ServerEntry, expected: LocalFile | undefined): PendingDownload {
+  const { path, version, modifiedAtMs, movedFrom, contentHash, size, blockHashes } = entry;
   return { path, version, modifiedAtMs, contentHash, size, blockHashes, expected, movedFrom };
 }
 
@@ -271,50 +266,53 @@ class SyncRun {
     this.phaseDone('scan', { files: this.scan.files.size });
     this.options.signal?.throwIfAborted();
     this.progress('comparing', 0, 0, 'files');
-    const { actions, cursor, full } = await this.diff();
+    const { actions, unrecognized, cursor, full } = await this.diff();
     this.guardMassDelete(actions);
     if (dryRun) {
       this.summary.plan = this.planOf(actions);
       this.progress('done', 1, 1, 'files');
       return this.summary;
     }
+    // A kind this client does not know (a newer server's) is never acted on, whatever it means.
+    for (const action of unrecognized ?? []) {
+      if (!this.scan.excluded(action.path))
+        this.deps.logger.warn({ path: action.path, kind: action.kind }, 'unknown diff action ignored');
+    }
     const changes: PendingChange[] = [];
-    const localDeletes: common.FileEntry[] = [];
+    const localDeletes: ServerEntry[] = [];
     for (const action of actions) {
       await this.guard(action.path, async () => {
         assertSafeAction(action);
         // A path the scan could not see keeps its server change pending until it can be applied;
         // one the ignore rules hide is not tracked (new rules mean a full diff).
-        if (action.serverEntry && REMOTE_ACTIONS.has(action.kind) && !this.ignored(action.path)) {
-          this.learn(action.serverEntry);
+        if (action.server && REMOTE_ACTIONS.has(action.kind) && !this.ignored(action.path)) {
+          this.learn(action.server);
         }
         if (this.scan.excluded(action.path)) return;
         switch (action.kind) {
-          case ActionKind.ACTION_KIND_UPLOAD: {
+          case 'upload': {
             const file = this.scan.files.get(action.path);
             if (file) changes.push({ kind: 'upload', file, baseVersion: action.baseVersion });
             return;
           }
-          case ActionKind.ACTION_KIND_DELETE_REMOTE:
+          case 'delete-remote':
             changes.push({ kind: 'delete', path: action.path, baseVersion: action.baseVersion });
             return;
-          case ActionKind.ACTION_KIND_DOWNLOAD:
-          case ActionKind.ACTION_KIND_MOVE_LOCAL:
-            if (action.serverEntry) this.queueDownload(action.serverEntry);
+          case 'download':
+          case 'move-local':
+            if (action.server) this.queueDownload(action.server);
             return;
-          case ActionKind.ACTION_KIND_DELETE_LOCAL:
-            if (action.serverEntry) localDeletes.push(action.serverEntry);
+          case 'delete-local':
+            if (action.server) localDeletes.push(action.server);
             return;
-          case ActionKind.ACTION_KIND_CONFLICT: {
-            const copy = action.serverEntry && (await this.keepConflictCopy(action.path, action.serverEntry));
+          case 'conflict': {
+            const copy = action.server && (await this.keepConflictCopy(action.path, action.server));
             if (copy) changes.push(copy);
             return;
           }
-          case ActionKind.ACTION_KIND_RECORD:
-            if (action.serverEntry) this.record(action.serverEntry);
+          case 'record':
+            if (action.server) this.record(action.server);
             return;
-          default:
-            this.deps.logger.warn({ path: action.path, kind: action.kind }, 'unknown diff action ignored');
         }
       });
     }
@@ -366,7 +364,7 @@ class SyncRun {
   }
 
   /** What the diff's actions would do, for a dry run; the same paths the pass would act on. */
-  private planOf(actions: readonly syncdiff.DiffAction[]): SyncPlan {
+  private planOf(actions: readonly DiffAction[]): SyncPlan {
     const plan = {
       upload: [] as string[],
       download: [] as string[],
@@ -378,27 +376,27 @@ class SyncRun {
     };
     for (const action of actions) {
       if (this.scan.excluded(action.path)) continue;
-      const server = action.serverEntry;
+      const server = action.server;
       switch (action.kind) {
-        case ActionKind.ACTION_KIND_UPLOAD: {
+        case 'upload': {
           const file = this.scan.files.get(action.path);
           if (!file) break;
           plan.upload.push(action.path);
           plan.uploadBytes += file.size;
           break;
         }
-        case ActionKind.ACTION_KIND_DELETE_REMOTE:
+        case 'delete-remote':
           plan.deleteRemote.push(action.path);
           break;
-        case ActionKind.ACTION_KIND_DOWNLOAD:
+        case 'download':
           if (!server || server.deleted) break;
           plan.download.push(action.path);
-          plan.downloadBytes += server.content?.size ?? 0;
+          plan.downloadBytes += server.size;
           break;
-        case ActionKind.ACTION_KIND_DELETE_LOCAL:
+        case 'delete-local':
           plan.deleteLocal.push(action.path);
           break;
-        case ActionKind.ACTION_KIND_CONFLICT:
+        case 'conflict':
           plan.conflicts.push(action.path);
           break;
         default:
@@ -438,7 +436,7 @@ class SyncRun {
           const actions = outcome.actions.flatMap((action) =>
             named.has(action.path) ? [action] : this.decideUnnamed(action),
           );
-          return { actions, cursor: outcome.cursor, full: false };
+          return { actions, unrecognized: outcome.unrecognized, cursor: outcome.cursor, full: false };
         }
         this.deps.logger.debug(
           { cursor: folder.cursor, incremental: outcome.incremental },
@@ -455,38 +453,27 @@ class SyncRun {
    * device's base, which may already hold that version (this device's own commit, or a change
    * applied since).
    */
-  private decideUnnamed(action: syncdiff.DiffAction): syncdiff.DiffAction[] {
-    const server = action.serverEntry;
+  private decideUnnamed(action: DiffAction): DiffAction[] {
+    const server = action.server;
     if (!server) return [];
     // A path with neither a file nor a synced base here is one this device never had.
     const known =
       this.scan.files.has(action.path) || (this.scan.known.get(action.path)?.baseVersion ?? 0) > 0;
     const local = known ? manifestEntry(this.scan, action.path) : undefined;
-    const decision = decide(local, {
-      version: server.version,
-      deleted: server.deleted,
-      contentHash: server.content?.contentHash ?? '',
-    });
+    const decision = decide(local, server);
     if (!decision) return [];
     // A move's arrival stays one when the rule would download it: the rename may stand for that.
-    const moved = action.kind === ActionKind.ACTION_KIND_MOVE_LOCAL && decision.kind === 'download';
-    return [
-      {
-        path: action.path,
-        kind: moved ? action.kind : ACTION_OF[decision.kind],
-        baseVersion: decision.baseVersion,
-        serverEntry: server,
-      },
-    ];
+    const moved = action.kind === 'move-local' && decision.kind === 'download';
+    return [{ ...decision, path: action.path, kind: moved ? action.kind : decision.kind }];
   }
 
   /** A server change this pass sets out to apply: pending until the synced base has it. */
-  private learn(entry: common.FileEntry): void {
+  private learn(entry: ServerEntry): void {
     this.learned.push({
       path: entry.path,
       version: entry.version,
       deleted: entry.deleted,
-      contentHash: entry.content?.contentHash ?? '',
+      contentHash: entry.contentHash,
     });
   }
 
@@ -523,29 +510,27 @@ class SyncRun {
    * downloaded or deleted and the state is untouched, so the next pass proposes the same
    * deletions until the user confirms with --force.
    */
-  private guardMassDelete(actions: readonly syncdiff.DiffAction[]): void {
+  private guardMassDelete(actions: readonly DiffAction[]): void {
     if (this.options.force === true) return;
     // An unsafe path is refused (and reported) below, never acted on: it deletes nothing.
     const acted = actions.filter((action) => isSafeAction(action) && !this.scan.excluded(action.path));
-    const of = (kind: syncdiff.ActionKind) => acted.filter((action) => action.kind === kind);
+    const of = (kind: ActionKind) => acted.filter((action) => action.kind === kind);
     const deleting = deletionsToGuard({
-      sentToServer: of(ActionKind.ACTION_KIND_DELETE_REMOTE).map((action) => ({
+      sentToServer: of('delete-remote').map((action) => ({
         path: action.path,
         contentHash: this.scan.known.get(action.path)?.baseContentHash ?? '',
       })),
-      uploads: of(ActionKind.ACTION_KIND_UPLOAD).map((action) => ({
+      uploads: of('upload').map((action) => ({
         path: action.path,
         contentHash: this.scan.files.get(action.path)?.contentHash ?? '',
       })),
-      fromServer: of(ActionKind.ACTION_KIND_DELETE_LOCAL)
+      fromServer: of('delete-local')
         .filter((action) => this.scan.files.has(action.path))
         .map((action) => ({ path: action.path, contentHash: this.scan.files.get(action.path)!.contentHash })),
-      downloads: [...of(ActionKind.ACTION_KIND_DOWNLOAD), ...of(ActionKind.ACTION_KIND_MOVE_LOCAL)].map(
-        (action) => ({
-          path: action.path,
-          contentHash: action.serverEntry?.content?.contentHash ?? '',
-        }),
-      ),
+      downloads: [...of('download'), ...of('move-local')].map((action) => ({
+        path: action.path,
+        contentHash: action.server?.contentHash ?? '',
+      })),
     });
     const live = this.syncedFiles();
     const count = deleting.local.length + deleting.remote.length;
@@ -653,7 +638,7 @@ class SyncRun {
       for (const change of batch) this.fail(changePath(change), `commit failed: ${errorText(error)}`);
       return retry;
     }
-    const reupload: { change: PendingUpload; hashes: string[] }[] = [];
+    const reupload: { change: PendingUpload; hashes: readonly string[] }[] = [];
     for (const [index, change] of batch.entries()) {
       const result = outcome.results[index];
       const path = changePath(change);
@@ -662,24 +647,23 @@ class SyncRun {
         this.fail(path, 'the server did not answer for this path');
         continue;
       }
-      const value = result.outcome;
-      if (change.kind === 'move' && value?.$case !== 'committed') {
+      if (change.kind === 'move' && result.kind !== 'committed') {
         // Refused as a move (the source or the target changed on the server): committed as the
         // deletion and the upload it stands for next round, where the usual rules settle each.
-        this.deps.logger.debug({ path, from: change.from, outcome: value?.$case }, 'move refused: split');
+        this.deps.logger.debug({ path, from: change.from, outcome: result.kind }, 'move refused: split');
         retry.push(
           { kind: 'delete', path: change.from, baseVersion: change.fromBaseVersion },
           { kind: 'upload', file: change.file, baseVersion: change.baseVersion },
         );
         continue;
       }
-      if (value?.$case === 'committed') {
-        const own = this.ownSeqs.get(value.value.journalSeq) ?? { committed: 0, recorded: 0 };
+      if (result.kind === 'committed') {
+        const own = this.ownSeqs.get(result.entry.journalSeq) ?? { committed: 0, recorded: 0 };
         own.committed += 1;
-        this.ownSeqs.set(value.value.journalSeq, own);
+        this.ownSeqs.set(result.entry.journalSeq, own);
       }
-      if (value?.$case === 'missingBlocks' && round === 1 && change.kind === 'upload') {
-        if (!this.superseded.has(path)) reupload.push({ change, hashes: value.value.blockHashes });
+      if (result.kind === 'missing-blocks' && round === 1 && change.kind === 'upload') {
+        if (!this.superseded.has(path)) reupload.push({ change, hashes: result.blockHashes });
         continue;
       }
       await this.guard(path, async () => {
@@ -699,38 +683,33 @@ class SyncRun {
   }
 
   /** Applies one commit result; returns the change to retry, if any. */
-  private async settle(
-    change: PendingChange,
-    result: metadata.CommitResult,
-  ): Promise<PendingChange | undefined> {
-    const outcome = result.outcome;
-    if (!outcome) throw new Error('commit result without outcome');
+  private async settle(change: PendingChange, outcome: ChangeOutcome): Promise<PendingChange | undefined> {
     // A file moved with its folder after its commit was sent: the move's own upload replaces it.
     if (this.superseded.has(changePath(change))) return undefined;
-    switch (outcome.$case) {
+    switch (outcome.kind) {
       case 'committed': {
         if (change.kind === 'move') {
           this.deps.state.transaction(() => {
             this.deps.state.delete(this.root, change.from);
-            this.recordLocal(change.file, outcome.value);
+            this.recordLocal(change.file, outcome.entry);
           });
           this.summary.moved++;
         } else if (change.kind === 'upload') {
-          this.recordLocal(change.file, outcome.value);
+          this.recordLocal(change.file, outcome.entry);
           this.summary.filesUploaded++;
         } else {
           this.deps.state.delete(this.root, change.path);
           this.summary.deleted++;
         }
-        const own = this.ownSeqs.get(outcome.value.journalSeq);
+        const own = this.ownSeqs.get(outcome.entry.journalSeq);
         if (own) own.recorded += 1;
         return undefined;
       }
-      case 'missingBlocks':
+      case 'missing-blocks':
         // The first round's are uploaded again by commitBatch; still missing after that, give up.
         throw new Error('blocks still missing after upload');
       case 'conflict': {
-        const current = outcome.value;
+        const current = outcome.current;
         if (change.kind === 'move') throw new Error('a refused move is split before it is settled');
         if (current.version > 0) this.learn(current);
         if (change.kind === 'delete') {
@@ -744,7 +723,7 @@ class SyncRun {
           change.baseVersion = current.version;
           return change;
         }
-        if (current.content?.contentHash === change.file.contentHash) {
+        if (current.contentHash === change.file.contentHash) {
           // The server already holds these bytes (a retried commit whose answer was lost, or the
           // same edit made elsewhere): nothing to keep apart.
           this.recordLocal(change.file, current);
@@ -756,7 +735,7 @@ class SyncRun {
         return this.keepConflictCopy(change.file.path, current);
       }
       case 'rejected':
-        return this.settleRejection(change, outcome.value);
+        return this.settleRejection(change, outcome);
     }
   }
 
@@ -766,22 +745,22 @@ class SyncRun {
    */
   private async settleRejection(
     change: PendingChange,
-    rejection: metadata.PathRejection,
+    rejection: PathRejection,
   ): Promise<PendingChange | undefined> {
     const path = changePath(change);
-    if (rejection.reason === RejectionReason.REJECTION_REASON_MASS_DELETE && change.kind === 'delete') {
+    if (rejection.reason === 'mass-delete' && change.kind === 'delete') {
       // The file stays on the server, and its state row (the synced base) stays here: the next
       // pass sees the file gone locally again and proposes the same deletion, never re-downloads
       // it nor forgets it, until the user confirms with --force or restores the file.
       this.refusedDeletes.push(path);
       return undefined;
     }
-    if (rejection.reason === RejectionReason.REJECTION_REASON_PATH_CLASH && change.kind === 'upload') {
+    if (rejection.reason === 'path-clash' && change.kind === 'upload') {
       const clashing = rejection.clashingPath;
       if (clashing !== path && isAtOrBelow(path, clashing)) return this.moveFolderAside(clashing, change);
       if (clashing !== path && isAtOrBelow(clashing, path)) return this.moveFileAsideForClash(change.file);
     }
-    const why = rejection.message || RejectionReason[rejection.reason] || 'no reason given';
+    const why = rejection.message || (rejection.reason === 'other' ? 'no reason given' : rejection.reason);
     throw new Error(`refused by the server: ${why}`);
   }
 
@@ -973,10 +952,7 @@ class SyncRun {
    * Moves the local file at `path` aside as a conflicted copy (to be uploaded as a new file)
    * and queues the server's version for the original path.
    */
-  private async keepConflictCopy(
-    path: string,
-    serverEntry: common.FileEntry,
-  ): Promise<PendingUpload | undefined> {
+  private async keepConflictCopy(path: string, serverEntry: ServerEntry): Promise<PendingUpload | undefined> {
     const file = this.scan.files.get(path);
     if (!file) {
       this.conflicted(path, undefined);
@@ -1043,7 +1019,7 @@ class SyncRun {
 
   // ---- download side ----
 
-  private queueDownload(entry: common.FileEntry): void {
+  private queueDownload(entry: ServerEntry): void {
     if (entry.deleted) return;
     this.downloads.push(pendingDownload(entry, this.scan.files.get(entry.path)));
   }
@@ -1234,7 +1210,7 @@ class SyncRun {
     this.deps.logger.warn({ path, copy }, 'local file changed during sync: kept as a conflicted copy');
   }
 
-  private async deleteLocal(entry: common.FileEntry): Promise<void> {
+  private async deleteLocal(entry: ServerEntry): Promise<void> {
     const file = this.scan.files.get(entry.path);
     if (!file) {
       this.deps.state.delete(this.root, entry.path);
@@ -1335,7 +1311,7 @@ class SyncRun {
    * is a rename of the local file when nothing is at the new path. Each rename takes the download
    * and the deletion off the pass; anything else leaves both to run as usual.
    */
-  private async renameMoved(localDeletes: common.FileEntry[]): Promise<void> {
+  private async renameMoved(localDeletes: ServerEntry[]): Promise<void> {
     const deleting = new Map(localDeletes.map((entry, index) => [entry.path, index] as const));
     const renamed = new Set<PendingDownload>();
     const applied = new Set<number>();
@@ -1394,7 +1370,7 @@ class SyncRun {
     return true;
   }
 
-  private record(entry: common.FileEntry): void {
+  private record(entry: ServerEntry): void {
     const file = this.scan.files.get(entry.path);
     if (entry.deleted || !file) {
       this.deps.state.delete(this.root, entry.path);
@@ -1404,11 +1380,11 @@ class SyncRun {
   }
 
   /** The local file now matches `entry`: make it the base. */
-  private recordLocal(file: LocalFile, entry: common.FileEntry): void {
+  private recordLocal(file: LocalFile, entry: ServerEntry): void {
     this.deps.state.put(this.root, {
       path: file.path,
       baseVersion: entry.version,
-      baseContentHash: entry.content?.contentHash ?? file.contentHash,
+      baseContentHash: entry.contentHash || file.contentHash,
       size: file.size,
       mtimeMs: file.mtimeMs,
       contentHash: file.contentHash,
@@ -1465,16 +1441,14 @@ class SyncRun {
  * server enforces: a compromised or buggy server must not make the client write outside the
  * folder (`..`, absolute paths) or to a different path than the action names.
  */
-function assertSafeAction(action: syncdiff.DiffAction): void {
+function assertSafeAction(action: DiffAction): void {
   if (canonicalPath(action.path) !== action.path) throw new Error('server sent a non-canonical path');
-  if (action.serverEntry && action.serverEntry.path !== action.path) {
-    throw new Error(
-      `server entry ${JSON.stringify(action.serverEntry.path)} does not match the action's path`,
-    );
+  if (action.server && action.server.path !== action.path) {
+    throw new Error(`server entry ${JSON.stringify(action.server.path)} does not match the action's path`);
   }
 }
 
-function isSafeAction(action: syncdiff.DiffAction): boolean {
+function isSafeAction(action: DiffAction): boolean {
   try {
     assertSafeAction(action);
     return true;
@@ -1504,16 +1478,13 @@ function changePath(change: PendingChange): string {
   return change.kind === 'delete' ? change.path : change.file.path;
 }
 
-function toFileChange(change: PendingChange): metadata.FileChange {
+function toFileChange(change: PendingChange): FileChange {
   if (change.kind === 'delete') {
     return {
       path: change.path,
       baseVersion: change.baseVersion,
       content: undefined,
-      delete: true,
       modifiedAtMs: Date.now(),
-      moveFrom: '',
-      moveFromBaseVersion: 0,
     };
   }
   const { file } = change;
@@ -1525,9 +1496,7 @@ function toFileChange(change: PendingChange): metadata.FileChange {
       size: file.size,
       blockHashes: file.blocks.map((block) => block.hash),
     },
-    delete: false,
     modifiedAtMs: Math.floor(file.mtimeMs),
-    moveFrom: change.kind === 'move' ? change.from : '',
-    moveFromBaseVersion: change.kind === 'move' ? change.fromBaseVersion : 0,
+    moveFrom: change.kind === 'move' ? { path: change.from, baseVersion: change.fromBaseVersion } : undefined,
   };
 }

@@ -1,4 +1,3 @@
-import { metadata, syncdiff, type common } from '@filesync/contracts';
 import { LIMITS } from '@filesync/resources';
 import {
   BoundRemote,
@@ -10,20 +9,20 @@ import {
   remotePathOf,
   remotePathsOverlap,
 } from './remote-binding';
+import type { FileChange, ManifestEntry, ServerEntry } from './model';
 import type { CommitOutcome, DiffOptions, DiffOutcome, SyncRemote } from './remote';
 
 const H = 'a'.repeat(64);
 
-function entry(path: string, version = 1): common.FileEntry {
+function entry(path: string, version = 1): ServerEntry {
   return {
-    namespaceId: 'ns',
     path,
     version,
-    content: { contentHash: H, size: 1, blockHashes: [] },
     deleted: false,
+    contentHash: H,
+    size: 1,
+    blockHashes: [],
     modifiedAtMs: 0,
-    committedAtMs: 0,
-    deviceId: 'd',
     journalSeq: version,
     movedFrom: '',
     movedTo: '',
@@ -34,20 +33,22 @@ function entry(path: string, version = 1): common.FileEntry {
 class RecordingRemote implements SyncRemote {
   manifest: string[] = [];
   diffOptions: DiffOptions | undefined;
+  changes: FileChange[] = [];
   committed: string[] = [];
-  committedMoves: string[] = [];
+  committedMoves: (string | undefined)[] = [];
   constructor(
     private readonly answer: DiffOutcome,
     private readonly commitAnswer: CommitOutcome = { results: [], cursor: 0 },
   ) {}
-  async diff(_ns: string, manifest: Iterable<syncdiff.ManifestEntry>, options?: DiffOptions) {
+  async diff(_ns: string, manifest: Iterable<ManifestEntry>, options?: DiffOptions) {
     this.manifest = [...manifest].map((item) => item.path);
     this.diffOptions = options;
     return this.answer;
   }
-  async commitFiles(_ns: string, changes: metadata.FileChange[]) {
+  async commitFiles(_ns: string, changes: readonly FileChange[]) {
+    this.changes = [...changes];
     this.committed = changes.map((change) => change.path);
-    this.committedMoves = changes.map((change) => change.moveFrom);
+    this.committedMoves = changes.map((change) => change.moveFrom?.path);
     return this.commitAnswer;
   }
   async findMissingBlocks() {
@@ -59,7 +60,7 @@ class RecordingRemote implements SyncRemote {
   async registerPacks() {}
 }
 
-const manifestEntry = (path: string): syncdiff.ManifestEntry => ({
+const manifestEntry = (path: string): ManifestEntry => ({
   path,
   contentHash: H,
   size: 1,
@@ -123,25 +124,14 @@ describe('BoundRemote', () => {
       ...summary,
       remoteRoot: 'Photos',
       actions: [
-        {
-          path: 'Photos/a.jpg',
-          kind: syncdiff.ActionKind.ACTION_KIND_DOWNLOAD,
-          baseVersion: 0,
-          serverEntry: entry('Photos/a.jpg'),
-        },
+        { path: 'Photos/a.jpg', kind: 'download', baseVersion: 0, server: entry('Photos/a.jpg') },
         // Never below the root: a wrong server's answer is dropped, not written anywhere.
-        {
-          path: 'Photos2/b.jpg',
-          kind: syncdiff.ActionKind.ACTION_KIND_DOWNLOAD,
-          baseVersion: 0,
-          serverEntry: entry('Photos2/b.jpg'),
-        },
-        {
-          path: 'Photos/new.jpg',
-          kind: syncdiff.ActionKind.ACTION_KIND_UPLOAD,
-          baseVersion: 0,
-          serverEntry: undefined,
-        },
+        { path: 'Photos2/b.jpg', kind: 'download', baseVersion: 0, server: entry('Photos2/b.jpg') },
+        { path: 'Photos/new.jpg', kind: 'upload', baseVersion: 0, server: undefined },
+      ],
+      unrecognized: [
+        { path: 'Photos/later.jpg', kind: 'ACTION_KIND_FROM_THE_FUTURE' },
+        { path: 'Elsewhere/x.jpg', kind: '9' },
       ],
     });
     const outcome = await new BoundRemote(inner, 'Photos').diff('ns', [manifestEntry('new.jpg')], {
@@ -150,10 +140,11 @@ describe('BoundRemote', () => {
     expect(inner.manifest).toEqual(['Photos/new.jpg']);
     expect(inner.diffOptions).toEqual({ sinceCursor: 3, remoteRoot: 'Photos' });
     expect(outcome.cursor).toBe(5);
-    expect(outcome.actions.map((action) => [action.path, action.serverEntry?.path])).toEqual([
+    expect(outcome.actions.map((action) => [action.path, action.server?.path])).toEqual([
       ['a.jpg', 'a.jpg'],
       ['new.jpg', undefined],
     ]);
+    expect(outcome.unrecognized).toEqual([{ path: 'later.jpg', kind: 'ACTION_KIND_FROM_THE_FUTURE' }]);
   });
 
   it('refuses the answer of a server that ignored the root, before anything is applied', async () => {
@@ -161,12 +152,7 @@ describe('BoundRemote', () => {
       ...summary,
       remoteRoot: '',
       actions: [
-        {
-          path: 'Photos/a.jpg',
-          kind: syncdiff.ActionKind.ACTION_KIND_DELETE_LOCAL,
-          baseVersion: 0,
-          serverEntry: entry('Photos/a.jpg'),
-        },
+        { path: 'Photos/a.jpg', kind: 'delete-local', baseVersion: 0, server: entry('Photos/a.jpg') },
       ],
     });
     await expect(new BoundRemote(inner, 'Photos').diff('ns', [])).rejects.toThrow(RemoteRootUnsupportedError);
@@ -181,72 +167,70 @@ describe('BoundRemote', () => {
   });
 
   it('commits namespace paths and maps every result back, a clash above the root included', async () => {
-    const { RejectionReason } = metadata;
     const inner = new RecordingRemote(
       { ...summary, actions: [] },
       {
         cursor: 9,
         results: [
-          { path: 'Photos/a.jpg', outcome: { $case: 'committed', value: entry('Photos/a.jpg', 2) } },
-          { path: 'Photos/b.jpg', outcome: { $case: 'conflict', value: entry('Photos/b.jpg', 4) } },
+          { kind: 'committed', path: 'Photos/a.jpg', entry: entry('Photos/a.jpg', 2) },
+          { kind: 'conflict', path: 'Photos/b.jpg', current: entry('Photos/b.jpg', 4) },
           {
+            kind: 'rejected',
             path: 'Photos/c/d.jpg',
-            outcome: {
-              $case: 'rejected',
-              value: {
-                reason: RejectionReason.REJECTION_REASON_PATH_CLASH,
-                message: 'clash',
-                clashingPath: 'Photos/c',
-              },
-            },
+            reason: 'path-clash',
+            message: 'clash',
+            clashingPath: 'Photos/c',
           },
           {
+            kind: 'rejected',
             path: 'Photos/e.jpg',
-            outcome: {
-              $case: 'rejected',
-              value: {
-                reason: RejectionReason.REJECTION_REASON_PATH_CLASH,
-                message: 'clash',
-                clashingPath: 'Photos',
-              },
-            },
+            reason: 'path-clash',
+            message: 'clash',
+            clashingPath: 'Photos',
           },
+          { kind: 'missing-blocks', path: 'Photos/f.jpg', blockHashes: [H] },
         ],
       },
     );
-    const change = (path: string): metadata.FileChange => ({
+    const change = (path: string): FileChange => ({
       path,
       baseVersion: 0,
       content: undefined,
-      delete: true,
       modifiedAtMs: 0,
-      moveFrom: '',
-      moveFromBaseVersion: 0,
     });
     const outcome = await new BoundRemote(inner, 'Photos').commitFiles(
       'ns',
-      ['a.jpg', 'b.jpg', 'c/d.jpg', 'e.jpg'].map(change),
+      ['a.jpg', 'b.jpg', 'c/d.jpg', 'e.jpg', 'f.jpg'].map(change),
     );
-    expect(inner.committed).toEqual(['Photos/a.jpg', 'Photos/b.jpg', 'Photos/c/d.jpg', 'Photos/e.jpg']);
-    expect(outcome.results.map((result) => result.path)).toEqual(['a.jpg', 'b.jpg', 'c/d.jpg', 'e.jpg']);
-    expect(outcome.results[0]?.outcome).toMatchObject({ value: { path: 'a.jpg', version: 2 } });
-    expect(outcome.results[1]?.outcome).toMatchObject({ value: { path: 'b.jpg', version: 4 } });
-    expect(outcome.results[2]?.outcome).toMatchObject({
-      value: { reason: RejectionReason.REJECTION_REASON_PATH_CLASH, clashingPath: 'c' },
-    });
+    expect(inner.committed).toEqual([
+      'Photos/a.jpg',
+      'Photos/b.jpg',
+      'Photos/c/d.jpg',
+      'Photos/e.jpg',
+      'Photos/f.jpg',
+    ]);
+    expect(outcome.results.map((result) => result.path)).toEqual([
+      'a.jpg',
+      'b.jpg',
+      'c/d.jpg',
+      'e.jpg',
+      'f.jpg',
+    ]);
+    expect(outcome.results[0]).toMatchObject({ entry: { path: 'a.jpg', version: 2 } });
+    expect(outcome.results[1]).toMatchObject({ current: { path: 'b.jpg', version: 4 } });
+    expect(outcome.results[2]).toMatchObject({ reason: 'path-clash', clashingPath: 'c' });
     // The folder's own place is a file: no local clash to settle, a reason for the person.
-    expect(outcome.results[3]?.outcome).toMatchObject({
-      value: {
-        reason: RejectionReason.REJECTION_REASON_UNSPECIFIED,
-        clashingPath: '',
-        message: expect.stringContaining('/Photos is a file'),
-      },
+    expect(outcome.results[3]).toMatchObject({
+      reason: 'other',
+      clashingPath: '',
+      message: expect.stringContaining('/Photos is a file'),
     });
+    expect(outcome.results[4]).toEqual({ kind: 'missing-blocks', path: 'f.jpg', blockHashes: [H] });
   });
 
   it('maps both ends of a move, and a move across the root is no move for the folder', async () => {
-    const moved = (path: string, movedFrom: string): common.FileEntry => ({ ...entry(path, 2), movedFrom });
-    const gone = (path: string, movedTo: string): common.FileEntry => ({
+    const moved = (path: string, movedFrom: string): ServerEntry => ({ ...entry(path, 2), movedFrom });
+    const gone = (path: string, movedTo: string): ServerEntry => ({
       ...entry(path, 2),
       deleted: true,
       movedTo,
@@ -261,11 +245,11 @@ describe('BoundRemote', () => {
           ['Photos/in.jpg', moved('Photos/in.jpg', 'Inbox/in.jpg')],
           // Moved out: gone from this folder, a plain local deletion.
           ['Photos/out.jpg', gone('Photos/out.jpg', 'Archive/out.jpg')],
-        ].map(([path, serverEntry]) => ({
+        ].map(([path, server]) => ({
           path: path as string,
-          kind: syncdiff.ActionKind.ACTION_KIND_MOVE_LOCAL,
+          kind: 'move-local' as const,
           baseVersion: 1,
-          serverEntry: serverEntry as common.FileEntry,
+          server: server as ServerEntry,
         })),
       },
       { cursor: 9, results: [] },
@@ -273,11 +257,7 @@ describe('BoundRemote', () => {
     const remote = new BoundRemote(inner, 'Photos');
     const outcome = await remote.diff('ns', []);
     expect(
-      outcome.actions.map((action) => [
-        action.path,
-        action.serverEntry?.movedFrom,
-        action.serverEntry?.movedTo,
-      ]),
+      outcome.actions.map((action) => [action.path, action.server?.movedFrom, action.server?.movedTo]),
     ).toEqual([
       ['b.jpg', 'a.jpg', ''],
       ['in.jpg', '', ''],
@@ -287,14 +267,13 @@ describe('BoundRemote', () => {
       {
         path: 'new/name.jpg',
         baseVersion: 0,
-        content: undefined,
-        delete: false,
+        content: { contentHash: H, size: 1, blockHashes: [] },
         modifiedAtMs: 0,
-        moveFrom: 'old/name.jpg',
-        moveFromBaseVersion: 3,
+        moveFrom: { path: 'old/name.jpg', baseVersion: 3 },
       },
     ]);
     expect(inner.committed).toEqual(['Photos/new/name.jpg']);
     expect(inner.committedMoves).toEqual(['Photos/old/name.jpg']);
+    expect(inner.changes[0]?.moveFrom).toEqual({ path: 'Photos/old/name.jpg', baseVersion: 3 });
   });
 });

@@ -1,6 +1,6 @@
-import { metadata, type common, type syncdiff } from '@filesync/contracts';
 import { LIMITS } from '@filesync/resources';
 import { InvalidPathError, canonicalPath, isAtOrBelow } from '@filesync/sync-core';
+import type { ChangeOutcome, FileChange, ManifestEntry, ServerEntry } from './model';
 import type {
   CommitOptions,
   CommitOutcome,
@@ -106,7 +106,7 @@ export class BoundRemote implements SyncRemote {
 
   async diff(
     namespaceId: string,
-    manifest: Iterable<syncdiff.ManifestEntry>,
+    manifest: Iterable<ManifestEntry>,
     options: DiffOptions = {},
   ): Promise<DiffOutcome> {
     const root = this.remoteRoot;
@@ -125,23 +125,27 @@ export class BoundRemote implements SyncRemote {
       const path = localPathOf(root, action.path);
       return path === undefined
         ? []
-        : [{ ...action, path, serverEntry: this.entryToLocal(action.serverEntry) }];
+        : [{ ...action, path, server: action.server && this.entryToLocal(action.server) }];
     });
-    return { ...outcome, actions };
+    const unrecognized = outcome.unrecognized?.flatMap((action) => {
+      const path = localPathOf(root, action.path);
+      return path === undefined ? [] : [{ ...action, path }];
+    });
+    return { ...outcome, actions, unrecognized };
   }
 
   async commitFiles(
     namespaceId: string,
-    changes: metadata.FileChange[],
+    changes: readonly FileChange[],
     options?: CommitOptions,
   ): Promise<CommitOutcome> {
     const root = this.remoteRoot;
     if (root === '') return this.inner.commitFiles(namespaceId, changes, options);
     const outcome = await this.inner.commitFiles(
       namespaceId,
-      changes.map((change) => ({
+      changes.map(({ moveFrom, ...change }) => ({
         ...this.toRemote(change),
-        moveFrom: change.moveFrom && remotePathOf(root, change.moveFrom),
+        moveFrom: moveFrom && { ...moveFrom, path: remotePathOf(root, moveFrom.path) },
       })),
       options,
     );
@@ -176,42 +180,43 @@ export class BoundRemote implements SyncRemote {
    * A move's other end outside the root is no move for this folder ('' : a plain download or
    * deletion here), since the folder never held the file or no longer will.
    */
-  private entryToLocal(entry: common.FileEntry | undefined): common.FileEntry | undefined {
+  private entryToLocal(entry: ServerEntry): ServerEntry {
     const root = this.remoteRoot;
-    return (
-      entry && {
-        ...entry,
-        path: this.toLocal(entry.path),
-        movedFrom: entry.movedFrom && (localPathOf(root, entry.movedFrom) ?? ''),
-        movedTo: entry.movedTo && (localPathOf(root, entry.movedTo) ?? ''),
-      }
-    );
+    return {
+      ...entry,
+      path: this.toLocal(entry.path),
+      movedFrom: entry.movedFrom && (localPathOf(root, entry.movedFrom) ?? ''),
+      movedTo: entry.movedTo && (localPathOf(root, entry.movedTo) ?? ''),
+    };
   }
 
-  private resultToLocal(result: metadata.CommitResult): metadata.CommitResult {
+  private resultToLocal(result: ChangeOutcome): ChangeOutcome {
     const path = this.toLocal(result.path);
-    const outcome = result.outcome;
-    if (outcome?.$case === 'committed' || outcome?.$case === 'conflict') {
-      return { path, outcome: { ...outcome, value: this.entryToLocal(outcome.value)! } };
+    switch (result.kind) {
+      case 'committed':
+        return { ...result, path, entry: this.entryToLocal(result.entry) };
+      case 'conflict':
+        return { ...result, path, current: this.entryToLocal(result.current) };
+      case 'missing-blocks':
+        return { ...result, path };
+      case 'rejected': {
+        const clashing = localPathOf(this.remoteRoot, result.clashingPath);
+        // A file at the root or above it: the folder's own place on the server is taken. Not a
+        // clash the engine can settle by moving local files aside.
+        if (clashing === undefined && result.clashingPath !== '') {
+          return {
+            ...result,
+            path,
+            reason: 'other',
+            clashingPath: '',
+            message:
+              `${displayRemotePath(result.clashingPath)} is a file on the server, where this ` +
+              `folder's remote path ${displayRemotePath(this.remoteRoot)} needs a folder`,
+          };
+        }
+        return { ...result, path, clashingPath: clashing ?? '' };
+      }
     }
-    if (outcome?.$case === 'rejected') {
-      const clashing = localPathOf(this.remoteRoot, outcome.value.clashingPath);
-      // A file at the root or above it: the folder's own place on the server is taken. Not a
-      // clash the engine can settle by moving local files aside.
-      const rejection =
-        clashing === undefined && outcome.value.clashingPath !== ''
-          ? {
-              ...outcome.value,
-              reason: metadata.RejectionReason.REJECTION_REASON_UNSPECIFIED,
-              clashingPath: '',
-              message:
-                `${displayRemotePath(outcome.value.clashingPath)} is a file on the server, where this ` +
-                `folder's remote path ${displayRemotePath(this.remoteRoot)} needs a folder`,
-            }
-          : { ...outcome.value, clashingPath: clashing ?? '' };
-      return { path, outcome: { $case: 'rejected', value: rejection } };
-    }
-    return { ...result, path };
   }
 }
 

@@ -6,12 +6,21 @@ import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import pino from 'pino';
-import { common, metadata, syncdiff } from '@filesync/contracts';
 import { chunkBuffer, contentHash, readPackTrailer } from '@filesync/sync-core';
 import { inlineHasher } from '../../hashing/hash-file';
 import { StateDb } from '../../state/state-db';
 import { StorageObjectGoneError, type BlockStore } from '../../storage/block-store';
 import { syncFolder, type EngineDeps, type SyncOptions } from '../engine';
+import type {
+  ActionKind,
+  ChangeOutcome,
+  DiffAction,
+  FileChange,
+  FileContent,
+  ManifestEntry,
+  PathRejection,
+  ServerEntry,
+} from '../model';
 import type { CommitOptions, PackRecord, SyncRemote } from '../remote';
 import type { SyncSummary } from '../summary';
 
@@ -55,7 +64,7 @@ export class MemoryBlocks implements BlockStore {
     return into.subarray(0, length);
   }
   /** Puts a file's blocks in storage, as if another device had uploaded it. */
-  async seed(text: string): Promise<common.FileContent> {
+  async seed(text: string): Promise<FileContent> {
     const bytes = Buffer.from(text);
     for (const chunk of chunkBuffer(bytes))
       await this.put('ns', chunk.hash, bytes.subarray(chunk.offset, chunk.offset + chunk.length));
@@ -70,25 +79,25 @@ export class MemoryBlocks implements BlockStore {
  */
 export class ScriptedRemote implements SyncRemote {
   /** The manifest of each Diff call. */
-  readonly manifests: syncdiff.ManifestEntry[][] = [];
+  readonly manifests: ManifestEntry[][] = [];
   /** The changes the server committed, in call order. */
-  readonly commits: metadata.FileChange[] = [];
+  readonly commits: FileChange[] = [];
   /** The paths of each CommitFiles call, in call order. */
   readonly calls: string[][] = [];
   /** The options of each CommitFiles call, in call order. */
   readonly options: (CommitOptions | undefined)[] = [];
-  readonly conflicts = new Map<string, common.FileEntry>();
-  readonly rejections = new Map<string, metadata.PathRejection>();
+  readonly conflicts = new Map<string, ServerEntry>();
+  readonly rejections = new Map<string, Omit<PathRejection, 'kind' | 'path'>>();
   /** Paths whose next commit answers these blocks missing (as after the collector deleted them). */
   readonly missingBlocks = new Map<string, string[]>();
   /** When set, every CommitFiles call fails as a whole with this error. */
   failCallsWith: Error | undefined;
   constructor(
-    private readonly actions: syncdiff.DiffAction[],
+    private readonly actions: DiffAction[],
     private readonly beforeDiff: () => Promise<unknown> = async () => undefined,
   ) {}
 
-  async diff(_ns: string, manifest: readonly syncdiff.ManifestEntry[]) {
+  async diff(_ns: string, manifest: Iterable<ManifestEntry>) {
     this.manifests.push([...manifest]);
     await this.beforeDiff();
     return { actions: this.actions, cursor: 7 };
@@ -105,39 +114,36 @@ export class ScriptedRemote implements SyncRemote {
   async registerPacks(_ns: string, packs: readonly PackRecord[]) {
     this.registered.push([...packs]);
   }
-  async commitFiles(_ns: string, changes: metadata.FileChange[], options?: CommitOptions) {
+  async commitFiles(_ns: string, changes: readonly FileChange[], options?: CommitOptions) {
     this.options.push(options);
     this.calls.push(changes.map((change) => change.path));
     if (this.failCallsWith) throw this.failCallsWith;
-    const results = changes.map((change): metadata.CommitResult => {
-      const conflict = this.conflicts.get(change.path);
+    const results = changes.map((change): ChangeOutcome => {
+      const { path } = change;
+      const conflict = this.conflicts.get(path);
       if (conflict) {
-        this.conflicts.delete(change.path);
-        return { path: change.path, outcome: { $case: 'conflict', value: conflict } };
+        this.conflicts.delete(path);
+        return { kind: 'conflict', path, current: conflict };
       }
-      const missing = this.missingBlocks.get(change.path);
+      const missing = this.missingBlocks.get(path);
       if (missing) {
-        this.missingBlocks.delete(change.path);
-        return { path: change.path, outcome: { $case: 'missingBlocks', value: { blockHashes: missing } } };
+        this.missingBlocks.delete(path);
+        return { kind: 'missing-blocks', path, blockHashes: missing };
       }
-      const rejection = this.rejections.get(change.path);
+      const rejection = this.rejections.get(path);
       if (rejection) {
-        this.rejections.delete(change.path);
-        return { path: change.path, outcome: { $case: 'rejected', value: rejection } };
+        this.rejections.delete(path);
+        return { kind: 'rejected', path, ...rejection };
       }
       this.commits.push(change);
-      const content = change.delete ? undefined : change.content;
-      return {
-        path: change.path,
-        outcome: { $case: 'committed', value: entry(change.path, change.baseVersion + 1, content) },
-      };
+      return { kind: 'committed', path, entry: entry(path, change.baseVersion + 1, change.content) };
     });
     return { results, cursor: 8 };
   }
 }
 
 /** The content record of a file holding `text`. */
-export function contentOf(text: string): common.FileContent {
+export function contentOf(text: string): FileContent {
   const chunks = chunkBuffer(Buffer.from(text));
   return {
     contentHash: contentHash(chunks.map((c) => c.hash)),
@@ -146,22 +152,21 @@ export function contentOf(text: string): common.FileContent {
   };
 }
 
-/** A server entry in namespace `ns` from another device; a tombstone when `content` is absent. */
+/** A server entry from another device; a tombstone when `content` is absent. */
 export function entry(
   path: string,
   version: number,
-  content?: common.FileContent,
+  content?: FileContent,
   modifiedAtMs = 1_700_000_000_000,
-): common.FileEntry {
+): ServerEntry {
   return {
-    namespaceId: 'ns',
     path,
     version,
-    content,
     deleted: content === undefined,
+    contentHash: content?.contentHash ?? '',
+    size: content?.size ?? 0,
+    blockHashes: content?.blockHashes ?? [],
     modifiedAtMs,
-    committedAtMs: 1_700_000_000_000,
-    deviceId: 'other',
     journalSeq: version,
     movedFrom: '',
     movedTo: '',
@@ -184,14 +189,9 @@ export function engineDeps(
   };
 }
 
-/** A Diff action on `path`; `serverEntry` is the server's side of it, when it has one. */
-export function act(
-  kind: syncdiff.ActionKind,
-  path: string,
-  baseVersion: number,
-  serverEntry?: common.FileEntry,
-): syncdiff.DiffAction {
-  return { path, kind, baseVersion, serverEntry };
+/** A Diff action on `path`; `server` is the server's side of it, when it has one. */
+export function act(kind: ActionKind, path: string, baseVersion: number, server?: ServerEntry): DiffAction {
+  return { path, kind, baseVersion, server };
 }
 
 /** A synced folder on disk with its client state (in memory) and block storage. */

@@ -5,16 +5,9 @@
  * model, not a second implementation to ship: where the services batch or index, it loops.
  * Test-only, like the rest of testing/.
  */
-import { common, metadata, syncdiff } from '@filesync/contracts';
-import { comparePaths, decide, type LocalEntry } from '@filesync/sync-core';
-import {
-  ACTION_OF,
-  type CommitOptions,
-  type DiffOptions,
-  type DiffOutcome,
-  type PackRecord,
-  type SyncRemote,
-} from '../remote';
+import { comparePaths, decide } from '@filesync/sync-core';
+import type { ChangeOutcome, DiffAction, FileChange, ManifestEntry, ServerEntry } from '../model';
+import type { CommitOptions, DiffOptions, DiffOutcome, PackRecord, SyncRemote } from '../remote';
 import { MemoryBlocks } from './engine-fakes';
 
 const isBelow = (path: string, folder: string) => path.startsWith(`${folder}/`);
@@ -24,13 +17,21 @@ export class InjectedFailure extends Error {
   override name = 'InjectedFailure';
 }
 
+/** A version as the model server keeps it: the entry, and the device that committed it. */
+export interface ModelEntry extends ServerEntry {
+  readonly deviceId: string;
+}
+
+/** A tombstone's content: none. */
+const NO_CONTENT = { contentHash: '', size: 0, blockHashes: [] } as const;
+
 export class ModelServer {
   /** Current entry per path, tombstones included. */
-  readonly files = new Map<string, common.FileEntry>();
+  readonly files = new Map<string, ModelEntry>();
   /** Every version ever committed, in commit order. */
-  readonly history: common.FileEntry[] = [];
+  readonly history: ModelEntry[] = [];
   /** One journal entry per committed change; its index + 1 is its seq. */
-  private readonly journal: common.FileEntry[] = [];
+  private readonly journal: ModelEntry[] = [];
   /** Block storage every device shares (packs land here by block hash too). */
   readonly blocks = new MemoryBlocks();
 
@@ -44,7 +45,7 @@ export class ModelServer {
       if (fail(call)) throw new InjectedFailure(`injected failure of ${call}`);
     };
     return {
-      diff: async (_ns: string, manifest: Iterable<syncdiff.ManifestEntry>, options: DiffOptions = {}) => {
+      diff: async (_ns: string, manifest: Iterable<ManifestEntry>, options: DiffOptions = {}) => {
         maybeFail('diff');
         return this.diff([...manifest], options.sinceCursor ?? 0);
       },
@@ -63,7 +64,7 @@ export class ModelServer {
       registerPacks: async (_ns: string, _packs: readonly PackRecord[]) => {
         maybeFail('registerPacks');
       },
-      commitFiles: async (_ns: string, changes: metadata.FileChange[], _options?: CommitOptions) => {
+      commitFiles: async (_ns: string, changes: readonly FileChange[], _options?: CommitOptions) => {
         maybeFail('commitFiles');
         const outcome = this.commit(deviceId, changes);
         // A crash after the server committed, before the client heard back.
@@ -73,20 +74,12 @@ export class ModelServer {
     };
   }
 
-  private diff(manifest: readonly syncdiff.ManifestEntry[], sinceCursor: number): DiffOutcome {
+  private diff(manifest: readonly ManifestEntry[], sinceCursor: number): DiffOutcome {
     const named = new Map(manifest.map((entry) => [entry.path, entry]));
-    const actions: syncdiff.DiffAction[] = [];
-    const decideOne = (path: string, local: LocalEntry | undefined) => {
-      const server = this.files.get(path);
-      const decision = decide(local, server && { ...server, contentHash: server.content?.contentHash ?? '' });
-      if (decision) {
-        actions.push({
-          path,
-          kind: ACTION_OF[decision.kind],
-          baseVersion: decision.baseVersion,
-          serverEntry: server,
-        });
-      }
+    const actions: DiffAction[] = [];
+    const decideOne = (path: string, local: ManifestEntry | undefined) => {
+      const decision = decide(local, this.files.get(path));
+      if (decision) actions.push({ ...decision, path });
     };
     if (sinceCursor > this.head) return { actions: [], cursor: 0, fullDiffRequired: true, incremental: true };
     if (sinceCursor === 0) {
@@ -108,79 +101,67 @@ export class ModelServer {
       const moved = !named.has(server.movedFrom) && source?.deleted === true && source.movedTo === path;
       actions.push({
         path,
-        kind: server.deleted
-          ? ACTION_OF['delete-local']
-          : moved
-            ? ACTION_OF['move-local']
-            : ACTION_OF.download,
+        kind: server.deleted ? 'delete-local' : moved ? 'move-local' : 'download',
         baseVersion: 0,
-        serverEntry: server,
+        server,
       });
     }
     return { actions, cursor: this.head, incremental: true };
   }
 
-  private commit(deviceId: string, changes: readonly metadata.FileChange[]) {
+  private commit(deviceId: string, changes: readonly FileChange[]) {
     const deleting = new Set([
-      ...changes.filter((change) => change.delete).map((change) => change.path),
-      ...changes.filter((change) => change.moveFrom !== '').map((change) => change.moveFrom),
+      ...changes.filter((change) => change.content === undefined).map((change) => change.path),
+      ...changes.flatMap((change) => (change.moveFrom ? [change.moveFrom.path] : [])),
     ]);
     const isLive = (path: string) => {
       const current = this.files.get(path);
       return current !== undefined && !current.deleted && !deleting.has(path);
     };
-    const results = changes.map((change): metadata.CommitResult => {
-      const { path } = change;
+    const results = changes.map((change): ChangeOutcome => {
+      const { path, content, moveFrom } = change;
       const current = this.files.get(path);
       const currentVersion = current?.version ?? 0;
-      if (change.baseVersion !== currentVersion || (change.delete && (!current || current.deleted))) {
-        return { path, outcome: { $case: 'conflict', value: current ?? this.absent(path) } };
+      if (change.baseVersion !== currentVersion || (!content && (!current || current.deleted))) {
+        return { kind: 'conflict', path, current: current ?? this.absent(path) };
       }
-      const source = change.moveFrom ? this.files.get(change.moveFrom) : undefined;
-      if (change.moveFrom) {
+      const source = moveFrom ? this.files.get(moveFrom.path) : undefined;
+      if (moveFrom) {
         // As metadata does: a free target, and the source live at the version and content moved.
-        if (current && !current.deleted) return { path, outcome: { $case: 'conflict', value: current } };
+        if (current && !current.deleted) return { kind: 'conflict', path, current };
         if (
           !source ||
           source.deleted ||
-          source.version !== change.moveFromBaseVersion ||
-          source.content?.contentHash !== change.content?.contentHash
+          source.version !== moveFrom.baseVersion ||
+          source.contentHash !== content?.contentHash
         ) {
-          return { path, outcome: { $case: 'conflict', value: source ?? this.absent(change.moveFrom) } };
+          return { kind: 'conflict', path, current: source ?? this.absent(moveFrom.path) };
         }
       }
-      if (!change.delete) {
-        const missing = change.moveFrom
-          ? []
-          : (change.content?.blockHashes ?? []).filter((hash) => !this.blocks.stored.has(hash));
-        if (missing.length > 0) {
-          return { path, outcome: { $case: 'missingBlocks', value: { blockHashes: missing } } };
-        }
+      if (content) {
+        const missing = moveFrom ? [] : content.blockHashes.filter((hash) => !this.blocks.stored.has(hash));
+        if (missing.length > 0) return { kind: 'missing-blocks', path, blockHashes: missing };
         if (!current || current.deleted) {
           const clashing =
             [...this.files.keys()].find((other) => isBelow(path, other) && isLive(other)) ??
             [...this.files.keys()].find((other) => isBelow(other, path) && isLive(other));
           if (clashing !== undefined) {
             return {
+              kind: 'rejected',
               path,
-              outcome: {
-                $case: 'rejected',
-                value: {
-                  reason: metadata.RejectionReason.REJECTION_REASON_PATH_CLASH,
-                  clashingPath: clashing,
-                  message: `${path} clashes with ${clashing}`,
-                },
-              },
+              reason: 'path-clash',
+              clashingPath: clashing,
+              message: `${path} clashes with ${clashing}`,
             };
           }
         }
       }
       if (source) {
-        const tombstone: common.FileEntry = {
+        const tombstone: ModelEntry = {
           ...source,
+          ...NO_CONTENT,
           version: source.version + 1,
           deleted: true,
-          content: undefined,
           modifiedAtMs: change.modifiedAtMs,
           deviceId,
           journalSeq: this.head + 1,
@@ -191,36 +172,32 @@ export class ModelServer {
         this.history.push(tombstone);
         this.journal.push(tombstone);
       }
-      const entry: common.FileEntry = {
-        namespaceId: 'ns',
+      const entry: ModelEntry = {
         path,
         version: currentVersion + 1,
-        deleted: change.delete,
-        content: change.delete ? undefined : change.content,
+        deleted: !content,
+        ...(content ?? NO_CONTENT),
         modifiedAtMs: change.modifiedAtMs,
-        committedAtMs: 0,
         deviceId,
         journalSeq: this.head + 1,
-        movedFrom: change.moveFrom,
+        movedFrom: moveFrom?.path ?? '',
         movedTo: '',
       };
       this.files.set(path, entry);
       this.history.push(entry);
       this.journal.push(entry);
-      return { path, outcome: { $case: 'committed', value: entry } };
+      return { kind: 'committed', path, entry };
     });
     return { results, cursor: this.head };
   }
 
-  private absent(path: string): common.FileEntry {
+  private absent(path: string): ModelEntry {
     return {
-      namespaceId: 'ns',
       path,
       version: 0,
       deleted: true,
-      content: undefined,
+      ...NO_CONTENT,
       modifiedAtMs: 0,
-      committedAtMs: 0,
       deviceId: '',
       journalSeq: 0,
       movedFrom: '',
@@ -233,9 +210,7 @@ export class ModelServer {
     const tree = new Map<string, string>();
     for (const entry of this.files.values()) {
       if (entry.deleted) continue;
-      const bytes = (entry.content?.blockHashes ?? []).map((hash) =>
-        Buffer.from(this.blocks.stored.get(hash)!),
-      );
+      const bytes = entry.blockHashes.map((hash) => Buffer.from(this.blocks.stored.get(hash)!));
       tree.set(entry.path, Buffer.concat(bytes).toString());
     }
     return tree;
