@@ -42,7 +42,14 @@ describe('kind 15: mail goes only to verified addresses', () => {
       // Unverified: syncs both ways like any account...
       writeTree(dir, { 'notes/first.txt': 'written before verifying\n' });
       await client.sync(dir);
-      await client.sync(otherDir);
+      // A second device (one device binds one folder to the root, see folder-bindings).
+      const other = await FilesyncClient.open({ home: tempDir('verify-other-home'), server: stack.server });
+      try {
+        await other.login(email, TEST_PASSWORD, 'desktop');
+        await other.sync(otherDir);
+      } finally {
+        await other.close();
+      }
       expect(treeDigest(otherDir)).toEqual(treeDigest(dir));
       // ...but cannot follow, and says how to fix it.
       const refused = await client.follow('notes').then(
