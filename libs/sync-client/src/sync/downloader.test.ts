@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { blockHash } from '@filesync/sync-core';
 import { BlockIntegrityError, StorageObjectGoneError, type BlockStore } from '../storage/block-store';
-import { coalesceRanges, Downloader, type BlockSource, type DownloadFile } from './downloader';
+import {
+  coalesceRanges,
+  Downloader,
+  type BlockSource,
+  type DownloadFile,
+  type LocalBlockReader,
+} from './downloader';
 import type { BlockLocation, LocatedBlocks } from './remote';
 
 /**
@@ -312,5 +318,44 @@ describe('Downloader', () => {
     });
     expect(digest(Buffer.concat(written))).toBe(digest(Buffer.concat(blocks)));
     expect(fetchedAhead).toBeLessThanOrEqual(4);
+  });
+
+  it('a large file edited elsewhere: blocks this device holds are read here, only the changed ones fetched; a local copy that changed is fetched after all', async () => {
+    const storage = new FakeStorage();
+    const locator = new FakeLocator();
+    const blocks = Array.from({ length: 12 }, () => randomBytes(4096));
+    for (const [i, block] of blocks.entries()) storage.addPack(`p${i}`, [block], locator.table);
+    // This device holds blocks 0-9 of an older version; block 3's local copy changed since the scan.
+    const held = new Map(blocks.slice(0, 10).map((block) => [blockHash(block), block] as const));
+    const changed = blockHash(blocks[3]!);
+    const reads: string[] = [];
+    const local: LocalBlockReader = {
+      has: (hash) => held.has(hash),
+      read: async (hash) => {
+        reads.push(hash);
+        return hash === changed ? undefined : held.get(hash);
+      },
+    };
+    const file = fileOf('large', blocks);
+    const fromLocal: boolean[] = [];
+    const written: Uint8Array[] = [];
+    await new Downloader('ns', storage, locator, { smallFileBytes: 1024, local }).run([file], {
+      write: async (_file, source) => {
+        for (let i = 0; i < blocks.length; i++) {
+          written.push(await source.block(i));
+          fromLocal.push(source.fromLocal?.(i) === true);
+        }
+      },
+      fail: (_file, error) => {
+        throw error;
+      },
+    });
+    expect(digest(Buffer.concat(written))).toBe(digest(Buffer.concat(blocks)));
+    // Fetched: the two blocks not held, and block 3 whose local copy no longer verified.
+    expect(storage.ranges.map((range) => range.packId).sort()).toEqual(['p10', 'p11', 'p3']);
+    expect(fromLocal).toEqual(blocks.map((_, i) => i < 10 && i !== 3));
+    // Only what was not held was located up front; block 3 was located when its read failed.
+    expect(locator.calls).toEqual([2, 1]);
+    expect(reads).toHaveLength(10);
   });
 });

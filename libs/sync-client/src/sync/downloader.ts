@@ -17,6 +17,18 @@ export interface DownloadFile {
 /** The blocks of one file, in order: `block(i)` resolves to block i's verified bytes. */
 export interface BlockSource {
   block(index: number): Promise<Uint8Array>;
+  /** After block(i) resolved: its bytes came from this device, not from storage. */
+  fromLocal?(index: number): boolean;
+}
+
+/**
+ * Blocks this device holds already (LocalBlocks): a large download reads them instead of fetching
+ * them, so a big file edited elsewhere costs only its changed blocks.
+ */
+export interface LocalBlockReader {
+  has(hash: string): boolean;
+  /** The block's bytes, verified against `hash`; undefined when the local copy changed or is gone. */
+  read(hash: string): Promise<Uint8Array | undefined>;
 }
 
 /** What the caller does with each file: write it from its blocks, or learn why it cannot be. */
@@ -44,6 +56,8 @@ export interface DownloaderOptions {
   readonly windowBlocks?: number;
   /** Called once per storage read (a ranged GET of a pack, a GET of a legacy block). */
   readonly onRequest?: () => void;
+  /** Blocks of large files read from this device when it still holds them (verified). */
+  readonly local?: LocalBlockReader;
   /** Where the time goes, at debug level. */
   readonly logger?: Pick<Logger, 'debug'>;
 }
@@ -162,7 +176,8 @@ class RangeArena {
  */
 export class Downloader {
   private readonly transfers: LimitFunction;
-  private readonly options: Required<Omit<DownloaderOptions, 'transfers' | 'onRequest' | 'logger'>>;
+  private readonly options: Required<Omit<DownloaderOptions, 'transfers' | 'onRequest' | 'logger' | 'local'>>;
+  private readonly local: LocalBlockReader | undefined;
   private readonly onRequest: () => void;
   private readonly logger: Pick<Logger, 'debug'> | undefined;
   /** One string per pack id, shared by every location in it. */
@@ -177,6 +192,7 @@ export class Downloader {
     this.transfers = options.transfers ?? pLimit(DEFAULTS.transfers);
     this.onRequest = options.onRequest ?? (() => undefined);
     this.logger = options.logger;
+    this.local = options.local;
     this.options = {
       fileConcurrency: options.fileConcurrency ?? DEFAULTS.fileConcurrency,
       smallFileBytes: options.smallFileBytes ?? DEFAULTS.smallFileBytes,
@@ -303,9 +319,12 @@ export class Downloader {
   // ---- large files: streamed through a window ----
 
   private async runLarge<F extends DownloadFile>(file: F, sink: DownloadSink<F>): Promise<void> {
+    const local = this.local;
+    const isLocal = (hash: string) => local?.has(hash) === true;
     let where: Map<string, BlockLocation | Error>;
     try {
-      where = await this.locate(unique(file.blockHashes));
+      // Blocks this device holds are not even located: most of an edited big file.
+      where = await this.locate(unique(file.blockHashes.filter((hash) => !isLocal(hash))));
     } catch (error) {
       sink.fail(file, asError(error));
       return;
@@ -315,16 +334,31 @@ export class Downloader {
       sink.fail(file, missing);
       return;
     }
+    const fromStorage = async (hash: string): Promise<Uint8Array> => {
+      // A local copy that changed since the scan: located only now.
+      if (!where.has(hash)) for (const [found, got] of await this.locate([hash])) where.set(found, got);
+      const location = where.get(hash);
+      if (location === undefined || location instanceof Error)
+        throw location ?? new BlockMissingError(`block ${hash} was not located`);
+      const fetched = new Map<string, Fetched>();
+      await this.fetchAll([location], fetched, true);
+      const got = fetched.get(hash);
+      if (got instanceof Uint8Array) return got;
+      throw got ?? new Error(`block ${hash} not fetched`);
+    };
+    const servedLocally = new Set<number>();
     const pending = new Map<number, Promise<Uint8Array>>();
     const start = (index: number) => {
       if (index >= file.blockHashes.length || pending.has(index)) return;
-      const location = where.get(file.blockHashes[index]!) as BlockLocation;
-      const fetched = new Map<string, Fetched>();
-      const promise = this.fetchAll([location], fetched, true).then(() => {
-        const got = fetched.get(location.hash);
-        if (got instanceof Uint8Array) return got;
-        throw got ?? new Error(`block ${location.hash} not fetched`);
-      });
+      const hash = file.blockHashes[index]!;
+      const promise =
+        local && isLocal(hash)
+          ? local.read(hash).then((bytes) => {
+              if (bytes === undefined) return fromStorage(hash);
+              servedLocally.add(index);
+              return bytes;
+            })
+          : fromStorage(hash);
       // A look-ahead fetch of a download that fails midway is never awaited: keep it handled.
       promise.catch(() => undefined);
       pending.set(index, promise);
@@ -336,6 +370,7 @@ export class Downloader {
         pending.delete(index);
         return promise;
       },
+      fromLocal: (index) => servedLocally.has(index),
     });
   }
 

@@ -1041,6 +1041,8 @@ class SyncRun {
     }
     const downloader = new Downloader(this.namespaceId, this.deps.blocks, this.deps.remote, {
       transfers: this.transfers,
+      // A big file edited elsewhere: its unchanged blocks come from the copy here.
+      local: this.localBlocks,
       onRequest: () => this.summary.downloadRequests++,
       logger: this.deps.logger,
     });
@@ -1156,7 +1158,7 @@ class SyncRun {
           await handle.write(bytes, 0, bytes.byteLength, size);
           blocks.push({ hash: download.blockHashes[i]!, offset: size, length: bytes.byteLength });
           size += bytes.byteLength;
-          if (fromLocalFiles) {
+          if (fromLocalFiles || source.fromLocal?.(i) === true) {
             this.summary.reusedBlocks++;
             this.summary.reusedBytes += bytes.byteLength;
           } else {

@@ -53,6 +53,23 @@ export class LocalBlocks {
     }
   }
 
+  /** True when a local file offers the block `hash` (see read). */
+  has(hash: string): boolean {
+    return this.found.has(hash);
+  }
+
+  /**
+   * The bytes of block `hash` from the local file that offered it, verified; undefined (and the
+   * block never offered again) when that file no longer holds them.
+   */
+  async read(hash: string): Promise<Uint8Array | undefined> {
+    const block = this.found.get(hash);
+    if (!block) return undefined;
+    const bytes = await readVerified(block, hash);
+    if (!bytes) this.found.delete(hash);
+    return bytes;
+  }
+
   /** A source of every block of `file` from local files, or undefined when some block is not here. */
   sourceFor(file: DownloadFile): BlockSource | undefined {
     const blocks = file.blockHashes.map((hash) => this.found.get(hash));
@@ -61,23 +78,29 @@ export class LocalBlocks {
       block: async (index) => {
         const block = blocks[index]!;
         const expected = file.blockHashes[index]!;
-        const bytes = Buffer.allocUnsafe(block.length);
-        let read = 0;
-        try {
-          const handle = await open(block.absPath, 'r');
-          try {
-            read = (await handle.read(bytes, 0, block.length, block.offset)).bytesRead;
-          } finally {
-            await handle.close();
-          }
-        } catch {
-          // Gone or unreadable since the scan: storage has the block.
-        }
-        if (read === block.length && blockHash(bytes) === expected) return bytes;
+        const bytes = await readVerified(block, expected);
+        if (bytes) return bytes;
         // Never offered again: the next download of this block goes to storage.
         this.found.delete(expected);
         throw new LocalBlockChangedError(`${block.absPath} changed since the scan`);
       },
     };
   }
+}
+
+/** `block`'s bytes when its file still holds `hash` there; undefined when changed, gone or unreadable. */
+async function readVerified(block: LocalBlock, hash: string): Promise<Uint8Array | undefined> {
+  const bytes = Buffer.allocUnsafe(block.length);
+  let read = 0;
+  try {
+    const handle = await open(block.absPath, 'r');
+    try {
+      read = (await handle.read(bytes, 0, block.length, block.offset)).bytesRead;
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // Gone or unreadable since the scan: storage has the block.
+  }
+  return read === block.length && blockHash(bytes) === hash ? bytes : undefined;
 }
