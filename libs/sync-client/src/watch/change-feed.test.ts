@@ -7,6 +7,7 @@ import {
   type RemoteChanges,
 } from './change-feed';
 import { FakeClock, settle } from './testing/fake-clock';
+import { belowRemotePath } from './watch-folder';
 
 /** A feed whose streams the test drives: each watch() call is one connection. */
 class ScriptedFeed implements RemoteChangeFeed {
@@ -32,7 +33,7 @@ class ScriptedFeed implements RemoteChangeFeed {
   }
 }
 
-function follow(feed: RemoteChangeFeed, stored = { cursor: 0 }) {
+function follow(feed: RemoteChangeFeed, stored = { cursor: 0 }, concerns?: (path: string) => boolean) {
   const clock = new FakeClock();
   const controller = new AbortController();
   const announced: number[] = [];
@@ -43,6 +44,7 @@ function follow(feed: RemoteChangeFeed, stored = { cursor: 0 }) {
     namespaceId: 'ns',
     storedCursor: () => stored.cursor,
     onChanges: (cursor) => announced.push(cursor),
+    concerns,
     onCursorAhead: () => (ahead += 1),
     onState: (state) => states.push(`${state.mode}:${state.connected ? 'up' : 'down'}`),
     renewSession: async () => {
@@ -82,6 +84,30 @@ describe('followRemote', () => {
     expect(feed.connects).toEqual([5]);
     expect(run.announced).toEqual([6, 8]);
     await run.stop();
+  });
+
+  it('a folder bound to a remote path passes only for changes below it, or when paths are unknown', async () => {
+    const feed = new ScriptedFeed();
+    feed.script.push({
+      batches: [
+        { cursor: 6, paths: ['Work/a.txt'] },
+        { cursor: 7, paths: ['Photos2/b.jpg', 'Work/c'] },
+        { cursor: 8, paths: ['Work/d', 'Photos/e.jpg'] },
+        { cursor: 8, paths: [] },
+        { cursor: 9, paths: ['Photos'] },
+        // A heartbeat past what was heard: entries the stream did not name, so a pass.
+        { cursor: 11, paths: [] },
+      ],
+    });
+    const run = follow(feed, { cursor: 5 }, belowRemotePath('Photos'));
+    await run.clock.advance(0);
+    expect(run.announced).toEqual([8, 9, 11]);
+    await run.stop();
+    expect([
+      belowRemotePath('')('anything'),
+      belowRemotePath('A/B')('A/B/c'),
+      belowRemotePath('A/B')('A/Bc'),
+    ]).toEqual([true, true, false]);
   });
 
   it('reconnects after errors with growing backoff, resuming from the last cursor heard', async () => {

@@ -50,6 +50,12 @@ export interface FollowOptions {
   readonly storedCursor: () => number;
   /** New server changes up to `cursor` exist. */
   readonly onChanges: (cursor: number) => void;
+  /**
+   * Whether a change of this namespace path concerns the folder (one bound to a remote path sees
+   * only what lies below it); default: every path. Changes that concern it not at all start no
+   * pass; a batch without paths (a heartbeat past what was heard) always does.
+   */
+  readonly concerns?: (path: string) => boolean;
   /** The stored cursor is past the journal: a full pass must set it afresh. */
   readonly onCursorAhead: () => void;
   /** The feed connected, fell back to polling, or lost the server (with the error). */
@@ -78,10 +84,12 @@ export async function followRemote(feed: RemoteChangeFeed, options: FollowOption
   let mode: FeedMode = 'push';
   let heard = 0;
   let failures = 0;
-  const announce = (cursor: number) => {
+  const concerns = options.concerns ?? (() => true);
+  const announce = ({ cursor, paths }: RemoteChanges) => {
     if (cursor > heard) {
       heard = cursor;
-      if (cursor > options.storedCursor()) options.onChanges(cursor);
+      const relevant = paths.length === 0 || paths.some(concerns);
+      if (relevant && cursor > options.storedCursor()) options.onChanges(cursor);
     }
   };
   while (!signal.aborted) {
@@ -91,7 +99,7 @@ export async function followRemote(feed: RemoteChangeFeed, options: FollowOption
         for await (const changes of feed.watch(options.namespaceId, from, signal)) {
           if (failures > 0 || heard === 0) options.onState?.({ mode, connected: true });
           failures = 0;
-          announce(changes.cursor);
+          announce(changes);
         }
       } else {
         const page = await feed.changesAfter(options.namespaceId, from);
@@ -99,7 +107,7 @@ export async function followRemote(feed: RemoteChangeFeed, options: FollowOption
         failures = 0;
         // A journal that went backwards is a cursor past it.
         if (page.cursor < from) throw new CursorAheadError(`journal head ${page.cursor} < ${from}`);
-        announce(page.cursor);
+        announce(page);
         if (!page.more) await sleep(clock, options.pollIntervalMs, signal);
       }
     } catch (error) {

@@ -174,6 +174,8 @@ export async function watchFolder(deps: WatchDeps, signal: AbortSignal): Promise
         namespaceId: deps.namespaceId,
         storedCursor,
         onChanges: (cursor) => scheduler.remote(cursor),
+        // A folder bound to a remote path passes only for changes below it (bound by the first pass).
+        concerns: belowRemotePath(state.folder(root)?.remotePath ?? ''),
         onCursorAhead: () => scheduler.rescan(),
         onState: (feed) => emit({ kind: 'server', ...feed }),
         renewSession: deps.renewSession,
@@ -196,4 +198,10 @@ export async function watchFolder(deps: WatchDeps, signal: AbortSignal): Promise
     await watcher.close();
   }
   if (fatal !== undefined) throw fatal;
+}
+
+/** Whether a namespace path lies at or below `remotePath` ('' is the namespace root: every path). */
+export function belowRemotePath(remotePath: string): (path: string) => boolean {
+  if (remotePath === '') return () => true;
+  return (path) => path === remotePath || path.startsWith(`${remotePath}/`);
 }
