@@ -208,7 +208,7 @@ describe('filesync logout, devices and the exit codes of a session that ended', 
     const listed = await laptop!.cli('devices');
     expect(listed.code).toBe(EXIT.success);
     expect(listed.stdout).toMatch(
-      /^\* laptop {2}[0-9a-f-]{36} {2}signed in .*\(this device\)\n {2}desktop {2}[0-9a-f-]{36}/,
+      /^\* laptop {2}[0-9a-f-]{36} {2}signed in .*, last seen .*\(this device\)\n {2}desktop {2}[0-9a-f-]{36}/,
     );
 
     expect((await laptop!.cli('devices', 'remove', 'nobody')).code).toBe(EXIT.usage);

@@ -76,6 +76,22 @@ describe('sessions and storage credentials', () => {
     expect(await statusOf(() => refresh(next?.refreshToken ?? ''))).toBe('UNAUTHENTICATED');
   });
 
+  test('a session renewal records when the device was last seen (ListDevices)', async () => {
+    const session = await signUp(stubs, 'last-seen');
+    const listed = async (accessToken: string) =>
+      (await unary(stubs.auth.listDevices.bind(stubs.auth), {}, { timeoutMs: CALL_TIMEOUT_MS, accessToken }))
+        .devices[0]!;
+    const before = await listed(session.accessToken);
+    expect(before.lastSeenAtMs).toBe(before.createdAtMs);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const next = (
+      await unary(stubs.auth.refreshSession.bind(stubs.auth), { refreshToken: session.refreshToken }, noToken)
+    ).session!;
+    const after = await listed(next.accessToken);
+    expect(after.lastSeenAtMs).toBeGreaterThan(before.lastSeenAtMs);
+    expect(after.createdAtMs).toBe(before.createdAtMs);
+  });
+
   test('storage credentials name the namespace prefix and move block bytes to and from S3', async () => {
     const session = await signUp(stubs, 'storage');
     const credentials = await unary(

@@ -145,6 +145,11 @@ export interface DeviceInfo {
   readonly name: string;
   /** When it signed in, Unix ms. */
   readonly createdAtMs: number;
+  /**
+   * When it last renewed its session (a running client does once per access-token lifetime,
+   * 15 minutes by default) or signed in, Unix ms; 0 when the server does not say.
+   */
+  readonly lastSeenAtMs: number;
   /** This device. */
   readonly current: boolean;
 }
@@ -455,6 +460,7 @@ export class FilesyncClient {
       deviceId: device.deviceId,
       name: device.name,
       createdAtMs: device.createdAtMs,
+      lastSeenAtMs: device.lastSeenAtMs,
       current: device.deviceId === session.deviceId,
     }));
   }

@@ -82,7 +82,14 @@ describe('auth handlers', () => {
     const { session } = await handlers.signUp(signUp, context());
     const caller = context(session!.accessToken);
     await expect(handlers.listDevices({}, caller)).resolves.toEqual({
-      devices: [{ deviceId: session!.deviceId, name: 'laptop', createdAtMs: expect.any(Number) }],
+      devices: [
+        {
+          deviceId: session!.deviceId,
+          name: 'laptop',
+          createdAtMs: expect.any(Number),
+          lastSeenAtMs: expect.any(Number),
+        },
+      ],
     });
     await expect(handlers.getStorageCredentials({}, caller)).resolves.toEqual({
       accessKeyId: 'AKIA',

@@ -66,7 +66,12 @@ export function authHandlers(domain: AuthDomain): Handlers<typeof auth.AuthServi
     async listDevices(_request, context) {
       const devices = await domain.accounts.devices(await context.principal());
       return {
-        devices: devices.map(({ deviceId, name, createdAtMs }) => ({ deviceId, name, createdAtMs })),
+        devices: devices.map(({ deviceId, name, createdAtMs, lastSeenAtMs }) => ({
+          deviceId,
+          name,
+          createdAtMs,
+          lastSeenAtMs: lastSeenAtMs ?? 0,
+        })),
       };
     },
 

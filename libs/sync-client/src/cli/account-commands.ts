@@ -85,9 +85,11 @@ export function registerAccountCommands(
 
 /** `filesync devices`: one line each, this one marked. */
 export function deviceLines(devices: readonly DeviceInfo[]): string[] {
+  const minute = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
   return devices.map(
     (device) =>
-      `${device.current ? '*' : ' '} ${device.name}  ${device.deviceId}  signed in ${new Date(device.createdAtMs).toISOString().slice(0, 16).replace('T', ' ')}` +
+      `${device.current ? '*' : ' '} ${device.name}  ${device.deviceId}  signed in ${minute(device.createdAtMs)}` +
+      (device.lastSeenAtMs > 0 ? `, last seen ${minute(device.lastSeenAtMs)}` : '') +
       (device.current ? '  (this device)' : ''),
   );
 }

@@ -119,6 +119,7 @@ export class DynamoAccountStore implements AccountStore, VerificationStore {
           deviceId: String(item.sk).slice(keys.devicePrefix.length),
           name: String(item.name),
           createdAtMs: Number(item.createdAtMs),
+          ...(item.lastSeenAtMs === undefined ? {} : { lastSeenAtMs: Number(item.lastSeenAtMs) }),
         });
       }
     }
@@ -210,6 +211,19 @@ export class DynamoAccountStore implements AccountStore, VerificationStore {
     }
   }
 
+  async touchDevice(userId: string, deviceId: string, atMs: number): Promise<void> {
+    // Only an existing device: a touch racing RemoveDevice must not bring the device back.
+    await this.conditionally(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: keys.device(userId, deviceId),
+        UpdateExpression: 'SET lastSeenAtMs = :at',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':at': atMs },
+      }),
+    );
+  }
+
   async removeDevice(userId: string, deviceId: string): Promise<void> {
     await this.db.send(new DeleteCommand({ TableName: this.table, Key: keys.device(userId, deviceId) }));
   }
@@ -220,5 +234,6 @@ function deviceItem(device: Device) {
     ...keys.device(device.userId, device.deviceId),
     name: device.name,
     createdAtMs: device.createdAtMs,
+    lastSeenAtMs: device.lastSeenAtMs ?? device.createdAtMs,
   };
 }

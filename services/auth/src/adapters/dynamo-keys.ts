@@ -5,7 +5,7 @@ import { ConditionalCheckFailedException, TransactionCanceledException } from '@
  *   EMAIL#<email>        / ACCOUNT           {userId, passwordHash, rootNamespaceId, createdAtMs}
  *   USER#<userId>        / PROFILE           {email, rootNamespaceId, createdAtMs, emailVerified?,
  *                                            verifyCodeHash?, verifyExpiresAtMs?, verifySentAtMs?, verifyAttempts?}
- *   USER#<userId>        / DEVICE#<deviceId> {name, createdAtMs}
+ *   USER#<userId>        / DEVICE#<deviceId> {name, createdAtMs, lastSeenAtMs}
  *   REFRESH#<sha256>     / TOKEN             {userId, deviceId, familyId, usedAtMs?, expiresAt}
  *   FAMILY#<familyId>    / STATE             {revoked, userId, expiresAt}
  *   LOGINFAIL#<email>    / STATE             {count, firstAtMs, lastAtMs, expiresAt}

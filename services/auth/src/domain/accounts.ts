@@ -48,7 +48,13 @@ export class Accounts {
       rootNamespaceId: randomUUID(),
       createdAtMs: now,
     };
-    const device = { userId: account.userId, deviceId: randomUUID(), name: deviceName, createdAtMs: now };
+    const device: Device = {
+      userId: account.userId,
+      deviceId: randomUUID(),
+      name: deviceName,
+      createdAtMs: now,
+      lastSeenAtMs: now,
+    };
     await accounts.createAccount(account, device);
     return sessions.start({ ...account, emailVerified: false }, device.deviceId);
   }
@@ -94,6 +100,7 @@ export class Accounts {
       deviceId: randomUUID(),
       name: deviceName,
       createdAtMs: clock.now(),
+      lastSeenAtMs: clock.now(),
     };
     await accounts.addDevice(device);
     return sessions.start(profile, device.deviceId);

@@ -27,6 +27,8 @@ export interface Device {
   readonly deviceId: string;
   readonly name: string;
   readonly createdAtMs: number;
+  /** Last session renewal (or sign-in), Unix ms; absent for devices no renewal has touched. */
+  readonly lastSeenAtMs?: number;
 }
 
 export interface AccountStore {
@@ -39,6 +41,8 @@ export interface AccountStore {
   /** Strongly consistent: a device removed by Logout is gone for the very next call. */
   hasDevice(userId: string, deviceId: string): Promise<boolean>;
   removeDevice(userId: string, deviceId: string): Promise<void>;
+  /** Records that the device renewed its session at `atMs`; a device removed meanwhile stays gone. */
+  touchDevice(userId: string, deviceId: string, atMs: number): Promise<void>;
 }
 
 /**

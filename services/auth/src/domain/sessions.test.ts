@@ -57,6 +57,17 @@ describe('Sessions', () => {
     expect(third.refreshToken).not.toBe(next.refreshToken);
   });
 
+  it('a refresh records when the device was last seen; a device removed meanwhile is not brought back', async () => {
+    const { session, sessions, accountStore, clock } = await signedIn();
+    clock.advance(15 * 60_000);
+    const next = await sessions.refresh(session.refreshToken);
+    expect((await accountStore.listDevices('user-1'))[0]?.lastSeenAtMs).toBe(clock.now());
+    await accountStore.removeDevice('user-1', 'dev-1');
+    await accountStore.touchDevice('user-1', 'dev-1', clock.now());
+    expect(await accountStore.listDevices('user-1')).toEqual([]);
+    await expect(sessions.refresh(next.refreshToken)).rejects.toMatchObject({ kind: 'unauthenticated' });
+  });
+
   it('refuses the refresh of a device removed from the account', async () => {
     const { session, sessions, accountStore } = await signedIn();
     await accountStore.removeDevice(profile.userId, 'dev-1');

@@ -82,6 +82,9 @@ export class Sessions {
       );
     }
     if (outcome === 'family-revoked') throw unauthenticated(SIGN_IN_AGAIN);
+    // For `filesync devices`: a running client renews once per access-token lifetime. The
+    // session is rotated already; losing this one write only makes "last seen" older.
+    await accounts.touchDevice(current.userId, current.deviceId, clock.now()).catch(() => undefined);
     return this.sessionFor(profile, next.record, next.token);
   }
 

@@ -92,6 +92,10 @@ export class InMemoryAccountStore implements AccountStore, VerificationStore {
   async listDevices(userId: string) {
     return [...this.devices.values()].filter((device) => device.userId === userId);
   }
+  async touchDevice(userId: string, deviceId: string, atMs: number) {
+    const device = this.devices.get(`${userId}/${deviceId}`);
+    if (device) this.devices.set(`${userId}/${deviceId}`, { ...device, lastSeenAtMs: atMs });
+  }
   async removeDevice(userId: string, deviceId: string) {
     this.devices.delete(`${userId}/${deviceId}`);
   }

@@ -120,6 +120,11 @@ export interface Device {
   name: string;
   /** When the device first signed in, Unix milliseconds. */
   createdAtMs: number;
+  /**
+   * When the device last renewed its session (every access-token lifetime while it runs), or
+   * signed in, Unix milliseconds; 0 when not known (devices of older servers).
+   */
+  lastSeenAtMs: number;
 }
 
 /** Request of AuthService.RemoveDevice. */
@@ -1199,7 +1204,7 @@ export const ListDevicesResponse: MessageFns<ListDevicesResponse> = {
 };
 
 function createBaseDevice(): Device {
-  return { deviceId: "", name: "", createdAtMs: 0 };
+  return { deviceId: "", name: "", createdAtMs: 0, lastSeenAtMs: 0 };
 }
 
 export const Device: MessageFns<Device> = {
@@ -1212,6 +1217,9 @@ export const Device: MessageFns<Device> = {
     }
     if (message.createdAtMs !== 0) {
       writer.uint32(24).int64(message.createdAtMs);
+    }
+    if (message.lastSeenAtMs !== 0) {
+      writer.uint32(32).int64(message.lastSeenAtMs);
     }
     return writer;
   },
@@ -1253,6 +1261,14 @@ export const Device: MessageFns<Device> = {
             message.createdAtMs = longToNumber(reader.int64());
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.lastSeenAtMs = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1278,6 +1294,11 @@ export const Device: MessageFns<Device> = {
         : isSet(object.created_at_ms)
         ? globalThis.Number(object.created_at_ms)
         : 0,
+      lastSeenAtMs: isSet(object.lastSeenAtMs)
+        ? globalThis.Number(object.lastSeenAtMs)
+        : isSet(object.last_seen_at_ms)
+        ? globalThis.Number(object.last_seen_at_ms)
+        : 0,
     };
   },
 
@@ -1292,6 +1313,9 @@ export const Device: MessageFns<Device> = {
     if (message.createdAtMs !== 0) {
       obj.createdAtMs = Math.round(message.createdAtMs);
     }
+    if (message.lastSeenAtMs !== 0) {
+      obj.lastSeenAtMs = Math.round(message.lastSeenAtMs);
+    }
     return obj;
   },
 
@@ -1303,6 +1327,7 @@ export const Device: MessageFns<Device> = {
     message.deviceId = object.deviceId ?? "";
     message.name = object.name ?? "";
     message.createdAtMs = object.createdAtMs ?? 0;
+    message.lastSeenAtMs = object.lastSeenAtMs ?? 0;
     return message;
   },
 };
