@@ -58,6 +58,12 @@ export interface DownloaderOptions {
   readonly onRequest?: () => void;
   /** Blocks of large files read from this device when it still holds them (verified). */
   readonly local?: LocalBlockReader;
+  /**
+   * Stops the download at the next batch of small files or block of a large one: files not
+   * written yet are left alone (never half-written: the sink writes atomically), a large file
+   * being written fails with the signal's reason.
+   */
+  readonly signal?: AbortSignal;
   /** Where the time goes, at debug level. */
   readonly logger?: Pick<Logger, 'debug'>;
 }
@@ -176,8 +182,11 @@ class RangeArena {
  */
 export class Downloader {
   private readonly transfers: LimitFunction;
-  private readonly options: Required<Omit<DownloaderOptions, 'transfers' | 'onRequest' | 'logger' | 'local'>>;
+  private readonly options: Required<
+    Omit<DownloaderOptions, 'transfers' | 'onRequest' | 'logger' | 'local' | 'signal'>
+  >;
   private readonly local: LocalBlockReader | undefined;
+  private readonly signal: AbortSignal | undefined;
   private readonly onRequest: () => void;
   private readonly logger: Pick<Logger, 'debug'> | undefined;
   /** One string per pack id, shared by every location in it. */
@@ -193,6 +202,7 @@ export class Downloader {
     this.onRequest = options.onRequest ?? (() => undefined);
     this.logger = options.logger;
     this.local = options.local;
+    this.signal = options.signal;
     this.options = {
       fileConcurrency: options.fileConcurrency ?? DEFAULTS.fileConcurrency,
       smallFileBytes: options.smallFileBytes ?? DEFAULTS.smallFileBytes,
@@ -209,7 +219,11 @@ export class Downloader {
     const large = files.filter((file) => file.size > this.options.smallFileBytes);
     await this.runSmall(small, sink);
     const writers = pLimit(2);
-    await Promise.all(large.map((file) => writers(() => this.runLarge(file, sink))));
+    await Promise.all(
+      large.map((file) =>
+        writers(async () => (this.signal?.aborted ? undefined : this.runLarge(file, sink))),
+      ),
+    );
   }
 
   // ---- small files: batched, ranges coalesced ----
@@ -283,6 +297,10 @@ export class Downloader {
       const waiting = Date.now();
       const { fetched, buffer } = await next!;
       waitedMs += Date.now() - waiting;
+      if (this.signal?.aborted) {
+        arenas.give(buffer);
+        break;
+      }
       // The next batch comes in while this one is written: two batches in memory at most.
       next = i + 1 < batches.length ? fetchBatch(batches[i + 1]!) : undefined;
       await Promise.all(
@@ -365,6 +383,7 @@ export class Downloader {
     };
     await sink.write(file, {
       block: async (index) => {
+        this.signal?.throwIfAborted();
         for (let ahead = index; ahead < index + this.options.windowBlocks; ahead++) start(ahead);
         const promise = pending.get(index)!;
         pending.delete(index);

@@ -127,6 +127,39 @@ describe('engine faults (issue 6)', () => {
     });
   });
 
+  describe('a pass stopped by its signal (Ctrl-C of a --watch) stops at the next safe point', () => {
+    it('stopped during the commit: what was committed stays, nothing is downloaded or deleted, the cursor stays, the next pass finishes', async () => {
+      await synced('stays.txt', 'stays');
+      await synced('gone.txt', 'gone');
+      await writeFile(join(root, 'up.txt'), 'up');
+      const content = await onServer('from elsewhere');
+      const controller = new AbortController();
+      class StoppedDuringCommit extends ScriptedRemote {
+        override async commitFiles(...args: Parameters<ScriptedRemote['commitFiles']>) {
+          const outcome = await super.commitFiles(...args);
+          controller.abort(new Error('stopped'));
+          return outcome;
+        }
+      }
+      // A function: the engine empties the array a diff answered once it has queued its actions.
+      const actions = () => [
+        act('upload', 'up.txt', 0),
+        act('delete-local', 'gone.txt', 1, { ...entry('gone.txt', 2, undefined), deleted: true }),
+        act('download', 'down.txt', 0, entry('down.txt', 4, content)),
+      ];
+      const stopped = new StoppedDuringCommit(actions());
+      await expect(run(stopped, { signal: controller.signal })).rejects.toThrow('stopped');
+      expect(stopped.commits.map((change) => change.path)).toEqual(['up.txt']);
+      expect(await tree()).toEqual({ 'stays.txt': 'stays', 'gone.txt': 'gone', 'up.txt': 'up' });
+      expect(state.folders()[0]?.cursor ?? 0).toBe(0);
+
+      // The next pass: the server's answer as it would be now (up.txt committed).
+      const summary = await run(new ScriptedRemote(actions().slice(1)));
+      expect(summary).toMatchObject({ filesDownloaded: 1, deleted: 1 });
+      expect(await tree()).toEqual({ 'stays.txt': 'stays', 'up.txt': 'up', 'down.txt': 'from elsewhere' });
+    });
+  });
+
   describe('kind 7: one bad path never blocks the others', () => {
     // Deleting every synced file would be a mass delete: keep one that stays.
     beforeEach(() => synced('stays.txt', 'stays'));

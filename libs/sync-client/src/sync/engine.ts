@@ -101,8 +101,9 @@ export interface SyncOptions {
   /** Compare the whole folder with the whole namespace even when an incremental diff would do. */
   readonly full?: boolean;
   /**
-   * Stops the pass at the next safe point before it changes anything (after the scan, after the
-   * diff), rejecting with the signal's reason; a pass past those points runs to its end. The
+   * Stops the pass at the next safe point, rejecting with the signal's reason: after the scan,
+   * after the diff, before each commit batch, before each local deletion, between download
+   * batches and blocks (what is in flight finishes; a file is never left half-written). The
    * state stays as a crash there would leave it: the next pass resumes.
    */
   readonly signal?: AbortSignal;
@@ -329,11 +330,16 @@ class SyncRun {
     // land once the old file, or the files below the old folder and the emptied folder, are gone.
     // Only what the scan saw unchanged is removed (deleteLocal); anything else stays and the
     // download that needs its place fails for that path alone.
+    this.options.signal?.throwIfAborted();
     await this.renameMoved(localDeletes);
     this.indexLocalBlocks();
     try {
-      for (const entry of localDeletes) await this.guard(entry.path, () => this.deleteLocal(entry));
+      for (const entry of localDeletes) {
+        this.options.signal?.throwIfAborted();
+        await this.guard(entry.path, () => this.deleteLocal(entry));
+      }
       await this.download();
+      this.options.signal?.throwIfAborted();
     } finally {
       // What the downloads did not take is a version on the server (it was deleted unchanged).
       for (const stash of this.stashed.splice(0)) await rm(stash, { force: true }).catch(() => undefined);
@@ -593,6 +599,8 @@ class SyncRun {
     for (let next = 0; next < units.length;) {
       const call = [...units[next++]!];
       await Promise.all(call.map((change) => readiness(change).promise));
+      // Stopped: no further commit; the uploads under way finish below, then the pass stops.
+      if (this.options.signal?.aborted) break;
       // Units whose uploads are settled by now ride in the same call (the server splits a call
       // into transactions): a call as soon as anything is committable, and few calls when a
       // registered pack makes hundreds of small files committable at once.
@@ -610,6 +618,7 @@ class SyncRun {
     }
     // Blocks of files that failed may still be on their way: the pass ends with nothing running.
     await uploads.done;
+    this.options.signal?.throwIfAborted();
     return retry;
   }
 
@@ -932,6 +941,7 @@ class SyncRun {
       blocks: this.deps.blocks,
       remote: this.deps.remote,
       pool: this.packBuffers,
+      signal: this.options.signal,
       onPackStored: (pack) => {
         this.countStored(pack);
         onBytes?.(pack.bytes);
@@ -1043,6 +1053,7 @@ class SyncRun {
       transfers: this.transfers,
       // A big file edited elsewhere: its unchanged blocks come from the copy here.
       local: this.localBlocks,
+      signal: this.options.signal,
       onRequest: () => this.summary.downloadRequests++,
       logger: this.deps.logger,
     });

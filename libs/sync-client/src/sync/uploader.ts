@@ -45,6 +45,11 @@ export interface PackUploadDeps {
    * own, of putConcurrency + 1 buffers, when absent or its buffers are too small for a pack.
    */
   readonly pool?: BufferPool;
+  /**
+   * Stops reading at the next block: blocks not packed yet are settled with the signal's reason
+   * (their commits fail); packs already sealed are still stored and registered.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -170,6 +175,10 @@ class PackPipeline {
     }
     try {
       for (const ref of source.blocks) {
+        if (this.deps.signal?.aborted) {
+          this.settle(ref.hash, this.deps.signal.reason);
+          continue;
+        }
         if (this.builder.wouldExceed(ref.length)) await this.seal();
         // Read right after the pack's blocks: one that fails its check is overwritten by the next.
         const at = this.builder.bytes;
