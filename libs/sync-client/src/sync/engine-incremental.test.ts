@@ -93,7 +93,7 @@ describe('incremental passes', () => {
     expect(folder.state.pending(folder.root)).toEqual([]);
   });
 
-  it('an action of a kind it does not know (a newer server) is reported and changes nothing', async () => {
+  it('an action of a kind it does not know (a newer server) is skipped, changes nothing, and keeps the cursor so it is asked again', async () => {
     await syncedFolder();
     const logged: { path?: string; kind?: string; msg: string }[] = [];
     const logger = pino({ level: 'warn' }, { write: (line: string) => void logged.push(JSON.parse(line)) });
@@ -103,10 +103,14 @@ describe('incremental passes', () => {
         { path: 'c.txt', kind: '9' },
         { path: 'gone.txt', kind: 'ACTION_KIND_UNSPECIFIED' },
       ],
+      cursor: 9,
     }));
     const { root, state, blocks } = folder;
     const summary = await syncFolder(root, 'ns', engineDeps({ state, blocks, remote, logger }));
     expect(summary).toMatchObject({ deleted: 0, filesDownloaded: 0, failed: [] });
+    expect(summary.skipped.map((skipped) => skipped.path)).toEqual(['c.txt', 'gone.txt']);
+    expect(summary.skipped[0]?.reason).toMatch(/does not know \(9\).*update filesync/);
+    expect(state.folder(root)?.cursor).toBe(7);
     expect(await readFile(join(root, 'c.txt'), 'utf8')).toBe('text of c.txt');
     expect(state.get(root, 'c.txt')).toMatchObject({ baseVersion: 1 });
     expect(logged.filter((line) => line.msg === 'unknown diff action ignored')).toEqual([

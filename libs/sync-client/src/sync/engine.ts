@@ -274,11 +274,18 @@ class SyncRun {
       this.progress('done', 1, 1, 'files');
       return this.summary;
     }
-    // A kind this client does not know (a newer server's) is never acted on, whatever it means.
-    for (const action of unrecognized ?? []) {
-      if (!this.scan.excluded(action.path))
-        this.deps.logger.warn({ path: action.path, kind: action.kind }, 'unknown diff action ignored');
+    // A kind this client does not know (a newer server's) is never acted on, whatever it means:
+    // the path is skipped (the pass is incomplete, the user told) and the cursor stays where it
+    // was, so the change is asked for again until a filesync that knows it applies it.
+    const unknownKinds = (unrecognized ?? []).filter((action) => !this.scan.excluded(action.path));
+    for (const action of unknownKinds) {
+      this.deps.logger.warn({ path: action.path, kind: action.kind }, 'unknown diff action ignored');
+      this.skip(
+        action.path,
+        `the server asked for an action this filesync does not know (${action.kind}): nothing was done to it; update filesync`,
+      );
     }
+    const heldCursor = unknownKinds.length > 0 ? (state.folder(this.root)?.cursor ?? 0) : undefined;
     const changes: PendingChange[] = [];
     const localDeletes: ServerEntry[] = [];
     for (const action of actions) {
@@ -351,7 +358,7 @@ class SyncRun {
     state.transaction(() => {
       state.putPending(this.root, this.learned);
       state.settlePending(this.root);
-      state.markSynced(this.root, this.cursorAfterOwnCommits(cursor), Date.now(), {
+      state.markSynced(this.root, heldCursor ?? this.cursorAfterOwnCommits(cursor), Date.now(), {
         full,
         rulesHash: this.scan.rulesFingerprint,
       });
