@@ -256,6 +256,9 @@ export class FilesyncClient {
     // Watching from now on for status (a folder synced before; a new one once its first pass binds it).
     this.state.setWatcher(root, watcherPid);
     const privateFolders = [await realpath(this.home)];
+    // Once a pass has bound the folder, a binding that is gone was unlinked (by an older client,
+    // or by hand): the watch ends instead of binding the folder afresh somewhere else.
+    let bound = this.state.folder(root) !== undefined;
     try {
       await watchFolder(
         {
@@ -266,12 +269,22 @@ export class FilesyncClient {
           renewSession: async () => {
             await this.auth.renewAccessToken();
           },
-          runPass: ({ full, signal }) =>
-            this.pass(
-              root,
-              { full, signal, force: options.force, maxDelete: options.maxDelete, remote: options.remote },
-              watcherPid,
-            ),
+          runPass: async ({ full, signal }) => {
+            if (bound && this.state.folder(root) === undefined) {
+              throw new SyncRootChoiceError(
+                `${root} was unlinked while it was watched: the watch ends; nothing was changed`,
+              );
+            }
+            try {
+              return await this.pass(
+                root,
+                { full, signal, force: options.force, maxDelete: options.maxDelete, remote: options.remote },
+                watcherPid,
+              );
+            } finally {
+              bound ||= this.state.folder(root) !== undefined;
+            }
+          },
           watchLocal: async (events) =>
             (await import('./watch/local-watcher')).watchLocalFolder(root, events, { privateFolders }),
           isFatal: (error) =>
@@ -281,7 +294,10 @@ export class FilesyncClient {
             error instanceof FolderBindingError ||
             error instanceof RemotePathError ||
             error instanceof NotSignedInError ||
-            error instanceof StateDbTooNewError,
+            error instanceof StateDbTooNewError ||
+            // A certificate not trusted, TLS against plaintext: configuration to fix, not a
+            // server to wait for (the CLI explains it in one line).
+            describeTlsFailure(errorDetails(error), { insecure: this.insecure }) !== undefined,
           logger: this.logger,
           timing: options.timing,
           onEvent: options.onEvent,
@@ -670,4 +686,9 @@ async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** A gRPC error's details, else its message. */
+function errorDetails(error: unknown): string {
+  return String((error as { details?: unknown }).details || (error as Error).message || '');
 }

@@ -4,7 +4,7 @@ import { InvalidCaError, InvalidServerError } from '../config/server-addresses';
 import { DeviceChoiceError, NotSignedInError } from '../session/errors';
 import { RemotePathError } from '../sync/remote-binding';
 import { SyncBusyError } from '../sync/sync-busy-error';
-import { FolderBindingError, SyncFolderMissingError, SyncFolderUnreadableError } from '../sync/sync-root';
+import { SyncFolderMissingError, SyncFolderUnreadableError, SyncRootChoiceError } from '../sync/sync-root';
 import { InterruptedError } from './interrupt';
 import { describeTlsFailure } from '../config/tls-errors';
 
@@ -76,7 +76,8 @@ export function exitCodeForError(error: unknown, context: { insecure?: boolean }
     error instanceof DeviceChoiceError
   )
     return EXIT.usage;
-  if (error instanceof FolderBindingError || error instanceof RemotePathError) return EXIT.usage;
+  // A folder inside another synced one, a binding refused, an unknown folder to unlink.
+  if (error instanceof SyncRootChoiceError || error instanceof RemotePathError) return EXIT.usage;
   if (error instanceof MassDeleteError) return EXIT.massDelete;
   if (error instanceof SyncFolderMissingError) return EXIT.missingFolder;
   if (error instanceof SyncIncompleteError) return EXIT.incomplete;
@@ -145,7 +146,7 @@ export function errorReport(error: unknown, message: string): ErrorReport {
       ? 'unreadable-folder'
       : error instanceof InvalidServerError
         ? 'invalid-server'
-        : error instanceof FolderBindingError
+        : error instanceof SyncRootChoiceError
           ? 'folder-binding'
           : exitCode === EXIT.terminated
             ? 'interrupted'

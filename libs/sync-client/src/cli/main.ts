@@ -45,7 +45,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       email: outcome.email,
       insecure: options.insecure === true,
     });
-    if (!(error instanceof CommanderError)) process.stderr.write(`filesync: ${message}\n`);
+    // Commander prints the usage errors it raises itself; one an action threw is ours to print.
+    if (!(error instanceof CommanderError) || error instanceof InvalidArgumentError)
+      process.stderr.write(`filesync: ${message}\n`);
     // A script that asked for JSON always gets one object, even when the command line was wrong.
     if (wantsJson(argv) && exitCode !== EXIT.success && !outcome.printedJson)
       process.stdout.write(`${JSON.stringify(errorReport(error, message))}\n`);
@@ -484,14 +486,16 @@ function parseCount(value: string): number {
 async function namespacePath(client: FilesyncClient, input: string): Promise<string> {
   if (input.trim() === '' || input.trim() === '/') return '';
   const absolute = await realLocation(resolve(input));
-  const { syncedFolders } = await client.status();
-  const { remotePathOf } = await import('../sync/remote-binding');
+  const { syncedFolders } = await client.status({ checkServer: false });
+  const { parseRemotePath, remotePathOf } = await import('../sync/remote-binding');
   for (const folder of syncedFolders) {
     if (absolute === folder.root) return remotePathOf(folder.remotePath, '');
     if (absolute.startsWith(folder.root + sep))
       return remotePathOf(folder.remotePath, relative(folder.root, absolute).split(sep).join('/'));
   }
-  return input;
+  // Outside every synced folder: a path of the filesync folder, written as status and --remote
+  // show them (`/Photos/a.jpg`) or without the slash.
+  return input.startsWith('/') ? parseRemotePath(input) : input;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { blockHash } from '@filesync/sync-core';
 import type { BlockRef } from '../state/state-db';
@@ -88,19 +89,28 @@ export class LocalBlocks {
   }
 }
 
-/** `block`'s bytes when its file still holds `hash` there; undefined when changed, gone or unreadable. */
+/**
+ * `block`'s bytes when its file still holds `hash` there; undefined when changed, gone, unreadable
+ * or no longer a regular file. The path is opened without following a symlink and without
+ * blocking (a FIFO put in the file's place would otherwise hang the open for good), and read
+ * only if it is still a regular file.
+ */
 async function readVerified(block: LocalBlock, hash: string): Promise<Uint8Array | undefined> {
   const bytes = Buffer.allocUnsafe(block.length);
   let read = 0;
   try {
-    const handle = await open(block.absPath, 'r');
+    const handle = await open(
+      block.absPath,
+      constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK,
+    );
     try {
-      read = (await handle.read(bytes, 0, block.length, block.offset)).bytesRead;
+      if ((await handle.stat()).isFile())
+        read = (await handle.read(bytes, 0, block.length, block.offset)).bytesRead;
     } finally {
       await handle.close();
     }
   } catch {
-    // Gone or unreadable since the scan: storage has the block.
+    // Gone, unreadable or a symlink since the scan: storage has the block.
   }
   return read === block.length && blockHash(bytes) === hash ? bytes : undefined;
 }

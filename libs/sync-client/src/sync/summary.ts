@@ -168,7 +168,7 @@ export class MassDeleteError extends Error {
       parts.push(
         `${remote.length} ${remote.length === 1 ? 'was' : 'were'} deleted on the server, by another device ` +
           `(${shown(remote)}): run again with --force to delete them here too; to keep them, run ` +
-          '`filesync forget` on this folder and then sync it again: its copies are uploaded again ' +
+          '`filesync unlink` on this folder and then sync it again: its copies are uploaded again ' +
           '(a file that also changed on the server is kept as a conflicted copy).',
       );
     }

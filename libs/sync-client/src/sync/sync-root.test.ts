@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, realpath, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -140,6 +141,24 @@ describe('kind 1: a missing synced folder is never taken for an empty one', () =
     expect(state.folders()).toEqual([]);
     expect(state.files(folder).size).toBe(0);
     await expect(forgetSyncRoot(folder, state)).rejects.toThrow(SyncRootChoiceError);
+  });
+
+  it('unlink is refused while a --watch of another process keeps the folder in sync', async () => {
+    const folder = join(parent, 'W');
+    syncedBefore(folder);
+    const watcher = spawn('sleep', ['30'], { stdio: 'ignore' });
+    try {
+      state.setWatcher(folder, watcher.pid!);
+      await expect(forgetSyncRoot(folder, state)).rejects.toThrow(
+        /--watch` \(pid \d+\): stop that watch first/,
+      );
+      expect(state.folders()).toMatchObject([{ root: folder }]);
+    } finally {
+      watcher.kill();
+      await new Promise((resolve) => watcher.once('exit', resolve));
+    }
+    // A watcher that is gone (it crashed) holds nothing.
+    await expect(forgetSyncRoot(folder, state)).resolves.toMatchObject({ root: folder });
   });
 });
 

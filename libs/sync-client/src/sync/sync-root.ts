@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { access, mkdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
-import { isAtOrBelow } from '@filesync/sync-core';
+import { isAlive, isAtOrBelow } from '@filesync/sync-core';
 import type { FolderState, StateDb } from '../state/state-db';
 import { displayRemotePath, remotePathsOverlap } from './remote-binding';
 
@@ -224,6 +224,14 @@ export async function forgetSyncRoot(dir: string, state: StateDb): Promise<Folde
   const known = knownFolder(state, names);
   if (!known)
     throw new SyncRootChoiceError(`${dir} is not a synced folder on this device; nothing was changed`);
+  // A watch between passes holds no lock: unlinked under it, its next pass would bind the
+  // folder afresh (to the namespace root by default) and mirror the wrong server files.
+  if (known.watcherPid !== 0 && known.watcherPid !== process.pid && isAlive(known.watcherPid)) {
+    throw new SyncRootChoiceError(
+      `${known.root} is kept in sync by \`filesync sync --watch\` (pid ${known.watcherPid}): stop that ` +
+        'watch first (Ctrl-C), then unlink; nothing was changed',
+    );
+  }
   state.forgetFolder(known.root);
   return known;
 }
