@@ -1,4 +1,4 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXIT, FilesyncClient } from '@filesync/sync-client';
 import { TEST_PASSWORD, uniqueEmail } from '@filesync/test-support';
@@ -151,6 +151,21 @@ describe('folders bound to remote paths', () => {
     expect((await laptop!.cli('sync', second)).code).toBe(EXIT.usage);
     expect((await laptop!.cli('sync', second, '--remote', '/a//b')).code).toBe(EXIT.usage);
     expect((await laptop!.client.status()).syncedFolders.map((folder) => folder.root)).toEqual([a]);
+
+    // A folder inside a synced one, whatever its remote path: exit 2, code folder-binding.
+    mkdirSync(join(a, 'inner'));
+    const nested = await laptop!.cli('sync', join(a, 'inner'), '--remote', '/Z', '--json');
+    expect(nested.code).toBe(EXIT.usage);
+    expect(JSON.parse(nested.stdout)).toMatchObject({ error: { code: 'folder-binding' } });
+    rmSync(join(a, 'inner'), { recursive: true });
+
+    // A moved folder asked for another remote path: refused before its state moves.
+    const moved = `${a}-moved`;
+    renameSync(a, moved);
+    const movedElsewhere = await laptop!.cli('sync', moved, '--moved-from', a, '--remote', '/Other');
+    expect(movedElsewhere.code).toBe(EXIT.usage);
+    expect((await laptop!.client.status()).syncedFolders.map((folder) => folder.root)).toEqual([a]);
+    renameSync(moved, a);
 
     // A remote path that is a file on the server.
     const all = dir('bind-refuse-all');

@@ -37,7 +37,13 @@ import { isIncomplete, SyncIncompleteError } from './sync/summary';
 import { countLocalChanges } from './watch/local-changes';
 import { watchFolder, type WatchEvent, type WatchTiming } from './watch/watch-folder';
 import { parseConflictCopyName } from './sync/conflict-name';
-import { BoundRemote, parseRemotePath, pathRoom, RemotePathError } from './sync/remote-binding';
+import {
+  BoundRemote,
+  displayRemotePath,
+  parseRemotePath,
+  pathRoom,
+  RemotePathError,
+} from './sync/remote-binding';
 import { TrashClient, type RestoreReport, type TrashItem, type VersionInfo } from './trash/trash-client';
 import type { SyncSummary } from './sync/summary';
 
@@ -316,7 +322,17 @@ export class FilesyncClient {
     const release = await acquireSyncLock(this.home);
     let root: string | undefined;
     try {
-      if (options.movedFrom !== undefined) await moveSyncRoot(options.movedFrom, dir, this.state);
+      if (options.movedFrom !== undefined) {
+        // Checked before the state moves: a refused binding changes nothing.
+        const old = this.state.folders().find((folder) => folder.root === resolve(options.movedFrom!));
+        if (old && wanted !== undefined && old.remotePath !== wanted) {
+          throw new FolderBindingError(
+            `${old.root} was synced with ${displayRemotePath(old.remotePath)}, not ${displayRemotePath(wanted)}; ` +
+              'nothing was changed. Move it without --remote (it keeps its remote path), or unlink it first',
+          );
+        }
+        await moveSyncRoot(options.movedFrom, dir, this.state);
+      }
       root = await openSyncRoot(dir, this.state, { create: options.create });
       const namespaceId = session.rootNamespaceId;
       // A dry run checks the binding but records none.
