@@ -2,10 +2,11 @@
 import { execFile } from 'node:child_process';
 import type { WriteStream } from 'node:fs';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { InvalidArgumentError } from 'commander';
 import { repoRoot, startStack } from '@filesync/local-stack';
+import { measure, type CommandCost } from './measure';
 import { MotoRequestLog } from './moto-requests';
 
 const run = promisify(execFile);
@@ -142,4 +143,31 @@ export function parsedOrExit<T>(parse: () => T): T | undefined {
     if (code === undefined) process.stderr.write(`${(error as Error).message}\n`);
     return undefined;
   }
+}
+
+/** A simulated device of a benchmark: its FILESYNC_HOME and its synced folder. */
+export interface BenchDevice {
+  readonly home: string;
+  readonly folder: string;
+}
+
+/**
+ * The bundled CLI as users run it (node_modules/.bin/filesync, Node 24 first on PATH) against
+ * `server`, for devices whose homes and folders live below `work`.
+ */
+export function benchCli(server: string, work: string) {
+  const bin = join(repoRoot(), 'node_modules', '.bin', 'filesync');
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PATH: [dirname(process.execPath), process.env.PATH].filter(Boolean).join(delimiter),
+    FILESYNC_PASSWORD: PASSWORD,
+  };
+  return {
+    bin,
+    env,
+    device: (name: string): BenchDevice => ({ home: join(work, `${name}-home`), folder: join(work, name) }),
+    /** One command of the device whose home is `home`, measured (see measure). */
+    cli: (home: string, args: readonly string[]): Promise<CommandCost> =>
+      measure(bin, ['--server', server, '--home', home, ...args], env),
+  };
 }

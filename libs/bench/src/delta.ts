@@ -2,13 +2,21 @@ import { execFile } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { cp, mkdir, mkdtemp, open, rename, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { Command, Option } from 'commander';
 import { buildClient, buildServices, repoRoot } from '@filesync/local-stack';
 import { LIMITS } from '@filesync/resources';
-import { machineNow, PASSWORD, parsedOrExit, quiet, runInfo, say, startBenchStack } from './bench-env';
-import { measure } from './measure';
+import {
+  benchCli,
+  machineNow,
+  parsedOrExit,
+  quiet,
+  runInfo,
+  say,
+  startBenchStack,
+  type BenchDevice,
+} from './bench-env';
 
 const run = promisify(execFile);
 const MiB = 1024 * 1024;
@@ -138,18 +146,10 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     await Promise.all([buildServices(), buildClient()]);
     const { stack } = await startBenchStack(options.portOffset, work, stackLog);
     try {
-      const bin = join(root, 'node_modules', '.bin', 'filesync');
-      const env = {
-        ...process.env,
-        PATH: [dirname(process.execPath), process.env.PATH].filter(Boolean).join(delimiter),
-        FILESYNC_PASSWORD: PASSWORD,
-      };
-      const device = (name: string) => ({ home: join(work, `${name}-home`), folder: join(work, name) });
+      const { device, cli } = benchCli(stack.server, work);
       const one = device('device-1');
       const two = device('device-2');
-      const cli = (home: string, args: string[]) =>
-        measure(bin, ['--server', stack.server, '--home', home, ...args], env);
-      const sync = async (dev: { home: string; folder: string }): Promise<SyncFigures> => {
+      const sync = async (dev: BenchDevice): Promise<SyncFigures> => {
         const cost = await cli(dev.home, ['sync', dev.folder, '--json', '--create']);
         const summary = JSON.parse(cost.stdout) as {
           uploadedBytes: number;

@@ -2,11 +2,19 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { buildClient, buildServices, repoRoot } from '@filesync/local-stack';
-import { machineNow, PASSWORD, parsedOrExit, quiet, runInfo, say, startBenchStack } from './bench-env';
-import { measure } from './measure';
+import {
+  benchCli,
+  machineNow,
+  parsedOrExit,
+  quiet,
+  runInfo,
+  say,
+  startBenchStack,
+  type BenchDevice,
+} from './bench-env';
 
 export interface WatchLatencyOptions {
   readonly writes: number;
@@ -88,17 +96,9 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     await Promise.all([buildServices(), buildClient()]);
     const { stack } = await startBenchStack(options.portOffset, work, stackLog);
     try {
-      const bin = join(root, 'node_modules', '.bin', 'filesync');
-      const env = {
-        ...process.env,
-        PATH: [dirname(process.execPath), process.env.PATH].filter(Boolean).join(delimiter),
-        FILESYNC_PASSWORD: PASSWORD,
-      };
-      const device = (name: string) => ({ home: join(work, `${name}-home`), folder: join(work, name) });
+      const { bin, env, device, cli } = benchCli(stack.server, work);
       const one = device('device-1');
       const two = device('device-2');
-      const cli = (home: string, args: string[]) =>
-        measure(bin, ['--server', stack.server, '--home', home, ...args], env);
       await cli(one.home, ['signup', '--email', 'watch-bench@example.com', '--device', 'd1']);
       await cli(two.home, ['login', '--email', 'watch-bench@example.com', '--device', 'd2']);
       await mkdir(one.folder, { recursive: true });
@@ -108,7 +108,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       await cli(one.home, ['sync', one.folder]);
       await cli(two.home, ['sync', two.folder]);
 
-      const startWatch = (dev: { home: string; folder: string }, name: string) =>
+      const startWatch = (dev: BenchDevice, name: string) =>
         new Promise<void>((resolve, reject) => {
           const child = spawn(
             bin,
