@@ -437,7 +437,7 @@ class SyncRun {
    */
   private async diff(): Promise<DiffOutcome & { full: boolean }> {
     const { state, remote } = this.deps;
-    const folder = state.folder(this.root);
+    const folder = state.folderRecord(this.root);
     const incremental =
       this.options.full !== true &&
       folder !== undefined &&
