@@ -247,6 +247,8 @@ export async function scanFolder(
     }
   };
   await walk(root, '');
+  // `excluded` below keeps this scope alive: what only the walk needed must not stay with it.
+  seen.clear();
 
   const files = new Map<string, LocalFile>();
   // The hash cache rows of files read now, written many to a transaction: one each cost more
@@ -260,7 +262,7 @@ export async function scanFolder(
   // Where a file that moved here came from: built on first need, since a pass where every file
   // kept its size and mtime (most passes) never asks.
   let movedFrom: ReturnType<typeof goneByFileId> | undefined;
-  const goneWith = (fileId: string) => (movedFrom ??= goneByFileId(known, seen)).get(fileId);
+  const goneWith = (fileId: string) => (movedFrom ??= goneByFileId(known, found)).get(fileId);
   const hashOne = async ({ path, absPath, size, mtimeMs, fileId }: (typeof found)[number]): Promise<void> => {
     const cached = known.get(path);
     const unchanged = cached && cached.size === size && cached.mtimeMs === mtimeMs && cached.contentHash;
@@ -336,9 +338,6 @@ export async function scanFolder(
   await Promise.all(hashers);
   writeHashedRows();
   found.length = 0;
-  // `excluded` below keeps this scope alive: what only the walk and the hashing needed must not
-  // stay with it.
-  seen.clear();
   movedFrom = undefined;
 
   const skippedPaths = new Set(skipped.map((entry) => entry.path));
@@ -355,16 +354,14 @@ export async function scanFolder(
 }
 
 /**
- * The hash-cache rows of paths the walk did not list, by file identity: where a file renamed
+ * The hash-cache rows of paths the walk did not find, by file identity: where a file renamed
  * since the last scan came from. An identity two such rows share says nothing and is left out.
- * `listed`: every file path the walk listed (a path listed but not stat'ed, so unknown, is no
- * source either: its file is not known to be gone).
  */
 function goneByFileId(
   known: ReadonlyMap<string, FileState>,
-  listed: ReadonlySet<string>,
+  found: readonly { readonly path: string }[],
 ): Map<string, FileState & { readonly size: number }> {
-  const present = listed;
+  const present = new Set(found.map((file) => file.path));
   const byId = new Map<string, FileState>();
   const shared = new Set<string>();
   for (const row of known.values()) {
