@@ -6,9 +6,7 @@ import {
   type ClientUnaryCall,
   type ServiceError,
 } from '@grpc/grpc-js';
-import { fromBinary } from '@bufbuild/protobuf';
-import { FileDescriptorSetSchema, MethodOptions_IdempotencyLevel } from '@bufbuild/protobuf/wkt';
-import { descriptorSetBase64 } from './gen/descriptor-set';
+import { retryableMethodsByService } from './gen/retryable-methods';
 
 /** Options every outgoing call takes: no call goes out without a deadline. */
 export interface CallSettings {
@@ -68,37 +66,16 @@ export function unary<Req, Res>(
 
 /**
  * Methods of a service that the proto marks `idempotency_level = IDEMPOTENT` or
- * `NO_SIDE_EFFECTS`, read from the compiled descriptors so the proto stays the only source.
+ * `NO_SIDE_EFFECTS`, as generate.mjs read them from the descriptor set, so the proto stays the
+ * only source. Generated rather than decoded at run time: the CLI started every run by decoding
+ * the whole descriptor set (and loading protobuf reflection for it) to learn these few names.
  */
 export function retryableMethods(serviceName: string): string[] {
-  const methods = retryableByService().get(serviceName);
+  const methods = Object.hasOwn(retryableMethodsByService, serviceName)
+    ? retryableMethodsByService[serviceName]
+    : undefined;
   if (!methods) throw new Error(`no service ${serviceName} in the compiled protos`);
   return [...methods];
-}
-
-let retryable: Map<string, readonly string[]> | undefined;
-/**
- * Every service's retryable methods, decoded once: a client of four services (the CLI at every
- * start) decodes the descriptors once, not four times.
- */
-function retryableByService(): Map<string, readonly string[]> {
-  if (retryable) return retryable;
-  retryable = new Map();
-  const descriptors = fromBinary(FileDescriptorSetSchema, Buffer.from(descriptorSetBase64, 'base64'));
-  for (const file of descriptors.file) {
-    for (const service of file.service) {
-      retryable.set(
-        `${file.package}.${service.name}`,
-        service.method
-          .filter(
-            (method) =>
-              (method.options?.idempotencyLevel ?? 0) !== MethodOptions_IdempotencyLevel.IDEMPOTENCY_UNKNOWN,
-          )
-          .map((method) => method.name),
-      );
-    }
-  }
-  return retryable;
 }
 
 /**

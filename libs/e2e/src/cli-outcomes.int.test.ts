@@ -96,7 +96,7 @@ describe('kind 2: the guard on the receiving device says the deletions came from
     expect(stopped.code).toBe(EXIT.massDelete);
     expect(stopped.stderr).toContain('3 were deleted on the server, by another device (a.txt, b.txt, c.txt)');
     expect(stopped.stderr).toContain('--force to delete them here too');
-    expect(stopped.stderr).toContain('run `filesync forget` on this folder and then sync it again');
+    expect(stopped.stderr).toContain('run `filesync unlink` on this folder and then sync it again');
     expect(stopped.stderr).not.toContain('if the folder was moved');
 
     const json = await desktop.cli('sync', desktopFolder, '--json');

@@ -254,7 +254,7 @@ export class FilesyncClient {
   async watch(dir: string, options: WatchCallOptions): Promise<void> {
     const session = this.auth.requireSession();
     const root = await openSyncRoot(dir, this.state, { create: options.create });
-    const other = this.state.folder(root)?.watcherPid ?? 0;
+    const other = this.state.folderRecord(root)?.watcherPid ?? 0;
     if (other !== 0 && other !== process.pid && isAlive(other)) {
       throw new WatchBusyError(`${root} is watched already by filesync (pid ${other})`);
     }
@@ -558,7 +558,7 @@ export class FilesyncClient {
    */
   async conflicts(): Promise<ConflictCopy[]> {
     const copies: ConflictCopy[] = [];
-    for (const { root } of this.state.folders()) {
+    for (const { root } of this.state.folderRecords()) {
       for (const path of this.state.conflictCopyPaths(root)) {
         const slash = path.lastIndexOf('/');
         const info = parseConflictCopyName(path.slice(slash + 1));

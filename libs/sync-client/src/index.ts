@@ -16,7 +16,7 @@ export type { SyncOptions } from './sync/engine';
 export { EXIT } from './cli/exit-codes';
 export { NotSignedInError } from './session/authenticator';
 export { serverAddresses, DEFAULT_SERVER, type ServerAddresses } from './config/server-addresses';
-export type { FolderState } from './state/state-db';
+export type { FolderRecord, FolderState } from './state/state-db';
 export { SyncBusyError } from './sync/sync-lock';
 export { FolderBindingError, SyncFolderMissingError } from './sync/sync-root';
 export { RemotePathError, RemoteRootUnsupportedError } from './sync/remote-binding';

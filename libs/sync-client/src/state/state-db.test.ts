@@ -63,6 +63,36 @@ describe('StateDb', () => {
     again.close();
   });
 
+  it("reads a folder's rows back as written, with and without an identity, by files() and get() alike", () => {
+    const db = StateDb.open(':memory:');
+    const moved: FileState = { ...row, path: 'b.txt', baseVersion: 0, baseContentHash: '', fileId: '5:77' };
+    const synced: FileState = { ...row, path: 'c.txt', baseContentHash: row.contentHash };
+    for (const state of [row, moved, synced]) db.put('/r', state);
+    const files = db.files('/r');
+    expect([...files.values()].sort((a, b) => a.path.localeCompare(b.path))).toEqual(
+      [moved, synced, row].sort((a, b) => a.path.localeCompare(b.path)),
+    );
+    for (const state of [row, moved, synced]) expect(db.get('/r', state.path)).toEqual(state);
+    expect('fileId' in files.get(row.path)!).toBe(false);
+    db.close();
+  });
+
+  it('lists folders without counting their files when asked for records (folderRecord, folderRecords)', () => {
+    const db = StateDb.open(':memory:');
+    db.bindFolder('/b', 'ns', 'Photos');
+    db.bindFolder('/a', 'ns');
+    db.put('/a', row);
+    db.put('/a', { ...row, path: 'never synced', baseVersion: 0 });
+    const { files, ...record } = db.folder('/a')!;
+    expect(files).toBe(1);
+    expect(db.folderRecord('/a')).toEqual(record);
+    expect(db.folderRecord('/a')).not.toHaveProperty('files');
+    expect(db.folderRecord('/c')).toBeUndefined();
+    expect(db.folderRecords()).toEqual(db.folders().map(({ files: _files, ...rest }) => rest));
+    expect(db.folderRecords().map((folder) => folder.root)).toEqual(['/a', '/b']);
+    db.close();
+  });
+
   it("records each folder's watcher and last pass, and which folders hold synced paths", () => {
     const db = StateDb.open(':memory:');
     db.bindFolder('/r', 'ns');

@@ -107,4 +107,41 @@ describe('S3BlockStore', () => {
     fake.corruptNextGets = 2;
     await expect(blocks.get('ns-1', hash)).rejects.toThrow(BlockIntegrityError);
   });
+
+  it('prepare fetches credentials once ahead of the first transfer, which then reuses them', async () => {
+    const fake = new FakeS3();
+    let fetched = 0;
+    const blocks = new S3BlockStore(
+      async () => {
+        fetched++;
+        return credentials;
+      },
+      { requestHandler: { handle: (request: never) => fake.handle(request) } as never },
+    );
+    blocks.prepare();
+    blocks.prepare();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(fetched).toBe(1);
+    expect(fake.requests).toEqual([]);
+    expect(await blocks.put('ns-1', hash, bytes)).toBe('uploaded');
+    // The SDK asks the provider for keys per request; the client itself was built once.
+    expect(fake.requests).toHaveLength(1);
+  });
+
+  it('a prepare that fails is silent, and the next transfer tries again and reports its own failure', async () => {
+    const fake = new FakeS3();
+    let attempts = 0;
+    const blocks = new S3BlockStore(
+      async () => {
+        attempts++;
+        if (attempts === 1) throw new Error('auth unreachable');
+        return credentials;
+      },
+      { requestHandler: { handle: (request: never) => fake.handle(request) } as never },
+    );
+    blocks.prepare();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(await blocks.put('ns-1', hash, bytes)).toBe('uploaded');
+    expect(attempts).toBeGreaterThanOrEqual(2);
+  });
 });

@@ -29,6 +29,12 @@ export interface BlockStore {
    * the same id is the same bytes).
    */
   putPack(namespaceId: string, packId: string, bytes: Uint8Array): Promise<'uploaded' | 'exists'>;
+  /**
+   * A hint that bytes are likely to move soon: a store may get ready (credentials, client) so the
+   * first transfer does not wait for that. Never throws; a failure here is met again, and
+   * reported, by the transfer itself. Optional: a store with nothing to prepare leaves it out.
+   */
+  prepare?(): void;
 }
 
 export class BlockIntegrityError extends Error {
@@ -156,6 +162,16 @@ export class S3BlockStore implements BlockStore {
       );
     }
     return bytes;
+  }
+
+  /**
+   * Fetches the storage credentials and loads the SDK now, in the background (see
+   * BlockStore.prepare): a pass that found a changed file calls this while it still scans and
+   * diffs, so its first PUT does not wait a round trip to auth (and STS behind it) and the SDK's
+   * load after the commit phase has begun.
+   */
+  prepare(): void {
+    this.s3().catch(() => undefined);
   }
 
   destroy(): void {

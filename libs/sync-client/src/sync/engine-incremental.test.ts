@@ -275,3 +275,50 @@ describe('the cursor after a pass that committed', () => {
     expect(folder.state.folder(folder.root)?.cursor).toBe(3);
   });
 });
+
+describe('storage is made ready only when bytes may move (BlockStore.prepare)', () => {
+  let folder: EngineFolder;
+  beforeEach(async () => {
+    folder = await openEngineFolder('engine-prepare');
+    await markSynced(folder, 'a.txt', 'text of a', 1);
+    await markSynced(folder, 'b.txt', 'text of b', 1);
+  });
+  afterEach(() => closeEngineFolder(folder));
+
+  it('not by a pass with nothing to do', async () => {
+    await runEngine(folder, new DiffScript(() => ({})));
+    expect(folder.blocks.prepared).toBe(0);
+  });
+
+  it('once, during the scan, when the scan reads a changed file; the upload then goes through', async () => {
+    await writeFile(join(folder.root, 'a.txt'), 'a new text of a');
+    await writeFile(join(folder.root, 'c.txt'), 'a new file');
+    let preparedAtDiff = -1;
+    const remote = new DiffScript(() => {
+      preparedAtDiff = folder.blocks.prepared;
+      return {
+        actions: [act('upload', 'a.txt', 1), act('upload', 'c.txt', 0)],
+      };
+    });
+    const summary = await runEngine(folder, remote);
+    expect(preparedAtDiff).toBe(1);
+    expect(folder.blocks.prepared).toBe(1);
+    expect(summary.filesUploaded).toBe(2);
+    expect(remote.commits.map((change) => change.path).sort()).toEqual(['a.txt', 'c.txt']);
+  });
+
+  it('not by a dry run, though it reads the changed file', async () => {
+    await writeFile(join(folder.root, 'a.txt'), 'a new text of a');
+    await runEngine(folder, new DiffScript(() => ({ actions: [act('upload', 'a.txt', 1)] })), {
+      dryRun: true,
+    });
+    expect(folder.blocks.prepared).toBe(0);
+  });
+
+  it('after the diff when it brings a download', async () => {
+    const server = entry('d.txt', 3, await folder.blocks.seed('from elsewhere'));
+    await runEngine(folder, new DiffScript(() => ({ actions: [download(server)] })));
+    expect(folder.blocks.prepared).toBe(1);
+    expect(await readFile(join(folder.root, 'd.txt'), 'utf8')).toBe('from elsewhere');
+  });
+});

@@ -212,6 +212,7 @@ class SyncRun {
    * the progress reports, though they went up before the upload phase began.
    */
   private streamedBytes = 0;
+  private storagePrepared = false;
 
   constructor(
     private readonly root: string,
@@ -253,7 +254,19 @@ class SyncRun {
                 : 'upload while hashing failed; what is missing uploads after the diff',
             ),
         );
-    this.scan = await scanFolder(this.root, state, hasher, {
+    // A file the scan has to read is new or changed here, so bytes will most likely move: storage
+    // gets ready (credentials from auth, the S3 client) while the scan and the diff go on.
+    const scanHasher: Hasher = dryRun
+      ? hasher
+      : {
+          hash: (path, size) => {
+            this.prepareStorage();
+            return hasher.hash(path, size);
+          },
+          // Nothing to release: the pass's hashers stay their owners' to close.
+          close: async () => undefined,
+        };
+    this.scan = await scanFolder(this.root, state, scanHasher, {
       onFileHashed: () => this.progress('scanning', ++hashed, 0, 'files'),
       privateFolders: this.deps.privateFolders,
       fileSystem: this.deps.scanFileSystem,
@@ -325,6 +338,10 @@ class SyncRun {
       });
     }
 
+    // Uploads of files the scan did not read (their hash was cached, the last upload failed) and
+    // downloads: storage gets ready while the commits before them run.
+    if (this.downloads.length > 0 || changes.some((change) => change.kind === 'upload'))
+      this.prepareStorage();
     this.phaseDone('diff', { actions: actions.length, full: full ? 1 : 0 });
     this.options.signal?.throwIfAborted();
     // Everything the pass needs of them is queued: a namespace's worth of actions (with the
@@ -431,7 +448,7 @@ class SyncRun {
    */
   private async diff(): Promise<DiffOutcome & { full: boolean }> {
     const { state, remote } = this.deps;
-    const folder = state.folder(this.root);
+    const folder = state.folderRecord(this.root);
     const incremental =
       this.options.full !== true &&
       folder !== undefined &&
@@ -954,6 +971,13 @@ class SyncRun {
         onBytes?.(pack.bytes);
       },
     });
+  }
+
+  /** See BlockStore.prepare; once per pass. */
+  private prepareStorage(): void {
+    if (this.storagePrepared) return;
+    this.storagePrepared = true;
+    this.deps.blocks.prepare?.();
   }
 
   private countStored(pack: StoredPack): void {

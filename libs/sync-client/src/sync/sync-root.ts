@@ -116,7 +116,7 @@ export async function openSyncRoot(
 function assertNotNested(root: string, state: StateDb): void {
   const inside = (path: string, folder: string) =>
     path.startsWith(folder.endsWith(sep) ? folder : folder + sep);
-  for (const { root: other } of state.folders()) {
+  for (const { root: other } of state.folderRecords()) {
     if (other === root) continue;
     if (inside(root, other) || inside(other, root)) {
       const [outer, inner] = inside(root, other) ? [other, root] : [root, other];
@@ -150,7 +150,7 @@ export async function moveSyncRoot(from: string, to: string, state: StateDb): Pr
   if (newRoot === undefined || !(await stat(newRoot)).isDirectory()) {
     throw new SyncRootChoiceError(`${to} is not a folder: move ${from} there first; nothing was changed`);
   }
-  if (state.folders().some((folder) => folder.root === newRoot) || state.files(newRoot).size > 0) {
+  if (state.folderRecords().some((folder) => folder.root === newRoot) || state.files(newRoot).size > 0) {
     throw new SyncRootChoiceError(
       `${to} has a sync state of its own; nothing was changed (\`filesync unlink ${to}\` first if it ` +
         'should take over the history of the moved folder)',
@@ -178,7 +178,7 @@ export function bindSyncRoot(
   binding: { namespaceId: string; remotePath: string | undefined; record?: boolean },
 ): string {
   const { namespaceId, remotePath, record = true } = binding;
-  const bound = state.folder(root);
+  const bound = state.folderRecord(root);
   if (bound) {
     if (remotePath !== undefined && remotePath !== bound.remotePath) {
       throw new FolderBindingError(
@@ -192,7 +192,7 @@ export function bindSyncRoot(
   }
   const wanted = remotePath ?? '';
   const other = state
-    .folders()
+    .folderRecords()
     .find((folder) => folder.namespaceId === namespaceId && remotePathsOverlap(folder.remotePath, wanted));
   if (other) {
     const how =

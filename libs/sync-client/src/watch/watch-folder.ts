@@ -92,7 +92,7 @@ export async function watchFolder(deps: WatchDeps, signal: AbortSignal): Promise
   const clock = deps.clock ?? realClock;
   const { root, state, logger } = deps;
   const emit = (event: WatchEvent) => deps.onEvent?.(event);
-  const storedCursor = () => state.folder(root)?.cursor ?? 0;
+  const storedCursor = () => state.folderRecord(root)?.cursor ?? 0;
   const stop = new AbortController();
   const stopAll = () => stop.abort(signal.reason);
   signal.addEventListener('abort', stopAll, { once: true });

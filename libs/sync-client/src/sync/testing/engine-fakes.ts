@@ -27,6 +27,11 @@ import type { SyncSummary } from '../summary';
 /** In-memory block storage (a fake of the BlockStore port). */
 export class MemoryBlocks implements BlockStore {
   readonly stored = new Map<string, Uint8Array>();
+  /** prepare() calls (BlockStore.prepare: the pass expects bytes to move). */
+  prepared = 0;
+  prepare() {
+    this.prepared++;
+  }
   async put(_ns: string, hash: string, bytes: Uint8Array) {
     if (this.stored.has(hash)) return 'exists' as const;
     this.stored.set(hash, bytes);
