@@ -234,7 +234,7 @@ describe('kind 1: a moved synced folder is re-bound with its state, or forgotten
     expect(status.syncedFolders.map((synced) => synced.root)).toEqual([moved]);
 
     // A second --moved-from is refused (A is no longer known), and changes nothing.
-    expect((await laptop.cli('sync', moved, '--moved-from', folder)).code).toBe(EXIT.error);
+    expect((await laptop.cli('sync', moved, '--moved-from', folder)).code).toBe(EXIT.usage);
 
     // Forgotten for good: status stops listing it, the files stay.
     rmSync(moved, { recursive: true });
