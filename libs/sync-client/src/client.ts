@@ -6,7 +6,7 @@ import { status } from '@grpc/grpc-js';
 import { type common, grpcCode, unary } from '@filesync/contracts';
 import { canonicalPath, isAlive } from '@filesync/sync-core';
 import { DEFAULT_SERVER, serverAddresses, type TransportChoice } from './config/server-addresses';
-import { describeTlsFailure } from './config/tls-errors';
+import { describeTlsFailure, errorDetails } from './config/tls-errors';
 import { readTrustedCa } from './config/trusted-ca';
 import { createServiceClients, TIMEOUTS, type ServiceClients } from './grpc/clients';
 import type { Hasher } from './hashing/hash-file';
@@ -702,9 +702,4 @@ async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/** A gRPC error's details, else its message. */
-function errorDetails(error: unknown): string {
-  return String((error as { details?: unknown }).details || (error as Error).message || '');
 }

@@ -6,7 +6,7 @@ import { RemotePathError } from '../sync/remote-binding';
 import { SyncBusyError } from '../sync/sync-busy-error';
 import { SyncFolderMissingError, SyncFolderUnreadableError, SyncRootChoiceError } from '../sync/sync-root';
 import { InterruptedError } from './interrupt';
-import { describeTlsFailure } from '../config/tls-errors';
+import { describeTlsFailure, errorDetails } from '../config/tls-errors';
 
 /**
  * The CLI's exit codes, in one place so scripts can tell outcomes apart. Codes are never reused
@@ -120,11 +120,6 @@ export function isUnreachable(error: unknown): boolean {
   if (code === GRPC_CODE.UNAVAILABLE) return true;
   if (code !== GRPC_CODE.DEADLINE_EXCEEDED) return false;
   return !errorDetails(error).includes('remote_addr=');
-}
-
-/** A gRPC error's details, else its message. */
-function errorDetails(error: unknown): string {
-  return String((error as { details?: unknown }).details || (error as Error).message || '');
 }
 
 /** What `--json` prints on stdout when a command ends with an error (one object, never nothing). */

@@ -37,3 +37,8 @@ export function describeTlsFailure(details: string, context: { insecure: boolean
   }
   return undefined;
 }
+
+/** A gRPC error's details, else its message: the text describeTlsFailure reads. */
+export function errorDetails(error: unknown): string {
+  return String((error as { details?: unknown }).details || (error as Error).message || '');
+}
