@@ -56,7 +56,10 @@ interface ChunkContext {
   /** Creations whose move deletion the rule refused: committing them alone would duplicate a file. */
   readonly refusedPartners: Set<string>;
   readonly confirmMassDelete: boolean;
-  /** The head this call's last transaction wrote, if any. */
+  /**
+   * The head the next transaction is conditioned on: the one read with the commit's entries, then
+   * the one this call's last transaction wrote.
+   */
   head?: HeadState;
 }
 
@@ -139,16 +142,23 @@ export class Committer {
     const { store } = this.options;
     const outcomes = new Map<string, ChangeOutcome>();
 
-    const ready = await this.withoutMissingBlocks(namespaceId, changes, outcomes);
-    // A creation (base version 0) is not read first: its transaction is conditioned on the path
-    // being absent, and a path that exists after all is reported as a conflict from there. A
-    // first sync of many files then reads no entries at all.
-    // A move's target is read too (it must be free), and its source (live at the version moved).
-    const current = await store.currentEntries(namespaceId, [
-      ...ready
-        .filter((change) => change.baseVersion > 0 || !change.content || change.moveFrom)
-        .map((change) => change.path),
-      ...ready.flatMap((change) => (change.moveFrom ? [change.moveFrom.path] : [])),
+    // The reads a commit is decided on do not depend on each other, so they go out together: on a
+    // one-file edit that is one round trip to the table instead of four before the transaction.
+    // A creation (base version 0) is not read: its transaction is conditioned on the path being
+    // absent, and a path that exists after all is reported as a conflict from there. A first sync
+    // of many files then reads no entries at all. A move's target is read too (it must be free),
+    // and its source (live at the version moved). The head and the follows are read even for a
+    // call that turns out to write nothing: a cheap read, against a round trip for every commit.
+    const [ready, current, follows, headState] = await Promise.all([
+      this.withoutMissingBlocks(namespaceId, changes, outcomes),
+      store.currentEntries(namespaceId, [
+        ...changes
+          .filter((change) => change.baseVersion > 0 || !change.content || change.moveFrom)
+          .map((change) => change.path),
+        ...changes.flatMap((change) => (change.moveFrom ? [change.moveFrom.path] : [])),
+      ]),
+      store.listFollows(namespaceId),
+      store.readHeadState(namespaceId),
     ]);
     const { accepted, rejected } = planChanges(ready, current);
     for (const outcome of rejected) outcomes.set(outcome.path, outcome);
@@ -159,10 +169,8 @@ export class Committer {
       }),
     );
 
-    // Each transaction reads the head it is conditioned on; only a call that writes none reads it here.
-    let head = accepted.length > 0 ? 0 : await store.readHead(namespaceId);
+    let head = headState.seq;
     if (accepted.length > 0) {
-      const follows = await store.listFollows(namespaceId);
       // Deletions first, so a file replaced by a folder (or a folder by a file) in one request
       // is gone before the new path is checked against the tree.
       const ordered = [
@@ -181,6 +189,8 @@ export class Committer {
         },
         refusedPartners: new Set(),
         confirmMassDelete: options.confirmMassDelete,
+        // The first transaction is conditioned on it; a commit that moved it since makes it retry.
+        head: headState,
       };
       for (const chunk of chunkChanges(ordered, current, this.fileItems)) {
         head = await this.commitChunk(namespaceId, actor, chunk, context, outcomes);
