@@ -37,8 +37,8 @@ export interface SinceCursor {
  * actions nor count toward LIMITS.maxIncrementalPaths, and the cursor moves past them all the same.
  *
  * Costs one journal page per 1,000 records after the cursor and one current-entries call per
- * LIMITS.maxPathsPerGetFiles manifest paths the journal does not name; it never lists the
- * namespace. When the journal after the cursor touches more than LIMITS.maxIncrementalPaths
+ * LIMITS.maxPathsPerGetFiles manifest paths the journal does not name (all of them, read beside
+ * the journal, when they fit one call); it never lists the namespace. When the journal after the cursor touches more than LIMITS.maxIncrementalPaths
  * paths, or the cursor is not a record of the journal (ahead of its head), it stops and yields only
  * a summary with `fullDiffRequired`, cursor 0 and no action.
  *
@@ -53,6 +53,22 @@ export async function* diffSinceCursor<S extends ServerFile>(
   { namespaceId, sinceCursor, budget, remoteRoot = '' }: SinceCursor,
 ): AsyncGenerator<DiffOutput<S>> {
   const local = await readManifest(manifest);
+  // A manifest that fits one current-entries call (a pass of a few edits, the common case) is
+  // read beside the journal, not after it: the diff then waits one metadata round trip, not two.
+  // Paths the journal names were read for nothing (their latest journal entry decides them), and
+  // so was everything when the journal asks for a full diff: one call at most. A larger manifest
+  // is read after the journal, only for the paths it does not name.
+  const early =
+    local.length > 0 && local.length <= LIMITS.maxPathsPerGetFiles
+      ? currentEntries(
+          files,
+          namespaceId,
+          local.map(({ path }) => path),
+          budget,
+        )
+      : undefined;
+  // Awaited below unless the journal ends the diff first; its failure is then nobody's to report.
+  early?.catch(() => undefined);
   const journal = await readJournal(files, namespaceId, sinceCursor, budget, remoteRoot);
   if (journal === 'full-diff-required') {
     yield {
@@ -65,12 +81,14 @@ export async function* diffSinceCursor<S extends ServerFile>(
     return;
   }
   const { latest, cursor } = journal;
-  const current = await currentEntries(
-    files,
-    namespaceId,
-    local.flatMap(({ path }) => (latest.has(path) ? [] : [path])),
-    budget,
-  );
+  const current =
+    (await early) ??
+    (await currentEntries(
+      files,
+      namespaceId,
+      local.flatMap(({ path }) => (latest.has(path) ? [] : [path])),
+      budget,
+    ));
   const named = new Set(local.map(({ path }) => path));
   const journalOnly = [...latest.keys()].filter((path) => !named.has(path)).sort(comparePaths);
 
