@@ -35,7 +35,7 @@ async function setup(retentionMs = 30 * DAY) {
   const clock = { now: () => now };
   const store = new DynamoMetadataStore(client, tables, { now: clock.now });
   const { committer, blocks } = committerSetup({ store, clock, retentionMs });
-  const service = new MetadataService(store, committer, blocks);
+  const service = new MetadataService(store, committer, blocks, retentionMs, { settings: { clock } });
   return {
     tables,
     store,
@@ -205,6 +205,27 @@ describe('versions superseded, kept for the retention period (DynamoDB Local)', 
       [[hashOf(3)]],
       [[hashOf(4)]],
     ]);
+  });
+
+  it('keeps short block lists in the journal item, so ListChanges of a young record reads no version item', async () => {
+    const { store, committer, service, items } = await setup(30 * DAY);
+    const long = Array.from({ length: 9 }, (_, index) => 10 + index);
+    await committer.commit(NS, ACTOR, [contentChange('small', 0, [1, 2]), contentChange('large', 0, long)]);
+    const journal = ofKind(await items(), 'JOURNAL#');
+    expect(
+      journal.map((item) => (item.changes as { blockHashes?: string[] }[]).map((c) => c.blockHashes)),
+    ).toEqual([[[hashOf(1), hashOf(2)], undefined]]);
+    const asked: string[] = [];
+    const getVersions = store.getVersions.bind(store);
+    store.getVersions = (namespaceId, refs) => {
+      asked.push(...refs.map(({ path }) => path));
+      return getVersions(namespaceId, refs);
+    };
+    const page = await service.listChanges(NS, 0, 10);
+    expect(page.entries.map(({ changes }) => changes.map((change) => change.content?.blockHashes))).toEqual([
+      [[hashOf(1), hashOf(2)], long.map(hashOf)],
+    ]);
+    expect(asked).toEqual(['large']);
   });
 
   it('with retention 0 an old version and a deleted file’s content are gone at once, tombstone kept', async () => {

@@ -933,6 +933,7 @@ function journalOf(namespaceId: string, item: Item): JournalRecord {
       modifiedAtMs: Number(change.modifiedAtMs ?? 0),
       ...(typeof change.movedFrom === 'string' ? { movedFrom: change.movedFrom } : {}),
       ...(typeof change.movedTo === 'string' ? { movedTo: change.movedTo } : {}),
+      ...(Array.isArray(change.blockHashes) ? { blockHashes: change.blockHashes.map(String) } : {}),
     })),
   };
 }

@@ -8,7 +8,8 @@ import {
   transactionItems,
 } from './commit-plan';
 import { buildChangeEvent } from './change-event';
-import { ACTOR, NS, contentChange, deleteChange, entry } from '../testing/fakes';
+import { JOURNAL_INLINE_BLOCKS } from './model';
+import { ACTOR, NS, contentChange, deleteChange, entry, hashOf } from '../testing/fakes';
 
 describe('planChanges', () => {
   const current = new Map([
@@ -122,9 +123,27 @@ describe('buildWrites and buildJournal', () => {
         size: 10,
         contentHash: writes[0]!.entry.content!.contentHash,
         modifiedAtMs: 1_000,
+        blockHashes: [hashOf(1)],
       },
       { path: 'b', version: 2, deleted: true, size: 0, contentHash: '', modifiedAtMs: 2_000 },
     ]);
+  });
+
+  it('carries block lists of up to JOURNAL_INLINE_BLOCKS hashes in the journal, longer ones only in the version', () => {
+    const blocks = (count: number) => Array.from({ length: count }, (_, index) => index + 1);
+    const writes = buildWrites(
+      NS,
+      [
+        contentChange('short', 0, blocks(JOURNAL_INLINE_BLOCKS)),
+        contentChange('long', 0, blocks(JOURNAL_INLINE_BLOCKS + 1)),
+      ],
+      7,
+      5_000,
+      ACTOR,
+    );
+    const [short, long] = buildJournal(NS, 7, 5_000, ACTOR, writes).changes;
+    expect(short!.blockHashes).toEqual(blocks(JOURNAL_INLINE_BLOCKS).map(hashOf));
+    expect(long!.blockHashes).toBeUndefined();
   });
 
   it('names the current entry each write supersedes, none for a new path', () => {

@@ -1,4 +1,11 @@
-import type { Actor, ChangeOutcome, FileChange, FileEntry, JournalRecord } from './model';
+import {
+  JOURNAL_INLINE_BLOCKS,
+  type Actor,
+  type ChangeOutcome,
+  type FileChange,
+  type FileEntry,
+  type JournalRecord,
+} from './model';
 import type { FileWrite } from './ports';
 
 /**
@@ -209,6 +216,9 @@ export function buildJournal(
       modifiedAtMs: entry.modifiedAtMs,
       ...(entry.movedFrom ? { movedFrom: entry.movedFrom } : {}),
       ...(entry.movedTo ? { movedTo: entry.movedTo } : {}),
+      ...(entry.content && entry.content.blockHashes.length <= JOURNAL_INLINE_BLOCKS
+        ? { blockHashes: [...entry.content.blockHashes] }
+        : {}),
     })),
   };
 }

@@ -1,4 +1,5 @@
 // Unit tests with in-memory fakes of the store and the block index (see testing/fakes.ts).
+import { JOURNAL_INLINE_BLOCKS } from './model';
 import { MetadataService } from './metadata-service';
 import { ACTOR, NS, committerSetup, contentChange, deleteChange, hashOf } from '../testing/fakes';
 import { domainErrorRejectedBy } from '@filesync/server-kit/testing';
@@ -85,7 +86,9 @@ describe('Committer', () => {
   it('answers ListChanges with superseded versions while retained, and the journal’s own facts after', async () => {
     let now = 5_000;
     const { store, committer } = committerSetup({ clock: { now: () => now }, retentionMs: 1_000 });
-    const service = new MetadataService(store, committer, committerSetup().blocks);
+    const service = new MetadataService(store, committer, committerSetup().blocks, 1_000, {
+      settings: { clock: { now: () => now } },
+    });
     await committer.commit(NS, ACTOR, [contentChange('a', 0, [1])]);
     await committer.commit(NS, ACTOR, [contentChange('a', 1, [2])]);
     const blocksOf = async () =>
@@ -103,6 +106,42 @@ describe('Committer', () => {
       [1, 1, []],
       [2, 2, [hashOf(2)]],
     ]);
+  });
+
+  it('answers ListChanges from the journal alone for short block lists and deletions while no version can have expired', async () => {
+    let now = 5_000;
+    const { store, committer } = committerSetup({ clock: { now: () => now }, retentionMs: 1_000 });
+    const service = new MetadataService(store, committer, committerSetup().blocks, 1_000, {
+      settings: { clock: { now: () => now } },
+    });
+    const long = Array.from({ length: JOURNAL_INLINE_BLOCKS + 1 }, (_, index) => 10 + index);
+    await committer.commit(NS, ACTOR, [contentChange('gone', 0, [1])]);
+    await committer.commit(NS, ACTOR, [contentChange('small', 0, [2]), contentChange('large', 0, long)]);
+    const deleted = await committer.commit(NS, ACTOR, [deleteChange('gone', 1)], { confirmMassDelete: true });
+    expect(deleted.outcomes[0]?.kind).toBe('committed');
+    const asked: string[] = [];
+    const getVersions = store.getVersions.bind(store);
+    store.getVersions = async (namespaceId, refs) => {
+      asked.push(...refs.map(({ path, version }) => `${path}@${version}`));
+      return getVersions(namespaceId, refs);
+    };
+    const answer = async () =>
+      (await service.listChanges(NS, 1, 10)).entries.flatMap(({ changes }) =>
+        changes.map((change) => [change.path, change.deleted, change.content?.blockHashes.length]),
+      );
+    const expected = [
+      ['small', false, 1],
+      ['large', false, long.length],
+      ['gone', true, undefined],
+    ];
+    expect(await answer()).toEqual(expected);
+    expect(asked).toEqual(['large@1']);
+
+    // Once the record is older than the retention period, its versions may have expired: read.
+    asked.length = 0;
+    now = 6_000;
+    expect(await answer()).toEqual(expected);
+    expect(asked.sort()).toEqual(['large@1', 'small@1']);
   });
 
   it('reports stale bases as conflicts and commits the rest', async () => {

@@ -3,7 +3,15 @@ import { notFound } from '@filesync/server-kit';
 import type { BlockLocation, Blocks, PackRegistration, RegisterResult } from './blocks';
 import type { Committer } from './commit';
 import { singleChangeError } from './change-errors';
-import type { Actor, CommitOptions, CommitResult, FileChange, FileEntry } from './model';
+import type {
+  Actor,
+  CommitOptions,
+  CommitResult,
+  FileChange,
+  FileEntry,
+  JournalChange,
+  JournalRecord,
+} from './model';
 import { versionKey, type MetadataStore, type TrashPage } from './ports';
 import { Restorer, type RestoreFilesResult, type RestoreResume } from './restore';
 import {
@@ -39,11 +47,14 @@ export class MetadataService {
     private readonly store: MetadataStore,
     private readonly committer: Committer,
     private readonly blocks: Blocks,
-    /** How long superseded versions are kept (the committer's), for messages about expiry. */
-    retentionMs = RETENTION.defaultDays * 24 * 60 * 60 * 1000,
+    /**
+     * How long superseded versions are kept (the committer's): for messages about expiry, and to
+     * know a journal record too young for its versions to have expired.
+     */
+    private readonly retentionMs = RETENTION.defaultDays * 24 * 60 * 60 * 1000,
     watch: { hub?: WatchHub; settings?: Partial<WatchSettings> } = {},
   ) {
-    this.restorer = new Restorer(store, committer, retentionMs);
+    this.restorer = new Restorer(store, committer, this.retentionMs);
     this.watches = watch.hub ?? new WatchHub();
     this.watchSettings = {
       heartbeatMs: LIMITS.watchHeartbeatMs,
@@ -198,29 +209,25 @@ export class MetadataService {
       return index === 0 || estimate <= LIST_CHANGES_BYTES;
     });
     const hasMore = listed.hasMore || records.length < listed.records.length;
-    const refs = records.flatMap((record) => record.changes.map(({ path, version }) => ({ path, version })));
+    // A deletion needs no read of its version's item, nor does a version whose block list the
+    // journal carries and whose record is younger than the retention period: it may be superseded,
+    // but not for longer than that, so it has not expired (a version expires a retention period
+    // after it was superseded, which is after it was committed).
+    const nowMs = this.watchSettings.clock.now();
+    const inline = (record: JournalRecord, change: JournalChange) =>
+      change.blockHashes !== undefined && nowMs < record.committedAtMs + this.retentionMs;
+    const refs = records.flatMap((record) =>
+      record.changes.flatMap((change) =>
+        change.deleted || inline(record, change) ? [] : [{ path: change.path, version: change.version }],
+      ),
+    );
     const versions = await this.store.getVersions(namespaceId, refs);
     const entries = records.map((record) => ({
       seq: record.seq,
       changes: record.changes.map(
         (change) =>
-          versions.get(versionKey(change.path, change.version)) ?? {
-            // A superseded version past its retention period is gone: the journal keeps its facts,
-            // not its block list (the file has a newer version, later in the journal).
-            namespaceId,
-            path: change.path,
-            version: change.version,
-            deleted: change.deleted,
-            content: change.deleted
-              ? undefined
-              : { contentHash: change.contentHash, size: change.size, blockHashes: [] },
-            modifiedAtMs: change.modifiedAtMs,
-            committedAtMs: record.committedAtMs,
-            deviceId: record.actor.deviceId,
-            journalSeq: record.seq,
-            ...(change.movedFrom ? { movedFrom: change.movedFrom } : {}),
-            ...(change.movedTo ? { movedTo: change.movedTo } : {}),
-          },
+          (inline(record, change) ? undefined : versions.get(versionKey(change.path, change.version))) ??
+          journalEntry(namespaceId, record, change, inline(record, change) ? change.blockHashes! : []),
       ),
     }));
     // A page ends early at a byte budget: entries of files with many blocks are large (kind 10).
@@ -268,4 +275,32 @@ export class MetadataService {
 /** Follow paths in code-unit order, the whole namespace ('') first. */
 function comparePaths(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * A version as its journal record tells it, with `blockHashes` as its block list: the inline list,
+ * or none for a superseded version past its retention period (its item is gone; its file has a
+ * newer version later in the journal, and its blocks may be collected).
+ */
+function journalEntry(
+  namespaceId: string,
+  record: JournalRecord,
+  change: JournalChange,
+  blockHashes: readonly string[],
+): FileEntry {
+  return {
+    namespaceId,
+    path: change.path,
+    version: change.version,
+    deleted: change.deleted,
+    content: change.deleted
+      ? undefined
+      : { contentHash: change.contentHash, size: change.size, blockHashes: [...blockHashes] },
+    modifiedAtMs: change.modifiedAtMs,
+    committedAtMs: record.committedAtMs,
+    deviceId: record.actor.deviceId,
+    journalSeq: record.seq,
+    ...(change.movedFrom ? { movedFrom: change.movedFrom } : {}),
+    ...(change.movedTo ? { movedTo: change.movedTo } : {}),
+  };
 }

@@ -132,7 +132,14 @@ export interface CommitResult {
   readonly cursor: number;
 }
 
-/** The journal entry of one committed transaction; block lists live in the version items. */
+/**
+ * Block hashes a journal change carries inline at most (JournalChange.blockHashes): 8 × 64 bytes
+ * per change keeps a transaction's journal item far below DynamoDB's 400 KB, and covers every file
+ * of up to 8 blocks (all small files).
+ */
+export const JOURNAL_INLINE_BLOCKS = 8;
+
+/** The journal entry of one committed transaction; long block lists live in the version items. */
 export interface JournalRecord {
   readonly namespaceId: string;
   readonly seq: number;
@@ -151,6 +158,12 @@ export interface JournalChange {
   /** See FileEntry.movedFrom and movedTo: set on the two halves of a move. */
   readonly movedFrom?: string;
   readonly movedTo?: string;
+  /**
+   * The version's block list when it has at most JOURNAL_INLINE_BLOCKS hashes (absent on a
+   * deletion, on a longer list and on records written before lists were inlined): ListChanges
+   * answers such a change from the journal alone, without reading the version's item.
+   */
+  readonly blockHashes?: readonly string[];
 }
 
 /**
