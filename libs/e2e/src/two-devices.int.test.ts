@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FilesyncClient } from '@filesync/sync-client';
 import { TEST_PASSWORD, uniqueEmail } from '@filesync/test-support';
@@ -105,6 +105,38 @@ describe('two devices of one account', () => {
       expect(contents).toHaveLength(2);
       expect(contents).toEqual(expect.arrayContaining([laptopText, desktopText]));
     }
+  });
+
+  test('an edit that put the old mtime back (touch -r, cp -p) is kept when the other device edits the file too', async () => {
+    writeTree(dirs.laptop, { 'docs/kept.txt': 'original text A' });
+    await laptop.sync(dirs.laptop);
+    await desktop.sync(dirs.desktop);
+    const onDesktop = join(dirs.desktop, 'docs', 'kept.txt');
+    const before = lstatSync(onDesktop);
+    // Same size, other bytes, the old mtime put back: only the ctime tells. It ticks coarsely,
+    // so the edit is repeated until it shows, as any later edit would.
+    for (;;) {
+      writeFileSync(onDesktop, 'desktop edit!!!');
+      utimesSync(onDesktop, before.atime, before.mtime);
+      const after = lstatSync(onDesktop);
+      expect([after.size, after.mtimeMs]).toEqual([before.size, before.mtimeMs]);
+      if (after.ctimeMs !== before.ctimeMs) break;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    writeTree(dirs.laptop, { 'docs/kept.txt': 'laptop edit, longer' });
+    await laptop.sync(dirs.laptop);
+
+    const clash = await desktop.sync(dirs.desktop);
+    expect(clash.conflicts).toBe(1);
+    const contents = readdirSync(join(dirs.desktop, 'docs'))
+      .filter((name) => name.startsWith('kept'))
+      .map((name) => readFileSync(join(dirs.desktop, 'docs', name), 'utf8'));
+    expect(contents.sort()).toEqual(['desktop edit!!!', 'laptop edit, longer']);
+    for (let round = 0; round < 3 && !sameTree(dirs.laptop, dirs.desktop); round++) {
+      await desktop.sync(dirs.desktop);
+      await laptop.sync(dirs.laptop);
+    }
+    expect(treeDigest(dirs.laptop)).toEqual(treeDigest(dirs.desktop));
   });
 
   test('a delete on one device removes the file on the other', async () => {

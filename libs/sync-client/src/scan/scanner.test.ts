@@ -1,4 +1,15 @@
-import { chmod, mkdir, mkdtemp, readdir, rename, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  rename,
+  rm,
+  symlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { blockHash, contentHash } from '@filesync/sync-core';
@@ -116,6 +127,36 @@ describe('scanFolder', () => {
     const third = countingHasher();
     await scanFolder(root, state, third);
     expect(third.hashed).toEqual([join(root, 'a.txt')]);
+  });
+
+  it('reads again a file rewritten in place with its size and mtime put back (touch -r, cp -p): its ctime moved', async () => {
+    await put('a.txt', 'first text');
+    const file = join(root, 'a.txt');
+    // A whole millisecond, which utimes puts back exactly.
+    const mtime = new Date(1_700_000_000_000);
+    await utimes(file, mtime, mtime);
+    const scan = await scanFolder(root, state, countingHasher());
+    const seen = scan.files.get('a.txt')!;
+    expect(seen.ctimeMs).toBeGreaterThan(0);
+
+    // Same length, other bytes, the old mtime put back. The kernel's ctime ticks coarsely (a few
+    // ms): the rewrite is repeated until the ctime shows it, as any later edit would.
+    for (;;) {
+      await writeFile(file, 'other text');
+      await utimes(file, mtime, mtime);
+      const now = await lstat(file);
+      expect(now.mtimeMs).toBe(seen.mtimeMs);
+      if (now.ctimeMs !== seen.ctimeMs) break;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const second = countingHasher();
+    const after = await scanFolder(root, state, second);
+    expect(second.hashed).toEqual([file]);
+    expect(after.files.get('a.txt')!.contentHash).toBe(contentHash([blockHash(Buffer.from('other text'))]));
+    // Recorded with its new ctime: the next scan reads nothing.
+    const third = countingHasher();
+    await scanFolder(root, state, third);
+    expect(third.hashed).toEqual([]);
   });
 
   it('moves: a renamed file keeps its hash by device and inode; a reused inode of other size or mtime is read', async () => {

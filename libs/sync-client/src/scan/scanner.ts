@@ -5,7 +5,7 @@ import { sep } from 'node:path';
 import { LIMITS } from '@filesync/resources';
 import { canonicalPath, comparePaths, InvalidPathError } from '@filesync/sync-core';
 import type { FileHash, Hasher } from '../hashing/hash-file';
-import { fileIdOf, type FileState, type StateDb } from '../state/state-db';
+import { fileIdOf, unchangedSince, type FileState, type StateDb } from '../state/state-db';
 import type { ManifestEntry } from '../sync/model';
 import { errorText } from '../storage/fs-error';
 import { isOurTempName } from '../storage/temp-name';
@@ -21,6 +21,8 @@ export interface LocalFile extends FileHash {
   readonly mtimeMs: number;
   /** Device and inode as the scan saw them (fileIdOf); '' or absent when unknown. */
   readonly fileId?: string;
+  /** The ctime the scan saw (see unchangedSince); 0 or absent when unknown. */
+  readonly ctimeMs?: number;
 }
 
 export interface SkippedPath {
@@ -144,7 +146,14 @@ export async function scanFolder(
   const skipped: SkippedPath[] = [];
   const unknown = new UnknownPaths();
   // Only what hashing needs: a Stats object per file would cost hundreds of bytes each.
-  const found: { path: string; absPath: string; size: number; mtimeMs: number; fileId: string }[] = [];
+  const found: {
+    path: string;
+    absPath: string;
+    size: number;
+    mtimeMs: number;
+    ctimeMs: number;
+    fileId: string;
+  }[] = [];
   const seen = new Set<string>();
   const privateFolders = new Set(options.privateFolders);
   const maxPathBytes = options.maxPathBytes;
@@ -243,7 +252,15 @@ export async function scanFolder(
         continue;
       }
       if (!stats.isFile()) cannotSee(path, SKIP_REASONS.changedType);
-      else found.push({ path, absPath, size: stats.size, mtimeMs: stats.mtimeMs, fileId: fileIdOf(stats) });
+      else
+        found.push({
+          path,
+          absPath,
+          size: stats.size,
+          mtimeMs: stats.mtimeMs,
+          ctimeMs: stats.ctimeMs,
+          fileId: fileIdOf(stats),
+        });
     }
   };
   await walk(root, '');
@@ -263,18 +280,22 @@ export async function scanFolder(
   // kept its size and mtime (most passes) never asks.
   let movedFrom: ReturnType<typeof goneByFileId> | undefined;
   const goneWith = (fileId: string) => (movedFrom ??= goneByFileId(known, found)).get(fileId);
-  const hashOne = async ({ path, absPath, size, mtimeMs, fileId }: (typeof found)[number]): Promise<void> => {
+  const hashOne = async (seen: (typeof found)[number]): Promise<void> => {
+    const { path, absPath, size, mtimeMs, ctimeMs, fileId } = seen;
     const cached = known.get(path);
-    const unchanged = cached && cached.size === size && cached.mtimeMs === mtimeMs && cached.contentHash;
+    const unchanged = cached && unchangedSince(seen, cached) && cached.contentHash;
     // A synced path gone this scan whose file this is (same identity, size and mtime): moved, and
     // its hash holds as a path's own cached hash would. A reused inode has another size or mtime.
+    // Not the ctime: the rename itself moved it.
     const gone = unchanged || !fileId ? undefined : goneWith(fileId);
     const moved = gone && gone.size === size && gone.mtimeMs === mtimeMs ? gone : undefined;
     let hash: FileHash;
     if (unchanged) {
       hash = cached;
-      // Identities are recorded as files are seen (rows written before they were have none).
-      if ((cached.fileId ?? '') !== fileId) hashedRows.push({ ...cached, fileId });
+      // Identities and ctimes are recorded as files are seen (rows written before they were kept,
+      // and rows of files a pass renamed, have none).
+      if ((cached.fileId ?? '') !== fileId || !cached.ctimeMs)
+        hashedRows.push({ ...cached, fileId, ctimeMs });
     } else if (moved) {
       hash = moved;
       hashedRows.push({
@@ -286,6 +307,7 @@ export async function scanFolder(
         contentHash: moved.contentHash,
         blocks: moved.blocks,
         fileId,
+        ctimeMs,
       });
     } else {
       try {
@@ -298,7 +320,7 @@ export async function scanFolder(
         return;
       }
       const after = await fs.lstat(absPath).catch(() => undefined);
-      if (!after || after.size !== size || after.mtimeMs !== mtimeMs || hash.size !== size) {
+      if (!after || !unchangedSince(after, seen) || hash.size !== size) {
         cannotSee(path, SKIP_REASONS.changedWhileRead);
         return;
       }
@@ -311,6 +333,7 @@ export async function scanFolder(
         contentHash: hash.contentHash,
         blocks: hash.blocks,
         fileId,
+        ctimeMs,
       });
     }
     // Two literals rather than a spread of a conditional object: no object thrown away per file.
@@ -323,8 +346,17 @@ export async function scanFolder(
           contentHash: hash.contentHash,
           blocks: hash.blocks,
           fileId,
+          ctimeMs,
         }
-      : { path, absPath, mtimeMs, size: hash.size, contentHash: hash.contentHash, blocks: hash.blocks };
+      : {
+          path,
+          absPath,
+          mtimeMs,
+          size: hash.size,
+          contentHash: hash.contentHash,
+          blocks: hash.blocks,
+          ctimeMs,
+        };
     files.set(path, file);
     if (hashedRows.length >= HASHED_ROWS_PER_TRANSACTION) writeHashedRows();
     options.onFileHashed?.(file);

@@ -25,6 +25,7 @@ describe('StateDb', () => {
       { hash: 'c'.repeat(64), offset: 0, length: 10 },
       { hash: 'd'.repeat(64), offset: 10, length: 20 },
     ],
+    ctimeMs: 1_700_000_000_456.5,
   };
 
   it('keeps rows, folders and cursors across reopening', () => {
@@ -191,7 +192,8 @@ describe('StateDb', () => {
       lastPassOutcome: '',
       lastError: '',
     });
-    expect(db.get('/r', 'a.txt')).toMatchObject({ baseVersion: 3 });
+    // Rows from before ctimes were kept have none (0): they compare by size and mtime.
+    expect(db.get('/r', 'a.txt')).toMatchObject({ baseVersion: 3, ctimeMs: 0 });
     db.close();
     const raw = new DatabaseSync(file);
     expect(raw.prepare('PRAGMA user_version').get()).toEqual({ user_version: STATE_SCHEMA_VERSION });

@@ -30,6 +30,12 @@ export interface FileState {
    * when unknown. A new path with a gone path's identity, size and mtime is that file, moved.
    */
   readonly fileId?: string;
+  /**
+   * The local file's ctime (inode change time, ms) as of size/mtimeMs; 0 or absent when unknown
+   * (rows written before it was kept, and files renamed by a pass, until the next scan sees them).
+   * See unchangedSince: it is what tells an edit that put the old mtime back from no edit.
+   */
+  readonly ctimeMs?: number;
 }
 
 /** A synced folder as the state records it (FolderState without the count of its files). */
@@ -66,7 +72,7 @@ export interface FolderState extends FolderRecord {
 export type PassOutcomeName = '' | 'ok' | 'incomplete' | 'failed';
 
 const FILE_COLUMNS =
-  'path, base_version, base_content_hash, size, mtime_ms, content_hash, block_hashes, block_lengths, file_id';
+  'path, base_version, base_content_hash, size, mtime_ms, content_hash, block_hashes, block_lengths, file_id, ctime_ms';
 
 /** A files row selected as an array, in FILE_COLUMNS order. */
 type FileRowArray = [
@@ -79,6 +85,7 @@ type FileRowArray = [
   block_hashes: string,
   block_lengths: string,
   file_id: string,
+  ctime_ms: number,
 ];
 
 /**
@@ -133,6 +140,9 @@ const MIGRATIONS: readonly string[] = [
   // 5: folder bindings (issue 8, section 6). The remote path each folder is bound to, canonical
   // and without slashes ('' = the namespace root, where every folder was bound before).
   `ALTER TABLE folders ADD COLUMN remote_path TEXT NOT NULL DEFAULT '';`,
+  // 6: the local file's ctime beside its size and mtime (see unchangedSince), so an edit that
+  // puts the old mtime back is seen (0 until the next scan or download records it).
+  `ALTER TABLE files ADD COLUMN ctime_ms REAL NOT NULL DEFAULT 0;`,
 ];
 
 /** The schema version this client writes; a database from a newer client is refused. */
@@ -442,13 +452,13 @@ export class StateDb {
 
   put(root: string, state: FileState): void {
     this.statement(
-      `INSERT INTO files (root, path, base_version, base_content_hash, size, mtime_ms, content_hash, block_hashes, block_lengths, file_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO files (root, path, base_version, base_content_hash, size, mtime_ms, content_hash, block_hashes, block_lengths, file_id, ctime_ms)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (root, path) DO UPDATE SET
            base_version = excluded.base_version, base_content_hash = excluded.base_content_hash,
            size = excluded.size, mtime_ms = excluded.mtime_ms, content_hash = excluded.content_hash,
            block_hashes = excluded.block_hashes, block_lengths = excluded.block_lengths,
-           file_id = excluded.file_id`,
+           file_id = excluded.file_id, ctime_ms = excluded.ctime_ms`,
     ).run(
       root,
       state.path,
@@ -460,6 +470,7 @@ export class StateDb {
       JSON.stringify(state.blocks.map((block) => block.hash)),
       JSON.stringify(state.blocks.map((block) => block.length)),
       state.fileId ?? '',
+      state.ctimeMs ?? 0,
     );
   }
 
@@ -486,8 +497,18 @@ export class StateDb {
 }
 
 function fromRow(row: FileRowArray): FileState {
-  const [path, baseVersion, baseContentHash, size, mtimeMs, contentHash, blockHashes, blockLengths, fileId] =
-    row;
+  const [
+    path,
+    baseVersion,
+    baseContentHash,
+    size,
+    mtimeMs,
+    contentHash,
+    blockHashes,
+    blockLengths,
+    fileId,
+    ctimeMs,
+  ] = row;
   const hashes = JSON.parse(blockHashes) as string[];
   const lengths = JSON.parse(blockLengths) as number[];
   let offset = 0;
@@ -500,8 +521,9 @@ function fromRow(row: FileRowArray): FileState {
   // Most rows are synced files whose two hashes are equal: one string, not two copies.
   const base = baseContentHash === contentHash ? contentHash : baseContentHash;
   // Two literals rather than a spread of a conditional object: no object thrown away per row.
-  if (!fileId) return { path, baseVersion, baseContentHash: base, size, mtimeMs, contentHash, blocks };
-  return { path, baseVersion, baseContentHash: base, size, mtimeMs, contentHash, blocks, fileId };
+  if (!fileId)
+    return { path, baseVersion, baseContentHash: base, size, mtimeMs, contentHash, blocks, ctimeMs };
+  return { path, baseVersion, baseContentHash: base, size, mtimeMs, contentHash, blocks, fileId, ctimeMs };
 }
 
 /**
@@ -513,4 +535,22 @@ export function fileIdOf(stats: { readonly dev?: number; readonly ino?: number }
   // A file system without inodes (or a fake) reports none: no identity, rather than one for all.
   if (typeof stats.dev !== 'number' || typeof stats.ino !== 'number' || stats.ino === 0) return '';
   return `${stats.dev}:${stats.ino}`;
+}
+
+/**
+ * Whether a file's lstat (`now`) still shows the file `seen` was taken from (a scan's LocalFile,
+ * a state row): the same size and mtime, and the same ctime when `seen` knows one. The ctime is
+ * the one time a user cannot set: an edit that puts the old mtime back (`touch -r`, `cp -p`,
+ * `rsync -t`) changes it, and so is never taken for no change and overwritten. A ctime also moves
+ * on chmod, a new hard link or a rename of the file itself: that costs a read of the file, never
+ * an upload (its content hash comes out the same). Rows from before ctimes were kept compare by
+ * size and mtime alone, as every row did then.
+ */
+export function unchangedSince(
+  now: { readonly size: number; readonly mtimeMs: number; readonly ctimeMs: number },
+  seen: { readonly size: number; readonly mtimeMs: number; readonly ctimeMs?: number },
+): boolean {
+  return (
+    now.size === seen.size && now.mtimeMs === seen.mtimeMs && (!seen.ctimeMs || now.ctimeMs === seen.ctimeMs)
+  );
 }

@@ -14,7 +14,14 @@ import {
   type ScanFileSystem,
   type ScanResult,
 } from '../scan/scanner';
-import { fileIdOf, type BlockRef, type FileState, type PendingRemote, type StateDb } from '../state/state-db';
+import {
+  fileIdOf,
+  unchangedSince,
+  type BlockRef,
+  type FileState,
+  type PendingRemote,
+  type StateDb,
+} from '../state/state-db';
 import { writeFileAtomically } from '../storage/atomic-write';
 import { newTempName } from '../storage/temp-name';
 import type { BlockStore } from '../storage/block-store';
@@ -1012,7 +1019,8 @@ class SyncRun {
     const copyPath = await this.moveAside(file.absPath, file.path);
     const copyAbs = join(dirname(file.absPath), basename(copyPath));
     const now = await stat(copyAbs);
-    // The file may have changed after the scan: then its blocks are not the scanned ones.
+    // The file may have changed after the scan: then its blocks are not the scanned ones. Not
+    // by ctime: the move aside itself changed that.
     const current =
       now.size === file.size && now.mtimeMs === file.mtimeMs
         ? file
@@ -1020,7 +1028,14 @@ class SyncRun {
     return {
       kind: 'upload',
       baseVersion: 0,
-      file: { ...file, ...current, path: copyPath, absPath: copyAbs, mtimeMs: now.mtimeMs },
+      file: {
+        ...file,
+        ...current,
+        path: copyPath,
+        absPath: copyAbs,
+        mtimeMs: now.mtimeMs,
+        ctimeMs: now.ctimeMs,
+      },
     };
   }
 
@@ -1232,6 +1247,7 @@ class SyncRun {
       contentHash: download.contentHash,
       blocks,
       fileId: fileIdOf(written),
+      ctimeMs: written.ctimeMs,
     });
     this.summary.filesDownloaded++;
   }
@@ -1244,7 +1260,7 @@ class SyncRun {
   private async makeRoomFor(target: string, path: string, expected: LocalFile | undefined): Promise<void> {
     const now = await lstat(target).catch(() => undefined);
     if (!now) return;
-    if (expected && now.isFile() && now.size === expected.size && now.mtimeMs === expected.mtimeMs) {
+    if (expected && now.isFile() && unchangedSince(now, expected)) {
       await assertReadable(target);
       return;
     }
@@ -1262,7 +1278,7 @@ class SyncRun {
     }
     await this.safe.checkTarget(file.absPath);
     const now = await lstat(file.absPath).catch(() => undefined);
-    if (now && (!now.isFile() || now.size !== file.size || now.mtimeMs !== file.mtimeMs)) {
+    if (now && (!now.isFile() || !unchangedSince(now, file))) {
       // Edited since the scan: the edit wins over the remote deletion; the next pass uploads it.
       this.deps.logger.warn({ path: entry.path }, 'changed during sync: not deleted');
       return;
@@ -1384,7 +1400,7 @@ class SyncRun {
   private async renameLocal(file: LocalFile, download: PendingDownload): Promise<boolean> {
     await this.safe.checkTarget(file.absPath);
     const now = await lstat(file.absPath).catch(() => undefined);
-    if (!now?.isFile() || now.size !== file.size || now.mtimeMs !== file.mtimeMs) return false;
+    if (!now?.isFile() || !unchangedSince(now, file)) return false;
     const target = await onDiskPath(this.root, download.path, this.spellings);
     await this.safe.checkTarget(target, { create: true });
     // Never over something that appeared there: it is kept, and the download deals with it.
@@ -1396,6 +1412,10 @@ class SyncRun {
     )
       return false;
     await rename(file.absPath, target);
+    // The rename moved the file's ctime: the row keeps the new one, unless the file changed in
+    // between (then none, and the next scan reads it).
+    const moved = await lstat(target).catch(() => undefined);
+    const ctimeMs = moved && moved.size === file.size && moved.mtimeMs === file.mtimeMs ? moved.ctimeMs : 0;
     this.deps.state.transaction(() => {
       this.deps.state.delete(this.root, file.path);
       this.deps.state.put(this.root, {
@@ -1407,6 +1427,7 @@ class SyncRun {
         contentHash: file.contentHash,
         blocks: file.blocks,
         ...(file.fileId ? { fileId: file.fileId } : {}),
+        ctimeMs,
       });
     });
     this.summary.moved++;
@@ -1434,6 +1455,7 @@ class SyncRun {
       contentHash: file.contentHash,
       blocks: file.blocks,
       ...(file.fileId ? { fileId: file.fileId } : {}),
+      ctimeMs: file.ctimeMs ?? 0,
     });
   }
 

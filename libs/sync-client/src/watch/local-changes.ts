@@ -1,24 +1,23 @@
-import type { Dirent } from 'node:fs';
+import type { Dirent, Stats } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { canonicalPath } from '@filesync/sync-core';
 import { loadIgnoreRules } from '../scan/ignore-rules';
-import type { FileState, StateDb } from '../state/state-db';
+import { unchangedSince, type FileState, type StateDb } from '../state/state-db';
 
 /** A file as the synced base has it, unchanged since: its last pass recorded exactly this. */
-function matchesBase(row: FileState | undefined, size: number, mtimeMs: number): boolean {
+function matchesBase(row: FileState | undefined, stats: Stats): boolean {
   return (
     row !== undefined &&
     row.baseVersion > 0 &&
     row.contentHash === row.baseContentHash &&
-    row.size === size &&
-    row.mtimeMs === mtimeMs
+    unchangedSince(stats, row)
   );
 }
 
 /**
  * True when every path that file-system events named is what the synced base holds (a file the
- * last pass wrote or saw, unchanged since by size and mtime; or a path that neither exists nor
+ * last pass wrote or saw, unchanged since by size, mtime and ctime; or a path that neither exists nor
  * was synced). The events of a pass's own downloads and deletions are such: no pass is needed
  * for them. Anything else, or any doubt, is false. Only lstat: nothing is read or hashed.
  */
@@ -41,13 +40,13 @@ export async function eventsSettled(root: string, paths: Iterable<string>, state
     }
     // A folder's files raise events of their own; a folder alone syncs nothing.
     if (stats.isDirectory()) continue;
-    if (!stats.isFile() || !matchesBase(row, stats.size, stats.mtimeMs)) return false;
+    if (!stats.isFile() || !matchesBase(row, stats)) return false;
   }
   return true;
 }
 
 /**
- * How many paths of a synced folder differ from its synced base, by size and mtime against the
+ * How many paths of a synced folder differ from its synced base, by size, mtime and ctime against the
  * state database (no file is read): new and edited files, and synced files gone (deletions).
  * Honours .filesyncignore; symlinks, special files and `privateFolders` are not counted. A
  * folder that cannot be listed counts nothing below it, as a pass would.
@@ -86,7 +85,7 @@ export async function countLocalChanges(
       if (!entry.isFile() || rules.ignores(path)) continue;
       seen.add(path);
       const stats = await lstat(absolute).catch(() => undefined);
-      if (stats && !matchesBase(rows.get(path), stats.size, stats.mtimeMs)) changed += 1;
+      if (stats && !matchesBase(rows.get(path), stats)) changed += 1;
     }
   };
   await walk(root, '');
