@@ -1,3 +1,5 @@
+import { serverAddresses } from '../config/server-addresses';
+import { transportContext } from '../config/tls-errors';
 import { NotSignedInError } from '../session/errors';
 import { SyncBusyError } from '../sync/sync-busy-error';
 import { describeError } from './error-messages';
@@ -34,6 +36,19 @@ describe('issue 9: every error a user can meet says what to do, in one line', ()
     expect(await describeError(grpcError(4, 'Deadline exceeded after 15s,LB pick: 0s'), context)).toContain(
       '(no answer in time)',
     );
+  });
+
+  it('plaintext to a loopback TLS server says to use grpcs:// or --tls, also with --insecure (which loopback ignores)', async () => {
+    const closed = grpcError(
+      14,
+      'No connection established. Last error: Failed to connect (2026-11-30T17:14:15.171Z). Resolution note: ',
+    );
+    for (const insecure of [false, true]) {
+      const transport = transportContext(serverAddresses('127.0.0.1:50051', { insecure }));
+      expect(await describeError(closed, { ...context, server: '127.0.0.1:50051', transport })).toBe(
+        'the server at 127.0.0.1:50051 speaks TLS: use grpcs://127.0.0.1:50051 or --tls',
+      );
+    }
   });
 
   it('an ended session says how to sign in again; a wrong password at login says to check it', async () => {

@@ -11,11 +11,13 @@ export function statusLines(status: ClientStatus): string[] {
     `Server ${status.server}, namespace ${status.namespaceId}: ` +
       (check === undefined
         ? 'not checked'
-        : !check.reachable
-          ? `UNREACHABLE (${check.error}); check the address and your network`
-          : !check.sessionValid
-            ? `reachable, but the session was refused (${check.error}): run \`filesync login\``
-            : `reachable, session valid (${check.ms} ms)`),
+        : check.tlsFailure
+          ? `cannot connect: ${check.error}`
+          : !check.reachable
+            ? `UNREACHABLE (${check.error}); check the address and your network`
+            : !check.sessionValid
+              ? `reachable, but the session was refused (${check.error}): run \`filesync login\``
+              : `reachable, session valid (${check.ms} ms)`),
     `Home ${status.home}`,
     ...(status.syncedFolders.length === 0 ? ['No folder synced yet.'] : ['Synced folders:']),
     ...status.syncedFolders.flatMap(folderLines),

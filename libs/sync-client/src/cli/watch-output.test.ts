@@ -74,6 +74,17 @@ describe('status lines', () => {
     expect(text).toContain('last error: UNAVAILABLE: no connection');
   });
 
+  it('names a TLS failure instead of calling the server unreachable', () => {
+    const untrusted =
+      "the server's certificate is not trusted (self-signed certificate in certificate chain): pass --ca FILE";
+    const text = statusLines({
+      ...base,
+      serverCheck: { reachable: false, sessionValid: false, ms: 4, error: untrusted, tlsFailure: true },
+    }).join('\n');
+    expect(text).toContain(`namespace ns: cannot connect: ${untrusted}`);
+    expect(text).not.toMatch(/UNREACHABLE|your network/);
+  });
+
   it('names a missing folder and a refused session', () => {
     const text = statusLines({
       ...base,
