@@ -268,7 +268,13 @@ export class FilesyncClient {
    */
   async watch(dir: string, options: WatchCallOptions): Promise<void> {
     const session = this.auth.requireSession();
-    const root = await openSyncRoot(dir, this.state, { create: options.create });
+    const root = await openSyncRoot(dir, this.state, {
+      create: options.create,
+      binding: {
+        namespaceId: session.rootNamespaceId,
+        remotePath: options.remote === undefined ? undefined : parseRemotePath(options.remote),
+      },
+    });
     const other = this.state.folderRecord(root)?.watcherPid ?? 0;
     if (other !== 0 && other !== process.pid && isAlive(other)) {
       throw new WatchBusyError(`${root} is watched already by filesync (pid ${other})`);
@@ -348,8 +354,11 @@ export class FilesyncClient {
         }
         await moveSyncRoot(options.movedFrom, dir, this.state);
       }
-      root = await openSyncRoot(dir, this.state, { create: options.create });
       const namespaceId = session.rootNamespaceId;
+      root = await openSyncRoot(dir, this.state, {
+        create: options.create,
+        binding: { namespaceId, remotePath: wanted },
+      });
       // A dry run checks the binding but records none.
       const remotePath = bindSyncRoot(root, this.state, {
         namespaceId,

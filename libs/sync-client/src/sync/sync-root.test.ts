@@ -224,6 +224,25 @@ describe('folder bindings: one remote path per folder, no two folders over the s
     expect(bind('two')).toBe('');
   });
 
+  it('refuses a missing folder whose binding would overlap before telling it to --create, and creates nothing', async () => {
+    bind('docs');
+    const binding = { namespaceId: 'ns', remotePath: 'K' };
+    for (const create of [false, true]) {
+      const error = await openSyncRoot(join(parent, 'new'), state, { create, binding }).catch(
+        (caught: unknown) => caught,
+      );
+      expect(error).toBeInstanceOf(FolderBindingError);
+      expect((error as Error).message).toMatch(/is bound to \/, which holds \/K/);
+      expect((error as Error).message).not.toContain('--create');
+    }
+    expect(await readdir(parent)).toEqual([]);
+    // A binding that fits leaves the missing folder to the usual advice.
+    state.forgetFolder(join(parent, 'docs'));
+    await expect(openSyncRoot(join(parent, 'new'), state, { binding })).rejects.toThrow(
+      SyncFolderMissingError,
+    );
+  });
+
   it('a folder re-created with --create starts afresh, still bound to its remote path', async () => {
     const folder = join(parent, 'photos');
     state.bindFolder(folder, 'ns', 'Photos');
