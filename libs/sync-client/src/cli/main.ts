@@ -11,7 +11,7 @@ import { describeError } from './error-messages';
 import { errorReport, exitCodeForError, exitCodeForSummary, EXIT, EXIT_CODES_HELP } from './exit-codes';
 import { InterruptedError, withSignals } from './interrupt';
 import { readPassword } from './password';
-import { planLines, summaryLines } from './sync-output';
+import { planLines, summaryLines, unlinkedLine } from './sync-output';
 import { restoreLines, trashLines, versionLines } from './trash-output';
 
 interface GlobalOptions {
@@ -279,10 +279,7 @@ function buildProgram(outcome: Outcome): Command {
     .argument('<dir>', 'a synced folder, as `filesync status` lists it')
     .action(async (dir: string) => {
       const unlinked = await withClient((client) => client.unlink(dir));
-      process.stdout.write(
-        `Unlinked ${unlinked.root} from /${unlinked.remotePath} (${unlinked.files} files were synced); ` +
-          'no file was changed.\n',
-      );
+      process.stdout.write(`${unlinkedLine(unlinked)}\n`);
     });
 
   program

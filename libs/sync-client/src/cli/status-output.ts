@@ -1,4 +1,5 @@
 import type { ClientStatus, FolderStatus } from '../client';
+import { plural } from '../plural';
 
 const when = (ms: number) => (ms ? new Date(ms).toISOString() : 'never');
 
@@ -29,10 +30,10 @@ function folderLines(folder: FolderStatus): string[] {
     ? 'MISSING (moved, deleted or not mounted: nothing is deleted; see `filesync sync --help`)'
     : folder.pendingLocalChanges === undefined
       ? 'local changes unknown (cannot read the folder)'
-      : `${folder.pendingLocalChanges} local changes not synced yet`;
+      : `${plural(folder.pendingLocalChanges, 'local change')} not synced yet`;
   const lines = [
     `  ${folder.root} <-> /${folder.remotePath}`,
-    `    ${folder.watching ? `watching (pid ${folder.watcherPid})` : 'not watching'}, ${folder.files} files synced, ${pending}`,
+    `    ${folder.watching ? `watching (pid ${folder.watcherPid})` : 'not watching'}, ${plural(folder.files, 'file')} synced, ${pending}`,
     `    last pass ${when(folder.lastPassAtMs || folder.lastSyncAtMs)}` +
       (folder.lastPassOutcome ? `: ${folder.lastPassOutcome}` : ''),
   ];

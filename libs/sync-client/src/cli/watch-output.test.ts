@@ -85,6 +85,14 @@ describe('status lines', () => {
     expect(text).not.toMatch(/UNREACHABLE|your network/);
   });
 
+  it('counts one file and one change in the singular', () => {
+    const text = statusLines({
+      ...base,
+      syncedFolders: [{ ...base.syncedFolders[0]!, files: 1, pendingLocalChanges: 1 }],
+    }).join('\n');
+    expect(text).toContain('1 file synced, 1 local change not synced yet');
+  });
+
   it('names a missing folder and a refused session', () => {
     const text = statusLines({
       ...base,

@@ -61,7 +61,7 @@ describe('kind 1: a missing synced folder is never taken for an empty one', () =
     const error = await openSyncRoot(folder, state).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(SyncFolderMissingError);
     expect(error).toMatchObject({ syncedBefore: { root: folder, files: 1, cursor: 9 } });
-    expect((error as Error).message).toMatch(/synced before \(1 files.*--create/s);
+    expect((error as Error).message).toMatch(/synced before \(1 file, .*--create/s);
     expect(await readdir(parent)).toEqual([]);
     expect(state.get(folder, 'a.txt')).toBeDefined();
   });

@@ -4,6 +4,7 @@ import { basename, dirname, join, resolve, sep } from 'node:path';
 import { isAlive, isAtOrBelow } from '@filesync/sync-core';
 import type { FolderRecord, FolderState, StateDb } from '../state/state-db';
 import { displayRemotePath, remotePathsOverlap } from './remote-binding';
+import { plural } from '../plural';
 
 /**
  * The folder to sync does not exist (or a file took its place). Nothing was changed: an empty
@@ -22,7 +23,7 @@ export class SyncFolderMissingError extends Error {
     const what = notAFolder ? `${dir} is not a folder (a file is in its place)` : `${dir} is missing`;
     super(
       syncedBefore
-        ? `${what}, but it was synced before (${syncedBefore.files} files, last sync ` +
+        ? `${what}, but it was synced before (${plural(syncedBefore.files, 'file')}, last sync ` +
             `${syncedBefore.lastSyncAtMs ? new Date(syncedBefore.lastSyncAtMs).toISOString() : 'never finished'}). ` +
             'Nothing was changed, here or on the server. If the folder was moved, run ' +
             `\`filesync sync NEW_PLACE --moved-from ${dir}\` so its sync state moves with it (syncing ` +
