@@ -49,7 +49,7 @@ describe('kind 2: the mass-delete guard (client)', () => {
       rmSync(join(laptop.folder, 'docs'), { recursive: true });
       const stopped = await cli(laptop.home, ['sync', laptop.folder]);
       expect(stopped.code).toBe(EXIT.massDelete);
-      expect(stopped.stderr).toContain('would delete 5 of 5 synced file(s)');
+      expect(stopped.stderr).toContain('would delete 5 of 5 synced files');
       expect(stopped.stderr).toContain('5 are missing from this folder (docs/f0.txt');
       expect(stopped.stderr).toContain('--force');
 

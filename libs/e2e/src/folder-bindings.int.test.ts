@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXIT, FilesyncClient } from '@filesync/sync-client';
 import { TEST_PASSWORD, uniqueEmail } from '@filesync/test-support';
@@ -175,6 +175,17 @@ describe('folders bound to remote paths', () => {
     expect(onFile.code).toBe(EXIT.error);
     expect(onFile.stderr).toContain('/notes.txt is a file');
     expect(Object.keys(treeDigest(second))).toEqual(['s.txt']);
+
+    // A folder not made yet, asked for a remote path inside the root the tablet's folder is bound
+    // to: the overlap is what it hears, not advice to --create that would only lead to it.
+    const missing = join(dir('bind-refuse-parent'), 'new');
+    for (const create of [[], ['--create']]) {
+      const refused = await tablet!.cli('sync', missing, '--remote', '/K', ...create);
+      expect(refused.code).toBe(EXIT.usage);
+      expect(refused.stderr).toContain(`${all} is bound to /, which holds /K`);
+      expect(refused.stderr).not.toContain('--create');
+      expect(existsSync(missing)).toBe(false);
+    }
   });
 
   test('unlink, then sync again (a first sync) loses nothing; trash and restore take local paths of a bound folder', async () => {

@@ -100,22 +100,62 @@ describe('TLS', () => {
     ]);
   });
 
-  test('--insecure against the TLS server fails within seconds, suggesting TLS', async () => {
-    const started = Date.now();
-    const result = await filesync([
+  test('plaintext to the loopback TLS server, with --insecure or without, says it speaks TLS within seconds (exit 1)', async () => {
+    const plain = tls.server.replace('grpcs://', '');
+    for (const insecure of [[], ['--insecure']]) {
+      const started = Date.now();
+      const result = await filesync([
+        '--server',
+        plain,
+        ...insecure,
+        '--home',
+        scratch.dir('tls-plaintext-home'),
+        'login',
+        '--email',
+        uniqueEmail('tls-plaintext'),
+      ]);
+      expect(result.code).toBe(1);
+      // --insecure changes nothing for loopback: the advice is TLS, not dropping --insecure.
+      expect(lines(result.stderr)).toEqual([
+        `filesync: the server at ${plain} speaks TLS: use grpcs://${plain} or --tls`,
+      ]);
+      // The login deadline is 30 s; a refused connection must end long before it.
+      expect(Date.now() - started).toBeLessThan(20_000);
+    }
+  });
+
+  test('without the CA, status names the certificate and logout keeps the session until it can tell the server', async () => {
+    const home = scratch.dir('tls-logout-home');
+    await succeeds([
       '--server',
-      tls.server.replace('grpcs://', ''),
-      '--insecure',
+      tls.server,
+      '--ca',
+      tls.caFile,
       '--home',
-      scratch.dir('tls-insecure-home'),
-      'login',
+      home,
+      'signup',
       '--email',
-      uniqueEmail('tls-insecure'),
+      uniqueEmail('tls-logout'),
     ]);
-    expect(result.code).toBe(1);
-    expect(lines(result.stderr)).toEqual([expect.stringMatching(/may require TLS \(drop --insecure\)/)]);
-    // The login deadline is 30 s; a refused connection must end long before it.
-    expect(Date.now() - started).toBeLessThan(20_000);
+
+    const status = await filesync(['--home', home, 'status']);
+    expect(status.code).toBe(1);
+    expect(status.stdout).toMatch(
+      /: cannot connect: the server's certificate is not trusted \(.+\): .*--ca FILE/,
+    );
+    expect(status.stdout).not.toMatch(/UNREACHABLE|your network/);
+
+    const refused = await filesync(['--home', home, 'logout']);
+    expect(refused.code).toBe(1);
+    expect(lines(refused.stderr)).toEqual([
+      expect.stringMatching(
+        /^filesync: not logged out: .*could not be told: the server's certificate is not trusted .*--ca FILE .*FILESYNC_CA.*`filesync logout` again.*`filesync devices remove /,
+      ),
+    ]);
+    // Still signed in, so logging out with the CA ends the session on the server too.
+    expect(await succeeds(['--ca', tls.caFile, '--home', home, 'logout'])).toMatch(
+      /^Logged out .* on this device\. /,
+    );
   });
 
   test('TLS to the plaintext stack says the server does not speak TLS', async () => {

@@ -6,7 +6,12 @@ import { status } from '@grpc/grpc-js';
 import { type common, grpcCode, unary } from '@filesync/contracts';
 import { canonicalPath, isAlive } from '@filesync/sync-core';
 import { DEFAULT_SERVER, serverAddresses, type TransportChoice } from './config/server-addresses';
-import { describeTlsFailure, errorDetails } from './config/tls-errors';
+import {
+  describeTlsFailure,
+  errorDetails,
+  transportContext,
+  type TransportContext,
+} from './config/tls-errors';
 import { readTrustedCa } from './config/trusted-ca';
 import { createServiceClients, TIMEOUTS, type ServiceClients } from './grpc/clients';
 import type { Hasher } from './hashing/hash-file';
@@ -132,6 +137,11 @@ export interface ServerCheck {
   readonly ms: number;
   /** What went wrong, when something did. */
   readonly error?: string;
+  /**
+   * The connection failed for a TLS reason (a certificate not trusted, TLS against plaintext):
+   * configuration to fix here, not the network; `error` says what to do.
+   */
+  readonly tlsFailure?: boolean;
 }
 
 export interface ClientStatus extends AccountInfo {
@@ -187,8 +197,8 @@ export class FilesyncClient {
   private constructor(
     readonly home: string,
     readonly server: string,
-    /** Plaintext to a host that is not loopback (`--insecure`): the CLI warns. */
-    readonly insecure: boolean,
+    /** How connections are made: what the advice for a failed one depends on. */
+    readonly transport: TransportContext,
     private readonly clients: ServiceClients,
     private readonly auth: Authenticator,
     private readonly state: StateDb,
@@ -217,7 +227,7 @@ export class FilesyncClient {
     return new FilesyncClient(
       home,
       addresses.server,
-      addresses.insecure,
+      transportContext(addresses),
       clients,
       auth,
       StateDb.open(join(home, 'state.db')),
@@ -225,6 +235,11 @@ export class FilesyncClient {
       options.scanFileSystem,
       extraCa,
     );
+  }
+
+  /** Plaintext to a host that is not loopback (`--insecure`): the CLI warns. */
+  get insecure(): boolean {
+    return this.transport.insecure;
   }
 
   /** The signed-in account's email, undefined when nobody is signed in. */
@@ -253,7 +268,13 @@ export class FilesyncClient {
    */
   async watch(dir: string, options: WatchCallOptions): Promise<void> {
     const session = this.auth.requireSession();
-    const root = await openSyncRoot(dir, this.state, { create: options.create });
+    const root = await openSyncRoot(dir, this.state, {
+      create: options.create,
+      binding: {
+        namespaceId: session.rootNamespaceId,
+        remotePath: options.remote === undefined ? undefined : parseRemotePath(options.remote),
+      },
+    });
     const other = this.state.folderRecord(root)?.watcherPid ?? 0;
     if (other !== 0 && other !== process.pid && isAlive(other)) {
       throw new WatchBusyError(`${root} is watched already by filesync (pid ${other})`);
@@ -303,7 +324,7 @@ export class FilesyncClient {
             error instanceof StateDbTooNewError ||
             // A certificate not trusted, TLS against plaintext: configuration to fix, not a
             // server to wait for (the CLI explains it in one line).
-            describeTlsFailure(errorDetails(error), { insecure: this.insecure }) !== undefined,
+            describeTlsFailure(errorDetails(error), this.transport) !== undefined,
           logger: this.logger,
           timing: options.timing,
           onEvent: options.onEvent,
@@ -333,8 +354,11 @@ export class FilesyncClient {
         }
         await moveSyncRoot(options.movedFrom, dir, this.state);
       }
-      root = await openSyncRoot(dir, this.state, { create: options.create });
       const namespaceId = session.rootNamespaceId;
+      root = await openSyncRoot(dir, this.state, {
+        create: options.create,
+        binding: { namespaceId, remotePath: wanted },
+      });
       // A dry run checks the binding but records none.
       const remotePath = bindSyncRoot(root, this.state, {
         namespaceId,
@@ -477,7 +501,8 @@ export class FilesyncClient {
    */
   async logout(): Promise<{ email: string; revoked: boolean; error?: unknown }> {
     const { email } = this.auth.requireSession();
-    return { email, ...(await this.auth.logout()) };
+    const fixableHere = (error: unknown) => describeTlsFailure(errorDetails(error), this.transport);
+    return { email, ...(await this.auth.logout({ fixableHere })) };
   }
 
   /** The account's devices, oldest first; `current` marks this one. */
@@ -636,16 +661,17 @@ export class FilesyncClient {
         code === status.DEADLINE_EXCEEDED ||
         code === status.CANCELLED;
       if (!unreachable) return { reachable: true, sessionValid: true, ms: elapsed(), error: message };
+      const tls = describeTlsFailure(message, this.transport);
+      if (tls !== undefined)
+        return { reachable: false, sessionValid: false, ms: elapsed(), error: tls, tlsFailure: true };
       const timedOut = code === status.DEADLINE_EXCEEDED || signal.aborted;
       return {
         reachable: false,
         sessionValid: false,
         ms: elapsed(),
-        error:
-          describeTlsFailure(message, { insecure: this.insecure }) ??
-          (timedOut
-            ? `${this.server} did not answer within ${STATUS_CHECK_TIMEOUT_MS / 1000} s: ${message}`
-            : `${this.server} cannot be reached: ${message}`),
+        error: timedOut
+          ? `${this.server} did not answer within ${STATUS_CHECK_TIMEOUT_MS / 1000} s: ${message}`
+          : `${this.server} cannot be reached: ${message}`,
       };
     }
   }

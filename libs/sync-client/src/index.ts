@@ -15,6 +15,7 @@ export { SyncIncompleteError, MassDeleteError } from './sync/summary';
 export type { SyncOptions } from './sync/engine';
 export { EXIT } from './cli/exit-codes';
 export { NotSignedInError } from './session/authenticator';
+export { LogoutNotSentError } from './session/errors';
 export { serverAddresses, DEFAULT_SERVER, type ServerAddresses } from './config/server-addresses';
 export type { FolderRecord, FolderState } from './state/state-db';
 export { SyncBusyError } from './sync/sync-lock';

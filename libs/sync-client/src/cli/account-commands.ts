@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { ConflictCopy, DeviceInfo, FilesyncClient } from '../client';
+import { plural } from '../plural';
 
 /** What the commands here need of main.ts. */
 export interface CommandContext {
@@ -108,7 +109,7 @@ export function conflictLines(copies: readonly ConflictCopy[]): string[] {
     lines.push(`  ${copy.path}`, `    copy of ${copy.original}, kept${by} at ${copy.madeAt}`);
   }
   lines.push(
-    `${copies.length} conflicted ${copies.length === 1 ? 'copy' : 'copies'}: keep what you need in the original and delete the copy; both sync.`,
+    `${plural(copies.length, 'conflicted copy', 'conflicted copies')}: keep what you need in the original and delete the copy; both sync.`,
   );
   return lines;
 }

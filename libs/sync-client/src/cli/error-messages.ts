@@ -1,7 +1,7 @@
 import type { ServiceError } from '@grpc/grpc-js';
 import { InvalidCaError, InvalidServerError } from '../config/server-addresses';
 import { GRPC_CODE, grpcCodeOf, isUnreachable } from './exit-codes';
-import { describeTlsFailure } from '../config/tls-errors';
+import { describeTlsFailure, type TransportContext } from '../config/tls-errors';
 
 /** What the message of a failed command may name: where it went, what it was. */
 export interface ErrorContext {
@@ -11,8 +11,8 @@ export interface ErrorContext {
   readonly command?: string | undefined;
   /** The signed-in account, for the `filesync login` advice. */
   readonly email?: string | undefined;
-  /** The run was plaintext on purpose (`--insecure`): a dropped connection may mean the server wants TLS. */
-  readonly insecure?: boolean | undefined;
+  /** How the run connected, once the client was open: a dropped plaintext connection may mean a TLS server. */
+  readonly transport?: TransportContext | undefined;
 }
 
 /**
@@ -26,7 +26,7 @@ export async function describeError(error: unknown, context: ErrorContext): Prom
   if (code !== undefined) {
     const details = ((error as ServiceError).details || (error as Error).message || '').trim();
     // Before "unreachable": a failed handshake surfaces as UNAVAILABLE too.
-    const tls = describeTlsFailure(details, { insecure: context.insecure === true });
+    const tls = describeTlsFailure(details, context.transport ?? { insecure: false });
     if (tls) return tls;
     if (isUnreachable(error)) return unreachableMessage(context.server, details);
     if (code === GRPC_CODE.UNAUTHENTICATED) return unauthenticatedMessage(details, context);

@@ -111,4 +111,19 @@ describe('issue 9: every way a command ends has its own exit code', () => {
     for (const code of Object.values(EXIT))
       expect(EXIT_CODES_HELP).toMatch(new RegExp(`(^|\\s)${code}\\s`, 'm'));
   });
+
+  it('plaintext to a loopback TLS server is a configuration error (1), not an unreachable server (7)', () => {
+    const loopback = { insecure: false, plaintextLoopback: '127.0.0.1:50051' };
+    const closed = grpcError(
+      14,
+      'No connection established. Last error: Failed to connect (2026-11-30T17:14:15.171Z). Resolution note: ',
+    );
+    expect(exitCodeForError(closed, loopback)).toBe(EXIT.error);
+    expect(errorReport(closed, 'm', loopback).error).toMatchObject({ code: 'error', exitCode: 1 });
+    const refused = grpcError(
+      14,
+      'No connection established. Last error: connect ECONNREFUSED 127.0.0.1:50051',
+    );
+    expect(exitCodeForError(refused, loopback)).toBe(EXIT.unreachable);
+  });
 });

@@ -6,7 +6,7 @@ import { RemotePathError } from '../sync/remote-binding';
 import { SyncBusyError } from '../sync/sync-busy-error';
 import { SyncFolderMissingError, SyncFolderUnreadableError, SyncRootChoiceError } from '../sync/sync-root';
 import { InterruptedError } from './interrupt';
-import { describeTlsFailure, errorDetails } from '../config/tls-errors';
+import { describeTlsFailure, errorDetails, type TransportContext } from '../config/tls-errors';
 
 /**
  * The CLI's exit codes, in one place so scripts can tell outcomes apart. Codes are never reused
@@ -65,10 +65,10 @@ export function exitCodeForSummary(summary: SyncSummary): ExitCode {
 }
 
 /**
- * The exit code for an error that ended a command. `context.insecure`: the run had `--insecure`
- * (a dropped plaintext connection then most likely means a TLS server).
+ * The exit code for an error that ended a command. `context`: how the run connected (a dropped
+ * plaintext connection may mean a TLS server; see describeTlsFailure).
  */
-export function exitCodeForError(error: unknown, context: { insecure?: boolean } = {}): number {
+export function exitCodeForError(error: unknown, context: Partial<TransportContext> = {}): number {
   if (error instanceof CommanderError) return error.exitCode === 1 ? EXIT.usage : error.exitCode;
   if (
     error instanceof InvalidServerError ||
@@ -89,10 +89,13 @@ export function exitCodeForError(error: unknown, context: { insecure?: boolean }
   if (grpc === GRPC_CODE.UNAUTHENTICATED) return EXIT.authRequired;
   // The server answered, but not in a way this client may trust or speak: configuration to fix
   // (--ca, --tls, --insecure), not a server to wait for.
-  if (grpc !== undefined && describeTlsFailure(errorDetails(error), { insecure: context.insecure === true }))
-    return EXIT.error;
+  if (grpc !== undefined && describeTlsFailure(errorDetails(error), transport(context))) return EXIT.error;
   if (isUnreachable(error)) return EXIT.unreachable;
   return EXIT.error;
+}
+
+function transport(context: Partial<TransportContext>): TransportContext {
+  return { insecure: context.insecure === true, plaintextLoopback: context.plaintextLoopback };
 }
 
 /**
@@ -132,9 +135,13 @@ export interface ErrorReport {
   };
 }
 
-/** The `--json` report of an error that ended a command with `exitCode`. */
-export function errorReport(error: unknown, message: string): ErrorReport {
-  const exitCode = exitCodeForError(error);
+/** The `--json` report of an error that ended a command (`context` as for exitCodeForError). */
+export function errorReport(
+  error: unknown,
+  message: string,
+  context: Partial<TransportContext> = {},
+): ErrorReport {
+  const exitCode = exitCodeForError(error, context);
   const named = Object.entries(EXIT).find(([, code]) => code === exitCode)?.[0];
   const code =
     error instanceof SyncFolderUnreadableError

@@ -4,13 +4,14 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
 import type { FilesyncClient } from '../client';
 import { DEFAULT_SERVER, insecureWarning } from '../config/server-addresses';
+import type { TransportContext } from '../config/tls-errors';
 import { MassDeleteError, SyncIncompleteError, type SyncSummary } from '../sync/summary';
 import { registerAccountCommands } from './account-commands';
 import { describeError } from './error-messages';
 import { errorReport, exitCodeForError, exitCodeForSummary, EXIT, EXIT_CODES_HELP } from './exit-codes';
 import { InterruptedError, withSignals } from './interrupt';
 import { readPassword } from './password';
-import { planLines, summaryLines } from './sync-output';
+import { planLines, summaryLines, unlinkedLine } from './sync-output';
 import { restoreLines, trashLines, versionLines } from './trash-output';
 
 interface GlobalOptions {
@@ -37,20 +38,20 @@ export async function main(argv: readonly string[]): Promise<number> {
     await program.parseAsync([...argv]);
     return outcome.exitCode;
   } catch (error) {
-    const exitCode = exitCodeForError(error, { insecure: program.opts<GlobalOptions>().insecure === true });
+    const exitCode = exitCodeForError(error, outcome.transport);
     const options = program.opts<GlobalOptions>();
     const message = await describeError(error, {
       server: outcome.server ?? options.server ?? (process.env.FILESYNC_SERVER || DEFAULT_SERVER),
       command: outcome.command,
       email: outcome.email,
-      insecure: options.insecure === true,
+      transport: outcome.transport,
     });
     // Commander prints the usage errors it raises itself; one an action threw is ours to print.
     if (!(error instanceof CommanderError) || error instanceof InvalidArgumentError)
       process.stderr.write(`filesync: ${message}\n`);
     // A script that asked for JSON always gets one object, even when the command line was wrong.
     if (wantsJson(argv) && exitCode !== EXIT.success && !outcome.printedJson)
-      process.stdout.write(`${JSON.stringify(errorReport(error, message))}\n`);
+      process.stdout.write(`${JSON.stringify(errorReport(error, message, outcome.transport))}\n`);
     return exitCode;
   }
 }
@@ -62,6 +63,11 @@ interface Outcome {
   printedJson: boolean;
   /** The deployment the command talked to (host:port), once the client was open. */
   server?: string;
+  /**
+   * How it connected, once the client was open: the flags alone do not say (`--insecure` to a
+   * loopback server is loopback's plaintext, a session may have recorded grpcs://).
+   */
+  transport?: TransportContext;
   /** The command that ran, and the signed-in account: what the error message may name. */
   command?: string;
   email?: string;
@@ -119,6 +125,7 @@ function buildProgram(outcome: Outcome): Command {
       logger,
     });
     outcome.server = client.server;
+    outcome.transport = client.transport;
     outcome.email = client.signedInEmail;
     if (client.insecure) process.stderr.write(insecureWarning(client.server));
     try {
@@ -272,10 +279,7 @@ function buildProgram(outcome: Outcome): Command {
     .argument('<dir>', 'a synced folder, as `filesync status` lists it')
     .action(async (dir: string) => {
       const unlinked = await withClient((client) => client.unlink(dir));
-      process.stdout.write(
-        `Unlinked ${unlinked.root} from /${unlinked.remotePath} (${unlinked.files} files were synced); ` +
-          'no file was changed.\n',
-      );
+      process.stdout.write(`${unlinkedLine(unlinked)}\n`);
     });
 
   program

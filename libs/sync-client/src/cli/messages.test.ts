@@ -1,7 +1,12 @@
+import { serverAddresses } from '../config/server-addresses';
+import { transportContext } from '../config/tls-errors';
+import { emptySummary } from '../sync/summary';
 import { NotSignedInError } from '../session/errors';
 import { SyncBusyError } from '../sync/sync-busy-error';
 import { describeError } from './error-messages';
 import { humanLogLine, logLevel } from './logging';
+import { summaryLines, unlinkedLine } from './sync-output';
+import { conflictLines } from './account-commands';
 import {
   formatBytes,
   formatDuration,
@@ -34,6 +39,19 @@ describe('issue 9: every error a user can meet says what to do, in one line', ()
     expect(await describeError(grpcError(4, 'Deadline exceeded after 15s,LB pick: 0s'), context)).toContain(
       '(no answer in time)',
     );
+  });
+
+  it('plaintext to a loopback TLS server says to use grpcs:// or --tls, also with --insecure (which loopback ignores)', async () => {
+    const closed = grpcError(
+      14,
+      'No connection established. Last error: Failed to connect (2026-11-30T17:14:15.171Z). Resolution note: ',
+    );
+    for (const insecure of [false, true]) {
+      const transport = transportContext(serverAddresses('127.0.0.1:50051', { insecure }));
+      expect(await describeError(closed, { ...context, server: '127.0.0.1:50051', transport })).toBe(
+        'the server at 127.0.0.1:50051 speaks TLS: use grpcs://127.0.0.1:50051 or --tls',
+      );
+    }
   });
 
   it('an ended session says how to sign in again; a wrong password at login says to check it', async () => {
@@ -150,5 +168,53 @@ describe('issue 9: the progress display gives the terminal back', () => {
     // The scanning line stays above the uploading one.
     expect(out).toContain('Scanning    3 files, 2s\n');
     expect(out).toContain('Uploading   1.0 MiB / 4.0 MiB, 25%, 512 KiB/s, ETA 6s');
+  });
+});
+
+describe('issue 9: counts read right for one', () => {
+  it('says "1 file", "1 block", "1 conflict", "1 file was synced", "1 conflicted copy"', () => {
+    const summary = {
+      ...emptySummary(),
+      filesUploaded: 1,
+      uploadedBlocks: 1,
+      filesDownloaded: 2,
+      downloadedBlocks: 2,
+      conflicts: 1,
+    };
+    expect(summaryLines(summary)[0]).toBe(
+      'Uploaded 1 file (1 block, 0.0 MiB), downloaded 2 files (2 blocks, 0.0 MiB), 0 deleted, 1 conflict.',
+    );
+    const folder = {
+      root: '/home/me/docs',
+      namespaceId: 'ns',
+      remotePath: 'Docs',
+      cursor: 0,
+      lastSyncAtMs: 0,
+      lastFullAtMs: 0,
+      rulesHash: '',
+      watcherPid: 0,
+      lastPassAtMs: 0,
+      lastPassOutcome: '' as const,
+      lastError: '',
+    };
+    expect(unlinkedLine({ ...folder, files: 1 })).toBe(
+      'Unlinked /home/me/docs from /Docs (1 file was synced); no file was changed.',
+    );
+    expect(unlinkedLine({ ...folder, files: 3 })).toContain('(3 files were synced)');
+    const copy = {
+      root: '/r',
+      path: 'a (conflict).txt',
+      absPath: '/r/a',
+      original: 'a.txt',
+      device: 'd',
+      madeAt: 'x',
+    };
+    expect(conflictLines([copy]).at(-1)).toMatch(/^1 conflicted copy:/);
+    expect(progressLine({ phase: 'scanning', unit: 'files', done: 1, total: 0, startedAtMs: 0 }, 0)).toBe(
+      'Scanning    1 file, 0s',
+    );
+    expect(
+      progressReport([{ phase: 'scanning', unit: 'files', done: 1, total: 0, startedAtMs: 0 }], undefined),
+    ).toBe('scanning done (1 file)');
   });
 });

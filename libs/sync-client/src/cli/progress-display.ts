@@ -1,4 +1,5 @@
 import type { SyncPhase, SyncProgress } from '../sync/summary';
+import { plural } from '../plural';
 
 const LABELS: Record<SyncPhase, string> = {
   scanning: 'Scanning',
@@ -60,7 +61,9 @@ export function progressLine(state: PhaseState, nowMs: number): string {
   const label = LABELS[state.phase].padEnd(12);
   const elapsedMs = Math.max(0, nowMs - state.startedAtMs);
   const show = state.unit === 'bytes' ? formatBytes : (n: number) => String(n);
-  const unit = state.unit === 'files' ? ' files' : '';
+  // The unit follows the last figure: "1 file", "1 / 2 files".
+  const unit =
+    state.unit === 'files' ? ((state.total > 0 ? state.total : state.done) === 1 ? ' file' : ' files') : '';
   if (state.phase === 'done') return `${label}${formatDuration(elapsedMs)}`;
   if (state.total <= 0) return `${label}${show(state.done)}${unit}, ${formatDuration(elapsedMs)}`;
   const done = Math.min(state.done, state.total);
@@ -85,7 +88,7 @@ export function progressLine(state: PhaseState, nowMs: number): string {
 /** What a stopped pass had done: the finished phases and where the current one stood. */
 export function progressReport(finished: readonly PhaseState[], current: PhaseState | undefined): string {
   const phrase = (state: PhaseState) => {
-    const show = state.unit === 'bytes' ? formatBytes : (n: number) => `${n} files`;
+    const show = state.unit === 'bytes' ? formatBytes : (n: number) => plural(n, 'file');
     return state.total > 0 ? `${show(state.done)} of ${show(state.total)}` : show(state.done);
   };
   const done = finished
@@ -96,7 +99,7 @@ export function progressReport(finished: readonly PhaseState[], current: PhaseSt
     parts.push(
       `stopped while ${LABELS[current.phase].toLowerCase()}: ${phrase(current)}` +
         (current.total > current.done
-          ? `, ${current.unit === 'bytes' ? formatBytes(current.total - current.done) : `${current.total - current.done} files`} left`
+          ? `, ${current.unit === 'bytes' ? formatBytes(current.total - current.done) : plural(current.total - current.done, 'file')} left`
           : ''),
     );
   }

@@ -1,4 +1,5 @@
 import type { ClientStatus, FolderStatus } from '../client';
+import { plural } from '../plural';
 
 const when = (ms: number) => (ms ? new Date(ms).toISOString() : 'never');
 
@@ -11,11 +12,13 @@ export function statusLines(status: ClientStatus): string[] {
     `Server ${status.server}, namespace ${status.namespaceId}: ` +
       (check === undefined
         ? 'not checked'
-        : !check.reachable
-          ? `UNREACHABLE (${check.error}); check the address and your network`
-          : !check.sessionValid
-            ? `reachable, but the session was refused (${check.error}): run \`filesync login\``
-            : `reachable, session valid (${check.ms} ms)`),
+        : check.tlsFailure
+          ? `cannot connect: ${check.error}`
+          : !check.reachable
+            ? `UNREACHABLE (${check.error}); check the address and your network`
+            : !check.sessionValid
+              ? `reachable, but the session was refused (${check.error}): run \`filesync login\``
+              : `reachable, session valid (${check.ms} ms)`),
     `Home ${status.home}`,
     ...(status.syncedFolders.length === 0 ? ['No folder synced yet.'] : ['Synced folders:']),
     ...status.syncedFolders.flatMap(folderLines),
@@ -27,10 +30,10 @@ function folderLines(folder: FolderStatus): string[] {
     ? 'MISSING (moved, deleted or not mounted: nothing is deleted; see `filesync sync --help`)'
     : folder.pendingLocalChanges === undefined
       ? 'local changes unknown (cannot read the folder)'
-      : `${folder.pendingLocalChanges} local changes not synced yet`;
+      : `${plural(folder.pendingLocalChanges, 'local change')} not synced yet`;
   const lines = [
     `  ${folder.root} <-> /${folder.remotePath}`,
-    `    ${folder.watching ? `watching (pid ${folder.watcherPid})` : 'not watching'}, ${folder.files} files synced, ${pending}`,
+    `    ${folder.watching ? `watching (pid ${folder.watcherPid})` : 'not watching'}, ${plural(folder.files, 'file')} synced, ${pending}`,
     `    last pass ${when(folder.lastPassAtMs || folder.lastSyncAtMs)}` +
       (folder.lastPassOutcome ? `: ${folder.lastPassOutcome}` : ''),
   ];

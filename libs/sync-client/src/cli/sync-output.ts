@@ -1,15 +1,17 @@
+import type { FolderState } from '../state/state-db';
 import type { SyncPlan, SyncSummary } from '../sync/summary';
 import { formatBytes } from './progress-display';
+import { plural } from '../plural';
 
 /** The lines `filesync sync` prints for a finished pass (`--json` prints the summary itself). */
 export function summaryLines(summary: SyncSummary): string[] {
   const mib = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MiB`;
   const lines = [
-    `Uploaded ${summary.filesUploaded} files (${summary.uploadedBlocks} blocks, ${mib(summary.uploadedBytes)}), ` +
-      `downloaded ${summary.filesDownloaded} files (${summary.downloadedBlocks} blocks, ${mib(summary.downloadedBytes)}` +
+    `Uploaded ${plural(summary.filesUploaded, 'file')} (${plural(summary.uploadedBlocks, 'block')}, ${mib(summary.uploadedBytes)}), ` +
+      `downloaded ${plural(summary.filesDownloaded, 'file')} (${plural(summary.downloadedBlocks, 'block')}, ${mib(summary.downloadedBytes)}` +
       (summary.reusedBlocks > 0 ? `; ${mib(summary.reusedBytes)} more copied from files already here` : '') +
       '), ' +
-      `${summary.deleted} deleted, ${summary.conflicts} conflicts.`,
+      `${summary.deleted} deleted, ${plural(summary.conflicts, 'conflict')}.`,
   ];
   if (summary.conflicted.length > 0) {
     lines.push(
@@ -63,4 +65,12 @@ export function listed(lines: readonly string[], shown = 20): string[] {
   return lines.length <= shown
     ? [...lines]
     : [...lines.slice(0, shown), `  ... and ${lines.length - shown} more (--json lists them all)`];
+}
+
+/** What `filesync unlink` prints for the folder it unlinked. */
+export function unlinkedLine(folder: FolderState): string {
+  return (
+    `Unlinked ${folder.root} from /${folder.remotePath} (${plural(folder.files, 'file was', 'files were')} ` +
+    'synced); no file was changed.'
+  );
 }

@@ -1,11 +1,12 @@
 import type { RestoreReport, TrashItem, VersionInfo } from '../trash/trash-client';
+import { plural } from '../plural';
 
 /** What `filesync trash`, `restore` and `versions` print for people (issue 8); `--json` prints the data. */
 
 /** A time as ISO 8601 UTC to the second. */
 export const when = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-const bytes = (size: number) => (size === 1 ? '1 byte' : `${size} bytes`);
+const bytes = (size: number) => plural(size, 'byte');
 
 /** The first lines of a long list, and how many more there are (--json lists them all). */
 function listed(lines: readonly string[], shown = 20): string[] {
@@ -24,7 +25,7 @@ export function trashLines(items: readonly TrashItem[], path: string): string[] 
         `${item.path}  ${bytes(item.size)}  deleted ${when(item.deletedAtMs)} by ${item.deviceName}  ` +
         `restorable until ${when(item.expiresAtMs)}`,
     ),
-    `${items.length} deleted file${items.length === 1 ? '' : 's'}: \`filesync restore PATH\` brings a file ` +
+    `${plural(items.length, 'deleted file')}: \`filesync restore PATH\` brings a file ` +
       'back, or every deleted file below a folder.',
   ];
 }
@@ -34,7 +35,7 @@ export function restoreLines(report: RestoreReport): string[] {
   const count = report.restored.length;
   if (count > 0) {
     lines.push(
-      `Restored ${count} file${count === 1 ? '' : 's'} (each a new version; other devices get ${count === 1 ? 'it' : 'them'} on their next sync):`,
+      `Restored ${plural(count, 'file')} (each a new version; other devices get ${count === 1 ? 'it' : 'them'} on their next sync):`,
       ...listed(
         report.restored.map(
           (file) => `  ${file.path}: version ${file.fromVersion} as version ${file.version}`,

@@ -74,6 +74,25 @@ describe('status lines', () => {
     expect(text).toContain('last error: UNAVAILABLE: no connection');
   });
 
+  it('names a TLS failure instead of calling the server unreachable', () => {
+    const untrusted =
+      "the server's certificate is not trusted (self-signed certificate in certificate chain): pass --ca FILE";
+    const text = statusLines({
+      ...base,
+      serverCheck: { reachable: false, sessionValid: false, ms: 4, error: untrusted, tlsFailure: true },
+    }).join('\n');
+    expect(text).toContain(`namespace ns: cannot connect: ${untrusted}`);
+    expect(text).not.toMatch(/UNREACHABLE|your network/);
+  });
+
+  it('counts one file and one change in the singular', () => {
+    const text = statusLines({
+      ...base,
+      syncedFolders: [{ ...base.syncedFolders[0]!, files: 1, pendingLocalChanges: 1 }],
+    }).join('\n');
+    expect(text).toContain('1 file synced, 1 local change not synced yet');
+  });
+
   it('names a missing folder and a refused session', () => {
     const text = statusLines({
       ...base,

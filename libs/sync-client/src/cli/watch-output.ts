@@ -1,4 +1,5 @@
 import type { WatchEvent } from '../watch/watch-folder';
+import { plural } from '../plural';
 
 const time = () => new Date().toTimeString().slice(0, 8);
 
@@ -13,7 +14,7 @@ export function watchEventLine(event: WatchEvent, dir: string): string | undefin
         summary.filesUploaded > 0 ? `${summary.filesUploaded} uploaded` : '',
         summary.filesDownloaded > 0 ? `${summary.filesDownloaded} downloaded` : '',
         summary.deleted > 0 ? `${summary.deleted} deleted` : '',
-        summary.conflicts > 0 ? `${summary.conflicts} conflicts kept as copies` : '',
+        summary.conflicts > 0 ? `${plural(summary.conflicts, 'conflict')} kept as copies` : '',
         summary.skipped.length > 0 ? `${summary.skipped.length} skipped` : '',
       ].filter((part) => part !== '');
       return parts.length === 0 ? undefined : `${time()} ${parts.join(', ')} (${event.ms} ms)`;

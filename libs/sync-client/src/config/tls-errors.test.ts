@@ -1,4 +1,5 @@
-import { describeTlsFailure } from './tls-errors';
+import { serverAddresses } from './server-addresses';
+import { describeTlsFailure, transportContext } from './tls-errors';
 
 // gRPC's details as grpc-js 1.14 words them on Node 24 (seen against a grpc-js server).
 const details = (last: string) =>
@@ -46,5 +47,27 @@ describe('describeTlsFailure', () => {
     expect(
       describeTlsFailure('access token expired: refresh the session', { insecure: false }),
     ).toBeUndefined();
+  });
+
+  it('says a loopback server that closed a plaintext connection before HTTP/2 speaks TLS, with or without --insecure', () => {
+    // What grpc-js says for plaintext to the local stack's TLS services.
+    const closed = details('Failed to connect (2026-11-30T17:14:15.171Z)');
+    for (const insecure of [false, true]) {
+      const context = transportContext(serverAddresses('127.0.0.1:50051', { insecure }));
+      expect(describeTlsFailure(closed, context)).toBe(
+        'the server at 127.0.0.1:50051 speaks TLS: use grpcs://127.0.0.1:50051 or --tls',
+      );
+      // A stopped or crashed local stack is unreachable, not a TLS server.
+      expect(
+        describeTlsFailure(details('Error: connect ECONNREFUSED 127.0.0.1:50051'), context),
+      ).toBeUndefined();
+      expect(
+        describeTlsFailure(details('read ECONNRESET (2026-11-30T17:14:46.519Z)'), context),
+      ).toBeUndefined();
+    }
+    // Over TLS already, or --insecure to a remote host: not this advice.
+    expect(transportContext(serverAddresses('grpcs://127.0.0.1:50051')).plaintextLoopback).toBeUndefined();
+    const remote = transportContext(serverAddresses('files.example.com', { insecure: true }));
+    expect(describeTlsFailure(closed, remote)).toMatch(/drop --insecure/);
   });
 });

@@ -1,4 +1,4 @@
-import { CA_ENV } from './server-addresses';
+import { CA_ENV, TLS_SCHEME, type ServerAddresses } from './server-addresses';
 
 /** Node's words for a certificate chain it does not trust (tls.connect's authorizationError). */
 const UNTRUSTED =
@@ -8,13 +8,43 @@ const WRONG_NAME = /Hostname\/IP does not match certificate's altnames[^.;\n]*/i
 const NOT_TLS = /wrong version number|packet length too long|unknown protocol|http request/i;
 /** How a plaintext connection that the server dropped surfaces (a TLS server closes it at once). */
 const DROPPED = /Failed to connect|Connection dropped|ECONNRESET|socket hang up|Protocol error/i;
+/**
+ * What grpc-js 1.14 says when the server closed a plaintext connection cleanly before HTTP/2
+ * began: what a TLS server does (tried against the local stack's TLS services). A server that
+ * was stopped refuses instead (ECONNREFUSED), one that crashed resets (ECONNRESET), and an
+ * HTTP/1 one answers (Protocol error): none of them reads as this.
+ */
+const CLOSED_BEFORE_HTTP2 = /Failed to connect/;
+
+/** How the failed connection was made: what the advice for a TLS failure depends on. */
+export interface TransportContext {
+  /** Plaintext to a host that is not loopback, on purpose (`--insecure`). */
+  readonly insecure: boolean;
+  /**
+   * The loopback server (host:port) this run spoke plaintext to (loopback's default, with
+   * `--insecure` or without), when it did.
+   */
+  readonly plaintextLoopback?: string | undefined;
+}
+
+/** The TransportContext of connections to `addresses`. */
+export function transportContext(
+  addresses: Pick<ServerAddresses, 'server' | 'tls' | 'insecure'>,
+): TransportContext {
+  return {
+    insecure: addresses.insecure,
+    plaintextLoopback: !addresses.tls && !addresses.insecure ? addresses.server : undefined,
+  };
+}
 
 /**
  * One line saying what to do when a connection failed for a TLS reason, from the gRPC error's
- * details; undefined when the failure is something else. `insecure`: the run was plaintext on
- * purpose (`--insecure`), when a dropped connection most likely means the server wants TLS.
+ * details; undefined when the failure is something else. A dropped plaintext connection means a
+ * TLS server only when the run chose plaintext: for a loopback server, only a connection closed
+ * before HTTP/2 (a stopped local stack refuses, and must still read as unreachable); for one
+ * that is not loopback (`--insecure`), any dropped connection.
  */
-export function describeTlsFailure(details: string, context: { insecure: boolean }): string | undefined {
+export function describeTlsFailure(details: string, context: TransportContext): string | undefined {
   const untrusted = UNTRUSTED.exec(details);
   if (untrusted) {
     return (
@@ -31,6 +61,11 @@ export function describeTlsFailure(details: string, context: { insecure: boolean
       'the server does not speak TLS: for a plaintext server use --insecure ' +
       '(a loopback server is plaintext by default: drop --tls or grpcs://)'
     );
+  }
+  const loopback = context.plaintextLoopback;
+  if (loopback !== undefined && CLOSED_BEFORE_HTTP2.test(details)) {
+    // --insecure changes nothing for loopback, which is plaintext anyway: TLS is asked for.
+    return `the server at ${loopback} speaks TLS: use ${TLS_SCHEME}${loopback} or --tls`;
   }
   if (context.insecure && DROPPED.test(details)) {
     return 'no plaintext connection with the server: it may require TLS (drop --insecure), or it is not running';

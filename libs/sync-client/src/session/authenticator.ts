@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { auth, unary } from '@filesync/contracts';
 import { TIMEOUTS } from '../grpc/clients';
-import { NotSignedInError } from './errors';
+import { LogoutNotSentError, NotSignedInError } from './errors';
 import type { SessionStore, StoredSession } from './session-store';
 
 /** Access tokens are renewed this long before they expire, so no call starts with a dying token. */
@@ -89,9 +89,13 @@ export class Authenticator {
    * stored session is removed. When the server cannot be told (unreachable, or the session had
    * ended already) the local session is removed all the same and `revoked` is false: the refresh
    * token is gone with it, and the device stays listed until `filesync devices remove`.
-   * Throws NotSignedInError when nobody is signed in.
+   * `fixableHere` names a failure the user can fix on this device (a TLS misconfiguration): then
+   * the session is kept and LogoutNotSentError says why, so logging out again ends it on the
+   * server too. Throws NotSignedInError when nobody is signed in.
    */
-  async logout(): Promise<{ revoked: boolean; error?: unknown }> {
+  async logout(
+    options: { fixableHere?: (error: unknown) => string | undefined } = {},
+  ): Promise<{ revoked: boolean; error?: unknown }> {
     const session = this.requireSession();
     let outcome: { revoked: boolean; error?: unknown };
     try {
@@ -102,6 +106,10 @@ export class Authenticator {
       );
       outcome = { revoked: true };
     } catch (error) {
+      const reason = options.fixableHere?.(error);
+      if (reason !== undefined) {
+        throw new LogoutNotSentError(reason, session.deviceName || session.deviceId, { cause: error });
+      }
       outcome = { revoked: false, error };
     }
     await this.store.clear();

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { auth } from '@filesync/contracts';
 import { Authenticator, NotSignedInError } from './authenticator';
+import { LogoutNotSentError } from './errors';
 import { CorruptSessionError, SessionStore } from './session-store';
 
 function session(n: number, accessTokenExpiresAtMs: number): auth.Session {
@@ -20,7 +21,7 @@ function session(n: number, accessTokenExpiresAtMs: number): auth.Session {
 }
 
 /** A fake of the generated auth client: only the methods the authenticator calls. */
-function fakeAuthClient(now: () => number) {
+function fakeAuthClient(now: () => number, logoutFails?: { code: number; details: string }) {
   const refreshedWith: string[] = [];
   let issued = 1;
   const reply = <T>(callback: unknown, response: T) => {
@@ -39,6 +40,12 @@ function fakeAuthClient(now: () => number) {
       refreshedWith.push(request.refreshToken);
       issued++;
       return reply(callback, { session: session(issued, now() + 900_000) });
+    },
+    logout: (_request: auth.LogoutRequest, _metadata: unknown, _options: unknown, callback: unknown) => {
+      if (!logoutFails) return reply(callback, {});
+      const error = Object.assign(new Error(`${logoutFails.code} X: ${logoutFails.details}`), logoutFails);
+      setImmediate(() => (callback as (error: Error) => void)(error));
+      return { cancel: () => undefined };
     },
   };
   return { client: client as unknown as auth.AuthServiceClient, refreshedWith };
@@ -89,5 +96,36 @@ describe('session', () => {
     await expect(authenticator.accessToken()).rejects.toThrow(NotSignedInError);
     await writeFile(join(home, 'session.json'), '{"server": 1}');
     await expect(new SessionStore(home).load()).rejects.toThrow(CorruptSessionError);
+  });
+
+  it('logout keeps the session when the server could not be told for a reason to fix here, and says why', async () => {
+    const untrusted = {
+      code: 14,
+      details: 'No connection established. Last error: Error: self-signed certificate in certificate chain',
+    };
+    const { client } = fakeAuthClient(Date.now, untrusted);
+    const store = new SessionStore(home);
+    const authenticator = new Authenticator(store, client, 'host:1');
+    await authenticator.login('a@example.com', 'correct horse battery', 'laptop');
+    const fixableHere = (error: unknown) =>
+      /certificate/.test((error as { details: string }).details)
+        ? 'the certificate is not trusted'
+        : undefined;
+    const error = await authenticator.logout({ fixableHere }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(LogoutNotSentError);
+    expect((error as Error).message).toMatch(
+      /^not logged out: .*could not be told: the certificate is not trusted\. .*`filesync logout` again.*`filesync devices remove laptop`$/,
+    );
+    expect(authenticator.session).toBeDefined();
+    expect(await store.load()).toMatchObject({ refreshToken: 'refresh-1' });
+  });
+
+  it('logout ends the session here when the server cannot be reached, as before', async () => {
+    const { client } = fakeAuthClient(Date.now, { code: 14, details: 'connect ECONNREFUSED 127.0.0.1:1' });
+    const store = new SessionStore(home);
+    const authenticator = new Authenticator(store, client, 'host:1');
+    await authenticator.login('a@example.com', 'correct horse battery', 'laptop');
+    expect(await authenticator.logout({ fixableHere: () => undefined })).toMatchObject({ revoked: false });
+    expect(await store.load()).toBeUndefined();
   });
 });

@@ -73,7 +73,7 @@ describe('engine faults (issue 6)', () => {
       expect(error).toBeInstanceOf(MassDeleteError);
       expect(error).toMatchObject({ paths: ['a.txt', 'b.txt', 'c.txt'], live: 3, refusedByServer: false });
       expect((error as Error).message).toMatch(
-        /would delete 3 of 3 synced file\(s\).*3 are missing from this folder \(a\.txt, b\.txt, c\.txt\).*--force/,
+        /would delete 3 of 3 synced files.*3 are missing from this folder \(a\.txt, b\.txt, c\.txt\).*--force/,
       );
       expect(remote.options).toEqual([]);
       expect(state.get(root, 'a.txt')).toMatchObject({ baseVersion: 1 });

@@ -105,7 +105,7 @@ describe('kind 2: a move is not a mass deletion (client guard)', () => {
     const error = (await run(remote).catch((caught: unknown) => caught)) as MassDeleteError;
     expect(error).toBeInstanceOf(MassDeleteError);
     expect(error.wouldDelete).toEqual({ local: ['lost.txt'], remote: NAMES });
-    expect(error.message).toContain('would delete 4 of 4 synced file(s)');
+    expect(error.message).toContain('would delete 4 of 4 synced files');
     expect(error.message).toMatch(/1 is missing from this folder \(lost\.txt\): if the folder was moved/);
     expect(error.message).toMatch(
       /3 were deleted on the server, by another device \(a\.txt, b\.txt, c\.txt\): run again with --force to delete them here too; to keep them, run `filesync unlink` on this folder and then sync it again/,

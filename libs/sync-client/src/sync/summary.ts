@@ -1,4 +1,5 @@
 import type { DeletionsByOrigin } from './mass-delete-guard';
+import { plural } from '../plural';
 
 /** A path the pass left alone on purpose (the scan could not read it, or the path rules refuse its name). */
 export interface SkippedPath {
@@ -152,9 +153,9 @@ export class MassDeleteError extends Error {
     const total = local.length + remote.length;
     const parts = [
       refusedByServer
-        ? `the server refused to delete ${total} of ${live} synced file(s): they were left as they ` +
+        ? `the server refused to delete ${total} of ${plural(live, 'synced file')}: they were left as they ` +
           'are, here and on the server; the rest of the pass was applied.'
-        : `this pass would delete ${total} of ${live} synced file(s); it stopped before changing ` +
+        : `this pass would delete ${total} of ${plural(live, 'synced file')}; it stopped before changing ` +
           'anything, here or on the server.',
     ];
     if (local.length > 0) {

@@ -61,7 +61,7 @@ describe('kind 1: a missing synced folder is never taken for an empty one', () =
     const error = await openSyncRoot(folder, state).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(SyncFolderMissingError);
     expect(error).toMatchObject({ syncedBefore: { root: folder, files: 1, cursor: 9 } });
-    expect((error as Error).message).toMatch(/synced before \(1 files.*--create/s);
+    expect((error as Error).message).toMatch(/synced before \(1 file, .*--create/s);
     expect(await readdir(parent)).toEqual([]);
     expect(state.get(folder, 'a.txt')).toBeDefined();
   });
@@ -222,6 +222,25 @@ describe('folder bindings: one remote path per folder, no two folders over the s
     state.bindFolder(join(parent, 'two'), 'ns');
     expect(bind('one')).toBe('');
     expect(bind('two')).toBe('');
+  });
+
+  it('refuses a missing folder whose binding would overlap before telling it to --create, and creates nothing', async () => {
+    bind('docs');
+    const binding = { namespaceId: 'ns', remotePath: 'K' };
+    for (const create of [false, true]) {
+      const error = await openSyncRoot(join(parent, 'new'), state, { create, binding }).catch(
+        (caught: unknown) => caught,
+      );
+      expect(error).toBeInstanceOf(FolderBindingError);
+      expect((error as Error).message).toMatch(/is bound to \/, which holds \/K/);
+      expect((error as Error).message).not.toContain('--create');
+    }
+    expect(await readdir(parent)).toEqual([]);
+    // A binding that fits leaves the missing folder to the usual advice.
+    state.forgetFolder(join(parent, 'docs'));
+    await expect(openSyncRoot(join(parent, 'new'), state, { binding })).rejects.toThrow(
+      SyncFolderMissingError,
+    );
   });
 
   it('a folder re-created with --create starts afresh, still bound to its remote path', async () => {

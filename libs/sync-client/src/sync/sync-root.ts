@@ -2,8 +2,9 @@ import { constants } from 'node:fs';
 import { access, mkdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { isAlive, isAtOrBelow } from '@filesync/sync-core';
-import type { FolderState, StateDb } from '../state/state-db';
+import type { FolderRecord, FolderState, StateDb } from '../state/state-db';
 import { displayRemotePath, remotePathsOverlap } from './remote-binding';
+import { plural } from '../plural';
 
 /**
  * The folder to sync does not exist (or a file took its place). Nothing was changed: an empty
@@ -22,7 +23,7 @@ export class SyncFolderMissingError extends Error {
     const what = notAFolder ? `${dir} is not a folder (a file is in its place)` : `${dir} is missing`;
     super(
       syncedBefore
-        ? `${what}, but it was synced before (${syncedBefore.files} files, last sync ` +
+        ? `${what}, but it was synced before (${plural(syncedBefore.files, 'file')}, last sync ` +
             `${syncedBefore.lastSyncAtMs ? new Date(syncedBefore.lastSyncAtMs).toISOString() : 'never finished'}). ` +
             'Nothing was changed, here or on the server. If the folder was moved, run ' +
             `\`filesync sync NEW_PLACE --moved-from ${dir}\` so its sync state moves with it (syncing ` +
@@ -71,22 +72,35 @@ export class FolderBindingError extends SyncRootChoiceError {
   override name = 'FolderBindingError';
 }
 
+/** The remote path a pass asks a folder to sync with (see bindSyncRoot). */
+export interface Binding {
+  readonly namespaceId: string;
+  /** `--remote`, parsed; undefined: as bound, or the namespace root for a new folder. */
+  readonly remotePath: string | undefined;
+}
+
 /**
  * The real path of the folder a pass syncs. A missing folder stops the pass unless `create` asks
  * for a new one. A folder created where one was synced before starts afresh (its old state is
  * forgotten), so the pass downloads everything into it instead of deleting everything.
+ * `binding`: for a missing folder, checked as bindSyncRoot would before anything else, so a
+ * refused binding is what the user hears of first (an existing folder's is checked by bindSyncRoot).
  */
 export async function openSyncRoot(
   dir: string,
   state: StateDb,
-  options: { create?: boolean } = {},
+  options: { create?: boolean; binding?: Binding } = {},
 ): Promise<string> {
   const absolute = resolve(dir);
   let root = await realpathIfExists(dir, absolute);
   if (root === undefined) {
     const names = await knownNames(dir, absolute);
+    const known = knownFolder(state, names);
+    // A binding that would be refused is refused first: advice to --create would only lead to it,
+    // with a new folder made for nothing.
+    if (options.binding) checkBinding(known?.root ?? absolute, known, state, options.binding);
     if (!options.create) {
-      throw new SyncFolderMissingError(dir, knownFolder(state, names));
+      throw new SyncFolderMissingError(dir, known);
     }
     await mkdir(absolute, { recursive: true });
     root = await realpath(absolute);
@@ -172,13 +186,20 @@ export async function moveSyncRoot(from: string, to: string, state: StateDb): Pr
  *   this device: the same server files would sync into two folders, and a deletion in one would
  *   delete in the other. Folders bound before bindings existed (all to the root) keep syncing.
  */
-export function bindSyncRoot(
-  root: string,
-  state: StateDb,
-  binding: { namespaceId: string; remotePath: string | undefined; record?: boolean },
-): string {
-  const { namespaceId, remotePath, record = true } = binding;
+export function bindSyncRoot(root: string, state: StateDb, binding: Binding & { record?: boolean }): string {
   const bound = state.folderRecord(root);
+  const remotePath = checkBinding(root, bound, state, binding);
+  if (!bound && binding.record !== false) state.bindFolder(root, binding.namespaceId, remotePath);
+  return remotePath;
+}
+
+/** The remote path `root` (bound as `bound`) syncs with, or FolderBindingError: see bindSyncRoot. */
+function checkBinding(
+  root: string,
+  bound: FolderRecord | undefined,
+  state: StateDb,
+  { namespaceId, remotePath }: Binding,
+): string {
   if (bound) {
     if (remotePath !== undefined && remotePath !== bound.remotePath) {
       throw new FolderBindingError(
@@ -207,7 +228,6 @@ export function bindSyncRoot(
         `\`filesync unlink ${other.root}\` first`,
     );
   }
-  if (record) state.bindFolder(root, namespaceId, wanted);
   return wanted;
 }
 
