@@ -323,8 +323,10 @@ export class FilesyncClient {
             error instanceof NotSignedInError ||
             error instanceof StateDbTooNewError ||
             // A certificate not trusted, TLS against plaintext: configuration to fix, not a
-            // server to wait for (the CLI explains it in one line).
-            describeTlsFailure(errorDetails(error), this.transport) !== undefined,
+            // server to wait for (the CLI explains it in one line). Not a loopback connection
+            // closed before HTTP/2: a TLS server does that, but so may a local stack going down,
+            // and a watch outlives restarts of its server.
+            describeTlsFailure(errorDetails(error), { insecure: this.transport.insecure }) !== undefined,
           logger: this.logger,
           timing: options.timing,
           onEvent: options.onEvent,
