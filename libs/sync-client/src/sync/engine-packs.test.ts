@@ -68,8 +68,33 @@ describe('syncFolder uploads in packs', () => {
     expect(remote.calls).toEqual([['d/small.txt'], ['d/big.bin']]);
   }, 60_000);
 
+  it('uploads a pass of little new content without asking what storage has; more, it asks first', async () => {
+    const asked: number[] = [];
+    const counting = (remote: ScriptedRemote) => {
+      const findMissing = remote.findMissingBlocks.bind(remote);
+      remote.findMissingBlocks = (ns, hashes) => {
+        asked.push(hashes.length);
+        return findMissing(ns, hashes);
+      };
+      return remote;
+    };
+    await write('d/small.txt', 'a small edit');
+    const summary = await runEngine(folder, counting(new ScriptedRemote([act('upload', 'd/small.txt', 0)])));
+    expect(summary.filesUploaded).toBe(1);
+    expect(asked).toEqual([]);
+    expect(folder.blocks.packs.size).toBe(1);
+
+    // 70 KiB of new content: more than goes unchecked (UNCHECKED_UPLOAD_MAX_BYTES), so it asks.
+    await write('d/larger.txt', 'x'.repeat(70 * 1024));
+    const larger = await runEngine(folder, counting(new ScriptedRemote([act('upload', 'd/larger.txt', 0)])));
+    expect(larger.filesUploaded).toBe(1);
+    expect(asked).toEqual([1]);
+  });
+
   it('uploads and commits in windows: what tracks uploads exists for one window at a time (bounded memory)', async () => {
-    for (const name of ['a', 'b', 'c', 'd', 'e']) await write(`d/${name}.txt`, `file ${name}`);
+    // 70 KiB each: every window holds more new content than goes unchecked, so each asks storage.
+    for (const name of ['a', 'b', 'c', 'd', 'e'])
+      await write(`d/${name}.txt`, `file ${name}`.padEnd(70 * 1024, '.'));
     const remote = new ScriptedRemote(
       ['a', 'b', 'c', 'd', 'e'].map((name) => act('upload', `d/${name}.txt`, 0)),
     );

@@ -185,6 +185,25 @@ export async function syncFolder(
   return new SyncRun(root, namespaceId, deps, options).run();
 }
 
+/**
+ * New content of at most this many bytes in a pass is uploaded without first asking which of its
+ * blocks storage already has: the question is a round trip to two services, on the path of every
+ * small edit a watching device sends; the answer could save at most this much of one pack PUT
+ * (a block the namespace already had is indexed where it was, and its copy here is garbage the
+ * collector finds).
+ */
+const UNCHECKED_UPLOAD_MAX_BYTES = 64 * 1024;
+
+/** Bytes of the distinct blocks of `uploads`. */
+function uniqueBytes(uploads: readonly PendingUpload[]): number {
+  const seen = new Set<string>();
+  let bytes = 0;
+  for (const upload of uploads)
+    for (const block of upload.file.blocks)
+      if (!seen.has(block.hash) && seen.add(block.hash)) bytes += block.length;
+  return bytes;
+}
+
 class SyncRun {
   private readonly summary = emptySummary();
   private readonly transfers: LimitFunction = pLimit(TRANSFER_CONCURRENCY);
@@ -883,7 +902,10 @@ class SyncRun {
     }
     let missing: Set<string>;
     try {
-      missing = new Set(await this.deps.remote.findMissingBlocks(this.namespaceId, unique));
+      missing =
+        streamed === 0 && uniqueBytes(uploads) <= UNCHECKED_UPLOAD_MAX_BYTES
+          ? new Set(unique)
+          : new Set(await this.deps.remote.findMissingBlocks(this.namespaceId, unique));
     } catch (error) {
       // Without knowing what storage lacks these uploads wait for the next pass; deletions and
       // downloads go on.
