@@ -336,27 +336,16 @@ export async function scanFolder(
         ctimeMs,
       });
     }
-    // Two literals rather than a spread of a conditional object: no object thrown away per file.
-    const file: LocalFile = fileId
-      ? {
-          path,
-          absPath,
-          mtimeMs,
-          size: hash.size,
-          contentHash: hash.contentHash,
-          blocks: hash.blocks,
-          fileId,
-          ctimeMs,
-        }
-      : {
-          path,
-          absPath,
-          mtimeMs,
-          size: hash.size,
-          contentHash: hash.contentHash,
-          blocks: hash.blocks,
-          ctimeMs,
-        };
+    const file: LocalFile = {
+      path,
+      absPath,
+      mtimeMs,
+      size: hash.size,
+      contentHash: hash.contentHash,
+      blocks: hash.blocks,
+      fileId,
+      ctimeMs,
+    };
     files.set(path, file);
     if (hashedRows.length >= HASHED_ROWS_PER_TRANSACTION) writeHashedRows();
     options.onFileHashed?.(file);
