@@ -117,7 +117,7 @@ describe('TLS', () => {
       expect(result.code).toBe(1);
       // --insecure changes nothing for loopback: the advice is TLS, not dropping --insecure.
       expect(lines(result.stderr)).toEqual([
-        `filesync: the server at ${plain} speaks TLS: use grpcs://${plain} or --tls`,
+        `filesync: the server at ${plain} closed the connection before gRPC began, as a TLS server does: use grpcs://${plain} or --tls (or, if it is no TLS server, check what listens there)`,
       ]);
       // The login deadline is 30 s; a refused connection must end long before it.
       expect(Date.now() - started).toBeLessThan(20_000);

@@ -8,6 +8,7 @@ import { canonicalPath, isAlive } from '@filesync/sync-core';
 import { DEFAULT_SERVER, serverAddresses, type TransportChoice } from './config/server-addresses';
 import {
   describeTlsFailure,
+  isCertainTlsFailure,
   errorDetails,
   transportContext,
   type TransportContext,
@@ -323,10 +324,8 @@ export class FilesyncClient {
             error instanceof NotSignedInError ||
             error instanceof StateDbTooNewError ||
             // A certificate not trusted, TLS against plaintext: configuration to fix, not a
-            // server to wait for (the CLI explains it in one line). Not a loopback connection
-            // closed before HTTP/2: a TLS server does that, but so may a local stack going down,
-            // and a watch outlives restarts of its server.
-            describeTlsFailure(errorDetails(error), { insecure: this.transport.insecure }) !== undefined,
+            // server to wait for (the CLI explains it in one line).
+            isCertainTlsFailure(errorDetails(error)),
           logger: this.logger,
           timing: options.timing,
           onEvent: options.onEvent,

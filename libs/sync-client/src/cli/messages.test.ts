@@ -49,7 +49,7 @@ describe('issue 9: every error a user can meet says what to do, in one line', ()
     for (const insecure of [false, true]) {
       const transport = transportContext(serverAddresses('127.0.0.1:50051', { insecure }));
       expect(await describeError(closed, { ...context, server: '127.0.0.1:50051', transport })).toBe(
-        'the server at 127.0.0.1:50051 speaks TLS: use grpcs://127.0.0.1:50051 or --tls',
+        'the server at 127.0.0.1:50051 closed the connection before gRPC began, as a TLS server does: use grpcs://127.0.0.1:50051 or --tls (or, if it is no TLS server, check what listens there)',
       );
     }
   });

@@ -1,5 +1,5 @@
 import { serverAddresses } from './server-addresses';
-import { describeTlsFailure, transportContext } from './tls-errors';
+import { describeTlsFailure, isCertainTlsFailure, transportContext } from './tls-errors';
 
 // gRPC's details as grpc-js 1.14 words them on Node 24 (seen against a grpc-js server).
 const details = (last: string) =>
@@ -55,7 +55,7 @@ describe('describeTlsFailure', () => {
     for (const insecure of [false, true]) {
       const context = transportContext(serverAddresses('127.0.0.1:50051', { insecure }));
       expect(describeTlsFailure(closed, context)).toBe(
-        'the server at 127.0.0.1:50051 speaks TLS: use grpcs://127.0.0.1:50051 or --tls',
+        'the server at 127.0.0.1:50051 closed the connection before gRPC began, as a TLS server does: use grpcs://127.0.0.1:50051 or --tls (or, if it is no TLS server, check what listens there)',
       );
       // A stopped or crashed local stack is unreachable, not a TLS server.
       expect(
@@ -69,5 +69,20 @@ describe('describeTlsFailure', () => {
     expect(transportContext(serverAddresses('grpcs://127.0.0.1:50051')).plaintextLoopback).toBeUndefined();
     const remote = transportContext(serverAddresses('files.example.com', { insecure: true }));
     expect(describeTlsFailure(closed, remote)).toMatch(/drop --insecure/);
+  });
+});
+
+describe('isCertainTlsFailure (what ends a watch)', () => {
+  it('is true for certificate and protocol mismatches, false for connections a server going down also breaks', () => {
+    expect(isCertainTlsFailure('unable to verify the first certificate')).toBe(true);
+    expect(isCertainTlsFailure('SSL routines::wrong version number')).toBe(true);
+    for (const details of [
+      'read ECONNRESET',
+      'Connection dropped',
+      'Failed to connect',
+      'socket hang up',
+      'connect ECONNREFUSED 127.0.0.1:50051',
+    ])
+      expect(isCertainTlsFailure(details)).toBe(false);
   });
 });

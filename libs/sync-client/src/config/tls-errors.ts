@@ -65,7 +65,8 @@ export function describeTlsFailure(details: string, context: TransportContext): 
   const loopback = context.plaintextLoopback;
   if (loopback !== undefined && CLOSED_BEFORE_HTTP2.test(details)) {
     // --insecure changes nothing for loopback, which is plaintext anyway: TLS is asked for.
-    return `the server at ${loopback} speaks TLS: use ${TLS_SCHEME}${loopback} or --tls`;
+    // A listener that accepts and closes (a tunnel whose far end is down) reads the same: said too.
+    return `the server at ${loopback} closed the connection before gRPC began, as a TLS server does: use ${TLS_SCHEME}${loopback} or --tls (or, if it is no TLS server, check what listens there)`;
   }
   if (context.insecure && DROPPED.test(details)) {
     return 'no plaintext connection with the server: it may require TLS (drop --insecure), or it is not running';
@@ -76,4 +77,14 @@ export function describeTlsFailure(details: string, context: TransportContext): 
 /** A gRPC error's details, else its message: the text describeTlsFailure reads. */
 export function errorDetails(error: unknown): string {
   return String((error as { details?: unknown }).details || (error as Error).message || '');
+}
+
+/**
+ * True when the failure is a TLS misconfiguration whatever the transport: an untrusted
+ * certificate, a name it does not cover, TLS against a plaintext server. Not a connection merely
+ * dropped or closed before HTTP/2, which describeTlsFailure reads as TLS for a plaintext run but a
+ * server going down produces too: a watch, which outlives its server's restarts, ends only on these.
+ */
+export function isCertainTlsFailure(details: string): boolean {
+  return describeTlsFailure(details, { insecure: false }) !== undefined;
 }

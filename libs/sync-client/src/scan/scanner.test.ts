@@ -159,13 +159,15 @@ describe('scanFolder', () => {
     expect(third.hashed).toEqual([]);
   });
 
-  it('moves: a renamed file keeps its hash by device and inode; a reused inode of other size or mtime is read', async () => {
-    await put('docs/a.txt', 'moved, not read');
+  it('moves: a file below a renamed folder keeps its hash by device and inode; a file renamed itself, or a reused inode, is read', async () => {
+    await put('docs/a.txt', 'renamed itself: read again, same hash');
     await put('docs/b.txt', 'replaced');
+    await put('photos/x.jpg', 'below a renamed folder: not read');
     const first = countingHasher();
     const scan = await scanFolder(root, state, first);
     expect(scan.files.get('docs/a.txt')!.fileId).toMatch(/^\d+:\d+$/);
 
+    await rename(join(root, 'photos'), join(root, 'pictures'));
     await mkdir(join(root, 'archive'));
     await rename(join(root, 'docs', 'a.txt'), join(root, 'archive', 'a.txt'));
     // b.txt's inode given to a new file of other content (a rename over a fresh write shows the
@@ -175,7 +177,16 @@ describe('scanFolder', () => {
     await utimes(join(root, 'c.txt'), new Date(), new Date(Date.now() + 5000));
     const second = countingHasher();
     const after = await scanFolder(root, state, second);
-    expect(second.hashed).toEqual([join(root, 'c.txt')]);
+    // A rename moves the renamed inode's ctime (Linux), not the ctimes of the files below it.
+    const renamedItself =
+      (await lstat(join(root, 'archive', 'a.txt'))).ctimeMs !== scan.files.get('docs/a.txt')!.ctimeMs;
+    expect(second.hashed.sort()).toEqual(
+      [...(renamedItself ? [join(root, 'archive', 'a.txt')] : []), join(root, 'c.txt')].sort(),
+    );
+    expect(after.files.get('pictures/x.jpg')).toMatchObject({
+      contentHash: scan.files.get('photos/x.jpg')!.contentHash,
+      fileId: scan.files.get('photos/x.jpg')!.fileId,
+    });
     expect(after.files.get('archive/a.txt')).toMatchObject({
       contentHash: scan.files.get('docs/a.txt')!.contentHash,
       fileId: scan.files.get('docs/a.txt')!.fileId,
@@ -187,6 +198,26 @@ describe('scanFolder', () => {
     const third = countingHasher();
     await scanFolder(root, state, third);
     expect(third.hashed).toEqual([]);
+  });
+
+  it('never takes a file edited with its mtime put back and then renamed for the file it was', async () => {
+    await put('music/a.mp3', 'tags before');
+    const file = join(root, 'music', 'a.mp3');
+    const mtime = new Date(1_700_000_000_000);
+    await utimes(file, mtime, mtime);
+    const scan = await scanFolder(root, state, countingHasher());
+    const seen = scan.files.get('music/a.mp3')!;
+    for (;;) {
+      await writeFile(file, 'tags after!');
+      await utimes(file, mtime, mtime);
+      if ((await lstat(file)).ctimeMs !== seen.ctimeMs) break;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await rename(file, join(root, 'music', 'b.mp3'));
+    const after = await scanFolder(root, state, countingHasher());
+    expect(after.files.get('music/b.mp3')!.contentHash).toBe(
+      contentHash([blockHash(Buffer.from('tags after!'))]),
+    );
   });
 
   it('reports synced files that are gone as deletions and forgets unsynced ones', async () => {

@@ -284,11 +284,13 @@ export async function scanFolder(
     const { path, absPath, size, mtimeMs, ctimeMs, fileId } = seen;
     const cached = known.get(path);
     const unchanged = cached && unchangedSince(seen, cached) && cached.contentHash;
-    // A synced path gone this scan whose file this is (same identity, size and mtime): moved, and
-    // its hash holds as a path's own cached hash would. A reused inode has another size or mtime.
-    // Not the ctime: the rename itself moved it.
+    // A synced path gone this scan whose file this is (same identity, size, mtime and ctime):
+    // moved, and its hash holds as a path's own cached hash would. That is a file below a renamed
+    // folder (its own inode untouched). A file renamed itself has a new ctime, like a file edited
+    // with its mtime put back and then renamed: it is read, and the engine still pairs it with its
+    // old path as a move when the content is the same. A reused inode has another size or mtime.
     const gone = unchanged || !fileId ? undefined : goneWith(fileId);
-    const moved = gone && gone.size === size && gone.mtimeMs === mtimeMs ? gone : undefined;
+    const moved = gone && unchangedSince(seen, gone) ? gone : undefined;
     let hash: FileHash;
     if (unchanged) {
       hash = cached;
