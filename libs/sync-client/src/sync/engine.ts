@@ -194,16 +194,6 @@ export async function syncFolder(
  */
 const UNCHECKED_UPLOAD_MAX_BYTES = 64 * 1024;
 
-/** Bytes of the distinct blocks of `uploads`. */
-function uniqueBytes(uploads: readonly PendingUpload[]): number {
-  const seen = new Set<string>();
-  let bytes = 0;
-  for (const upload of uploads)
-    for (const block of upload.file.blocks)
-      if (!seen.has(block.hash) && seen.add(block.hash)) bytes += block.length;
-  return bytes;
-}
-
 class SyncRun {
   private readonly summary = emptySummary();
   private readonly transfers: LimitFunction = pLimit(TRANSFER_CONCURRENCY);
@@ -892,7 +882,11 @@ class SyncRun {
   }> {
     const stored = new Map<PendingChange, Readiness>();
     const uploads = changes.filter((change): change is PendingUpload => change.kind === 'upload');
-    const unique = [...new Set(uploads.flatMap((upload) => upload.file.blocks.map((block) => block.hash)))];
+    // Each distinct block once, in first-seen order, with its length.
+    const lengths = new Map<string, number>();
+    for (const upload of uploads)
+      for (const block of upload.file.blocks) lengths.set(block.hash, block.length);
+    const unique = [...lengths.keys()];
     // What big files sent while they were hashed counts as done of this phase: without it a
     // 128 MiB file streamed during the scan showed as the few MiB left after the diff.
     const streamed = this.streamedBytes;
@@ -903,7 +897,8 @@ class SyncRun {
     let missing: Set<string>;
     try {
       missing =
-        streamed === 0 && uniqueBytes(uploads) <= UNCHECKED_UPLOAD_MAX_BYTES
+        streamed === 0 &&
+        [...lengths.values()].reduce((bytes, length) => bytes + length, 0) <= UNCHECKED_UPLOAD_MAX_BYTES
           ? new Set(unique)
           : new Set(await this.deps.remote.findMissingBlocks(this.namespaceId, unique));
     } catch (error) {
@@ -921,12 +916,8 @@ class SyncRun {
       absPath: upload.file.absPath,
       blocks: upload.file.blocks.filter((ref) => missing.has(ref.hash)),
     }));
-    let total = 0;
-    const counted = new Set<string>();
-    for (const source of sources)
-      for (const ref of source.blocks)
-        if (!counted.has(ref.hash) && counted.add(ref.hash)) total += ref.length;
-    total += streamed;
+    let total = streamed;
+    for (const hash of missing) total += lengths.get(hash) ?? 0;
     let done = streamed;
     this.progress('uploading', done, total, 'bytes');
     const registered = this.uploadPacks(sources, (bytes) => {

@@ -224,10 +224,11 @@ export class MetadataService {
     const versions = await this.store.getVersions(namespaceId, refs);
     const entries = records.map((record) => ({
       seq: record.seq,
-      changes: record.changes.map(
-        (change) =>
-          (inline(record, change) ? undefined : versions.get(versionKey(change.path, change.version))) ??
-          journalEntry(namespaceId, record, change, inline(record, change) ? change.blockHashes! : []),
+      changes: record.changes.map((change) =>
+        inline(record, change)
+          ? journalEntry(namespaceId, record, change, change.blockHashes!)
+          : (versions.get(versionKey(change.path, change.version)) ??
+            journalEntry(namespaceId, record, change, [])),
       ),
     }));
     // A page ends early at a byte budget: entries of files with many blocks are large (kind 10).
