@@ -90,12 +90,90 @@ describe('FastCDC chunker', () => {
       await writeFile(file, sample);
       expect(await collect(chunkFile(file))).toEqual(chunkBuffer(sample));
       // Reads smaller than a block and not aligned to anything: the reused buffer's tail moves.
-      expect(await collect(chunkFile(file, undefined, 300 * 1024 + 7))).toEqual(chunkBuffer(sample));
+      expect(await collect(chunkFile(file, { readBytes: 300 * 1024 + 7 }))).toEqual(chunkBuffer(sample));
       await writeFile(file, '');
       expect(await collect(chunkFile(file))).toEqual([]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('chunking against the previous version (reference)', () => {
+  const original = pseudoRandomBytes(24 * MIB, 7);
+  const before = chunkBuffer(original);
+  const reference = before.map(({ length, hash }) => ({ length, hash }));
+  const oldHashes = new Set(before.map((chunk) => chunk.hash));
+  const newBytes = (chunks: Chunk[]) =>
+    chunks.filter((chunk) => !oldHashes.has(chunk.hash)).reduce((sum, chunk) => sum + chunk.length, 0);
+  /** The old block holding byte `at`. */
+  const blockAt = (at: number) =>
+    before.find((chunk) => chunk.offset <= at && at < chunk.offset + chunk.length)!;
+
+  it('gives back the reference blocks exactly for the same bytes, so the content hash holds', () => {
+    expect(chunkBuffer(original, undefined, reference)).toEqual(before);
+    // A reference that was itself cut against an older one is given back too.
+    const edited = Buffer.concat([
+      original.subarray(0, 5 * MIB),
+      pseudoRandomBytes(MIB, 3),
+      original.subarray(5 * MIB),
+    ]);
+    const editedChunks = chunkBuffer(edited, undefined, reference);
+    const editedReference = editedChunks.map(({ length, hash }) => ({ length, hash }));
+    expect(chunkBuffer(edited, undefined, editedReference)).toEqual(editedChunks);
+  });
+
+  it('re-cuts only the block an insertion of 1 MiB falls in, wherever it falls', () => {
+    const inserted = pseudoRandomBytes(MIB, 99);
+    let plainWorst = 0;
+    for (let at = 3 * MIB + 12_345; at < 21 * MIB; at += 1_499_999) {
+      const edited = Buffer.concat([original.subarray(0, at), inserted, original.subarray(at)]);
+      const uploaded = newBytes(chunkBuffer(edited, undefined, reference));
+      expect(uploaded).toBeLessThanOrEqual(MIB + blockAt(at).length);
+      expect(uploaded).toBeGreaterThanOrEqual(MIB);
+      plainWorst = Math.max(plainWorst, newBytes(chunkBuffer(edited)) - MIB - blockAt(at).length);
+    }
+    // Plain FastCDC falls back onto the old boundaries only by chance: somewhere above it costs more.
+    expect(plainWorst).toBeGreaterThan(0);
+  });
+
+  it('re-cuts only the block a deletion or an overwrite falls in', () => {
+    const at = 10 * MIB + 777;
+    const deleted = Buffer.concat([original.subarray(0, at), original.subarray(at + MIB)]);
+    const lost = before.filter((chunk) => chunk.offset + chunk.length > at && chunk.offset < at + MIB);
+    const span = lost.reduce((sum, chunk) => sum + chunk.length, 0);
+    expect(newBytes(chunkBuffer(deleted, undefined, reference))).toBeLessThanOrEqual(span - MIB);
+    const overwritten = Buffer.from(original);
+    overwritten.fill(0x5a, at, at + 4096);
+    expect(newBytes(chunkBuffer(overwritten, undefined, reference))).toBe(blockAt(at).length);
+  });
+
+  it('cuts a file on disk and a stream against a reference like the same bytes in memory', async () => {
+    const edited = Buffer.concat([
+      original.subarray(0, 9 * MIB),
+      pseudoRandomBytes(300_000, 5),
+      original.subarray(9 * MIB),
+    ]);
+    const expected = chunkBuffer(edited, undefined, reference);
+    const dir = await mkdtemp(join(tmpdir(), 'chunker-'));
+    try {
+      const file = join(dir, 'data.bin');
+      await writeFile(file, edited);
+      expect(await collect(chunkFile(file, { reference }))).toEqual(expected);
+      expect(await collect(chunkFile(file, { reference, readBytes: 300 * 1024 + 7 }))).toEqual(expected);
+      expect(await collect(chunkStream(slices(edited, 1_000_003), undefined, reference))).toEqual(expected);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('ignores reference blocks no cut could make, and without a match cuts plain FastCDC', () => {
+    const junk = [
+      { length: 0, hash: blockHash(Buffer.alloc(0)) },
+      { length: LIMITS.chunkMaxBytes + 1, hash: 'f'.repeat(64) },
+      { length: 12_345, hash: '0'.repeat(64) },
+    ];
+    expect(chunkBuffer(data, undefined, junk)).toEqual(chunkBuffer(data));
   });
 });
 
