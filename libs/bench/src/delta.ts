@@ -20,12 +20,15 @@ import {
 
 const run = promisify(execFile);
 const MiB = 1024 * 1024;
+const mib = (bytes: number) => (bytes / MiB).toFixed(2);
 
 export interface DeltaOptions {
   /** Size of the file a 1 MiB block of new bytes is inserted into, MiB. */
   readonly bigMiB: number;
   /** Size of the folder that is renamed, MiB (in files of 4 MiB). */
   readonly folderMiB: number;
+  /** Insertions of 1 MiB, one after another: the first in the middle, the rest anywhere in the middle half. */
+  readonly insertions: number;
   readonly portOffset: number;
   readonly json: string | undefined;
 }
@@ -39,6 +42,14 @@ export function parseDeltaOptions(argv: readonly string[]): DeltaOptions {
     .addOption(new Option('--big-mib <n>', 'size of the file edited').default(64).argParser(Number))
     .addOption(new Option('--folder-mib <n>', 'size of the folder renamed').default(100).argParser(Number))
     .addOption(
+      new Option(
+        '--insertions <n>',
+        'insertions of 1 MiB, each synced: the first in the middle, the rest at random places in the middle half',
+      )
+        .default(1)
+        .argParser(Number),
+    )
+    .addOption(
       new Option('--port-offset <n>', 'shift every port of the bench stack')
         .default(Number(process.env.FILESYNC_BENCH_PORT_OFFSET ?? 0))
         .argParser(Number),
@@ -46,7 +57,15 @@ export function parseDeltaOptions(argv: readonly string[]): DeltaOptions {
     .option('--json <file>', 'where the JSON goes (default .local/bench/delta-<time>.json)')
     .exitOverride();
   program.parse([...argv], { from: 'user' });
-  const options = program.opts<{ bigMib: number; folderMib: number; portOffset: number; json?: string }>();
+  const options = program.opts<{
+    bigMib: number;
+    folderMib: number;
+    insertions: number;
+    portOffset: number;
+    json?: string;
+  }>();
+  if (!Number.isInteger(options.insertions) || options.insertions < 1)
+    throw new Error('--insertions: expected a whole number >= 1');
   for (const [name, value] of [
     ['--big-mib', options.bigMib],
     ['--folder-mib', options.folderMib],
@@ -56,6 +75,7 @@ export function parseDeltaOptions(argv: readonly string[]): DeltaOptions {
   return {
     bigMiB: options.bigMib,
     folderMiB: options.folderMib,
+    insertions: options.insertions,
     portOffset: options.portOffset,
     json: options.json,
   };
@@ -191,9 +211,15 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
         );
       };
       const { randomBytes } = await import('node:crypto');
-      await change(`1 MiB inserted in the middle of the ${options.bigMiB} MiB file`, () =>
-        insertAt(big, Math.floor((options.bigMiB * MiB) / 2), randomBytes(MiB)),
-      );
+      for (let insertion = 0, size = options.bigMiB * MiB; insertion < options.insertions; insertion++) {
+        // The middle half, so the insertion has whole blocks on both sides.
+        const offset =
+          insertion === 0 ? Math.floor(size / 2) : Math.floor(size / 4 + Math.random() * (size / 2));
+        await change(`1 MiB inserted at byte ${offset} of the ${mib(size)} MiB file`, () =>
+          insertAt(big, offset, randomBytes(MiB)),
+        );
+        size += MiB;
+      }
       await change(`folder of ${options.folderMiB} MiB renamed`, () =>
         rename(join(one.folder, 'album'), join(one.folder, 'album-2026')),
       );
@@ -207,6 +233,16 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   machine.loadAtEnd = loadavg().map((load) => +load.toFixed(2));
   const rsyncVersion = await quiet('rsync', ['--version']);
   const insertLimit = MiB + 2 * LIMITS.chunkAvgBytes;
+  const inserts = rows
+    .filter((row) => row.change.startsWith('1 MiB inserted'))
+    .map((row) => row.sender.uploadedBytes);
+  const sorted = [...inserts].sort((a, b) => a - b);
+  const insertSummary = {
+    insertions: inserts.length,
+    withinLimit: inserts.filter((bytes) => bytes <= insertLimit).length,
+    medianUploadedBytes: sorted[Math.floor((sorted.length - 1) / 2)] ?? 0,
+    mostUploadedBytes: sorted.at(-1) ?? 0,
+  };
   const report = {
     command: commandLine,
     startedAt,
@@ -216,9 +252,9 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     rsyncVersion,
     rows,
     insertLimitBytes: insertLimit,
+    insertSummary,
   };
   await writeFile(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
-  const mib = (bytes: number) => (bytes / MiB).toFixed(2);
   process.stdout.write(
     [
       '',
@@ -234,6 +270,9 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
         (row) =>
           `| ${row.change} | ${mib(row.sender.uploadedBytes)} | ${mib(row.receiver.downloadedBytes)} | ${row.sender.moved} | ${mib(row.rsync.sentBytes)} | ${mib(row.rsync.literalBytes)} |`,
       ),
+      '',
+      `insertions: ${insertSummary.withinLimit} of ${insertSummary.insertions} within ${mib(insertLimit)} MiB; ` +
+        `uploaded median ${mib(insertSummary.medianUploadedBytes)} MiB, most ${mib(insertSummary.mostUploadedBytes)} MiB`,
       '',
       `JSON: ${jsonPath}`,
       '',

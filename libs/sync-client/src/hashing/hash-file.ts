@@ -1,4 +1,4 @@
-import { chunkFile, contentHash } from '@filesync/sync-core';
+import { chunkFile, contentHash, type ReferenceBlock } from '@filesync/sync-core';
 import type { BlockRef } from '../state/state-db';
 import {
   hashFileInSegments,
@@ -14,10 +14,15 @@ export interface FileHash {
   readonly blocks: readonly BlockRef[];
 }
 
-export async function hashFile(path: string): Promise<FileHash> {
+/**
+ * A file's blocks and content hash. `reference`: the blocks this path held before (the state's
+ * row), kept where their bytes still occur, so an edit re-uploads only the blocks it touches and
+ * unchanged bytes keep their content hash (chunker.ts, Cutter).
+ */
+export async function hashFile(path: string, reference?: readonly ReferenceBlock[]): Promise<FileHash> {
   const blocks: BlockRef[] = [];
   let size = 0;
-  for await (const chunk of chunkFile(path)) {
+  for await (const chunk of chunkFile(path, { reference })) {
     blocks.push({ hash: chunk.hash, offset: chunk.offset, length: chunk.length });
     size += chunk.length;
   }
@@ -26,7 +31,8 @@ export async function hashFile(path: string): Promise<FileHash> {
 
 /** Hashes files; an implementation may do so off the main thread. */
 export interface Hasher {
-  hash(path: string, size: number): Promise<FileHash>;
+  /** `reference`: see hashFile. */
+  hash(path: string, size: number, reference?: readonly ReferenceBlock[]): Promise<FileHash>;
   /**
    * hashFileInSegments (hash-segments.ts): hashes like `hash` and hands the blocks' bytes to
    * `emit` as they are hashed, in buffers taken from `buffers`. Optional: a hasher without it
@@ -38,12 +44,14 @@ export interface Hasher {
     layout: SegmentLayout,
     buffers: SegmentBuffers,
     emit: (segment: HashedSegment) => void,
+    reference?: readonly ReferenceBlock[],
   ): Promise<FileHash>;
   close(): Promise<void>;
 }
 
 export const inlineHasher: Hasher = {
-  hash: (path) => hashFile(path),
-  hashInSegments: (path, _size, layout, buffers, emit) => hashFileInSegments(path, layout, buffers, emit),
+  hash: (path, _size, reference) => hashFile(path, reference),
+  hashInSegments: (path, _size, layout, buffers, emit, reference) =>
+    hashFileInSegments(path, layout, buffers, emit, reference),
   close: async () => undefined,
 };

@@ -1,4 +1,4 @@
-import { chunkFileBytes, contentHash } from '@filesync/sync-core';
+import { chunkFileBytes, contentHash, type ReferenceBlock } from '@filesync/sync-core';
 import type { BlockRef } from '../state/state-db';
 import type { FileHash } from './hash-file';
 
@@ -33,7 +33,7 @@ export interface SegmentBuffers {
 }
 
 /**
- * Hashes a file exactly as hashFile does (same blocks, same content hash) and hands its blocks
+ * Hashes a file exactly as hashFile does (same blocks, same content hash, same `reference`) and hands its blocks
  * on in segments as they are hashed, so they can be uploaded while the rest is still read. Each
  * block is copied once, from the bytes it was hashed from, into a buffer taken from `buffers`;
  * a closed segment goes to `emit`, which then owns the buffer. Reading waits while `take` does.
@@ -47,6 +47,7 @@ export async function hashFileInSegments(
   layout: SegmentLayout,
   buffers: SegmentBuffers,
   emit: (segment: HashedSegment) => void,
+  reference?: readonly ReferenceBlock[],
 ): Promise<FileHash> {
   const blocks: BlockRef[] = [];
   let size = 0;
@@ -55,7 +56,7 @@ export async function hashFileInSegments(
     if (segment && segment.blocks.length > 0) emit({ buffer: segment.bytes.buffer, blocks: segment.blocks });
     segment = undefined;
   };
-  for await (const chunk of chunkFileBytes(path)) {
+  for await (const chunk of chunkFileBytes(path, { reference })) {
     const ref: BlockRef = { hash: chunk.hash, offset: chunk.offset, length: chunk.length };
     blocks.push(ref);
     size += chunk.length;

@@ -1,5 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { errorText } from '../storage/fs-error';
+import type { ReferenceBlock } from '@filesync/sync-core';
 import { hashFile } from './hash-file';
 import { hashFileInSegments, type HashedSegment, type SegmentLayout } from './hash-segments';
 
@@ -9,6 +10,8 @@ export interface HashRequest {
   readonly path: string;
   /** Set: hash in segments (hashFileInSegments), asking for buffers with `want`, sending each. */
   readonly layout?: SegmentLayout;
+  /** The path's previous blocks (hash-file.ts). */
+  readonly reference?: readonly ReferenceBlock[];
 }
 
 /**
@@ -85,8 +88,10 @@ port.on('message', (message: HashRequest | GiveBuffer) => {
   }
   const request = message;
   const hashed = request.layout
-    ? hashInSegments(request.id, request.path, request.layout).finally(() => (lending = undefined))
-    : hashFile(request.path);
+    ? hashInSegments(request.id, request.path, request.layout, request.reference).finally(
+        () => (lending = undefined),
+      )
+    : hashFile(request.path, request.reference);
   hashed.then(
     (result) => port.postMessage({ id: request.id, result }),
     (error: unknown) =>
@@ -98,7 +103,12 @@ port.on('message', (message: HashRequest | GiveBuffer) => {
   );
 });
 
-function hashInSegments(id: number, path: string, layout: SegmentLayout) {
+function hashInSegments(
+  id: number,
+  path: string,
+  layout: SegmentLayout,
+  reference: readonly ReferenceBlock[] | undefined,
+) {
   const state: Lending = { id, asked: false, shared: new Map(), sharedIds: new Map() };
   lending = state;
   return hashFileInSegments(
@@ -126,6 +136,7 @@ function hashInSegments(id: number, path: string, layout: SegmentLayout) {
       else
         port.postMessage({ id, sharedSegment: { bufferId, blocks: segment.blocks } } satisfies SegmentReply);
     },
+    reference,
   );
 }
 port.postMessage({ ready: true });

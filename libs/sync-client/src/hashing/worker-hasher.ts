@@ -1,7 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import { LIMITS } from '@filesync/resources';
+import type { ReferenceBlock } from '@filesync/sync-core';
 import { hashFile, type FileHash, type Hasher } from './hash-file';
-import type { GiveBuffer, SegmentReply } from './hash-worker';
+import type { GiveBuffer, HashRequest, SegmentReply } from './hash-worker';
 import {
   hashFileInSegments,
   type HashedSegment,
@@ -12,6 +13,7 @@ import {
 interface Job {
   readonly id: number;
   readonly path: string;
+  readonly reference: readonly ReferenceBlock[] | undefined;
   /** Set for hashInSegments. */
   readonly segments?: {
     readonly layout: SegmentLayout;
@@ -65,11 +67,11 @@ export class WorkerHasher implements Hasher {
     private readonly inlineBelowBytes: number = INLINE_BELOW_BYTES,
   ) {}
 
-  hash(path: string, size: number): Promise<FileHash> {
+  hash(path: string, size: number, reference?: readonly ReferenceBlock[]): Promise<FileHash> {
     if (this.closed) return Promise.reject(new Error('hasher is closed'));
-    if (size < this.inlineBelowBytes) return hashFile(path);
+    if (size < this.inlineBelowBytes) return hashFile(path, reference);
     return new Promise<FileHash>((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, path, resolve, reject });
+      this.queue.push({ id: this.nextId++, path, reference, resolve, reject });
       this.dispatch();
     });
   }
@@ -84,13 +86,15 @@ export class WorkerHasher implements Hasher {
     layout: SegmentLayout,
     buffers: SegmentBuffers,
     emit: (segment: HashedSegment) => void,
+    reference?: readonly ReferenceBlock[],
   ): Promise<FileHash> {
     if (this.closed) return Promise.reject(new Error('hasher is closed'));
-    if (size < this.inlineBelowBytes) return hashFileInSegments(path, layout, buffers, emit);
+    if (size < this.inlineBelowBytes) return hashFileInSegments(path, layout, buffers, emit, reference);
     return new Promise<FileHash>((resolve, reject) => {
       this.queue.push({
         id: this.nextId++,
         path,
+        reference,
         segments: { layout, buffers, emit, shared: new Map(), sharedIds: new Map() },
         resolve,
         reject,
@@ -111,7 +115,12 @@ export class WorkerHasher implements Hasher {
       if (!slot || !slot.ready) return;
       const job = this.queue.shift()!;
       slot.job = job;
-      slot.worker.postMessage({ id: job.id, path: job.path, layout: job.segments?.layout });
+      slot.worker.postMessage({
+        id: job.id,
+        path: job.path,
+        layout: job.segments?.layout,
+        reference: job.reference,
+      } satisfies HashRequest);
     }
   }
 

@@ -41,7 +41,7 @@ describe('scanFolder', () => {
     const hashed: string[] = [];
     return {
       hashed,
-      hash: (path, size) => (hashed.push(path), inlineHasher.hash(path, size)),
+      hash: (path, size, reference) => (hashed.push(path), inlineHasher.hash(path, size, reference)),
       close: async () => undefined,
     };
   }
@@ -127,6 +127,34 @@ describe('scanFolder', () => {
     const third = countingHasher();
     await scanFolder(root, state, third);
     expect(third.hashed).toEqual([join(root, 'a.txt')]);
+  });
+
+  it('cuts an edited file against the blocks it had: only what the edit touched is new, and its blocks hold when it is read again', async () => {
+    const bytes = Buffer.alloc(12 * 1024 * 1024);
+    let x = 12345;
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 24;
+    await writeFile(join(root, 'big.bin'), bytes);
+    const before = (await scanFolder(root, state, countingHasher())).files.get('big.bin')!;
+    const at = 6 * 1024 * 1024 + 1234;
+    const inserted = Buffer.alloc(1024 * 1024, 7);
+    await writeFile(
+      join(root, 'big.bin'),
+      Buffer.concat([bytes.subarray(0, at), inserted, bytes.subarray(at)]),
+    );
+    const after = (await scanFolder(root, state, countingHasher())).files.get('big.bin')!;
+    const old = new Set(before.blocks.map((block) => block.hash));
+    const hit = before.blocks.find((block) => block.offset <= at && at < block.offset + block.length)!;
+    const fresh = after.blocks
+      .filter((block) => !old.has(block.hash))
+      .reduce((sum, block) => sum + block.length, 0);
+    expect(fresh).toBeGreaterThanOrEqual(inserted.length);
+    expect(fresh).toBeLessThanOrEqual(inserted.length + hit.length);
+    // Read again with the same bytes (its ctime moved): the same blocks, so no new version.
+    await chmod(join(root, 'big.bin'), 0o600);
+    const reader = countingHasher();
+    const again = (await scanFolder(root, state, reader)).files.get('big.bin')!;
+    expect(reader.hashed).toEqual([join(root, 'big.bin')]);
+    expect(again.blocks).toEqual(after.blocks);
   });
 
   it('reads again a file rewritten in place with its size and mtime put back (touch -r, cp -p): its ctime moved', async () => {

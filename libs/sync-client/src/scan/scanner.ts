@@ -313,7 +313,9 @@ export async function scanFolder(
       });
     } else {
       try {
-        hash = await hasher.hash(absPath, size);
+        // What the path (or the file, if it moved here) held: its blocks are kept where their
+        // bytes still are, so an edit re-uploads only what it touched.
+        hash = await hasher.hash(absPath, size, cached?.blocks ?? gone?.blocks);
       } catch (error) {
         // A file-system error concerns this file only; anything else (a dead hash worker) is
         // not the file's fault and must stop the scan rather than hide files from it.

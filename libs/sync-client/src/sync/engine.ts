@@ -30,6 +30,7 @@ import { freeConflictCopyName, nameRoom, pathExists } from './conflict-name';
 import { commitUnits, commitWindows, pairLocalMoves, type CommitUnitOf } from './commit-order';
 import { Downloader, type BlockSource, type DownloadFile } from './downloader';
 import { LocalBlockChangedError, LocalBlocks } from './local-blocks';
+import { fileHoldsBlocks } from './same-bytes';
 import { FolderSpellings, onDiskPath } from './local-path';
 import { deletionsToGuard } from './mass-delete-guard';
 import type { ActionKind, ChangeOutcome, DiffAction, FileChange, PathRejection, ServerEntry } from './model';
@@ -275,9 +276,9 @@ class SyncRun {
     const scanHasher: Hasher = dryRun
       ? hasher
       : {
-          hash: (path, size) => {
+          hash: (path, size, reference) => {
             this.prepareStorage();
-            return hasher.hash(path, size);
+            return hasher.hash(path, size, reference);
           },
           // Nothing to release: the pass's hashers stay their owners' to close.
           close: async () => undefined,
@@ -1020,11 +1021,52 @@ class SyncRun {
       if (!serverEntry.deleted) this.queueDownload(serverEntry);
       return undefined;
     }
+    if (await this.holdsServerVersion(file, serverEntry)) return undefined;
     const copy = await this.moveAsideAsNewFile(file);
     this.conflicted(path, copy.file.path);
     if (serverEntry.deleted) this.deps.state.delete(this.root, path);
     else this.downloads.push(pendingDownload(serverEntry, undefined));
     return copy;
+  }
+
+  /**
+   * Whether the local file, whose content hash differs from the server version's, holds the same
+   * bytes all the same; if so it becomes the base with the server's blocks, and no copy is made.
+   * Identical bytes get other blocks when they were cut against another reference (hashFile: a
+   * device that edited the file cut it against its old blocks, a device that never had it cuts
+   * it plain). Two single blocks are compared by their hashes already. Any doubt (blocks the server cannot size, a read error, a file changed since the
+   * scan) answers false: the conflict keeps both.
+   */
+  private async holdsServerVersion(file: LocalFile, entry: ServerEntry): Promise<boolean> {
+    if (
+      entry.deleted ||
+      entry.size !== file.size ||
+      (entry.blockHashes.length <= 1 && file.blocks.length <= 1)
+    )
+      return false;
+    try {
+      const { locations } = await this.deps.remote.locateBlocks(this.namespaceId, entry.blockHashes);
+      const lengths = new Map(locations.map((location) => [location.hash, location.length]));
+      const blocks = entry.blockHashes.map((hash) => ({ hash, length: lengths.get(hash) ?? 0 }));
+      if (blocks.some((block) => block.length <= 0)) return false;
+      if (!(await fileHoldsBlocks(file.absPath, blocks))) return false;
+      const now = await lstat(file.absPath);
+      if (!unchangedSince(now, file)) return false;
+      let offset = 0;
+      const refs = blocks.map(({ hash, length }) => ({ hash, length, offset: (offset += length) - length }));
+      this.recordLocal({ ...file, contentHash: entry.contentHash, blocks: refs }, entry);
+      this.deps.logger.debug(
+        { path: file.path },
+        'same bytes as the server version, cut otherwise: recorded',
+      );
+      return true;
+    } catch (error) {
+      this.deps.logger.debug(
+        { path: file.path, error: errorText(error) },
+        'could not compare with the server version',
+      );
+      return false;
+    }
   }
 
   /** Moves a local file to a conflicted-copy name and returns its upload as a new file. */
@@ -1037,7 +1079,7 @@ class SyncRun {
     const current =
       now.size === file.size && now.mtimeMs === file.mtimeMs
         ? file
-        : { ...(await this.deps.hasher.hash(copyAbs, now.size)) };
+        : { ...(await this.deps.hasher.hash(copyAbs, now.size, file.blocks)) };
     return {
       kind: 'upload',
       baseVersion: 0,

@@ -1,5 +1,5 @@
 import { LIMITS } from '@filesync/resources';
-import { PackBuilder } from '@filesync/sync-core';
+import { PackBuilder, type ReferenceBlock } from '@filesync/sync-core';
 import type { FileHash, Hasher } from '../hashing/hash-file';
 import type { HashedSegment, SegmentBuffers, SegmentLayout } from '../hashing/hash-segments';
 import { PackRegistrar } from './pack-registrar';
@@ -192,15 +192,20 @@ export class UploadingHasher implements Hasher {
     private readonly onStreamed?: (path: string, report: StreamedUploadReport) => void,
   ) {}
 
-  async hash(path: string, size: number): Promise<FileHash> {
+  async hash(path: string, size: number, reference?: readonly ReferenceBlock[]): Promise<FileHash> {
     if (size < this.minBytes || this.streaming || !this.inner.hashInSegments)
-      return this.inner.hash(path, size);
+      return this.inner.hash(path, size, reference);
     this.streaming = true;
     const started = Date.now();
     const upload = new StreamedUpload(this.deps);
     try {
-      return await this.inner.hashInSegments(path, size, upload.layout, upload.buffers, (segment) =>
-        upload.add(segment),
+      return await this.inner.hashInSegments(
+        path,
+        size,
+        upload.layout,
+        upload.buffers,
+        (segment) => upload.add(segment),
+        reference,
       );
     } finally {
       await upload.finished();

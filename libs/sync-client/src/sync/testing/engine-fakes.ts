@@ -21,7 +21,7 @@ import type {
   PathRejection,
   ServerEntry,
 } from '../model';
-import type { CommitOptions, PackRecord, SyncRemote } from '../remote';
+import type { CommitOptions, LocatedBlocks, PackRecord, SyncRemote } from '../remote';
 import type { SyncSummary } from '../summary';
 
 /** In-memory block storage (a fake of the BlockStore port). */
@@ -108,7 +108,7 @@ export class ScriptedRemote implements SyncRemote {
     return { actions: this.actions, cursor: 7 };
   }
   /** Every block is answered as a legacy object of its own (MemoryBlocks keeps packed blocks by hash too). */
-  async locateBlocks(_ns: string, hashes: readonly string[]) {
+  async locateBlocks(_ns: string, hashes: readonly string[]): Promise<LocatedBlocks> {
     return { locations: hashes.map((hash) => ({ hash, packId: '', offset: 0, length: 0 })), missing: [] };
   }
   async findMissingBlocks(_ns: string, hashes: readonly string[]) {
