@@ -171,6 +171,26 @@ describe('issue 9: the progress display gives the terminal back', () => {
   });
 });
 
+describe('issue 9: the progress line is drawn at most ten times a second', () => {
+  it('also while scanning, whose total is unknown (0)', () => {
+    let writes = 0;
+    const stream = { columns: 80, write: () => (writes++, true) } as unknown as NodeJS.WriteStream;
+    let now = 0;
+    const display = new ProgressDisplay(stream, () => now);
+    display.update({ phase: 'scanning', done: 0, total: 0, unit: 'files' });
+    const first = writes;
+    // 1,000 files hashed within 50 ms: no redraw before 100 ms have passed.
+    for (let done = 1; done <= 1000; done++) {
+      now = done / 20;
+      display.update({ phase: 'scanning', done, total: 0, unit: 'files' });
+    }
+    expect(writes).toBe(first);
+    now = 150;
+    display.update({ phase: 'scanning', done: 1001, total: 0, unit: 'files' });
+    expect(writes).toBe(first + 1);
+  });
+});
+
 describe('issue 9: counts read right for one', () => {
   it('says "1 file", "1 block", "1 conflict", "1 file was synced", "1 conflicted copy"', () => {
     const summary = {

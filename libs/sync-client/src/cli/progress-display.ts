@@ -140,7 +140,9 @@ export class ProgressDisplay {
       return;
     }
     this.current = { ...this.current, done: progress.done, total: progress.total, unit: progress.unit };
-    if (now - this.lastDrawMs >= 100 || progress.done >= progress.total) this.draw(now);
+    // A phase's last figure is drawn at once; a total of 0 (scanning: not known) has none.
+    const finished = progress.total > 0 && progress.done >= progress.total;
+    if (now - this.lastDrawMs >= 100 || finished) this.draw(now);
   }
 
   /** What was done and what was left, for a pass stopped midway. */

@@ -26,7 +26,21 @@ describe('describeTlsFailure', () => {
         ),
         { insecure: false },
       ),
-    ).toMatch(/not for the name you gave/);
+    ).toMatch(/not for the name you gave \(10\.0\.0\.2 is not among the names it covers\)/);
+  });
+
+  it('names the whole host name the certificate does not cover, dots and all', () => {
+    // Node's words for a DNS name end it with a full stop: the name must not be cut at its first dot.
+    const line = describeTlsFailure(
+      details(
+        `Error [ERR_TLS_CERT_ALTNAME_INVALID]: Hostname/IP does not match certificate's altnames: Host: files.example.com. is not in the cert's altnames: DNS:localhost, IP Address:127.0.0.1`,
+      ),
+      { insecure: false },
+    );
+    expect(line).toBe(
+      "the server's certificate is not for the name you gave (files.example.com is not among the names it covers): use a name it covers in --server",
+    );
+    expect(line).not.toContain('\n');
   });
 
   it('says a plaintext server does not speak TLS and how to connect to it', () => {

@@ -3,7 +3,13 @@ import { CA_ENV, TLS_SCHEME, type ServerAddresses } from './server-addresses';
 /** Node's words for a certificate chain it does not trust (tls.connect's authorizationError). */
 const UNTRUSTED =
   /unable to verify the first certificate|unable to get local issuer certificate|unable to get issuer certificate|self[- ]signed certificate(?: in certificate chain)?|certificate has expired|certificate is not yet valid|certificate signature failure|invalid CA certificate|certificate not trusted/i;
-const WRONG_NAME = /Hostname\/IP does not match certificate's altnames[^.;\n]*/i;
+/**
+ * Node's words for a certificate of another name: `...altnames: Host: files.example.com. is not
+ * in the cert's altnames: DNS:...` (a DNS name ends with a full stop) or `...altnames: IP: 10.0.0.2
+ * is not in the cert's list: ...`. The name is group 1, when Node gave it.
+ */
+const WRONG_NAME =
+  /Hostname\/IP does not match certificate's altnames(?::\s*(?:Host|IP): (\S+?)\.? is not in the cert's)?/i;
 /** What a TLS handshake with a plaintext server ends with. */
 const NOT_TLS = /wrong version number|packet length too long|unknown protocol|http request/i;
 /** How a plaintext connection that the server dropped surfaces (a TLS server closes it at once). */
@@ -54,7 +60,8 @@ export function describeTlsFailure(details: string, context: TransportContext): 
   }
   const wrongName = WRONG_NAME.exec(details);
   if (wrongName) {
-    return `the server's certificate is not for the name you gave (${wrongName[0].trim()}): use a name it covers in --server`;
+    const reason = wrongName[1] ? `${wrongName[1]} is not among the names it covers` : wrongName[0].trim();
+    return `the server's certificate is not for the name you gave (${reason}): use a name it covers in --server`;
   }
   if (NOT_TLS.test(details)) {
     return (

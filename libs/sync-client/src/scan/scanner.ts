@@ -88,6 +88,11 @@ export interface ScanOptions {
    */
   readonly readOnly?: boolean;
   /**
+   * Read the state database's rows as a hash cache only, as if nothing had been synced (a dry run
+   * of a folder synced with another namespace: see StateDb.forgetSyncedBase).
+   */
+  readonly withoutSyncedBase?: boolean;
+  /**
    * Most UTF-8 bytes of a folder path (default LIMITS.maxPathBytes): less in a folder bound to a
    * remote path, whose namespace paths are longer (see pathRoom). A longer one is skipped.
    */
@@ -143,6 +148,9 @@ export async function scanFolder(
   const fs = options.fileSystem ?? nodeScanFileSystem;
   const rules = await loadIgnoreRules(root);
   const known = state.files(root);
+  if (options.withoutSyncedBase) {
+    for (const [path, row] of known) known.set(path, { ...row, baseVersion: 0, baseContentHash: '' });
+  }
   const skipped: SkippedPath[] = [];
   const unknown = new UnknownPaths();
   // Only what hashing needs: a Stats object per file would cost hundreds of bytes each.

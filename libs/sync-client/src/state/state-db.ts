@@ -241,6 +241,21 @@ export class StateDb {
   }
 
   /**
+   * Forgets what `root` synced with another namespace (this home signed in to another account or
+   * deployment since), so the pass that now syncs it with its new one is a first sync there: no
+   * path has a synced base (a base of the old namespace would read as a version of the new one,
+   * and an upload would commit over that version without a conflict), nothing counts as deleted
+   * locally, the cursor starts over. The hash cache stays: the files need not be read again.
+   */
+  forgetSyncedBase(root: string): void {
+    this.transaction(() => {
+      this.statement("UPDATE files SET base_version = 0, base_content_hash = '' WHERE root = ?").run(root);
+      this.statement('DELETE FROM remote_pending WHERE root = ?').run(root);
+      this.statement('UPDATE folders SET cursor = 0 WHERE root = ?').run(root);
+    });
+  }
+
+  /**
    * Forgets what was synced at `root`, so the next pass there is a first sync: every server file
    * is downloaded and nothing counts as deleted locally (a folder re-created empty on purpose).
    */

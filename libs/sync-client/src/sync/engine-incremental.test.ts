@@ -322,3 +322,49 @@ describe('storage is made ready only when bytes may move (BlockStore.prepare)', 
     expect(await readFile(join(folder.root, 'd.txt'), 'utf8')).toBe('from elsewhere');
   });
 });
+
+describe('a folder synced with another namespace (this home signed in to another account or deployment)', () => {
+  let folder: EngineFolder;
+  beforeEach(async () => {
+    folder = await openEngineFolder('engine-other-namespace');
+    for (const name of ['a.txt', 'b.txt']) await markSynced(folder, name, `text of ${name}`, 1);
+    await runEngine(folder, new DiffScript(() => ({})));
+    expect(folder.state.folderRecord(folder.root)).toMatchObject({ namespaceId: 'ns', cursor: 7 });
+  });
+  afterEach(() => closeEngineFolder(folder));
+
+  const passIn = (namespaceId: string, remote: DiffScript, dryRun: boolean) =>
+    syncFolder(
+      folder.root,
+      namespaceId,
+      engineDeps({ state: folder.state, blocks: folder.blocks, remote }),
+      dryRun ? { dryRun } : {},
+    );
+
+  // Its synced base (version 1 of a.txt) says nothing of the other namespace's version 1 of
+  // a.txt: named as the base, this folder's content would commit over that one without a conflict.
+  for (const dryRun of [false, true]) {
+    it(`is a first sync there: a full diff naming no synced base${dryRun ? ' (a dry run too)' : ''}`, async () => {
+      const remote = new DiffScript(() => ({}));
+      await passIn('other', remote, dryRun);
+      expect(remote.diffs).toEqual([{ paths: ['a.txt', 'b.txt'], sinceCursor: 0 }]);
+      for (const item of remote.manifests[0]!) {
+        expect(item).toMatchObject({ baseVersion: 0, baseContentHash: '', deleted: false });
+      }
+    });
+  }
+
+  it('keeps the hash cache, and a dry run changes nothing of the state', async () => {
+    await passIn('other', new DiffScript(() => ({})), true);
+    expect(folder.state.folderRecord(folder.root)).toMatchObject({ namespaceId: 'ns', cursor: 7 });
+    expect(folder.state.files(folder.root).get('a.txt')).toMatchObject({ baseVersion: 1 });
+    await passIn('other', new DiffScript(() => ({})), false);
+    expect(folder.state.folderRecord(folder.root)?.namespaceId).toBe('other');
+    const row = folder.state.files(folder.root).get('a.txt');
+    expect(row).toMatchObject({
+      baseVersion: 0,
+      baseContentHash: '',
+      contentHash: contentOf('text of a.txt').contentHash,
+    });
+  });
+});

@@ -283,7 +283,13 @@ class SyncRun {
           // Nothing to release: the pass's hashers stay their owners' to close.
           close: async () => undefined,
         };
+    // Synced with another namespace (this home signed in to another account or deployment since):
+    // its base says nothing of this one, so this is a first sync here (forgetSyncedBase).
+    const bound = state.folderRecord(this.root);
+    const otherNamespace = bound !== undefined && bound.namespaceId !== this.namespaceId;
+    if (otherNamespace && !dryRun) state.forgetSyncedBase(this.root);
     this.scan = await scanFolder(this.root, state, scanHasher, {
+      withoutSyncedBase: otherNamespace && dryRun,
       onFileHashed: () => this.progress('scanning', ++hashed, 0, 'files'),
       privateFolders: this.deps.privateFolders,
       fileSystem: this.deps.scanFileSystem,
@@ -469,6 +475,7 @@ class SyncRun {
     const incremental =
       this.options.full !== true &&
       folder !== undefined &&
+      folder.namespaceId === this.namespaceId &&
       folder.cursor > 0 &&
       folder.rulesHash === this.scan.rulesFingerprint &&
       Date.now() - folder.lastFullAtMs < FULL_DIFF_INTERVAL_MS;
