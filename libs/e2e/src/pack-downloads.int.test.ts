@@ -3,7 +3,7 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { packsPrefix } from '@filesync/resources';
-import { blockHash, readPackTrailer } from '@filesync/sync-core';
+import { blockHash, chunkBuffer, readPackTrailer } from '@filesync/sync-core';
 import { SyncIncompleteError } from '@filesync/sync-client';
 import { closeDevices, twoFolderDevices, type FolderDevice } from './support/devices';
 import { emulatorS3, readTestStack } from './support/harness';
@@ -68,6 +68,12 @@ describe('downloads from packs', () => {
     ]);
     writeTree(laptop.folder, { 'video/big.bin': edited });
     const up = await laptop.sync();
+    // Cut against its old blocks, the file uploads the insertion and the one block it fell in.
+    const hit = chunkBuffer(original).find(
+      (block) => block.offset <= 12 * MiB && 12 * MiB < block.offset + block.length,
+    )!;
+    expect(up.uploadedBytes).toBeGreaterThanOrEqual(MiB);
+    expect(up.uploadedBytes).toBeLessThanOrEqual(MiB + hit.length);
     const down = await desktop.sync();
     expect(down.failed).toEqual([]);
     expect(down.filesDownloaded).toBe(1);
