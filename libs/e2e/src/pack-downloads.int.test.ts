@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { packsPrefix } from '@filesync/resources';
 import { blockHash, chunkBuffer, readPackTrailer } from '@filesync/sync-core';
-import { SyncIncompleteError } from '@filesync/sync-client';
+import { FilesyncClient, SyncIncompleteError } from '@filesync/sync-client';
+import { TEST_PASSWORD } from '@filesync/test-support';
 import { closeDevices, twoFolderDevices, type FolderDevice } from './support/devices';
 import { emulatorS3, readTestStack } from './support/harness';
 import { tempDir, treeDigest, writeTree } from './support/trees';
@@ -22,9 +23,10 @@ describe('downloads from packs', () => {
   let laptop: FolderDevice;
   let desktop: FolderDevice;
   let namespaceId: string;
+  let email: string;
 
   beforeAll(async () => {
-    ({ laptop, desktop } = await twoFolderDevices(stack.server, dir, 'packs'));
+    ({ email, laptop, desktop } = await twoFolderDevices(stack.server, dir, 'packs'));
     namespaceId = (await laptop.client.status()).namespaceId;
   });
 
@@ -83,6 +85,45 @@ describe('downloads from packs', () => {
     expect(down.downloadedBytes).toBe(up.uploadedBytes);
     expect(down.downloadedBytes).toBeLessThan(8 * MiB);
     expect(down.reusedBytes).toBe(edited.length - down.downloadedBytes);
+  });
+
+  test('a new device whose folder already holds a file edited elsewhere (cut there against its old blocks) records it: no conflicted copy', async () => {
+    const MiB = 1024 * 1024;
+    // Seeded bytes whose edit, cut against the old blocks, gets other blocks than a plain cut
+    // gives (checked below): the content hashes differ though the bytes do not.
+    const original = Buffer.alloc(6 * MiB);
+    for (let i = 0, x = 99; i < original.length; i++)
+      original[i] = (x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 24;
+    const at = 3 * MiB + 999;
+    const edited = Buffer.concat([original.subarray(0, at), Buffer.alloc(MiB, 3), original.subarray(at)]);
+    const hashes = (blocks: { hash: string }[]) => blocks.map((block) => block.hash);
+    expect(hashes(chunkBuffer(edited, undefined, chunkBuffer(original)))).not.toEqual(
+      hashes(chunkBuffer(edited)),
+    );
+
+    writeTree(laptop.folder, { 'joined/doc.bin': original });
+    await laptop.sync();
+    writeTree(laptop.folder, { 'joined/doc.bin': edited });
+    expect((await laptop.sync()).filesUploaded).toBe(1);
+
+    const folder = dir('packs-tablet');
+    writeTree(folder, { 'joined/doc.bin': edited });
+    const tablet = await FilesyncClient.open({ home: dir('packs-tablet-home'), server: stack.server });
+    try {
+      await tablet.login(email, TEST_PASSWORD, 'tablet');
+      const joined = await tablet.sync(folder);
+      expect(joined.failed).toEqual([]);
+      expect(joined.conflicted).toEqual([]);
+      expect(treeDigest(folder)).toEqual(treeDigest(laptop.folder));
+      // Its base is the server's version: an edit there is an ordinary edit, no conflict anywhere.
+      writeTree(folder, { 'joined/doc.bin': original });
+      const edit = await tablet.sync(folder);
+      expect(edit).toMatchObject({ filesUploaded: 1, conflicted: [] });
+      expect((await laptop.sync()).conflicted).toEqual([]);
+      expect(treeDigest(laptop.folder)).toEqual(treeDigest(folder));
+    } finally {
+      await tablet.close();
+    }
   });
 
   test('a corrupted pack range is never written: that file fails, the others arrive', async () => {
