@@ -1,7 +1,19 @@
-import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import {
+  appendFile,
+  chmod,
+  lstat,
+  mkdtemp,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeFileAtomically } from './atomic-write';
+import { isWhatWasWritten, writeFileAtomically } from './atomic-write';
 import { isOurTempName } from './temp-name';
 
 describe('writeFileAtomically', () => {
@@ -22,6 +34,27 @@ describe('writeFileAtomically', () => {
     expect(await readFile(target, 'utf8')).toBe('second');
     expect((await stat(target)).mtimeMs).toBe(1_600_000_000_000);
     expect(await readdir(join(dir, 'sub'))).toEqual(['file.txt']);
+  });
+
+  it('tells whether the target is still the file it wrote: an edit or a replacement since is not', async () => {
+    const target = join(dir, 'file.txt');
+    const mtimeMs = 1_600_000_000_000;
+    const write = () =>
+      writeFileAtomically(target, async (handle) => void (await handle.write('ours')), { mtimeMs });
+    let wrote = await write();
+    expect(wrote.size).toBe(4);
+    expect(isWhatWasWritten(await lstat(target), wrote)).toBe(true);
+    // Edited in place, its mtime put back: the size gives it away.
+    await appendFile(target, '!');
+    await utimes(target, new Date(mtimeMs), new Date(mtimeMs));
+    expect(isWhatWasWritten(await lstat(target), wrote)).toBe(false);
+    // Replaced by another file of the same size and mtime (an editor's save): another inode.
+    wrote = await write();
+    await writeFile(join(dir, 'other'), 'ours');
+    await utimes(join(dir, 'other'), new Date(mtimeMs), new Date(mtimeMs));
+    await rename(join(dir, 'other'), target);
+    expect(isWhatWasWritten(await lstat(target), wrote)).toBe(false);
+    expect(isWhatWasWritten(undefined, wrote)).toBe(false);
   });
 
   it('keeps the old content and removes the temp file when writing fails', async () => {

@@ -1,3 +1,4 @@
+import type { Stats } from 'node:fs';
 import { chmod, lstat, mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { newTempName } from './temp-name';
@@ -21,12 +22,15 @@ export interface AtomicWriteOptions {
  * Writes a file so that readers see the old content or the whole new content, never a mix: the
  * bytes go to a temp file beside the target (same file system, so rename is atomic), are
  * fsynced, then renamed over the target. On failure the temp file is removed.
+ *
+ * Returns the file's stats as written, before the rename: what the target holds is ours only
+ * while it is still that inode with that size and mtime (see isWhatWasWritten).
  */
 export async function writeFileAtomically(
   target: string,
   write: (handle: FileHandle) => Promise<void>,
   options: AtomicWriteOptions = {},
-): Promise<void> {
+): Promise<Stats> {
   const folder = dirname(target);
   if (options.prepareFolder) await options.prepareFolder(folder);
   else await mkdir(folder, { recursive: true });
@@ -35,6 +39,7 @@ export async function writeFileAtomically(
   // readable by others. The temp file has them from its creation, so the bytes are never exposed.
   const replaced = await modeOf(target);
   const handle = await open(temp, 'wx', replaced ?? 0o644);
+  let written: Stats;
   try {
     try {
       // open() applies the umask; the old file's bits are restored exactly.
@@ -45,6 +50,7 @@ export async function writeFileAtomically(
         const time = new Date(options.mtimeMs);
         await handle.utimes(time, time);
       }
+      written = await handle.stat();
     } finally {
       await handle.close();
     }
@@ -57,6 +63,22 @@ export async function writeFileAtomically(
     await rm(temp, { force: true });
     throw error;
   }
+  return written;
+}
+
+/**
+ * Whether `now` (an lstat of the target after writeFileAtomically) is still the file that was
+ * written: same inode, size and mtime. Anything else was put there by someone else since.
+ */
+export function isWhatWasWritten(now: Stats | undefined, written: Stats): now is Stats {
+  return (
+    now !== undefined &&
+    now.isFile() &&
+    now.dev === written.dev &&
+    now.ino === written.ino &&
+    now.size === written.size &&
+    now.mtimeMs === written.mtimeMs
+  );
 }
 
 /** The permission bits of the regular file at `path`, if there is one (never setuid and the like). */

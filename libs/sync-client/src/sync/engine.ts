@@ -22,7 +22,7 @@ import {
   type PendingRemote,
   type StateDb,
 } from '../state/state-db';
-import { writeFileAtomically } from '../storage/atomic-write';
+import { isWhatWasWritten, writeFileAtomically } from '../storage/atomic-write';
 import { newTempName } from '../storage/temp-name';
 import type { BlockStore } from '../storage/block-store';
 import { errorText } from '../storage/fs-error';
@@ -1041,8 +1041,9 @@ class SyncRun {
    * bytes all the same; if so it becomes the base with the server's blocks, and no copy is made.
    * Identical bytes get other blocks when they were cut against another reference (hashFile: a
    * device that edited the file cut it against its old blocks, a device that never had it cuts
-   * it plain). Two single blocks are compared by their hashes already. Any doubt (blocks the server cannot size, a read error, a file changed since the
-   * scan) answers false: the conflict keeps both.
+   * it plain). Two single blocks are compared by their hashes already. Any doubt (blocks the
+   * server cannot size, a read error, a file changed since the scan) answers false: the conflict
+   * keeps both.
    */
   private async holdsServerVersion(file: LocalFile, entry: ServerEntry): Promise<boolean> {
     if (
@@ -1269,7 +1270,7 @@ class SyncRun {
     const target = expected?.absPath ?? (await onDiskPath(this.root, download.path, this.spellings));
     const blocks: BlockRef[] = [];
     let size = 0;
-    await writeFileAtomically(
+    const wrote = await writeFileAtomically(
       target,
       async (handle) => {
         for (let i = 0; i < download.blockHashes.length; i++) {
@@ -1299,7 +1300,12 @@ class SyncRun {
         },
       },
     );
-    const written = await stat(target);
+    // The stats of what is there now, if it is still what was written. A file edited (or put in
+    // its place) between the rename and this lstat keeps the stats of what was written instead:
+    // its own differ (the rename moved the ctime at least), so the next scan reads it and the edit
+    // is a local change, not taken for the downloaded bytes.
+    const now = await lstat(target).catch(() => undefined);
+    const written = isWhatWasWritten(now, wrote) ? now : wrote;
     this.putState({
       path: download.path,
       baseVersion: download.version,
@@ -1477,7 +1483,13 @@ class SyncRun {
     // The rename moved the file's ctime: the row keeps the new one, unless the file changed in
     // between (then none, and the next scan reads it).
     const moved = await lstat(target).catch(() => undefined);
-    const ctimeMs = moved && moved.size === file.size && moved.mtimeMs === file.mtimeMs ? moved.ctimeMs : 0;
+    const same =
+      moved !== undefined &&
+      moved.isFile() &&
+      moved.size === file.size &&
+      moved.mtimeMs === file.mtimeMs &&
+      (!file.fileId || fileIdOf(moved) === file.fileId);
+    const ctimeMs = same ? moved.ctimeMs : 0;
     this.deps.state.transaction(() => {
       this.deps.state.delete(this.root, file.path);
       this.deps.state.put(this.root, {
