@@ -14,6 +14,7 @@ import {
   type TransportContext,
 } from './config/tls-errors';
 import { readTrustedCa } from './config/trusted-ca';
+import { describeFailure, storedFailureText, unreachableMessage, type FailureContext } from './failure-text';
 import { createServiceClients, TIMEOUTS, type ServiceClients } from './grpc/clients';
 import type { Hasher } from './hashing/hash-file';
 import { WorkerHasher } from './hashing/worker-hasher';
@@ -400,7 +401,8 @@ export class FilesyncClient {
     } catch (error) {
       if (root !== undefined && !options.dryRun) {
         const outcome = error instanceof SyncIncompleteError ? 'incomplete' : 'failed';
-        this.recordPass(root, outcome, error instanceof Error ? error.message : String(error), watcherPid);
+        // Stored as the CLI says it: status shows it long after, to someone who never saw grpc-js's text.
+        this.recordPass(root, outcome, this.failureText(error), watcherPid);
       }
       throw error;
     } finally {
@@ -613,6 +615,7 @@ export class FilesyncClient {
         );
         return {
           ...folder,
+          lastError: storedFailureText(folder.lastError, this.failureContext()),
           watching: folder.watcherPid !== 0 && isAlive(folder.watcherPid),
           pendingLocalChanges: pending ?? undefined,
           missing: pending === null,
@@ -654,27 +657,38 @@ export class FilesyncClient {
       const code = grpcCode(error);
       const message = (error as Partial<{ details: string; message: string }>).details || String(error);
       if (code === status.UNAUTHENTICATED || error instanceof NotSignedInError) {
-        return { reachable: true, sessionValid: false, ms: elapsed(), error: `session refused: ${message}` };
+        return { reachable: true, sessionValid: false, ms: elapsed(), error: this.failureText(error) };
       }
       const unreachable =
         code === undefined ||
         code === status.UNAVAILABLE ||
         code === status.DEADLINE_EXCEEDED ||
         code === status.CANCELLED;
-      if (!unreachable) return { reachable: true, sessionValid: true, ms: elapsed(), error: message };
+      if (!unreachable)
+        return { reachable: true, sessionValid: true, ms: elapsed(), error: this.failureText(error) };
       const tls = describeTlsFailure(message, this.transport);
       if (tls !== undefined)
         return { reachable: false, sessionValid: false, ms: elapsed(), error: tls, tlsFailure: true };
       const timedOut = code === status.DEADLINE_EXCEEDED || signal.aborted;
+      // The address the user gave and what to check, as every command says it: never grpc-js's
+      // nested causes, which name the service port the call went to.
       return {
         reachable: false,
         sessionValid: false,
         ms: elapsed(),
-        error: timedOut
-          ? `${this.server} did not answer within ${STATUS_CHECK_TIMEOUT_MS / 1000} s: ${message}`
-          : `${this.server} cannot be reached: ${message}`,
+        error: unreachableMessage(this.server, timedOut ? 'no answer' : message),
       };
     }
+  }
+
+  /** What a failure's line may name (see describeFailure). */
+  private failureContext(): FailureContext {
+    return { server: this.server, transport: this.transport, email: this.auth.session?.email };
+  }
+
+  /** A failure as `filesync status` shows it, and the CLI says it. */
+  private failureText(error: unknown): string {
+    return describeFailure(error, this.failureContext());
   }
 
   async close(): Promise<void> {

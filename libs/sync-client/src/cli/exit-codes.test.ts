@@ -4,7 +4,14 @@ import { InvalidServerError } from '../config/server-addresses';
 import { SyncFolderMissingError, SyncFolderUnreadableError } from '../sync/sync-root';
 import { DeviceChoiceError, NotSignedInError } from '../session/errors';
 import { SyncBusyError } from '../sync/sync-busy-error';
-import { errorReport, EXIT, EXIT_CODES_HELP, exitCodeForError, exitCodeForSummary } from './exit-codes';
+import {
+  errorReport,
+  EXIT,
+  EXIT_CODES_HELP,
+  exitCodeForError,
+  exitCodeForServerCheck,
+  exitCodeForSummary,
+} from './exit-codes';
 import { InterruptedError } from './interrupt';
 
 describe('kinds 2 and 5: the exit code tells a complete pass from an incomplete or stopped one', () => {
@@ -125,5 +132,17 @@ describe('issue 9: every way a command ends has its own exit code', () => {
       'No connection established. Last error: connect ECONNREFUSED 127.0.0.1:50051',
     );
     expect(exitCodeForError(refused, loopback)).toBe(EXIT.unreachable);
+  });
+});
+
+describe('D4: `filesync status` exits as a command failing for the same cause would', () => {
+  it('7 for an unreachable server, 6 for a refused session, 1 for TLS to fix, 0 when fine or offline', () => {
+    expect(exitCodeForServerCheck({ reachable: false, sessionValid: false })).toBe(EXIT.unreachable);
+    expect(exitCodeForServerCheck({ reachable: false, sessionValid: false, tlsFailure: true })).toBe(
+      EXIT.error,
+    );
+    expect(exitCodeForServerCheck({ reachable: true, sessionValid: false })).toBe(EXIT.authRequired);
+    expect(exitCodeForServerCheck({ reachable: true, sessionValid: true })).toBe(EXIT.success);
+    expect(exitCodeForServerCheck(undefined)).toBe(EXIT.success);
   });
 });

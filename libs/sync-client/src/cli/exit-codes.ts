@@ -7,6 +7,9 @@ import { SyncBusyError } from '../sync/sync-busy-error';
 import { SyncFolderMissingError, SyncFolderUnreadableError, SyncRootChoiceError } from '../sync/sync-root';
 import { InterruptedError } from './interrupt';
 import { describeTlsFailure, errorDetails, type TransportContext } from '../config/tls-errors';
+import { GRPC_CODE, grpcCodeOf, isUnreachable } from '../failure-text';
+
+export { GRPC_CODE, grpcCodeOf, isUnreachable } from '../failure-text';
 
 /**
  * The CLI's exit codes, in one place so scripts can tell outcomes apart. Codes are never reused
@@ -65,6 +68,21 @@ export function exitCodeForSummary(summary: SyncSummary): ExitCode {
 }
 
 /**
+ * The exit code of `filesync status` after its server check (undefined: `--offline`): the codes a
+ * failed command of the same cause exits with, so a script tells "server down" from "sign in".
+ */
+export function exitCodeForServerCheck(
+  check: { reachable: boolean; sessionValid: boolean; tlsFailure?: boolean } | undefined,
+): ExitCode {
+  if (check === undefined) return EXIT.success;
+  // Configuration to fix here (--ca, --tls, --insecure), as for any other command.
+  if (check.tlsFailure) return EXIT.error;
+  if (!check.reachable) return EXIT.unreachable;
+  if (!check.sessionValid) return EXIT.authRequired;
+  return EXIT.success;
+}
+
+/**
  * The exit code for an error that ended a command. `context`: how the run connected (a dropped
  * plaintext connection may mean a TLS server; see describeTlsFailure).
  */
@@ -96,33 +114,6 @@ export function exitCodeForError(error: unknown, context: Partial<TransportConte
 
 function transport(context: Partial<TransportContext>): TransportContext {
   return { insecure: context.insecure === true, plaintextLoopback: context.plaintextLoopback };
-}
-
-/**
- * The gRPC status codes the CLI tells apart (numbers fixed by the gRPC specification), here
- * rather than from @grpc/grpc-js: this module is in the CLI's first chunk, which must not load gRPC.
- */
-export const GRPC_CODE = {
-  DEADLINE_EXCEEDED: 4,
-  UNAVAILABLE: 14,
-  UNAUTHENTICATED: 16,
-} as const;
-
-/** The status code of a gRPC error (a number; Node's own errors carry string codes), else undefined. */
-export function grpcCodeOf(error: unknown): number | undefined {
-  const code = (error as { code?: unknown } | null | undefined)?.code;
-  return typeof code === 'number' ? code : undefined;
-}
-
-/**
- * The server was never reached: UNAVAILABLE (refused, unresolvable, dropped), or a deadline that
- * passed before a connection was made (grpc-js names the peer, `remote_addr=`, once it had one).
- */
-export function isUnreachable(error: unknown): boolean {
-  const code = grpcCodeOf(error);
-  if (code === GRPC_CODE.UNAVAILABLE) return true;
-  if (code !== GRPC_CODE.DEADLINE_EXCEEDED) return false;
-  return !errorDetails(error).includes('remote_addr=');
 }
 
 /** What `--json` prints on stdout when a command ends with an error (one object, never nothing). */

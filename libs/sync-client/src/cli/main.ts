@@ -8,7 +8,14 @@ import type { TransportContext } from '../config/tls-errors';
 import { MassDeleteError, SyncIncompleteError, type SyncSummary } from '../sync/summary';
 import { registerAccountCommands } from './account-commands';
 import { describeError } from './error-messages';
-import { errorReport, exitCodeForError, exitCodeForSummary, EXIT, EXIT_CODES_HELP } from './exit-codes';
+import {
+  errorReport,
+  exitCodeForError,
+  exitCodeForServerCheck,
+  exitCodeForSummary,
+  EXIT,
+  EXIT_CODES_HELP,
+} from './exit-codes';
 import { InterruptedError, withSignals } from './interrupt';
 import { readPassword } from './password';
 import { planLines, summaryLines, unlinkedLine } from './sync-output';
@@ -387,7 +394,7 @@ function buildProgram(outcome: Outcome): Command {
         } else {
           process.stdout.write(`${(await import('./status-output')).statusLines(status).join('\n')}\n`);
         }
-        if (status.serverCheck && !status.serverCheck.reachable) outcome.exitCode = EXIT.error;
+        outcome.exitCode = exitCodeForServerCheck(status.serverCheck);
       });
     });
 

@@ -1,3 +1,12 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SessionStore } from '../session/session-store';
+import { StateDb } from '../state/state-db';
+import { describeFailure, storedFailureText } from '../failure-text';
+import { EXIT } from './exit-codes';
+import { main } from './main';
 import { serverAddresses } from '../config/server-addresses';
 import { transportContext } from '../config/tls-errors';
 import { emptySummary } from '../sync/summary';
@@ -55,8 +64,8 @@ describe('issue 9: every error a user can meet says what to do, in one line', ()
   });
 
   it('an ended session says how to sign in again; a wrong password at login says to check it', async () => {
-    expect(await describeError(grpcError(16, 'this device has logged out: sign in again'), context)).toBe(
-      'your session on this device has ended (this device has logged out: sign in again): sign in again with ' +
+    expect(await describeError(grpcError(16, 'refresh token expired: sign in again'), context)).toBe(
+      'your session on this device has ended (refresh token expired: sign in again): sign in again with ' +
         '`filesync login --email me@example.com`',
     );
     expect(
@@ -70,11 +79,36 @@ describe('issue 9: every error a user can meet says what to do, in one line', ()
       /pid 4242\): wait for it to finish/,
     );
     expect(await describeError(grpcError(13, 'boom'), context)).toMatch(
-      /^the server failed \(INTERNAL: boom\): try again/,
+      /^the server failed \(boom\): try again/,
     );
-    expect(await describeError(grpcError(9, 'version 2 of plan.md has expired'), context)).toBe(
-      'FAILED_PRECONDITION: version 2 of plan.md has expired',
-    );
+  });
+
+  it('D9c: a device removed by another device is told so, and to log in again', async () => {
+    for (const details of [
+      'this device has logged out: sign in again',
+      'this device was removed from the account: sign in again',
+    ]) {
+      const message = await describeError(grpcError(16, details), context);
+      expect(message).toBe(
+        'this device was removed from your account (by another device, with `filesync devices remove`), ' +
+          'so its session ended: to sync here again, sign in with `filesync login --email me@example.com`',
+      );
+      expect(message).not.toContain('logged out');
+    }
+  });
+
+  it("D8: a refusal is the server's message, without its gRPC status name", async () => {
+    const refusals: [number, string][] = [
+      [9, 'version 2 of plan.md has expired: older versions are kept for 30 days'],
+      [6, 'an account with this email already exists: log in instead'],
+      [3, "path must not contain '..' segments"],
+      [5, 'no such device in your account: `filesync devices` lists them'],
+    ];
+    for (const [code, details] of refusals) {
+      const message = await describeError(grpcError(code, details), context);
+      expect(message).toBe(details);
+      expect(message).not.toMatch(/^[A-Z_]+: /);
+    }
   });
 });
 
@@ -236,5 +270,94 @@ describe('issue 9: counts read right for one', () => {
     expect(
       progressReport([{ phase: 'scanning', unit: 'files', done: 1, total: 0, startedAtMs: 0 }], undefined),
     ).toBe('scanning done (1 file)');
+  });
+});
+
+describe('D4: status with the server down says it in one human line and exits 7', () => {
+  let home: string;
+  let server: string;
+  let out: string;
+  let err: string;
+  const writes: jest.SpyInstance[] = [];
+  beforeEach(async () => {
+    home = mkdtempSync(join(tmpdir(), 'filesync-status-'));
+    // A loopback port nobody listens on: connections to it are refused.
+    const probe = createServer();
+    await new Promise<void>((done) => probe.listen(0, '127.0.0.1', done));
+    server = `127.0.0.1:${(probe.address() as AddressInfo).port}`;
+    await new Promise((done) => probe.close(done));
+    await new SessionStore(home).save({
+      server,
+      email: 'me@example.com',
+      userId: 'user-1',
+      deviceId: 'device-1',
+      deviceName: 'laptop',
+      rootNamespaceId: 'ns-1',
+      accessToken: 'token',
+      accessTokenExpiresAtMs: Date.now() + 3_600_000,
+      refreshToken: 'refresh',
+      refreshTokenExpiresAtMs: Date.now() + 3_600_000,
+    });
+    const state = StateDb.open(join(home, 'state.db'));
+    const root = mkdtempSync(join(tmpdir(), 'filesync-status-root-'));
+    state.bindFolder(root, 'ns-1');
+    // What an older client stored: grpc-js's raw text, naming an internal service port.
+    state.recordPass(root, {
+      atMs: 1,
+      outcome: 'failed',
+      error:
+        '14 UNAVAILABLE: No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:50653. Resolution note: ',
+    });
+    state.close();
+    out = '';
+    err = '';
+    writes.push(
+      jest.spyOn(process.stdout, 'write').mockImplementation((text) => ((out += String(text)), true)),
+      jest.spyOn(process.stderr, 'write').mockImplementation((text) => ((err += String(text)), true)),
+    );
+  });
+  afterEach(() => {
+    for (const spy of writes.splice(0)) spy.mockRestore();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it('names the address given and what to check, never grpc-js text or a service port, stored errors included', async () => {
+    const code = await main(['node', 'filesync', '--home', home, 'status']);
+    expect(code).toBe(EXIT.unreachable);
+    const reach =
+      `cannot reach the filesync server at ${server} (connection refused): check the address ` +
+      '(--server or FILESYNC_SERVER), that the server is running and that this device is online';
+    expect(out).toContain(`Server ${server}, namespace ns-1: ${reach}\n`);
+    expect(out).toContain(
+      'last error: cannot reach the filesync server at ' +
+        `${server} (connection refused): check the address`,
+    );
+    expect(out + err).not.toMatch(/UNAVAILABLE|round_robin|No connection established|Resolution note|50653/);
+  });
+
+  it('--json carries the same line', async () => {
+    const code = await main(['node', 'filesync', '--home', home, 'status', '--json']);
+    expect(code).toBe(EXIT.unreachable);
+    const status = JSON.parse(out) as {
+      serverCheck: { error: string };
+      syncedFolders: { lastError: string }[];
+    };
+    expect(status.serverCheck.error).toMatch(
+      /^cannot reach the filesync server at 127\.0\.0\.1:\d+ \(connection refused\)/,
+    );
+    expect(status.syncedFolders[0]!.lastError).not.toContain('UNAVAILABLE');
+  });
+
+  it('a pass that fails stores the human line, not grpc-js text', () => {
+    const failure = grpcError(
+      14,
+      'No connection established. Last error: connect ECONNREFUSED 127.0.0.1:50653',
+    );
+    const text = describeFailure(failure, { server: '127.0.0.1:50051' });
+    expect(text).toMatch(/^cannot reach the filesync server at 127\.0\.0\.1:50051 \(connection refused\)/);
+    expect(storedFailureText(`14 UNAVAILABLE: ${failure.details}`, { server: '127.0.0.1:50051' })).toBe(text);
+    expect(storedFailureText('the synced folder is missing', { server: 's' })).toBe(
+      'the synced folder is missing',
+    );
   });
 });

@@ -62,13 +62,15 @@ describe('status lines', () => {
       reachable: false,
       sessionValid: false,
       ms: 5_000,
-      error: '127.0.0.1:50051 did not answer',
+      error: 'cannot reach the filesync server at 127.0.0.1:50051 (no answer in time): check the address',
     },
   };
 
   it('shows per folder: watching, last pass, pending local changes, last error; and an unreachable server', () => {
     const text = statusLines(base).join('\n');
-    expect(text).toContain('UNREACHABLE (127.0.0.1:50051 did not answer)');
+    expect(text).toContain(
+      'namespace ns: cannot reach the filesync server at 127.0.0.1:50051 (no answer in time): check the address',
+    );
     expect(text).toContain('watching (pid 4242), 12 files synced, 3 local changes not synced yet');
     expect(text).toContain('last pass 1970-01-01T00:00:02.000Z: failed');
     expect(text).toContain('last error: UNAVAILABLE: no connection');
@@ -99,10 +101,17 @@ describe('status lines', () => {
       syncedFolders: [
         { ...base.syncedFolders[0]!, watching: false, missing: true, pendingLocalChanges: undefined },
       ],
-      serverCheck: { reachable: true, sessionValid: false, ms: 3, error: 'session refused: revoked' },
+      serverCheck: {
+        reachable: true,
+        sessionValid: false,
+        ms: 3,
+        error:
+          'your session on this device has ended (revoked): sign in again with `filesync login --email me`',
+      },
     }).join('\n');
     expect(text).toContain('not watching');
     expect(text).toContain('MISSING');
-    expect(text).toContain('run `filesync login`');
+    expect(text).toContain('reachable, but the session was refused: your session on this device has ended');
+    expect(text).toContain('`filesync login --email me`');
   });
 });
