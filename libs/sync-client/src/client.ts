@@ -1,4 +1,4 @@
-import { access, mkdir, realpath, stat } from 'node:fs/promises';
+import { access, realpath, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
@@ -21,6 +21,7 @@ import { WorkerHasher } from './hashing/worker-hasher';
 import type { ScanFileSystem } from './scan/scanner';
 import { Authenticator } from './session/authenticator';
 import { DeviceChoiceError } from './session/errors';
+import { prepareHome } from './session/home';
 import { SessionStore, type StoredSession } from './session/session-store';
 import { StateDb, StateDbTooNewError, type FolderState, type PassOutcomeName } from './state/state-db';
 import { S3BlockStore } from './storage/block-store';
@@ -211,7 +212,7 @@ export class FilesyncClient {
 
   static async open(options: OpenOptions = {}): Promise<FilesyncClient> {
     const home = resolve(options.home ?? defaultHome());
-    await mkdir(home, { recursive: true, mode: 0o700 });
+    await prepareHome(home);
     const store = new SessionStore(home);
     const stored = await store.load();
     // An explicit choice wins over the server the session was created with.

@@ -1,7 +1,7 @@
 import { CommanderError } from 'commander';
 import { isIncomplete, MassDeleteError, SyncIncompleteError, type SyncSummary } from '../sync/summary';
 import { InvalidCaError, InvalidServerError } from '../config/server-addresses';
-import { DeviceChoiceError, NotSignedInError } from '../session/errors';
+import { DeviceChoiceError, HomeUnusableError, NotSignedInError } from '../session/errors';
 import { RemotePathError } from '../sync/remote-binding';
 import { SyncBusyError } from '../sync/sync-busy-error';
 import { SyncFolderMissingError, SyncFolderUnreadableError, SyncRootChoiceError } from '../sync/sync-root';
@@ -51,7 +51,7 @@ export const EXIT = {
 export const EXIT_CODES_HELP = `Exit codes:
   0    done
   1    an error not listed below (the message says what happened and what to do)
-  2    usage: a wrong option, argument or --server
+  2    usage: a wrong option, argument, --server or --home (one that cannot be used)
   3    incomplete: some paths were skipped or failed (listed); the rest synced
   4    the mass-delete guard stopped the pass (nothing deleted; --force goes on)
   5    the synced folder is missing (or a file is in its place)
@@ -91,7 +91,9 @@ export function exitCodeForError(error: unknown, context: Partial<TransportConte
   if (
     error instanceof InvalidServerError ||
     error instanceof InvalidCaError ||
-    error instanceof DeviceChoiceError
+    error instanceof DeviceChoiceError ||
+    // A home that cannot be used is a choice to change (--home, FILESYNC_HOME), like a wrong option.
+    error instanceof HomeUnusableError
   )
     return EXIT.usage;
   // A folder inside another synced one, a binding refused, an unknown folder to unlink.
