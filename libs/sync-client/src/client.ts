@@ -556,13 +556,18 @@ export class FilesyncClient {
     return device;
   }
 
-  /** Stops following a namespace path ('' = the whole namespace); no error when it was not followed. */
-  async unfollow(path: string): Promise<void> {
+  /**
+   * Stops following a namespace path ('' = the whole namespace); resolves with whether it was
+   * followed (no error when it was not: the server's Unfollow does not say, ListFollows does).
+   */
+  async unfollow(path: string): Promise<{ wasFollowing: boolean }> {
+    const wasFollowing = (await this.following()).includes(followPath(path));
     await unary(
       this.clients.metadata.unfollow.bind(this.clients.metadata),
       { namespaceId: this.namespaceId(), path: followPath(path) },
       { timeoutMs: TIMEOUTS.unaryMs, accessToken: await this.auth.accessToken() },
     );
+    return { wasFollowing };
   }
 
   /** Every path this account follows, sorted ('' = everything). */

@@ -15,7 +15,7 @@ import { SyncBusyError } from '../sync/sync-busy-error';
 import { describeError } from './error-messages';
 import { humanLogLine, logLevel } from './logging';
 import { summaryLines, unlinkedLine } from './sync-output';
-import { conflictLines } from './account-commands';
+import { conflictLines, deviceLines, unfollowLine } from './account-commands';
 import {
   formatBytes,
   formatDuration,
@@ -358,6 +358,32 @@ describe('D4: status with the server down says it in one human line and exits 7'
     expect(storedFailureText(`14 UNAVAILABLE: ${failure.details}`, { server: '127.0.0.1:50051' })).toBe(text);
     expect(storedFailureText('the synced folder is missing', { server: 's' })).toBe(
       'the synced folder is missing',
+    );
+  });
+});
+
+describe('D10: the devices list is in columns', () => {
+  it('pads each column to its widest cell, so "signed in" and "last seen" line up', () => {
+    const at = Date.UTC(2026, 0, 2, 3, 4);
+    const lines = deviceLines([
+      { deviceId: 'a'.repeat(36), name: 'laptop', createdAtMs: at, lastSeenAtMs: at, current: true },
+      { deviceId: 'b'.repeat(36), name: 'my old desktop', createdAtMs: at, lastSeenAtMs: 0, current: false },
+      { deviceId: 'c'.repeat(36), name: 'tab', createdAtMs: at, lastSeenAtMs: at + 60_000, current: false },
+    ]);
+    expect(lines).toEqual([
+      `* laptop          ${'a'.repeat(36)}  signed in 2026-01-02 03:04  last seen 2026-01-02 03:04  (this device)`,
+      `  my old desktop  ${'b'.repeat(36)}  signed in 2026-01-02 03:04`,
+      `  tab             ${'c'.repeat(36)}  signed in 2026-01-02 03:04  last seen 2026-01-02 03:05`,
+    ]);
+  });
+});
+
+describe('D9b: unfollow of a path that was not followed says so', () => {
+  it('"No longer following" only when it was followed', () => {
+    expect(unfollowLine('docs', true)).toBe('No longer following docs.');
+    expect(unfollowLine('', true)).toBe('No longer following everything.');
+    expect(unfollowLine('nothere', false)).toBe(
+      'You were not following nothere; nothing changed (`filesync following` lists what you follow).',
     );
   });
 });
