@@ -56,6 +56,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     // Commander prints the usage errors it raises itself; one an action threw is ours to print.
     if (!(error instanceof CommanderError) || error instanceof InvalidArgumentError)
       process.stderr.write(`filesync: ${message}\n`);
+    // As commander's own usage errors end (hintAfterUsageErrors).
+    if (error instanceof InvalidArgumentError && outcome.command)
+      process.stderr.write(`(\`filesync ${outcome.command} --help\` lists its arguments and options)\n`);
     // A script that asked for JSON always gets one object, even when the command line was wrong.
     if (wantsJson(argv) && exitCode !== EXIT.success && !outcome.printedJson)
       process.stdout.write(`${JSON.stringify(errorReport(error, message, outcome.transport))}\n`);
@@ -112,18 +115,23 @@ function buildProgram(outcome: Outcome): Command {
       'append the log to FILE as JSON lines (default: stderr, human lines on a terminal)',
     )
     .addHelpText('after', `\n${EXIT_CODES_HELP}`)
-    .exitOverride()
-    .showHelpAfterError();
+    .exitOverride();
   program.hook('preAction', (_program, command) => {
     outcome.command = command.name();
   });
+  // The progress line a sync draws on the terminal, which log lines must not be written onto.
+  const terminal: { progress?: import('./progress-display').ProgressDisplay } = {};
 
   const withClient = async <T>(work: (client: FilesyncClient) => Promise<T>): Promise<T> => {
     const options = program.opts<GlobalOptions>();
     // Loaded here, not at the top: `--help` and usage errors never pay for gRPC, the AWS SDK and
     // node:sqlite (see bin/filesync.mjs on start time).
     const [{ FilesyncClient }, { cliLogger }] = await Promise.all([import('../client'), import('./logging')]);
-    const logger = cliLogger({ verbose: options.verbose, logFile: options.logFile });
+    const logger = cliLogger({
+      verbose: options.verbose,
+      logFile: options.logFile,
+      onTerminal: (write) => (terminal.progress ? terminal.progress.interleave(write) : write()),
+    });
     const client = await FilesyncClient.open({
       home: options.home,
       server: options.server,
@@ -233,6 +241,7 @@ function buildProgram(outcome: Outcome): Command {
           process.stdout.isTTY && !options.json
             ? new (await import('./progress-display')).ProgressDisplay(process.stdout)
             : undefined;
+        terminal.progress = bar;
         let summary: SyncSummary;
         try {
           summary = await withSignals(
@@ -398,7 +407,21 @@ function buildProgram(outcome: Outcome): Command {
       });
     });
 
+  hintAfterUsageErrors(program, 'filesync');
   return program;
+}
+
+/**
+ * After a usage error, one line saying where the usage is, not the whole help: the error would
+ * scroll away above it.
+ */
+function hintAfterUsageErrors(command: Command, name: string): void {
+  command.showHelpAfterError(
+    command.parent
+      ? `(\`${name} --help\` lists its arguments and options)`
+      : `(\`${name} --help\` lists the commands and options; \`${name} COMMAND --help\` one command's)`,
+  );
+  for (const sub of command.commands) hintAfterUsageErrors(sub, `${name} ${sub.name()}`);
 }
 
 /**

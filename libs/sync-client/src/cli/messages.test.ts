@@ -13,7 +13,7 @@ import { emptySummary } from '../sync/summary';
 import { NotSignedInError } from '../session/errors';
 import { SyncBusyError } from '../sync/sync-busy-error';
 import { describeError } from './error-messages';
-import { humanLogLine, logLevel } from './logging';
+import { cliLogger, humanLogLine, logLevel } from './logging';
 import { summaryLines, unlinkedLine } from './sync-output';
 import { conflictLines, deviceLines, unfollowLine } from './account-commands';
 import {
@@ -385,5 +385,78 @@ describe('D9b: unfollow of a path that was not followed says so', () => {
     expect(unfollowLine('nothere', false)).toBe(
       'You were not following nothere; nothing changed (`filesync following` lists what you follow).',
     );
+  });
+});
+
+describe('D10: a log line never lands on the progress line; a usage error is one line and a hint', () => {
+  it('clears the progress line before a log line and draws it again after', () => {
+    let out = '';
+    const stream = {
+      columns: 80,
+      write: (text: string) => ((out += text), true),
+    } as unknown as NodeJS.WriteStream;
+    const display = new ProgressDisplay(stream, () => 0);
+    display.update({ phase: 'downloading', done: 0, total: 10, unit: 'bytes' });
+    out = '';
+    display.interleave(() => (out += 'LOG\n'));
+    expect(out).toBe('\r\x1b[2KLOG\n\r\x1b[2KDownloading 0 B / 10 B, 0%');
+    display.stop();
+    out = '';
+    display.interleave(() => (out += 'LOG\n'));
+    expect(out).toBe('LOG\n');
+  });
+
+  it('the terminal logger writes each human line through onTerminal', () => {
+    const tty = Object.getOwnPropertyDescriptor(process.stderr, 'isTTY');
+    Object.defineProperty(process.stderr, 'isTTY', { value: true, configurable: true });
+    const write = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const seen: string[] = [];
+    try {
+      const logger = cliLogger({
+        verbose: 2,
+        onTerminal: (inner) => {
+          seen.push('before');
+          inner();
+          seen.push('after');
+        },
+      });
+      logger.debug('a line');
+      expect(seen).toEqual(['before', 'after']);
+      expect(String(write.mock.calls[0]![0])).toMatch(/ DEBUG a line\n$/);
+    } finally {
+      write.mockRestore();
+      if (tty) Object.defineProperty(process.stderr, 'isTTY', tty);
+      else delete (process.stderr as { isTTY?: boolean }).isTTY;
+    }
+  });
+
+  it('a usage error prints the error and one hint line, not the whole help (exit 2)', async () => {
+    let err = '';
+    const spies = [
+      jest.spyOn(process.stderr, 'write').mockImplementation((text) => ((err += String(text)), true)),
+      jest.spyOn(process.stdout, 'write').mockImplementation(() => true),
+    ];
+    try {
+      expect(await main(['node', 'filesync', 'sync'])).toBe(EXIT.usage);
+      expect(err).toBe(
+        "error: missing required argument 'dir'\n(`filesync sync --help` lists its arguments and options)\n",
+      );
+      err = '';
+      expect(await main(['node', 'filesync', '--zzz'])).toBe(EXIT.usage);
+      expect(err).toBe(
+        "error: unknown option '--zzz'\n(`filesync --help` lists the commands and options; `filesync COMMAND --help` one command's)\n",
+      );
+      err = '';
+      expect(await main(['node', 'filesync', 'devices', 'remove'])).toBe(EXIT.usage);
+      expect(err).toMatch(/\n\(`filesync devices remove --help` lists its arguments and options\)\n$/);
+      err = '';
+      expect(await main(['node', 'filesync', 'sync', 'd', '--watch', '--dry-run'])).toBe(EXIT.usage);
+      expect(err).toBe(
+        'filesync: --dry-run is one pass that changes nothing: it cannot be used with --watch\n' +
+          '(`filesync sync --help` lists its arguments and options)\n',
+      );
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
   });
 });
