@@ -528,7 +528,21 @@ async function namespacePath(client: FilesyncClient, input: string): Promise<str
       return remotePathOf(folder.remotePath, relative(folder.root, absolute).split(sep).join('/'));
   }
   // Outside every synced folder: a path of the filesync folder, written as status and --remote
-  // show them (`/Photos/a.jpg`) or without the slash.
+  // show them (`/Photos/a.jpg`) or without the slash. One the path rules refuse (`../../etc`) is
+  // a wrong argument, said with what a right one looks like, before any server is asked.
+  const { canonicalPath, InvalidPathError } = await import('@filesync/sync-core');
+  const stripped = input.trim().replace(/^\/+/, '').replace(/\/+$/, '');
+  try {
+    if (stripped !== '') canonicalPath(stripped);
+  } catch (error) {
+    if (!(error instanceof InvalidPathError)) throw error;
+    throw new InvalidArgumentError(
+      `${input} is not inside a synced folder, and not a path of your filesync folder (${error.message}): ` +
+        'give a path inside a synced folder, or a path of your filesync folder from its top, such as ' +
+        'docs/report.txt or /docs/report.txt (as `filesync trash`, `filesync following` and ' +
+        '`filesync status` show them)',
+    );
+  }
   return input.startsWith('/') ? parseRemotePath(input) : input;
 }
 

@@ -460,3 +460,46 @@ describe('D10: a log line never lands on the progress line; a usage error is one
     }
   });
 });
+
+describe('D11: a path the path rules refuse is a usage error that says what a right one looks like', () => {
+  let home: string;
+  beforeEach(async () => {
+    home = mkdtempSync(join(tmpdir(), 'filesync-follow-'));
+    // No server is asked: the path is refused before (the session's server does not exist).
+    await new SessionStore(home).save({
+      server: '127.0.0.1:1',
+      email: 'me@example.com',
+      userId: 'user-1',
+      deviceId: 'device-1',
+      deviceName: 'laptop',
+      rootNamespaceId: 'ns-1',
+      accessToken: 'token',
+      accessTokenExpiresAtMs: Date.now() + 3_600_000,
+      refreshToken: 'refresh',
+      refreshTokenExpiresAtMs: Date.now() + 3_600_000,
+    });
+  });
+  afterEach(() => rmSync(home, { recursive: true, force: true }));
+
+  it('`follow ../../etc` exits 2 with the rule it breaks and the paths it takes', async () => {
+    let err = '';
+    const spies = [
+      jest.spyOn(process.stderr, 'write').mockImplementation((text) => ((err += String(text)), true)),
+      jest.spyOn(process.stdout, 'write').mockImplementation(() => true),
+    ];
+    try {
+      for (const command of ['follow', 'unfollow', 'trash']) {
+        err = '';
+        expect(await main(['node', 'filesync', '--home', home, command, '../../etc'])).toBe(EXIT.usage);
+        expect(err).toBe(
+          "filesync: ../../etc is not inside a synced folder, and not a path of your filesync folder (path must not contain '..' segments): " +
+            'give a path inside a synced folder, or a path of your filesync folder from its top, such as docs/report.txt ' +
+            'or /docs/report.txt (as `filesync trash`, `filesync following` and `filesync status` show them)\n' +
+            `(\`filesync ${command} --help\` lists its arguments and options)\n`,
+        );
+      }
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+  });
+});
