@@ -633,6 +633,9 @@ export class FilesyncClient {
     const current = this.auth.requireSession();
     return {
       ...accountInfo(session),
+      // The server this run talks to (--server, FILESYNC_SERVER), which the check went to: the
+      // session's own may be another, and the line naming one beside the other's failure misleads.
+      server: this.server,
       home: this.home,
       accessTokenExpiresAtMs: current.accessTokenExpiresAtMs,
       refreshTokenExpiresAtMs: current.refreshTokenExpiresAtMs,

@@ -335,6 +335,15 @@ describe('D4: status with the server down says it in one human line and exits 7'
     expect(out + err).not.toMatch(/UNAVAILABLE|round_robin|No connection established|Resolution note|50653/);
   });
 
+  it('names the server it checked (--server), not the one the session was made with', async () => {
+    expect(await main(['node', 'filesync', '--home', home, '--server', '127.0.0.1:9', 'status'])).toBe(
+      EXIT.unreachable,
+    );
+    expect(out).toContain(
+      'Server 127.0.0.1:9, namespace ns-1: cannot reach the filesync server at 127.0.0.1:9 (',
+    );
+  });
+
   it('--json carries the same line', async () => {
     const code = await main(['node', 'filesync', '--home', home, 'status', '--json']);
     expect(code).toBe(EXIT.unreachable);
