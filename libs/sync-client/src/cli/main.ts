@@ -435,6 +435,13 @@ async function watchCommand(
   options: { json?: boolean; create?: boolean; force?: boolean; maxDelete?: number; remote?: string },
 ): Promise<void> {
   const { watchEventLine } = await import('./watch-output');
+  const { describeFailure } = await import('../failure-text');
+  const describe = (error: unknown) =>
+    describeFailure(error, {
+      server: client.server,
+      transport: client.transport,
+      email: client.signedInEmail,
+    });
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
     if (controller.signal.aborted) process.exit(EXIT.interrupted);
@@ -452,7 +459,9 @@ async function watchCommand(
       maxDelete: options.maxDelete,
       remote: options.remote,
       onEvent: (event) => {
-        const line = options.json ? JSON.stringify(watchEventJson(event)) : watchEventLine(event, dir);
+        const line = options.json
+          ? JSON.stringify(watchEventJson(event, describe))
+          : watchEventLine(event, dir, describe);
         if (line === undefined) return;
         const failed = event.kind === 'pass-failed' || (event.kind === 'server' && !event.connected);
         (failed && !options.json ? process.stderr : process.stdout).write(`${line}\n`);
@@ -467,14 +476,13 @@ async function watchCommand(
 }
 
 /** A watch event as a JSON line: errors by their message. */
-function watchEventJson(event: import('../watch/watch-folder').WatchEvent): Record<string, unknown> {
+function watchEventJson(
+  event: import('../watch/watch-folder').WatchEvent,
+  describe: (error: unknown) => string,
+): Record<string, unknown> {
   const { kind, ...rest } = event;
-  const error = 'error' in rest && rest.error !== undefined ? { error: errorMessage(rest.error) } : {};
+  const error = 'error' in rest && rest.error !== undefined ? { error: describe(rest.error) } : {};
   return { event: kind, ...rest, ...error };
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** `filesync sync --json` when the mass-delete guard stopped the pass: what it would delete, and why. */

@@ -2,6 +2,7 @@ import type { ClientStatus } from '../client';
 import { emptySummary } from '../sync/summary';
 import { statusLines } from './status-output';
 import { watchEventLine } from './watch-output';
+import { describeFailure } from '../failure-text';
 
 describe('watch lines', () => {
   it('tells passes that changed something, and is silent for the rest', () => {
@@ -20,11 +21,29 @@ describe('watch lines', () => {
       watchEventLine({ kind: 'pass-failed', reasons: ['local'], error, retrying: true }, 'docs'),
     ).toMatch(/sync failed: connect ECONNREFUSED; retrying$/);
     expect(watchEventLine({ kind: 'server', mode: 'push', connected: false, error }, 'docs')).toMatch(
-      /server unreachable \(connect ECONNREFUSED\); reconnecting$/,
+      /connection to the server lost: connect ECONNREFUSED; reconnecting$/,
     );
     expect(watchEventLine({ kind: 'server', mode: 'poll', connected: true }, 'docs')).toMatch(
       /does not push changes/,
     );
+  });
+
+  it('says gRPC failures as every command does, never grpc-js text or a service port (D4)', () => {
+    const error = Object.assign(new Error('14 UNAVAILABLE: No connection established'), {
+      code: 14,
+      details: 'No connection established. Last error: connect ECONNREFUSED 127.0.0.1:50053',
+    });
+    const describe = (failure: unknown) => describeFailure(failure, { server: 'files.example.com:50051' });
+    const lines = [
+      watchEventLine({ kind: 'pass-failed', reasons: ['local'], error, retrying: true }, 'docs', describe),
+      watchEventLine({ kind: 'server', mode: 'push', connected: false, error }, 'docs', describe),
+    ];
+    for (const line of lines) {
+      expect(line).toContain(
+        'cannot reach the filesync server at files.example.com:50051 (connection refused)',
+      );
+      expect(line).not.toMatch(/UNAVAILABLE|50053|No connection established/);
+    }
   });
 });
 
