@@ -97,7 +97,7 @@ describe('TLS', () => {
     expect(result.code).toBe(1);
     expect(lines(result.stderr)).toEqual([
       expect.stringMatching(
-        /^filesync: the certificate of the server at 127\.0\.0\.1:\d+ is not trusted \(.+\): .*--ca FILE/,
+        /^filesync: the certificate of the server at grpcs:\/\/127\.0\.0\.1:\d+ is not trusted \(.+\): .*--ca FILE/,
       ),
     ]);
   });
@@ -143,7 +143,7 @@ describe('TLS', () => {
     const status = await filesync(['--home', home, 'status']);
     expect(status.code).toBe(1);
     expect(status.stdout).toMatch(
-      /: cannot connect: the certificate of the server at 127\.0\.0\.1:\d+ is not trusted \(.+\): .*--ca FILE/,
+      /: cannot connect: the certificate of the server at grpcs:\/\/127\.0\.0\.1:\d+ is not trusted \(.+\): .*--ca FILE/,
     );
     expect(status.stdout).not.toMatch(/UNREACHABLE|your network/);
 
@@ -173,7 +173,7 @@ describe('TLS', () => {
     ]);
     expect(result.code).toBe(1);
     expect(lines(result.stderr)).toEqual([
-      expect.stringMatching(/server at 127\.0\.0\.1:\d+ does not speak TLS: .*--insecure/),
+      expect.stringMatching(/server at grpcs:\/\/127\.0\.0\.1:\d+ does not speak TLS: .*--insecure/),
     ]);
   });
 
