@@ -529,7 +529,7 @@ async function namespacePath(client: FilesyncClient, input: string): Promise<str
   if (input.trim() === '' || input.trim() === '/') return '';
   const absolute = await realLocation(resolve(input));
   const { syncedFolders } = await client.status({ checkServer: false });
-  const { parseRemotePath, remotePathOf } = await import('../sync/remote-binding');
+  const { namespacePathProblem, parseRemotePath, remotePathOf } = await import('../sync/remote-binding');
   for (const folder of syncedFolders) {
     if (absolute === folder.root) return remotePathOf(folder.remotePath, '');
     if (absolute.startsWith(folder.root + sep))
@@ -538,14 +538,10 @@ async function namespacePath(client: FilesyncClient, input: string): Promise<str
   // Outside every synced folder: a path of the filesync folder, written as status and --remote
   // show them (`/Photos/a.jpg`) or without the slash. One the path rules refuse (`../../etc`) is
   // a wrong argument, said with what a right one looks like, before any server is asked.
-  const { canonicalPath, InvalidPathError } = await import('@filesync/sync-core');
-  const stripped = input.trim().replace(/^\/+/, '').replace(/\/+$/, '');
-  try {
-    if (stripped !== '') canonicalPath(stripped);
-  } catch (error) {
-    if (!(error instanceof InvalidPathError)) throw error;
+  const problem = namespacePathProblem(input);
+  if (problem !== undefined) {
     throw new InvalidArgumentError(
-      `${input} is not inside a synced folder, and not a path of your filesync folder (${error.message}): ` +
+      `${input} is not inside a synced folder, and not a path of your filesync folder (${problem}): ` +
         'give a path inside a synced folder, or a path of your filesync folder from its top, such as ' +
         'docs/report.txt or /docs/report.txt (as `filesync trash`, `filesync following` and ' +
         '`filesync status` show them)',
