@@ -208,7 +208,7 @@ describe('filesync logout, devices and the exit codes of a session that ended', 
     const listed = await laptop!.cli('devices');
     expect(listed.code).toBe(EXIT.success);
     expect(listed.stdout).toMatch(
-      /^\* laptop {2}[0-9a-f-]{36} {2}signed in .*, last seen .*\(this device\)\n {2}desktop {2}[0-9a-f-]{36}/,
+      /^\* laptop {3}[0-9a-f-]{36} {2}signed in \S+ \S+ {2}last seen \S+ \S+ {2}\(this device\)\n {2}desktop {2}[0-9a-f-]{36} {2}signed in /,
     );
 
     expect((await laptop!.cli('devices', 'remove', 'nobody')).code).toBe(EXIT.usage);
@@ -229,7 +229,7 @@ describe('filesync logout, devices and the exit codes of a session that ended', 
     );
     expect(refused.code).toBe(EXIT.authRequired);
     expect(refused.stderr).toMatch(
-      /^filesync: your session on this device has ended \(.*\): sign in again with `filesync login --email .*`\n$/,
+      /^filesync: this device was removed from your account \(by another device, with `filesync devices remove`\), so its session ended: to sync here again, sign in with `filesync login --email .*`\n$/,
     );
   });
 });
@@ -247,6 +247,11 @@ describe('filesync following and unfollow', () => {
     expect((await laptop!.cli('following')).stdout).toBe('everything\ndocs\n');
     const stopped = await laptop!.cli('unfollow', 'docs');
     expect(stopped).toEqual({ code: EXIT.success, stdout: 'No longer following docs.\n', stderr: '' });
+    const never = await laptop!.cli('unfollow', 'nothere');
+    expect(never.code).toBe(EXIT.success);
+    expect(never.stdout).toBe(
+      'You were not following nothere; nothing changed (`filesync following` lists what you follow).\n',
+    );
     expect(JSON.parse((await laptop!.cli('following', '--json')).stdout)).toEqual(['']);
   });
 });

@@ -177,15 +177,19 @@ describe('folders bound to remote paths', () => {
     expect(Object.keys(treeDigest(second))).toEqual(['s.txt']);
 
     // A folder not made yet, asked for a remote path inside the root the tablet's folder is bound
-    // to: the overlap is what it hears, not advice to --create that would only lead to it.
+    // to: it hears the folder is missing, with the overlap instead of advice to --create that
+    // would only lead to it; with --create, the overlap, and no folder is made.
     const missing = join(dir('bind-refuse-parent'), 'new');
-    for (const create of [[], ['--create']]) {
-      const refused = await tablet!.cli('sync', missing, '--remote', '/K', ...create);
-      expect(refused.code).toBe(EXIT.usage);
-      expect(refused.stderr).toContain(`${all} is bound to /, which holds /K`);
-      expect(refused.stderr).not.toContain('--create');
-      expect(existsSync(missing)).toBe(false);
-    }
+    const absent = await tablet!.cli('sync', missing, '--remote', '/K');
+    expect(absent.code).toBe(EXIT.missingFolder);
+    expect(absent.stderr).toContain(`${missing} does not exist`);
+    expect(absent.stderr).toContain(`${all} is bound to /, which holds /K`);
+    expect(absent.stderr).not.toContain('--create');
+    const refused = await tablet!.cli('sync', missing, '--remote', '/K', '--create');
+    expect(refused.code).toBe(EXIT.usage);
+    expect(refused.stderr).toContain(`${all} is bound to /, which holds /K`);
+    expect(refused.stderr).not.toContain('--create');
+    expect(existsSync(missing)).toBe(false);
   });
 
   test('unlink, then sync again (a first sync) loses nothing; trash and restore take local paths of a bound folder', async () => {

@@ -96,7 +96,9 @@ describe('TLS', () => {
     ]);
     expect(result.code).toBe(1);
     expect(lines(result.stderr)).toEqual([
-      expect.stringMatching(/^filesync: the server's certificate is not trusted \(.+\): .*--ca FILE/),
+      expect.stringMatching(
+        /^filesync: the certificate of the server at grpcs:\/\/127\.0\.0\.1:\d+ is not trusted \(.+\): .*--ca FILE/,
+      ),
     ]);
   });
 
@@ -141,7 +143,7 @@ describe('TLS', () => {
     const status = await filesync(['--home', home, 'status']);
     expect(status.code).toBe(1);
     expect(status.stdout).toMatch(
-      /: cannot connect: the server's certificate is not trusted \(.+\): .*--ca FILE/,
+      /: cannot connect: the certificate of the server at grpcs:\/\/127\.0\.0\.1:\d+ is not trusted \(.+\): .*--ca FILE/,
     );
     expect(status.stdout).not.toMatch(/UNREACHABLE|your network/);
 
@@ -149,7 +151,7 @@ describe('TLS', () => {
     expect(refused.code).toBe(1);
     expect(lines(refused.stderr)).toEqual([
       expect.stringMatching(
-        /^filesync: not logged out: .*could not be told: the server's certificate is not trusted .*--ca FILE .*FILESYNC_CA.*`filesync logout` again.*`filesync devices remove /,
+        /^filesync: not logged out: .*could not be told: the certificate of the server at .* is not trusted .*--ca FILE .*FILESYNC_CA.*`filesync logout` again.*`filesync devices remove /,
       ),
     ]);
     // Still signed in, so logging out with the CA ends the session on the server too.
@@ -170,7 +172,9 @@ describe('TLS', () => {
       uniqueEmail('tls-to-plain'),
     ]);
     expect(result.code).toBe(1);
-    expect(lines(result.stderr)).toEqual([expect.stringMatching(/server does not speak TLS: .*--insecure/)]);
+    expect(lines(result.stderr)).toEqual([
+      expect.stringMatching(/server at grpcs:\/\/127\.0\.0\.1:\d+ does not speak TLS: .*--insecure/),
+    ]);
   });
 
   test('--insecure to a server that is not loopback warns on every run; a bad --ca or --tls with --insecure is a usage error', async () => {

@@ -205,7 +205,8 @@ describe('trash and restore from the command line', () => {
     await expire(namespaceId, 'plan.md');
     const expired = await laptop.cli('restore', 'plan.md', '--version', '2', '--json');
     expect(expired.code).toBe(EXIT.error);
-    expect(expired.stderr).toContain('FAILED_PRECONDITION: version 2 of plan.md has expired');
+    expect(expired.stderr).toContain('filesync: version 2 of plan.md has expired');
+    expect(expired.stderr).not.toContain('FAILED_PRECONDITION');
     expect(json<{ error: { message: string } }>(expired).error.message).toContain('kept for 30 days');
     const versionsNow = json<VersionInfo[]>(await laptop.cli('versions', 'plan.md', '--json'));
     expect(versionsNow.map((version) => version.version)).toEqual([3]);

@@ -8,3 +8,4 @@ export * from './signing-key';
 export * from './health';
 export * from './repo';
 export * from './tls';
+export * from './port-offset';

@@ -1,6 +1,7 @@
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { LOCAL_EMULATOR_PORTS, RETENTION, SERVICE_NAMES, SERVICE_PORTS } from '@filesync/resources';
 import { acquireLock, StackAlreadyRunningError } from './lock';
+import { parsePortOffset, shiftStackPorts, type StackPorts } from './port-offset';
 import { PortInUseError } from './ports';
 import { consoleSink, type LogSink } from './processes';
 import { repoRoot } from './repo';
@@ -14,7 +15,7 @@ const quietSink: LogSink = (name, line) => {
   consoleSink(name, line);
 };
 
-function describe(stack: RunningStack, seconds: string): string {
+function describe(stack: RunningStack, seconds: string, portOffset: number): string {
   const { emulators, services, metrics } = stack.endpoints;
   const rows = [
     ['moto (S3, STS, IAM, SQS)', emulators.moto],
@@ -31,30 +32,70 @@ function describe(stack: RunningStack, seconds: string): string {
     ...rows.map(([label, where]) => `  ${(label as string).padEnd(width)}  ${where}`),
     `  ${'mailbox'.padEnd(width)}  ${stack.mailboxUrl}`,
     '',
+    // The CA's absolute path: a client runs from anywhere, where a relative one names nothing.
     stack.caFile
-      ? `TLS: clients pass --server ${stack.server} --ca ${relative(process.cwd(), stack.caFile) || stack.caFile}\n` +
+      ? `TLS: clients pass --server ${stack.server} --ca ${stack.caFile}\n` +
         `  (or FILESYNC_SERVER=${stack.server} FILESYNC_CA=${stack.caFile}). Ctrl-C stops everything.`
-      : `Clients: FILESYNC_SERVER=${stack.server} (the default). Ctrl-C stops everything.`,
+      : `Clients: FILESYNC_SERVER=${stack.server}${portOffset === 0 ? ' (the default)' : ' (or --server)'}. Ctrl-C stops everything.`,
     '',
   ].join('\n');
 }
 
-/** `npm start -- --tls`: the only option (anything else is refused rather than ignored). */
-function parseArguments(args: readonly string[]): { tls: boolean } {
-  const unknown = args.filter((arg) => arg !== '--tls');
-  if (unknown.length > 0) {
-    process.stderr.write(`npm start: unknown option ${unknown.join(' ')} (the only one is --tls)\n`);
-    process.exit(2);
+/** `npm start`'s highest offset: its last service port (50051 + 4 x offset) stays below 65536. */
+export const MAX_PORT_OFFSET = 3000;
+
+export interface StartArguments {
+  readonly tls: boolean;
+  /** Every port shifted (shiftStackPorts), so the stack runs beside another checkout's or the tests'. */
+  readonly portOffset: number;
+}
+
+/**
+ * `npm start -- [--tls] [--port-offset N]`; anything else is refused rather than ignored (a
+ * RangeError saying what is taken).
+ */
+export function parseArguments(args: readonly string[]): StartArguments {
+  let tls = false;
+  let portOffset = 0;
+  for (let index = 0; index < args.length; index++) {
+    const arg = args[index]!;
+    if (arg === '--tls') tls = true;
+    else if (arg === '--port-offset' || arg.startsWith('--port-offset=')) {
+      const value = arg === '--port-offset' ? args[++index] : arg.slice('--port-offset='.length);
+      portOffset = parsePortOffset(value ?? '', '--port-offset', MAX_PORT_OFFSET);
+    } else {
+      throw new RangeError(`unknown option ${arg} (the options are --tls and --port-offset N)`);
+    }
   }
-  return { tls: args.includes('--tls') };
+  return { tls, portOffset };
+}
+
+/** The ports of `npm start` at `offset`. */
+export function startPorts(offset: number): StackPorts {
+  return shiftStackPorts(
+    {
+      basePort: SERVICE_PORTS.auth.grpc,
+      metricsBasePort: SERVICE_PORTS.auth.metrics,
+      emulatorPorts: LOCAL_EMULATOR_PORTS,
+    },
+    offset,
+  );
 }
 
 /**
  * `npm start`: the whole stack on the default ports until Ctrl-C or SIGTERM; `npm start -- --tls`
- * serves the services over TLS with a CA of its own in .local/tls (made once, reused while valid).
+ * serves the services over TLS with a CA of its own in .local/tls (made once, reused while valid);
+ * `--port-offset N` shifts every port (startPorts).
  */
 export async function main(): Promise<void> {
-  const { tls } = parseArguments(process.argv.slice(2));
+  let options: StartArguments;
+  try {
+    options = parseArguments(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`npm start: ${(error as Error).message}\n`);
+    process.exit(2);
+  }
+  const { tls, portOffset } = options;
   const started = Date.now();
   const stateDir = join(repoRoot(), '.local');
   let release: (() => void) | undefined;
@@ -79,9 +120,7 @@ export async function main(): Promise<void> {
     // The CLI too: the walkthrough's `npx filesync` then runs its bundle.
     process.stdout.write(`${(await Promise.all([buildServices(), buildClient()])).join('\n')}\n`);
     starting = startStack({
-      basePort: SERVICE_PORTS.auth.grpc,
-      metricsBasePort: SERVICE_PORTS.auth.metrics,
-      emulatorPorts: LOCAL_EMULATOR_PORTS,
+      ...startPorts(portOffset),
       stateDir,
       persistent: true,
       tls,
@@ -93,7 +132,8 @@ export async function main(): Promise<void> {
         : {}),
     });
     const stack = await starting;
-    if (!stopping) process.stdout.write(describe(stack, ((Date.now() - started) / 1000).toFixed(1)));
+    if (!stopping)
+      process.stdout.write(describe(stack, ((Date.now() - started) / 1000).toFixed(1), portOffset));
   } catch (error) {
     if (stopping) return;
     release?.();

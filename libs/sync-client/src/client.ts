@@ -1,4 +1,4 @@
-import { access, mkdir, realpath, stat } from 'node:fs/promises';
+import { access, realpath, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
@@ -14,12 +14,14 @@ import {
   type TransportContext,
 } from './config/tls-errors';
 import { readTrustedCa } from './config/trusted-ca';
+import { describeFailure, storedFailureText, unreachableMessage, type FailureContext } from './failure-text';
 import { createServiceClients, TIMEOUTS, type ServiceClients } from './grpc/clients';
 import type { Hasher } from './hashing/hash-file';
 import { WorkerHasher } from './hashing/worker-hasher';
 import type { ScanFileSystem } from './scan/scanner';
 import { Authenticator } from './session/authenticator';
 import { DeviceChoiceError } from './session/errors';
+import { prepareHome } from './session/home';
 import { SessionStore, type StoredSession } from './session/session-store';
 import { StateDb, StateDbTooNewError, type FolderState, type PassOutcomeName } from './state/state-db';
 import { S3BlockStore } from './storage/block-store';
@@ -210,7 +212,7 @@ export class FilesyncClient {
 
   static async open(options: OpenOptions = {}): Promise<FilesyncClient> {
     const home = resolve(options.home ?? defaultHome());
-    await mkdir(home, { recursive: true, mode: 0o700 });
+    await prepareHome(home);
     const store = new SessionStore(home);
     const stored = await store.load();
     // An explicit choice wins over the server the session was created with.
@@ -400,7 +402,8 @@ export class FilesyncClient {
     } catch (error) {
       if (root !== undefined && !options.dryRun) {
         const outcome = error instanceof SyncIncompleteError ? 'incomplete' : 'failed';
-        this.recordPass(root, outcome, error instanceof Error ? error.message : String(error), watcherPid);
+        // Stored as the CLI says it: status shows it long after, to someone who never saw grpc-js's text.
+        this.recordPass(root, outcome, this.failureText(error), watcherPid);
       }
       throw error;
     } finally {
@@ -553,13 +556,18 @@ export class FilesyncClient {
     return device;
   }
 
-  /** Stops following a namespace path ('' = the whole namespace); no error when it was not followed. */
-  async unfollow(path: string): Promise<void> {
+  /**
+   * Stops following a namespace path ('' = the whole namespace); resolves with whether it was
+   * followed (no error when it was not: the server's Unfollow does not say, ListFollows does).
+   */
+  async unfollow(path: string): Promise<{ wasFollowing: boolean }> {
+    const wasFollowing = (await this.following()).includes(followPath(path));
     await unary(
       this.clients.metadata.unfollow.bind(this.clients.metadata),
       { namespaceId: this.namespaceId(), path: followPath(path) },
       { timeoutMs: TIMEOUTS.unaryMs, accessToken: await this.auth.accessToken() },
     );
+    return { wasFollowing };
   }
 
   /** Every path this account follows, sorted ('' = everything). */
@@ -613,6 +621,7 @@ export class FilesyncClient {
         );
         return {
           ...folder,
+          lastError: storedFailureText(folder.lastError, this.failureContext()),
           watching: folder.watcherPid !== 0 && isAlive(folder.watcherPid),
           pendingLocalChanges: pending ?? undefined,
           missing: pending === null,
@@ -624,6 +633,9 @@ export class FilesyncClient {
     const current = this.auth.requireSession();
     return {
       ...accountInfo(session),
+      // The server this run talks to (--server, FILESYNC_SERVER), which the check went to: the
+      // session's own may be another, and the line naming one beside the other's failure misleads.
+      server: this.server,
       home: this.home,
       accessTokenExpiresAtMs: current.accessTokenExpiresAtMs,
       refreshTokenExpiresAtMs: current.refreshTokenExpiresAtMs,
@@ -654,27 +666,38 @@ export class FilesyncClient {
       const code = grpcCode(error);
       const message = (error as Partial<{ details: string; message: string }>).details || String(error);
       if (code === status.UNAUTHENTICATED || error instanceof NotSignedInError) {
-        return { reachable: true, sessionValid: false, ms: elapsed(), error: `session refused: ${message}` };
+        return { reachable: true, sessionValid: false, ms: elapsed(), error: this.failureText(error) };
       }
       const unreachable =
         code === undefined ||
         code === status.UNAVAILABLE ||
         code === status.DEADLINE_EXCEEDED ||
         code === status.CANCELLED;
-      if (!unreachable) return { reachable: true, sessionValid: true, ms: elapsed(), error: message };
+      if (!unreachable)
+        return { reachable: true, sessionValid: true, ms: elapsed(), error: this.failureText(error) };
       const tls = describeTlsFailure(message, this.transport);
       if (tls !== undefined)
         return { reachable: false, sessionValid: false, ms: elapsed(), error: tls, tlsFailure: true };
       const timedOut = code === status.DEADLINE_EXCEEDED || signal.aborted;
+      // The address the user gave and what to check, as every command says it: never grpc-js's
+      // nested causes, which name the service port the call went to.
       return {
         reachable: false,
         sessionValid: false,
         ms: elapsed(),
-        error: timedOut
-          ? `${this.server} did not answer within ${STATUS_CHECK_TIMEOUT_MS / 1000} s: ${message}`
-          : `${this.server} cannot be reached: ${message}`,
+        error: unreachableMessage(this.server, timedOut ? 'no answer' : message),
       };
     }
+  }
+
+  /** What a failure's line may name (see describeFailure). */
+  private failureContext(): FailureContext {
+    return { server: this.server, transport: this.transport, email: this.auth.session?.email };
+  }
+
+  /** A failure as `filesync status` shows it, and the CLI says it. */
+  private failureText(error: unknown): string {
+    return describeFailure(error, this.failureContext());
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
-import { LOCAL_CREDENTIALS } from '@filesync/local-stack';
+import { LOCAL_CREDENTIALS, parsePortOffset, shiftStackPorts } from '@filesync/local-stack';
 import { harnessDir, readRunnerInfo, repoRootOf } from '@filesync/test-support/runner';
 
 /**
@@ -14,21 +14,21 @@ export const TEST_PORTS = portsShiftedBy(portOffset());
  * on one machine can run it at once. Kept small: the shifted ports must stay below 32768.
  */
 function portOffset(): number {
-  const raw = process.env.FILESYNC_E2E_PORT_OFFSET ?? '0';
-  const offset = Number(raw);
   // 2000 puts the highest port (the fourth service) at 29054.
-  if (!Number.isInteger(offset) || offset < 0 || offset > 2000) {
-    throw new Error(`FILESYNC_E2E_PORT_OFFSET must be an integer from 0 to 2000, got ${JSON.stringify(raw)}`);
-  }
-  return offset;
+  return parsePortOffset(process.env.FILESYNC_E2E_PORT_OFFSET ?? '0', 'FILESYNC_E2E_PORT_OFFSET', 2000);
 }
 
+/** The tier's stack, shifted as every stack beside another is (shiftStackPorts). */
 function portsShiftedBy(offset: number) {
+  const { basePort, emulatorPorts } = shiftStackPorts(
+    { basePort: 21051, emulatorPorts: { moto: 14566, dynamodb: 18000, ses: 18005 } },
+    offset,
+  );
   return {
-    basePort: 21051 + offset * 4,
-    /** The services a second time, serving TLS (tls.int.test.ts): below 32768 for every offset. */
-    tlsBasePort: 25051 + offset * 4,
-    emulatorPorts: { moto: 14566 + offset, dynamodb: 18000 + offset * 2, ses: 18005 + offset * 2 },
+    basePort,
+    /** The services a second time, serving TLS (tls.int.test.ts). */
+    tlsBasePort: shiftStackPorts({ basePort: 25051, emulatorPorts }, offset).basePort,
+    emulatorPorts,
   } as const;
 }
 

@@ -78,20 +78,36 @@ export function registerAccountCommands(
     .action(async (path: string) => {
       await withClient(async (client) => {
         const target = await namespacePath(client, path);
-        await client.unfollow(target);
-        process.stdout.write(`No longer following ${target === '' ? 'everything' : target}.\n`);
+        const { wasFollowing } = await client.unfollow(target);
+        process.stdout.write(`${unfollowLine(target, wasFollowing)}\n`);
       });
     });
 }
 
-/** `filesync devices`: one line each, this one marked. */
+/** What `filesync unfollow` did: "No longer following" only for a path that was followed. */
+export function unfollowLine(path: string, wasFollowing: boolean): string {
+  const name = path === '' ? 'everything' : path;
+  return wasFollowing
+    ? `No longer following ${name}.`
+    : `You were not following ${name}; nothing changed (\`filesync following\` lists what you follow).`;
+}
+
+/** `filesync devices`: one line each, this one marked, in columns. */
 export function deviceLines(devices: readonly DeviceInfo[]): string[] {
   const minute = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
-  return devices.map(
-    (device) =>
-      `${device.current ? '*' : ' '} ${device.name}  ${device.deviceId}  signed in ${minute(device.createdAtMs)}` +
-      (device.lastSeenAtMs > 0 ? `, last seen ${minute(device.lastSeenAtMs)}` : '') +
-      (device.current ? '  (this device)' : ''),
+  const rows = devices.map((device) => [
+    `${device.current ? '*' : ' '} ${device.name}`,
+    device.deviceId,
+    `signed in ${minute(device.createdAtMs)}`,
+    device.lastSeenAtMs > 0 ? `last seen ${minute(device.lastSeenAtMs)}` : '',
+    device.current ? '(this device)' : '',
+  ]);
+  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]!.length))) ?? [];
+  return rows.map((row) =>
+    row
+      .map((cell, column) => cell.padEnd(widths[column]!))
+      .join('  ')
+      .trimEnd(),
   );
 }
 

@@ -1,10 +1,21 @@
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { prepareHome } from '../session/home';
 import { CommanderError } from 'commander';
 import { emptySummary, MassDeleteError, SyncIncompleteError } from '../sync/summary';
 import { InvalidServerError } from '../config/server-addresses';
 import { SyncFolderMissingError, SyncFolderUnreadableError } from '../sync/sync-root';
-import { DeviceChoiceError, NotSignedInError } from '../session/errors';
+import { DeviceChoiceError, HomeUnusableError, NotSignedInError } from '../session/errors';
 import { SyncBusyError } from '../sync/sync-busy-error';
-import { errorReport, EXIT, EXIT_CODES_HELP, exitCodeForError, exitCodeForSummary } from './exit-codes';
+import {
+  errorReport,
+  EXIT,
+  EXIT_CODES_HELP,
+  exitCodeForError,
+  exitCodeForServerCheck,
+  exitCodeForSummary,
+} from './exit-codes';
 import { InterruptedError } from './interrupt';
 
 describe('kinds 2 and 5: the exit code tells a complete pass from an incomplete or stopped one', () => {
@@ -125,5 +136,59 @@ describe('issue 9: every way a command ends has its own exit code', () => {
       'No connection established. Last error: connect ECONNREFUSED 127.0.0.1:50051',
     );
     expect(exitCodeForError(refused, loopback)).toBe(EXIT.unreachable);
+  });
+});
+
+describe('D4: `filesync status` exits as a command failing for the same cause would', () => {
+  it('7 for an unreachable server, 6 for a refused session, 1 for TLS to fix, 0 when fine or offline', () => {
+    expect(exitCodeForServerCheck({ reachable: false, sessionValid: false })).toBe(EXIT.unreachable);
+    expect(exitCodeForServerCheck({ reachable: false, sessionValid: false, tlsFailure: true })).toBe(
+      EXIT.error,
+    );
+    expect(exitCodeForServerCheck({ reachable: true, sessionValid: false })).toBe(EXIT.authRequired);
+    expect(exitCodeForServerCheck({ reachable: true, sessionValid: true })).toBe(EXIT.success);
+    expect(exitCodeForServerCheck(undefined)).toBe(EXIT.success);
+  });
+});
+
+describe('D5, D6: a home that cannot be used fails at once, saying why and what to do (exit 2)', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'filesync-home-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("a home under /proc ends within a second (Node's recursive mkdir looped on its ENOENT)", async () => {
+    const started = Date.now();
+    const error = await prepareHome('/proc/filesync-home/sub').catch((caught: unknown) => caught);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(error).toBeInstanceOf(HomeUnusableError);
+    expect(exitCodeForError(error)).toBe(EXIT.usage);
+    expect((error as Error).message).toMatch(
+      /^cannot use \/proc\/filesync-home\/sub as the filesync home, .*: no folder can be made at \/proc\/filesync-home \(\/proc does not allow it\) \(ENOENT\)\. Choose another folder with --home DIR or FILESYNC_HOME$/,
+    );
+    expect(errorReport(error, 'm').error).toMatchObject({ code: 'usage', exitCode: 2 });
+  });
+
+  it('a file in the way, or a folder this user may not write, names the path and what to do', async () => {
+    const file = join(dir, 'file');
+    writeFileSync(file, 'x');
+    for (const home of [file, join(file, 'home')]) {
+      const error = await prepareHome(home).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(HomeUnusableError);
+      expect((error as Error).message).toContain(`cannot use ${home} as the filesync home`);
+      expect((error as Error).message).toContain(`${file} is a file, not a folder`);
+      expect((error as Error).message).toContain('Choose another folder with --home DIR or FILESYNC_HOME');
+    }
+    const denied = Object.assign(new Error("EACCES: permission denied, mkdir '/root/hh'"), {
+      code: 'EACCES',
+      path: '/root/hh',
+    });
+    expect(new HomeUnusableError('/root/hh', denied).message).toBe(
+      "cannot use /root/hh as the filesync home, where this device's session and sync state live: " +
+        'permission denied on /root/hh (EACCES). Choose another folder with --home DIR or FILESYNC_HOME, ' +
+        'or give this user permission to write there',
+    );
+    // Missing parents are made, as before.
+    await prepareHome(join(dir, 'a', 'b', 'home'));
+    expect(statSync(join(dir, 'a', 'b', 'home')).mode & 0o777).toBe(0o700);
   });
 });

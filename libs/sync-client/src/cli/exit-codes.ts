@@ -1,12 +1,15 @@
 import { CommanderError } from 'commander';
 import { isIncomplete, MassDeleteError, SyncIncompleteError, type SyncSummary } from '../sync/summary';
 import { InvalidCaError, InvalidServerError } from '../config/server-addresses';
-import { DeviceChoiceError, NotSignedInError } from '../session/errors';
+import { DeviceChoiceError, HomeUnusableError, NotSignedInError } from '../session/errors';
 import { RemotePathError } from '../sync/remote-binding';
 import { SyncBusyError } from '../sync/sync-busy-error';
 import { SyncFolderMissingError, SyncFolderUnreadableError, SyncRootChoiceError } from '../sync/sync-root';
 import { InterruptedError } from './interrupt';
 import { describeTlsFailure, errorDetails, type TransportContext } from '../config/tls-errors';
+import { GRPC_CODE, grpcCodeOf, isUnreachable } from '../failure-text';
+
+export { GRPC_CODE, grpcCodeOf, isUnreachable } from '../failure-text';
 
 /**
  * The CLI's exit codes, in one place so scripts can tell outcomes apart. Codes are never reused
@@ -48,7 +51,7 @@ export const EXIT = {
 export const EXIT_CODES_HELP = `Exit codes:
   0    done
   1    an error not listed below (the message says what happened and what to do)
-  2    usage: a wrong option, argument or --server
+  2    usage: a wrong option, argument, --server or --home (one that cannot be used)
   3    incomplete: some paths were skipped or failed (listed); the rest synced
   4    the mass-delete guard stopped the pass (nothing deleted; --force goes on)
   5    the synced folder is missing (or a file is in its place)
@@ -65,6 +68,21 @@ export function exitCodeForSummary(summary: SyncSummary): ExitCode {
 }
 
 /**
+ * The exit code of `filesync status` after its server check (undefined: `--offline`): the codes a
+ * failed command of the same cause exits with, so a script tells "server down" from "sign in".
+ */
+export function exitCodeForServerCheck(
+  check: { reachable: boolean; sessionValid: boolean; tlsFailure?: boolean } | undefined,
+): ExitCode {
+  if (check === undefined) return EXIT.success;
+  // Configuration to fix here (--ca, --tls, --insecure), as for any other command.
+  if (check.tlsFailure) return EXIT.error;
+  if (!check.reachable) return EXIT.unreachable;
+  if (!check.sessionValid) return EXIT.authRequired;
+  return EXIT.success;
+}
+
+/**
  * The exit code for an error that ended a command. `context`: how the run connected (a dropped
  * plaintext connection may mean a TLS server; see describeTlsFailure).
  */
@@ -73,7 +91,9 @@ export function exitCodeForError(error: unknown, context: Partial<TransportConte
   if (
     error instanceof InvalidServerError ||
     error instanceof InvalidCaError ||
-    error instanceof DeviceChoiceError
+    error instanceof DeviceChoiceError ||
+    // A home that cannot be used is a choice to change (--home, FILESYNC_HOME), like a wrong option.
+    error instanceof HomeUnusableError
   )
     return EXIT.usage;
   // A folder inside another synced one, a binding refused, an unknown folder to unlink.
@@ -96,33 +116,6 @@ export function exitCodeForError(error: unknown, context: Partial<TransportConte
 
 function transport(context: Partial<TransportContext>): TransportContext {
   return { insecure: context.insecure === true, plaintextLoopback: context.plaintextLoopback };
-}
-
-/**
- * The gRPC status codes the CLI tells apart (numbers fixed by the gRPC specification), here
- * rather than from @grpc/grpc-js: this module is in the CLI's first chunk, which must not load gRPC.
- */
-export const GRPC_CODE = {
-  DEADLINE_EXCEEDED: 4,
-  UNAVAILABLE: 14,
-  UNAUTHENTICATED: 16,
-} as const;
-
-/** The status code of a gRPC error (a number; Node's own errors carry string codes), else undefined. */
-export function grpcCodeOf(error: unknown): number | undefined {
-  const code = (error as { code?: unknown } | null | undefined)?.code;
-  return typeof code === 'number' ? code : undefined;
-}
-
-/**
- * The server was never reached: UNAVAILABLE (refused, unresolvable, dropped), or a deadline that
- * passed before a connection was made (grpc-js names the peer, `remote_addr=`, once it had one).
- */
-export function isUnreachable(error: unknown): boolean {
-  const code = grpcCodeOf(error);
-  if (code === GRPC_CODE.UNAVAILABLE) return true;
-  if (code !== GRPC_CODE.DEADLINE_EXCEEDED) return false;
-  return !errorDetails(error).includes('remote_addr=');
 }
 
 /** What `--json` prints on stdout when a command ends with an error (one object, never nothing). */

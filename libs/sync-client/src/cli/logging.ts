@@ -6,6 +6,11 @@ export interface LogOptions {
   readonly verbose: number;
   /** Append JSON lines to this file instead of writing to stderr. */
   readonly logFile?: string | undefined;
+  /**
+   * Runs each write of a human line to the terminal: a progress line drawn there clears itself
+   * around it (ProgressDisplay.interleave).
+   */
+  readonly onTerminal?: ((write: () => void) => void) | undefined;
 }
 
 const LEVEL_NAMES: Record<number, string> = {
@@ -63,7 +68,10 @@ export function cliLogger(options: LogOptions): Logger {
   if (options.logFile)
     return pino(base, pino.destination({ dest: options.logFile, append: true, sync: true }));
   if (process.stderr.isTTY) {
-    return pino(base, { write: (line: string) => process.stderr.write(humanLogLine(line)) });
+    const around = options.onTerminal ?? ((write: () => void) => write());
+    return pino(base, {
+      write: (line: string) => around(() => process.stderr.write(humanLogLine(line))),
+    });
   }
   return pino(base, pino.destination(2));
 }

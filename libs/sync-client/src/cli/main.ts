@@ -8,7 +8,14 @@ import type { TransportContext } from '../config/tls-errors';
 import { MassDeleteError, SyncIncompleteError, type SyncSummary } from '../sync/summary';
 import { registerAccountCommands } from './account-commands';
 import { describeError } from './error-messages';
-import { errorReport, exitCodeForError, exitCodeForSummary, EXIT, EXIT_CODES_HELP } from './exit-codes';
+import {
+  errorReport,
+  exitCodeForError,
+  exitCodeForServerCheck,
+  exitCodeForSummary,
+  EXIT,
+  EXIT_CODES_HELP,
+} from './exit-codes';
 import { InterruptedError, withSignals } from './interrupt';
 import { readPassword } from './password';
 import { planLines, summaryLines, unlinkedLine } from './sync-output';
@@ -49,6 +56,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     // Commander prints the usage errors it raises itself; one an action threw is ours to print.
     if (!(error instanceof CommanderError) || error instanceof InvalidArgumentError)
       process.stderr.write(`filesync: ${message}\n`);
+    // As commander's own usage errors end (hintAfterUsageErrors).
+    if (error instanceof InvalidArgumentError && outcome.command)
+      process.stderr.write(`(\`filesync ${outcome.command} --help\` lists its arguments and options)\n`);
     // A script that asked for JSON always gets one object, even when the command line was wrong.
     if (wantsJson(argv) && exitCode !== EXIT.success && !outcome.printedJson)
       process.stdout.write(`${JSON.stringify(errorReport(error, message, outcome.transport))}\n`);
@@ -105,18 +115,23 @@ function buildProgram(outcome: Outcome): Command {
       'append the log to FILE as JSON lines (default: stderr, human lines on a terminal)',
     )
     .addHelpText('after', `\n${EXIT_CODES_HELP}`)
-    .exitOverride()
-    .showHelpAfterError();
+    .exitOverride();
   program.hook('preAction', (_program, command) => {
     outcome.command = command.name();
   });
+  // The progress line a sync draws on the terminal, which log lines must not be written onto.
+  const terminal: { progress?: import('./progress-display').ProgressDisplay } = {};
 
   const withClient = async <T>(work: (client: FilesyncClient) => Promise<T>): Promise<T> => {
     const options = program.opts<GlobalOptions>();
     // Loaded here, not at the top: `--help` and usage errors never pay for gRPC, the AWS SDK and
     // node:sqlite (see bin/filesync.mjs on start time).
     const [{ FilesyncClient }, { cliLogger }] = await Promise.all([import('../client'), import('./logging')]);
-    const logger = cliLogger({ verbose: options.verbose, logFile: options.logFile });
+    const logger = cliLogger({
+      verbose: options.verbose,
+      logFile: options.logFile,
+      onTerminal: (write) => (terminal.progress ? terminal.progress.interleave(write) : write()),
+    });
     const client = await FilesyncClient.open({
       home: options.home,
       server: options.server,
@@ -226,6 +241,7 @@ function buildProgram(outcome: Outcome): Command {
           process.stdout.isTTY && !options.json
             ? new (await import('./progress-display')).ProgressDisplay(process.stdout)
             : undefined;
+        terminal.progress = bar;
         let summary: SyncSummary;
         try {
           summary = await withSignals(
@@ -387,11 +403,25 @@ function buildProgram(outcome: Outcome): Command {
         } else {
           process.stdout.write(`${(await import('./status-output')).statusLines(status).join('\n')}\n`);
         }
-        if (status.serverCheck && !status.serverCheck.reachable) outcome.exitCode = EXIT.error;
+        outcome.exitCode = exitCodeForServerCheck(status.serverCheck);
       });
     });
 
+  hintAfterUsageErrors(program, 'filesync');
   return program;
+}
+
+/**
+ * After a usage error, one line saying where the usage is, not the whole help: the error would
+ * scroll away above it.
+ */
+function hintAfterUsageErrors(command: Command, name: string): void {
+  command.showHelpAfterError(
+    command.parent
+      ? `(\`${name} --help\` lists its arguments and options)`
+      : `(\`${name} --help\` lists the commands and options; \`${name} COMMAND --help\` one command's)`,
+  );
+  for (const sub of command.commands) hintAfterUsageErrors(sub, `${name} ${sub.name()}`);
 }
 
 /**
@@ -405,6 +435,13 @@ async function watchCommand(
   options: { json?: boolean; create?: boolean; force?: boolean; maxDelete?: number; remote?: string },
 ): Promise<void> {
   const { watchEventLine } = await import('./watch-output');
+  const { describeFailure } = await import('../failure-text');
+  const describe = (error: unknown) =>
+    describeFailure(error, {
+      server: client.server,
+      transport: client.transport,
+      email: client.signedInEmail,
+    });
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
     if (controller.signal.aborted) process.exit(EXIT.interrupted);
@@ -422,7 +459,9 @@ async function watchCommand(
       maxDelete: options.maxDelete,
       remote: options.remote,
       onEvent: (event) => {
-        const line = options.json ? JSON.stringify(watchEventJson(event)) : watchEventLine(event, dir);
+        const line = options.json
+          ? JSON.stringify(watchEventJson(event, describe))
+          : watchEventLine(event, dir, describe);
         if (line === undefined) return;
         const failed = event.kind === 'pass-failed' || (event.kind === 'server' && !event.connected);
         (failed && !options.json ? process.stderr : process.stdout).write(`${line}\n`);
@@ -437,14 +476,13 @@ async function watchCommand(
 }
 
 /** A watch event as a JSON line: errors by their message. */
-function watchEventJson(event: import('../watch/watch-folder').WatchEvent): Record<string, unknown> {
+function watchEventJson(
+  event: import('../watch/watch-folder').WatchEvent,
+  describe: (error: unknown) => string,
+): Record<string, unknown> {
   const { kind, ...rest } = event;
-  const error = 'error' in rest && rest.error !== undefined ? { error: errorMessage(rest.error) } : {};
+  const error = 'error' in rest && rest.error !== undefined ? { error: describe(rest.error) } : {};
   return { event: kind, ...rest, ...error };
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** `filesync sync --json` when the mass-delete guard stopped the pass: what it would delete, and why. */
@@ -491,14 +529,24 @@ async function namespacePath(client: FilesyncClient, input: string): Promise<str
   if (input.trim() === '' || input.trim() === '/') return '';
   const absolute = await realLocation(resolve(input));
   const { syncedFolders } = await client.status({ checkServer: false });
-  const { parseRemotePath, remotePathOf } = await import('../sync/remote-binding');
+  const { namespacePathProblem, parseRemotePath, remotePathOf } = await import('../sync/remote-binding');
   for (const folder of syncedFolders) {
     if (absolute === folder.root) return remotePathOf(folder.remotePath, '');
     if (absolute.startsWith(folder.root + sep))
       return remotePathOf(folder.remotePath, relative(folder.root, absolute).split(sep).join('/'));
   }
   // Outside every synced folder: a path of the filesync folder, written as status and --remote
-  // show them (`/Photos/a.jpg`) or without the slash.
+  // show them (`/Photos/a.jpg`) or without the slash. One the path rules refuse (`../../etc`) is
+  // a wrong argument, said with what a right one looks like, before any server is asked.
+  const problem = namespacePathProblem(input);
+  if (problem !== undefined) {
+    throw new InvalidArgumentError(
+      `${input} is not inside a synced folder, and not a path of your filesync folder (${problem}): ` +
+        'give a path inside a synced folder, or a path of your filesync folder from its top, such as ' +
+        'docs/report.txt or /docs/report.txt (as `filesync trash`, `filesync following` and ' +
+        '`filesync status` show them)',
+    );
+  }
   return input.startsWith('/') ? parseRemotePath(input) : input;
 }
 

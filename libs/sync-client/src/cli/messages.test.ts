@@ -1,12 +1,21 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SessionStore } from '../session/session-store';
+import { StateDb } from '../state/state-db';
+import { describeFailure, storedFailureText } from '../failure-text';
+import { EXIT } from './exit-codes';
+import { main } from './main';
 import { serverAddresses } from '../config/server-addresses';
 import { transportContext } from '../config/tls-errors';
 import { emptySummary } from '../sync/summary';
 import { NotSignedInError } from '../session/errors';
 import { SyncBusyError } from '../sync/sync-busy-error';
 import { describeError } from './error-messages';
-import { humanLogLine, logLevel } from './logging';
+import { cliLogger, humanLogLine, logLevel } from './logging';
 import { summaryLines, unlinkedLine } from './sync-output';
-import { conflictLines } from './account-commands';
+import { conflictLines, deviceLines, unfollowLine } from './account-commands';
 import {
   formatBytes,
   formatDuration,
@@ -55,8 +64,8 @@ describe('issue 9: every error a user can meet says what to do, in one line', ()
   });
 
   it('an ended session says how to sign in again; a wrong password at login says to check it', async () => {
-    expect(await describeError(grpcError(16, 'this device has logged out: sign in again'), context)).toBe(
-      'your session on this device has ended (this device has logged out: sign in again): sign in again with ' +
+    expect(await describeError(grpcError(16, 'refresh token expired: sign in again'), context)).toBe(
+      'your session on this device has ended (refresh token expired: sign in again): sign in again with ' +
         '`filesync login --email me@example.com`',
     );
     expect(
@@ -70,11 +79,36 @@ describe('issue 9: every error a user can meet says what to do, in one line', ()
       /pid 4242\): wait for it to finish/,
     );
     expect(await describeError(grpcError(13, 'boom'), context)).toMatch(
-      /^the server failed \(INTERNAL: boom\): try again/,
+      /^the server failed \(boom\): try again/,
     );
-    expect(await describeError(grpcError(9, 'version 2 of plan.md has expired'), context)).toBe(
-      'FAILED_PRECONDITION: version 2 of plan.md has expired',
-    );
+  });
+
+  it('D9c: a device removed by another device is told so, and to log in again', async () => {
+    for (const details of [
+      'this device has logged out: sign in again',
+      'this device was removed from the account: sign in again',
+    ]) {
+      const message = await describeError(grpcError(16, details), context);
+      expect(message).toBe(
+        'this device was removed from your account (by another device, with `filesync devices remove`), ' +
+          'so its session ended: to sync here again, sign in with `filesync login --email me@example.com`',
+      );
+      expect(message).not.toContain('logged out');
+    }
+  });
+
+  it("D8: a refusal is the server's message, without its gRPC status name", async () => {
+    const refusals: [number, string][] = [
+      [9, 'version 2 of plan.md has expired: older versions are kept for 30 days'],
+      [6, 'an account with this email already exists: log in instead'],
+      [3, "path must not contain '..' segments"],
+      [5, 'no such device in your account: `filesync devices` lists them'],
+    ];
+    for (const [code, details] of refusals) {
+      const message = await describeError(grpcError(code, details), context);
+      expect(message).toBe(details);
+      expect(message).not.toMatch(/^[A-Z_]+: /);
+    }
   });
 });
 
@@ -236,5 +270,245 @@ describe('issue 9: counts read right for one', () => {
     expect(
       progressReport([{ phase: 'scanning', unit: 'files', done: 1, total: 0, startedAtMs: 0 }], undefined),
     ).toBe('scanning done (1 file)');
+  });
+});
+
+describe('D4: status with the server down says it in one human line and exits 7', () => {
+  let home: string;
+  let server: string;
+  let out: string;
+  let err: string;
+  const writes: jest.SpyInstance[] = [];
+  beforeEach(async () => {
+    home = mkdtempSync(join(tmpdir(), 'filesync-status-'));
+    // A loopback port nobody listens on: connections to it are refused.
+    const probe = createServer();
+    await new Promise<void>((done) => probe.listen(0, '127.0.0.1', done));
+    server = `127.0.0.1:${(probe.address() as AddressInfo).port}`;
+    await new Promise((done) => probe.close(done));
+    await new SessionStore(home).save({
+      server,
+      email: 'me@example.com',
+      userId: 'user-1',
+      deviceId: 'device-1',
+      deviceName: 'laptop',
+      rootNamespaceId: 'ns-1',
+      accessToken: 'token',
+      accessTokenExpiresAtMs: Date.now() + 3_600_000,
+      refreshToken: 'refresh',
+      refreshTokenExpiresAtMs: Date.now() + 3_600_000,
+    });
+    const state = StateDb.open(join(home, 'state.db'));
+    const root = mkdtempSync(join(tmpdir(), 'filesync-status-root-'));
+    state.bindFolder(root, 'ns-1');
+    // What an older client stored: grpc-js's raw text, naming an internal service port.
+    state.recordPass(root, {
+      atMs: 1,
+      outcome: 'failed',
+      error:
+        '14 UNAVAILABLE: No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:50653. Resolution note: ',
+    });
+    state.close();
+    out = '';
+    err = '';
+    writes.push(
+      jest.spyOn(process.stdout, 'write').mockImplementation((text) => ((out += String(text)), true)),
+      jest.spyOn(process.stderr, 'write').mockImplementation((text) => ((err += String(text)), true)),
+    );
+  });
+  afterEach(() => {
+    for (const spy of writes.splice(0)) spy.mockRestore();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it('names the address given and what to check, never grpc-js text or a service port, stored errors included', async () => {
+    const code = await main(['node', 'filesync', '--home', home, 'status']);
+    expect(code).toBe(EXIT.unreachable);
+    const reach =
+      `cannot reach the filesync server at ${server} (connection refused): check the address ` +
+      '(--server or FILESYNC_SERVER), that the server is running and that this device is online';
+    expect(out).toContain(`Server ${server}, namespace ns-1: ${reach}\n`);
+    expect(out).toContain(
+      'last error: cannot reach the filesync server at ' +
+        `${server} (connection refused): check the address`,
+    );
+    expect(out + err).not.toMatch(/UNAVAILABLE|round_robin|No connection established|Resolution note|50653/);
+  });
+
+  it('names the server it checked (--server), not the one the session was made with', async () => {
+    expect(await main(['node', 'filesync', '--home', home, '--server', '127.0.0.1:9', 'status'])).toBe(
+      EXIT.unreachable,
+    );
+    expect(out).toContain(
+      'Server 127.0.0.1:9, namespace ns-1: cannot reach the filesync server at 127.0.0.1:9 (',
+    );
+  });
+
+  it('--json carries the same line', async () => {
+    const code = await main(['node', 'filesync', '--home', home, 'status', '--json']);
+    expect(code).toBe(EXIT.unreachable);
+    const status = JSON.parse(out) as {
+      serverCheck: { error: string };
+      syncedFolders: { lastError: string }[];
+    };
+    expect(status.serverCheck.error).toMatch(
+      /^cannot reach the filesync server at 127\.0\.0\.1:\d+ \(connection refused\)/,
+    );
+    expect(status.syncedFolders[0]!.lastError).not.toContain('UNAVAILABLE');
+  });
+
+  it('a pass that fails stores the human line, not grpc-js text', () => {
+    const failure = grpcError(
+      14,
+      'No connection established. Last error: connect ECONNREFUSED 127.0.0.1:50653',
+    );
+    const text = describeFailure(failure, { server: '127.0.0.1:50051' });
+    expect(text).toMatch(/^cannot reach the filesync server at 127\.0\.0\.1:50051 \(connection refused\)/);
+    expect(storedFailureText(`14 UNAVAILABLE: ${failure.details}`, { server: '127.0.0.1:50051' })).toBe(text);
+    expect(storedFailureText('the synced folder is missing', { server: 's' })).toBe(
+      'the synced folder is missing',
+    );
+  });
+});
+
+describe('D10: the devices list is in columns', () => {
+  it('pads each column to its widest cell, so "signed in" and "last seen" line up', () => {
+    const at = Date.UTC(2026, 0, 2, 3, 4);
+    const lines = deviceLines([
+      { deviceId: 'a'.repeat(36), name: 'laptop', createdAtMs: at, lastSeenAtMs: at, current: true },
+      { deviceId: 'b'.repeat(36), name: 'my old desktop', createdAtMs: at, lastSeenAtMs: 0, current: false },
+      { deviceId: 'c'.repeat(36), name: 'tab', createdAtMs: at, lastSeenAtMs: at + 60_000, current: false },
+    ]);
+    expect(lines).toEqual([
+      `* laptop          ${'a'.repeat(36)}  signed in 2026-01-02 03:04  last seen 2026-01-02 03:04  (this device)`,
+      `  my old desktop  ${'b'.repeat(36)}  signed in 2026-01-02 03:04`,
+      `  tab             ${'c'.repeat(36)}  signed in 2026-01-02 03:04  last seen 2026-01-02 03:05`,
+    ]);
+  });
+});
+
+describe('D9b: unfollow of a path that was not followed says so', () => {
+  it('"No longer following" only when it was followed', () => {
+    expect(unfollowLine('docs', true)).toBe('No longer following docs.');
+    expect(unfollowLine('', true)).toBe('No longer following everything.');
+    expect(unfollowLine('nothere', false)).toBe(
+      'You were not following nothere; nothing changed (`filesync following` lists what you follow).',
+    );
+  });
+});
+
+describe('D10: a log line never lands on the progress line; a usage error is one line and a hint', () => {
+  it('clears the progress line before a log line and draws it again after', () => {
+    let out = '';
+    const stream = {
+      columns: 80,
+      write: (text: string) => ((out += text), true),
+    } as unknown as NodeJS.WriteStream;
+    const display = new ProgressDisplay(stream, () => 0);
+    display.update({ phase: 'downloading', done: 0, total: 10, unit: 'bytes' });
+    out = '';
+    display.interleave(() => (out += 'LOG\n'));
+    expect(out).toBe('\r\x1b[2KLOG\n\r\x1b[2KDownloading 0 B / 10 B, 0%');
+    display.stop();
+    out = '';
+    display.interleave(() => (out += 'LOG\n'));
+    expect(out).toBe('LOG\n');
+  });
+
+  it('the terminal logger writes each human line through onTerminal', () => {
+    const tty = Object.getOwnPropertyDescriptor(process.stderr, 'isTTY');
+    Object.defineProperty(process.stderr, 'isTTY', { value: true, configurable: true });
+    const write = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const seen: string[] = [];
+    try {
+      const logger = cliLogger({
+        verbose: 2,
+        onTerminal: (inner) => {
+          seen.push('before');
+          inner();
+          seen.push('after');
+        },
+      });
+      logger.debug('a line');
+      expect(seen).toEqual(['before', 'after']);
+      expect(String(write.mock.calls[0]![0])).toMatch(/ DEBUG a line\n$/);
+    } finally {
+      write.mockRestore();
+      if (tty) Object.defineProperty(process.stderr, 'isTTY', tty);
+      else delete (process.stderr as { isTTY?: boolean }).isTTY;
+    }
+  });
+
+  it('a usage error prints the error and one hint line, not the whole help (exit 2)', async () => {
+    let err = '';
+    const spies = [
+      jest.spyOn(process.stderr, 'write').mockImplementation((text) => ((err += String(text)), true)),
+      jest.spyOn(process.stdout, 'write').mockImplementation(() => true),
+    ];
+    try {
+      expect(await main(['node', 'filesync', 'sync'])).toBe(EXIT.usage);
+      expect(err).toBe(
+        "error: missing required argument 'dir'\n(`filesync sync --help` lists its arguments and options)\n",
+      );
+      err = '';
+      expect(await main(['node', 'filesync', '--zzz'])).toBe(EXIT.usage);
+      expect(err).toBe(
+        "error: unknown option '--zzz'\n(`filesync --help` lists the commands and options; `filesync COMMAND --help` one command's)\n",
+      );
+      err = '';
+      expect(await main(['node', 'filesync', 'devices', 'remove'])).toBe(EXIT.usage);
+      expect(err).toMatch(/\n\(`filesync devices remove --help` lists its arguments and options\)\n$/);
+      err = '';
+      expect(await main(['node', 'filesync', 'sync', 'd', '--watch', '--dry-run'])).toBe(EXIT.usage);
+      expect(err).toBe(
+        'filesync: --dry-run is one pass that changes nothing: it cannot be used with --watch\n' +
+          '(`filesync sync --help` lists its arguments and options)\n',
+      );
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+  });
+});
+
+describe('D11: a path the path rules refuse is a usage error that says what a right one looks like', () => {
+  let home: string;
+  beforeEach(async () => {
+    home = mkdtempSync(join(tmpdir(), 'filesync-follow-'));
+    // No server is asked: the path is refused before (the session's server does not exist).
+    await new SessionStore(home).save({
+      server: '127.0.0.1:1',
+      email: 'me@example.com',
+      userId: 'user-1',
+      deviceId: 'device-1',
+      deviceName: 'laptop',
+      rootNamespaceId: 'ns-1',
+      accessToken: 'token',
+      accessTokenExpiresAtMs: Date.now() + 3_600_000,
+      refreshToken: 'refresh',
+      refreshTokenExpiresAtMs: Date.now() + 3_600_000,
+    });
+  });
+  afterEach(() => rmSync(home, { recursive: true, force: true }));
+
+  it('`follow ../../etc` exits 2 with the rule it breaks and the paths it takes', async () => {
+    let err = '';
+    const spies = [
+      jest.spyOn(process.stderr, 'write').mockImplementation((text) => ((err += String(text)), true)),
+      jest.spyOn(process.stdout, 'write').mockImplementation(() => true),
+    ];
+    try {
+      for (const command of ['follow', 'unfollow', 'trash']) {
+        err = '';
+        expect(await main(['node', 'filesync', '--home', home, command, '../../etc'])).toBe(EXIT.usage);
+        expect(err).toBe(
+          "filesync: ../../etc is not inside a synced folder, and not a path of your filesync folder (path must not contain '..' segments): " +
+            'give a path inside a synced folder, or a path of your filesync folder from its top, such as docs/report.txt ' +
+            'or /docs/report.txt (as `filesync trash`, `filesync following` and `filesync status` show them)\n' +
+            `(\`filesync ${command} --help\` lists its arguments and options)\n`,
+        );
+      }
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
   });
 });

@@ -145,6 +145,17 @@ export class ProgressDisplay {
     if (now - this.lastDrawMs >= 100 || finished) this.draw(now);
   }
 
+  /**
+   * Lets another writer to the same terminal (the log, on stderr) put a line out: the progress
+   * line is cleared first and drawn again below it, so the two never share a line.
+   */
+  interleave(write: () => void): void {
+    if (!this.active || !this.current) return write();
+    this.stream.write(TERM.clearLine);
+    write();
+    this.draw(this.now());
+  }
+
   /** What was done and what was left, for a pass stopped midway. */
   report(): string {
     return progressReport(this.finished, this.current);

@@ -15,9 +15,9 @@ export function statusLines(status: ClientStatus): string[] {
         : check.tlsFailure
           ? `cannot connect: ${check.error}`
           : !check.reachable
-            ? `UNREACHABLE (${check.error}); check the address and your network`
+            ? (check.error ?? `cannot reach the filesync server at ${status.server}`)
             : !check.sessionValid
-              ? `reachable, but the session was refused (${check.error}): run \`filesync login\``
+              ? `reachable, but the session was refused: ${check.error ?? 'run `filesync login`'}`
               : `reachable, session valid (${check.ms} ms)`),
     `Home ${status.home}`,
     ...(status.syncedFolders.length === 0 ? ['No folder synced yet.'] : ['Synced folders:']),

@@ -2,6 +2,7 @@ import type { ClientStatus } from '../client';
 import { emptySummary } from '../sync/summary';
 import { statusLines } from './status-output';
 import { watchEventLine } from './watch-output';
+import { describeFailure } from '../failure-text';
 
 describe('watch lines', () => {
   it('tells passes that changed something, and is silent for the rest', () => {
@@ -20,11 +21,29 @@ describe('watch lines', () => {
       watchEventLine({ kind: 'pass-failed', reasons: ['local'], error, retrying: true }, 'docs'),
     ).toMatch(/sync failed: connect ECONNREFUSED; retrying$/);
     expect(watchEventLine({ kind: 'server', mode: 'push', connected: false, error }, 'docs')).toMatch(
-      /server unreachable \(connect ECONNREFUSED\); reconnecting$/,
+      /connection to the server lost: connect ECONNREFUSED; reconnecting$/,
     );
     expect(watchEventLine({ kind: 'server', mode: 'poll', connected: true }, 'docs')).toMatch(
       /does not push changes/,
     );
+  });
+
+  it('says gRPC failures as every command does, never grpc-js text or a service port (D4)', () => {
+    const error = Object.assign(new Error('14 UNAVAILABLE: No connection established'), {
+      code: 14,
+      details: 'No connection established. Last error: connect ECONNREFUSED 127.0.0.1:50053',
+    });
+    const describe = (failure: unknown) => describeFailure(failure, { server: 'files.example.com:50051' });
+    const lines = [
+      watchEventLine({ kind: 'pass-failed', reasons: ['local'], error, retrying: true }, 'docs', describe),
+      watchEventLine({ kind: 'server', mode: 'push', connected: false, error }, 'docs', describe),
+    ];
+    for (const line of lines) {
+      expect(line).toContain(
+        'cannot reach the filesync server at files.example.com:50051 (connection refused)',
+      );
+      expect(line).not.toMatch(/UNAVAILABLE|50053|No connection established/);
+    }
   });
 });
 
@@ -62,13 +81,15 @@ describe('status lines', () => {
       reachable: false,
       sessionValid: false,
       ms: 5_000,
-      error: '127.0.0.1:50051 did not answer',
+      error: 'cannot reach the filesync server at 127.0.0.1:50051 (no answer in time): check the address',
     },
   };
 
   it('shows per folder: watching, last pass, pending local changes, last error; and an unreachable server', () => {
     const text = statusLines(base).join('\n');
-    expect(text).toContain('UNREACHABLE (127.0.0.1:50051 did not answer)');
+    expect(text).toContain(
+      'namespace ns: cannot reach the filesync server at 127.0.0.1:50051 (no answer in time): check the address',
+    );
     expect(text).toContain('watching (pid 4242), 12 files synced, 3 local changes not synced yet');
     expect(text).toContain('last pass 1970-01-01T00:00:02.000Z: failed');
     expect(text).toContain('last error: UNAVAILABLE: no connection');
@@ -99,10 +120,17 @@ describe('status lines', () => {
       syncedFolders: [
         { ...base.syncedFolders[0]!, watching: false, missing: true, pendingLocalChanges: undefined },
       ],
-      serverCheck: { reachable: true, sessionValid: false, ms: 3, error: 'session refused: revoked' },
+      serverCheck: {
+        reachable: true,
+        sessionValid: false,
+        ms: 3,
+        error:
+          'your session on this device has ended (revoked): sign in again with `filesync login --email me`',
+      },
     }).join('\n');
     expect(text).toContain('not watching');
     expect(text).toContain('MISSING');
-    expect(text).toContain('run `filesync login`');
+    expect(text).toContain('reachable, but the session was refused: your session on this device has ended');
+    expect(text).toContain('`filesync login --email me`');
   });
 });

@@ -3,8 +3,16 @@ import { plural } from '../plural';
 
 const time = () => new Date().toTimeString().slice(0, 8);
 
-/** One line for a watch event worth telling a person; undefined for the rest (passes that did nothing). */
-export function watchEventLine(event: WatchEvent, dir: string): string | undefined {
+/**
+ * One line for a watch event worth telling a person; undefined for the rest (passes that did
+ * nothing). `describe` says an error as the CLI does (describeFailure): grpc-js's own text names
+ * nested causes and a service port.
+ */
+export function watchEventLine(
+  event: WatchEvent,
+  dir: string,
+  describe: (error: unknown) => string = message,
+): string | undefined {
   switch (event.kind) {
     case 'watching':
       return `Watching ${dir}: changes here and on your other devices sync as they happen (Ctrl-C stops).`;
@@ -21,11 +29,12 @@ export function watchEventLine(event: WatchEvent, dir: string): string | undefin
     }
     case 'pass-failed':
       return (
-        `${time()} sync failed: ${message(event.error)}` +
+        `${time()} sync failed: ${describe(event.error)}` +
         (event.retrying ? '; retrying' : '; waiting for the next change')
       );
     case 'server':
-      if (!event.connected) return `${time()} server unreachable (${message(event.error)}); reconnecting`;
+      if (!event.connected)
+        return `${time()} connection to the server lost: ${describe(event.error)}; reconnecting`;
       return event.mode === 'poll'
         ? `${time()} the server does not push changes: checking for them every 2 s`
         : `${time()} connected: changes from other devices arrive as they are made`;

@@ -13,9 +13,27 @@ describe('describeTlsFailure', () => {
       'Error: certificate has expired',
     ]) {
       const line = describeTlsFailure(details(reason), { insecure: false });
-      expect(line).toMatch(/^the server's certificate is not trusted \(.+\): .*--ca FILE .*FILESYNC_CA/);
+      expect(line).toMatch(/^the certificate of the server is not trusted \(.+\): .*--ca FILE .*FILESYNC_CA/);
       expect(line).not.toContain('\n');
     }
+  });
+
+  it('names the address the user gave, and where the local stack keeps its CA (no bare relative path)', () => {
+    const context = transportContext(serverAddresses('files.example.com:50051'));
+    const line = describeTlsFailure(details('Error: self-signed certificate in certificate chain'), context);
+    expect(line).toMatch(/^the certificate of the server at files\.example\.com:50051 is not trusted/);
+    expect(line).toContain(
+      'a local stack started with `npm start -- --tls` keeps its CA in .local/tls/ca.pem of the filesync checkout it runs from',
+    );
+    expect(line).not.toMatch(/the local stack's is \.local/);
+    const insecure = transportContext(serverAddresses('files.example.com', { insecure: true }));
+    expect(describeTlsFailure(details('Failed to connect (2026-11-30T11:18:30.669Z)'), insecure)).toBe(
+      'no plaintext connection with the server at files.example.com:50051: it may require TLS (drop --insecure), ' +
+        'or it is not running (check the address in --server or FILESYNC_SERVER)',
+    );
+    expect(describeTlsFailure(details('SSL routines::wrong version number'), context)).toMatch(
+      /^the server at files\.example\.com:50051 does not speak TLS/,
+    );
   });
 
   it('names a certificate for another host', () => {
@@ -38,7 +56,7 @@ describe('describeTlsFailure', () => {
       { insecure: false },
     );
     expect(line).toBe(
-      "the server's certificate is not for the name you gave (files.example.com is not among the names it covers): use a name it covers in --server",
+      'the certificate of the server is not for the name you gave (files.example.com is not among the names it covers): use a name it covers in --server',
     );
     expect(line).not.toContain('\n');
   });

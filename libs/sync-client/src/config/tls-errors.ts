@@ -31,6 +31,8 @@ export interface TransportContext {
    * `--insecure` or without), when it did.
    */
   readonly plaintextLoopback?: string | undefined;
+  /** The server (host:port) as the user gave it: a message names it, so the user knows which one. */
+  readonly server?: string | undefined;
 }
 
 /** The TransportContext of connections to `addresses`. */
@@ -39,6 +41,7 @@ export function transportContext(
 ): TransportContext {
   return {
     insecure: addresses.insecure,
+    server: addresses.server,
     plaintextLoopback: !addresses.tls && !addresses.insecure ? addresses.server : undefined,
   };
 }
@@ -51,21 +54,24 @@ export function transportContext(
  * that is not loopback (`--insecure`), any dropped connection.
  */
 export function describeTlsFailure(details: string, context: TransportContext): string | undefined {
+  const at = context.server === undefined ? 'the server' : `the server at ${context.server}`;
   const untrusted = UNTRUSTED.exec(details);
   if (untrusted) {
+    // The CA path of the local stack is only meaningful inside its checkout, so it is said so.
     return (
-      `the server's certificate is not trusted (${untrusted[0]}): if the deployment uses a CA of its ` +
-      `own, pass its certificate with --ca FILE (or ${CA_ENV}=FILE); the local stack's is .local/tls/ca.pem`
+      `the certificate of ${at} is not trusted (${untrusted[0]}): pass the certificate of the CA that ` +
+      `signed it with --ca FILE (or ${CA_ENV}=FILE); a local stack started with \`npm start -- --tls\` ` +
+      'keeps its CA in .local/tls/ca.pem of the filesync checkout it runs from'
     );
   }
   const wrongName = WRONG_NAME.exec(details);
   if (wrongName) {
     const reason = wrongName[1] ? `${wrongName[1]} is not among the names it covers` : wrongName[0].trim();
-    return `the server's certificate is not for the name you gave (${reason}): use a name it covers in --server`;
+    return `the certificate of ${at} is not for the name you gave (${reason}): use a name it covers in --server`;
   }
   if (NOT_TLS.test(details)) {
     return (
-      'the server does not speak TLS: for a plaintext server use --insecure ' +
+      `${at} does not speak TLS: for a plaintext server use --insecure ` +
       '(a loopback server is plaintext by default: drop --tls or grpcs://)'
     );
   }
@@ -76,7 +82,7 @@ export function describeTlsFailure(details: string, context: TransportContext): 
     return `the server at ${loopback} closed the connection before gRPC began, as a TLS server does: use ${TLS_SCHEME}${loopback} or --tls (or, if it is no TLS server, check what listens there)`;
   }
   if (context.insecure && DROPPED.test(details)) {
-    return 'no plaintext connection with the server: it may require TLS (drop --insecure), or it is not running';
+    return `no plaintext connection with ${at}: it may require TLS (drop --insecure), or it is not running (check the address in --server or FILESYNC_SERVER)`;
   }
   return undefined;
 }

@@ -36,3 +36,34 @@ export class LogoutNotSentError extends Error {
     );
   }
 }
+
+/**
+ * The home (`--home`, FILESYNC_HOME, ~/.filesync) cannot hold the session and sync state: it
+ * cannot be made, is a file, or this user may not write in it. A choice to change, like a usage error.
+ */
+export class HomeUnusableError extends Error {
+  override name = 'HomeUnusableError';
+  constructor(
+    readonly home: string,
+    cause: NodeJS.ErrnoException,
+  ) {
+    const at = cause.path ?? home;
+    const denied = cause.code === 'EACCES' || cause.code === 'EPERM';
+    const reason = denied
+      ? `permission denied on ${at}`
+      : cause.code === 'ENOTDIR' || cause.code === 'EEXIST'
+        ? `${at} is a file, not a folder`
+        : cause.code === 'ENOENT'
+          ? `no folder can be made at ${at} (${at.slice(0, at.lastIndexOf('/')) || '/'} does not allow it)`
+          : cause.code === 'EROFS'
+            ? `${at} is on a read-only file system`
+            : cause.message;
+    super(
+      `cannot use ${home} as the filesync home, where this device's session and sync state live: ` +
+        `${reason}${cause.code && !reason.includes(cause.code) ? ` (${cause.code})` : ''}. Choose another ` +
+        `folder with --home DIR or FILESYNC_HOME` +
+        (denied ? ', or give this user permission to write there' : ''),
+      { cause },
+    );
+  }
+}

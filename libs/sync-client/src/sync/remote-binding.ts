@@ -42,6 +42,22 @@ export class RemoteRootUnsupportedError extends Error {
  * of every namespace path (canonicalPath); a file below it must still fit LIMITS.maxPathBytes.
  * Throws RemotePathError.
  */
+/**
+ * The path rule a path of the filesync folder, as a user writes it (`docs/a.txt`, `/docs/a.txt`),
+ * breaks; undefined when it breaks none.
+ */
+export function namespacePathProblem(input: string): string | undefined {
+  const stripped = input.trim().replace(/^\/+/, '').replace(/\/+$/, '');
+  if (stripped === '') return undefined;
+  try {
+    canonicalPath(stripped);
+    return undefined;
+  } catch (error) {
+    if (error instanceof InvalidPathError) return error.message;
+    throw error;
+  }
+}
+
 export function parseRemotePath(input: string): string {
   const trimmed = input.trim();
   const stripped = trimmed.replace(/^\/+/, '').replace(/\/+$/, '');

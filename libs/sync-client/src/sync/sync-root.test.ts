@@ -224,17 +224,29 @@ describe('folder bindings: one remote path per folder, no two folders over the s
     expect(bind('two')).toBe('');
   });
 
-  it('refuses a missing folder whose binding would overlap before telling it to --create, and creates nothing', async () => {
+  it('says a missing folder is missing, with the overlap its binding would meet instead of advice to --create; --create is refused and creates nothing', async () => {
     bind('docs');
     const binding = { namespaceId: 'ns', remotePath: 'K' };
-    for (const create of [false, true]) {
-      const error = await openSyncRoot(join(parent, 'new'), state, { create, binding }).catch(
-        (caught: unknown) => caught,
-      );
-      expect(error).toBeInstanceOf(FolderBindingError);
-      expect((error as Error).message).toMatch(/is bound to \/, which holds \/K/);
-      expect((error as Error).message).not.toContain('--create');
-    }
+    const missing = await openSyncRoot(join(parent, 'new'), state, { binding }).catch(
+      (caught: unknown) => caught,
+    );
+    expect(missing).toBeInstanceOf(SyncFolderMissingError);
+    expect((missing as Error).message).toMatch(
+      /^\S+\/new does not exist; nothing was changed\. Check the path\. A new folder there could not be synced as asked either: \S+\/docs is bound to \/, which holds \/K/,
+    );
+    expect((missing as Error).message).not.toContain('--create');
+    // The reviewer's case: no --remote, on a device that syncs another folder with the root.
+    const typo = await openSyncRoot(join(parent, 'nonexistent'), state, {
+      binding: { namespaceId: 'ns', remotePath: undefined },
+    }).catch((caught: unknown) => caught);
+    expect(typo).toBeInstanceOf(SyncFolderMissingError);
+    expect((typo as Error).message).toMatch(/nonexistent does not exist; .*is bound to \/ already/);
+    const created = await openSyncRoot(join(parent, 'new'), state, { create: true, binding }).catch(
+      (caught: unknown) => caught,
+    );
+    expect(created).toBeInstanceOf(FolderBindingError);
+    expect((created as Error).message).toMatch(/is bound to \/, which holds \/K/);
+    expect((created as Error).message).not.toContain('--create');
     expect(await readdir(parent)).toEqual([]);
     // A binding that fits leaves the missing folder to the usual advice.
     state.forgetFolder(join(parent, 'docs'));

@@ -19,6 +19,11 @@ export class SyncFolderMissingError extends Error {
     readonly syncedBefore: FolderState | undefined,
     /** Something other than a folder (a file) is at `dir`. */
     readonly notAFolder = false,
+    /**
+     * Why a folder made at `dir` (`--create`) would be refused its binding anyway: said instead
+     * of advice to --create that would only lead there.
+     */
+    readonly bindingRefused?: string,
   ) {
     const what = notAFolder ? `${dir} is not a folder (a file is in its place)` : `${dir} is missing`;
     super(
@@ -32,12 +37,17 @@ export class SyncFolderMissingError extends Error {
             `it, run \`filesync unlink ${dir}\`` +
             (notAFolder
               ? '.'
-              : '; to start over with a new, empty folder at this place and download everything into ' +
-                'it (nothing is deleted), run again with --create.')
+              : bindingRefused
+                ? `. A new folder at this place could not be synced as asked: ${bindingRefused}`
+                : '; to start over with a new, empty folder at this place and download everything into ' +
+                  'it (nothing is deleted), run again with --create.')
         : notAFolder
           ? `${what}; nothing was changed. Give the path of a folder.`
-          : `${dir} does not exist; nothing was changed. Check the path, or run again with --create to ` +
-            'create it and download your files into it.',
+          : bindingRefused
+            ? `${dir} does not exist; nothing was changed. Check the path. A new folder there could not ` +
+              `be synced as asked either: ${bindingRefused}`
+            : `${dir} does not exist; nothing was changed. Check the path, or run again with --create to ` +
+              'create it and download your files into it.',
     );
   }
 }
@@ -83,8 +93,9 @@ export interface Binding {
  * The real path of the folder a pass syncs. A missing folder stops the pass unless `create` asks
  * for a new one. A folder created where one was synced before starts afresh (its old state is
  * forgotten), so the pass downloads everything into it instead of deleting everything.
- * `binding`: for a missing folder, checked as bindSyncRoot would before anything else, so a
- * refused binding is what the user hears of first (an existing folder's is checked by bindSyncRoot).
+ * `binding`: for a missing folder, checked as bindSyncRoot would: without `create` the refusal is
+ * told with the missing folder, with `create` it stops the pass before a folder is made (an
+ * existing folder's binding is checked by bindSyncRoot, before anything else).
  */
 export async function openSyncRoot(
   dir: string,
@@ -96,12 +107,14 @@ export async function openSyncRoot(
   if (root === undefined) {
     const names = await knownNames(dir, absolute);
     const known = knownFolder(state, names);
-    // A binding that would be refused is refused first: advice to --create would only lead to it,
-    // with a new folder made for nothing.
-    if (options.binding) checkBinding(known?.root ?? absolute, known, state, options.binding);
-    if (!options.create) {
-      throw new SyncFolderMissingError(dir, known);
-    }
+    const refusal = options.binding
+      ? bindingRefusal(() => checkBinding(known?.root ?? absolute, known, state, options.binding!))
+      : undefined;
+    // A path that does not exist is what the user hears of first (a typo is likelier than a wish
+    // to bind), with the refusal in place of advice to --create that would only lead to it.
+    if (!options.create) throw new SyncFolderMissingError(dir, known, false, refusal?.message);
+    // Asked to create it: refused before a new folder is made for nothing.
+    if (refusal) throw refusal;
     await mkdir(absolute, { recursive: true });
     root = await realpath(absolute);
     const before = knownFolder(state, [...names, root]);
@@ -191,6 +204,17 @@ export function bindSyncRoot(root: string, state: StateDb, binding: Binding & { 
   const remotePath = checkBinding(root, bound, state, binding);
   if (!bound && binding.record !== false) state.bindFolder(root, binding.namespaceId, remotePath);
   return remotePath;
+}
+
+/** The FolderBindingError `check` throws, if it does. */
+function bindingRefusal(check: () => unknown): FolderBindingError | undefined {
+  try {
+    check();
+    return undefined;
+  } catch (error) {
+    if (error instanceof FolderBindingError) return error;
+    throw error;
+  }
 }
 
 /** The remote path `root` (bound as `bound`) syncs with, or FolderBindingError: see bindSyncRoot. */

@@ -13,7 +13,7 @@ import type {
   JournalRecord,
 } from './model';
 import { versionKey, type MetadataStore, type TrashPage } from './ports';
-import { Restorer, type RestoreFilesResult, type RestoreResume } from './restore';
+import { CHECK_PATH, Restorer, type RestoreFilesResult, type RestoreResume } from './restore';
 import {
   watchJournal,
   WatchHub,
@@ -93,7 +93,7 @@ export class MetadataService {
 
   async getFile(namespaceId: string, path: string): Promise<FileEntry> {
     const entry = (await this.store.currentEntries(namespaceId, [path])).get(path);
-    if (!entry) throw notFound(`${path} does not exist in this namespace`);
+    if (!entry) throw notFound(`${path} does not exist in this namespace: ${CHECK_PATH}`);
     return entry;
   }
 
@@ -124,7 +124,7 @@ export class MetadataService {
 
   async listVersions(namespaceId: string, path: string): Promise<FileEntry[]> {
     const versions = await this.store.listVersions(namespaceId, path);
-    if (versions.length === 0) throw notFound(`${path} has no versions in this namespace`);
+    if (versions.length === 0) throw notFound(`${path} has no versions in this namespace: ${CHECK_PATH}`);
     return versions;
   }
 

@@ -229,6 +229,8 @@ describe('restoring an older version', () => {
     const error = await domainErrorRejectedBy(restorer.restoreVersion(NS, ACTOR, 'a.txt', 1, 0));
     expect(error.kind).toBe('failed-precondition');
     expect(error.message).toContain('version 1 of a.txt has expired');
+    // What to do, as the CLI shows the message alone (D8).
+    expect(error.message).toContain('`filesync versions a.txt` lists the ones still kept');
     expect(error.details).toEqual({ restore: 'expired' });
   });
 
@@ -241,12 +243,14 @@ describe('restoring an older version', () => {
 
   it('answers NOT_FOUND for a missing path or version, FAILED_PRECONDITION for the current one or a stale base', async () => {
     const { restorer } = await threeVersions();
-    expect((await domainErrorRejectedBy(restorer.restoreVersion(NS, ACTOR, 'b.txt', 1, 0))).kind).toBe(
-      'not-found',
+    const missing = await domainErrorRejectedBy(restorer.restoreVersion(NS, ACTOR, 'b.txt', 1, 0));
+    expect(missing.kind).toBe('not-found');
+    expect(missing.message).toMatch(
+      /^b\.txt does not exist in this namespace: check the path \(`filesync trash`/,
     );
-    expect((await domainErrorRejectedBy(restorer.restoreVersion(NS, ACTOR, 'a.txt', 9, 0))).kind).toBe(
-      'not-found',
-    );
+    const noVersion = await domainErrorRejectedBy(restorer.restoreVersion(NS, ACTOR, 'a.txt', 9, 0));
+    expect(noVersion.kind).toBe('not-found');
+    expect(noVersion.message).toContain('(`filesync versions a.txt` lists them)');
     const currentOne = await domainErrorRejectedBy(restorer.restoreVersion(NS, ACTOR, 'a.txt', 3, 0));
     expect(currentOne).toMatchObject({ kind: 'failed-precondition', details: { 'current-version': '3' } });
     const stale = await domainErrorRejectedBy(restorer.restoreVersion(NS, ACTOR, 'a.txt', 1, 2));

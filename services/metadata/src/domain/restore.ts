@@ -25,6 +25,9 @@ interface Candidate {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** What a path that names nothing comes with: the commands that list what there is. */
+export const CHECK_PATH =
+  'check the path (`filesync trash` lists deleted files, `filesync versions PATH` the versions of a file)';
 
 /**
  * Issue 8: the trash and restores, without an upload. A restore reads the version to bring back
@@ -186,7 +189,7 @@ export class Restorer {
     baseVersion: number,
   ): Promise<{ entry: FileEntry; cursor: number }> {
     const current = (await this.store.currentEntries(namespaceId, [path])).get(path);
-    if (!current) throw notFound(`${path} does not exist in this namespace`);
+    if (!current) throw notFound(`${path} does not exist in this namespace: ${CHECK_PATH}`);
     const currentVersion = { 'current-version': String(current.version) };
     if (baseVersion > 0 && baseVersion !== current.version) {
       throw failedPrecondition(
@@ -195,7 +198,9 @@ export class Restorer {
       );
     }
     if (version > current.version) {
-      throw notFound(`${path} has no version ${version}: the current version is ${current.version}`);
+      throw notFound(
+        `${path} has no version ${version}: the current version is ${current.version} (\`filesync versions ${path}\` lists them)`,
+      );
     }
     if (version === current.version) {
       throw failedPrecondition(
@@ -210,7 +215,8 @@ export class Restorer {
     );
     if (!old) {
       throw failedPrecondition(
-        `version ${version} of ${path} has expired: older versions are kept for ${this.retention()}`,
+        `version ${version} of ${path} has expired: older versions are kept for ${this.retention()} ` +
+          `(\`filesync versions ${path}\` lists the ones still kept)`,
         { restore: 'expired' },
       );
     }
@@ -226,7 +232,8 @@ export class Restorer {
     if (outcome.kind === 'committed') return { entry: outcome.entry, cursor };
     if (outcome.kind === 'missing-blocks') {
       throw failedPrecondition(
-        `the content of version ${version} of ${path} is no longer stored: it has expired`,
+        `the content of version ${version} of ${path} is no longer stored: it has expired ` +
+          `(\`filesync versions ${path}\` lists the ones still kept)`,
         { restore: 'expired' },
       );
     }
