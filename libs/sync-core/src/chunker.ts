@@ -109,6 +109,19 @@ export interface ReferenceBlock {
 }
 
 /**
+ * Most candidate positions a chunk looks for a reference block at. Random bytes give one
+ * candidate every avgBytes / 4 (the large mask), so a chunk of at most maxBytes holds about 16 at
+ * most; only crowded candidates (a short pattern repeated) come near it.
+ */
+const MAX_POSITIONS_PER_CHUNK = 256;
+/**
+ * Most reference blocks a chunk hashes bytes for. Random bytes hash about one (the block found):
+ * a candidate that lies exactly one reference length past another is rare, except where a
+ * repeated pattern makes every length land on one; there each would cost up to maxBytes.
+ */
+const MAX_HASHES_PER_CHUNK = 32;
+
+/**
  * Where the cuts go, for one stream of bytes: FastCDC's cut points, except that the blocks of
  * the file's previous version (the reference) are kept wherever their bytes still occur.
  *
@@ -128,12 +141,16 @@ export interface ReferenceBlock {
 class Cutter {
   private readonly masks: Masks;
   private readonly hashesByLength = new Map<number, Set<string>>();
+  /** The reference's block lengths, ascending, each once. */
+  private readonly lengths: number[];
   /** Absolute positions after which a block may begin, ascending, from `first` on. */
   private candidates: number[] = [];
   private first = 0;
   /** Absolute position up to which the rolling hash has run. */
   private scanned = 0;
   private rolling = 0;
+  /** Reference lookups (hashes) left to the chunk being cut (MAX_HASHES_PER_CHUNK). */
+  private hashesLeft = 0;
   /** Bytes a cut needs past the chunk's start, unless the data ends first. */
   readonly lookahead: number;
 
@@ -149,6 +166,7 @@ class Cutter {
       if (!hashes) this.hashesByLength.set(length, (hashes = new Set()));
       hashes.add(hash);
     }
+    this.lengths = [...this.hashesByLength.keys()].sort((a, b) => a - b);
     // A chunk can end at most maxBytes in, and an old block found at its end runs maxBytes more.
     this.lookahead = this.hashesByLength.size > 0 ? 2 * limits.maxBytes : limits.maxBytes;
   }
@@ -163,11 +181,17 @@ class Cutter {
       return { length, hash: sha256(data.subarray(start, start + length)) };
     }
     this.scan(data, end, base);
+    this.hashesLeft = MAX_HASHES_PER_CHUNK;
     const at = base + start;
     const kept = this.referenceBlockAt(data, at, base + end, base, final);
     if (kept) return kept;
     let length = cutPoint(data, start, end, this.limits, this.masks);
-    for (let i = this.indexAfter(at); i < this.candidates.length; i++) {
+    // Bytes where candidates crowd (a short pattern repeated, whose rolling hash matches at
+    // every period) would otherwise cost a reference lookup at each of thousands of positions:
+    // past MAX_POSITIONS_PER_CHUNK the chunk keeps its plain cut.
+    const from = this.indexAfter(at);
+    const to = Math.min(this.candidates.length, from + MAX_POSITIONS_PER_CHUNK);
+    for (let i = from; i < to; i++) {
       const position = this.candidates[i]!;
       if (position >= at + length) break;
       if (this.referenceBlockAt(data, position, base + end, base, final)) {
@@ -188,6 +212,18 @@ class Cutter {
     }
     this.rolling = fp;
     this.scanned = base + end;
+  }
+
+  /** Index of the first candidate after `position` (from `first` on; binary search). */
+  private candidateAfter(position: number): number {
+    let low = this.first;
+    let high = this.candidates.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (this.candidates[middle]! <= position) low = middle + 1;
+      else high = middle;
+    }
+    return low;
   }
 
   /** Index of the first candidate after `position`; drops the ones before it for good. */
@@ -214,16 +250,30 @@ class Cutter {
       if (tried.has(length)) return undefined;
       tried.add(length);
       const hashes = this.hashesByLength.get(length);
-      if (!hashes) return undefined;
+      if (!hashes || this.hashesLeft <= 0) return undefined;
+      this.hashesLeft--;
       const hash = sha256(data.subarray(at - base, at - base + length));
       return hashes.has(hash) ? { length, hash } : undefined;
     };
-    // Candidates are not dropped here: `at` may be ahead of the chunk being cut.
-    let i = this.first;
-    while (i < this.candidates.length && this.candidates[i]! <= at) i++;
-    for (; i < this.candidates.length && this.candidates[i]! <= limit; i++) {
-      const found = tryLength(this.candidates[i]! - at);
-      if (found) return found;
+    // Candidates are not dropped here: `at` may be ahead of the chunk being cut. The shortest
+    // reference length that ends on a candidate wins: found by walking the candidates in the
+    // window or, when they outnumber the lengths (crowded candidates), the lengths.
+    const low = this.candidateAfter(at);
+    const high = this.candidateAfter(limit);
+    if (high - low <= this.lengths.length) {
+      for (let i = low; i < high; i++) {
+        const found = tryLength(this.candidates[i]! - at);
+        if (found) return found;
+      }
+    } else {
+      for (const length of this.lengths) {
+        if (at + length > limit) break;
+        const i = this.candidateAfter(at + length - 1);
+        if (i < high && this.candidates[i] === at + length) {
+          const found = tryLength(length);
+          if (found) return found;
+        }
+      }
     }
     // A block forced at maxBytes, or the file's last block, ends where no candidate need be.
     if (at + this.limits.maxBytes <= dataEnd) return tryLength(this.limits.maxBytes);
