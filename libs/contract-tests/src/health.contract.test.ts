@@ -135,7 +135,7 @@ describe('SIGTERM drains a service container', () => {
       call.write({
         message: {
           $case: 'start',
-          value: { namespaceId: session.rootNamespaceId, sinceCursor: 0, remoteRoot: '' },
+          value: { namespaceId: session.rootNamespaceId, sinceCursor: 0, remoteRoot: '', resumeAfter: '' },
         },
       });
       call.write(entry('sigterm-1-before.txt'));

@@ -75,7 +75,7 @@ describe('a native client syncs a folder between two devices', () => {
       {
         message: {
           $case: 'start' as const,
-          value: { namespaceId: session.rootNamespaceId, sinceCursor: 0, remoteRoot: '' },
+          value: { namespaceId: session.rootNamespaceId, sinceCursor: 0, remoteRoot: '', resumeAfter: '' },
         },
       },
       ...entries.map((value) => ({ message: { $case: 'entry' as const, value } })),

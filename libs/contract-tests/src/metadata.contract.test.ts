@@ -49,7 +49,7 @@ describe('MetadataService (metadata image)', () => {
   const listFiles = (session: auth.Session | undefined, namespaceId: string, includeDeleted = true) =>
     collect(
       stubs.metadata.listFiles(
-        { namespaceId, includeDeleted, pathPrefix: '' },
+        { namespaceId, includeDeleted, pathPrefix: '', startAfter: '' },
         callMetadata(session?.accessToken),
         deadline(),
       ),

@@ -23,7 +23,7 @@ describe('SyncDiffService (sync-diff image)', () => {
   let bob: auth.Session;
 
   const start = (namespaceId: string): syncdiff.DiffRequest => ({
-    message: { $case: 'start', value: { namespaceId, sinceCursor: 0, remoteRoot: '' } },
+    message: { $case: 'start', value: { namespaceId, sinceCursor: 0, remoteRoot: '', resumeAfter: '' } },
   });
   const entry = (value: Partial<syncdiff.ManifestEntry> & { path: string }): syncdiff.DiffRequest => ({
     message: {
@@ -122,6 +122,7 @@ describe('SyncDiffService (sync-diff image)', () => {
         fullDiffRequired: false,
         incremental: false,
         remoteRoot: '',
+        resumeAfter: '',
       },
     });
   });
@@ -149,7 +150,7 @@ describe('SyncDiffService (sync-diff image)', () => {
       );
     }
     const rooted = (remoteRoot: string): syncdiff.DiffRequest => ({
-      message: { $case: 'start', value: { namespaceId: ns, sinceCursor: 0, remoteRoot } },
+      message: { $case: 'start', value: { namespaceId: ns, sinceCursor: 0, remoteRoot, resumeAfter: '' } },
     });
     const answers = await diff(carol, [
       rooted('Photos'),

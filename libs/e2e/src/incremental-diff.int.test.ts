@@ -76,7 +76,7 @@ describe('incremental Diff', () => {
 
   const diff = (session: auth.Session, sinceCursor: number, entries: syncdiff.ManifestEntry[] = []) =>
     exchange(stubs.syncDiff.diff(callMetadata(session.accessToken), deadline()), [
-      { message: { $case: 'start', value: { namespaceId, sinceCursor, remoteRoot: '' } } },
+      { message: { $case: 'start', value: { namespaceId, sinceCursor, remoteRoot: '', resumeAfter: '' } } },
       ...entries.map((value) => ({ message: { $case: 'entry' as const, value } })),
     ]);
 
@@ -153,6 +153,7 @@ describe('incremental Diff', () => {
       fullDiffRequired: false,
       incremental: true,
       remoteRoot: '',
+      resumeAfter: '',
     });
 
     // Once caught up, an incremental diff with nothing changed answers nothing and the same cursor.
@@ -168,6 +169,7 @@ describe('incremental Diff', () => {
             fullDiffRequired: false,
             incremental: true,
             remoteRoot: '',
+            resumeAfter: '',
           },
         },
       },
@@ -184,6 +186,7 @@ describe('incremental Diff', () => {
       fullDiffRequired: true,
       incremental: true,
       remoteRoot: '',
+      resumeAfter: '',
     });
     expect(await statusOf(diff(laptop, -1))).toBe('INVALID_ARGUMENT');
   });

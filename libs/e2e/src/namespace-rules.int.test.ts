@@ -74,7 +74,7 @@ describe('issue 6 server kinds', () => {
   const listFiles = (session: auth.Session, includeDeleted = false) =>
     collect(
       stubs.metadata.listFiles(
-        { namespaceId: session.rootNamespaceId, includeDeleted, pathPrefix: '' },
+        { namespaceId: session.rootNamespaceId, includeDeleted, pathPrefix: '', startAfter: '' },
         callMetadata(session.accessToken),
         deadline(),
       ),

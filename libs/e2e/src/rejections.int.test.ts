@@ -61,7 +61,7 @@ describe('bad input is rejected', () => {
   const listFiles = (session: auth.Session, namespaceId = session.rootNamespaceId) =>
     collect(
       stubs.metadata.listFiles(
-        { namespaceId, includeDeleted: true, pathPrefix: '' },
+        { namespaceId, includeDeleted: true, pathPrefix: '', startAfter: '' },
         callMetadata(session.accessToken),
         deadline(),
       ),
@@ -111,7 +111,12 @@ describe('bad input is rejected', () => {
             {
               message: {
                 $case: 'start',
-                value: { namespaceId: alice.rootNamespaceId, sinceCursor: 0, remoteRoot: '' },
+                value: {
+                  namespaceId: alice.rootNamespaceId,
+                  sinceCursor: 0,
+                  remoteRoot: '',
+                  resumeAfter: '',
+                },
               },
             },
             { message: { $case: 'entry', value: { ...manifestEntry, path } } },
@@ -311,7 +316,12 @@ describe('bad input is rejected', () => {
         'sync-diff Diff',
         () =>
           diff(bob, [
-            { message: { $case: 'start', value: { namespaceId: foreign, sinceCursor: 0, remoteRoot: '' } } },
+            {
+              message: {
+                $case: 'start',
+                value: { namespaceId: foreign, sinceCursor: 0, remoteRoot: '', resumeAfter: '' },
+              },
+            },
           ]),
       ],
     ];

@@ -63,7 +63,12 @@ describe('metadata handlers', () => {
   it('streams an empty namespace as one empty page carrying the cursor', async () => {
     const { handlers } = setup();
     expect(
-      await collect(handlers.listFiles({ namespaceId: NS, includeDeleted: false, pathPrefix: '' }, context)),
+      await collect(
+        handlers.listFiles(
+          { namespaceId: NS, includeDeleted: false, pathPrefix: '', startAfter: '' },
+          context,
+        ),
+      ),
     ).toEqual([{ entries: [], cursor: 0 }]);
   });
 
@@ -71,7 +76,7 @@ describe('metadata handlers', () => {
     const { handlers, store } = setup();
     for (let index = 0; index < 1001; index += 1) store.put(entry(`f${String(index).padStart(4, '0')}`, 1));
     const pages = await collect(
-      handlers.listFiles({ namespaceId: NS, includeDeleted: true, pathPrefix: '' }, context),
+      handlers.listFiles({ namespaceId: NS, includeDeleted: true, pathPrefix: '', startAfter: '' }, context),
     );
     expect(pages.map((page) => page.entries.length)).toEqual([500, 500, 1]);
     expect(pages[2]!.entries[0]!.path).toBe('f1000');
@@ -222,7 +227,7 @@ describe('metadata handlers', () => {
       store.put({ ...entry(path, 1), content: { contentHash: 'h', size: 10_000, blockHashes } });
     }
     const pages = await collect(
-      handlers.listFiles({ namespaceId: NS, includeDeleted: false, pathPrefix: '' }, context),
+      handlers.listFiles({ namespaceId: NS, includeDeleted: false, pathPrefix: '', startAfter: '' }, context),
     );
     expect(pages.map((page) => page.entries.length)).toEqual([3, 2]);
     expect(pages.flatMap((page) => page.entries.map((file) => file.content!.blockHashes.length))).toEqual(

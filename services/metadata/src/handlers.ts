@@ -29,6 +29,7 @@ import {
   checkTrashLimit,
   checkTrashPageToken,
   checkListPrefix,
+  checkListStartAfter,
   checkTrashPrefix,
   encodePageToken,
 } from './validation';
@@ -107,7 +108,12 @@ export function metadataHandlers(service: MetadataService): MetadataHandlers {
     async *listFiles(request, context) {
       const { namespaceId } = await authorise(context, request.namespaceId);
       const prefix = checkListPrefix(request.pathPrefix);
-      const { cursor, pages } = await service.listFiles(namespaceId, request.includeDeleted, prefix);
+      const startAfter = checkListStartAfter(request.startAfter);
+      const { cursor, pages } = await service.listFiles(namespaceId, request.includeDeleted, {
+        prefix,
+        startAfter,
+        signal: context.signal,
+      });
       let buffer: common.FileEntry[] = [];
       let bytes = 0;
       let sent = false;

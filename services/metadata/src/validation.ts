@@ -310,6 +310,11 @@ export function checkListPrefix(path: string): string {
   return path === '' ? '' : checkPath(path, 'path_prefix');
 }
 
+/** ListFiles' start_after: '' (from the first path) or a canonical path. */
+export function checkListStartAfter(path: string): string {
+  return path === '' ? '' : checkPath(path, 'start_after');
+}
+
 export function checkTrashPrefix(path: string): string {
   return path === '' ? '' : checkPath(path, 'path_prefix');
 }

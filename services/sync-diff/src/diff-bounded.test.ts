@@ -84,7 +84,7 @@ const entry = (path: string, baseVersion = 1): syncdiff.DiffRequest => ({
   },
 });
 const start: syncdiff.DiffRequest = {
-  message: { $case: 'start', value: { namespaceId: NS, sinceCursor: 0, remoteRoot: '' } },
+  message: { $case: 'start', value: { namespaceId: NS, sinceCursor: 0, remoteRoot: '', resumeAfter: '' } },
 };
 
 interface Harness {
@@ -202,6 +202,7 @@ describe('kind 13: Diff is bounded in memory, time and streams per user', () => 
           fullDiffRequired: false,
           incremental: false,
           remoteRoot: '',
+          resumeAfter: '',
         },
       });
       // Answers flowed while the client was still sending: the server never waited for all of it.
@@ -223,7 +224,12 @@ describe('kind 13: Diff is bounded in memory, time and streams per user', () => 
       try {
         const call = open(harness.client);
         const { ended } = outcome(call);
-        call.write({ message: { $case: 'start', value: { namespaceId: NS, sinceCursor, remoteRoot: '' } } });
+        call.write({
+          message: {
+            $case: 'start',
+            value: { namespaceId: NS, sinceCursor, remoteRoot: '', resumeAfter: '' },
+          },
+        });
         call.write(entry(pathOf(0)));
         // ...and then nothing, without half-closing: a stuck or vanished client.
         const { error } = await ended;

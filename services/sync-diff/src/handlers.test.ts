@@ -56,7 +56,7 @@ async function* stream(...messages: syncdiff.DiffRequest[]) {
 }
 
 const startMsg = (namespaceId = NS, sinceCursor = 0, remoteRoot = ''): syncdiff.DiffRequest => ({
-  message: { $case: 'start', value: { namespaceId, sinceCursor, remoteRoot } },
+  message: { $case: 'start', value: { namespaceId, sinceCursor, remoteRoot, resumeAfter: '' } },
 });
 const entryMsg = (path: string, contentHash: string, baseVersion = 0): syncdiff.DiffRequest => ({
   message: {
@@ -125,6 +125,7 @@ describe('SyncDiff handlers', () => {
       fullDiffRequired: false,
       incremental: false,
       remoteRoot: '',
+      resumeAfter: '',
     });
     expect(files.budgets[0]?.accessToken).toBe('token-1');
     expect(files.budgets[0]?.deadline.getTime()).toBeLessThanOrEqual(ctx.deadline!.getTime());
@@ -214,6 +215,7 @@ describe('SyncDiff handlers: incremental diff (since_cursor > 0)', () => {
       fullDiffRequired: false,
       incremental: true,
       remoteRoot: '',
+      resumeAfter: '',
     });
     const download = out[1]?.message?.value as syncdiff.DiffAction;
     expect(download.serverEntry).toEqual(files.entry('b.txt')?.entry);
@@ -243,6 +245,7 @@ describe('SyncDiff handlers: incremental diff (since_cursor > 0)', () => {
             fullDiffRequired: true,
             incremental: true,
             remoteRoot: '',
+            resumeAfter: '',
           },
         },
       },
@@ -263,6 +266,27 @@ describe('SyncDiff handlers: incremental diff (since_cursor > 0)', () => {
       expect(files.calls).toEqual([]);
     },
   );
+
+  it('resumes a full diff after resume_after, says so in the summary, and refuses a bad resume point', async () => {
+    const files = new FakeNamespace();
+    files.commit([
+      { path: 'a.txt', contentHash: A },
+      { path: 'b.txt', contentHash: A },
+    ]);
+    const handlers = createHandlers({ files, ...LIMITS });
+    const resumeMsg = (resumeAfter: string, sinceCursor = 0, remoteRoot = ''): syncdiff.DiffRequest => ({
+      message: { $case: 'start', value: { namespaceId: NS, sinceCursor, remoteRoot, resumeAfter } },
+    });
+    const out = await collect(handlers.diff(stream(resumeMsg('a.txt')), context()));
+    expect(out.map((response) => response.message?.$case)).toEqual(['action', 'summary']);
+    expect(out[0]?.message).toMatchObject({ value: { path: 'b.txt' } });
+    expect(summaryOf(out)).toMatchObject({ resumeAfter: 'a.txt', actionsSent: 1 });
+    for (const start of [resumeMsg('a.txt', 1), resumeMsg('../a'), resumeMsg('a.txt', 0, 'docs')]) {
+      expect(await kindOfFailure(() => collect(handlers.diff(stream(start), context())))).toBe(
+        'invalid-argument',
+      );
+    }
+  });
 
   it('refuses a manifest of more than LIMITS.maxIncrementalPaths entries with INVALID_ARGUMENT', async () => {
     const files = new FakeNamespace();

@@ -7,13 +7,14 @@ import {
   type CallContext,
   type Handlers,
 } from '@filesync/server-kit';
-import { isBlockHash } from '@filesync/sync-core';
+import { InvalidPathError, canonicalPath, isBlockHash } from '@filesync/sync-core';
 import { callBudget } from './call-budget';
 import { diffManifest, type DiffOutput, type HeldEntriesProbe } from './domain/diff';
 import { diffSinceCursor } from './domain/incremental';
 import { ManifestReader, type ManifestEntryInput } from './domain/manifest';
 import type { ServerFiles } from './domain/ports';
-import { assertRootIsNoFile, parseRemoteRoot } from './domain/remote-root';
+import { assertRootIsNoFile, isBelowRoot, parseRemoteRoot } from './domain/remote-root';
+import { resumeFullDiff } from './domain/resume';
 import type { MetadataFile } from './adapters/metadata-files';
 import { StreamLimit } from './stream-limit';
 
@@ -56,6 +57,7 @@ export function createHandlers({
         throw invalidArgument('since_cursor must be 0 (a full diff) or a cursor of an earlier DiffSummary');
       }
       const remoteRoot = parseRemoteRoot(start.value.remoteRoot);
+      const resumeAfter = parseResumeAfter(start.value.resumeAfter, sinceCursor, remoteRoot);
       const namespaceId = await authorizedNamespace(start.value.namespaceId, context);
       const release = streams.acquire((await context.principal()).userId);
       try {
@@ -65,10 +67,18 @@ export function createHandlers({
         const outputs =
           sinceCursor > 0
             ? diffSinceCursor(manifest, files, { namespaceId, sinceCursor, budget, remoteRoot })
-            : diffManifest(manifest, files.list(namespaceId, budget, remoteRoot), heldEntriesProbe);
-        for await (const output of outputs) yield toResponse(output, sinceCursor > 0, remoteRoot);
+            : resumeAfter !== ''
+              ? resumeFullDiff(
+                  manifest,
+                  files,
+                  { namespaceId, resumeAfter, budget, remoteRoot },
+                  heldEntriesProbe,
+                )
+              : diffManifest(manifest, files.list(namespaceId, budget, remoteRoot), heldEntriesProbe);
+        for await (const output of outputs)
+          yield toResponse(output, sinceCursor > 0, remoteRoot, resumeAfter);
         context.logger.debug(
-          { namespaceId, sinceCursor, remoteRoot, entries: manifest.received },
+          { namespaceId, sinceCursor, remoteRoot, resumeAfter, entries: manifest.received },
           'diff done',
         );
       } finally {
@@ -96,6 +106,25 @@ export function createHandlers({
       return { missingBlockHashes: missing };
     },
   };
+}
+
+/**
+ * DiffStart.resume_after: '' (a whole diff), or a canonical path below the remote root, with a
+ * full diff only (an incremental one has nothing to resume). INVALID_ARGUMENT otherwise.
+ */
+function parseResumeAfter(value: string, sinceCursor: number, remoteRoot: string): string {
+  if (value === '') return '';
+  if (sinceCursor > 0) throw invalidArgument('resume_after resumes a full diff: since_cursor must be 0');
+  let path: string;
+  try {
+    path = canonicalPath(value);
+  } catch (error) {
+    if (error instanceof InvalidPathError) throw invalidArgument(`resume_after: ${error.message}`);
+    throw error;
+  }
+  if (path !== value) throw invalidArgument('resume_after must be a canonical path');
+  if (!isBelowRoot(path, remoteRoot)) throw invalidArgument('resume_after must lie below remote_root');
+  return path;
 }
 
 /** The manifest entries that follow `start`. */
@@ -156,15 +185,28 @@ function toResponse(
   output: DiffOutput<MetadataFile>,
   incremental: boolean,
   remoteRoot: string,
+  resumeAfter: string,
 ): syncdiff.DiffResponse {
   if (output.type === 'summary') {
     const { cursor, entriesReceived, actionsSent, fullDiffRequired } = output;
     return {
       message: {
         $case: 'summary',
-        value: { cursor, entriesReceived, actionsSent, fullDiffRequired, incremental, remoteRoot },
+        value: {
+          cursor,
+          entriesReceived,
+          actionsSent,
+          fullDiffRequired,
+          incremental,
+          remoteRoot,
+          resumeAfter,
+        },
       },
     };
+  }
+  if (output.type === 'progress') {
+    const { throughPath, cursor } = output;
+    return { message: { $case: 'progress', value: { throughPath, cursor } } };
   }
   const { decision } = output;
   return {

@@ -223,6 +223,7 @@ describe('kind 11: requests the server cannot decode answer INVALID_ARGUMENT, an
                       fullDiffRequired: false,
                       incremental: false,
                       remoteRoot: '',
+                      resumeAfter: '',
                     },
                   },
                 };

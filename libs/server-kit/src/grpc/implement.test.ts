@@ -47,6 +47,7 @@ describe('implement + startGrpcService', () => {
                       fullDiffRequired: false,
                       incremental: false,
                       remoteRoot: '',
+                      resumeAfter: '',
                     },
                   },
                 };
@@ -146,7 +147,10 @@ describe('implement + startGrpcService', () => {
       call.on('error', (error: ServiceError) => resolve({ messages, error }));
       call.on('end', () => resolve({ messages }));
       call.write({
-        message: { $case: 'start', value: { namespaceId: 'ns', sinceCursor: 0, remoteRoot: '' } },
+        message: {
+          $case: 'start',
+          value: { namespaceId: 'ns', sinceCursor: 0, remoteRoot: '', resumeAfter: '' },
+        },
       });
       for (const path of paths) {
         call.write({
@@ -174,6 +178,7 @@ describe('implement + startGrpcService', () => {
             fullDiffRequired: false,
             incremental: false,
             remoteRoot: '',
+            resumeAfter: '',
           },
         },
       },

@@ -1,6 +1,7 @@
 import type { ClientDuplexStream } from '@grpc/grpc-js';
 import { callMetadata, callOptions, unary, type syncdiff } from '@filesync/contracts';
 import { LIMITS } from '@filesync/resources';
+import { comparePaths } from '@filesync/sync-core';
 import {
   registerBatches,
   type CommitOptions,
@@ -34,11 +35,14 @@ export class GrpcSyncRemote implements SyncRemote {
     const call = this.clients.syncDiff.diff(callMetadata(token), callOptions({ timeoutMs: TIMEOUTS.diffMs }));
     // Read while writing: the server may answer before the manifest is complete, and an
     // unread response stream would stall it.
-    const reading = readDiff(call);
+    const reading = readDiff(call, options.onProgress, options.resumeAfter ?? '');
+    // A read that fails on our side (keeping progress failed) must not leave the server streaming.
+    reading.catch(() => call.cancel());
     const start = {
       namespaceId,
       sinceCursor: options.sinceCursor ?? 0,
       remoteRoot: options.remoteRoot ?? '',
+      resumeAfter: options.resumeAfter ?? '',
     };
     const writing = writeManifest(call, start, manifest);
     const [outcome] = await Promise.all([
@@ -128,19 +132,45 @@ export class GrpcSyncRemote implements SyncRemote {
 
 type DiffCall = ClientDuplexStream<syncdiff.DiffRequest, syncdiff.DiffResponse>;
 
-async function readDiff(call: DiffCall): Promise<DiffOutcome> {
+async function readDiff(
+  call: DiffCall,
+  onProgress: DiffOptions['onProgress'],
+  resumeAfter: string,
+): Promise<DiffOutcome> {
   const actions: DiffAction[] = [];
   const unrecognized: UnrecognizedAction[] = [];
   let summary: syncdiff.DiffSummary | undefined;
+  // Actions before this index were handed to onProgress already.
+  let reported = 0;
+  let throughPath = '';
+  const report = (path: string, cursor: number) => {
+    throughPath = path;
+    onProgress?.({
+      throughPath,
+      cursor,
+      actions: actions.slice(reported),
+      unrecognized: unrecognized.length,
+    });
+    reported = actions.length;
+  };
   for await (const response of call as AsyncIterable<syncdiff.DiffResponse>) {
     const message = response.message;
     if (message?.$case === 'action') {
       const mapped = diffActionOf(message.value);
       if ('action' in mapped) actions.push(mapped.action);
       else unrecognized.push(mapped.unrecognized);
+    } else if (message?.$case === 'progress') {
+      report(message.value.throughPath, message.value.cursor);
     } else if (message?.$case === 'summary') summary = message.value;
   }
   if (summary === undefined) throw new Error('sync-diff ended the diff without a summary');
+  // With the summary every path is decided: the last action's path is as far as any progress.
+  // Not from a server that ignored the resume point: its answer is not applied (see the engine).
+  const last = actions.at(-1)?.path;
+  const whole = !summary.incremental && !summary.fullDiffRequired && summary.resumeAfter === resumeAfter;
+  if (whole && (reported < actions.length || throughPath !== '')) {
+    report(last !== undefined && comparePaths(last, throughPath) > 0 ? last : throughPath, summary.cursor);
+  }
   return {
     actions,
     unrecognized,
@@ -148,6 +178,7 @@ async function readDiff(call: DiffCall): Promise<DiffOutcome> {
     fullDiffRequired: summary.fullDiffRequired,
     incremental: summary.incremental,
     remoteRoot: summary.remoteRoot,
+    resumeAfter: summary.resumeAfter,
   };
 }
 

@@ -256,4 +256,45 @@ describe('StateDb', () => {
     expect(db.folder('/r')?.cursor).toBe(0);
     db.close();
   });
+
+  it('keeps a full diff checkpoint across reopening until the pass ends, the folder is forgotten or moved', () => {
+    const file = join(dir, 'state.db');
+    const db = StateDb.open(file);
+    db.bindFolder('/r', 'ns-1');
+    const checkpoint = {
+      namespaceId: 'ns-1',
+      remotePath: '',
+      rulesHash: 'r1',
+      throughPath: 'b',
+      cursor: 7,
+      startedMs: 1000,
+    };
+    const server = { path: 'a', version: 2, blockHashes: ['c'.repeat(64)] };
+    db.saveDiffProgress('/r', checkpoint, [
+      { path: 'a', server },
+      { path: 'a2', server: undefined },
+    ]);
+    db.saveDiffProgress('/r', { ...checkpoint, throughPath: 'c' }, [{ path: 'c', server: { path: 'c' } }]);
+    db.close();
+    const again = StateDb.open(file);
+    expect(again.diffCheckpoint('/r')).toEqual({ ...checkpoint, throughPath: 'c' });
+    expect([...again.diffCheckpointEntries('/r')]).toEqual([
+      ['a', server],
+      ['a2', undefined],
+      ['c', { path: 'c' }],
+    ]);
+    again.markSynced('/r', 7, 2000, { full: true, rulesHash: 'r1' });
+    expect(again.diffCheckpoint('/r')).toBeUndefined();
+    expect(again.diffCheckpointEntries('/r').size).toBe(0);
+    for (const end of [() => again.forgetFolder('/r'), () => again.moveFolder('/r', '/s')]) {
+      again.bindFolder('/r', 'ns-1');
+      again.saveDiffProgress('/r', checkpoint, [{ path: 'a', server }]);
+      end();
+      expect(again.diffCheckpoint('/r')).toBeUndefined();
+      expect(again.diffCheckpointEntries('/r').size).toBe(0);
+      expect(again.diffCheckpoint('/s')).toBeUndefined();
+      again.forgetFolder('/s');
+    }
+    again.close();
+  });
 });

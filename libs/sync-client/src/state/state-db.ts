@@ -89,6 +89,24 @@ type FileRowArray = [
 ];
 
 /**
+ * How far a full diff of a folder came before its pass ended without finishing (see
+ * StateDb.saveDiffProgress): the next full diff of the folder resumes after `throughPath`
+ * (syncdiff.proto, DiffStart.resume_after) if it is made for the same namespace, remote path and
+ * ignore rules.
+ */
+export interface DiffCheckpoint {
+  readonly namespaceId: string;
+  readonly remotePath: string;
+  readonly rulesHash: string;
+  /** Every path up to and including this one was decided; its answer, if any, is kept. */
+  readonly throughPath: string;
+  /** The lowest listing cursor of the diff's parts: the pass's cursor once it ends. */
+  readonly cursor: number;
+  /** When the diff's first part began (a checkpoint too old is not resumed). */
+  readonly startedMs: number;
+}
+
+/**
  * The schema's history, oldest first: migration N (index N - 1) brings a database at version
  * N - 1 (SQLite's user_version) to N, in one transaction. Append only; never edit a migration a
  * release has run.
@@ -143,6 +161,23 @@ const MIGRATIONS: readonly string[] = [
   // 6: the local file's ctime beside its size and mtime (see unchangedSince), so an edit that
   // puts the old mtime back is seen (0 until the next scan or download records it).
   `ALTER TABLE files ADD COLUMN ctime_ms REAL NOT NULL DEFAULT 0;`,
+  // 7: a full diff's progress (see DiffCheckpoint), so one that breaks off resumes where it was
+  // instead of listing the namespace again; gone once a pass ends.
+  `CREATE TABLE diff_checkpoints (
+     root TEXT PRIMARY KEY,
+     namespace_id TEXT NOT NULL,
+     remote_path TEXT NOT NULL,
+     rules_hash TEXT NOT NULL,
+     through_path TEXT NOT NULL,
+     cursor INTEGER NOT NULL,
+     started_ms INTEGER NOT NULL
+   );
+   CREATE TABLE diff_checkpoint_entries (
+     root TEXT NOT NULL,
+     path TEXT NOT NULL,
+     server TEXT,
+     PRIMARY KEY (root, path)
+   ) WITHOUT ROWID;`,
 ];
 
 /** The schema version this client writes; a database from a newer client is refused. */
@@ -261,6 +296,7 @@ export class StateDb {
    */
   forgetFolder(root: string): void {
     this.transaction(() => {
+      this.dropDiffCheckpoint(root);
       this.statement('DELETE FROM files WHERE root = ?').run(root);
       this.statement('DELETE FROM remote_pending WHERE root = ?').run(root);
       this.statement('DELETE FROM folders WHERE root = ?').run(root);
@@ -279,6 +315,8 @@ export class StateDb {
         n: number;
       };
       if (taken !== undefined || files.n > 0) throw new Error(`${to} has a sync state of its own`);
+      // A diff of the old place is not resumed at the new one: its next pass lists it whole.
+      this.dropDiffCheckpoint(from);
       this.statement('UPDATE files SET root = ? WHERE root = ?').run(to, from);
       this.statement('UPDATE remote_pending SET root = ? WHERE root = ?').run(to, from);
       this.statement('UPDATE folders SET root = ? WHERE root = ?').run(to, from);
@@ -290,11 +328,93 @@ export class StateDb {
    * ignore rules, and whether it was a full diff.
    */
   markSynced(root: string, cursor: number, atMs: number, pass: { full: boolean; rulesHash: string }): void {
+    // The pass applied what its diff said: nothing is left to resume.
+    this.dropDiffCheckpoint(root);
     this.statement(
       `UPDATE folders SET cursor = ?, last_sync_ms = ?, rules_hash = ?,
          last_full_ms = CASE WHEN ? THEN ? ELSE last_full_ms END
        WHERE root = ?`,
     ).run(cursor, atMs, pass.rulesHash, pass.full ? 1 : 0, atMs, root);
+  }
+
+  /** The progress of a full diff of `root` that did not end in a finished pass, if any. */
+  diffCheckpoint(root: string): DiffCheckpoint | undefined {
+    const row = this.statement(
+      `SELECT namespace_id, remote_path, rules_hash, through_path, cursor, started_ms
+         FROM diff_checkpoints WHERE root = ?`,
+    ).get(root) as
+      | {
+          namespace_id: string;
+          remote_path: string;
+          rules_hash: string;
+          through_path: string;
+          cursor: number;
+          started_ms: number;
+        }
+      | undefined;
+    if (!row) return undefined;
+    return {
+      namespaceId: row.namespace_id,
+      remotePath: row.remote_path,
+      rulesHash: row.rules_hash,
+      throughPath: row.through_path,
+      cursor: row.cursor,
+      startedMs: row.started_ms,
+    };
+  }
+
+  /**
+   * The server entries a checkpointed diff answered, by path: the entry, or undefined where the
+   * server had none (an upload of a new file).
+   */
+  diffCheckpointEntries<T>(root: string): Map<string, T | undefined> {
+    const rows = this.statement('SELECT path, server FROM diff_checkpoint_entries WHERE root = ?').all(
+      root,
+    ) as unknown as { path: string; server: string | null }[];
+    return new Map(
+      rows.map((row) => [row.path, row.server === null ? undefined : (JSON.parse(row.server) as T)]),
+    );
+  }
+
+  /**
+   * Records how far a full diff of `root` has come, and the server entries of the actions it
+   * answered since the last call, in one transaction: a checkpoint never names a path whose
+   * answer it does not hold.
+   */
+  saveDiffProgress(
+    root: string,
+    checkpoint: DiffCheckpoint,
+    entries: readonly { readonly path: string; readonly server: unknown }[],
+  ): void {
+    this.transaction(() => {
+      this.statement(
+        `INSERT INTO diff_checkpoints (root, namespace_id, remote_path, rules_hash, through_path, cursor, started_ms)
+           VALUES (?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (root) DO UPDATE SET namespace_id = excluded.namespace_id,
+             remote_path = excluded.remote_path, rules_hash = excluded.rules_hash,
+             through_path = excluded.through_path, cursor = excluded.cursor, started_ms = excluded.started_ms`,
+      ).run(
+        root,
+        checkpoint.namespaceId,
+        checkpoint.remotePath,
+        checkpoint.rulesHash,
+        checkpoint.throughPath,
+        checkpoint.cursor,
+        checkpoint.startedMs,
+      );
+      const insert = this.statement(
+        `INSERT INTO diff_checkpoint_entries (root, path, server) VALUES (?, ?, ?)
+           ON CONFLICT (root, path) DO UPDATE SET server = excluded.server`,
+      );
+      for (const entry of entries) {
+        insert.run(root, entry.path, entry.server === undefined ? null : JSON.stringify(entry.server));
+      }
+    });
+  }
+
+  dropDiffCheckpoint(root: string): void {
+    this.statement('DELETE FROM diff_checkpoint_entries WHERE root = ?').run(root);
+    this.statement('DELETE FROM diff_checkpoints WHERE root = ?').run(root);
   }
 
   /**

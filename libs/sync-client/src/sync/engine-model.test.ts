@@ -1,5 +1,6 @@
 // Randomized model test of the sync engine (see testing/model-history.ts): random histories on
-// three devices, with passes failing at random server calls, against an in-memory model of the
+// three devices, with passes failing at random server calls (full diffs also midway, after a
+// progress report, so later passes resume them), against an in-memory model of the
 // services (ModelServer, a fake: this is a unit test). The same histories run against the real
 // local stack in libs/e2e (model-history.int.test.ts).
 //
@@ -18,6 +19,8 @@ const STEPS = 40;
 
 /** Moves committed and applied by rename over the run: the histories must exercise them. */
 let moved = 0;
+/** Full diffs resumed after one broke off: the histories must exercise them too. */
+let resumed = 0;
 
 async function runHistory(seed: number): Promise<string[]> {
   const next = seededRandom(seed);
@@ -62,6 +65,7 @@ async function runHistory(seed: number): Promise<string[]> {
       { steps: STEPS },
     );
   } finally {
+    resumed += server.resumedDiffs;
     for (const state of states) state.close();
     for (const device of devices) await rm(device.root, { recursive: true, force: true });
   }
@@ -87,5 +91,6 @@ describe('sync engine model test (random histories on three devices, in-memory s
     expect(failures).toEqual([]);
     // Renames are a tenth of the steps: a run of a few dozen histories commits and applies moves.
     if (seeds.length >= 20) expect(moved).toBeGreaterThan(0);
+    if (seeds.length >= 20) expect(resumed).toBeGreaterThan(0);
   }, 600_000);
 });

@@ -3,7 +3,7 @@ import { basename, dirname, join, relative, sep } from 'node:path';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Logger } from 'pino';
 import { LIMITS } from '@filesync/resources';
-import { canonicalPath, decide, isAtOrBelow, isMassDelete } from '@filesync/sync-core';
+import { canonicalPath, comparePaths, decide, isAtOrBelow, isMassDelete } from '@filesync/sync-core';
 import type { Hasher } from '../hashing/hash-file';
 import {
   changedManifest,
@@ -18,6 +18,7 @@ import {
   fileIdOf,
   unchangedSince,
   type BlockRef,
+  type DiffCheckpoint,
   type FileState,
   type PendingRemote,
   type StateDb,
@@ -33,8 +34,16 @@ import { LocalBlockChangedError, LocalBlocks } from './local-blocks';
 import { fileHoldsBlocks } from './same-bytes';
 import { FolderSpellings, onDiskPath } from './local-path';
 import { deletionsToGuard } from './mass-delete-guard';
-import type { ActionKind, ChangeOutcome, DiffAction, FileChange, PathRejection, ServerEntry } from './model';
-import type { CommitOutcome, DiffOutcome, SyncRemote } from './remote';
+import type {
+  ActionKind,
+  ChangeOutcome,
+  DiffAction,
+  FileChange,
+  ManifestEntry,
+  PathRejection,
+  ServerEntry,
+} from './model';
+import type { CommitOutcome, DiffOutcome, DiffProgress, SyncRemote } from './remote';
 import { BufferPool, PACK_BUFFERS, packBufferBytes } from './pack-buffers';
 import { STREAMED_UPLOAD_MIN_BYTES, UploadingHasher } from './streamed-upload';
 import { uploadPacks, type StoredPack, type PackSource } from './uploader';
@@ -498,7 +507,114 @@ class SyncRun {
         );
       }
     }
-    return { ...(await remote.diff(this.namespaceId, manifestEntries(this.scan))), full: true };
+    return { ...(await this.fullDiff()), full: true };
+  }
+
+  /**
+   * The full diff, resumed where an earlier one of this folder broke off when a checkpoint of it
+   * is kept (see DiffCheckpoint), and checkpointed as it goes: a diff of 100,000 files that
+   * fails at the 90,000th resumes there on the next pass instead of listing them all again.
+   *
+   * A resumed diff still finds every change. The checkpoint holds the server entry of every
+   * path the earlier diff answered up to `throughPath`; each is decided again here, with the
+   * same rule, against what the scan sees now. A path it did not answer was in sync then: its
+   * server entry was its synced base, so only a path that differs from its base now (the paths
+   * an incremental manifest names) needs the server, and is named for the server to decide
+   * against its current entry. Server changes after the checkpoint's cursor come with the next
+   * passes' journal, as after any diff.
+   */
+  private async fullDiff(): Promise<DiffOutcome> {
+    const { state, remote } = this.deps;
+    const dryRun = this.options.dryRun === true;
+    const folder = state.folderRecord(this.root);
+    const scope = {
+      namespaceId: this.namespaceId,
+      remotePath: folder?.remotePath ?? '',
+      rulesHash: this.scan.rulesFingerprint,
+    };
+    const resume = this.resumableCheckpoint(scope);
+    const startedMs = resume?.checkpoint.startedMs ?? Date.now();
+    const lowest = (cursor: number) => Math.min(cursor, resume?.checkpoint.cursor ?? cursor);
+    let keeping = !dryRun;
+    const onProgress = (progress: DiffProgress) => {
+      if (!keeping) return;
+      // An action this client cannot keep an answer for: the next diff starts whole.
+      if (progress.unrecognized > 0) {
+        keeping = false;
+        state.dropDiffCheckpoint(this.root);
+        return;
+      }
+      state.saveDiffProgress(
+        this.root,
+        { ...scope, throughPath: progress.throughPath, cursor: lowest(progress.cursor), startedMs },
+        progress.actions.map((action) => ({ path: action.path, server: action.server })),
+      );
+    };
+    if (!resume) {
+      if (!dryRun) state.dropDiffCheckpoint(this.root);
+      return remote.diff(this.namespaceId, manifestEntries(this.scan), { onProgress });
+    }
+    const { checkpoint, kept, named } = resume;
+    const after = checkpoint.throughPath;
+    const rest = filterIterable(manifestEntries(this.scan), (entry) => comparePaths(entry.path, after) > 0);
+    const outcome = await remote.diff(this.namespaceId, concatIterables(named, rest), {
+      resumeAfter: after,
+      onProgress,
+    });
+    if (outcome.resumeAfter !== after) {
+      // A server that does not resume took the partial manifest for the whole folder.
+      this.deps.logger.debug({ after }, 'the server does not resume diffs: a whole full diff');
+      if (!dryRun) state.dropDiffCheckpoint(this.root);
+      return remote.diff(this.namespaceId, manifestEntries(this.scan), { onProgress });
+    }
+    const decided: DiffAction[] = [];
+    for (const [path, server] of kept) {
+      const decision = decide(this.localEntry(path), server);
+      if (decision) decided.push({ ...decision, path });
+    }
+    const actions = [...decided, ...outcome.actions].sort((a, b) => comparePaths(a.path, b.path));
+    this.deps.logger.debug(
+      { after, kept: kept.size, named: named.length, received: outcome.actions.length },
+      'full diff resumed',
+    );
+    return { ...outcome, actions, cursor: lowest(outcome.cursor) };
+  }
+
+  /**
+   * The checkpoint of an earlier full diff of this folder that this one can resume: made for the
+   * same namespace, remote path and ignore rules, younger than FULL_DIFF_INTERVAL_MS, with at
+   * most LIMITS.maxIncrementalPaths paths to decide again. Anything else is dropped.
+   */
+  private resumableCheckpoint(scope: {
+    namespaceId: string;
+    remotePath: string;
+    rulesHash: string;
+  }):
+    | { checkpoint: DiffCheckpoint; kept: Map<string, ServerEntry | undefined>; named: ManifestEntry[] }
+    | undefined {
+    const { state } = this.deps;
+    const checkpoint = state.diffCheckpoint(this.root);
+    if (
+      !checkpoint ||
+      checkpoint.namespaceId !== scope.namespaceId ||
+      checkpoint.remotePath !== scope.remotePath ||
+      checkpoint.rulesHash !== scope.rulesHash ||
+      Date.now() - checkpoint.startedMs > FULL_DIFF_INTERVAL_MS
+    ) {
+      return undefined;
+    }
+    const after = checkpoint.throughPath;
+    const kept = state.diffCheckpointEntries<ServerEntry>(this.root);
+    const named = changedManifest(this.scan, []).filter(
+      (entry) => comparePaths(entry.path, after) <= 0 && !kept.has(entry.path),
+    );
+    return named.length > LIMITS.maxIncrementalPaths ? undefined : { checkpoint, kept, named };
+  }
+
+  /** What the scan knows of a path as the rule reads it; undefined for one this device never had. */
+  private localEntry(path: string): ManifestEntry | undefined {
+    const known = this.scan.files.has(path) || (this.scan.known.get(path)?.baseVersion ?? 0) > 0;
+    return known && !this.scan.unknown.covers(path) ? manifestEntry(this.scan, path) : undefined;
   }
 
   /**
@@ -1639,4 +1755,12 @@ function toFileChange(change: PendingChange): FileChange {
     modifiedAtMs: Math.floor(file.mtimeMs),
     moveFrom: change.kind === 'move' ? { path: change.from, baseVersion: change.fromBaseVersion } : undefined,
   };
+}
+
+function* filterIterable<T>(source: Iterable<T>, keep: (item: T) => boolean): Generator<T> {
+  for (const item of source) if (keep(item)) yield item;
+}
+
+function* concatIterables<T>(...sources: Iterable<T>[]): Generator<T> {
+  for (const source of sources) yield* source;
 }

@@ -10,7 +10,7 @@ import {
   remotePathsOverlap,
 } from './remote-binding';
 import type { FileChange, ManifestEntry, ServerEntry } from './model';
-import type { CommitOutcome, DiffOptions, DiffOutcome, SyncRemote } from './remote';
+import type { CommitOutcome, DiffOptions, DiffOutcome, DiffProgress, SyncRemote } from './remote';
 
 const H = 'a'.repeat(64);
 
@@ -145,6 +145,38 @@ describe('BoundRemote', () => {
       ['new.jpg', undefined],
     ]);
     expect(outcome.unrecognized).toEqual([{ path: 'later.jpg', kind: 'ACTION_KIND_FROM_THE_FUTURE' }]);
+  });
+
+  it('resumes after a folder path and hands progress back in folder paths', async () => {
+    const inner = new RecordingRemote({
+      ...summary,
+      remoteRoot: 'Photos',
+      resumeAfter: 'Photos/b.jpg',
+      actions: [],
+    });
+    const seen: DiffProgress[] = [];
+    const outcome = await new BoundRemote(inner, 'Photos').diff('ns', [], {
+      resumeAfter: 'b.jpg',
+      onProgress: (progress) => seen.push(progress),
+    });
+    expect(inner.diffOptions?.resumeAfter).toBe('Photos/b.jpg');
+    expect(outcome.resumeAfter).toBe('b.jpg');
+    inner.diffOptions?.onProgress?.({
+      throughPath: 'Photos/c.jpg',
+      cursor: 4,
+      actions: [{ path: 'Photos/c.jpg', kind: 'download', baseVersion: 0, server: entry('Photos/c.jpg') }],
+      unrecognized: 0,
+    });
+    // Not below the root: no resume point for this folder.
+    inner.diffOptions?.onProgress?.({ throughPath: 'Other/x', cursor: 4, actions: [], unrecognized: 0 });
+    expect(seen).toEqual([
+      {
+        throughPath: 'c.jpg',
+        cursor: 4,
+        actions: [{ path: 'c.jpg', kind: 'download', baseVersion: 0, server: entry('c.jpg') }],
+        unrecognized: 0,
+      },
+    ]);
   });
 
   it('refuses the answer of a server that ignored the root, before anything is applied', async () => {

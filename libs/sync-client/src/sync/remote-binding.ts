@@ -1,11 +1,12 @@
 import { LIMITS } from '@filesync/resources';
 import { InvalidPathError, canonicalPath, isAtOrBelow } from '@filesync/sync-core';
-import type { ChangeOutcome, FileChange, ManifestEntry, ServerEntry } from './model';
+import type { ChangeOutcome, DiffAction, FileChange, ManifestEntry, ServerEntry } from './model';
 import type {
   CommitOptions,
   CommitOutcome,
   DiffOptions,
   DiffOutcome,
+  DiffProgress,
   LocatedBlocks,
   PackRecord,
   SyncRemote,
@@ -127,27 +128,44 @@ export class BoundRemote implements SyncRemote {
   ): Promise<DiffOutcome> {
     const root = this.remoteRoot;
     if (root === '') return this.inner.diff(namespaceId, manifest, options);
+    const { resumeAfter, onProgress } = options;
     const outcome = await this.inner.diff(
       namespaceId,
       mapIterable(manifest, (entry) => this.toRemote(entry)),
       {
         ...options,
         remoteRoot: root,
+        ...(resumeAfter ? { resumeAfter: remotePathOf(root, resumeAfter) } : {}),
+        ...(onProgress
+          ? {
+              onProgress: (progress: DiffProgress) => {
+                const throughPath = localPathOf(root, progress.throughPath);
+                // The server lists only below the root: a progress elsewhere is no resume point.
+                if (throughPath === undefined) return;
+                onProgress({ ...progress, throughPath, actions: this.actionsToLocal(progress.actions) });
+              },
+            }
+          : {}),
       },
     );
     if (outcome.remoteRoot !== root) throw new RemoteRootUnsupportedError(root);
-    // Only what lies below the root (a server that answers anything else is wrong: dropped).
-    const actions = outcome.actions.flatMap((action) => {
-      const path = localPathOf(root, action.path);
-      return path === undefined
-        ? []
-        : [{ ...action, path, server: action.server && this.entryToLocal(action.server) }];
-    });
+    const actions = this.actionsToLocal(outcome.actions);
     const unrecognized = outcome.unrecognized?.flatMap((action) => {
       const path = localPathOf(root, action.path);
       return path === undefined ? [] : [{ ...action, path }];
     });
-    return { ...outcome, actions, unrecognized };
+    const resumed = outcome.resumeAfter ? { resumeAfter: localPathOf(root, outcome.resumeAfter) ?? '' } : {};
+    return { ...outcome, actions, unrecognized, ...resumed };
+  }
+
+  /** Only what lies below the root (a server that answers anything else is wrong: dropped). */
+  private actionsToLocal(actions: readonly DiffAction[]): DiffAction[] {
+    return actions.flatMap((action) => {
+      const path = localPathOf(this.remoteRoot, action.path);
+      return path === undefined
+        ? []
+        : [{ ...action, path, server: action.server && this.entryToLocal(action.server) }];
+    });
   }
 
   async commitFiles(

@@ -23,6 +23,11 @@ export interface DiffOutcome {
    * know remote roots, whose answer covers the whole namespace.
    */
   readonly remoteRoot?: string;
+  /**
+   * The resume point the server applied (DiffSummary.resume_after); '' from a server that does not
+   * resume diffs, whose answer to a resumed one is unusable.
+   */
+  readonly resumeAfter?: string;
 }
 
 export interface DiffOptions {
@@ -36,6 +41,29 @@ export interface DiffOptions {
    * paths below it, and every manifest path must lie below it (see remote-binding.ts).
    */
   readonly remoteRoot?: string;
+  /**
+   * A full diff only: resume an earlier full diff of this folder that broke off after this path
+   * (a DiffProgress's throughPath): the manifest first names the paths at or before it to decide
+   * again, then holds every path after it (see syncdiff.proto, Diff).
+   */
+  readonly resumeAfter?: string;
+  /**
+   * Called as a full diff goes, with the actions received since the last call: what to keep so
+   * that a diff that breaks off can be resumed. The last call comes with the summary.
+   */
+  readonly onProgress?: (progress: DiffProgress) => void;
+}
+
+/** How far a full diff has come (see DiffOptions.onProgress). */
+export interface DiffProgress {
+  /** Every path up to and including this one is decided: its action is in this or an earlier call. */
+  readonly throughPath: string;
+  /** The cursor the server's listing started at. */
+  readonly cursor: number;
+  /** Actions received since the last call, in path order. */
+  readonly actions: readonly DiffAction[];
+  /** Actions of kinds this client does not know received so far: such a diff cannot be resumed. */
+  readonly unrecognized: number;
 }
 
 export interface CommitOutcome {

@@ -7,7 +7,10 @@ import {
   TransactWriteCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
+import { LIMITS } from '@filesync/resources';
+import { comparePaths } from '@filesync/sync-core';
 import { MetadataService } from '../domain/metadata-service';
+import type { ListFilesOptions } from '../domain/ports';
 import { ACTOR, NS, committerSetup, contentChange, deleteChange, hashOf } from '../testing/fakes';
 import { startDynamoDbLocal, type LocalDynamo } from '../testing/dynamo-local';
 import { DynamoMetadataStore, type MetadataTables } from './dynamo-metadata-store';
@@ -122,6 +125,40 @@ describe('commit transactions filled by items (DynamoDB Local)', () => {
       { confirmMassDelete: true },
     );
     expect(transactions).toEqual([51, 99, 99]);
+  });
+});
+
+describe('ListFiles in bounded pages (DynamoDB Local)', () => {
+  it('lists past a Query page in path order, and resumes after any path, a long one included', async () => {
+    const { committer, store } = await setup();
+    // Long paths share their first ORDER_PREFIX_BYTES: their keys end in a digest, out of path order.
+    const long = (tail: string) => `l/${'x'.repeat(1000)}/${tail}`;
+    const paths = [
+      ...Array.from({ length: LIMITS.listFilesQueryItems + 7 }, (_, i) => `p/${String(i).padStart(4, '0')}`),
+      long('a'),
+      long('b'),
+      long('c'),
+    ];
+    await committer.commit(
+      NS,
+      ACTOR,
+      paths.map((path) => contentChange(path, 0)),
+    );
+    const sorted = [...paths].sort(comparePaths);
+    const list = async (options: ListFilesOptions) => {
+      const listed: string[] = [];
+      for await (const page of store.listFiles(NS, options)) listed.push(...page.map((entry) => entry.path));
+      return listed;
+    };
+    expect(await list({})).toEqual(sorted);
+    for (const after of ['p/0', 'p/0499', long('b'), 'q']) {
+      expect(await list({ startAfter: after })).toEqual(
+        sorted.filter((path) => comparePaths(path, after) > 0),
+      );
+    }
+    expect(await list({ prefix: 'p', startAfter: 'p/0500' })).toEqual(
+      sorted.filter((path) => path.startsWith('p/') && comparePaths(path, 'p/0500') > 0),
+    );
   });
 });
 

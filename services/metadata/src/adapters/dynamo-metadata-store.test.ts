@@ -1,5 +1,6 @@
 // Unit tests with a fake DynamoDB document client that records commands (no network).
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { LIMITS } from '@filesync/resources';
 import { DynamoMetadataStore, blockListParts, outcomeOf, prefixEnd } from './dynamo-metadata-store';
 import type { TransactionWrite } from '../domain/ports';
 import { ACTOR, NS, entry } from '../testing/fakes';
@@ -178,6 +179,49 @@ describe('prefix queries as key ranges (DynamoDB Local reads past a begins_with 
       KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :prefix AND :prefixEnd',
       ExpressionAttributeValues: { ':prefix': 'FOLLOW#', ':prefixEnd': 'FOLLOW$' },
     });
+  });
+});
+
+describe('DynamoMetadataStore.listFiles', () => {
+  it('reads bounded pages, from the group of start_after on, cancellable by the caller', async () => {
+    const pages = [
+      {
+        Items: [
+          { sk: 'FILE#b', path: 'b' },
+          { sk: 'FILE#c', path: 'c' },
+        ],
+        LastEvaluatedKey: { sk: 'FILE#c' },
+      },
+      { Items: [{ sk: 'FILE#d', path: 'd' }] },
+    ];
+    const signals: (AbortSignal | undefined)[] = [];
+    const commands: { name: string; input: any }[] = [];
+    const client = {
+      send: async (
+        command: { constructor: { name: string }; input: any },
+        options?: { abortSignal?: AbortSignal },
+      ) => {
+        commands.push({ name: command.constructor.name, input: command.input });
+        signals.push(options?.abortSignal);
+        return pages.shift();
+      },
+    } as unknown as DynamoDBDocumentClient;
+    const signal = new AbortController().signal;
+    const listed: string[] = [];
+    const store = new DynamoMetadataStore(client, { metadata: 'm', outbox: 'o' });
+    for await (const page of store.listFiles(NS, { startAfter: 'b', signal })) {
+      listed.push(...page.map((entry) => entry.path));
+    }
+    // `b` itself starts the range (a long path's group holds paths before and after it): dropped.
+    expect(listed).toEqual(['c', 'd']);
+    expect(commands.map((command) => command.input)).toMatchObject([
+      {
+        Limit: LIMITS.listFilesQueryItems,
+        ExpressionAttributeValues: { ':prefix': 'FILE#b', ':prefixEnd': 'FILE$' },
+      },
+      { Limit: LIMITS.listFilesQueryItems, ExclusiveStartKey: { sk: 'FILE#c' } },
+    ]);
+    expect(signals).toEqual([signal, signal]);
   });
 });
 

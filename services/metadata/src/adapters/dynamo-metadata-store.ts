@@ -10,7 +10,7 @@ import {
   type QueryCommandInput,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { RETENTION, TABLES, TRASH_INDEX } from '@filesync/resources';
+import { LIMITS, RETENTION, TABLES, TRASH_INDEX } from '@filesync/resources';
 import { comparePaths, isAtOrBelow } from '@filesync/sync-core';
 import { MAX_INLINE_BLOCK_HASHES } from '../domain/commit-plan';
 import { ancestorsOf } from '../domain/tree';
@@ -18,6 +18,7 @@ import type { FileEntry, Follow, JournalRecord, TrashEntry } from '../domain/mod
 import {
   versionKey as refKey,
   type HeadState,
+  type ListFilesOptions,
   type MetadataStore,
   type TransactionOutcome,
   type TransactionWrite,
@@ -36,6 +37,7 @@ import {
   followKey,
   journalKey,
   fileBelowPrefix,
+  fileGroupStart,
   nsKey,
   outboxKey,
   trashBelowPrefix,
@@ -510,19 +512,30 @@ export class DynamoMetadataStore implements MetadataStore {
     return { items, slots };
   }
 
-  async *listFiles(namespaceId: string, prefix = ''): AsyncIterable<readonly FileEntry[]> {
-    const pages = this.query({
-      KeyConditionExpression: PREFIX_CONDITION,
-      ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
-      ExpressionAttributeValues: {
-        ':pk': nsKey(namespaceId),
-        ':prefix': prefix === '' ? FILE_PREFIX : fileBelowPrefix(prefix),
+  async *listFiles(namespaceId: string, options: ListFilesOptions = {}): AsyncIterable<readonly FileEntry[]> {
+    const { prefix = '', startAfter = '', signal } = options;
+    const pages = this.query(
+      {
+        KeyConditionExpression: PREFIX_CONDITION,
+        ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
+        ExpressionAttributeValues: {
+          ':pk': nsKey(namespaceId),
+          ':prefix': prefix === '' ? FILE_PREFIX : fileBelowPrefix(prefix),
+        },
+        // DynamoDB Local answers a 1 MB page (about 2,900 file items) in 5 to 21 s on a loaded
+        // machine, past the SDK's request timeout, and the cost grows faster than the page; a
+        // page of LIMITS.listFilesQueryItems stays a fraction of a second (see limits.ts).
+        Limit: LIMITS.listFilesQueryItems,
       },
-    });
-    // A long prefix is cut in the key (fileBelowPrefix): its range may hold other paths.
-    const below = (path: string) => prefix === '' || path.startsWith(`${prefix}/`);
+      { from: startAfter === '' ? undefined : fileGroupStart(startAfter), signal },
+    );
+    // A long prefix is cut in the key (fileBelowPrefix): its range may hold other paths; and the
+    // group of a long `startAfter` starts before it.
+    const wanted = (path: string) =>
+      (prefix === '' || path.startsWith(`${prefix}/`)) &&
+      (startAfter === '' || comparePaths(path, startAfter) > 0);
     for await (const items of inPathOrder(pages, (item) => String(item.path))) {
-      const kept = items.filter((item) => below(String(item.path)));
+      const kept = items.filter((item) => wanted(String(item.path)));
       if (kept.length > 0) yield await this.entriesOf(namespaceId, kept);
     }
   }
@@ -761,19 +774,29 @@ export class DynamoMetadataStore implements MetadataStore {
    * in a namespace of 100,000 files, once per new file in a commit's tree check), a range by its
    * items only. The one key the range holds beyond the prefix (prefixEnd itself) is dropped.
    */
-  private async *query(input: Omit<QueryCommandInput, 'TableName'>): AsyncIterable<Item[]> {
+  private async *query(
+    input: Omit<QueryCommandInput, 'TableName'>,
+    options: QueryOptions = {},
+  ): AsyncIterable<Item[]> {
     const prefix =
       input.KeyConditionExpression === PREFIX_CONDITION
         ? String(input.ExpressionAttributeValues?.[':prefix'])
         : undefined;
+    // A range that starts within the prefix's starts there (keys compare as UTF-8 bytes).
+    const from =
+      prefix !== undefined && options.from !== undefined && comparePaths(options.from, prefix) > 0
+        ? options.from
+        : prefix;
     const request =
       prefix === undefined
         ? input
         : {
             ...input,
+            // `:prefix` now holds where the range starts: the prefix, or `from` within it.
             KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :prefix AND :prefixEnd',
             ExpressionAttributeValues: {
               ...input.ExpressionAttributeValues,
+              ':prefix': from,
               ':prefixEnd': prefixEnd(prefix),
             },
             // The end key is told apart by its sort key (#sk is declared for the key condition).
@@ -790,12 +813,21 @@ export class DynamoMetadataStore implements MetadataStore {
           ConsistentRead: true,
           ...(start ? { ExclusiveStartKey: start } : {}),
         }),
+        { abortSignal: options.signal },
       );
       const items = output.Items ?? [];
       yield prefix === undefined ? items : items.filter((item) => String(item.sk).startsWith(prefix));
       start = output.LastEvaluatedKey;
     } while (start);
   }
+}
+
+/** How query() reads: a PREFIX_CONDITION query may start at a key within the prefix, and may be cancelled. */
+interface QueryOptions {
+  /** The least sort key to read, when above the prefix (a resumed listing). */
+  readonly from?: string | undefined;
+  /** Aborts the request in flight: the caller went away or its deadline passed. */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** Sort keys from `from` to `to`, both included; undefined leaves that end open. */

@@ -58,6 +58,8 @@ export const versionKey = (path: string, version: number) => `${versionPrefix(pa
  */
 export const fileBelowPrefix = (folder: string) =>
   `${FILE_PREFIX}${utf8Prefix(`${folder}/`, ORDER_PREFIX_BYTES)}`;
+/** Every file key of a path after `path` in path order is at least this (callers filter on the path attribute). */
+export const fileGroupStart = (path: string) => `${FILE_PREFIX}${utf8Prefix(path, ORDER_PREFIX_BYTES)}`;
 /**
  * Keys of the trash index (TRASH_INDEX, issue 8): the namespace, and the path keyed like a file
  * key (no prefix), so the index sorts like paths but for long paths sharing their first

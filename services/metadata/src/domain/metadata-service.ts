@@ -12,7 +12,7 @@ import type {
   JournalChange,
   JournalRecord,
 } from './model';
-import { versionKey, type MetadataStore, type TrashPage } from './ports';
+import { versionKey, type ListFilesOptions, type MetadataStore, type TrashPage } from './ports';
 import { CHECK_PATH, Restorer, type RestoreFilesResult, type RestoreResume } from './restore';
 import {
   watchJournal,
@@ -103,16 +103,17 @@ export class MetadataService {
   }
 
   /**
-   * Current entries in path order, of the whole namespace or of the paths strictly below `prefix`
-   * ('' = everything). The cursor is read before listing: entries may be newer than it, never older.
+   * Current entries in path order, of the whole namespace or of the paths strictly below
+   * `options.prefix` ('' = everything), after `options.startAfter` when given. The cursor is read
+   * before listing: entries may be newer than it, never older.
    */
   async listFiles(
     namespaceId: string,
     includeDeleted: boolean,
-    prefix = '',
+    options: ListFilesOptions = {},
   ): Promise<{ cursor: number; pages: AsyncIterable<FileEntry[]> }> {
     const cursor = await this.store.readHead(namespaceId);
-    const source = this.store.listFiles(namespaceId, prefix);
+    const source = this.store.listFiles(namespaceId, options);
     async function* pages() {
       for await (const page of source) {
         const entries = includeDeleted ? [...page] : page.filter((entry) => !entry.deleted);

@@ -100,9 +100,10 @@ export interface MetadataStore {
   commit(write: TransactionWrite): Promise<TransactionOutcome>;
   /**
    * Current entries ordered by path, page by page: every path, or with a non-empty `prefix` (a
-   * folder path) only the paths strictly below it, read without touching the rest.
+   * folder path) only the paths strictly below it, read without touching the rest. Each page
+   * costs the store a bounded read, whatever the namespace's size.
    */
-  listFiles(namespaceId: string, prefix?: string): AsyncIterable<readonly FileEntry[]>;
+  listFiles(namespaceId: string, options?: ListFilesOptions): AsyncIterable<readonly FileEntry[]>;
   /**
    * The trash (issue 8): files whose current entry is a tombstone that superseded a live version
    * still retained, at or below `query.prefix` ('' = everywhere), in path order, after
@@ -264,4 +265,14 @@ export interface AdvanceFanout {
   start(onAdvance: (advance: Advance) => void): Promise<void>;
   /** Stops hearing and releases what start made; publishes in flight finish first. */
   stop(): Promise<void>;
+}
+
+/** What MetadataStore.listFiles lists. */
+export interface ListFilesOptions {
+  /** '' (default) for every path; otherwise a folder path: only the paths strictly below it. */
+  readonly prefix?: string;
+  /** '' (default), or a path: only the paths after it in path order (comparePaths). */
+  readonly startAfter?: string;
+  /** Ends the read in flight when the caller goes away or its deadline passes. */
+  readonly signal?: AbortSignal;
 }

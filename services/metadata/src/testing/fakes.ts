@@ -28,6 +28,7 @@ import {
   type TransactionOutcome,
   type TransactionWrite,
   type TrashPage,
+  type ListFilesOptions,
   type TrashQuery,
 } from '../domain/ports';
 
@@ -167,10 +168,11 @@ export class InMemoryStore implements MetadataStore {
       .map(({ entry, expiresAtMs }) => ({ ...entry, expiresAtMs }));
   }
 
-  async *listFiles(namespaceId: string, prefix = '') {
+  async *listFiles(namespaceId: string, { prefix = '', startAfter = '' }: ListFilesOptions = {}) {
     const entries = [...this.files.values()]
       .filter((entry) => entry.namespaceId === namespaceId)
       .filter((entry) => prefix === '' || entry.path.startsWith(`${prefix}/`))
+      .filter((entry) => startAfter === '' || comparePaths(entry.path, startAfter) > 0)
       .sort((a, b) => comparePaths(a.path, b.path));
     for (let index = 0; index < entries.length; index += 3) yield entries.slice(index, index + 3);
   }

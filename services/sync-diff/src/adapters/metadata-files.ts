@@ -16,9 +16,10 @@ export class MetadataFiles implements ServerFiles<MetadataFile> {
     namespaceId: string,
     budget: CallBudget,
     below = '',
+    after = '',
   ): AsyncGenerator<ListingPage<MetadataFile>> {
     const call = this.client.listFiles(
-      { namespaceId, includeDeleted: true, pathPrefix: below },
+      { namespaceId, includeDeleted: true, pathPrefix: below, startAfter: after },
       callMetadata(budget.accessToken),
       { deadline: budget.deadline },
     );

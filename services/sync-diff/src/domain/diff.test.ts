@@ -79,4 +79,24 @@ describe('diffManifest', () => {
       /not in path order/,
     );
   });
+
+  it('reports its progress every so many merged paths, naming the last path decided', async () => {
+    const output = await collect(
+      diffManifest(
+        manifestOf(local('a', A, 0, ''), local('c', A, 1, A), local('d', A, 1, A)),
+        pages({ cursor: 5, entries: [file('b', 1, B), file('c', 1, A), file('d', 1, A), file('e', 1, B)] }),
+        undefined,
+        2,
+      ),
+    );
+    expect(output.map((o) => (o.type === 'action' ? o.path : o))).toEqual([
+      'a',
+      'b',
+      // Paths a to b are merged: a and b answered before the report.
+      { type: 'progress', throughPath: 'b', cursor: 5 },
+      { type: 'progress', throughPath: 'd', cursor: 5 },
+      'e',
+      { type: 'summary', cursor: 5, entriesReceived: 3, actionsSent: 3, fullDiffRequired: false },
+    ]);
+  });
 });

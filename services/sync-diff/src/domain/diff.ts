@@ -1,5 +1,5 @@
-import { comparePaths, decide, type Decision, type ServerState } from '@filesync/sync-core';
-import type { ManifestReader } from './manifest';
+import { LIMITS } from '@filesync/resources';
+import { comparePaths, decide, type Decision, type LocalEntry, type ServerState } from '@filesync/sync-core';
 
 /** A server entry the diff can match to a manifest path. */
 export interface ServerFile extends ServerState {
@@ -20,6 +20,13 @@ export interface ListingPage<S extends ServerFile> {
 export type DiffOutput<S extends ServerFile> =
   | { readonly type: 'action'; readonly path: string; readonly decision: Decision<S> }
   | {
+      /** A full diff's progress: every path up to `throughPath` is decided and its action yielded. */
+      readonly type: 'progress';
+      readonly throughPath: string;
+      /** The cursor the listing started at (the summary's). */
+      readonly cursor: number;
+    }
+  | {
       readonly type: 'summary';
       readonly cursor: number;
       readonly entriesReceived: number;
@@ -31,6 +38,20 @@ export type DiffOutput<S extends ServerFile> =
 /** Watches the merge's memory: how many entries it holds after each step (for tests and metrics). */
 export type HeldEntriesProbe = (entries: number) => void;
 
+/** The client's manifest, one entry at a time in path order (ManifestReader validates it). */
+export interface ManifestSource {
+  /** The next entry, or undefined once the client half-closed. */
+  next(): Promise<LocalEntry | undefined>;
+  /** Entries read so far (the summary's entries_received). */
+  readonly received: number;
+}
+
+/**
+ * Paths merged between two progress reports: about one listing page, so a client that loses the
+ * stream loses at most a page of work, and a report costs a small message per page.
+ */
+export const PROGRESS_EVERY_PATHS = LIMITS.listFilesPageSize;
+
 /**
  * Walks the manifest and the server listing side by side, both sorted by path (comparePaths),
  * and yields one action per path that needs work, in path order, then the summary. At any time
@@ -39,12 +60,14 @@ export type HeldEntriesProbe = (entries: number) => void;
  * reader holds the whole pipeline back instead of letting it pile up in memory.
  */
 export async function* diffManifest<S extends ServerFile>(
-  manifest: ManifestReader,
+  manifest: ManifestSource,
   listing: AsyncIterable<ListingPage<S>>,
   probe: HeldEntriesProbe = () => undefined,
+  progressEvery: number = PROGRESS_EVERY_PATHS,
 ): AsyncGenerator<DiffOutput<S>> {
   const server = new ListingReader(listing);
   let actionsSent = 0;
+  let merged = 0;
 
   let local = await manifest.next();
   let remote = await server.next();
@@ -52,9 +75,15 @@ export async function* diffManifest<S extends ServerFile>(
     probe((local ? 1 : 0) + server.held);
     const order = !remote ? -1 : !local ? 1 : comparePaths(local.path, remote.path);
     const decision = decide(order > 0 ? undefined : local, order < 0 ? undefined : remote);
+    const path = order < 0 ? local!.path : remote!.path;
     if (decision) {
       actionsSent += 1;
-      yield { type: 'action', path: order < 0 ? local!.path : remote!.path, decision };
+      yield { type: 'action', path, decision };
+    }
+    merged += 1;
+    // Both sides are sorted: nothing at or before `path` is left to decide.
+    if (merged % progressEvery === 0 && server.cursor !== undefined) {
+      yield { type: 'progress', throughPath: path, cursor: server.cursor };
     }
     if (order <= 0) local = await manifest.next();
     if (order >= 0) remote = await server.next();

@@ -195,7 +195,7 @@ async function readJournal<S extends ServerFile>(
 }
 
 /** The current entry of each of `paths` that has one, read LIMITS.maxPathsPerGetFiles at a time. */
-async function currentEntries<S extends ServerFile>(
+export async function currentEntries<S extends ServerFile>(
   files: ServerFiles<S>,
   namespaceId: string,
   paths: readonly string[],

@@ -37,9 +37,15 @@ export interface CurrentEntries<S extends ServerFile> {
 export interface ServerFiles<S extends ServerFile> {
   /**
    * Current entries and tombstones of a namespace, page by page in path order; with a non-empty
-   * `below` (a folder path), only the paths strictly below it.
+   * `below` (a folder path), only the paths strictly below it; with a non-empty `after`, only the
+   * paths after it (a resumed listing).
    */
-  list(namespaceId: string, budget: CallBudget, below?: string): AsyncIterable<ListingPage<S>>;
+  list(
+    namespaceId: string,
+    budget: CallBudget,
+    below?: string,
+    after?: string,
+  ): AsyncIterable<ListingPage<S>>;
   /**
    * Journal records with a seq greater than `afterCursor`, oldest first, at most `limit` (1 to
    * 1000) of them. A cursor past the journal's head answers no record and `afterCursor`.

@@ -64,11 +64,13 @@ export class FakeNamespace implements ServerFiles<MetadataFile> {
     _namespaceId: string,
     budget: CallBudget,
     below = '',
+    after = '',
   ): AsyncGenerator<ListingPage<MetadataFile>> {
     this.calls.push({ method: 'list', budget });
     const cursor = this.head;
     const entries = [...this.current.values()]
       .filter((file) => below === '' || file.path.startsWith(`${below}/`))
+      .filter((file) => after === '' || comparePaths(file.path, after) > 0)
       .sort((a, b) => comparePaths(a.path, b.path));
     for (let start = 0; start < entries.length; start += 500) {
       yield { cursor, entries: entries.slice(start, start + 500) };

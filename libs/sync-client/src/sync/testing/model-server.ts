@@ -12,6 +12,9 @@ import { MemoryBlocks } from './engine-fakes';
 
 const isBelow = (path: string, folder: string) => path.startsWith(`${folder}/`);
 
+/** Paths a full diff merges between two progress reports: few, so histories break off mid-diff. */
+const PROGRESS_EVERY = 3;
+
 /** A failure the test injects into one call (the network, or a crash of the client mid-pass). */
 export class InjectedFailure extends Error {
   override name = 'InjectedFailure';
@@ -32,6 +35,8 @@ export class ModelServer {
   readonly history: ModelEntry[] = [];
   /** One journal entry per committed change; its index + 1 is its seq. */
   private readonly journal: ModelEntry[] = [];
+  /** Full diffs that resumed an earlier one (the model test checks its histories make some). */
+  resumedDiffs = 0;
   /** Block storage every device shares (packs land here by block hash too). */
   readonly blocks = new MemoryBlocks();
 
@@ -47,7 +52,9 @@ export class ModelServer {
     return {
       diff: async (_ns: string, manifest: Iterable<ManifestEntry>, options: DiffOptions = {}) => {
         maybeFail('diff');
-        return this.diff([...manifest], options.sinceCursor ?? 0);
+        if ((options.sinceCursor ?? 0) > 0) return this.diff([...manifest], options.sinceCursor ?? 0);
+        // A full diff may break off after any progress report, as a stream does.
+        return this.fullDiff([...manifest], options, () => maybeFail('diff midway'));
       },
       findMissingBlocks: async (_ns: string, hashes: readonly string[]) => {
         maybeFail('findMissingBlocks');
@@ -72,6 +79,50 @@ export class ModelServer {
         return outcome;
       },
     };
+  }
+
+  /**
+   * A full diff as sync-diff answers one (resumed after `options.resumeAfter`: the manifest's paths
+   * at or before it decided against their current entries, the rest merged with the listing after
+   * it), reporting progress every PROGRESS_EVERY paths and at the end as the gRPC adapter does.
+   * `midway` runs after each report and may throw: the diff broke off there.
+   */
+  private fullDiff(
+    manifest: readonly ManifestEntry[],
+    options: DiffOptions,
+    midway: () => void,
+  ): DiffOutcome {
+    const after = options.resumeAfter ?? '';
+    if (after !== '') this.resumedDiffs += 1;
+    const cursor = this.head;
+    const named = new Map(manifest.map((entry) => [entry.path, entry]));
+    const isAfter = (path: string) => after === '' || comparePaths(path, after) > 0;
+    const paths = [...new Set([...named.keys(), ...[...this.files.keys()].filter(isAfter)])].sort(
+      comparePaths,
+    );
+    const actions: DiffAction[] = [];
+    let reported = 0;
+    let throughPath = '';
+    const report = (path: string) => {
+      throughPath = path;
+      options.onProgress?.({ throughPath, cursor, actions: actions.slice(reported), unrecognized: 0 });
+      reported = actions.length;
+    };
+    let merged = 0;
+    for (const path of paths) {
+      const decision = decide(named.get(path), this.files.get(path));
+      if (decision) actions.push({ ...decision, path });
+      // Progress counts the merge after the resume point only, as sync-diff's does.
+      if (isAfter(path) && ++merged % PROGRESS_EVERY === 0) {
+        report(path);
+        midway();
+      }
+    }
+    const last = actions.at(-1)?.path;
+    if (reported < actions.length || throughPath !== '') {
+      report(last !== undefined && comparePaths(last, throughPath) > 0 ? last : throughPath);
+    }
+    return { actions, cursor, resumeAfter: after };
   }
 
   private diff(manifest: readonly ManifestEntry[], sinceCursor: number): DiffOutcome {

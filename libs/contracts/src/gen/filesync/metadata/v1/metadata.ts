@@ -336,6 +336,11 @@ export interface ListFilesRequest {
    * it, not with the namespace.
    */
   pathPrefix: string;
+  /**
+   * Empty, or a canonical path: only the paths after it in path order are listed (it need not
+   * exist). Resumes a listing that ended early, without reading again what it already read.
+   */
+  startAfter: string;
 }
 
 /** One message of the MetadataService.ListFiles stream. */
@@ -1934,7 +1939,7 @@ export const GetFilesResponse: MessageFns<GetFilesResponse> = {
 };
 
 function createBaseListFilesRequest(): ListFilesRequest {
-  return { namespaceId: "", includeDeleted: false, pathPrefix: "" };
+  return { namespaceId: "", includeDeleted: false, pathPrefix: "", startAfter: "" };
 }
 
 export const ListFilesRequest: MessageFns<ListFilesRequest> = {
@@ -1947,6 +1952,9 @@ export const ListFilesRequest: MessageFns<ListFilesRequest> = {
     }
     if (message.pathPrefix !== "") {
       writer.uint32(26).string(message.pathPrefix);
+    }
+    if (message.startAfter !== "") {
+      writer.uint32(34).string(message.startAfter);
     }
     return writer;
   },
@@ -1988,6 +1996,14 @@ export const ListFilesRequest: MessageFns<ListFilesRequest> = {
             message.pathPrefix = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.startAfter = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2017,6 +2033,11 @@ export const ListFilesRequest: MessageFns<ListFilesRequest> = {
         : isSet(object.path_prefix)
         ? globalThis.String(object.path_prefix)
         : "",
+      startAfter: isSet(object.startAfter)
+        ? globalThis.String(object.startAfter)
+        : isSet(object.start_after)
+        ? globalThis.String(object.start_after)
+        : "",
     };
   },
 
@@ -2031,6 +2052,9 @@ export const ListFilesRequest: MessageFns<ListFilesRequest> = {
     if (message.pathPrefix !== "") {
       obj.pathPrefix = message.pathPrefix;
     }
+    if (message.startAfter !== "") {
+      obj.startAfter = message.startAfter;
+    }
     return obj;
   },
 
@@ -2042,6 +2066,7 @@ export const ListFilesRequest: MessageFns<ListFilesRequest> = {
     message.namespaceId = object.namespaceId ?? "";
     message.includeDeleted = object.includeDeleted ?? false;
     message.pathPrefix = object.pathPrefix ?? "";
+    message.startAfter = object.startAfter ?? "";
     return message;
   },
 };

@@ -141,6 +141,14 @@ export interface DiffStart {
    * trailing slash. It need not exist yet: its first upload creates it. See Diff.
    */
   remoteRoot: string;
+  /**
+   * Only with since_cursor 0: empty for a whole full diff; otherwise the `through_path` of a
+   * DiffProgress of an earlier full diff of this folder, which this one resumes. The manifest
+   * first names the paths at or before it to decide again (at most LIMITS.maxIncrementalPaths;
+   * each answered against its current entry), then lists every local path after it; paths at or
+   * before it that it does not name are not answered. A canonical path below remote_root.
+   */
+  resumeAfter: string;
 }
 
 /** What the client knows of one path. */
@@ -175,7 +183,25 @@ export interface DiffResponse {
     | //
     /** End of the diff. */
     { $case: "summary"; value: DiffSummary }
+    | //
+    /** How far a full diff has come (see Diff); none in incremental diffs. */
+    { $case: "progress"; value: DiffProgress }
     | undefined;
+}
+
+/** How far a full diff has come: what a client keeps to resume it (DiffStart.resume_after). */
+export interface DiffProgress {
+  /**
+   * Every path up to and including this one (comparePaths order) is decided, and its action was
+   * sent before this message.
+   */
+  throughPath: string;
+  /**
+   * The namespace cursor the listing started at, as the summary will report it: a client that
+   * resumes keeps the lowest such cursor of the diff's parts, so it may hear of a change twice,
+   * never miss one.
+   */
+  cursor: number;
 }
 
 /** What to do for one path. */
@@ -216,6 +242,12 @@ export interface DiffSummary {
    * its answer covers the whole namespace and must not be applied.
    */
   remoteRoot: string;
+  /**
+   * The resume_after of the DiffStart the server applied. A client that asked to resume and reads
+   * anything else talks to a server that does not resume diffs (a rolling deploy): it took the
+   * partial manifest for the whole folder, so its answer must not be applied.
+   */
+  resumeAfter: string;
 }
 
 /** Request of SyncDiffService.FindMissingBlocks. */
@@ -334,7 +366,7 @@ export const DiffRequest: MessageFns<DiffRequest> = {
 };
 
 function createBaseDiffStart(): DiffStart {
-  return { namespaceId: "", sinceCursor: 0, remoteRoot: "" };
+  return { namespaceId: "", sinceCursor: 0, remoteRoot: "", resumeAfter: "" };
 }
 
 export const DiffStart: MessageFns<DiffStart> = {
@@ -347,6 +379,9 @@ export const DiffStart: MessageFns<DiffStart> = {
     }
     if (message.remoteRoot !== "") {
       writer.uint32(26).string(message.remoteRoot);
+    }
+    if (message.resumeAfter !== "") {
+      writer.uint32(34).string(message.resumeAfter);
     }
     return writer;
   },
@@ -388,6 +423,14 @@ export const DiffStart: MessageFns<DiffStart> = {
             message.remoteRoot = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.resumeAfter = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -417,6 +460,11 @@ export const DiffStart: MessageFns<DiffStart> = {
         : isSet(object.remote_root)
         ? globalThis.String(object.remote_root)
         : "",
+      resumeAfter: isSet(object.resumeAfter)
+        ? globalThis.String(object.resumeAfter)
+        : isSet(object.resume_after)
+        ? globalThis.String(object.resume_after)
+        : "",
     };
   },
 
@@ -431,6 +479,9 @@ export const DiffStart: MessageFns<DiffStart> = {
     if (message.remoteRoot !== "") {
       obj.remoteRoot = message.remoteRoot;
     }
+    if (message.resumeAfter !== "") {
+      obj.resumeAfter = message.resumeAfter;
+    }
     return obj;
   },
 
@@ -442,6 +493,7 @@ export const DiffStart: MessageFns<DiffStart> = {
     message.namespaceId = object.namespaceId ?? "";
     message.sinceCursor = object.sinceCursor ?? 0;
     message.remoteRoot = object.remoteRoot ?? "";
+    message.resumeAfter = object.resumeAfter ?? "";
     return message;
   },
 };
@@ -620,6 +672,9 @@ export const DiffResponse: MessageFns<DiffResponse> = {
       case "summary":
         DiffSummary.encode(message.message.value, writer.uint32(18).fork()).join();
         break;
+      case "progress":
+        DiffProgress.encode(message.message.value, writer.uint32(26).fork()).join();
+        break;
     }
     return writer;
   },
@@ -653,6 +708,14 @@ export const DiffResponse: MessageFns<DiffResponse> = {
             message.message = { $case: "summary", value: DiffSummary.decode(reader, reader.uint32()) };
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.message = { $case: "progress", value: DiffProgress.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -671,6 +734,8 @@ export const DiffResponse: MessageFns<DiffResponse> = {
         ? { $case: "action", value: DiffAction.fromJSON(object.action) }
         : isSet(object.summary)
         ? { $case: "summary", value: DiffSummary.fromJSON(object.summary) }
+        : isSet(object.progress)
+        ? { $case: "progress", value: DiffProgress.fromJSON(object.progress) }
         : undefined,
     };
   },
@@ -681,6 +746,8 @@ export const DiffResponse: MessageFns<DiffResponse> = {
       obj.action = DiffAction.toJSON(message.message.value);
     } else if (message.message?.$case === "summary") {
       obj.summary = DiffSummary.toJSON(message.message.value);
+    } else if (message.message?.$case === "progress") {
+      obj.progress = DiffProgress.toJSON(message.message.value);
     }
     return obj;
   },
@@ -703,7 +770,102 @@ export const DiffResponse: MessageFns<DiffResponse> = {
         }
         break;
       }
+      case "progress": {
+        if (object.message?.value !== undefined && object.message?.value !== null) {
+          message.message = { $case: "progress", value: DiffProgress.fromPartial(object.message.value) };
+        }
+        break;
+      }
     }
+    return message;
+  },
+};
+
+function createBaseDiffProgress(): DiffProgress {
+  return { throughPath: "", cursor: 0 };
+}
+
+export const DiffProgress: MessageFns<DiffProgress> = {
+  encode(message: DiffProgress, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.throughPath !== "") {
+      writer.uint32(10).string(message.throughPath);
+    }
+    if (message.cursor !== 0) {
+      writer.uint32(16).int64(message.cursor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DiffProgress {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDiffProgress();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.throughPath = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.cursor = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DiffProgress {
+    return {
+      throughPath: isSet(object.throughPath)
+        ? globalThis.String(object.throughPath)
+        : isSet(object.through_path)
+        ? globalThis.String(object.through_path)
+        : "",
+      cursor: isSet(object.cursor) ? globalThis.Number(object.cursor) : 0,
+    };
+  },
+
+  toJSON(message: DiffProgress): unknown {
+    const obj: any = {};
+    if (message.throughPath !== "") {
+      obj.throughPath = message.throughPath;
+    }
+    if (message.cursor !== 0) {
+      obj.cursor = Math.round(message.cursor);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DiffProgress>): DiffProgress {
+    return DiffProgress.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DiffProgress>): DiffProgress {
+    const message = createBaseDiffProgress();
+    message.throughPath = object.throughPath ?? "";
+    message.cursor = object.cursor ?? 0;
     return message;
   },
 };
@@ -836,7 +998,15 @@ export const DiffAction: MessageFns<DiffAction> = {
 };
 
 function createBaseDiffSummary(): DiffSummary {
-  return { cursor: 0, entriesReceived: 0, actionsSent: 0, fullDiffRequired: false, incremental: false, remoteRoot: "" };
+  return {
+    cursor: 0,
+    entriesReceived: 0,
+    actionsSent: 0,
+    fullDiffRequired: false,
+    incremental: false,
+    remoteRoot: "",
+    resumeAfter: "",
+  };
 }
 
 export const DiffSummary: MessageFns<DiffSummary> = {
@@ -858,6 +1028,9 @@ export const DiffSummary: MessageFns<DiffSummary> = {
     }
     if (message.remoteRoot !== "") {
       writer.uint32(50).string(message.remoteRoot);
+    }
+    if (message.resumeAfter !== "") {
+      writer.uint32(58).string(message.resumeAfter);
     }
     return writer;
   },
@@ -923,6 +1096,14 @@ export const DiffSummary: MessageFns<DiffSummary> = {
             message.remoteRoot = reader.string();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.resumeAfter = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -959,6 +1140,11 @@ export const DiffSummary: MessageFns<DiffSummary> = {
         : isSet(object.remote_root)
         ? globalThis.String(object.remote_root)
         : "",
+      resumeAfter: isSet(object.resumeAfter)
+        ? globalThis.String(object.resumeAfter)
+        : isSet(object.resume_after)
+        ? globalThis.String(object.resume_after)
+        : "",
     };
   },
 
@@ -982,6 +1168,9 @@ export const DiffSummary: MessageFns<DiffSummary> = {
     if (message.remoteRoot !== "") {
       obj.remoteRoot = message.remoteRoot;
     }
+    if (message.resumeAfter !== "") {
+      obj.resumeAfter = message.resumeAfter;
+    }
     return obj;
   },
 
@@ -996,6 +1185,7 @@ export const DiffSummary: MessageFns<DiffSummary> = {
     message.fullDiffRequired = object.fullDiffRequired ?? false;
     message.incremental = object.incremental ?? false;
     message.remoteRoot = object.remoteRoot ?? "";
+    message.resumeAfter = object.resumeAfter ?? "";
     return message;
   },
 };
@@ -1204,6 +1394,13 @@ export const SyncDiffServiceService = {
    * and an incremental diff ignores journal entries outside it (its cursor still moves past them).
    * Paths stay namespace paths both ways: the client adds and strips the remote root. A remote
    * root that is a live file is FAILED_PRECONDITION. The summary echoes the root it applied.
+   *
+   * A full diff reports its progress as it goes (`progress`): every path up to `through_path` is
+   * decided and its action already sent. A client that lost the stream keeps what it received up
+   * to the last progress and resumes the full diff after that path (`start.resume_after`): the
+   * server lists only the paths after it, and decides the manifest's paths at or before it (the
+   * ones the client changed since, or wants decided again) against their current entries, as an
+   * incremental diff does. A resumed diff costs the rest of the namespace, not all of it.
    */
   diff: {
     path: "/filesync.syncdiff.v1.SyncDiffService/Diff" as const,
@@ -1259,6 +1456,13 @@ export interface SyncDiffServiceServer extends UntypedServiceImplementation {
    * and an incremental diff ignores journal entries outside it (its cursor still moves past them).
    * Paths stay namespace paths both ways: the client adds and strips the remote root. A remote
    * root that is a live file is FAILED_PRECONDITION. The summary echoes the root it applied.
+   *
+   * A full diff reports its progress as it goes (`progress`): every path up to `through_path` is
+   * decided and its action already sent. A client that lost the stream keeps what it received up
+   * to the last progress and resumes the full diff after that path (`start.resume_after`): the
+   * server lists only the paths after it, and decides the manifest's paths at or before it (the
+   * ones the client changed since, or wants decided again) against their current entries, as an
+   * incremental diff does. A resumed diff costs the rest of the namespace, not all of it.
    */
   diff: handleBidiStreamingCall<DiffRequest, DiffResponse>;
   /** Which of the given blocks the server lacks for the namespace. */
@@ -1296,6 +1500,13 @@ export interface SyncDiffServiceClient extends Client {
    * and an incremental diff ignores journal entries outside it (its cursor still moves past them).
    * Paths stay namespace paths both ways: the client adds and strips the remote root. A remote
    * root that is a live file is FAILED_PRECONDITION. The summary echoes the root it applied.
+   *
+   * A full diff reports its progress as it goes (`progress`): every path up to `through_path` is
+   * decided and its action already sent. A client that lost the stream keeps what it received up
+   * to the last progress and resumes the full diff after that path (`start.resume_after`): the
+   * server lists only the paths after it, and decides the manifest's paths at or before it (the
+   * ones the client changed since, or wants decided again) against their current entries, as an
+   * incremental diff does. A resumed diff costs the rest of the namespace, not all of it.
    */
   diff(): ClientDuplexStream<DiffRequest, DiffResponse>;
   diff(options: Partial<CallOptions>): ClientDuplexStream<DiffRequest, DiffResponse>;
