@@ -28,6 +28,21 @@ import { parseConflictCopyName, conflictCopyName } from '../sync/conflict-name';
 const grpcError = (code: number, details: string) =>
   Object.assign(new Error(`${code} X: ${details}`), { code, details });
 
+/** A signed-in session in `home` for `server`, valid for an hour (no server is asked to make it). */
+function saveSession(home: string, server: string): Promise<void> {
+  return new SessionStore(home).save({
+    server,
+    email: 'me@example.com',
+    userId: 'user-1',
+    deviceId: 'device-1',
+    deviceName: 'laptop',
+    rootNamespaceId: 'ns-1',
+    accessToken: 'token',
+    accessTokenExpiresAtMs: Date.now() + 3_600_000,
+    refreshToken: 'refresh',
+    refreshTokenExpiresAtMs: Date.now() + 3_600_000,
+  });
+}
 describe('issue 9: every error a user can meet says what to do, in one line', () => {
   const context = { server: 'files.example.com:50051', command: 'sync', email: 'me@example.com' };
 
@@ -286,18 +301,7 @@ describe('D4: status with the server down says it in one human line and exits 7'
     await new Promise<void>((done) => probe.listen(0, '127.0.0.1', done));
     server = `127.0.0.1:${(probe.address() as AddressInfo).port}`;
     await new Promise((done) => probe.close(done));
-    await new SessionStore(home).save({
-      server,
-      email: 'me@example.com',
-      userId: 'user-1',
-      deviceId: 'device-1',
-      deviceName: 'laptop',
-      rootNamespaceId: 'ns-1',
-      accessToken: 'token',
-      accessTokenExpiresAtMs: Date.now() + 3_600_000,
-      refreshToken: 'refresh',
-      refreshTokenExpiresAtMs: Date.now() + 3_600_000,
-    });
+    await saveSession(home, server);
     const state = StateDb.open(join(home, 'state.db'));
     const root = mkdtempSync(join(tmpdir(), 'filesync-status-root-'));
     state.bindFolder(root, 'ns-1');
@@ -475,18 +479,7 @@ describe('D11: a path the path rules refuse is a usage error that says what a ri
   beforeEach(async () => {
     home = mkdtempSync(join(tmpdir(), 'filesync-follow-'));
     // No server is asked: the path is refused before (the session's server does not exist).
-    await new SessionStore(home).save({
-      server: '127.0.0.1:1',
-      email: 'me@example.com',
-      userId: 'user-1',
-      deviceId: 'device-1',
-      deviceName: 'laptop',
-      rootNamespaceId: 'ns-1',
-      accessToken: 'token',
-      accessTokenExpiresAtMs: Date.now() + 3_600_000,
-      refreshToken: 'refresh',
-      refreshTokenExpiresAtMs: Date.now() + 3_600_000,
-    });
+    await saveSession(home, '127.0.0.1:1');
   });
   afterEach(() => rmSync(home, { recursive: true, force: true }));
 
