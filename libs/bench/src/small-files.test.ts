@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -50,6 +50,20 @@ describe('writeSmallFiles and compareTrees', () => {
       missing: [first!.path],
       extra: ['extra.txt'],
       different: [second!.path],
+    });
+  });
+  it('finds a difference in the last byte of a file too large to read whole', async () => {
+    const bytes = Buffer.alloc(9 * MiB, 7);
+    await Promise.all(['a', 'b'].map((side) => mkdir(join(root, side), { recursive: true })));
+    await writeFile(join(root, 'a', 'big.bin'), bytes);
+    await writeFile(join(root, 'b', 'big.bin'), bytes);
+    expect(sameTree(await compareTrees(join(root, 'a'), join(root, 'b')))).toBe(true);
+    bytes[bytes.length - 1] = 8;
+    await writeFile(join(root, 'b', 'big.bin'), bytes);
+    expect(await compareTrees(join(root, 'a'), join(root, 'b'))).toEqual({
+      missing: [],
+      extra: [],
+      different: ['big.bin'],
     });
   });
 });

@@ -1,7 +1,8 @@
 import { createCipheriv, createHash, type Cipheriv } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
+import pLimit from 'p-limit';
 
 export const KiB = 1024;
 export const MiB = 1024 * KiB;
@@ -131,21 +132,48 @@ export interface TreeDifference {
 export const sameTree = (difference: TreeDifference): boolean =>
   difference.missing.length + difference.extra.length + difference.different.length === 0;
 
-/** Compares two trees file by file (size, then SHA-256), so a download is proven byte-identical. */
+/**
+ * Compares two trees file by file (size, then the bytes), so a download is proven byte-identical.
+ * Files are compared several at a time, small ones read whole: one stream per file with a 1 MiB
+ * buffer, one file at a time, took over 11 minutes for 100,000 files of 1-16 KiB.
+ */
 export async function compareTrees(expectedRoot: string, actualRoot: string): Promise<TreeDifference> {
   const [expected, actual] = await Promise.all([listFiles(expectedRoot), listFiles(actualRoot)]);
   const difference: TreeDifference = { missing: [], extra: [], different: [] };
   for (const path of actual.keys()) if (!expected.has(path)) difference.extra.push(path);
-  for (const [path, file] of expected) {
-    const other = actual.get(path);
-    if (other === undefined) {
-      difference.missing.push(path);
-      continue;
-    }
-    const [a, b] = await Promise.all([stat(file), stat(other)]);
-    if (a.size !== b.size || (await sha256(file)) !== (await sha256(other))) difference.different.push(path);
-  }
+  const limit = pLimit(COMPARE_CONCURRENCY);
+  const differs = await Promise.all(
+    [...expected].map(([path, file]) =>
+      limit(async () => {
+        const other = actual.get(path);
+        if (other === undefined) return 'missing' as const;
+        return (await sameBytes(file, other)) ? undefined : ('different' as const);
+      }),
+    ),
+  );
+  [...expected.keys()].forEach((path, index) => {
+    const outcome = differs[index];
+    if (outcome) difference[outcome].push(path);
+  });
+  difference.missing.sort();
+  difference.different.sort();
   return difference;
+}
+
+/** Files compared at once: enough to keep the disk and the thread pool busy. */
+const COMPARE_CONCURRENCY = 16;
+/** Files up to this size are read whole; larger ones are hashed as streams. */
+const WHOLE_READ_BYTES = 8 * MiB;
+
+async function sameBytes(a: string, b: string): Promise<boolean> {
+  const [statA, statB] = await Promise.all([stat(a), stat(b)]);
+  if (statA.size !== statB.size) return false;
+  if (statA.size <= WHOLE_READ_BYTES) {
+    const [bytesA, bytesB] = await Promise.all([readFile(a), readFile(b)]);
+    return bytesA.equals(bytesB);
+  }
+  const [hashA, hashB] = await Promise.all([sha256(a), sha256(b)]);
+  return hashA === hashB;
 }
 
 /** Parses `1GiB`, `64MiB`, `512KiB`, `1000` (bytes); also `1G`, `64M`, `1.5GiB`; binary units. */
