@@ -31,6 +31,15 @@ describe('SyncDiffService (sync-diff image)', () => {
       value: { contentHash: '', size: 0, baseVersion: 0, baseContentHash: '', deleted: false, ...value },
     },
   });
+  /** Manifest entries in one `entries` message, as filesync sends them. */
+  const entries = (...requests: syncdiff.DiffRequest[]): syncdiff.DiffRequest => ({
+    message: {
+      $case: 'entries',
+      value: {
+        entries: requests.map((request) => request.message!.value as syncdiff.ManifestEntry),
+      },
+    },
+  });
   const diff = (session: auth.Session | undefined, requests: syncdiff.DiffRequest[]) =>
     exchange(stubs.syncDiff.diff(callMetadata(session?.accessToken), deadline()), requests);
 
@@ -192,6 +201,32 @@ describe('SyncDiffService (sync-diff image)', () => {
       twoStarts: 'INVALID_ARGUMENT',
       outOfOrder: 'INVALID_ARGUMENT',
     });
+  });
+
+  test('Diff: manifest entries batched in `entries` messages get the answers they get one by one; an empty or out-of-order batch is INVALID_ARGUMENT', async () => {
+    const ns = alice.rootNamespaceId;
+    const manifest = [
+      entry({ path: 'a-new.txt', contentHash: OTHER_HASH, size: 3 }),
+      entry({ path: 'b-new.txt', contentHash: OTHER_HASH, size: 3 }),
+      entry({
+        path: 'same.txt',
+        contentHash: EMPTY_CONTENT.contentHash,
+        baseVersion: 1,
+        baseContentHash: EMPTY_CONTENT.contentHash,
+      }),
+      entry({ path: 'z-new.txt', contentHash: OTHER_HASH, size: 3 }),
+    ];
+    const single = await diff(alice, [start(ns), ...manifest]);
+    expect(single.map((answer) => answer.message?.$case)).toEqual(['action', 'action', 'action', 'summary']);
+    expect(await diff(alice, [start(ns), entries(...manifest.slice(0, 3)), entries(manifest[3]!)])).toEqual(
+      single,
+    );
+    expect({
+      empty: await statusOf(
+        diff(alice, [start(ns), { message: { $case: 'entries', value: { entries: [] } } }]),
+      ),
+      outOfOrder: await statusOf(diff(alice, [start(ns), entries(manifest[1]!, manifest[0]!)])),
+    }).toEqual({ empty: 'INVALID_ARGUMENT', outOfOrder: 'INVALID_ARGUMENT' });
   });
 
   test('FindMissingBlocks: unknown hashes in request order; bad input rejected', async () => {

@@ -1,6 +1,7 @@
 import { Metadata } from '@grpc/grpc-js';
 import pino from 'pino';
 import { common, syncdiff } from '@filesync/contracts';
+import { LIMITS as SHARED_LIMITS } from '@filesync/resources';
 import { DomainError, type CallContext, type Principal } from '@filesync/server-kit';
 import type { MetadataFile } from './adapters/metadata-files';
 import type { ListingPage } from './domain/diff';
@@ -62,6 +63,19 @@ const entryMsg = (path: string, contentHash: string, baseVersion = 0): syncdiff.
   message: {
     $case: 'entry',
     value: { path, contentHash, size: 1, baseVersion, baseContentHash: baseVersion ? A : '', deleted: false },
+  },
+});
+
+/** The entries of `entryMsg`s as one `entries` message. */
+const entriesMsg = (...messages: syncdiff.DiffRequest[]): syncdiff.DiffRequest => ({
+  message: {
+    $case: 'entries',
+    value: {
+      entries: messages.map((message) => {
+        if (message.message?.$case !== 'entry') throw new Error('entriesMsg takes entryMsg messages');
+        return message.message.value;
+      }),
+    },
   },
 });
 
@@ -129,6 +143,51 @@ describe('SyncDiff handlers', () => {
     });
     expect(files.budgets[0]?.accessToken).toBe('token-1');
     expect(files.budgets[0]?.deadline.getTime()).toBeLessThanOrEqual(ctx.deadline!.getTime());
+  });
+
+  it('reads entries batched in `entries` messages as it reads them one by one, mixed or not', async () => {
+    const answer = async (...messages: syncdiff.DiffRequest[]) =>
+      collect(
+        createHandlers({
+          files: new FakeServerFiles([{ cursor: 12, entries: [serverFile('a.txt', 2, B)] }]),
+          ...LIMITS,
+        }).diff(stream(startMsg(), ...messages), context()),
+      );
+    const one = entryMsg('a.txt', A, 1);
+    const two = entryMsg('b.txt', A);
+    const three = entryMsg('c.txt', A);
+    const single = await answer(one, two, three);
+    expect(single.map((r) => r.message?.$case)).toEqual(['action', 'action', 'action', 'summary']);
+    expect(await answer(entriesMsg(one, two, three))).toEqual(single);
+    expect(await answer(entriesMsg(one), two, entriesMsg(three))).toEqual(single);
+    // Order still counts across and within batches.
+    expect(await kindOfFailure(() => answer(entriesMsg(two, one)))).toBe('invalid-argument');
+    expect(await kindOfFailure(() => answer(entriesMsg(two), one))).toBe('invalid-argument');
+  });
+
+  it('refuses an empty `entries` message and one past the limit', async () => {
+    const handlers = createHandlers({ files: new FakeServerFiles(), ...LIMITS });
+    const empty: syncdiff.DiffRequest = { message: { $case: 'entries', value: { entries: [] } } };
+    expect(await kindOfFailure(() => collect(handlers.diff(stream(startMsg(), empty), context())))).toBe(
+      'invalid-argument',
+    );
+    const many = Array.from({ length: SHARED_LIMITS.maxManifestEntriesPerMessage + 1 }, (_, index) =>
+      entryMsg(`f${String(index).padStart(6, '0')}`, A),
+    );
+    const out: syncdiff.DiffResponse[] = [];
+    const failure = await kindOfFailure(async () => {
+      for await (const response of handlers.diff(stream(startMsg(), entriesMsg(...many)), context()))
+        out.push(response);
+    });
+    expect(failure).toBe('invalid-argument');
+    expect(out).toEqual([]);
+    const atLimit = await collect(
+      handlers.diff(
+        stream(startMsg(), entriesMsg(...many.slice(0, SHARED_LIMITS.maxManifestEntriesPerMessage))),
+        context(),
+      ),
+    );
+    expect(atLimit.at(-1)?.message?.$case).toBe('summary');
   });
 
   it('rejects a stream that does not open with start', async () => {

@@ -127,16 +127,29 @@ function parseResumeAfter(value: string, sinceCursor: number, remoteRoot: string
   return path;
 }
 
-/** The manifest entries that follow `start`. */
+/**
+ * The manifest entries that follow `start`, one per `entry` message or several per `entries`
+ * message. INVALID_ARGUMENT for another kind of message, an empty `entries`, or one of more than
+ * LIMITS.maxManifestEntriesPerMessage.
+ */
 async function* entriesOf(
   messages: AsyncIterator<syncdiff.DiffRequest>,
 ): AsyncGenerator<ManifestEntryInput, void, undefined> {
   for (let next = await messages.next(); !next.done; next = await messages.next()) {
     const message = next.value.message;
-    if (message?.$case !== 'entry') {
-      throw invalidArgument('after `start`, every Diff message must be an `entry`');
+    if (message?.$case === 'entry') {
+      yield message.value;
+    } else if (message?.$case === 'entries') {
+      const { entries } = message.value;
+      if (entries.length === 0 || entries.length > LIMITS.maxManifestEntriesPerMessage) {
+        throw invalidArgument(
+          `an \`entries\` message holds 1 to ${LIMITS.maxManifestEntriesPerMessage} manifest entries, not ${entries.length}`,
+        );
+      }
+      yield* entries;
+    } else {
+      throw invalidArgument('after `start`, every Diff message must be an `entry` or `entries`');
     }
-    yield message.value;
   }
 }
 

@@ -122,7 +122,16 @@ export interface DiffRequest {
     | //
     /** One manifest entry. */
     { $case: "entry"; value: ManifestEntry }
+    | //
+    /** Several manifest entries, in manifest order: the same as as many `entry` messages. */
+    { $case: "entries"; value: ManifestEntries }
     | undefined;
+}
+
+/** Consecutive entries of a manifest (see DiffRequest.entries). */
+export interface ManifestEntries {
+  /** At least one, at most LIMITS.maxManifestEntriesPerMessage, sorted as the manifest is. */
+  entries: ManifestEntry[];
 }
 
 /** Opens a diff. */
@@ -277,6 +286,9 @@ export const DiffRequest: MessageFns<DiffRequest> = {
       case "entry":
         ManifestEntry.encode(message.message.value, writer.uint32(18).fork()).join();
         break;
+      case "entries":
+        ManifestEntries.encode(message.message.value, writer.uint32(26).fork()).join();
+        break;
     }
     return writer;
   },
@@ -310,6 +322,14 @@ export const DiffRequest: MessageFns<DiffRequest> = {
             message.message = { $case: "entry", value: ManifestEntry.decode(reader, reader.uint32()) };
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.message = { $case: "entries", value: ManifestEntries.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -328,6 +348,8 @@ export const DiffRequest: MessageFns<DiffRequest> = {
         ? { $case: "start", value: DiffStart.fromJSON(object.start) }
         : isSet(object.entry)
         ? { $case: "entry", value: ManifestEntry.fromJSON(object.entry) }
+        : isSet(object.entries)
+        ? { $case: "entries", value: ManifestEntries.fromJSON(object.entries) }
         : undefined,
     };
   },
@@ -338,6 +360,8 @@ export const DiffRequest: MessageFns<DiffRequest> = {
       obj.start = DiffStart.toJSON(message.message.value);
     } else if (message.message?.$case === "entry") {
       obj.entry = ManifestEntry.toJSON(message.message.value);
+    } else if (message.message?.$case === "entries") {
+      obj.entries = ManifestEntries.toJSON(message.message.value);
     }
     return obj;
   },
@@ -360,7 +384,84 @@ export const DiffRequest: MessageFns<DiffRequest> = {
         }
         break;
       }
+      case "entries": {
+        if (object.message?.value !== undefined && object.message?.value !== null) {
+          message.message = { $case: "entries", value: ManifestEntries.fromPartial(object.message.value) };
+        }
+        break;
+      }
     }
+    return message;
+  },
+};
+
+function createBaseManifestEntries(): ManifestEntries {
+  return { entries: [] };
+}
+
+export const ManifestEntries: MessageFns<ManifestEntries> = {
+  encode(message: ManifestEntries, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.entries) {
+      ManifestEntry.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ManifestEntries {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseManifestEntries();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entries.push(ManifestEntry.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ManifestEntries {
+    return {
+      entries: globalThis.Array.isArray(object?.entries)
+        ? object.entries.map((e: any) => ManifestEntry.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ManifestEntries): unknown {
+    const obj: any = {};
+    if (message.entries?.length) {
+      obj.entries = message.entries.map((e) => ManifestEntry.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ManifestEntries>): ManifestEntries {
+    return ManifestEntries.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ManifestEntries>): ManifestEntries {
+    const message = createBaseManifestEntries();
+    message.entries = object.entries?.map((e) => ManifestEntry.fromPartial(e)) || [];
     return message;
   },
 };
@@ -1365,10 +1466,13 @@ export const FindMissingBlocksResponse: MessageFns<FindMissingBlocksResponse> = 
 export type SyncDiffServiceService = typeof SyncDiffServiceService;
 export const SyncDiffServiceService = {
   /**
-   * The client streams its manifest: first a DiffRequest with `start`, then one `entry` per
+   * The client streams its manifest: first a DiffRequest with `start`, then one entry per
    * local path and per path it knew that is now gone, sorted by canonical (NFC) path in Unicode
    * code point order (the byte order of UTF-8, the order ListFiles uses; comparePaths in
-   * @filesync/sync-core), each path once; then it half-closes. The server merges the manifest
+   * @filesync/sync-core), each path once; then it half-closes. Entries come one per message
+   * (`entry`) or up to LIMITS.maxManifestEntriesPerMessage at a time (`entries`, what filesync
+   * sends: a message per entry costs far more than the entry on both sides); more in one
+   * message is INVALID_ARGUMENT. The server merges the manifest
    * with the namespace listing as both arrive, and answers while the manifest is still coming:
    * one action per path that needs work, in path order (paths already in sync are not repeated,
    * except to tell the client a newer version number), then a `summary`. An entry out of order
@@ -1427,10 +1531,13 @@ export const SyncDiffServiceService = {
 
 export interface SyncDiffServiceServer extends UntypedServiceImplementation {
   /**
-   * The client streams its manifest: first a DiffRequest with `start`, then one `entry` per
+   * The client streams its manifest: first a DiffRequest with `start`, then one entry per
    * local path and per path it knew that is now gone, sorted by canonical (NFC) path in Unicode
    * code point order (the byte order of UTF-8, the order ListFiles uses; comparePaths in
-   * @filesync/sync-core), each path once; then it half-closes. The server merges the manifest
+   * @filesync/sync-core), each path once; then it half-closes. Entries come one per message
+   * (`entry`) or up to LIMITS.maxManifestEntriesPerMessage at a time (`entries`, what filesync
+   * sends: a message per entry costs far more than the entry on both sides); more in one
+   * message is INVALID_ARGUMENT. The server merges the manifest
    * with the namespace listing as both arrive, and answers while the manifest is still coming:
    * one action per path that needs work, in path order (paths already in sync are not repeated,
    * except to tell the client a newer version number), then a `summary`. An entry out of order
@@ -1471,10 +1578,13 @@ export interface SyncDiffServiceServer extends UntypedServiceImplementation {
 
 export interface SyncDiffServiceClient extends Client {
   /**
-   * The client streams its manifest: first a DiffRequest with `start`, then one `entry` per
+   * The client streams its manifest: first a DiffRequest with `start`, then one entry per
    * local path and per path it knew that is now gone, sorted by canonical (NFC) path in Unicode
    * code point order (the byte order of UTF-8, the order ListFiles uses; comparePaths in
-   * @filesync/sync-core), each path once; then it half-closes. The server merges the manifest
+   * @filesync/sync-core), each path once; then it half-closes. Entries come one per message
+   * (`entry`) or up to LIMITS.maxManifestEntriesPerMessage at a time (`entries`, what filesync
+   * sends: a message per entry costs far more than the entry on both sides); more in one
+   * message is INVALID_ARGUMENT. The server merges the manifest
    * with the namespace listing as both arrive, and answers while the manifest is still coming:
    * one action per path that needs work, in path order (paths already in sync are not repeated,
    * except to tell the client a newer version number), then a `summary`. An entry out of order
