@@ -1,6 +1,7 @@
 import { chunkFile, contentHash, type ReferenceBlock } from '@filesync/sync-core';
 import type { BlockRef } from '../state/state-db';
 import {
+  exactBlocks,
   hashFileInSegments,
   type HashedSegment,
   type SegmentBuffers,
@@ -26,7 +27,7 @@ export async function hashFile(path: string, reference?: readonly ReferenceBlock
     blocks.push({ hash: chunk.hash, offset: chunk.offset, length: chunk.length });
     size += chunk.length;
   }
-  return { size, contentHash: contentHash(blocks.map((block) => block.hash)), blocks };
+  return { size, contentHash: contentHash(blocks.map((block) => block.hash)), blocks: exactBlocks(blocks) };
 }
 
 /** Hashes files; an implementation may do so off the main thread. */

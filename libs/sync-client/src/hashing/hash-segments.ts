@@ -77,5 +77,14 @@ export async function hashFileInSegments(
     segment.blocks.push(ref);
   }
   close();
-  return { size, contentHash: contentHash(blocks.map((block) => block.hash)), blocks };
+  return { size, contentHash: contentHash(blocks.map((block) => block.hash)), blocks: exactBlocks(blocks) };
+}
+
+/**
+ * The same blocks in an array of their own length. An array grown by push keeps room for 17
+ * elements: for a one-block file 225 bytes of heap instead of 97, and a pass holds every scanned
+ * file's blocks (12 MB more at 100,000 small files).
+ */
+export function exactBlocks(blocks: BlockRef[]): BlockRef[] {
+  return blocks.slice();
 }
