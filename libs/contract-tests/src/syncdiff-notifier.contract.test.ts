@@ -1,4 +1,5 @@
 import { callMetadata, syncdiff, type auth } from '@filesync/contracts';
+import { LIMITS } from '@filesync/resources';
 import {
   as,
   connectStubs,
@@ -203,7 +204,7 @@ describe('SyncDiffService (sync-diff image)', () => {
     });
   });
 
-  test('Diff: manifest entries batched in `entries` messages get the answers they get one by one; an empty or out-of-order batch is INVALID_ARGUMENT', async () => {
+  test('Diff: manifest entries batched in `entries` messages get the answers they get one by one; an empty, out-of-order or oversized batch is INVALID_ARGUMENT', async () => {
     const ns = alice.rootNamespaceId;
     const manifest = [
       entry({ path: 'a-new.txt', contentHash: OTHER_HASH, size: 3 }),
@@ -226,7 +227,18 @@ describe('SyncDiffService (sync-diff image)', () => {
         diff(alice, [start(ns), { message: { $case: 'entries', value: { entries: [] } } }]),
       ),
       outOfOrder: await statusOf(diff(alice, [start(ns), entries(manifest[1]!, manifest[0]!)])),
-    }).toEqual({ empty: 'INVALID_ARGUMENT', outOfOrder: 'INVALID_ARGUMENT' });
+      // Refused before it is decoded (services/sync-diff/src/request-guard.ts).
+      tooMany: await statusOf(
+        diff(alice, [
+          start(ns),
+          entries(
+            ...Array.from({ length: LIMITS.maxManifestEntriesPerMessage + 1 }, (_, index) =>
+              entry({ path: `many/${String(index).padStart(6, '0')}` }),
+            ),
+          ),
+        ]),
+      ),
+    }).toEqual({ empty: 'INVALID_ARGUMENT', outOfOrder: 'INVALID_ARGUMENT', tooMany: 'INVALID_ARGUMENT' });
   });
 
   test('FindMissingBlocks: unknown hashes in request order; bad input rejected', async () => {

@@ -1,4 +1,4 @@
-import { channelOptions, metadata, syncdiff } from '@filesync/contracts';
+import { channelOptions, metadata } from '@filesync/contracts';
 import {
   connectTokenVerifier,
   peerCredentials,
@@ -10,6 +10,7 @@ import {
 } from '@filesync/server-kit';
 import { MetadataFiles } from './adapters/metadata-files';
 import { loadSyncDiffConfig } from './config';
+import { guardedSyncDiffDefinition } from './request-guard';
 import { createHandlers } from './handlers';
 
 export const SERVICE_NAME = 'filesync.syncdiff.v1.SyncDiffService';
@@ -42,8 +43,8 @@ export async function start(env: NodeJS.ProcessEnv): Promise<RunningService> {
     services: [
       {
         name: SERVICE_NAME,
-        definition: syncdiff.SyncDiffServiceService,
-        implementation: implement(syncdiff.SyncDiffServiceService, handlers, {
+        definition: guardedSyncDiffDefinition,
+        implementation: implement(guardedSyncDiffDefinition, handlers, {
           logger,
           metrics,
           verifier: keys.verifier,

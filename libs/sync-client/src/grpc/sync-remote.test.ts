@@ -5,7 +5,7 @@ import type { syncdiff } from '@filesync/contracts';
 import { LIMITS } from '@filesync/resources';
 import type { ManifestEntry } from '../sync/model';
 import type { ServiceClients } from './clients';
-import { GrpcSyncRemote } from './sync-remote';
+import { GrpcSyncRemote, ManifestBatchesUnsupportedError } from './sync-remote';
 
 /** A Diff call that records what the client writes and answers a summary once it half-closes. */
 function fakeDiffCall(written: syncdiff.DiffRequest[]): Duplex {
@@ -78,5 +78,33 @@ describe('GrpcSyncRemote.diff', () => {
     const written: syncdiff.DiffRequest[] = [];
     await remoteWith(written).diff('ns-1', [], { sinceCursor: 3 });
     expect(written.map((request) => request.message?.$case)).toEqual(['start']);
+  });
+
+  it('says the server is too old when a sync-diff from before `entries` refuses the batch', async () => {
+    const refusing = (details: string) => {
+      const call = new Duplex({
+        objectMode: true,
+        read() {},
+        write(request: syncdiff.DiffRequest, _encoding, done) {
+          if (request.message?.$case === 'entries') {
+            call.destroy(Object.assign(new Error(`3 INVALID_ARGUMENT: ${details}`), { code: 3, details }));
+          }
+          done();
+        },
+      });
+      return Object.assign(call, { cancel: () => call.destroy() });
+    };
+    const remote = (details: string) =>
+      new GrpcSyncRemote(
+        { syncDiff: { diff: () => refusing(details) } } as unknown as ServiceClients,
+        async () => 'token',
+      );
+    await expect(
+      remote('after `start`, every Diff message must be an `entry`').diff('ns-1', [entry(1)]),
+    ).rejects.toThrow(ManifestBatchesUnsupportedError);
+    // Today's server refusing a bad batch is not an old server.
+    await expect(
+      remote('after `start`, every Diff message must be an `entry` or `entries`').diff('ns-1', [entry(1)]),
+    ).rejects.toMatchObject({ code: 3 });
   });
 });

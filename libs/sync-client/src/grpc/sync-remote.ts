@@ -1,5 +1,5 @@
-import type { ClientDuplexStream } from '@grpc/grpc-js';
-import { callMetadata, callOptions, unary, type syncdiff } from '@filesync/contracts';
+import { status, type ClientDuplexStream } from '@grpc/grpc-js';
+import { callMetadata, callOptions, grpcCode, unary, type syncdiff } from '@filesync/contracts';
 import { LIMITS } from '@filesync/resources';
 import { comparePaths } from '@filesync/sync-core';
 import {
@@ -45,15 +45,20 @@ export class GrpcSyncRemote implements SyncRemote {
       resumeAfter: options.resumeAfter ?? '',
     };
     const writing = writeManifest(call, start, manifest);
-    const [outcome] = await Promise.all([
-      reading,
-      writing.catch(async (error) => {
-        call.cancel();
-        await reading.catch(() => undefined);
-        throw error;
-      }),
-    ]);
-    return outcome;
+    try {
+      const [outcome] = await Promise.all([
+        reading,
+        writing.catch(async (error) => {
+          call.cancel();
+          await reading.catch(() => undefined);
+          throw error;
+        }),
+      ]);
+      return outcome;
+    } catch (error) {
+      if (refusesManifestBatches(error)) throw new ManifestBatchesUnsupportedError();
+      throw error;
+    }
   }
 
   async findMissingBlocks(namespaceId: string, hashes: readonly string[]): Promise<string[]> {
@@ -131,6 +136,28 @@ export class GrpcSyncRemote implements SyncRemote {
 }
 
 type DiffCall = ClientDuplexStream<syncdiff.DiffRequest, syncdiff.DiffResponse>;
+
+/** The server takes manifest entries one per message only (a sync-diff from before DiffRequest.entries). */
+export class ManifestBatchesUnsupportedError extends Error {
+  override name = 'ManifestBatchesUnsupportedError';
+  constructor() {
+    super(
+      'the server is older than this filesync (it takes the folder list one entry per message); ' +
+        'nothing was changed, here or on the server. Try again once the server is updated.',
+    );
+  }
+}
+
+/**
+ * How a sync-diff from before DiffRequest.entries refuses one: INVALID_ARGUMENT with this text (a
+ * later one ends it with "or `entries`"). Such a server fails the pass before anything is applied.
+ */
+function refusesManifestBatches(error: unknown): boolean {
+  return (
+    grpcCode(error) === status.INVALID_ARGUMENT &&
+    /every Diff message must be an `entry`$/.test((error as { details?: unknown }).details as string)
+  );
+}
 
 async function readDiff(
   call: DiffCall,

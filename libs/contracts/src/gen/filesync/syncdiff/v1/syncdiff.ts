@@ -1472,7 +1472,8 @@ export const SyncDiffServiceService = {
    * @filesync/sync-core), each path once; then it half-closes. Entries come one per message
    * (`entry`) or up to LIMITS.maxManifestEntriesPerMessage at a time (`entries`, what filesync
    * sends: a message per entry costs far more than the entry on both sides); more in one
-   * message is INVALID_ARGUMENT. The server merges the manifest
+   * message is INVALID_ARGUMENT, refused before it is decoded. A server from before `entries`
+   * refuses it with INVALID_ARGUMENT before answering anything: deploy sync-diff first. The server merges the manifest
    * with the namespace listing as both arrive, and answers while the manifest is still coming:
    * one action per path that needs work, in path order (paths already in sync are not repeated,
    * except to tell the client a newer version number), then a `summary`. An entry out of order
@@ -1537,7 +1538,8 @@ export interface SyncDiffServiceServer extends UntypedServiceImplementation {
    * @filesync/sync-core), each path once; then it half-closes. Entries come one per message
    * (`entry`) or up to LIMITS.maxManifestEntriesPerMessage at a time (`entries`, what filesync
    * sends: a message per entry costs far more than the entry on both sides); more in one
-   * message is INVALID_ARGUMENT. The server merges the manifest
+   * message is INVALID_ARGUMENT, refused before it is decoded. A server from before `entries`
+   * refuses it with INVALID_ARGUMENT before answering anything: deploy sync-diff first. The server merges the manifest
    * with the namespace listing as both arrive, and answers while the manifest is still coming:
    * one action per path that needs work, in path order (paths already in sync are not repeated,
    * except to tell the client a newer version number), then a `summary`. An entry out of order
@@ -1584,7 +1586,8 @@ export interface SyncDiffServiceClient extends Client {
    * @filesync/sync-core), each path once; then it half-closes. Entries come one per message
    * (`entry`) or up to LIMITS.maxManifestEntriesPerMessage at a time (`entries`, what filesync
    * sends: a message per entry costs far more than the entry on both sides); more in one
-   * message is INVALID_ARGUMENT. The server merges the manifest
+   * message is INVALID_ARGUMENT, refused before it is decoded. A server from before `entries`
+   * refuses it with INVALID_ARGUMENT before answering anything: deploy sync-diff first. The server merges the manifest
    * with the namespace listing as both arrive, and answers while the manifest is still coming:
    * one action per path that needs work, in path order (paths already in sync are not repeated,
    * except to tell the client a newer version number), then a `summary`. An entry out of order
