@@ -218,7 +218,13 @@ describe('SyncDiffService (sync-diff image)', () => {
       entry({ path: 'z-new.txt', contentHash: OTHER_HASH, size: 3 }),
     ];
     const single = await diff(alice, [start(ns), ...manifest]);
-    expect(single.map((answer) => answer.message?.$case)).toEqual(['action', 'action', 'action', 'summary']);
+    // A full diff: the new paths are uploads, and the server's other paths come down too.
+    const uploads = single
+      .map((answer) => answer.message?.value as syncdiff.DiffAction)
+      .filter((action) => action.kind === ActionKind.ACTION_KIND_UPLOAD)
+      .map((action) => action.path);
+    expect(uploads).toEqual(['a-new.txt', 'b-new.txt', 'z-new.txt']);
+    expect(single.at(-1)?.message?.$case).toBe('summary');
     expect(await diff(alice, [start(ns), entries(...manifest.slice(0, 3)), entries(manifest[3]!)])).toEqual(
       single,
     );
