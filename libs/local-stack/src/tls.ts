@@ -106,11 +106,23 @@ function rsaKey(): { privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki.
   };
 }
 
+/**
+ * A certificate serial number as forge takes it (hex): 16 random bytes, positive and in minimal
+ * DER (RFC 5280 4.1.2.2), unique enough that a re-made certificate never repeats one. The first
+ * byte is 0x40 to 0x7f: a `0` put before random hex gave a leading zero byte whenever the first
+ * random byte was 0 (1 in 256), padding OpenSSL refuses ("illegal padding"), so such a
+ * certificate could not be read.
+ */
+export function certificateSerial(random: Buffer = randomBytes(16)): string {
+  const bytes = Buffer.from(random);
+  bytes[0] = 0x40 | (bytes[0]! & 0x3f);
+  return bytes.toString('hex');
+}
+
 function newCertificate(publicKey: forge.pki.rsa.PublicKey, now: number, days: number) {
   const cert = forge.pki.createCertificate();
   cert.publicKey = publicKey;
-  // Positive (first bit clear), unique enough that a re-made certificate never repeats one.
-  cert.serialNumber = `0${randomBytes(15).toString('hex')}`;
+  cert.serialNumber = certificateSerial();
   // A minute back: a client whose clock is slightly behind still accepts a fresh certificate.
   cert.validity.notBefore = new Date(now - 60_000);
   cert.validity.notAfter = new Date(now + days * DAY_MS);

@@ -23,7 +23,11 @@ function selfSigned(fromMs = Date.now() - 60_000, days = 30): { cert: string; ke
   });
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.publicKeyFromPem(publicKey);
-  cert.serialNumber = `0${randomBytes(8).toString('hex')}`;
+  // Positive and in minimal DER: `0` before random hex made an unreadable certificate whenever
+  // the first random byte was 0 (as local-stack's certificateSerial explains).
+  const serial = randomBytes(8);
+  serial[0] = 0x40 | (serial[0]! & 0x3f);
+  cert.serialNumber = serial.toString('hex');
   cert.validity.notBefore = new Date(fromMs);
   cert.validity.notAfter = new Date(fromMs + days * 86_400_000);
   cert.setSubject([{ name: 'commonName', value: 'test' }]);
