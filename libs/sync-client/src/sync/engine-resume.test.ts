@@ -37,7 +37,11 @@ async function device(server: ModelServer, id: string): Promise<Device> {
         diff: (ns: string, manifest: Iterable<ManifestEntry>, options?: DiffOptions) => {
           const entries = [...manifest];
           diffs.push({ options: options ?? {}, paths: entries.map((entry) => entry.path) });
-          return inner.diff(ns, entries, options);
+          // 'after diff': the pass dies once its diff has answered (a kill during the transfers).
+          return inner.diff(ns, entries, options).then((outcome) => {
+            if (fail('after diff')) throw new InjectedFailure('injected failure after the diff');
+            return outcome;
+          });
         },
       };
       return syncFolder(root, 'ns', engineDeps({ state, blocks: server.blocks, remote, deviceLabel: id }), {
@@ -102,6 +106,31 @@ describe('a full diff that breaks off is resumed, not started over', () => {
     expect(await readFile(join(desktop.root, name(3)), 'utf8')).toBe('v2 3');
     const tree = server.liveTree();
     for (const [path, text] of tree) expect(await readFile(join(desktop.root, path), 'utf8')).toBe(text);
+  });
+
+  it('never moves a checkpoint back when a resumed diff answers only a path before it', async () => {
+    const server = new ModelServer();
+    const laptop = await device(server, 'laptop');
+    made.push(laptop);
+    for (let index = 0; index < FILES; index++) await put(laptop.root, name(index), `v1 ${index}`);
+    // The diff ends, the pass does not: the checkpoint holds every answer, through the last path.
+    await expect(laptop.sync((call) => call === 'after diff')).rejects.toThrow(InjectedFailure);
+    expect(laptop.state.diffCheckpoint(laptop.root)?.throughPath).toBe(name(FILES - 1));
+
+    // A path sorting before all of them, then the same again: the resumed diff answers only it.
+    await put(laptop.root, 'a-first.txt', 'first');
+    await expect(laptop.sync((call) => call === 'after diff')).rejects.toThrow(InjectedFailure);
+    expect(laptop.diffs.at(-1)!.options.resumeAfter).toBe(name(FILES - 1));
+    expect(laptop.state.diffCheckpoint(laptop.root)?.throughPath).toBe(name(FILES - 1));
+
+    // The next pass resumes after the last path still, names nothing kept again, and commits all.
+    await laptop.sync();
+    const last = laptop.diffs.at(-1)!;
+    expect(last.options.resumeAfter).toBe(name(FILES - 1));
+    expect(last.paths).toEqual([]);
+    const tree = server.liveTree();
+    expect(tree.size).toBe(FILES + 1);
+    expect(tree.get('a-first.txt')).toBe('first');
   });
 
   it('starts whole when the ignore rules changed since the checkpoint', async () => {

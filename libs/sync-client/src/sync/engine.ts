@@ -536,6 +536,10 @@ class SyncRun {
     const startedMs = resume?.checkpoint.startedMs ?? Date.now();
     const lowest = (cursor: number) => Math.min(cursor, resume?.checkpoint.cursor ?? cursor);
     let keeping = !dryRun;
+    // A resumed diff decided everything up to its resume point before it began: its progress can
+    // name an earlier path (the last of the paths it decides again), and a checkpoint moved back
+    // there would resume the next diff with every later path both kept and asked for again.
+    let floor = resume?.checkpoint.throughPath ?? '';
     const onProgress = (progress: DiffProgress) => {
       if (!keeping) return;
       // An action this client cannot keep an answer for: the next diff starts whole.
@@ -546,7 +550,12 @@ class SyncRun {
       }
       state.saveDiffProgress(
         this.root,
-        { ...scope, throughPath: progress.throughPath, cursor: lowest(progress.cursor), startedMs },
+        {
+          ...scope,
+          throughPath: comparePaths(progress.throughPath, floor) < 0 ? floor : progress.throughPath,
+          cursor: lowest(progress.cursor),
+          startedMs,
+        },
         progress.actions.map((action) => ({ path: action.path, server: action.server })),
       );
     };
@@ -565,6 +574,7 @@ class SyncRun {
       // A server that does not resume took the partial manifest for the whole folder.
       this.deps.logger.debug({ after }, 'the server does not resume diffs: a whole full diff');
       if (!dryRun) state.dropDiffCheckpoint(this.root);
+      floor = '';
       return remote.diff(this.namespaceId, manifestEntries(this.scan), { onProgress });
     }
     const decided: DiffAction[] = [];
